@@ -1,0 +1,5 @@
+//! venomqa-traffic: what every venomqa stage shares.
+mod capture;
+mod record;
+pub use capture::*;
+pub use record::*;

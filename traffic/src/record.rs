@@ -1,0 +1,192 @@
+//! The record types every stage shares: one [`Exchange`] is one request and
+//! its response (or the error that replaced it) as seen on the wire.
+
+use serde::{Deserialize, Serialize};
+
+/// Time-ordered, store-unique identifier of an exchange.
+///
+/// Ids are nanoseconds since the Unix epoch of the exchange's start, bumped
+/// by one where two exchanges started in the same nanosecond, so sorting by
+/// id is sorting by time and a range of ids is a range of time.
+pub type ExchangeId = u64;
+
+/// The journey an exchange belongs to, e.g. `x-session:s-17` or
+/// `authorization:~r:3fa9c2d1e0b47a55` (secrets appear only as pseudonyms).
+/// A key seen again after an idle gap gets a `#2`, `#3`, ... suffix.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SessionKey(pub String);
+
+impl SessionKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One header line; names keep the case they had on the wire and values are
+/// raw bytes, because HTTP allows values that are not UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: Vec<u8>,
+}
+
+impl Header {
+    pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        Header { name: name.into(), value: value.into() }
+    }
+
+    /// The value as text, lossy for the rare non-UTF-8 value.
+    pub fn value_str(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.value)
+    }
+}
+
+/// Header lines in wire order, duplicates kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Headers(pub Vec<Header>);
+
+impl Headers {
+    /// The first value of `name`, compared case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.0.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_slice())
+    }
+
+    /// The first value of `name` as text, if it is UTF-8.
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.0.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_slice())
+    }
+
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) {
+        self.0.push(Header::new(name, value));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Header> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A captured body: the first bytes up to the capture cap, the length the
+/// body really had, and whether the capture stopped short of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    pub original_len: u64,
+    pub truncated: bool,
+}
+
+impl Body {
+    /// A body captured whole.
+    pub fn complete(bytes: impl Into<Vec<u8>>) -> Self {
+        let bytes = bytes.into();
+        Body { original_len: bytes.len() as u64, bytes, truncated: false }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.original_len == 0
+    }
+}
+
+/// The request half of an exchange.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// As the client sent it: origin-form (`/orders/7?x=1`) for a reverse
+    /// proxy, absolute-form for a forward proxy or a HAR import.
+    pub url: String,
+    /// `HTTP/1.1`, `HTTP/2.0`, ...
+    pub version: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+impl Request {
+    /// The path without the query string, whatever form the url has.
+    pub fn path(&self) -> &str {
+        let rest = match self.url.find("://") {
+            Some(scheme_end) => {
+                let after = &self.url[scheme_end + 3..];
+                match after.find('/') {
+                    Some(slash) => &after[slash..],
+                    None => "/",
+                }
+            }
+            None => self.url.as_str(),
+        };
+        let end = rest.find(['?', '#']).unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    /// The query string without the `?`, if there is one.
+    pub fn query(&self) -> Option<&str> {
+        let start = self.url.find('?')? + 1;
+        let end = self.url[start..].find('#').map_or(self.url.len(), |e| start + e);
+        Some(&self.url[start..end])
+    }
+}
+
+/// The response half of an exchange.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub status: u16,
+    pub version: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+/// Why an exchange has no response from the upstream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeError {
+    /// A short machine-friendly kind: `refused`, `reset`, `timeout`,
+    /// `bad-request`, `client-gone`, ...
+    pub kind: String,
+    /// What failed, in words a person can act on.
+    pub message: String,
+}
+
+/// One request/response pair as seen on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// Assigned by the store when the exchange is appended; 0 before that.
+    pub id: ExchangeId,
+    /// Assigned by the store's session rule when appended, unless already set
+    /// (an import that carries its sessions).
+    pub session: SessionKey,
+    /// Unix time in nanoseconds when the request started.
+    pub started_at: u64,
+    /// From the request's start to the end of the response body.
+    pub duration_ns: u64,
+    /// The client's socket address (`127.0.0.1:53122`), when known.
+    pub client: Option<String>,
+    pub request: Request,
+    /// The upstream's answer; `None` when `error` says why there is none.
+    pub response: Option<Response>,
+    pub error: Option<ExchangeError>,
+}
+
+/// Nanoseconds since the Unix epoch, now.
+pub fn unix_now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
