@@ -1,0 +1,140 @@
+//! `venomqa sessions` and `venomqa show`: reading a store as a person or a script.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use venomqa_traffic::{Exchange, SessionKey, SessionSummary, Store};
+
+use crate::cli::{SessionsArgs, ShowArgs};
+use crate::format::{time_rfc3339, time_utc, Table};
+use crate::usage;
+
+pub fn sessions(args: SessionsArgs) -> Result<ExitCode> {
+    let store = open_store(&args.store.store)?;
+    let sessions = store.sessions().context("failed to list sessions")?;
+    if args.json {
+        let list: Vec<_> = sessions.iter().map(session_json).collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else if sessions.is_empty() {
+        println!("no sessions in {} yet", args.store.store.display());
+    } else {
+        print!("{}", sessions_table(&sessions));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(args: ShowArgs) -> Result<ExitCode> {
+    let store = open_store(&args.store.store)?;
+    let key = resolve_session(&store, &args.session)?;
+    let exchanges: Vec<Exchange> = store
+        .session_exchanges(&key)
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("failed to read session {key}"))?;
+    if args.json {
+        let list: Vec<_> = exchanges.iter().map(exchange_json).collect();
+        println!("{}", serde_json::to_string_pretty(&json!({"session": key.as_str(), "exchanges": list}))?);
+    } else {
+        println!("session {key}: {} exchanges", exchanges.len());
+        let mut table = Table::new(&["TIME (UTC)", "METHOD", "PATH", "STATUS", "MS"]);
+        for exchange in &exchanges {
+            table.row(vec![
+                time_utc(exchange.started_at),
+                exchange.request.method.clone(),
+                exchange.request.url.clone(),
+                status_text(exchange),
+                format!("{:.1}", exchange.duration_ns as f64 / 1e6),
+            ]);
+        }
+        print!("{}", table.render());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens a store that must already exist, for reading.
+pub fn open_store(dir: &std::path::Path) -> Result<Store> {
+    Store::open_existing(dir).with_context(|| format!("cannot read the store at {}", dir.display()))
+}
+
+/// A session named exactly, or by a prefix only one session has.
+pub fn resolve_session(store: &Store, text: &str) -> Result<SessionKey> {
+    let sessions = store.sessions().context("failed to list sessions")?;
+    if let Some(exact) = sessions.iter().find(|s| s.key.as_str() == text) {
+        return Ok(exact.key.clone());
+    }
+    let matching: Vec<&SessionSummary> = sessions.iter().filter(|s| s.key.as_str().starts_with(text)).collect();
+    match matching.as_slice() {
+        [one] => Ok(one.key.clone()),
+        [] => Err(usage(format!(
+            "no session `{text}` in {}; `venomqa sessions --store {}` lists them",
+            store.dir().display(),
+            store.dir().display()
+        ))),
+        many => Err(usage(format!(
+            "`{text}` matches {} sessions ({}, ...); give more of the key",
+            many.len(),
+            many.iter().take(3).map(|s| s.key.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// The session table `sessions` and `demo` print.
+pub fn sessions_table(sessions: &[SessionSummary]) -> String {
+    let mut table = Table::new(&["SESSION", "EXCHANGES", "FIRST (UTC)", "LAST (UTC)", "ENDPOINTS"]);
+    for session in sessions {
+        table.row(vec![
+            session.key.to_string(),
+            session.exchanges.to_string(),
+            time_utc(session.first),
+            time_utc(session.last),
+            endpoints_text(&session.endpoints),
+        ]);
+    }
+    table.render()
+}
+
+/// `12: GET /orders, POST /login, ...` — the count, then the first few.
+fn endpoints_text(endpoints: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = format!("{}", endpoints.len());
+    if !endpoints.is_empty() {
+        text.push_str(": ");
+        text.push_str(&endpoints.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
+        if endpoints.len() > SHOWN {
+            text.push_str(", ...");
+        }
+    }
+    text
+}
+
+fn session_json(session: &SessionSummary) -> serde_json::Value {
+    json!({
+        "key": session.key.as_str(),
+        "exchanges": session.exchanges,
+        "first": time_rfc3339(session.first),
+        "last": time_rfc3339(session.last),
+        "first_ns": session.first,
+        "last_ns": session.last,
+        "endpoints": session.endpoints,
+    })
+}
+
+fn exchange_json(exchange: &Exchange) -> serde_json::Value {
+    json!({
+        "id": exchange.id,
+        "time": time_rfc3339(exchange.started_at),
+        "method": exchange.request.method,
+        "url": exchange.request.url,
+        "status": exchange.response.as_ref().map(|r| r.status),
+        "error": exchange.error.as_ref().map(|e| json!({"kind": e.kind, "message": e.message})),
+        "duration_ms": exchange.duration_ns as f64 / 1e6,
+    })
+}
+
+fn status_text(exchange: &Exchange) -> String {
+    match (&exchange.response, &exchange.error) {
+        (Some(response), _) => response.status.to_string(),
+        (None, Some(error)) => format!("error: {}", error.kind),
+        (None, None) => "-".to_string(),
+    }
+}

@@ -1,0 +1,268 @@
+//! The command line: every command, flag and default a user sees in `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Store directory used when `--store` is not given.
+pub const DEFAULT_STORE: &str = "./venomqa-store";
+
+/// venomqa finds the bugs that live between API calls: a refund applied twice,
+/// a shipment of an unpaid order, another user's order readable by id.
+///
+/// Put `venomqa record` in front of a staging service, let testers and
+/// clients use it, and venomqa captures their sessions into an embedded store.
+#[derive(Debug, Parser)]
+#[command(name = "venomqa", version, propagate_version = true)]
+#[command(after_help = "Start with `venomqa demo`: it runs the whole pipeline on a sample shop.\n\
+Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 the target or store could not be used.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the sample shop, record QA traffic through the proxy, and show the sessions captured.
+    Demo(DemoArgs),
+    /// Run a recording reverse proxy in front of an upstream service.
+    Record(RecordArgs),
+    /// List the recorded sessions: one row a session.
+    Sessions(SessionsArgs),
+    /// Show the exchanges of one session.
+    Show(ShowArgs),
+    /// Write recorded exchanges as a HAR 1.2 file (opens in browser devtools).
+    Export(ExportArgs),
+    /// Add the exchanges of a HAR file (from devtools, mitmproxy, or `venomqa export`) to a store.
+    Import(ImportArgs),
+    /// The sample shop and its QA traffic driver, for trying venomqa out.
+    #[command(subcommand)]
+    Sample(SampleCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArg {
+    /// The traffic store directory.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_STORE)]
+    pub store: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// How exchanges are grouped into sessions: a comma-separated list of
+    /// rules tried in order, each one of `header:NAME`, `cookie:NAME`, `client`.
+    /// A token or cookie rule also claims the login whose response issued it.
+    #[arg(long, value_name = "RULES", default_value = "header:x-session,header:authorization,client")]
+    pub session_by: String,
+
+    /// Silence after which the same key starts a new session (e.g. `30m`, `90s`).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub idle_gap: Duration,
+
+    /// Store secrets as they are. By default Authorization, Cookie and Set-Cookie
+    /// values and JSON/form/query fields named like password, secret, token or
+    /// api_key are replaced by a stable keyed pseudonym before touching disk.
+    #[arg(long)]
+    pub keep_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The service to forward to, e.g. `http://127.0.0.1:8081`.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Address the proxy listens on. Loopback by default: pass `0.0.0.0:8080`
+    /// explicitly to accept traffic from other machines.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    #[command(flatten)]
+    pub sessions: SessionArgs,
+
+    /// Capture at most this much of each body (e.g. `1MiB`, `64KiB`, `0`).
+    /// Forwarded bytes are never affected.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
+    pub body_cap: usize,
+
+    /// Add `Forwarded` and `X-Forwarded-For` headers to forwarded requests.
+    #[arg(long)]
+    pub forwarded: bool,
+
+    /// Forward without capturing anything (to measure the proxy itself).
+    #[arg(long)]
+    pub no_capture: bool,
+
+    /// Give up on an upstream that has not answered within this time (504).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub upstream_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The session key as `venomqa sessions` prints it (a unique prefix is enough).
+    pub session: String,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The HAR file to write.
+    #[arg(long, value_name = "FILE")]
+    pub har: PathBuf,
+
+    /// Export only this session (a unique prefix is enough).
+    #[arg(long, value_name = "SESSION")]
+    pub session: Option<String>,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The HAR file to read.
+    pub file: PathBuf,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    #[command(flatten)]
+    pub sessions: SessionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SampleCommand {
+    /// Serve the sample shop: an orders API with planted sequence bugs.
+    Serve(SampleServeArgs),
+    /// Play realistic happy-path QA sessions against a shop (directly or through `venomqa record`).
+    Drive(SampleDriveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SampleServeArgs {
+    /// Port to listen on (on 127.0.0.1 unless `--host` says otherwise).
+    #[arg(long, default_value_t = 8081)]
+    pub port: u16,
+
+    /// Interface to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+
+    /// Planted bugs: `all`, `none`, or a comma-separated list of bug names.
+    #[arg(long, value_name = "BUGS", default_value = "all")]
+    pub bugs: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleDriveArgs {
+    /// Base URL of the shop, or of a `venomqa record` proxy in front of it.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub base: String,
+
+    /// How many of the shop's users take part (1 to 4).
+    #[arg(long, default_value_t = 3)]
+    pub users: usize,
+
+    /// How many QA sessions to play.
+    #[arg(long, default_value_t = 20)]
+    pub sessions: usize,
+
+    /// Seed for the sessions' choices: the same seed plays the same sessions.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+
+    /// Sessions played at the same time.
+    #[arg(long, default_value_t = 3)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the recorded traffic in this store instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// How many QA sessions to drive through the proxy.
+    #[arg(long, default_value_t = 20)]
+    pub sessions: usize,
+
+    /// How many of the shop's users take part (1 to 4).
+    #[arg(long, default_value_t = 3)]
+    pub users: usize,
+}
+
+/// Parses `30m`, `90s`, `1h 30m`, `250ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. `30m`, `90s`, `250ms`"))
+}
+
+/// Parses `1MiB`, `64KiB`, `1048576`, `1MB`, `0`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(split);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. `1MiB`, `64KiB` or a number of bytes"))?;
+    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1000 * 1000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1000 * 1000 * 1000,
+        "gib" => 1024 * 1024 * 1024,
+        other => return Err(format!("unknown size unit `{other}` in `{text}`; use B, KiB, MiB or GiB")),
+    };
+    number.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_and_decimal_units() {
+        assert_eq!(parse_size("1MiB"), Ok(1024 * 1024));
+        assert_eq!(parse_size("64KiB"), Ok(64 * 1024));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("1 parsec").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("MiB").unwrap_err().contains("not a size"));
+    }
+
+    #[test]
+    fn durations_parse_in_human_units() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,152 @@
+//! Helpers for end-to-end tests of the real `venomqa` binary: start it as a
+//! child process, read the address it prints, stop it with a signal.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub fn venomqa() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_venomqa"));
+    command.env_remove("HTTP_PROXY").env_remove("http_proxy").env("NO_COLOR", "1");
+    command
+}
+
+/// Runs venomqa to completion with a time bound.
+pub fn run(args: &[&str]) -> Output {
+    let mut child = venomqa()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("venomqa starts");
+    let (tx, rx) = mpsc::channel();
+    let pid = child.id();
+    std::thread::spawn(move || {
+        if rx.recv_timeout(Duration::from_secs(120)).is_err() {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    });
+    let stdout = child.stdout.take().map(read_all).unwrap_or_default();
+    let stderr = child.stderr.take().map(read_all).unwrap_or_default();
+    let status = child.wait().expect("venomqa exits");
+    let _ = tx.send(());
+    Output { status, stdout, stderr }
+}
+
+fn read_all(mut reader: impl std::io::Read) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let _ = reader.read_to_end(&mut bytes);
+    bytes
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A long-running venomqa (a shop, a proxy) whose stdout is read line by line.
+pub struct Running {
+    pub child: Child,
+    lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    pub fn start(args: &[&str]) -> Running {
+        let mut child = venomqa()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("venomqa starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines, seen: Vec::new() }
+    }
+
+    /// Waits for a line containing `needle`; panics with what was seen after 30 s.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?} within 30 s; saw {:?}", self.seen),
+            }
+        }
+    }
+
+    /// The `http://ADDR` printed on the line containing `needle`.
+    pub fn wait_for_url(&mut self, needle: &str) -> String {
+        let line = self.wait_for(needle);
+        let start = line.find("http://").unwrap_or_else(|| panic!("no URL in {line:?}"));
+        line[start..].split([',', ' ']).next().unwrap_or_default().to_string()
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status();
+        assert!(status.map(|s| s.success()).unwrap_or(false), "kill -{name} works");
+    }
+
+    /// Waits for exit (at most 30 s) and returns the code and the rest of stdout.
+    pub fn wait_exit(mut self) -> (Option<i32>, Vec<String>) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child can be waited on") {
+                let mut rest = std::mem::take(&mut self.seen);
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(500)) {
+                    rest.push(line);
+                }
+                return (status.code(), rest);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("venomqa did not exit within 30 s; saw {:?}", self.seen);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file under `dir`, as bytes, concatenated: for searching a store for secrets.
+pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("dir is readable") {
+                stack.push(entry.expect("entry").path());
+            }
+        } else if let Ok(content) = std::fs::read(&path) {
+            bytes.extend(content);
+        }
+    }
+    bytes
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
