@@ -97,7 +97,10 @@ impl FromStr for Bug {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim();
-        Bug::all().into_iter().find(|bug| bug.name() == wanted).ok_or_else(|| UnknownBug(wanted.to_string()))
+        Bug::all()
+            .into_iter()
+            .find(|bug| bug.name() == wanted)
+            .ok_or_else(|| UnknownBug(wanted.to_string()))
     }
 }
 
@@ -179,7 +182,11 @@ impl FromStr for BugSet {
         match s.trim() {
             "all" => Ok(BugSet::all()),
             "none" | "" => Ok(BugSet::none()),
-            list => list.split(',').filter(|name| !name.trim().is_empty()).map(str::parse::<Bug>).collect(),
+            list => list
+                .split(',')
+                .filter(|name| !name.trim().is_empty())
+                .map(str::parse::<Bug>)
+                .collect(),
         }
     }
 }

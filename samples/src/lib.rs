@@ -1,1 +1,44 @@
-//! placeholder
+//! venomqa-samples: a shop to find bugs in, and testers to record.
+//!
+//! - The **sample shop** ([`serve_shop`], [`spawn_shop`]) is an in-memory
+//!   orders API (login, orders, pay, ship, refund, cancel, delete) with nine
+//!   planted *sequence* bugs ([`Bug`]): every endpoint is right on its own,
+//!   and only a particular order of calls goes wrong. [`BugSet`] chooses
+//!   which are planted; with none, every violating sequence is refused.
+//! - The **QA driver** ([`drive`]) plays realistic happy-path sessions
+//!   against it — several users, the whole order lifecycle — to produce the
+//!   traffic venomqa records and learns from. It never triggers a bug itself.
+//!
+//! The smallest use: a shop with every bug, driven by twenty sessions.
+//!
+//! ```no_run
+//! use venomqa_samples::{drive, spawn_shop, BugSet, DriveOptions, ShopConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let shop = spawn_shop(ShopConfig { bugs: BugSet::all() }).await?;
+//! let report = drive(DriveOptions {
+//!     base: shop.base_url(),
+//!     users: 3,
+//!     sessions: 20,
+//!     seed: 7,
+//!     concurrency: 3,
+//! })
+//! .await?;
+//! println!("{report}");
+//! shop.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The endpoints, users and bugs are documented in `samples/README.md`.
+
+mod bugs;
+mod driver;
+mod ids;
+mod shop;
+
+pub use bugs::{Bug, BugSet, UnknownBug};
+pub use driver::{
+    drive, DriveError, DriveOptions, DriveReport, DriveStep, StatusClasses, UnexpectedAnswer,
+};
+pub use shop::{serve_shop, spawn_shop, ShopConfig, ShopHandle, User, USERS};

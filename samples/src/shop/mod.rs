@@ -1,0 +1,48 @@
+//! The sample shop: an in-memory orders API with planted sequence bugs.
+//!
+//! Split the way a request flows: [`state`] holds the orders, sessions and
+//! every lifecycle rule (and the bugs), `routes` turns HTTP into calls on it,
+//! `server` accepts connections and shuts down cleanly. The endpoints, users
+//! and bugs are listed in the crate's README.
+//!
+//! Lifecycle of an order:
+//!
+//! ```text
+//! created ──pay──▶ paid ──ship──▶ shipped
+//!    │               │               │
+//!    │             refund ─────────refund──▶ refunded
+//!    │               │
+//!    └──cancel──▶ cancelled ◀──cancel (refunds what was charged)
+//! ```
+//!
+//! `DELETE` removes an order in any status; it is then 404 everywhere.
+
+mod routes;
+mod server;
+pub(crate) mod state;
+
+pub use server::{serve_shop, spawn_shop, ShopHandle};
+
+use crate::bugs::BugSet;
+
+/// How a shop runs. The default plants every bug, because the shop is a demo target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShopConfig {
+    /// The sequence bugs to plant; [`BugSet::none`] gives a correct shop.
+    pub bugs: BugSet,
+}
+
+/// A built-in account. The shop has no sign-up: these four are all there is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct User {
+    pub username: &'static str,
+    pub password: &'static str,
+}
+
+/// The shop's users; each password is the name followed by `-pw`.
+pub const USERS: [User; 4] = [
+    User { username: "alice", password: "alice-pw" },
+    User { username: "bob", password: "bob-pw" },
+    User { username: "carol", password: "carol-pw" },
+    User { username: "dave", password: "dave-pw" },
+];
