@@ -5,7 +5,7 @@ use std::io::{BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use venomqa_traffic::{read_har, write_har, Exchange, Store};
+use venomqa_traffic::{read_har, write_har, Exchange, HarError, Store};
 
 use crate::browse::{open_store, resolve_session};
 use crate::cli::{ExportArgs, ImportArgs};
@@ -42,7 +42,11 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
 
 pub fn import(args: ImportArgs) -> Result<ExitCode> {
     let file = File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
-    let exchanges = read_har(BufReader::new(file)).map_err(|err| crate::usage(format!("{}: {err}", args.file.display())))?;
+    let exchanges = read_har(BufReader::new(file)).map_err(|err| match err {
+        HarError::Read(_) => anyhow::Error::new(err).context(format!("cannot read {}", args.file.display())),
+        // The file is there but its content is wrong: the user must fix the input.
+        _ => crate::usage(format!("{}: {err}", args.file.display())),
+    })?;
     let options = record_options(&args.sessions)?;
     let store = Store::open(&args.store.store)
         .with_context(|| format!("cannot open the store at {}", args.store.store.display()))?;
