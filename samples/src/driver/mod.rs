@@ -87,6 +87,9 @@ impl StatusClasses {
 pub struct DriveStep {
     /// Session index, from 0.
     pub session: usize,
+    /// Which of the session's orders the request concerns (from 0, in the
+    /// order they were created); `None` for login, listing and logout.
+    pub order: Option<usize>,
     /// Method and path template, e.g. `POST /orders/{id}/pay`.
     pub endpoint: String,
     pub status: u16,

@@ -49,12 +49,22 @@ pub(crate) struct SessionRun<'a> {
     index: usize,
     session_id: &'a str,
     token: Option<String>,
+    /// The plan's order the next requests concern, for the report.
+    order: Option<usize>,
     log: SessionLog,
 }
 
 impl<'a> SessionRun<'a> {
     pub fn new(client: &'a Client, base: &'a str, index: usize, session_id: &'a str) -> Self {
-        SessionRun { client, base, index, session_id, token: None, log: SessionLog::default() }
+        SessionRun {
+            client,
+            base,
+            index,
+            session_id,
+            token: None,
+            order: None,
+            log: SessionLog::default(),
+        }
     }
 
     /// Plays the whole plan; only a transport failure is an error.
@@ -76,26 +86,30 @@ impl<'a> SessionRun<'a> {
             }
         }
 
-        let mut orders: Vec<(String, &OrderPlan)> = Vec::new();
-        for order in &plan.orders {
+        let mut orders: Vec<(usize, String, &OrderPlan)> = Vec::new();
+        for (k, order) in plan.orders.iter().enumerate() {
+            self.order = Some(k);
             if let Some(id) = self.create(order).await? {
-                orders.push((id, order));
+                orders.push((k, id, order));
             }
         }
+        self.order = None;
         self.list().await?;
 
         // Work on the orders in rounds, one step of each in turn, the way a
         // tester moves between browser tabs; an order whose step was answered
         // unexpectedly drops out.
         let mut live: Vec<bool> = vec![true; orders.len()];
-        let rounds = orders.iter().map(|(_, o)| o.steps.len()).max().unwrap_or(0);
+        let rounds = orders.iter().map(|(_, _, o)| o.steps.len()).max().unwrap_or(0);
         for round in 0..rounds {
-            for (k, (id, order)) in orders.iter().enumerate() {
-                if let (true, Some(step)) = (live[k], order.steps.get(round)) {
-                    live[k] = self.step(id, step).await?;
+            for (slot, (k, id, order)) in orders.iter().enumerate() {
+                if let (true, Some(step)) = (live[slot], order.steps.get(round)) {
+                    self.order = Some(*k);
+                    live[slot] = self.step(id, step).await?;
                 }
             }
         }
+        self.order = None;
 
         if plan.list_at_end {
             self.list().await?;
@@ -222,6 +236,7 @@ impl<'a> SessionRun<'a> {
         let bytes = response.bytes().await.map_err(failed)?;
         self.log.steps.push(DriveStep {
             session: self.index,
+            order: self.order,
             endpoint: call.endpoint.to_string(),
             status: status.as_u16(),
         });
