@@ -1,1 +1,50 @@
-//! placeholder
+//! venomqa-proxy: a transparent reverse proxy that records what goes
+//! through it.
+//!
+//! Clients talk to the proxy as if it were the service (HTTP/1.1 or
+//! cleartext HTTP/2); each request is forwarded to the upstream on a pooled
+//! HTTP/1.1 connection and the answer streamed back, bodies never buffered
+//! whole, headers untouched except for hop-by-hop ones and `Host`. Every
+//! request/response pair becomes a [`venomqa_traffic::Exchange`] handed to a
+//! [`CaptureSender`](venomqa_traffic::CaptureSender) once the response has
+//! ended; a full capture queue drops captures, never traffic.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use venomqa_proxy::{serve, ProxyConfig};
+//!
+//! let (capture, captured) = venomqa_traffic::capture_channel(1024);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! let config = ProxyConfig::new("http://127.0.0.1:8081".parse()?);
+//! let stats = serve(listener, config, Some(capture), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await?;
+//! println!("{} exchanges, {} captures dropped", stats.exchanges, captured.dropped());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The pipeline, one phase a file:
+//! accept (`server.rs`) → read request, forward, respond (`service.rs`,
+//! `forward.rs`, `headers.rs`, `upgrade.rs`, `fault.rs`) → capture
+//! (`tee.rs`, `capture.rs`); `idle.rs` keeps silent connections from
+//! lingering.
+
+mod capture;
+mod config;
+mod error;
+mod fault;
+mod forward;
+mod headers;
+mod idle;
+mod server;
+mod service;
+mod stats;
+mod tee;
+mod upgrade;
+
+pub use config::{ProxyConfig, DEFAULT_BODY_CAP};
+pub use error::Error;
+pub use server::serve;
+pub use stats::ProxyStats;

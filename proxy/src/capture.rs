@@ -1,0 +1,367 @@
+//! The capture phase: the per-exchange state the request and response tees
+//! share, and the hand-off of the finished [`Exchange`] to the store's
+//! channel.
+//!
+//! A [`PendingExchange`] is created when a request arrives and is shared
+//! (through an `Arc`) by the request handler and both tees. Each party
+//! reports what it saw and lets go; the exchange is handed to the
+//! [`CaptureSender`] when the last one lets go. That single rule covers every
+//! ending: a response body that ends normally, a client that goes away
+//! mid-body (the tee is dropped), an upstream that fails (the handler records
+//! the error), a request body the upstream never read.
+//!
+//! Nothing here blocks or touches the disk: the per-exchange mutex is only
+//! ever contended by the two tees of the same exchange, and
+//! [`CaptureSender::capture`] is a non-blocking `try_send`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use http::{HeaderMap, Version};
+use venomqa_traffic::{
+    unix_now_ns, Body, CaptureSender, Exchange, ExchangeError, Header, Headers, Request, Response,
+};
+
+use crate::stats::{Counters, InFlight};
+
+/// Where finished exchanges go. It holds the sender only weakly: `serve`
+/// owns the one strong reference ([`CaptureOwner`]) and can therefore
+/// guarantee that no sender survives it, even when a body outlives the
+/// connection inside one of the HTTP client's background tasks.
+#[derive(Clone, Debug)]
+pub(crate) struct CaptureSink(Weak<CaptureSender>);
+
+impl CaptureSink {
+    fn capture(&self, exchange: Exchange) {
+        // Upgrading a `Weak` is an atomic increment, not a lock; after `serve`
+        // has returned it fails and the exchange is quietly not recorded.
+        if let Some(sender) = self.0.upgrade() {
+            if !sender.capture(exchange) {
+                tracing::debug!("capture queue full or closed: capture dropped");
+            }
+        }
+    }
+}
+
+/// `serve`'s strong hold on the capture sender.
+#[derive(Debug)]
+pub(crate) struct CaptureOwner(Arc<CaptureSender>);
+
+impl CaptureOwner {
+    pub fn new(sender: CaptureSender) -> Self {
+        CaptureOwner(Arc::new(sender))
+    }
+
+    pub fn sink(&self) -> CaptureSink {
+        CaptureSink(Arc::downgrade(&self.0))
+    }
+
+    /// Drops the sender, waiting out any capture that is in the middle of a
+    /// `try_send` right now (a few instructions; nothing awaits while holding
+    /// an upgraded reference). Afterwards no `CaptureSink` can reach it.
+    pub async fn release(self) {
+        let mut owner = self.0;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            match Arc::try_unwrap(owner) {
+                Ok(sender) => return drop(sender),
+                Err(shared) if Instant::now() < deadline => {
+                    owner = shared;
+                    tokio::task::yield_now().await;
+                }
+                Err(_) => {
+                    tracing::warn!("a capture was still being queued at shutdown; its sender is released after it");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// How a body stopped flowing through its tee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyEnd {
+    /// The last frame went through.
+    Complete,
+    /// The body reported an error (a peer broke off the stream).
+    Failed,
+    /// The body was dropped before its end (nobody wanted the rest).
+    Dropped,
+}
+
+/// The first `cap` bytes of a body and the length it really had.
+#[derive(Debug)]
+pub(crate) struct BodyBuf {
+    bytes: Vec<u8>,
+    seen: u64,
+    cap: usize,
+}
+
+impl BodyBuf {
+    fn new(cap: usize) -> Self {
+        BodyBuf { bytes: Vec::new(), seen: 0, cap }
+    }
+
+    /// Reserves room once for a body whose size is known, instead of
+    /// growing the buffer frame by frame.
+    pub fn expect(&mut self, len: u64) {
+        let want = usize::try_from(len).unwrap_or(usize::MAX).min(self.cap);
+        self.bytes.reserve(want.saturating_sub(self.bytes.len()));
+    }
+
+    pub fn observe(&mut self, data: &[u8]) {
+        self.seen += data.len() as u64;
+        let room = self.cap.saturating_sub(self.bytes.len());
+        if room > 0 {
+            self.bytes.extend_from_slice(&data[..room.min(data.len())]);
+        }
+    }
+
+    fn into_body(self) -> Body {
+        Body {
+            truncated: self.seen > self.bytes.len() as u64,
+            original_len: self.seen,
+            bytes: self.bytes,
+        }
+    }
+}
+
+/// One exchange in progress; see the module docs.
+#[derive(Debug)]
+pub(crate) struct PendingExchange {
+    started: Instant,
+    /// Set when the client broke off its request body, so an upstream
+    /// failure that follows is not blamed on the upstream.
+    request_body_failed: AtomicBool,
+    recorder: Option<Recorder>,
+    in_flight: InFlight,
+}
+
+#[derive(Debug)]
+struct Recorder {
+    sink: CaptureSink,
+    body_cap: usize,
+    draft: Mutex<Draft>,
+}
+
+#[derive(Debug)]
+struct Draft {
+    exchange: Exchange,
+    /// When the response body ended (or the error was decided).
+    ended: Option<Instant>,
+}
+
+impl PendingExchange {
+    /// Starts an exchange for a request that has just arrived. With a sink,
+    /// the request head is recorded now, as the client sent it, before the
+    /// forward phase rewrites it.
+    pub fn start(
+        counters: &Arc<Counters>,
+        capture: Option<(&CaptureSink, usize)>,
+        client: &str,
+        request: &http::request::Parts,
+    ) -> Arc<Self> {
+        let started = Instant::now();
+        let recorder = capture.map(|(sink, body_cap)| Recorder {
+            sink: sink.clone(),
+            body_cap,
+            draft: Mutex::new(Draft {
+                exchange: Exchange {
+                    id: 0,
+                    session: Default::default(),
+                    started_at: unix_now_ns(),
+                    duration_ns: 0,
+                    client: Some(client.to_owned()),
+                    request: Request {
+                        method: request.method.as_str().to_owned(),
+                        url: request_target(request),
+                        version: version_str(request.version),
+                        headers: captured_headers(&request.headers),
+                        body: Body::default(),
+                    },
+                    response: None,
+                    error: None,
+                },
+                ended: None,
+            }),
+        });
+        Arc::new(PendingExchange {
+            started,
+            request_body_failed: AtomicBool::new(false),
+            recorder,
+            in_flight: InFlight::start(counters),
+        })
+    }
+
+    /// A capture buffer for one of this exchange's bodies, if it records.
+    pub fn body_buf(&self) -> Option<BodyBuf> {
+        self.recorder.as_ref().map(|r| BodyBuf::new(r.body_cap))
+    }
+
+    pub fn request_body_failed(&self) -> bool {
+        self.request_body_failed.load(Ordering::Relaxed)
+    }
+
+    /// The request tee is done: keep what it saw.
+    pub fn request_body_ended(&self, buf: Option<BodyBuf>, end: BodyEnd) {
+        if end == BodyEnd::Failed {
+            self.request_body_failed.store(true, Ordering::Relaxed);
+        }
+        if let (Some(recorder), Some(buf)) = (&self.recorder, buf) {
+            recorder.edit(|draft| draft.exchange.request.body = buf.into_body());
+        }
+    }
+
+    /// The upstream's response head, recorded before the respond phase
+    /// strips its hop-by-hop headers.
+    pub fn response_head(&self, head: &http::response::Parts) {
+        if let Some(recorder) = &self.recorder {
+            let response = Response {
+                status: head.status.as_u16(),
+                version: version_str(head.version),
+                headers: captured_headers(&head.headers),
+                body: Body::default(),
+            };
+            recorder.edit(|draft| draft.exchange.response = Some(response));
+        }
+    }
+
+    /// The response tee is done: keep what it saw; the exchange's duration
+    /// ends here.
+    pub fn response_body_ended(&self, buf: Option<BodyBuf>, end: BodyEnd) {
+        let Some(recorder) = &self.recorder else { return };
+        let cut = self.in_flight.cut_by_shutdown();
+        let now = Instant::now();
+        recorder.edit(|draft| {
+            draft.ended = Some(now);
+            let seen = buf.as_ref().map_or(0, |b| b.seen);
+            if let (Some(response), Some(buf)) = (&mut draft.exchange.response, buf) {
+                response.body = buf.into_body();
+            }
+            let error = match end {
+                BodyEnd::Complete => return,
+                BodyEnd::Failed => ExchangeError {
+                    kind: "reset".into(),
+                    message: format!("the upstream broke off the response body after {seen} bytes"),
+                },
+                BodyEnd::Dropped if cut => ExchangeError {
+                    kind: "abandoned".into(),
+                    message: format!(
+                        "shutdown cut the response off after {seen} bytes of its body"
+                    ),
+                },
+                BodyEnd::Dropped => ExchangeError {
+                    kind: "client-gone".into(),
+                    message: format!(
+                        "the client went away after {seen} bytes of the response body"
+                    ),
+                },
+            };
+            draft.exchange.error.get_or_insert(error);
+        });
+    }
+
+    /// The exchange ends without a response from the upstream.
+    pub fn failed(&self, kind: &str, message: &str) {
+        if let Some(recorder) = &self.recorder {
+            let now = Instant::now();
+            recorder.edit(|draft| {
+                draft.ended = Some(now);
+                draft.exchange.error =
+                    Some(ExchangeError { kind: kind.to_owned(), message: message.to_owned() });
+            });
+        }
+    }
+}
+
+impl Recorder {
+    fn edit(&self, change: impl FnOnce(&mut Draft)) {
+        // A panic while holding this lock can only come from our own code
+        // above; the draft is still worth recording.
+        let mut draft = self.draft.lock().unwrap_or_else(PoisonError::into_inner);
+        change(&mut draft);
+    }
+}
+
+impl Drop for PendingExchange {
+    /// The last holder let go: the exchange is complete, as far as anyone
+    /// will ever see it, and goes to the store's channel.
+    fn drop(&mut self) {
+        let Some(recorder) = self.recorder.take() else { return };
+        let Draft { mut exchange, ended } =
+            recorder.draft.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let ended = ended.unwrap_or_else(Instant::now);
+        exchange.duration_ns =
+            u64::try_from(ended.duration_since(self.started).as_nanos()).unwrap_or(u64::MAX);
+        if exchange.response.is_none() && exchange.error.is_none() {
+            // The handler was dropped while waiting for the upstream: hyper
+            // does that when the client closes its connection, and shutdown
+            // when it cuts the connection.
+            exchange.error = Some(if self.in_flight.cut_by_shutdown() {
+                ExchangeError {
+                    kind: "abandoned".into(),
+                    message: "shutdown cut the exchange off before the upstream answered".into(),
+                }
+            } else {
+                ExchangeError {
+                    kind: "client-gone".into(),
+                    message: "the client went away before the upstream answered".into(),
+                }
+            });
+        }
+        recorder.sink.capture(exchange);
+    }
+}
+
+/// The request target as the client sent it: origin-form for HTTP/1
+/// (`/orders/7?x=1`, or absolute-form if that is what came), and the path
+/// for HTTP/2, whose target travels as pseudo-headers.
+fn request_target(request: &http::request::Parts) -> String {
+    if request.version == Version::HTTP_2 {
+        request.uri.path_and_query().map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
+    } else {
+        request.uri.to_string()
+    }
+}
+
+fn version_str(version: Version) -> String {
+    // http's Debug output is exactly the wire name: "HTTP/1.1", "HTTP/2.0".
+    format!("{version:?}")
+}
+
+/// Header lines for the record. hyper's `HeaderMap` keeps every value and
+/// the order of values of one name, but it lowercases names and groups the
+/// values of a name together at its first appearance; that is the order and
+/// case recorded.
+pub(crate) fn captured_headers(headers: &HeaderMap) -> Headers {
+    Headers(
+        headers.iter().map(|(name, value)| Header::new(name.as_str(), value.as_bytes())).collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_buffer_keeps_the_first_cap_bytes_and_counts_the_rest() {
+        let mut buf = BodyBuf::new(5);
+        buf.observe(b"abc");
+        buf.observe(b"defg");
+        buf.observe(b"h");
+        let body = buf.into_body();
+        assert_eq!(body.bytes, b"abcde");
+        assert_eq!(body.original_len, 8);
+        assert!(body.truncated);
+    }
+
+    #[test]
+    fn a_body_exactly_at_the_cap_is_not_truncated() {
+        let mut buf = BodyBuf::new(4);
+        buf.expect(4);
+        buf.observe(b"abcd");
+        let body = buf.into_body();
+        assert_eq!(body, Body::complete(b"abcd".to_vec()));
+    }
+}

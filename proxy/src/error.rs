@@ -1,0 +1,12 @@
+//! The one error [`serve`](crate::serve) can return. Faults of single
+//! exchanges (an upstream that is down, a malformed request) never stop the
+//! proxy: they become responses and error exchanges (see `fault.rs`).
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The upstream URL cannot be proxied to.
+    #[error("upstream `{upstream}` cannot be used: {why}; write e.g. http://127.0.0.1:8081")]
+    InvalidUpstream { upstream: String, why: String },
+}

@@ -1,0 +1,132 @@
+//! When the upstream gives no response: what kind of failure it was, the
+//! short text answer the client gets (502 or 504), and the error recorded on
+//! the exchange.
+
+use std::error::Error as StdError;
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+/// One failed exchange, described once for the client and for the record.
+#[derive(Debug)]
+pub(crate) struct Fault {
+    /// `refused`, `reset`, `timeout`, `upstream` or `client-gone`.
+    pub kind: &'static str,
+    pub status: StatusCode,
+    /// What failed, e.g. "upstream http://127.0.0.1:8081 refused the connection".
+    pub message: String,
+}
+
+impl Fault {
+    /// No response head within the upstream timeout.
+    pub fn timeout(upstream: &str, after: Duration) -> Self {
+        Fault {
+            kind: "timeout",
+            status: StatusCode::GATEWAY_TIMEOUT,
+            message: format!("upstream {upstream} sent no response within {}", humanize(after)),
+        }
+    }
+
+    /// The client broke off its request body, so the upstream never got a
+    /// complete request. Nobody is likely to read this answer.
+    pub fn client_gone() -> Self {
+        Fault {
+            kind: "client-gone",
+            status: StatusCode::BAD_REQUEST,
+            message: "the client broke off the request body".to_owned(),
+        }
+    }
+
+    /// Sorts out an error of the pooled client by looking through its chain
+    /// of causes for the I/O or HTTP error underneath.
+    pub fn from_client_error(upstream: &str, err: &hyper_util::client::legacy::Error) -> Self {
+        let io_kind = causes(err).find_map(|e| e.downcast_ref::<io::Error>()).map(io::Error::kind);
+        let hyper_err = causes(err).find_map(|e| e.downcast_ref::<hyper::Error>());
+        let (kind, status, what) = if err.is_connect() {
+            match io_kind {
+                Some(io::ErrorKind::ConnectionRefused) => {
+                    ("refused", StatusCode::BAD_GATEWAY, "refused the connection".to_owned())
+                }
+                Some(io::ErrorKind::TimedOut) => (
+                    "timeout",
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "did not accept the connection in time".to_owned(),
+                ),
+                _ => (
+                    "upstream",
+                    StatusCode::BAD_GATEWAY,
+                    format!("could not be reached: {}", chain(err)),
+                ),
+            }
+        } else if matches!(
+            io_kind,
+            Some(
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            )
+        ) {
+            ("reset", StatusCode::BAD_GATEWAY, "reset the connection".to_owned())
+        } else if hyper_err
+            .is_some_and(|e| e.is_incomplete_message() || e.is_closed() || e.is_canceled())
+        {
+            ("reset", StatusCode::BAD_GATEWAY, "closed the connection before answering".to_owned())
+        } else if hyper_err.is_some_and(hyper::Error::is_parse) {
+            (
+                "upstream",
+                StatusCode::BAD_GATEWAY,
+                format!("sent a response that is not valid HTTP: {}", chain(err)),
+            )
+        } else {
+            ("upstream", StatusCode::BAD_GATEWAY, format!("failed: {}", chain(err)))
+        };
+        Fault { kind, status, message: format!("upstream {upstream} {what}") }
+    }
+
+    /// Whether the upstream is to blame (counted in `upstream_errors`).
+    pub fn is_upstream(&self) -> bool {
+        self.kind != "client-gone"
+    }
+
+    /// The answer the client gets: the status and one line of text saying
+    /// what failed.
+    pub fn response(&self) -> Response<Full<Bytes>> {
+        let mut response =
+            Response::new(Full::new(Bytes::from(format!("venomqa: {}\n", self.message))));
+        *response.status_mut() = self.status;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        response
+    }
+}
+
+fn causes<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(err), |&e| e.source())
+}
+
+/// "a: b: c" from an error and its causes, skipping repeats (hyper's
+/// wrappers often print their cause's message again).
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in causes(err) {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn humanize(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}

@@ -1,0 +1,194 @@
+//! Header rewriting for the forward and respond phases: strip hop-by-hop
+//! headers, point `Host` at the upstream, and (only when asked) add
+//! `Forwarded` / `X-Forwarded-For`. Everything else passes as it came, in
+//! order, duplicates included.
+
+use std::net::{IpAddr, SocketAddr};
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1),
+/// plus `Proxy-Connection`, which old clients still send.
+///
+/// `Trailer` is deliberately not here although some proxies strip it: it is
+/// end-to-end in RFC 9110 (§6.6.2), and hyper only sends the trailer fields
+/// that a `Trailer` header announces, so stripping it would silently drop a
+/// gRPC-style trailer on the way through.
+const HOP_BY_HOP: [HeaderName; 6] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Whether `headers` ask to switch protocols: `Connection: upgrade` and an
+/// `Upgrade` header (HTTP/1.1 only; the caller checks the version).
+pub(crate) fn wants_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
+}
+
+/// Removes hop-by-hop headers, keeping the order of everything else. For an
+/// upgrade, `Upgrade` stays and `Connection` becomes just `upgrade`, since
+/// the upgrade is what the two ends negotiate through the proxy.
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    let listed: Vec<HeaderName> = connection_tokens(headers)
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+        .collect();
+    let doomed = |name: &HeaderName| {
+        if upgrade && (name == header::UPGRADE || name == header::CONNECTION) {
+            return false;
+        }
+        HOP_BY_HOP.contains(name) || listed.contains(name)
+    };
+    if headers.keys().any(&doomed) {
+        // `HeaderMap::remove` swaps the last header into the hole, which
+        // would reorder the rest; rebuilding keeps the order and is rare
+        // enough (most messages carry none of these) not to matter.
+        let old = std::mem::replace(headers, HeaderMap::with_capacity(headers.len()));
+        let mut current: Option<HeaderName> = None;
+        for (name, value) in old {
+            // `into_iter` names only the first value of each header.
+            if let Some(name) = name {
+                current = Some(name);
+            }
+            if let Some(name) = &current {
+                if !doomed(name) {
+                    headers.append(name.clone(), value);
+                }
+            }
+        }
+    }
+    if upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+}
+
+/// Whether the client accepts trailers (`TE: trailers`). `TE` is
+/// hop-by-hop, but this part of it must travel on: hyper's server (like
+/// others) sends trailers only to a client that said it accepts them, and
+/// the proxy passes them on unchanged.
+pub(crate) fn accepts_trailers(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::TE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("trailers")))
+}
+
+/// Adds the proxy's hop to `Forwarded` (RFC 7239) and `X-Forwarded-For`.
+/// `original_host` is the `Host` the client sent, before the rewrite.
+pub(crate) fn add_forwarded(
+    headers: &mut HeaderMap,
+    client: SocketAddr,
+    original_host: Option<&HeaderValue>,
+) {
+    let ip = client.ip();
+    let node = match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    };
+    let mut forwarded = format!("for={node};proto=http");
+    if let Some(host) = original_host.and_then(|h| h.to_str().ok()) {
+        if !host.is_empty() && !host.contains(['"', '\\']) {
+            forwarded.push_str(&format!(";host=\"{host}\""));
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        headers.append(header::FORWARDED, value);
+    }
+
+    // X-Forwarded-For is one comma-separated list, client first; many
+    // servers read only one line of it, so the hops stay on one line.
+    let xff = HeaderName::from_static("x-forwarded-for");
+    let mut chain: Vec<String> =
+        headers.get_all(&xff).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+    chain.push(ip.to_string());
+    if let Ok(value) = HeaderValue::from_str(&chain.join(", ")) {
+        headers.insert(xff, value);
+    }
+}
+
+fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(lines: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in lines {
+            headers.append(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    fn lines(headers: &HeaderMap) -> Vec<(String, String)> {
+        headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("?").to_owned())).collect()
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_lists_go_the_rest_keep_their_order() {
+        let mut headers = map(&[
+            ("a", "1"),
+            ("connection", "keep-alive, X-Secret-Hop"),
+            ("b", "2"),
+            ("x-secret-hop", "x"),
+            ("keep-alive", "timeout=5"),
+            ("a", "3"),
+            ("transfer-encoding", "chunked"),
+            ("trailer", "grpc-status"),
+            ("te", "trailers"),
+            ("c", "4"),
+        ]);
+        strip_hop_by_hop(&mut headers, false);
+        let expected = [("a", "1"), ("a", "3"), ("b", "2"), ("trailer", "grpc-status"), ("c", "4")];
+        assert_eq!(lines(&headers), expected.map(|(n, v)| (n.to_owned(), v.to_owned())));
+    }
+
+    #[test]
+    fn an_upgrade_keeps_upgrade_and_a_bare_connection_upgrade() {
+        let mut headers = map(&[
+            ("host", "h"),
+            ("connection", "keep-alive, Upgrade"),
+            ("upgrade", "websocket"),
+            ("keep-alive", "x"),
+        ]);
+        assert!(wants_upgrade(&headers));
+        strip_hop_by_hop(&mut headers, true);
+        let expected = [("host", "h"), ("connection", "upgrade"), ("upgrade", "websocket")];
+        assert_eq!(lines(&headers), expected.map(|(n, v)| (n.to_owned(), v.to_owned())));
+    }
+
+    #[test]
+    fn te_trailers_is_recognised_among_other_codings() {
+        assert!(accepts_trailers(&map(&[("te", "gzip;q=0.5, Trailers")])));
+        assert!(!accepts_trailers(&map(&[("te", "gzip")])));
+        assert!(!accepts_trailers(&map(&[])));
+    }
+
+    #[test]
+    fn forwarded_headers_append_this_hop() {
+        let mut headers = map(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-for", "10.0.0.2")]);
+        let host = HeaderValue::from_static("shop.test:8080");
+        add_forwarded(&mut headers, "127.0.0.1:5000".parse().expect("addr"), Some(&host));
+        assert_eq!(headers["forwarded"], "for=127.0.0.1;proto=http;host=\"shop.test:8080\"");
+        assert_eq!(headers["x-forwarded-for"], "10.0.0.1, 10.0.0.2, 127.0.0.1");
+        add_forwarded(&mut headers, "[::1]:5000".parse().expect("addr"), None);
+        assert_eq!(
+            headers.get_all("forwarded").iter().nth(1).expect("second hop"),
+            "for=\"[::1]\";proto=http"
+        );
+    }
+}

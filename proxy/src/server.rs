@@ -1,0 +1,231 @@
+//! The accept phase, the per-connection task and graceful shutdown.
+//!
+//! Shutdown follows mini-redis: one signal (a `watch` channel) that every
+//! connection task listens to, and a final drain. When the caller's
+//! `shutdown` future resolves the listener is dropped (new connections are
+//! refused by the OS), every connection is asked to finish (hyper's
+//! `graceful_shutdown`: HTTP/1 closes after the response in progress, HTTP/2
+//! sends GOAWAY), and the drain waits, at most `drain_timeout`, for the
+//! exchanges in flight. Whatever is still running then is counted and cut.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::capture::CaptureOwner;
+use crate::config::{ProxyConfig, Upstream};
+use crate::forward;
+use crate::idle::{self, Activity, WatchedIo};
+use crate::service::{self, ConnContext, Shared};
+use crate::stats::{Counters, ProxyStats};
+use crate::Error;
+
+/// After the last exchange in flight has ended, how long connections get to
+/// write out what hyper still buffers before they are closed. Connections
+/// still open after that have nothing in flight: they are idle or stuck in
+/// a request head, and closing them loses nothing.
+const FLUSH_GRACE: Duration = Duration::from_millis(500);
+
+/// Runs the proxy on `listener` until `shutdown` resolves, then drains and
+/// returns what it did. See the crate docs for an example.
+///
+/// `capture` is where finished exchanges go; `None` turns capture off (no
+/// body is copied), e.g. to measure the proxy alone. Every clone of the
+/// sender that the proxy made is dropped by the time this returns, so the
+/// store's writer sees the channel close.
+pub async fn serve(
+    listener: TcpListener,
+    config: ProxyConfig,
+    capture: Option<venomqa_traffic::CaptureSender>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<ProxyStats, Error> {
+    let upstream = Upstream::parse(&config.upstream)?;
+    let counters = Arc::new(Counters::default());
+    let capture = capture.map(CaptureOwner::new);
+    let shared = Arc::new(Shared {
+        client: forward::upstream_client(),
+        capture: capture.as_ref().map(CaptureOwner::sink),
+        body_cap: config.body_cap,
+        forwarded: config.forwarded,
+        upstream_timeout: config.upstream_timeout,
+        counters: counters.clone(),
+        upstream,
+    });
+    let builder = Arc::new(http_builder(&config));
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(
+            "proxy listening on http://{addr}, forwarding to {}",
+            shared.upstream.display
+        );
+    }
+
+    // Accept phase.
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    Counters::bump(&counters.connections);
+                    let task = connection(stream, peer, shared.clone(), builder.clone(), config.idle_timeout, stopping.clone());
+                    connections.spawn(task);
+                }
+                Err(err) => {
+                    // Usually a connection reset before it was accepted, or
+                    // out of file descriptors; neither should stop the proxy,
+                    // and a short pause keeps the second from spinning.
+                    tracing::warn!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(finished) = connections.join_next() => log_panic(finished),
+        }
+    }
+    drop(listener);
+
+    // Drain.
+    tracing::info!(in_flight = counters.in_flight(), "shutting down: draining connections");
+    let _ = stop.send(true);
+    let abandoned = drain(&mut connections, &counters, config.drain_timeout).await;
+    drop(shared);
+    if let Some(capture) = capture {
+        capture.release().await;
+    }
+    Ok(counters.snapshot(abandoned))
+}
+
+fn http_builder(config: &ProxyConfig) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        // Keep the client's header-name case so the upstream sees it too.
+        .preserve_header_case(true)
+        // The upstream's `Date` passes through; the proxy adds none of its own.
+        .auto_date_header(false);
+    builder.http2().timer(TokioTimer::new()).auto_date_header(false);
+    builder
+}
+
+/// One client connection, from accept to close (or to the end of the tunnel
+/// it was upgraded into).
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    idle_timeout: Duration,
+    mut stopping: watch::Receiver<bool>,
+) {
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::debug!(%peer, "cannot set TCP_NODELAY: {err}");
+    }
+    let activity = Arc::new(Activity::default());
+    let io = TokioIo::new(WatchedIo::new(stream, activity.clone()));
+    let context = Arc::new(ConnContext {
+        shared,
+        peer,
+        peer_text: peer.to_string(),
+        activity: activity.clone(),
+        tunnel: Mutex::new(None),
+    });
+    let service = {
+        let context = context.clone();
+        service_fn(move |request| service::handle(context.clone(), request))
+    };
+
+    let idle = idle::idle_for(&activity, idle_timeout);
+    tokio::pin!(idle);
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(conn);
+    let mut draining = false;
+    if *stopping.borrow_and_update() {
+        conn.as_mut().graceful_shutdown();
+        draining = true;
+    }
+    loop {
+        tokio::select! {
+            served = conn.as_mut() => {
+                if let Err(err) = served {
+                    tracing::debug!(%peer, "connection ended with an error: {err}");
+                }
+                break;
+            }
+            _ = stopping.changed(), if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            () = &mut idle => {
+                tracing::debug!(%peer, "closing a connection idle for {idle_timeout:?}");
+                return;
+            }
+        }
+    }
+
+    // An upgrade hands the socket over when the connection future ends.
+    if let Some(tunnel) = context.take_tunnel() {
+        tokio::select! {
+            () = tunnel => {}
+            () = &mut idle => tracing::debug!(%peer, "closing an upgraded connection idle for {idle_timeout:?}"),
+        }
+    }
+}
+
+/// Waits for the exchanges in flight to end, then for their connections to
+/// flush, all within `timeout`; then cuts whatever is left. Returns how many
+/// exchanges (and tunnels) were cut.
+async fn drain(connections: &mut JoinSet<()>, counters: &Counters, timeout: Duration) -> u64 {
+    let deadline = Instant::now() + timeout;
+    let mut quiet_until: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        if counters.in_flight() == 0 {
+            let until = *quiet_until.get_or_insert(now + FLUSH_GRACE);
+            if connections.is_empty() || now >= until {
+                break;
+            }
+        } else {
+            quiet_until = None;
+        }
+        // The in-flight count is a plain atomic (no lock or notification on
+        // the hot path), so it is sampled here rather than waited on.
+        tokio::select! {
+            Some(finished) = connections.join_next() => log_panic(finished),
+            () = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+    }
+    let abandoned = counters.in_flight();
+    if abandoned > 0 {
+        tracing::warn!(abandoned, "drain timeout: cutting exchanges still in flight");
+    }
+    counters.start_cutting();
+    connections.abort_all();
+    while let Some(finished) = connections.join_next().await {
+        log_panic(finished);
+    }
+    abandoned
+}
+
+fn log_panic(finished: Result<(), tokio::task::JoinError>) {
+    if let Err(err) = finished {
+        if err.is_panic() {
+            tracing::error!("a connection task panicked: {err}");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! One exchange, phase by phase: read request → forward → respond, with the
+//! capture phase (`capture.rs`) fed along the way and finishing after the
+//! response body ends.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, Version};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+
+use crate::capture::{CaptureSink, PendingExchange};
+use crate::config::Upstream;
+use crate::fault::Fault;
+use crate::forward::{self, UpstreamClient};
+use crate::headers;
+use crate::idle::Activity;
+use crate::stats::Counters;
+use crate::tee::{Side, TeeBody};
+use crate::upgrade::{self, Tunnel};
+
+/// What the client gets: the upstream's body through a tee, or a fault's
+/// short text.
+pub(crate) type ProxyBody = Either<TeeBody<Incoming>, Full<Bytes>>;
+
+/// What every exchange of a proxy run needs.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub upstream: Upstream,
+    pub client: UpstreamClient,
+    pub capture: Option<CaptureSink>,
+    pub body_cap: usize,
+    pub forwarded: bool,
+    pub upstream_timeout: Duration,
+    pub counters: Arc<Counters>,
+}
+
+/// What the exchanges of one client connection share.
+pub(crate) struct ConnContext {
+    pub shared: Arc<Shared>,
+    pub peer: SocketAddr,
+    /// `peer` as recorded in exchanges, formatted once per connection.
+    pub peer_text: String,
+    pub activity: Arc<Activity>,
+    /// Set by an exchange that switched protocols; the connection task runs
+    /// it once hyper has handed the socket over.
+    pub tunnel: Mutex<Option<Tunnel>>,
+}
+
+impl ConnContext {
+    pub fn take_tunnel(&self) -> Option<Tunnel> {
+        self.tunnel.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// Serves one request. Never fails: every fault becomes a response.
+pub(crate) async fn handle(
+    conn: Arc<ConnContext>,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let shared = &conn.shared;
+
+    // Read request: note its arrival and, when capturing, its head as the
+    // client sent it.
+    Counters::bump(&shared.counters.exchanges);
+    let (head, body) = request.into_parts();
+    let exchange = PendingExchange::start(
+        &shared.counters,
+        shared.capture.as_ref().map(|sink| (sink, shared.body_cap)),
+        &conn.peer_text,
+        &head,
+    );
+    let mut request = Request::from_parts(head, body);
+    let client_upgrade = (request.version() == Version::HTTP_11
+        && headers::wants_upgrade(request.headers()))
+    .then(|| hyper::upgrade::on(&mut request));
+    let (head, body) = request.into_parts();
+
+    // Forward.
+    let forwarded = shared.forwarded.then_some(conn.peer);
+    let sent = match forward::upstream_request(
+        &shared.upstream,
+        head,
+        body,
+        &exchange,
+        forwarded,
+        client_upgrade.is_some(),
+    ) {
+        Ok(upstream_request) => {
+            let _busy = conn.activity.awaiting_upstream();
+            forward::send(
+                &shared.client,
+                &shared.upstream,
+                shared.upstream_timeout,
+                upstream_request,
+            )
+            .await
+        }
+        Err(fault) => Err(fault),
+    };
+
+    // Respond.
+    let response = match sent {
+        Ok(response) => respond(&conn, &exchange, response, client_upgrade),
+        Err(fault) => {
+            // A request body the client broke off explains whatever the
+            // client connection to the upstream did next.
+            let fault = if exchange.request_body_failed() { Fault::client_gone() } else { fault };
+            if fault.is_upstream() {
+                Counters::bump(&shared.counters.upstream_errors);
+            }
+            tracing::debug!(kind = fault.kind, "{}", fault.message);
+            exchange.failed(fault.kind, &fault.message);
+            fault.response().map(Either::Right)
+        }
+    };
+    Ok(response)
+}
+
+/// The respond phase: record the upstream's head as it came, strip its
+/// hop-by-hop headers and stream its body to the client through a tee.
+fn respond(
+    conn: &ConnContext,
+    exchange: &Arc<PendingExchange>,
+    mut response: Response<Incoming>,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> Response<ProxyBody> {
+    let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+    let upgrade = match client_upgrade {
+        Some(client) if switching => {
+            let upstream = hyper::upgrade::on(&mut response);
+            let tunnel = upgrade::tunnel(client, upstream, &conn.shared.counters);
+            *conn.tunnel.lock().unwrap_or_else(PoisonError::into_inner) = Some(tunnel);
+            true
+        }
+        _ => false,
+    };
+    let (mut head, body) = response.into_parts();
+    exchange.response_head(&head);
+    headers::strip_hop_by_hop(&mut head.headers, upgrade);
+    // hyper writes the response in the client's protocol; HTTP/1.1 is the
+    // version its server expects to be handed.
+    head.version = Version::HTTP_11;
+    Response::from_parts(head, Either::Left(TeeBody::new(body, Side::Response, exchange.clone())))
+}
