@@ -26,7 +26,7 @@ pub use server::{serve_shop, spawn_shop, ShopHandle};
 use crate::bugs::BugSet;
 
 /// How a shop runs. The default plants every bug, because the shop is a demo target.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShopConfig {
     /// The sequence bugs to plant; [`BugSet::none`] gives a correct shop.
     pub bugs: BugSet,
