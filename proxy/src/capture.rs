@@ -23,6 +23,7 @@ use venomqa_traffic::{
     unix_now_ns, Body, CaptureSender, Exchange, ExchangeError, Header, Headers, Request, Response,
 };
 
+use crate::idle::{Activity, AwaitingHead, ExchangeActivity};
 use crate::stats::{Counters, InFlight};
 
 /// Where finished exchanges go. It holds the sender only weakly: `serve`
@@ -135,7 +136,30 @@ pub(crate) struct PendingExchange {
     /// failure that follows is not blamed on the upstream.
     request_body_failed: AtomicBool,
     recorder: Option<Recorder>,
+    /// What the exchange means for its connection's idle timeout; also
+    /// tells an idle-timeout cut from a client that went away.
+    activity: ExchangeActivity,
     in_flight: InFlight,
+}
+
+/// Who ended an exchange early, for the error recorded on it.
+enum Cut {
+    Client,
+    IdleTimeout,
+    Shutdown,
+}
+
+impl Cut {
+    fn error(self, when: &str) -> ExchangeError {
+        let (kind, who) = match self {
+            Cut::Client => ("client-gone", "the client went away"),
+            Cut::IdleTimeout => {
+                ("idle-timeout", "the proxy closed the connection after the idle timeout")
+            }
+            Cut::Shutdown => ("abandoned", "shutdown cut the exchange off"),
+        };
+        ExchangeError { kind: kind.into(), message: format!("{who} {when}") }
+    }
 }
 
 #[derive(Debug)]
@@ -159,6 +183,7 @@ impl PendingExchange {
     pub fn start(
         counters: &Arc<Counters>,
         capture: Option<(&CaptureSink, usize)>,
+        activity: &Arc<Activity>,
         client: &str,
         request: &http::request::Parts,
     ) -> Arc<Self> {
@@ -190,6 +215,7 @@ impl PendingExchange {
             started,
             request_body_failed: AtomicBool::new(false),
             recorder,
+            activity: ExchangeActivity::new(activity),
             in_flight: InFlight::start(counters),
         })
     }
@@ -199,12 +225,24 @@ impl PendingExchange {
         self.recorder.as_ref().map(|r| BodyBuf::new(r.body_cap))
     }
 
+    /// Marks the exchange as waiting for the upstream's response head (for
+    /// the idle timeout) until the guard drops.
+    pub fn awaiting_head(&self) -> AwaitingHead<'_> {
+        self.activity.awaiting_head()
+    }
+
+    /// The request tee is (or no longer is) waiting for client bytes.
+    pub fn request_starved(&self, starved: bool) {
+        self.activity.starved(starved);
+    }
+
     pub fn request_body_failed(&self) -> bool {
         self.request_body_failed.load(Ordering::Relaxed)
     }
 
     /// The request tee is done: keep what it saw.
     pub fn request_body_ended(&self, buf: Option<BodyBuf>, end: BodyEnd) {
+        self.activity.starved(false);
         if end == BodyEnd::Failed {
             self.request_body_failed.store(true, Ordering::Relaxed);
         }
@@ -231,7 +269,7 @@ impl PendingExchange {
     /// ends here.
     pub fn response_body_ended(&self, buf: Option<BodyBuf>, end: BodyEnd) {
         let Some(recorder) = &self.recorder else { return };
-        let cut = self.in_flight.cut_by_shutdown();
+        let cut = self.cut();
         let now = Instant::now();
         recorder.edit(|draft| {
             draft.ended = Some(now);
@@ -245,18 +283,7 @@ impl PendingExchange {
                     kind: "reset".into(),
                     message: format!("the upstream broke off the response body after {seen} bytes"),
                 },
-                BodyEnd::Dropped if cut => ExchangeError {
-                    kind: "abandoned".into(),
-                    message: format!(
-                        "shutdown cut the response off after {seen} bytes of its body"
-                    ),
-                },
-                BodyEnd::Dropped => ExchangeError {
-                    kind: "client-gone".into(),
-                    message: format!(
-                        "the client went away after {seen} bytes of the response body"
-                    ),
-                },
+                BodyEnd::Dropped => cut.error(&format!("after {seen} bytes of the response body")),
             };
             draft.exchange.error.get_or_insert(error);
         });
@@ -271,6 +298,18 @@ impl PendingExchange {
                 draft.exchange.error =
                     Some(ExchangeError { kind: kind.to_owned(), message: message.to_owned() });
             });
+        }
+    }
+}
+
+impl PendingExchange {
+    fn cut(&self) -> Cut {
+        if self.in_flight.cut_by_shutdown() {
+            Cut::Shutdown
+        } else if self.activity.connection().timed_out() {
+            Cut::IdleTimeout
+        } else {
+            Cut::Client
         }
     }
 }
@@ -298,17 +337,7 @@ impl Drop for PendingExchange {
             // The handler was dropped while waiting for the upstream: hyper
             // does that when the client closes its connection, and shutdown
             // when it cuts the connection.
-            exchange.error = Some(if self.in_flight.cut_by_shutdown() {
-                ExchangeError {
-                    kind: "abandoned".into(),
-                    message: "shutdown cut the exchange off before the upstream answered".into(),
-                }
-            } else {
-                ExchangeError {
-                    kind: "client-gone".into(),
-                    message: "the client went away before the upstream answered".into(),
-                }
-            });
+            exchange.error = Some(self.cut().error("before the upstream answered"));
         }
         recorder.sink.capture(exchange);
     }

@@ -1,6 +1,6 @@
 //! The idle timeout: a connection on which no byte has moved, either way,
 //! for `idle_timeout` while the proxy was not waiting on the upstream for it
-//! is closed, so a silent or stalled client cannot hold a connection (and a
+//! (see [`ExchangeActivity`]) is closed, so a silent or stalled client cannot hold a connection (and a
 //! task, and a socket) forever.
 //!
 //! hyper's own `header_read_timeout` covers a slow request head on HTTP/1;
@@ -15,7 +15,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -28,9 +28,11 @@ use tokio::time::Instant;
 pub(crate) struct Activity {
     /// Reads and writes that moved at least one byte.
     progress: AtomicU64,
-    /// Exchanges of this connection waiting for an upstream response head;
-    /// that wait is the upstream timeout's business, not the idle timeout's.
-    awaiting_upstream: AtomicU64,
+    /// Exchanges of this connection that excuse its silence: see
+    /// [`ExchangeActivity`].
+    excused: AtomicU64,
+    /// Set when the idle timeout closes the connection.
+    timed_out: AtomicBool,
 }
 
 impl Activity {
@@ -38,23 +40,96 @@ impl Activity {
         self.progress.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Marks the connection busy until the returned guard drops.
-    pub fn awaiting_upstream(self: &Arc<Self>) -> AwaitingUpstream {
-        self.awaiting_upstream.fetch_add(1, Ordering::Relaxed);
-        AwaitingUpstream(self.clone())
+    /// Whether the idle timeout closed this connection.
+    pub fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::Relaxed)
     }
 }
 
-/// See [`Activity::awaiting_upstream`].
+/// How one exchange bears on its connection's idleness.
+///
+/// A quiet client socket is the upstream's doing, not the client's, while
+/// the exchange waits for the upstream's response head *and* the proxy is
+/// not itself waiting for request body bytes from the client. Waiting for
+/// the head is bounded by the upstream timeout instead. An upload the client
+/// stalls, though, leaves the upstream waiting for the body and the proxy
+/// waiting for the head: that silence is the client's and the idle timeout
+/// ends it.
 #[derive(Debug)]
-pub(crate) struct AwaitingUpstream(Arc<Activity>);
+pub(crate) struct ExchangeActivity {
+    connection: Arc<Activity>,
+    /// `AWAITING_HEAD` and `STARVED` bits.
+    state: AtomicU8,
+}
 
-impl Drop for AwaitingUpstream {
+const AWAITING_HEAD: u8 = 1;
+const STARVED: u8 = 2;
+
+impl ExchangeActivity {
+    pub fn new(connection: &Arc<Activity>) -> Self {
+        ExchangeActivity { connection: connection.clone(), state: AtomicU8::new(0) }
+    }
+
+    pub fn connection(&self) -> &Activity {
+        &self.connection
+    }
+
+    /// Marks the exchange as waiting for the upstream's response head until
+    /// the guard drops.
+    pub fn awaiting_head(&self) -> AwaitingHead<'_> {
+        self.set(AWAITING_HEAD, true);
+        AwaitingHead(self)
+    }
+
+    /// Whether the request body is waiting for bytes from the client.
+    pub fn starved(&self, starved: bool) {
+        self.set(STARVED, starved);
+    }
+
+    fn set(&self, bit: u8, on: bool) {
+        let change = |state: u8| if on { state | bit } else { state & !bit };
+        // `fetch_update` makes each transition atomic, so the connection's
+        // count moves by exactly the change in this exchange's excuse even
+        // when the request tee and the handler update it at once.
+        let Ok(old) =
+            self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some(change(s)))
+        else {
+            return;
+        };
+        match (excuses(old), excuses(change(old))) {
+            (false, true) => {
+                self.connection.excused.fetch_add(1, Ordering::AcqRel);
+            }
+            (true, false) => {
+                self.connection.excused.fetch_sub(1, Ordering::AcqRel);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn excuses(state: u8) -> bool {
+    state == AWAITING_HEAD
+}
+
+impl Drop for ExchangeActivity {
     fn drop(&mut self) {
+        if excuses(*self.state.get_mut()) {
+            self.connection.excused.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// See [`ExchangeActivity::awaiting_head`].
+#[derive(Debug)]
+pub(crate) struct AwaitingHead<'a>(&'a ExchangeActivity);
+
+impl Drop for AwaitingHead<'_> {
+    fn drop(&mut self) {
+        self.0.set(AWAITING_HEAD, false);
         // Counts as activity too: the quiet period starts now, not when the
         // request was sent.
-        self.0.moved();
-        self.0.awaiting_upstream.fetch_sub(1, Ordering::Relaxed);
+        self.0.connection.moved();
     }
 }
 
@@ -134,11 +209,45 @@ pub(crate) async fn idle_for(activity: &Activity, timeout: Duration) {
     loop {
         tokio::time::sleep(tick).await;
         let now_seen = activity.progress.load(Ordering::Relaxed);
-        if now_seen != seen || activity.awaiting_upstream.load(Ordering::Relaxed) > 0 {
+        if now_seen != seen || activity.excused.load(Ordering::Acquire) > 0 {
             seen = now_seen;
             quiet_since = Instant::now();
         } else if quiet_since.elapsed() >= timeout {
+            activity.timed_out.store(true, Ordering::Relaxed);
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excused(activity: &Activity) -> u64 {
+        activity.excused.load(Ordering::Acquire)
+    }
+
+    #[test]
+    fn only_waiting_for_the_head_with_the_request_fully_fed_excuses_silence() {
+        let connection = Arc::new(Activity::default());
+        let exchange = ExchangeActivity::new(&connection);
+        let awaiting = exchange.awaiting_head();
+        assert_eq!(excused(&connection), 1);
+        exchange.starved(true);
+        assert_eq!(excused(&connection), 0, "a stalled upload is the client's silence");
+        exchange.starved(false);
+        assert_eq!(excused(&connection), 1);
+        drop(awaiting);
+        assert_eq!(excused(&connection), 0);
+
+        let other = ExchangeActivity::new(&connection);
+        let _awaiting = other.awaiting_head();
+        drop(other.awaiting_head());
+        assert_eq!(excused(&connection), 0);
+        let third = ExchangeActivity::new(&connection);
+        std::mem::forget(third.awaiting_head());
+        assert_eq!(excused(&connection), 1);
+        drop(third);
+        assert_eq!(excused(&connection), 0, "a dropped exchange excuses nothing");
     }
 }

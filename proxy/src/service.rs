@@ -70,6 +70,7 @@ pub(crate) async fn handle(
     let exchange = PendingExchange::start(
         &shared.counters,
         shared.capture.as_ref().map(|sink| (sink, shared.body_cap)),
+        &conn.activity,
         &conn.peer_text,
         &head,
     );
@@ -90,7 +91,7 @@ pub(crate) async fn handle(
         client_upgrade.is_some(),
     ) {
         Ok(upstream_request) => {
-            let _busy = conn.activity.awaiting_upstream();
+            let _awaiting = exchange.awaiting_head();
             forward::send(
                 &shared.client,
                 &shared.upstream,

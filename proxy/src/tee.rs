@@ -31,6 +31,9 @@ pub(crate) struct TeeBody<B: Body> {
     side: Side,
     /// `None` once the end was reported.
     tap: Option<Tap>,
+    /// A request tee whose last poll found no client bytes (kept here so the
+    /// shared state is only touched when this changes).
+    starved: bool,
 }
 
 #[derive(Debug)]
@@ -46,7 +49,7 @@ impl<B: Body> TeeBody<B> {
         if let (Some(buf), Some(len)) = (&mut buf, inner.size_hint().exact()) {
             buf.expect(len);
         }
-        TeeBody { inner, side, tap: Some(Tap { exchange, buf }) }
+        TeeBody { inner, side, tap: Some(Tap { exchange, buf }), starved: false }
     }
 
     /// Reports the end once and lets go of the exchange, so that it can be
@@ -74,7 +77,14 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let this = self.get_mut();
-        let frame = ready!(Pin::new(&mut this.inner).poll_frame(cx));
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if this.side == Side::Request && this.starved != polled.is_pending() {
+            this.starved = polled.is_pending();
+            if let Some(tap) = &this.tap {
+                tap.exchange.request_starved(this.starved);
+            }
+        }
+        let frame = ready!(polled);
         match &frame {
             Some(Ok(frame)) => {
                 if let (Some(data), Some(Tap { buf: Some(buf), .. })) =
