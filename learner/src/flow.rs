@@ -1,0 +1,317 @@
+//! Data flow: which earlier response a request value came from.
+//!
+//! Each session keeps an index of the values its responses produced (ids,
+//! tokens, slugs in id-named fields, `Set-Cookie` values, `ETag`s), first
+//! producer wins. Every value a later request of the same session carries
+//! (path parameter, query value, JSON body leaf, bearer token, cookie,
+//! header) is looked up in that index: a hit is a binding for the journey and
+//! an observation of a link for the model. Pseudonyms (`~r:…`) are opaque
+//! strings, so a redacted token still matches the redacted login response.
+//!
+//! Only values worth linking are indexed (id-named fields, id-like strings),
+//! so `"status": "paid"` in a response never links a `?status=paid` filter.
+//! A link whose consumer value never varied across sessions is a constant and
+//! is dropped.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use serde_json::Value;
+use venomqa_traffic::{Headers, Request};
+
+use crate::model::{Link, Location};
+use crate::shape::ParsedBody;
+use crate::value::{classify, is_id_name, leaf_text, walk_leaves};
+
+/// Values a session indexes before it stops adding: the memory bound of a
+/// very long session.
+const SESSION_VALUE_CAP: usize = 4096;
+
+/// Request headers never worth a lookup: transport and content negotiation.
+const BORING_REQUEST_HEADERS: [&str; 14] = [
+    "host",
+    "content-length",
+    "content-type",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "user-agent",
+    "connection",
+    "authorization",
+    "cookie",
+    "x-session",
+    "transfer-encoding",
+    "origin",
+    "referer",
+];
+
+/// Interns locations so per-step bindings stay three integers.
+#[derive(Debug, Default)]
+pub(crate) struct Locations {
+    map: HashMap<Location, u32>,
+    list: Vec<Location>,
+}
+
+impl Locations {
+    pub(crate) fn intern(&mut self, location: Location) -> u32 {
+        if let Some(id) = self.map.get(&location) {
+            return *id;
+        }
+        let id = self.list.len() as u32;
+        self.map.insert(location.clone(), id);
+        self.list.push(location);
+        id
+    }
+
+    pub(crate) fn get(&self, id: u32) -> &Location {
+        &self.list[id as usize]
+    }
+}
+
+/// The first response of a session that produced a value.
+#[derive(Clone, Copy, Debug)]
+struct Produced {
+    step: u32,
+    action: u32,
+    status: u16,
+    exact: u32,
+    general: u32,
+}
+
+/// One session's index of produced values.
+#[derive(Debug, Default)]
+pub(crate) struct SessionFlow {
+    produced: HashMap<Box<str>, Produced>,
+}
+
+/// A request value bound to an earlier step: interned locations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RawBinding {
+    pub to: u32,
+    pub step: u32,
+    pub from: u32,
+}
+
+#[derive(Debug, Default)]
+struct LinkAcc {
+    producers: HashMap<(u32, u16, u32), u64>,
+    first_value: u64,
+    varied: bool,
+    first_session: u32,
+    multi_session: bool,
+    observed: u64,
+}
+
+/// Link observations across all sessions.
+#[derive(Debug, Default)]
+pub(crate) struct FlowAcc {
+    pub locations: Locations,
+    links: HashMap<(u32, u32), LinkAcc>,
+}
+
+/// The bits of one exchange the flow needs, parsed once by the caller.
+pub(crate) struct RequestValues<'a> {
+    pub param_names: Vec<&'a str>,
+    pub params: &'a [&'a str],
+    pub query: &'a [(String, String)],
+    pub body: &'a ParsedBody,
+    pub request: &'a Request,
+}
+
+fn hash_of(value: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+impl FlowAcc {
+    /// Looks every value of a request up in its session's index; records
+    /// the links and returns the step's bindings.
+    pub(crate) fn consume(
+        &mut self,
+        session: &SessionFlow,
+        session_id: u32,
+        action: u32,
+        values: &RequestValues<'_>,
+    ) -> Vec<RawBinding> {
+        let mut bindings = Vec::new();
+        if session.produced.is_empty() {
+            return bindings;
+        }
+        let mut check =
+            |this: &mut FlowAcc, exact: Location, general: Option<Location>, value: &str| {
+                let Some(p) = session.produced.get(value) else { return };
+                let to_exact = this.locations.intern(exact);
+                let to_general = match general {
+                    Some(g) => this.locations.intern(g),
+                    None => to_exact,
+                };
+                bindings.push(RawBinding { to: to_exact, step: p.step, from: p.exact });
+                let acc = this.links.entry((action, to_general)).or_default();
+                let h = hash_of(value);
+                if acc.observed == 0 {
+                    acc.first_value = h;
+                    acc.first_session = session_id;
+                } else {
+                    acc.varied |= acc.first_value != h;
+                    acc.multi_session |= acc.first_session != session_id;
+                }
+                acc.observed += 1;
+                *acc.producers.entry((p.action, p.status, p.general)).or_default() += 1;
+            };
+        for (name, value) in values.param_names.iter().zip(values.params) {
+            check(self, Location::Path { name: name.to_string() }, None, value);
+        }
+        for (key, value) in values.query {
+            check(self, Location::Query { key: key.clone() }, None, value);
+        }
+        if let Some(json) = values.body.json() {
+            walk_leaves(json, &mut |exact, general, key, leaf| {
+                if matches!(leaf, Value::Number(_)) && !is_id_name(key) {
+                    return;
+                }
+                if let Some(text) = leaf_text(leaf) {
+                    let general =
+                        (general != exact).then(|| Location::Body { pointer: general.to_string() });
+                    check(self, Location::Body { pointer: exact.to_string() }, general, &text);
+                }
+            });
+        }
+        for header in values.request.headers.iter() {
+            let name = header.name.to_ascii_lowercase();
+            let value = header.value_str();
+            if name == "authorization" {
+                if let Some(token) = bearer_token(&value) {
+                    check(self, Location::Bearer, None, token);
+                }
+            } else if name == "cookie" {
+                for (cookie, v) in cookie_pairs(&value) {
+                    check(self, Location::Cookie { name: cookie.to_string() }, None, v);
+                }
+            } else if !BORING_REQUEST_HEADERS.contains(&name.as_str()) {
+                check(self, Location::Header { name }, None, value.trim());
+            }
+        }
+        bindings.sort();
+        bindings.dedup();
+        bindings
+    }
+
+    /// Indexes the values a 2xx/3xx response produced, for later steps of
+    /// the same session.
+    pub(crate) fn produce(
+        &mut self,
+        session: &mut SessionFlow,
+        step: u32,
+        action: u32,
+        status: u16,
+        body: &ParsedBody,
+        headers: &Headers,
+    ) {
+        let mut add = |this: &mut FlowAcc,
+                       exact: Location,
+                       general: Option<Location>,
+                       value: &str| {
+            if value.len() < 2 || value.len() > 512 || session.produced.len() >= SESSION_VALUE_CAP {
+                return;
+            }
+            if session.produced.contains_key(value) {
+                return;
+            }
+            let exact = this.locations.intern(exact);
+            let general = general.map_or(exact, |g| this.locations.intern(g));
+            session
+                .produced
+                .insert(value.into(), Produced { step, action, status, exact, general });
+        };
+        if let Some(json) = body.json() {
+            walk_leaves(json, &mut |exact, general, key, leaf| {
+                let worth = match leaf {
+                    Value::String(s) => {
+                        is_id_name(key) || classify(s).is_id_like() && s.parse::<f64>().is_err()
+                    }
+                    Value::Number(_) => is_id_name(key),
+                    _ => false,
+                };
+                if let (true, Some(text)) = (worth, leaf_text(leaf)) {
+                    let general =
+                        (general != exact).then(|| Location::Body { pointer: general.to_string() });
+                    add(self, Location::Body { pointer: exact.to_string() }, general, &text);
+                }
+            });
+        }
+        for header in headers.iter() {
+            let name = header.name.to_ascii_lowercase();
+            let value = header.value_str();
+            if name == "set-cookie" {
+                if let Some((cookie, v)) = cookie_pairs(&value).next() {
+                    add(self, Location::Cookie { name: cookie.to_string() }, None, v);
+                }
+            } else if name == "etag"
+                || (name.starts_with("x-") && classify(value.trim()).is_id_like())
+            {
+                add(self, Location::Header { name }, None, value.trim());
+            }
+        }
+    }
+
+    /// The learned links: per consumer location the most frequent producer,
+    /// constants dropped.
+    pub(crate) fn finish(&self, action_ids: &[String]) -> Vec<Link> {
+        let mut links = Vec::new();
+        for ((consumer, to), acc) in &self.links {
+            if acc.multi_session && !acc.varied {
+                continue;
+            }
+            let best = acc.producers.iter().max_by(|(a, na), (b, nb)| {
+                na.cmp(nb).then_with(|| {
+                    let key = |(action, status, from): &(u32, u16, u32)| {
+                        (
+                            action_ids[*action as usize].clone(),
+                            *status,
+                            self.locations.get(*from).clone(),
+                        )
+                    };
+                    key(b).cmp(&key(a))
+                })
+            });
+            if let Some(((producer, status, from), count)) = best {
+                links.push(Link {
+                    consumer: action_ids[*consumer as usize].clone(),
+                    to: self.locations.get(*to).clone(),
+                    producer: action_ids[*producer as usize].clone(),
+                    status: *status,
+                    from: self.locations.get(*from).clone(),
+                    count: *count,
+                });
+            }
+        }
+        links.sort_by(|a, b| {
+            (&a.consumer, &a.to, &a.producer, a.status).cmp(&(
+                &b.consumer,
+                &b.to,
+                &b.producer,
+                b.status,
+            ))
+        });
+        links
+    }
+}
+
+/// The token of `Bearer <token>`, any case of the scheme.
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// `a=1; b=2` (a `Cookie` header) or the first pair of a `Set-Cookie`.
+/// A value redacted whole, without `name=`, yields nothing: it cannot be
+/// matched to the cookie it came from.
+pub(crate) fn cookie_pairs(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    value.split(';').filter_map(|pair| {
+        let (name, v) = pair.trim().split_once('=')?;
+        let name = name.trim();
+        (!name.is_empty() && !v.is_empty()).then_some((name, v.trim().trim_matches('"')))
+    })
+}

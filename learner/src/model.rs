@@ -1,0 +1,412 @@
+//! The learned model: the contract between the learner and the replayer, and
+//! a JSON document a person can read, diff and edit.
+//!
+//! Everything is ordered (sorted `Vec`s and `BTreeMap`s) so the same traffic
+//! gives a byte-identical file. The document carries `"format":
+//! "venomqa-model"` and `"version": 1`; [`Model::from_json`] refuses any other
+//! version rather than guessing at a format it does not know.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::shape::{BodyShape, QueryParam};
+use crate::value::ValueKind;
+use crate::Error;
+
+/// The `format` every model file carries.
+pub const MODEL_FORMAT: &str = "venomqa-model";
+/// The model version this build writes and reads.
+pub const MODEL_VERSION: u32 = 1;
+
+/// A model of an API learned from traffic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    /// Always [`MODEL_FORMAT`].
+    pub format: String,
+    /// Always [`MODEL_VERSION`] for models this build reads.
+    pub version: u32,
+    /// What the model was learned from.
+    pub source: SourceInfo,
+    /// Every endpoint, sorted by template then method.
+    pub actions: Vec<Action>,
+    /// What the actions create, read, change and delete.
+    pub resources: Vec<Resource>,
+    /// Data flow: which response value a request value comes from.
+    pub links: Vec<Link>,
+    /// One state machine per resource with observed instances.
+    pub machines: Vec<StateMachine>,
+    /// The observed sessions as replayable action sequences, one per distinct shape.
+    pub journeys: Vec<Journey>,
+    /// Response values that change on every call; comparisons ignore them.
+    pub volatile: Vec<VolatileField>,
+}
+
+/// The traffic a model was learned from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// Exchanges read.
+    pub exchanges: u64,
+    /// Exchanges the model was learned from (not ignored).
+    pub used: u64,
+    /// Sessions among the used exchanges.
+    pub sessions: u64,
+    /// Id of the first used exchange.
+    pub first_exchange: Option<u64>,
+    /// Id of the last used exchange.
+    pub last_exchange: Option<u64>,
+}
+
+/// Where a value sits in a request or a response.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "in", rename_all = "kebab-case")]
+pub enum Location {
+    /// A path parameter of the action's template.
+    Path {
+        /// Its name in the template (`order_id`).
+        name: String,
+    },
+    /// A query string key.
+    Query {
+        /// The key.
+        key: String,
+    },
+    /// A JSON body value; `*` in the pointer stands for any array element.
+    Body {
+        /// RFC 6901 JSON pointer (`/id`, `/items/*/sku`).
+        pointer: String,
+    },
+    /// A header value, whole (`if-match`, `etag`, `x-csrf-token`); names lower-case.
+    Header {
+        /// The lower-case header name.
+        name: String,
+    },
+    /// The token of `Authorization: Bearer <token>`.
+    Bearer,
+    /// A cookie: in a request the `Cookie` pair, in a response the `Set-Cookie` one.
+    Cookie {
+        /// The cookie name.
+        name: String,
+    },
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Path { name } => write!(f, "path {{{name}}}"),
+            Location::Query { key } => write!(f, "query {key}"),
+            Location::Body { pointer } => write!(f, "body {pointer}"),
+            Location::Header { name } => write!(f, "header {name}"),
+            Location::Bearer => f.write_str("bearer token"),
+            Location::Cookie { name } => write!(f, "cookie {name}"),
+        }
+    }
+}
+
+/// One endpoint: `POST /orders/{order_id}/refund`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// `METHOD /template`, the name used everywhere else in the model.
+    pub id: String,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template with `{name}` parameters.
+    pub template: String,
+    /// Path parameters in template order.
+    pub params: Vec<PathParam>,
+    /// Query keys seen.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, QueryParam>,
+    /// The request bodies.
+    pub request: BodyShape,
+    /// Per observed status code: how often, and the response bodies.
+    pub responses: BTreeMap<u16, ResponseShape>,
+    /// Request headers that change behaviour (`idempotency-key`, `if-match`)
+    /// or carry a linked value; lower-case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
+    /// Whether requests carried credentials, so replay must send a user's.
+    pub needs_auth: bool,
+    /// Which credentials: `bearer`, `basic`, `cookie:<name>` or `cookie`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<String>,
+    /// Exchanges of this action.
+    pub count: u64,
+    /// The first exchange of this action, to look at or replay.
+    pub example: u64,
+}
+
+/// A path parameter and where its values come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathParam {
+    /// `order_id`.
+    pub name: String,
+    /// `uuid`, `number`, `hex`, `token` or `slug`.
+    pub kind: ValueKind,
+    /// The response that produced its values, when a link was learned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<LinkSource>,
+}
+
+/// The producing end of a link.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LinkSource {
+    /// Producer action id.
+    pub action: String,
+    /// The producer's status code.
+    pub status: u16,
+    /// Where in the producer's response.
+    pub from: Location,
+}
+
+/// The responses of one status code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseShape {
+    /// How many exchanges answered this status.
+    pub count: u64,
+    /// Their bodies.
+    pub body: BodyShape,
+}
+
+/// A kind of thing the API manages: `orders`, `accounts.holds`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Collection name, nested names joined by `.`.
+    pub name: String,
+    /// Template of the collection (`/orders`, `/accounts/{account_id}/holds`).
+    pub collection: String,
+    /// The path parameter that names one instance (`order_id`).
+    pub id_param: String,
+    /// The enclosing resource of a nested one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// The action that creates an instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<String>,
+    /// Where the create response holds the new instance's id (`/id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_pointer: Option<String>,
+    /// Actions that read one instance.
+    pub read: Vec<String>,
+    /// Actions that replace or patch one instance.
+    pub update: Vec<String>,
+    /// Actions that delete one instance.
+    pub delete: Vec<String>,
+    /// Everything else on the resource: lists, commands such as `pay`.
+    pub other: Vec<String>,
+    /// Who owns instances, and what other sessions managed to do to them.
+    pub ownership: Ownership,
+}
+
+/// Instances belong to the session that created them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ownership {
+    /// Instances seen (created or first touched).
+    pub instances: u64,
+    /// Instances whose create was observed, and so whose owner session is known.
+    pub created: u64,
+    /// Requests by a session other than the owner answered 2xx.
+    pub foreign_accepted: u64,
+    /// Requests by a session other than the owner answered 4xx.
+    pub foreign_rejected: u64,
+}
+
+/// One learned data-flow link: `order_id` of `POST /orders/{order_id}/pay`
+/// comes from `/id` of the `201` of `POST /orders`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The action whose requests carry the value.
+    pub consumer: String,
+    /// Where in the request.
+    pub to: Location,
+    /// The action whose response produced it.
+    pub producer: String,
+    /// The producer's status code.
+    pub status: u16,
+    /// Where in the producer's response.
+    pub from: Location,
+    /// How often this flow was observed.
+    pub count: u64,
+}
+
+/// How a machine's states are named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateBasis {
+    /// From an enum-like field of the resource (`status`).
+    Field,
+    /// From the last action applied (no enum-like field exists).
+    LastAction,
+}
+
+/// The learned lifecycle of a resource's instances.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateMachine {
+    /// The resource name.
+    pub resource: String,
+    /// Where state names come from.
+    pub basis: StateBasis,
+    /// The field holding the state, for [`StateBasis::Field`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// States instances were created in, with counts.
+    pub initial: BTreeMap<String, u64>,
+    /// Every state with the actions observed in it.
+    pub states: Vec<State>,
+    /// Observed transitions; anything absent was never seen.
+    pub transitions: Vec<Transition>,
+}
+
+/// One state and its learned preconditions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The observed value (`paid`), or `deleted` after a delete.
+    pub name: String,
+    /// Actions answered 2xx in this state, with counts.
+    pub accepted: BTreeMap<String, u64>,
+    /// Actions the owner saw answered 4xx in this state, with counts.
+    pub rejected: BTreeMap<String, u64>,
+}
+
+/// `from --action--> to`, as observed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// State before.
+    pub from: String,
+    /// The action applied.
+    pub action: String,
+    /// State after.
+    pub to: String,
+    /// Times observed.
+    pub count: u64,
+    /// Status codes of those observations.
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+/// One observed session shape, replayable with its bindings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journey {
+    /// The first session that followed it.
+    pub session: String,
+    /// Sessions that followed exactly this shape (actions, statuses, bindings).
+    pub sessions: u64,
+    /// The steps of the first session.
+    pub steps: Vec<Step>,
+}
+
+/// One request of a journey.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Action id.
+    pub action: String,
+    /// The recorded exchange, for the request's literal values.
+    pub exchange: u64,
+    /// The recorded status.
+    pub status: u16,
+    /// Values that must be taken from an earlier step's live response.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+}
+
+/// A request value bound to an earlier step's response.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Binding {
+    /// Where in this step's request.
+    pub to: Location,
+    /// Index of the producing step in the journey.
+    pub step: usize,
+    /// Where in that step's response (array indexes exact).
+    pub from: Location,
+}
+
+/// A response value that changes on every call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolatileField {
+    /// Action id.
+    pub action: String,
+    /// Where in its responses.
+    pub at: Location,
+    /// What the values looked like.
+    pub kind: ValueKind,
+}
+
+impl Model {
+    /// The model as pretty JSON; identical models give identical bytes.
+    pub fn to_json_pretty(&self) -> String {
+        // Every map key is a string or an integer, so serializing cannot fail.
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Reads a model file, refusing other formats and versions by name and
+    /// reporting broken JSON with its line and column.
+    pub fn from_json(text: &str) -> Result<Model, Error> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            Error::InvalidJson { line: e.line(), column: e.column(), message: strip_position(&e) }
+        })?;
+        let show = |v: Option<&serde_json::Value>| {
+            v.map_or_else(|| "missing".to_string(), |v| v.to_string())
+        };
+        let format = value.get("format");
+        if format.and_then(|f| f.as_str()) != Some(MODEL_FORMAT) {
+            return Err(Error::NotAModel { found: show(format) });
+        }
+        let version = value.get("version");
+        if version.and_then(|v| v.as_u64()) != Some(u64::from(MODEL_VERSION)) {
+            return Err(Error::UnsupportedVersion {
+                found: show(version),
+                supported: MODEL_VERSION,
+            });
+        }
+        serde_json::from_str(text).map_err(|e| Error::InvalidModel {
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e),
+        })
+    }
+
+    /// The action with this id.
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.id == id)
+    }
+
+    /// The resource with this name.
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+
+    /// The state machine of a resource.
+    pub fn machine(&self, resource: &str) -> Option<&StateMachine> {
+        self.machines.iter().find(|m| m.resource == resource)
+    }
+
+    /// The links whose values flow into `consumer`'s requests.
+    pub fn links_into<'a>(&'a self, consumer: &'a str) -> impl Iterator<Item = &'a Link> + 'a {
+        self.links.iter().filter(move |l| l.consumer == consumer)
+    }
+}
+
+impl StateMachine {
+    /// The transitions out of `state`.
+    pub fn transitions_from<'a>(
+        &'a self,
+        state: &'a str,
+    ) -> impl Iterator<Item = &'a Transition> + 'a {
+        self.transitions.iter().filter(move |t| t.from == state)
+    }
+
+    /// Whether `from --action--> to` was observed.
+    pub fn has_transition(&self, from: &str, action: &str, to: &str) -> bool {
+        self.transitions.iter().any(|t| t.from == from && t.action == action && t.to == to)
+    }
+}
+
+/// serde_json appends " at line L column C"; the error says it already.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}

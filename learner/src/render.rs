@@ -1,0 +1,184 @@
+//! Views of a model for people: a text summary, and each resource's state
+//! machine as Mermaid (`stateDiagram-v2`) or Graphviz DOT.
+
+use std::fmt::Write;
+
+use crate::model::{Model, StateBasis, StateMachine};
+
+/// The human view of a model: actions with their status codes, resources,
+/// links, state machines and journeys, in the model's order.
+pub fn render_text(model: &Model) -> String {
+    let mut out = String::new();
+    let s = &model.source;
+    let _ = writeln!(
+        out,
+        "model of {} exchanges ({} used) in {} sessions",
+        s.exchanges, s.used, s.sessions
+    );
+
+    let _ = writeln!(out, "\nactions ({})", model.actions.len());
+    let width = model.actions.iter().map(|a| a.id.len()).max().unwrap_or(0);
+    for a in &model.actions {
+        let statuses: Vec<String> =
+            a.responses.iter().map(|(st, r)| format!("{st}×{}", r.count)).collect();
+        let mut extra = String::new();
+        if let Some(auth) = &a.auth {
+            let _ = write!(extra, "  auth {auth}");
+        }
+        if !a.headers.is_empty() {
+            let _ = write!(extra, "  headers {}", a.headers.join(", "));
+        }
+        let _ = writeln!(out, "  {:width$}  {}{extra}", a.id, statuses.join(" "));
+    }
+
+    let _ = writeln!(out, "\nresources ({})", model.resources.len());
+    for r in &model.resources {
+        let parent = r.parent.as_ref().map(|p| format!(" (in {p})")).unwrap_or_default();
+        let _ = writeln!(out, "  {}{parent}: {}/{{{}}}", r.name, r.collection, r.id_param);
+        if let Some(create) = &r.create {
+            let pointer = r.id_pointer.as_deref().unwrap_or("?");
+            let _ = writeln!(out, "    create  {create}  → id at {pointer}");
+        }
+        for (role, list) in
+            [("read", &r.read), ("update", &r.update), ("delete", &r.delete), ("other", &r.other)]
+        {
+            if !list.is_empty() {
+                let _ = writeln!(out, "    {role:6}  {}", list.join(", "));
+            }
+        }
+        let o = &r.ownership;
+        let _ = writeln!(
+            out,
+            "    {} instances ({} created); other sessions: {} accepted, {} rejected",
+            o.instances, o.created, o.foreign_accepted, o.foreign_rejected
+        );
+    }
+
+    let _ = writeln!(out, "\nlinks ({})", model.links.len());
+    for l in &model.links {
+        let _ = writeln!(
+            out,
+            "  {} {}  ←  {} {} {}  (×{})",
+            l.consumer, l.to, l.producer, l.status, l.from, l.count
+        );
+    }
+
+    let _ = writeln!(out, "\nstate machines ({})", model.machines.len());
+    for m in &model.machines {
+        let basis = match (&m.basis, &m.field) {
+            (StateBasis::Field, Some(field)) => format!("by field `{field}`"),
+            _ => "by last action".to_string(),
+        };
+        let _ = writeln!(out, "  {} ({basis})", m.resource);
+        for (state, n) in &m.initial {
+            let _ = writeln!(out, "    [*] → {state}  (×{n})");
+        }
+        for t in &m.transitions {
+            let statuses: Vec<String> = t.statuses.keys().map(u16::to_string).collect();
+            let _ = writeln!(
+                out,
+                "    {} --{}--> {}  (×{}, {})",
+                t.from,
+                t.action,
+                t.to,
+                t.count,
+                statuses.join("/")
+            );
+        }
+        for state in &m.states {
+            if !state.rejected.is_empty() {
+                let rejected: Vec<&str> = state.rejected.keys().map(String::as_str).collect();
+                let _ = writeln!(out, "    in {}: rejected {}", state.name, rejected.join(", "));
+            }
+        }
+    }
+
+    let sessions: u64 = model.journeys.iter().map(|j| j.sessions).sum();
+    let _ = writeln!(out, "\njourneys: {} distinct from {sessions} sessions", model.journeys.len());
+    let _ = writeln!(out, "volatile fields: {}", model.volatile.len());
+    out
+}
+
+/// Every resource's state machine as a Mermaid `stateDiagram-v2`, each in
+/// its own fenced block so the text pastes into Markdown and renders on
+/// GitHub as is.
+pub fn render_mermaid(model: &Model) -> String {
+    let mut out = String::new();
+    for m in &model.machines {
+        let _ = writeln!(out, "%% {}", m.resource);
+        let _ = writeln!(out, "```mermaid\n{}```\n", mermaid_machine(m));
+    }
+    out
+}
+
+/// One state machine as a Mermaid `stateDiagram-v2` document: `[*] -->`
+/// the creation states, then one `from --> to : action` line per observed
+/// transition.
+pub fn mermaid_machine(m: &StateMachine) -> String {
+    let mut out = String::from("stateDiagram-v2\n");
+    for state in &m.states {
+        let id = mermaid_id(&state.name);
+        if id != state.name {
+            let _ = writeln!(out, "    state \"{}\" as {id}", state.name.replace('"', "'"));
+        }
+    }
+    for state in m.initial.keys() {
+        let _ = writeln!(out, "    [*] --> {}", mermaid_id(state));
+    }
+    for t in &m.transitions {
+        let label: String =
+            t.action.chars().map(|c| if c == ':' || c == ';' { ' ' } else { c }).collect();
+        let _ = writeln!(out, "    {} --> {} : {label}", mermaid_id(&t.from), mermaid_id(&t.to));
+    }
+    out
+}
+
+/// Mermaid state ids may not hold `-`, `:`, `{` or spaces.
+fn mermaid_id(name: &str) -> String {
+    let id: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if id.is_empty() {
+        "_".to_string()
+    } else {
+        id
+    }
+}
+
+/// Every resource's state machine as a Graphviz digraph (several graphs in
+/// one file, which `dot` renders one after another).
+pub fn render_dot(model: &Model) -> String {
+    let mut out = String::new();
+    for m in &model.machines {
+        let _ = writeln!(out, "digraph {} {{", dot_quote(&m.resource));
+        let _ = writeln!(out, "  rankdir=LR;");
+        let _ = writeln!(out, "  node [shape=box, style=rounded];");
+        let _ = writeln!(out, "  \"[*]\" [shape=point];");
+        for state in &m.states {
+            let _ = writeln!(out, "  {};", dot_quote(&state.name));
+        }
+        for (state, n) in &m.initial {
+            let _ = writeln!(
+                out,
+                "  \"[*]\" -> {} [label={}];",
+                dot_quote(state),
+                dot_quote(&format!("×{n}"))
+            );
+        }
+        for t in &m.transitions {
+            let label = format!("{} (×{})", t.action, t.count);
+            let _ = writeln!(
+                out,
+                "  {} -> {} [label={}];",
+                dot_quote(&t.from),
+                dot_quote(&t.to),
+                dot_quote(&label)
+            );
+        }
+        let _ = writeln!(out, "}}");
+    }
+    out
+}
+
+fn dot_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}

@@ -1,0 +1,218 @@
+//! Resources: the things actions create, read, change and delete.
+//!
+//! A resource exists wherever a template has a literal collection segment
+//! followed by a parameter (`/orders/{order_id}`); a resource under another
+//! one's instance (`/accounts/{account_id}/holds/{hold_id}`) is nested and
+//! named `accounts.holds`. Each action belongs to the deepest resource whose
+//! collection its template starts with, in a role taken from its method and
+//! depth: `POST` on the collection creates, `GET`/`PUT|PATCH`/`DELETE` on the
+//! instance read/update/delete, anything else (lists, `POST …/pay`) is other.
+
+use std::collections::BTreeMap;
+
+use crate::template::{ActionShape, Segment};
+use crate::value::singular;
+
+/// What an action does to its resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Create,
+    Read,
+    Update,
+    Delete,
+    /// Lists on the collection, commands on an instance (`pay`), sub-paths.
+    Other,
+}
+
+/// A resource as derived from the templates.
+#[derive(Clone, Debug)]
+pub(crate) struct ResourceDef {
+    pub name: String,
+    pub collection: String,
+    /// Number of segments of the collection path.
+    pub depth: usize,
+    pub id_param: String,
+    pub parent: Option<usize>,
+    /// The `prefix` of the singular name, for guessing the id field of a create.
+    pub singular: String,
+}
+
+/// An action's place among the resources.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Membership {
+    pub resource: usize,
+    pub role: Role,
+    /// Index of the instance id among the action's path parameters.
+    pub instance_param: Option<usize>,
+}
+
+/// Every resource, and each action's membership.
+#[derive(Debug, Default)]
+pub(crate) struct Resources {
+    pub defs: Vec<ResourceDef>,
+    pub of_action: Vec<Option<Membership>>,
+}
+
+fn collection_template(action: &ActionShape, len: usize) -> String {
+    let mut out = String::new();
+    for seg in &action.segments[..len] {
+        out.push('/');
+        match seg {
+            Segment::Literal(word) => out.push_str(word),
+            Segment::Param(i) => {
+                out.push('{');
+                out.push_str(action.params.get(*i).map_or("id", |p| p.name.as_str()));
+                out.push('}');
+            }
+        }
+    }
+    out
+}
+
+impl Resources {
+    /// Derives resources and roles from the learned templates.
+    pub(crate) fn derive(actions: &[ActionShape]) -> Resources {
+        // Collection template → (depth, id param name, literal words of the collection).
+        let mut found: BTreeMap<String, (usize, String, Vec<String>)> = BTreeMap::new();
+        for action in actions {
+            for (k, seg) in action.segments.iter().enumerate().skip(1) {
+                if let (Segment::Param(p), Segment::Literal(_)) = (seg, &action.segments[k - 1]) {
+                    let collection = collection_template(action, k);
+                    let words = action.segments[..k]
+                        .iter()
+                        .filter_map(|s| match s {
+                            Segment::Literal(w) => Some(w.clone()),
+                            Segment::Param(_) => None,
+                        })
+                        .collect();
+                    let id_param =
+                        action.params.get(*p).map_or_else(|| "id".to_string(), |p| p.name.clone());
+                    found.entry(collection).or_insert((k, id_param, words));
+                }
+            }
+        }
+        let mut defs: Vec<ResourceDef> = Vec::new();
+        let entries: Vec<(String, (usize, String, Vec<String>))> = found.into_iter().collect();
+        // Parents first: sort by depth so a parent's index exists before its children.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by_key(|i| (entries[*i].1 .0, entries[*i].0.clone()));
+        for i in order {
+            let (collection, (depth, id_param, words)) = &entries[i];
+            let parent = defs
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| {
+                    let instance = format!("{}/{{{}}}", d.collection, d.id_param);
+                    d.depth < *depth && collection.starts_with(&format!("{instance}/"))
+                })
+                .max_by_key(|(_, d)| d.depth)
+                .map(|(j, _)| j);
+            let last = words.last().cloned().unwrap_or_else(|| "items".to_string());
+            let name = match parent {
+                Some(p) => format!("{}.{}", defs[p].name, last),
+                None => last.clone(),
+            };
+            defs.push(ResourceDef {
+                name,
+                collection: collection.clone(),
+                depth: *depth,
+                id_param: id_param.clone(),
+                parent,
+                singular: singular(&last),
+            });
+        }
+        // Two collections with one name (`/v1/orders`, `/v2/orders`): name by full path.
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for d in &defs {
+            *counts.entry(d.name.clone()).or_default() += 1;
+        }
+        for d in &mut defs {
+            if counts.get(&d.name).copied().unwrap_or(0) > 1 {
+                d.name = d
+                    .collection
+                    .split('/')
+                    .filter(|s| !s.is_empty() && !s.starts_with('{'))
+                    .collect::<Vec<_>>()
+                    .join(".");
+            }
+        }
+        let of_action = actions.iter().map(|a| membership(a, &defs)).collect();
+        Resources { defs, of_action }
+    }
+}
+
+fn membership(action: &ActionShape, defs: &[ResourceDef]) -> Option<Membership> {
+    let (resource, def) = defs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d.depth <= action.segments.len() && collection_template(action, d.depth) == d.collection
+        })
+        .max_by_key(|(_, d)| d.depth)?;
+    let len = action.segments.len();
+    let instance_param = match action.segments.get(def.depth) {
+        Some(Segment::Param(p)) => Some(*p),
+        _ => None,
+    };
+    let role = if len == def.depth {
+        if action.method == "POST" {
+            Role::Create
+        } else {
+            Role::Other
+        }
+    } else if len == def.depth + 1 && instance_param.is_some() {
+        match action.method.as_str() {
+            "GET" | "HEAD" => Role::Read,
+            "PUT" | "PATCH" => Role::Update,
+            "DELETE" => Role::Delete,
+            _ => Role::Other,
+        }
+    } else {
+        Role::Other
+    };
+    Some(Membership {
+        resource,
+        role,
+        instance_param: if len > def.depth { instance_param } else { None },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::PathTrie;
+
+    #[test]
+    fn nested_collections_are_nested_resources() {
+        let mut trie = PathTrie::default();
+        for (m, p) in [
+            ("POST", "/accounts"),
+            ("GET", "/accounts/acc_1a2b3c4d"),
+            ("POST", "/accounts/acc_1a2b3c4d/holds"),
+            ("DELETE", "/accounts/acc_1a2b3c4d/holds/hld_9z8y7x6w"),
+            ("POST", "/login"),
+        ] {
+            trie.insert(m, p, &|_| false);
+        }
+        let t = trie.finish(32);
+        let r = Resources::derive(&t.actions);
+        let names: Vec<_> = r.defs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["accounts", "accounts.holds"]);
+        assert_eq!(r.defs[1].parent, Some(0));
+        assert_eq!(r.defs[1].id_param, "hold_id");
+        let role = |id: &str| {
+            let i = t.actions.iter().position(|a| a.id == id).unwrap();
+            r.of_action[i].map(|m| (r.defs[m.resource].name.clone(), m.role))
+        };
+        assert_eq!(
+            role("POST /accounts/{account_id}/holds"),
+            Some(("accounts.holds".into(), Role::Create))
+        );
+        assert_eq!(
+            role("DELETE /accounts/{account_id}/holds/{hold_id}"),
+            Some(("accounts.holds".into(), Role::Delete))
+        );
+        assert_eq!(role("GET /accounts/{account_id}"), Some(("accounts".into(), Role::Read)));
+        assert_eq!(role("POST /login"), None);
+    }
+}

@@ -1,0 +1,375 @@
+//! State machines: what happens to each instance of a resource over time,
+//! across all sessions, folded into states and transitions.
+//!
+//! The state field is not known until the end (it is the enum-like field
+//! whose value changes after actions), so every candidate field of a
+//! resource runs its own machine while streaming, next to a machine whose
+//! states are "the last action applied"; [`StateAcc::finish`] keeps the best
+//! one. Per instance only the current state of each machine is kept, never a
+//! history, so memory grows with instances, not with exchanges.
+//!
+//! A mutating action whose response does not show the field (a `204`)
+//! leaves the instance's state pending; the next response that shows it (a
+//! read) completes the transition. A `2xx` `DELETE` without a state moves the
+//! instance to `deleted`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+use crate::model::{State, StateBasis, StateMachine, Transition};
+use crate::resource::Role;
+use crate::value::is_enum_word;
+
+/// Candidate fields tracked per resource.
+const MAX_FIELDS: usize = 16;
+/// States a machine may have before its field is judged not enum-like.
+const MAX_STATES: usize = 32;
+
+/// The state name every machine uses after a delete without a body.
+pub(crate) const DELETED: &str = "deleted";
+
+#[derive(Debug, Default)]
+struct Machine {
+    states: Vec<String>,
+    index: HashMap<String, u16>,
+    initial: HashMap<u16, u64>,
+    transitions: HashMap<(u16, u32, u16), (u64, BTreeMap<u16, u64>)>,
+    accepted: HashMap<(u16, u32), u64>,
+    rejected: HashMap<(u16, u32), u64>,
+    dead: bool,
+}
+
+impl Machine {
+    fn state(&mut self, name: &str) -> Option<u16> {
+        if let Some(i) = self.index.get(name) {
+            return Some(*i);
+        }
+        if self.states.len() >= MAX_STATES {
+            self.dead = true;
+            return None;
+        }
+        let i = self.states.len() as u16;
+        self.states.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        Some(i)
+    }
+
+    fn transition(&mut self, from: u16, action: u32, to: u16, status: u16) {
+        let (count, statuses) = self.transitions.entry((from, action, to)).or_default();
+        *count += 1;
+        *statuses.entry(status).or_default() += 1;
+    }
+
+    /// Transitions that change state: what makes a field a state field.
+    fn changes(&self) -> (usize, u64) {
+        let moving = self.transitions.iter().filter(|((f, _, t), _)| f != t);
+        let distinct = moving.clone().count();
+        (distinct, moving.map(|(_, (n, _))| n).sum())
+    }
+}
+
+#[derive(Debug, Default)]
+struct ResourceMachines {
+    fields: Vec<(String, Machine)>,
+    last_action: Machine,
+    instances: u64,
+    created: u64,
+    foreign_accepted: u64,
+    foreign_rejected: u64,
+}
+
+#[derive(Debug)]
+struct Pending {
+    action: u32,
+    status: u16,
+    from: Vec<Option<u16>>,
+}
+
+#[derive(Debug, Default)]
+struct Instance {
+    owner: Option<u32>,
+    fields: Vec<Option<u16>>,
+    last_action: Option<u16>,
+    pending: Option<Pending>,
+}
+
+/// One thing that happened to an instance.
+pub(crate) struct Event<'a> {
+    pub resource: usize,
+    pub instance: &'a str,
+    pub action: u32,
+    pub role: Role,
+    /// The name of the state after this action in the last-action machine.
+    pub label: &'a str,
+    pub status: u16,
+    pub session: u32,
+    /// The resource's object in the response, if the response showed it.
+    pub object: Option<&'a Map<String, Value>>,
+}
+
+/// Machines of every resource.
+#[derive(Debug, Default)]
+pub(crate) struct StateAcc {
+    resources: Vec<ResourceMachines>,
+    instances: HashMap<(u32, Box<str>), Instance>,
+}
+
+impl StateAcc {
+    pub(crate) fn new(resources: usize) -> StateAcc {
+        StateAcc {
+            resources: (0..resources).map(|_| ResourceMachines::default()).collect(),
+            instances: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn observe(&mut self, e: &Event<'_>) {
+        let Some(machines) = self.resources.get_mut(e.resource) else { return };
+        let key = (e.resource as u32, Box::<str>::from(e.instance));
+        let success = (200..300).contains(&e.status);
+        if e.role == Role::Create {
+            if !success {
+                return;
+            }
+            machines.instances += 1;
+            machines.created += 1;
+            let mut instance = Instance { owner: Some(e.session), ..Instance::default() };
+            if let Some(s) = machines.last_action.state(e.label) {
+                *machines.last_action.initial.entry(s).or_default() += 1;
+                instance.last_action = Some(s);
+            }
+            for (i, value) in field_values(machines, e.object) {
+                let machine = &mut machines.fields[i].1;
+                if let Some(s) = machine.state(&value) {
+                    *machine.initial.entry(s).or_default() += 1;
+                    set(&mut instance.fields, i, Some(s));
+                }
+            }
+            self.instances.insert(key, instance);
+            return;
+        }
+        let instance = self.instances.entry(key).or_insert_with(|| {
+            machines.instances += 1;
+            Instance::default()
+        });
+        let foreign = instance.owner.is_some_and(|o| o != e.session);
+        if foreign {
+            if success {
+                machines.foreign_accepted += 1;
+            } else if (400..500).contains(&e.status) {
+                machines.foreign_rejected += 1;
+            }
+        }
+        // Preconditions: what was accepted or rejected in the state before.
+        let count_in = |m: &mut Machine, s: Option<u16>| {
+            if let Some(s) = s {
+                if success {
+                    *m.accepted.entry((s, e.action)).or_default() += 1;
+                } else if (400..500).contains(&e.status) && !foreign {
+                    *m.rejected.entry((s, e.action)).or_default() += 1;
+                }
+            }
+        };
+        count_in(&mut machines.last_action, instance.last_action);
+        for (i, (_, m)) in machines.fields.iter_mut().enumerate() {
+            count_in(m, instance.fields.get(i).copied().flatten());
+        }
+        if !success {
+            return;
+        }
+        let values = field_values(machines, e.object);
+        let shown: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
+        if e.role != Role::Read {
+            let label = if e.role == Role::Delete { DELETED } else { e.label };
+            if let (Some(from), Some(to)) =
+                (instance.last_action, machines.last_action.state(label))
+            {
+                machines.last_action.transition(from, e.action, to, e.status);
+            }
+            instance.last_action = machines.last_action.state(label);
+        }
+        for (i, value) in values {
+            let machine = &mut machines.fields[i].1;
+            let Some(to) = machine.state(&value) else { continue };
+            let current = instance.fields.get(i).copied().flatten();
+            if e.role == Role::Read {
+                // A read shows the state a pending (bodiless) action left.
+                if let (None, Some(p)) = (current, &instance.pending) {
+                    if let Some(Some(from)) = p.from.get(i) {
+                        machine.transition(*from, p.action, to, p.status);
+                    }
+                }
+            } else if let Some(from) = current {
+                machine.transition(from, e.action, to, e.status);
+            }
+            set(&mut instance.fields, i, Some(to));
+        }
+        let snapshot = instance.fields.clone();
+        if e.role == Role::Read {
+            if shown.len() == machines.fields.len() {
+                instance.pending = None;
+            }
+            return;
+        }
+        instance.pending = None;
+        let mut unknown = false;
+        for i in 0..machines.fields.len() {
+            if shown.contains(&i) {
+                continue;
+            }
+            let current = instance.fields.get(i).copied().flatten();
+            if e.role == Role::Delete {
+                let machine = &mut machines.fields[i].1;
+                if let (Some(from), Some(to)) = (current, machine.state(DELETED)) {
+                    machine.transition(from, e.action, to, e.status);
+                    set(&mut instance.fields, i, Some(to));
+                }
+            } else if current.is_some() {
+                set(&mut instance.fields, i, None);
+                unknown = true;
+            }
+        }
+        if unknown {
+            instance.pending = Some(Pending { action: e.action, status: e.status, from: snapshot });
+        }
+    }
+
+    /// One machine per resource with instances: the best field's, else the
+    /// last action's. `None` for resources never seen.
+    pub(crate) fn finish(
+        &self,
+        names: &[String],
+        action_ids: &[String],
+    ) -> Vec<(usize, StateMachine, Ownership)> {
+        let mut out = Vec::new();
+        for (r, machines) in self.resources.iter().enumerate() {
+            let ownership = Ownership {
+                instances: machines.instances,
+                created: machines.created,
+                foreign_accepted: machines.foreign_accepted,
+                foreign_rejected: machines.foreign_rejected,
+            };
+            if machines.instances == 0 {
+                continue;
+            }
+            let best = machines
+                .fields
+                .iter()
+                .filter(|(_, m)| {
+                    !m.dead
+                        && m.states.iter().filter(|s| *s != DELETED).count() >= 2
+                        && m.changes().0 > 0
+                })
+                .max_by(|(a, ma), (b, mb)| {
+                    (name_rank(a), ma.changes())
+                        .cmp(&(name_rank(b), mb.changes()))
+                        .then_with(|| b.cmp(a))
+                });
+            let (basis, field, machine) = match best {
+                Some((name, m)) => (StateBasis::Field, Some(name.clone()), m),
+                None => (StateBasis::LastAction, None, &machines.last_action),
+            };
+            let name = names.get(r).cloned().unwrap_or_default();
+            out.push((r, render(machine, name, basis, field, action_ids), ownership));
+        }
+        out
+    }
+}
+
+/// Ownership counters of one resource, carried to the model.
+pub(crate) type Ownership = crate::model::Ownership;
+
+fn name_rank(name: &str) -> u8 {
+    match name.to_ascii_lowercase().as_str() {
+        "status" | "state" => 2,
+        "phase" | "stage" | "lifecycle" | "order_status" | "payment_status" => 1,
+        _ => 0,
+    }
+}
+
+fn set(fields: &mut Vec<Option<u16>>, i: usize, value: Option<u16>) {
+    if fields.len() <= i {
+        fields.resize(i + 1, None);
+    }
+    fields[i] = value;
+}
+
+/// The candidate fields a response object shows: enum-like top-level
+/// strings. A field that shows anything else is not a state field.
+fn field_values(
+    machines: &mut ResourceMachines,
+    object: Option<&Map<String, Value>>,
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let Some(object) = object else { return out };
+    for (key, value) in object {
+        let position = machines.fields.iter().position(|(name, _)| name == key);
+        match value {
+            Value::String(s) if is_enum_word(s) => {
+                let i = match position {
+                    Some(i) => i,
+                    None if machines.fields.len() < MAX_FIELDS => {
+                        machines.fields.push((key.clone(), Machine::default()));
+                        machines.fields.len() - 1
+                    }
+                    None => continue,
+                };
+                if !machines.fields[i].1.dead {
+                    out.push((i, s.clone()));
+                }
+            }
+            Value::Null => {}
+            _ => {
+                if let Some(i) = position {
+                    machines.fields[i].1.dead = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn render(
+    m: &Machine,
+    resource: String,
+    basis: StateBasis,
+    field: Option<String>,
+    actions: &[String],
+) -> StateMachine {
+    let name = |s: &u16| m.states[*s as usize].clone();
+    let action = |a: &u32| actions.get(*a as usize).cloned().unwrap_or_default();
+    let initial = m.initial.iter().map(|(s, n)| (name(s), *n)).collect();
+    let states = (0..m.states.len() as u16)
+        .map(|s| State {
+            name: name(&s),
+            accepted: m
+                .accepted
+                .iter()
+                .filter(|((st, _), _)| *st == s)
+                .map(|((_, a), n)| (action(a), *n))
+                .collect(),
+            rejected: m
+                .rejected
+                .iter()
+                .filter(|((st, _), _)| *st == s)
+                .map(|((_, a), n)| (action(a), *n))
+                .collect(),
+        })
+        .collect();
+    let mut keys: Vec<&(u16, u32, u16)> = m.transitions.keys().collect();
+    keys.sort_by_key(|(f, a, t)| (*f, action(a), *t));
+    let transitions = keys
+        .into_iter()
+        .map(|k| {
+            let (count, statuses) = &m.transitions[k];
+            Transition {
+                from: name(&k.0),
+                action: action(&k.1),
+                to: name(&k.2),
+                count: *count,
+                statuses: statuses.clone(),
+            }
+        })
+        .collect();
+    StateMachine { resource, basis, field, initial, states, transitions }
+}

@@ -1,0 +1,436 @@
+//! Path templating: turning `/orders/ord_k3j5x9a2/pay` into
+//! `/orders/{order_id}/pay` without ever merging two endpoints or letting an
+//! id leak into a template.
+//!
+//! The first pass feeds every path into a [`PathTrie`]. Id-like segments
+//! (numbers, UUIDs, hex, random tokens, dates) go straight to the parameter
+//! child of their position, so the trie stays small however many ids flow
+//! through it. Word segments stay literal children until the end of the pass,
+//! when a position decides ([`PathTrie::finish`]) which words are really
+//! values: words an earlier response of the same session produced (a slug
+//! returned by a create), words that share the `prefix_` of the ids beside
+//! them, and every word of a position with too many distinct words or with
+//! many hyphenated slugs leading to the same sub-API. Low-cardinality words
+//! (`/orders/pending`, `/v1`, `/api`) stay literal.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::value::{classify, singular, ValueKind};
+
+/// How many distinct words a position may hold while streaming before it is
+/// folded into a parameter, whatever the final threshold: the memory bound.
+const STREAM_WORD_CAP: usize = 256;
+
+/// How many hyphenated words under one position, all leading to the same
+/// sub-API, make that position a slug parameter.
+const SLUG_MIN_VALUES: usize = 8;
+
+/// One path position in the trie.
+#[derive(Debug, Default)]
+struct Node {
+    literals: BTreeMap<String, Literal>,
+    param: Option<Box<Param>>,
+    /// Methods that ended at this node, with counts (first pass), then the
+    /// action index of each (after [`PathTrie::finish`]).
+    methods: BTreeMap<String, u64>,
+    actions: BTreeMap<String, usize>,
+    /// Too many distinct words were seen here: every word is a value.
+    overflowed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Literal {
+    node: Node,
+    hits: u64,
+    produced: u64,
+}
+
+#[derive(Debug, Default)]
+struct Param {
+    node: Node,
+    kinds: [u64; 7],
+    prefixes: BTreeSet<String>,
+    name: String,
+    kind: Option<ValueKind>,
+}
+
+/// One segment of a learned template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Segment {
+    Literal(String),
+    /// Index into the action's path parameters.
+    Param(usize),
+}
+
+/// A path parameter of a learned template: its name and the kind of its values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ParamInfo {
+    pub name: String,
+    pub kind: ValueKind,
+}
+
+/// An endpoint as templating found it: what the later passes build on.
+#[derive(Clone, Debug)]
+pub(crate) struct ActionShape {
+    pub id: String,
+    pub method: String,
+    pub template: String,
+    pub segments: Vec<Segment>,
+    pub params: Vec<ParamInfo>,
+}
+
+/// Path statistics of the first pass.
+#[derive(Debug, Default)]
+pub(crate) struct PathTrie {
+    root: Node,
+}
+
+/// The finished templates: resolves a concrete request to its action.
+#[derive(Debug)]
+pub(crate) struct Templater {
+    root: Node,
+    pub actions: Vec<ActionShape>,
+}
+
+/// The segments of a path: empty segments (`//`, a trailing `/`) carry no meaning.
+pub(crate) fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// Whether a segment is a value wherever it appears.
+fn is_value_segment(segment: &str) -> Option<ValueKind> {
+    let kind = classify(segment);
+    (kind.is_id_like() || kind == ValueKind::Timestamp).then_some(kind)
+}
+
+/// `ord` for `ord_k3j5x9a2`: ids of one collection usually share it.
+fn id_prefix(segment: &str) -> Option<&str> {
+    let i = segment.find(['_', '-'])?;
+    ((1..=6).contains(&i) && segment[..i].bytes().all(|c| c.is_ascii_alphabetic()))
+        .then(|| &segment[..i])
+}
+
+impl PathTrie {
+    /// Records one request path; `produced` says whether a word was produced
+    /// by an earlier response of the same session.
+    pub(crate) fn insert(&mut self, method: &str, path: &str, produced: &dyn Fn(&str) -> bool) {
+        let mut node = &mut self.root;
+        for segment in segments(path) {
+            let value_kind = is_value_segment(segment);
+            if value_kind.is_none() && !node.overflowed && !node.literals.contains_key(segment) {
+                if node.literals.len() >= STREAM_WORD_CAP {
+                    node.fold_all_literals();
+                }
+            }
+            if value_kind.is_some() || node.overflowed {
+                let param = node.param.get_or_insert_with(Default::default);
+                param.kinds[value_kind.unwrap_or(ValueKind::Slug).index()] += 1;
+                if let Some(prefix) = id_prefix(segment) {
+                    if param.prefixes.len() < 8 {
+                        param.prefixes.insert(prefix.to_string());
+                    }
+                }
+                node = &mut param.node;
+            } else {
+                let literal = node.literals.entry(segment.to_string()).or_default();
+                literal.hits += 1;
+                if produced(segment) {
+                    literal.produced += 1;
+                }
+                node = &mut literal.node;
+            }
+        }
+        *node.methods.entry(method.to_string()).or_default() += 1;
+    }
+
+    /// Decides every position and names every parameter.
+    pub(crate) fn finish(mut self, max_literal_values: usize) -> Templater {
+        self.root.decide(max_literal_values);
+        let mut found = Vec::new();
+        self.root.collect(&mut Vec::new(), &mut Vec::new(), &mut found);
+        found.sort_by(|a, b| (&a.template, &a.method).cmp(&(&b.template, &b.method)));
+        let index: HashMap<(String, String), usize> = found
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ((a.template.clone(), a.method.clone()), i))
+            .collect();
+        self.root.assign(&mut String::new(), &index);
+        Templater { root: self.root, actions: found }
+    }
+}
+
+impl Node {
+    /// Moves every literal child into the parameter child.
+    fn fold_all_literals(&mut self) {
+        self.overflowed = true;
+        let words: Vec<String> = self.literals.keys().cloned().collect();
+        for word in words {
+            self.fold_literal(&word);
+        }
+    }
+
+    fn fold_literal(&mut self, word: &str) {
+        if let Some(literal) = self.literals.remove(word) {
+            let param = self.param.get_or_insert_with(Default::default);
+            param.kinds[ValueKind::Slug.index()] += literal.hits;
+            param.node.absorb(literal.node);
+        }
+    }
+
+    /// Merges another subtree into this one (two spellings of one position).
+    fn absorb(&mut self, other: Node) {
+        for (method, count) in other.methods {
+            *self.methods.entry(method).or_default() += count;
+        }
+        self.overflowed |= other.overflowed;
+        for (word, literal) in other.literals {
+            let mine = self.literals.entry(word).or_default();
+            mine.hits += literal.hits;
+            mine.produced += literal.produced;
+            mine.node.absorb(literal.node);
+        }
+        if let Some(other_param) = other.param {
+            let param = self.param.get_or_insert_with(Default::default);
+            for (k, v) in other_param.kinds.iter().enumerate() {
+                param.kinds[k] += v;
+            }
+            param.prefixes.extend(other_param.prefixes);
+            param.node.absorb(other_param.node);
+        }
+    }
+
+    /// The sub-API below a node, as text, to tell slugs (same sub-API under
+    /// every word) from distinct endpoints.
+    fn signature(&self) -> String {
+        let mut out = String::new();
+        for method in self.methods.keys() {
+            out.push_str(method);
+            out.push(' ');
+        }
+        for (word, literal) in &self.literals {
+            out.push_str(&format!("/{word}({})", literal.node.signature()));
+        }
+        if let Some(param) = &self.param {
+            out.push_str(&format!("/*({})", param.node.signature()));
+        }
+        out
+    }
+
+    fn decide(&mut self, max_literal_values: usize) {
+        if self.literals.len() > max_literal_values {
+            self.fold_all_literals();
+        } else if self.literals.len() >= SLUG_MIN_VALUES {
+            let hyphenated = self.literals.keys().filter(|w| w.contains(['-', '_'])).count();
+            let mut signatures = self.literals.values().map(|l| l.node.signature());
+            let first = signatures.next();
+            if hyphenated * 4 >= self.literals.len() * 3
+                && signatures.all(|s| Some(&s) == first.as_ref())
+            {
+                self.fold_all_literals();
+            }
+        }
+        let prefixes = self.param.as_ref().map(|p| p.prefixes.clone()).unwrap_or_default();
+        let values: Vec<String> = self
+            .literals
+            .iter()
+            .filter(|(word, literal)| {
+                literal.produced > 0
+                    || id_prefix(word).is_some_and(|p| prefixes.contains(p) && word.len() >= 8)
+            })
+            .map(|(word, _)| word.clone())
+            .collect();
+        for word in values {
+            self.fold_literal(&word);
+        }
+        for literal in self.literals.values_mut() {
+            literal.node.decide(max_literal_values);
+        }
+        if let Some(param) = &mut self.param {
+            param.kind = Some(param_kind(&param.kinds));
+            param.node.decide(max_literal_values);
+        }
+    }
+
+    /// Walks the decided trie, naming parameters and listing every action.
+    fn collect(
+        &mut self,
+        segs: &mut Vec<Segment>,
+        params: &mut Vec<ParamInfo>,
+        found: &mut Vec<ActionShape>,
+    ) {
+        if !self.methods.is_empty() {
+            let template = render_template(segs, params);
+            for method in self.methods.keys() {
+                found.push(ActionShape {
+                    id: format!("{method} {template}"),
+                    method: method.clone(),
+                    template: template.clone(),
+                    segments: segs.clone(),
+                    params: params.clone(),
+                });
+            }
+        }
+        for (word, literal) in &mut self.literals {
+            segs.push(Segment::Literal(word.clone()));
+            literal.node.collect(segs, params, found);
+            segs.pop();
+        }
+        if let Some(param) = &mut self.param {
+            let base = match segs.last() {
+                Some(Segment::Literal(word)) => format!("{}_id", singular(word)),
+                _ => "id".to_string(),
+            };
+            let mut name = base.clone();
+            let mut n = 2;
+            while params.iter().any(|p| p.name == name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            param.name = name.clone();
+            let kind = param.kind.unwrap_or(ValueKind::Slug);
+            segs.push(Segment::Param(params.len()));
+            params.push(ParamInfo { name, kind });
+            param.node.collect(segs, params, found);
+            params.pop();
+            segs.pop();
+        }
+    }
+
+    fn assign(&mut self, template: &mut String, index: &HashMap<(String, String), usize>) {
+        let shown = if template.is_empty() { "/".to_string() } else { template.clone() };
+        for method in self.methods.keys() {
+            if let Some(i) = index.get(&(shown.clone(), method.clone())) {
+                self.actions.insert(method.clone(), *i);
+            }
+        }
+        for (word, literal) in &mut self.literals {
+            let len = template.len();
+            template.push('/');
+            template.push_str(word);
+            literal.node.assign(template, index);
+            template.truncate(len);
+        }
+        if let Some(param) = &mut self.param {
+            let len = template.len();
+            template.push_str(&format!("/{{{}}}", param.name));
+            param.node.assign(template, index);
+            template.truncate(len);
+        }
+    }
+}
+
+/// The kind most values at a position had; words and dates make a slug.
+fn param_kind(kinds: &[u64; 7]) -> ValueKind {
+    let best = ValueKind::ALL
+        .iter()
+        .copied()
+        .max_by_key(|k| (kinds[k.index()], std::cmp::Reverse(k.index())));
+    match best {
+        Some(k) if k.is_id_like() && kinds[k.index()] > 0 => k,
+        _ => ValueKind::Slug,
+    }
+}
+
+fn render_template(segs: &[Segment], params: &[ParamInfo]) -> String {
+    if segs.is_empty() {
+        return "/".to_string();
+    }
+    let mut out = String::new();
+    for seg in segs {
+        out.push('/');
+        match seg {
+            Segment::Literal(word) => out.push_str(word),
+            Segment::Param(i) => {
+                out.push('{');
+                out.push_str(params.get(*i).map_or("id", |p| p.name.as_str()));
+                out.push('}');
+            }
+        }
+    }
+    out
+}
+
+/// A request matched to its action, with the path parameter values in order.
+#[derive(Debug)]
+pub(crate) struct Resolved<'p> {
+    pub action: usize,
+    pub params: Vec<&'p str>,
+}
+
+impl Templater {
+    /// The action of a request; `None` for a path the first pass never saw.
+    pub(crate) fn resolve<'p>(&self, method: &str, path: &'p str) -> Option<Resolved<'p>> {
+        let mut node = &self.root;
+        let mut params = Vec::new();
+        for segment in segments(path) {
+            let literal = if is_value_segment(segment).is_none() && !node.overflowed {
+                node.literals.get(segment)
+            } else {
+                None
+            };
+            node = match literal {
+                Some(literal) => &literal.node,
+                None => {
+                    params.push(segment);
+                    &node.param.as_ref()?.node
+                }
+            };
+        }
+        Some(Resolved { action: *node.actions.get(method)?, params })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn learn(paths: &[(&str, &str)], produced: &[&str]) -> Templater {
+        let mut trie = PathTrie::default();
+        for (method, path) in paths {
+            trie.insert(method, path, &|w| produced.contains(&w));
+        }
+        trie.finish(32)
+    }
+
+    fn ids(t: &Templater) -> Vec<&str> {
+        t.actions.iter().map(|a| a.id.as_str()).collect()
+    }
+
+    #[test]
+    fn ids_become_parameters_and_words_stay() {
+        let t = learn(
+            &[
+                ("GET", "/orders/ord_k3j5x9a2"),
+                ("POST", "/orders/ord_77ab12cd/pay"),
+                ("GET", "/orders/pending"),
+                ("GET", "/v1/items/42"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            ids(&t),
+            [
+                "GET /orders/pending",
+                "GET /orders/{order_id}",
+                "POST /orders/{order_id}/pay",
+                "GET /v1/items/{item_id}"
+            ]
+        );
+        let r = t.resolve("POST", "/orders/ord_zz99zz99/pay").unwrap();
+        assert_eq!(r.params, ["ord_zz99zz99"]);
+        assert_eq!(t.actions[r.action].id, "POST /orders/{order_id}/pay");
+    }
+
+    #[test]
+    fn a_produced_word_is_a_parameter() {
+        let t =
+            learn(&[("GET", "/products/red-shoes"), ("GET", "/products/blue-hat")], &["red-shoes"]);
+        assert_eq!(ids(&t), ["GET /products/blue-hat", "GET /products/{product_id}"]);
+    }
+
+    #[test]
+    fn a_word_sharing_the_id_prefix_is_an_id() {
+        let t = learn(&[("GET", "/orders/ord_k3j5x9a2"), ("GET", "/orders/ord_kqzxwvab")], &[]);
+        assert_eq!(ids(&t), ["GET /orders/{order_id}"]);
+    }
+}

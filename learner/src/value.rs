@@ -1,0 +1,329 @@
+//! What a single value looks like: an id (number, UUID, hex, random token),
+//! a word, a timestamp. Templating, shapes, links and volatility all rest on
+//! this one classification, so they agree with each other.
+
+use serde::{Deserialize, Serialize};
+
+/// The look of one value, most specific first.
+///
+/// `Number`, `Uuid`, `Hex` and `Token` are id-like: a path segment of those
+/// kinds is a parameter even when seen once, because an id must never leak
+/// into a template. `Slug` is a word that became a parameter because it had
+/// too many values or an earlier response produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueKind {
+    /// Decimal digits only: `17`, `2024`.
+    Number,
+    /// `8-4-4-4-12` hex digits.
+    Uuid,
+    /// Eight or more hex digits mixing digits and letters (object ids, hashes).
+    Hex,
+    /// Random-looking: letters and digits mixed (`ord_k3j5x9a2`), or a
+    /// redaction pseudonym (`~r:3fa9c2d1e0b47a55`).
+    Token,
+    /// A word-like value that behaves as a parameter.
+    Slug,
+    /// An RFC 3339 or HTTP date.
+    Timestamp,
+    /// Anything else: words, sentences, emails.
+    Text,
+}
+
+impl ValueKind {
+    /// Whether a value of this kind identifies something rather than saying something.
+    pub fn is_id_like(self) -> bool {
+        matches!(self, ValueKind::Number | ValueKind::Uuid | ValueKind::Hex | ValueKind::Token)
+    }
+
+    /// The kebab-case name used in the model and in OpenAPI formats.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueKind::Number => "number",
+            ValueKind::Uuid => "uuid",
+            ValueKind::Hex => "hex",
+            ValueKind::Token => "token",
+            ValueKind::Slug => "slug",
+            ValueKind::Timestamp => "timestamp",
+            ValueKind::Text => "text",
+        }
+    }
+
+    /// Index into a per-kind counter array.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Every kind, in counter-array order.
+    pub(crate) const ALL: [ValueKind; 7] = [
+        ValueKind::Number,
+        ValueKind::Uuid,
+        ValueKind::Hex,
+        ValueKind::Token,
+        ValueKind::Slug,
+        ValueKind::Timestamp,
+        ValueKind::Text,
+    ];
+}
+
+/// Classifies one string value. Never `Slug`: that is decided by position.
+pub fn classify(value: &str) -> ValueKind {
+    let bytes = value.as_bytes();
+    if bytes.is_empty() {
+        return ValueKind::Text;
+    }
+    if bytes.len() <= 20 && bytes.iter().all(u8::is_ascii_digit) {
+        return ValueKind::Number;
+    }
+    if is_uuid(bytes) {
+        return ValueKind::Uuid;
+    }
+    if is_timestamp(bytes) {
+        return ValueKind::Timestamp;
+    }
+    if bytes.len() >= 8
+        && bytes.iter().all(u8::is_ascii_hexdigit)
+        && bytes.iter().any(u8::is_ascii_digit)
+        && bytes.iter().any(u8::is_ascii_alphabetic)
+    {
+        return ValueKind::Hex;
+    }
+    if is_token(value) {
+        return ValueKind::Token;
+    }
+    ValueKind::Text
+}
+
+fn is_uuid(b: &[u8]) -> bool {
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// `2024-05-01T10:00:00Z`-like or `Tue, 15 Nov 1994 08:12:31 GMT`-like.
+fn is_timestamp(b: &[u8]) -> bool {
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let date = b.len() == 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10);
+    let rfc3339 = b.len() >= 16
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && (b[10] == b'T' || b[10] == b' ')
+        && digits(11..13)
+        && b[13] == b':';
+    let http_date = b.len() >= 25
+        && b[0].is_ascii_uppercase()
+        && b[3] == b','
+        && b[4] == b' '
+        && digits(5..7)
+        && b.ends_with(b"GMT");
+    date || rfc3339 || http_date
+}
+
+/// Random-looking identifiers: a pseudonym, or (after an optional short
+/// `prefix_`) six or more alphanumerics with at least two digits and a
+/// letter, or a long run with digits such as base64 or JWT-ish tokens.
+fn is_token(value: &str) -> bool {
+    if value.starts_with("~r:") {
+        return true;
+    }
+    let core = match value.find(['_', '-']) {
+        Some(i) if (1..=6).contains(&i) && value[..i].bytes().all(|c| c.is_ascii_alphabetic()) => {
+            &value[i + 1..]
+        }
+        _ => value,
+    };
+    let alnum = core.bytes().all(|c| c.is_ascii_alphanumeric());
+    let digits = core.bytes().filter(u8::is_ascii_digit).count();
+    let letters = core.bytes().filter(u8::is_ascii_alphabetic).count();
+    if alnum && core.len() >= 6 && digits >= 2 && letters >= 1 {
+        return true;
+    }
+    let tokenish = core.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.=+/".contains(&c));
+    tokenish && core.len() >= 20 && digits >= 1 && letters >= 1
+}
+
+/// Whether a word could be an enum value (a state name): short, no spaces,
+/// letters first.
+pub fn is_enum_word(value: &str) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty()
+        && b.len() <= 40
+        && b[0].is_ascii_alphabetic()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        && classify(value) == ValueKind::Text
+}
+
+/// Whether a JSON field name says "this identifies something": its values
+/// are worth linking even when they look like plain words or small numbers.
+pub fn is_id_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    const EXACT: [&str; 16] = [
+        "id",
+        "uuid",
+        "guid",
+        "key",
+        "slug",
+        "token",
+        "sid",
+        "session",
+        "handle",
+        "username",
+        "login",
+        "ref",
+        "reference",
+        "code",
+        "number",
+        "etag",
+    ];
+    EXACT.contains(&lower.as_str())
+        || lower.ends_with("_id")
+        || lower.ends_with("-id")
+        || lower.ends_with("_key")
+        || lower.ends_with("_token")
+        || lower.ends_with("_uuid")
+        || lower.ends_with("_slug")
+        || lower.ends_with("_ref")
+        || lower.ends_with("_number")
+        || (name.ends_with("Id") && name.len() > 2)
+        || (name.ends_with("Token") && name.len() > 5)
+        || (name.ends_with("Key") && name.len() > 3)
+}
+
+/// `orders` → `order`, `categories` → `category`, `order-items` → `order_item`:
+/// parameter names come from the collection before them.
+pub fn singular(word: &str) -> String {
+    let w: String = word
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    let w = w.trim_matches('_');
+    let stem = if let Some(s) = w.strip_suffix("ies") {
+        format!("{s}y")
+    } else if ["sses", "xes", "ches", "shes", "zes"].iter().any(|e| w.ends_with(e)) {
+        w[..w.len() - 2].to_string()
+    } else if w.ends_with("ss") || w.ends_with("us") || w.ends_with("is") {
+        w.to_string()
+    } else if let Some(s) = w.strip_suffix('s') {
+        s.to_string()
+    } else {
+        w.to_string()
+    };
+    if stem.is_empty() {
+        "id".to_string()
+    } else {
+        stem
+    }
+}
+
+/// Appends one JSON pointer token, escaped per RFC 6901.
+pub(crate) fn push_pointer(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// A scalar JSON leaf worth comparing: strings and integers, as text.
+pub(crate) fn leaf_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Calls `visit(exact pointer, generalized pointer, last key, value)` for
+/// every scalar leaf of `value`, depth first in document order; array
+/// indexes appear as `*` in the generalized pointer. Depth is capped so a
+/// hostile body cannot blow the stack.
+pub(crate) fn walk_leaves(
+    value: &serde_json::Value,
+    visit: &mut dyn FnMut(&str, &str, &str, &serde_json::Value),
+) {
+    fn go(
+        value: &serde_json::Value,
+        exact: &mut String,
+        general: &mut String,
+        key: &str,
+        depth: usize,
+        visit: &mut dyn FnMut(&str, &str, &str, &serde_json::Value),
+    ) {
+        if depth > 32 {
+            return;
+        }
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let (e, g) = (exact.len(), general.len());
+                    push_pointer(exact, k);
+                    push_pointer(general, k);
+                    go(v, exact, general, k, depth + 1, visit);
+                    exact.truncate(e);
+                    general.truncate(g);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate().take(1000) {
+                    let (e, g) = (exact.len(), general.len());
+                    exact.push('/');
+                    exact.push_str(&i.to_string());
+                    general.push_str("/*");
+                    go(v, exact, general, key, depth + 1, visit);
+                    exact.truncate(e);
+                    general.truncate(g);
+                }
+            }
+            leaf => visit(exact, general, key, leaf),
+        }
+    }
+    go(value, &mut String::new(), &mut String::new(), "", 0, visit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_told_from_words() {
+        assert_eq!(classify("17"), ValueKind::Number);
+        assert_eq!(classify("3f2b8c1e-9d4a-4b6e-8f00-1a2b3c4d5e6f"), ValueKind::Uuid);
+        assert_eq!(classify("507f1f77bcf86cd799439011"), ValueKind::Hex);
+        assert_eq!(classify("ord_k3j5x9a2"), ValueKind::Token);
+        assert_eq!(classify("~r:3fa9c2d1e0b47a55"), ValueKind::Token);
+        assert_eq!(classify("2024-05-01T10:00:00Z"), ValueKind::Timestamp);
+        for word in ["orders", "pending", "red-shoes", "v1", "api", "oauth2", "html5", "deadbeef"] {
+            assert_eq!(classify(word), ValueKind::Text, "{word}");
+        }
+    }
+
+    #[test]
+    fn collections_become_singular_names() {
+        assert_eq!(singular("orders"), "order");
+        assert_eq!(singular("categories"), "category");
+        assert_eq!(singular("addresses"), "address");
+        assert_eq!(singular("order-items"), "order_item");
+        assert_eq!(singular("status"), "status");
+    }
+
+    #[test]
+    fn pointers_escape_slash_and_tilde() {
+        let mut p = String::new();
+        push_pointer(&mut p, "a/b~c");
+        assert_eq!(p, "/a~1b~0c");
+    }
+}
