@@ -216,7 +216,11 @@ impl FlowAcc {
             if value.len() < 2 || value.len() > 512 || session.produced.len() >= SESSION_VALUE_CAP {
                 return;
             }
-            if session.produced.contains_key(value) {
+            // Ids keep their first producer (a read that echoes an id is not
+            // its origin); validators and cookies keep the latest, because a
+            // conditional write must carry the ETag of the freshest read.
+            let latest_wins = matches!(exact, Location::Header { .. } | Location::Cookie { .. });
+            if !latest_wins && session.produced.contains_key(value) {
                 return;
             }
             let exact = this.locations.intern(exact);

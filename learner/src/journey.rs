@@ -109,15 +109,19 @@ impl JourneyAcc {
                         action: action_ids.get(s.action as usize).cloned().unwrap_or_default(),
                         exchange: s.exchange,
                         status: s.status,
-                        bindings: s
-                            .bindings
-                            .iter()
-                            .map(|b| Binding {
-                                to: locations.get(b.to).clone(),
-                                step: b.step as usize,
-                                from: locations.get(b.from).clone(),
-                            })
-                            .collect(),
+                        bindings: {
+                            let mut bindings: Vec<Binding> = s
+                                .bindings
+                                .iter()
+                                .map(|b| Binding {
+                                    to: locations.get(b.to).clone(),
+                                    step: b.step as usize,
+                                    from: locations.get(b.from).clone(),
+                                })
+                                .collect();
+                            bindings.sort();
+                            bindings
+                        },
                     })
                     .collect(),
             })

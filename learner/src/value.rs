@@ -137,11 +137,11 @@ fn is_token(value: &str) -> bool {
     if value.starts_with("~r:") {
         return true;
     }
-    let core = match value.find(['_', '-']) {
+    let (prefixed, core) = match value.find(['_', '-']) {
         Some(i) if (1..=6).contains(&i) && value[..i].bytes().all(|c| c.is_ascii_alphabetic()) => {
-            &value[i + 1..]
+            (true, &value[i + 1..])
         }
-        _ => value,
+        _ => (false, value),
     };
     let alnum = core.bytes().all(|c| c.is_ascii_alphanumeric());
     let digits = core.bytes().filter(u8::is_ascii_digit).count();
@@ -149,8 +149,27 @@ fn is_token(value: &str) -> bool {
     if alnum && core.len() >= 6 && digits >= 2 && letters >= 1 {
         return true;
     }
+    // `ord_` + random base32 (`ord_kqzxwv3abmtp`): a typed id whose random
+    // part happens to hold one digit or none, told from words by the
+    // consonant runs that words do not have.
+    if prefixed && alnum && core.len() >= 8 && (digits >= 1 || longest_consonant_run(core) >= 4) {
+        return true;
+    }
     let tokenish = core.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.=+/".contains(&c));
     tokenish && core.len() >= 20 && digits >= 1 && letters >= 1
+}
+
+fn longest_consonant_run(s: &str) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for c in s.bytes() {
+        if c.is_ascii_alphabetic() && !b"aeiouyAEIOUY".contains(&c) {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
 }
 
 /// Whether a word could be an enum value (a state name): short, no spaces,
@@ -304,6 +323,9 @@ mod tests {
         assert_eq!(classify("3f2b8c1e-9d4a-4b6e-8f00-1a2b3c4d5e6f"), ValueKind::Uuid);
         assert_eq!(classify("507f1f77bcf86cd799439011"), ValueKind::Hex);
         assert_eq!(classify("ord_k3j5x9a2"), ValueKind::Token);
+        assert_eq!(classify("ord_kqzxwvabmtpe"), ValueKind::Token);
+        assert_eq!(classify("ord_abcdefgh2jkl"), ValueKind::Token);
+        assert_eq!(classify("user_settings"), ValueKind::Text);
         assert_eq!(classify("~r:3fa9c2d1e0b47a55"), ValueKind::Token);
         assert_eq!(classify("2024-05-01T10:00:00Z"), ValueKind::Timestamp);
         for word in ["orders", "pending", "red-shoes", "v1", "api", "oauth2", "html5", "deadbeef"] {
