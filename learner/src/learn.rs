@@ -388,6 +388,7 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
             status,
             session: session.id,
             object,
+            request: request_body.json().and_then(Value::as_object),
         });
     }
     finish_idle(&mut sessions, &mut journeys, u64::MAX, 0);

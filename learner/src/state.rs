@@ -37,6 +37,9 @@ struct Machine {
     transitions: HashMap<(u16, u32, u16), (u64, BTreeMap<u16, u64>)>,
     accepted: HashMap<(u16, u32), u64>,
     rejected: HashMap<(u16, u32), u64>,
+    /// State changes whose new value the request itself sent: client data
+    /// (`name`), not server state, unless the field is named like a state.
+    echoed: u64,
     dead: bool,
 }
 
@@ -106,6 +109,8 @@ pub(crate) struct Event<'a> {
     pub session: u32,
     /// The resource's object in the response, if the response showed it.
     pub object: Option<&'a Map<String, Value>>,
+    /// The request's top-level JSON object, to tell sent data from state.
+    pub request: Option<&'a Map<String, Value>>,
 }
 
 /// Machines of every resource.
@@ -201,6 +206,11 @@ impl StateAcc {
                 }
             } else if let Some(from) = current {
                 machine.transition(from, e.action, to, e.status);
+                let field = &machines.fields[i].0;
+                let sent = e.request.and_then(|r| r.get(field)).and_then(Value::as_str);
+                if from != to && sent == Some(value.as_str()) {
+                    machines.fields[i].1.echoed += 1;
+                }
             }
             set(&mut instance.fields, i, Some(to));
         }
@@ -255,10 +265,11 @@ impl StateAcc {
             let best = machines
                 .fields
                 .iter()
-                .filter(|(_, m)| {
+                .filter(|(name, m)| {
                     !m.dead
                         && m.states.iter().filter(|s| *s != DELETED).count() >= 2
                         && m.changes().0 > 0
+                        && (name_rank(name) > 0 || m.echoed * 2 < m.changes().1)
                 })
                 .max_by(|(a, ma), (b, mb)| {
                     (name_rank(a), ma.changes())
