@@ -1,0 +1,328 @@
+//! Redaction at rest: secrets become stable keyed pseudonyms before an
+//! exchange is written, so they never touch the disk while the learner can
+//! still see that the `token` a login returned is the bearer sent next.
+//!
+//! A pseudonym is `~r:` followed by the first 8 bytes of
+//! HMAC-SHA256(store key, secret) in hex. The key is random per store and kept
+//! in it, so equal secrets give equal pseudonyms within a store, and a
+//! pseudonym says nothing about the secret without the store.
+//!
+//! ```
+//! use venomqa_traffic::Redactor;
+//! let r = Redactor::new(&[7u8; 32]);
+//! let p = r.pseudonym(b"hunter2");
+//! assert!(p.starts_with("~r:") && p.len() == 19);
+//! assert_eq!(r.pseudonym(p.as_bytes()), p); // already redacted: unchanged
+//! ```
+//!
+//! What is replaced: the values of `Authorization` and `Proxy-Authorization`
+//! (the scheme is kept: `Bearer ~r:…`), of each cookie in `Cookie`, of the
+//! cookie in `Set-Cookie` (attributes kept), of any header whose name contains
+//! a secret word (`X-Api-Key`, `X-Auth-Token`); and, in JSON bodies (any
+//! depth), form bodies and url query strings, the values of fields whose name
+//! contains `password`, `passwd`, `secret`, `token`, `api_key`, `apikey` or
+//! `api-key`, case-insensitively. Multipart bodies are not looked into.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::jsonscan::rewrite_scalars;
+use crate::{Body, Exchange, Headers};
+
+/// What every pseudonym starts with.
+pub const PSEUDONYM_PREFIX: &str = "~r:";
+
+/// Words that make a field (or header) name secret, lower case.
+const SECRET_WORDS: &[&str] =
+    &["password", "passwd", "secret", "token", "api_key", "apikey", "api-key"];
+
+/// Replaces secrets by keyed pseudonyms; cheap to clone.
+#[derive(Clone)]
+pub struct Redactor {
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key.
+        f.write_str("Redactor { .. }")
+    }
+}
+
+impl Redactor {
+    /// A redactor keyed by a store's redaction key.
+    pub fn new(key: &[u8]) -> Self {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+        Redactor { mac }
+    }
+
+    /// The stable pseudonym of `value`; a value that already is a pseudonym
+    /// (a re-imported HAR) is returned unchanged.
+    pub fn pseudonym(&self, value: &[u8]) -> String {
+        if is_pseudonym(value) {
+            return String::from_utf8_lossy(value).into_owned();
+        }
+        let mut mac = self.mac.clone();
+        mac.update(value);
+        let digest = mac.finalize().into_bytes();
+        let mut out = String::with_capacity(PSEUDONYM_PREFIX.len() + 16);
+        out.push_str(PSEUDONYM_PREFIX);
+        for byte in &digest[..8] {
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        out
+    }
+
+    /// Redacts every secret of an exchange in place; true if anything changed.
+    pub fn redact_exchange(&self, exchange: &mut Exchange) -> bool {
+        let mut changed = self.redact_headers(&mut exchange.request.headers);
+        if let Some(url) = self.redact_url(&exchange.request.url) {
+            exchange.request.url = url;
+            changed = true;
+        }
+        changed |= self.redact_body(&exchange.request.headers, &mut exchange.request.body);
+        if let Some(response) = exchange.response.as_mut() {
+            changed |= self.redact_headers(&mut response.headers);
+            changed |= self.redact_body(&response.headers, &mut response.body);
+        }
+        changed
+    }
+
+    /// Redacts the secret header lines of `headers`; true if anything changed.
+    pub fn redact_headers(&self, headers: &mut Headers) -> bool {
+        let mut changed = false;
+        for header in headers.0.iter_mut() {
+            if let Some(value) = self.redact_header_value(&header.name, &header.value) {
+                header.value = value;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// The redacted value of one header line, or `None` if it holds no secret.
+    pub fn redact_header_value(&self, name: &str, value: &[u8]) -> Option<Vec<u8>> {
+        let name = name.to_ascii_lowercase();
+        match name.as_str() {
+            "authorization" | "proxy-authorization" => {
+                let range = credential_range(value);
+                let cred = &value[range.clone()];
+                if cred.is_empty() || is_pseudonym(cred) {
+                    return None;
+                }
+                let mut out = value[..range.start].to_vec();
+                out.extend_from_slice(self.pseudonym(cred).as_bytes());
+                out.extend_from_slice(&value[range.end..]);
+                Some(out)
+            }
+            "cookie" => self.redact_cookie_pairs(value, usize::MAX),
+            "set-cookie" => self.redact_cookie_pairs(value, 1),
+            _ if is_secret_name(name.as_bytes()) => {
+                let v = trim(value);
+                (!v.is_empty() && !is_pseudonym(v)).then(|| self.pseudonym(v).into_bytes())
+            }
+            _ => None,
+        }
+    }
+
+    /// Replaces the values of the first `limit` `name=value` pairs of a
+    /// cookie header (`Cookie` has many, `Set-Cookie` one, then attributes).
+    fn redact_cookie_pairs(&self, value: &[u8], limit: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(value.len() + 16);
+        let mut changed = false;
+        for (n, segment) in value.split(|&b| b == b';').enumerate() {
+            if n > 0 {
+                out.push(b';');
+            }
+            let (prefix, secret) = if n >= limit {
+                (segment, &b""[..])
+            } else {
+                match segment.iter().position(|&b| b == b'=') {
+                    Some(eq) => (&segment[..=eq], trim(&segment[eq + 1..])),
+                    None => {
+                        let t = trim(segment);
+                        let lead = segment.len() - trim_start(segment).len();
+                        (&segment[..lead], t)
+                    }
+                }
+            };
+            if secret.is_empty() || is_pseudonym(secret) {
+                out.extend_from_slice(segment);
+            } else {
+                out.extend_from_slice(prefix);
+                out.extend_from_slice(self.pseudonym(secret).as_bytes());
+                changed = true;
+            }
+        }
+        changed.then_some(out)
+    }
+
+    /// The url with the secret fields of its query string redacted, or
+    /// `None` if it holds none.
+    pub fn redact_url(&self, url: &str) -> Option<String> {
+        let start = url.find('?')? + 1;
+        let end = url[start..].find('#').map_or(url.len(), |e| start + e);
+        let query = self.redact_form(url[start..end].as_bytes())?;
+        let mut out = String::with_capacity(url.len() + 16);
+        out.push_str(&url[..start]);
+        out.push_str(&String::from_utf8_lossy(&query));
+        out.push_str(&url[end..]);
+        Some(out)
+    }
+
+    /// Redacts a body by its content type (JSON or form); true if changed.
+    /// The stored `original_len` follows the new length, so a truncated body
+    /// still says how long the redacted whole would have been.
+    pub fn redact_body(&self, headers: &Headers, body: &mut Body) -> bool {
+        if body.bytes.is_empty() {
+            return false;
+        }
+        let content_type = headers.get_str("content-type").unwrap_or("").to_ascii_lowercase();
+        let redacted = if content_type.starts_with("application/x-www-form-urlencoded") {
+            self.redact_form(&body.bytes)
+        } else if content_type.contains("json") || looks_like_json(&body.bytes) {
+            self.redact_json(&body.bytes)
+        } else {
+            None
+        };
+        let Some(bytes) = redacted else { return false };
+        let (old, new) = (body.bytes.len() as u64, bytes.len() as u64);
+        body.original_len = if body.truncated {
+            body.original_len.saturating_sub(old).saturating_add(new)
+        } else {
+            new
+        };
+        body.bytes = bytes;
+        true
+    }
+
+    /// JSON with the values of secret-named fields replaced (any depth,
+    /// arrays included; numbers become pseudonym strings); `None` if unchanged.
+    pub fn redact_json(&self, text: &[u8]) -> Option<Vec<u8>> {
+        rewrite_scalars(text, |scalar| {
+            let secret = scalar.field.is_some_and(is_secret_name);
+            if !secret || (scalar.is_string && is_pseudonym(&scalar.value)) {
+                return None;
+            }
+            Some(self.pseudonym(&scalar.value))
+        })
+    }
+
+    /// `a=1&password=x` with the secret-named values replaced; `None` if
+    /// unchanged. Pseudonyms are of the decoded value, so a password sent as
+    /// a form equals the same password sent as JSON.
+    pub fn redact_form(&self, text: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(text.len() + 16);
+        let mut changed = false;
+        for (n, pair) in text.split(|&b| b == b'&').enumerate() {
+            if n > 0 {
+                out.push(b'&');
+            }
+            if let Some(eq) = pair.iter().position(|&b| b == b'=') {
+                let value = form_decode(&pair[eq + 1..]);
+                if is_secret_name(&form_decode(&pair[..eq]))
+                    && !value.is_empty()
+                    && !is_pseudonym(&value)
+                {
+                    out.extend_from_slice(&pair[..=eq]);
+                    out.extend_from_slice(self.pseudonym(&value).as_bytes());
+                    changed = true;
+                    continue;
+                }
+            }
+            out.extend_from_slice(pair);
+        }
+        changed.then_some(out)
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Whether `value` is a pseudonym: `~r:` and 16 lower-case hex digits.
+pub fn is_pseudonym(value: &[u8]) -> bool {
+    value.len() == PSEUDONYM_PREFIX.len() + 16
+        && value.starts_with(PSEUDONYM_PREFIX.as_bytes())
+        && value[PSEUDONYM_PREFIX.len()..].iter().all(|b| HEX.contains(b))
+}
+
+/// Whether a field or header name says its value is a secret.
+pub fn is_secret_name(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| lower.windows(word.len()).any(|w| w == word.as_bytes()))
+}
+
+/// Whether the redactor replaces the value of the header `name`.
+pub fn is_secret_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
+        || is_secret_name(lower.as_bytes())
+}
+
+/// The credential of an `Authorization` value: what follows the scheme
+/// (`Bearer abc` → `abc`), or the whole value when there is no scheme.
+pub(crate) fn credential(value: &[u8]) -> &[u8] {
+    &value[credential_range(value)]
+}
+
+/// Where the credential lies in an `Authorization` value.
+fn credential_range(value: &[u8]) -> std::ops::Range<usize> {
+    let is_space = |b: &u8| b.is_ascii_whitespace();
+    let start = value.iter().position(|b| !is_space(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !is_space(b)).map_or(start, |p| p + 1);
+    match value[start..end].iter().position(is_space) {
+        Some(gap) => {
+            let after = start + gap;
+            let cred =
+                value[after..end].iter().position(|b| !is_space(b)).map_or(end, |p| after + p);
+            cred..end
+        }
+        None => start..end,
+    }
+}
+
+pub(crate) fn trim(v: &[u8]) -> &[u8] {
+    let v = trim_start(v);
+    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |p| p + 1);
+    &v[..end]
+}
+
+fn trim_start(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
+    &v[start..]
+}
+
+fn looks_like_json(bytes: &[u8]) -> bool {
+    matches!(trim_start(bytes).first(), Some(b'{') | Some(b'['))
+}
+
+/// Decodes one `application/x-www-form-urlencoded` name or value.
+fn form_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (s.get(i + 1).and_then(hex_val), s.get(i + 2).and_then(hex_val)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn hex_val(b: &u8) -> Option<u8> {
+    match *b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}

@@ -1,0 +1,304 @@
+//! Sessions: which user journey an exchange belongs to.
+//!
+//! A [`SessionRules`] list (`--session-by header:x-session,client`) is tried
+//! in order; the first rule that finds a value names the session:
+//! `x-session:s-17`, `authorization:~r:3fa9c2d1e0b47a55`, `cookie:sid=~r:…`,
+//! `client:127.0.0.1`. Values the redactor would hide are pseudonymised here
+//! too (when redaction is on), so a session key never carries a secret.
+//!
+//! A rule matches by the request first, then by *claim*: a token or cookie
+//! rule also takes the exchange whose response issued that token or cookie
+//! (the login answering `Set-Cookie: sid=…` or `{"token": "…"}`), so that a
+//! journey starts at its sign-in and not one step later.
+//!
+//! The same key seen again after more than the idle gap starts a new session:
+//! `key#2`, `key#3`, … The store keeps the last time and generation of each
+//! key, so a new `record` run continues where the previous one stopped.
+//!
+//! ```
+//! use venomqa_traffic::SessionRules;
+//! let rules: SessionRules = "header:X-Session,cookie:sid,client".parse().unwrap();
+//! assert_eq!(rules.to_string(), "header:x-session,cookie:sid,client");
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::jsonscan::rewrite_scalars;
+use crate::redact::{credential, is_secret_header, trim};
+use crate::{Error, Exchange, Headers, Redactor};
+
+/// The rules used when none are given.
+pub const DEFAULT_SESSION_RULES: &str = "header:x-session,header:authorization,client";
+
+/// How long a key may stay quiet before its next exchange starts a new session.
+pub const DEFAULT_IDLE_GAP: Duration = Duration::from_secs(30 * 60);
+
+/// The key of exchanges that no rule matched (no header, cookie or client).
+pub const UNMATCHED_SESSION: &str = "unmatched";
+
+/// One way of telling journeys apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionRule {
+    /// The value of a request header (name kept in lower case).
+    Header(String),
+    /// The value of a request cookie (names are case-sensitive).
+    Cookie(String),
+    /// The client's IP address, without its port.
+    Client,
+}
+
+/// Rules tried in order until one finds a value; never empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRules(Vec<SessionRule>);
+
+impl SessionRules {
+    /// A list of rules; `None` when it is empty.
+    pub fn new(rules: Vec<SessionRule>) -> Option<Self> {
+        (!rules.is_empty()).then_some(SessionRules(rules))
+    }
+
+    pub fn rules(&self) -> &[SessionRule] {
+        &self.0
+    }
+
+    /// The session key of `exchange` before any idle-gap suffix; secret
+    /// values become pseudonyms when a redactor is given.
+    pub fn base_key(&self, exchange: &Exchange, redactor: Option<&Redactor>) -> String {
+        for rule in &self.0 {
+            if let Some(key) = rule.request_key(exchange, redactor) {
+                return key;
+            }
+            if let Some(key) = rule.claim_key(exchange, redactor) {
+                return key;
+            }
+        }
+        UNMATCHED_SESSION.to_string()
+    }
+}
+
+impl Default for SessionRules {
+    fn default() -> Self {
+        SessionRules(vec![
+            SessionRule::Header("x-session".into()),
+            SessionRule::Header("authorization".into()),
+            SessionRule::Client,
+        ])
+    }
+}
+
+impl SessionRule {
+    /// The key this rule gives from the request, if the request has a value.
+    fn request_key(&self, exchange: &Exchange, redactor: Option<&Redactor>) -> Option<String> {
+        let headers = &exchange.request.headers;
+        match self {
+            SessionRule::Header(name) => {
+                let value = header_value(headers, name)?;
+                Some(self.render(value, redactor))
+            }
+            SessionRule::Cookie(name) => {
+                let value = headers.get_all("cookie").find_map(|line| {
+                    line.split(|&b| b == b';').find_map(|pair| cookie_value(pair, name))
+                })?;
+                Some(self.render(value, redactor))
+            }
+            SessionRule::Client => {
+                let client = exchange.client.as_deref()?;
+                Some(format!("client:{}", client_ip(client)))
+            }
+        }
+    }
+
+    /// The key this rule gives from what the response issued: a `Set-Cookie`
+    /// for a cookie rule; for a header rule the same header in the response
+    /// or, for a credential header, a token field of a JSON body.
+    fn claim_key(&self, exchange: &Exchange, redactor: Option<&Redactor>) -> Option<String> {
+        let response = exchange.response.as_ref()?;
+        match self {
+            SessionRule::Header(name) => {
+                if let Some(value) = header_value(&response.headers, name) {
+                    return Some(self.render(value, redactor));
+                }
+                if !is_credential_header(name) {
+                    return None;
+                }
+                let token = json_token(&response.body.bytes)?;
+                Some(self.render(&token, redactor))
+            }
+            SessionRule::Cookie(name) => {
+                let value = response.headers.get_all("set-cookie").find_map(|line| {
+                    let first = line.split(|&b| b == b';').next().unwrap_or(line);
+                    cookie_value(first, name)
+                })?;
+                Some(self.render(value, redactor))
+            }
+            SessionRule::Client => None,
+        }
+    }
+
+    /// `name:value`, the value pseudonymised when it is a secret.
+    fn render(&self, value: &[u8], redactor: Option<&Redactor>) -> String {
+        let (prefix, secret) = match self {
+            SessionRule::Header(name) => (format!("{name}:"), is_secret_header(name)),
+            SessionRule::Cookie(name) => (format!("cookie:{name}="), true),
+            SessionRule::Client => ("client:".to_string(), false),
+        };
+        let value = match redactor {
+            Some(r) if secret => r.pseudonym(value),
+            _ => String::from_utf8_lossy(value).into_owned(),
+        };
+        prefix + &value
+    }
+}
+
+/// The first non-empty value of a header; for `Authorization`-like headers
+/// the credential after the scheme, so `Bearer X` keys like a JSON token `X`.
+fn header_value<'a>(headers: &'a Headers, name: &str) -> Option<&'a [u8]> {
+    let value = trim(headers.get(name)?);
+    let value = if name.ends_with("authorization") { credential(value) } else { value };
+    (!value.is_empty()).then_some(value)
+}
+
+/// The value of `pair` (`name=value`, spaces allowed) when its name is `name`.
+fn cookie_value<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let eq = pair.iter().position(|&b| b == b'=')?;
+    if trim(&pair[..eq]) != name.as_bytes() {
+        return None;
+    }
+    let value = trim(&pair[eq + 1..]);
+    (!value.is_empty()).then_some(value)
+}
+
+/// Headers that carry a credential a login hands out in its JSON body.
+fn is_credential_header(name: &str) -> bool {
+    is_secret_header(name) && name != "cookie" && name != "set-cookie"
+}
+
+/// The first string field named like a bearer token in a JSON body.
+fn json_token(body: &[u8]) -> Option<Vec<u8>> {
+    const NAMES: &[&str] =
+        &["token", "accesstoken", "idtoken", "jwt", "authtoken", "bearertoken", "sessiontoken"];
+    let mut found = None;
+    rewrite_scalars(body, |scalar| {
+        if found.is_none() && scalar.is_string && !scalar.value.is_empty() {
+            let field = scalar.field.unwrap_or_default();
+            let squeezed: Vec<u8> = field
+                .iter()
+                .filter(|&&b| b != b'_' && b != b'-')
+                .map(u8::to_ascii_lowercase)
+                .collect();
+            if NAMES.iter().any(|n| n.as_bytes() == squeezed.as_slice()) {
+                found = Some(scalar.value.to_vec());
+            }
+        }
+        None
+    });
+    found
+}
+
+/// `127.0.0.1:5311` → `127.0.0.1`, `[::1]:5311` → `::1`; anything else as is.
+fn client_ip(client: &str) -> String {
+    if let Ok(addr) = client.parse::<std::net::SocketAddr>() {
+        return addr.ip().to_string();
+    }
+    client.to_string()
+}
+
+impl FromStr for SessionRule {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        let bad = || Error::SessionRule { rule: s.to_string() };
+        if s.eq_ignore_ascii_case("client") {
+            return Ok(SessionRule::Client);
+        }
+        let (kind, name) = s.split_once(':').ok_or_else(bad)?;
+        let name = name.trim();
+        let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "header" if valid && !name.contains(':') => {
+                Ok(SessionRule::Header(name.to_ascii_lowercase()))
+            }
+            "cookie" if valid && !name.contains(['=', ';']) => Ok(SessionRule::Cookie(name.into())),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl FromStr for SessionRules {
+    type Err = Error;
+
+    /// `header:NAME`, `cookie:NAME`, `client`, or a comma-separated list.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let rules = s.split(',').map(str::parse).collect::<Result<Vec<SessionRule>, Error>>()?;
+        SessionRules::new(rules).ok_or_else(|| Error::SessionRule { rule: s.to_string() })
+    }
+}
+
+impl fmt::Display for SessionRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionRule::Header(name) => write!(f, "header:{name}"),
+            SessionRule::Cookie(name) => write!(f, "cookie:{name}"),
+            SessionRule::Client => f.write_str("client"),
+        }
+    }
+}
+
+impl fmt::Display for SessionRules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, rule) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{rule}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a base key stands: when it was last seen and which `#n` it is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyState {
+    pub last_seen: u64,
+    pub generation: u32,
+}
+
+impl KeyState {
+    pub fn encode(&self) -> [u8; 12] {
+        let mut out = [0u8; 12];
+        out[..8].copy_from_slice(&self.last_seen.to_be_bytes());
+        out[8..].copy_from_slice(&self.generation.to_be_bytes());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<KeyState> {
+        let last_seen = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+        let generation = u32::from_be_bytes(bytes.get(8..12)?.try_into().ok()?);
+        Some(KeyState { last_seen, generation })
+    }
+
+    /// The state after seeing the key at `at`: a new generation when the
+    /// key was quiet for longer than `gap_ns`. Exchanges arriving slightly
+    /// out of order (a slow response finishing late) never open a session.
+    pub fn advance(previous: Option<KeyState>, at: u64, gap_ns: u64) -> KeyState {
+        match previous {
+            None => KeyState { last_seen: at, generation: 1 },
+            Some(p) if at > p.last_seen && at - p.last_seen > gap_ns => {
+                KeyState { last_seen: at, generation: p.generation.saturating_add(1) }
+            }
+            Some(p) => KeyState { last_seen: p.last_seen.max(at), generation: p.generation },
+        }
+    }
+
+    /// `base`, or `base#n` from the second generation on.
+    pub fn key(&self, base: &str) -> String {
+        if self.generation <= 1 {
+            base.to_string()
+        } else {
+            format!("{base}#{}", self.generation)
+        }
+    }
+}
