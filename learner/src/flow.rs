@@ -126,6 +126,36 @@ fn hash_of(value: &str) -> u64 {
 }
 
 impl FlowAcc {
+    /// Records one request value found in the session's index: a binding
+    /// for the journey and an observation of the link. Locations are built
+    /// only here, for hits, so misses cost one hash lookup.
+    #[allow(clippy::too_many_arguments)]
+    fn hit(
+        &mut self,
+        bindings: &mut Vec<RawBinding>,
+        p: &Produced,
+        session_id: u32,
+        action: u32,
+        exact: Location,
+        general: Option<Location>,
+        value: &str,
+    ) {
+        let to_exact = self.locations.intern(exact);
+        let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
+        bindings.push(RawBinding { to: to_exact, step: p.step, from: p.exact });
+        let acc = self.links.entry((action, to_general)).or_default();
+        let h = hash_of(value);
+        if acc.observed == 0 {
+            acc.first_value = h;
+            acc.first_session = session_id;
+        } else {
+            acc.varied |= acc.first_value != h;
+            acc.multi_session |= acc.first_session != session_id;
+        }
+        acc.observed += 1;
+        *acc.producers.entry((p.action, p.status, p.general)).or_default() += 1;
+    }
+
     /// Looks every value of a request up in its session's index; records
     /// the links and returns the step's bindings.
     pub(crate) fn consume(
@@ -139,58 +169,53 @@ impl FlowAcc {
         if session.produced.is_empty() {
             return bindings;
         }
-        let mut check =
-            |this: &mut FlowAcc, exact: Location, general: Option<Location>, value: &str| {
-                let Some(p) = session.produced.get(value) else { return };
-                let to_exact = this.locations.intern(exact);
-                let to_general = match general {
-                    Some(g) => this.locations.intern(g),
-                    None => to_exact,
-                };
-                bindings.push(RawBinding { to: to_exact, step: p.step, from: p.exact });
-                let acc = this.links.entry((action, to_general)).or_default();
-                let h = hash_of(value);
-                if acc.observed == 0 {
-                    acc.first_value = h;
-                    acc.first_session = session_id;
-                } else {
-                    acc.varied |= acc.first_value != h;
-                    acc.multi_session |= acc.first_session != session_id;
-                }
-                acc.observed += 1;
-                *acc.producers.entry((p.action, p.status, p.general)).or_default() += 1;
-            };
+        let found = |value: &str| session.produced.get(value).copied();
         for (name, value) in values.param_names.iter().zip(values.params) {
-            check(self, Location::Path { name: name.to_string() }, None, value);
+            if let Some(p) = found(value) {
+                let at = Location::Path { name: name.to_string() };
+                self.hit(&mut bindings, &p, session_id, action, at, None, value);
+            }
         }
         for (key, value) in values.query {
-            check(self, Location::Query { key: key.clone() }, None, value);
+            if let Some(p) = found(value) {
+                let at = Location::Query { key: key.clone() };
+                self.hit(&mut bindings, &p, session_id, action, at, None, value);
+            }
         }
         if let Some(json) = values.body.json() {
-            walk_leaves(json, &mut |exact, general, key, leaf| {
-                if matches!(leaf, Value::Number(_)) && !is_id_name(key) {
+            walk_leaves(json, &mut |path, leaf| {
+                if matches!(leaf, Value::Number(_)) && !is_id_name(path.key()) {
                     return;
                 }
-                if let Some(text) = leaf_text(leaf) {
+                let Some(text) = leaf_text(leaf) else { return };
+                if let Some(p) = found(&text) {
                     let general =
-                        (general != exact).then(|| Location::Body { pointer: general.to_string() });
-                    check(self, Location::Body { pointer: exact.to_string() }, general, &text);
+                        path.in_array().then(|| Location::Body { pointer: path.general() });
+                    let at = Location::Body { pointer: path.exact() };
+                    self.hit(&mut bindings, &p, session_id, action, at, general, &text);
                 }
             });
         }
         for header in values.request.headers.iter() {
-            let name = header.name.to_ascii_lowercase();
             let value = header.value_str();
-            if name == "authorization" {
-                if let Some(token) = bearer_token(&value) {
-                    check(self, Location::Bearer, None, token);
+            let name = header.name.as_str();
+            if name.eq_ignore_ascii_case("authorization") {
+                if let Some((token, p)) = bearer_token(&value).and_then(|t| Some((t, found(t)?))) {
+                    self.hit(&mut bindings, &p, session_id, action, Location::Bearer, None, token);
                 }
-            } else if name == "cookie" {
+            } else if name.eq_ignore_ascii_case("cookie") {
                 for (cookie, v) in cookie_pairs(&value) {
-                    check(self, Location::Cookie { name: cookie.to_string() }, None, v);
+                    if let Some(p) = found(v) {
+                        let at = Location::Cookie { name: cookie.to_string() };
+                        self.hit(&mut bindings, &p, session_id, action, at, None, v);
+                    }
                 }
-            } else if !BORING_REQUEST_HEADERS.contains(&name.as_str()) {
-                check(self, Location::Header { name }, None, value.trim());
+            } else if let Some(p) = found(value.trim()) {
+                let name = name.to_ascii_lowercase();
+                if !BORING_REQUEST_HEADERS.contains(&name.as_str()) {
+                    let at = Location::Header { name };
+                    self.hit(&mut bindings, &p, session_id, action, at, None, value.trim());
+                }
             }
         }
         bindings.sort();
@@ -209,20 +234,20 @@ impl FlowAcc {
         body: &ParsedBody,
         headers: &Headers,
     ) {
+        // Ids keep their first producer (a read that echoes an id is not its
+        // origin); validators and cookies keep the latest (`latest_wins`),
+        // because a conditional write must carry the ETag of the freshest read.
         let mut add = |this: &mut FlowAcc,
-                       exact: Location,
-                       general: Option<Location>,
-                       value: &str| {
+                       value: &str,
+                       latest_wins: bool,
+                       at: &dyn Fn() -> (Location, Option<Location>)| {
             if value.len() < 2 || value.len() > 512 || session.produced.len() >= SESSION_VALUE_CAP {
                 return;
             }
-            // Ids keep their first producer (a read that echoes an id is not
-            // its origin); validators and cookies keep the latest, because a
-            // conditional write must carry the ETag of the freshest read.
-            let latest_wins = matches!(exact, Location::Header { .. } | Location::Cookie { .. });
             if !latest_wins && session.produced.contains_key(value) {
                 return;
             }
+            let (exact, general) = at();
             let exact = this.locations.intern(exact);
             let general = general.map_or(exact, |g| this.locations.intern(g));
             session
@@ -230,32 +255,35 @@ impl FlowAcc {
                 .insert(value.into(), Produced { step, action, status, exact, general });
         };
         if let Some(json) = body.json() {
-            walk_leaves(json, &mut |exact, general, key, leaf| {
+            walk_leaves(json, &mut |path, leaf| {
                 let worth = match leaf {
                     Value::String(s) => {
-                        is_id_name(key) || classify(s).is_id_like() && s.parse::<f64>().is_err()
+                        is_id_name(path.key())
+                            || classify(s).is_id_like() && s.parse::<f64>().is_err()
                     }
-                    Value::Number(_) => is_id_name(key),
+                    Value::Number(_) => is_id_name(path.key()),
                     _ => false,
                 };
                 if let (true, Some(text)) = (worth, leaf_text(leaf)) {
-                    let general =
-                        (general != exact).then(|| Location::Body { pointer: general.to_string() });
-                    add(self, Location::Body { pointer: exact.to_string() }, general, &text);
+                    add(self, &text, false, &|| {
+                        let general =
+                            path.in_array().then(|| Location::Body { pointer: path.general() });
+                        (Location::Body { pointer: path.exact() }, general)
+                    });
                 }
             });
         }
         for header in headers.iter() {
-            let name = header.name.to_ascii_lowercase();
             let value = header.value_str();
-            if name == "set-cookie" {
+            let name = header.name.as_str();
+            if name.eq_ignore_ascii_case("set-cookie") {
                 if let Some((cookie, v)) = cookie_pairs(&value).next() {
-                    add(self, Location::Cookie { name: cookie.to_string() }, None, v);
+                    add(self, v, true, &|| (Location::Cookie { name: cookie.to_string() }, None));
                 }
-            } else if name == "etag"
-                || (name.starts_with("x-") && classify(value.trim()).is_id_like())
-            {
-                add(self, Location::Header { name }, None, value.trim());
+            } else if name.eq_ignore_ascii_case("etag") || is_credential_header(name) {
+                add(self, value.trim(), true, &|| {
+                    (Location::Header { name: name.to_ascii_lowercase() }, None)
+                });
             }
         }
     }
@@ -301,6 +329,15 @@ impl FlowAcc {
         });
         links
     }
+}
+
+/// `X-CSRF-Token`, `X-Session-Key`: a response header a client sends back.
+/// Request ids and the like are not: they are never sent back, and every
+/// response has a new one.
+fn is_credential_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("x-")
+        && ["token", "csrf", "xsrf", "session", "key", "auth"].iter().any(|w| lower.contains(w))
 }
 
 /// The token of `Bearer <token>`, any case of the scheme.

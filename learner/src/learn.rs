@@ -27,7 +27,7 @@ use crate::resource::{ResourceDef, Resources, Role};
 use crate::shape::{parse_query, ParsedBody};
 use crate::state::{Event, StateAcc};
 use crate::template::{segments, PathTrie, Segment};
-use crate::value::{classify, is_enum_word, is_id_name, leaf_text, walk_leaves};
+use crate::value::{classify, is_enum_word, is_id_name, leaf_text};
 use crate::volatile::VolatileAcc;
 use crate::Error;
 
@@ -148,20 +148,68 @@ fn harvest_words(exchange: &Exchange, into: &mut HashSet<String>) {
             add(last);
         }
     }
-    let body = &response.body;
-    if body
-        .bytes
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{' || *b == b'[')
-    {
-        if let Ok(json) = serde_json::from_slice::<Value>(&body.bytes) {
-            walk_leaves(&json, &mut |_, _, key, leaf| {
-                if let (true, Value::String(s)) = (is_id_name(key), leaf) {
-                    add(s);
-                }
-            });
+    scan_string_members(&response.body.bytes, &mut |key, value| {
+        if is_id_name(key) {
+            add(value);
         }
+    });
+}
+
+/// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
+/// text, at any depth, without building a document: the first pass only
+/// needs the words of id-named members, and a full parse per exchange would
+/// double its cost. Strings with escapes are skipped (no id word has one);
+/// anything that is not JSON simply yields nothing.
+fn scan_string_members(bytes: &[u8], visit: &mut dyn FnMut(&str, &str)) {
+    // Returns the string starting at `at` (a `"`), and the index after it.
+    fn string_at(bytes: &[u8], at: usize) -> Option<(Option<&str>, usize)> {
+        let mut i = at + 1;
+        let mut escaped = false;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                    continue;
+                }
+                b'"' => {
+                    let text =
+                        (!escaped).then(|| std::str::from_utf8(&bytes[at + 1..i]).ok()).flatten();
+                    return Some((text, i + 1));
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    }
+    let skip_ws = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let Some((key, after)) = string_at(bytes, i) else { return };
+        i = after;
+        let colon = skip_ws(after);
+        if bytes.get(colon) != Some(&b':') {
+            continue;
+        }
+        let value_at = skip_ws(colon + 1);
+        if bytes.get(value_at) != Some(&b'"') {
+            i = value_at;
+            continue;
+        }
+        let Some((value, after)) = string_at(bytes, value_at) else { return };
+        if let (Some(key), Some(value)) = (key, value) {
+            visit(key, value);
+        }
+        i = after;
     }
 }
 
@@ -191,13 +239,14 @@ fn created_id(json: &Value, def: &ResourceDef) -> Option<(String, String)> {
     ];
     for pointer in candidates {
         if let Some(text) = json.pointer(&pointer).and_then(leaf_text) {
-            return Some((text, pointer));
+            return Some((text.into_owned(), pointer));
         }
     }
     let object = json.as_object()?;
     object.iter().find_map(|(k, v)| {
         let text = leaf_text(v)?;
-        (is_id_name(k) && classify(&text).is_id_like()).then(|| (text, format!("/{k}")))
+        (is_id_name(k) && classify(&text).is_id_like())
+            .then(|| (text.into_owned(), format!("/{k}")))
     })
 }
 
@@ -288,6 +337,7 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
     let mut id_pointers: BTreeMap<(usize, String), u64> = BTreeMap::new();
     let mut source = SourceInfo { exchanges: total, ..SourceInfo::default() };
     let mut unstable = 0u64;
+    let mut since_sweep = 0u64;
     for exchange in exchanges() {
         let Some(response) = &exchange.response else { continue };
         let method = exchange.request.method.to_ascii_uppercase();
@@ -328,7 +378,11 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
         });
         volatile.observe(a as u32, &response_body, &response.headers);
 
-        if source.used % 4096 == 0 {
+        // Sweeping costs one look at every open session, so sweep no more
+        // often than once per that many exchanges: amortised O(1).
+        since_sweep += 1;
+        if since_sweep >= 4096.max(sessions.len() as u64) {
+            since_sweep = 0;
             finish_idle(&mut sessions, &mut journeys, exchange.started_at, options.session_idle_ns);
         }
         if !sessions.contains_key(exchange.session.as_str()) {

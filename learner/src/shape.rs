@@ -18,6 +18,9 @@ use crate::value::{classify, is_enum_word, ValueKind};
 const MAX_PROPERTIES: usize = 64;
 /// Distinct string values kept to offer an `enum`.
 const MAX_ENUM: usize = 8;
+/// JSON bodies per action side that shape the schema: enough to see every
+/// field and variant that matters, and learning 1M exchanges stays cheap.
+const SCHEMA_SAMPLE: u64 = 2000;
 /// Nesting followed before a value is just "something".
 const MAX_DEPTH: usize = 24;
 
@@ -154,6 +157,7 @@ pub(crate) struct BodyAcc {
     empty: u64,
     non_json: u64,
     content_types: BTreeSet<String>,
+    json_seen: u64,
     json: Option<SchemaAcc>,
 }
 
@@ -161,7 +165,13 @@ impl BodyAcc {
     pub(crate) fn add(&mut self, body: &ParsedBody) {
         match body {
             ParsedBody::Empty => self.empty += 1,
-            ParsedBody::Json(v) => self.json.get_or_insert_with(Default::default).add(v, 0),
+            ParsedBody::Json(v) => {
+                // A sample decides the schema; later bodies only count.
+                self.json_seen += 1;
+                if self.json_seen <= SCHEMA_SAMPLE {
+                    self.json.get_or_insert_with(Default::default).add(v, 0);
+                }
+            }
             ParsedBody::NonJson(ct) => {
                 self.non_json += 1;
                 if let Some(ct) = ct {
@@ -227,7 +237,7 @@ impl SchemaAcc {
                     {
                         self.values_overflow = true;
                         self.values.clear();
-                    } else {
+                    } else if !self.values.contains(s) {
                         self.values.insert(s.clone());
                     }
                 }

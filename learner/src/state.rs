@@ -117,20 +117,21 @@ pub(crate) struct Event<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct StateAcc {
     resources: Vec<ResourceMachines>,
-    instances: HashMap<(u32, Box<str>), Instance>,
+    /// Per resource, the current state of each instance by id.
+    instances: Vec<HashMap<Box<str>, Instance>>,
 }
 
 impl StateAcc {
     pub(crate) fn new(resources: usize) -> StateAcc {
         StateAcc {
             resources: (0..resources).map(|_| ResourceMachines::default()).collect(),
-            instances: HashMap::new(),
+            instances: (0..resources).map(|_| HashMap::new()).collect(),
         }
     }
 
     pub(crate) fn observe(&mut self, e: &Event<'_>) {
         let Some(machines) = self.resources.get_mut(e.resource) else { return };
-        let key = (e.resource as u32, Box::<str>::from(e.instance));
+        let Some(instances) = self.instances.get_mut(e.resource) else { return };
         let success = (200..300).contains(&e.status);
         if e.role == Role::Create {
             if !success {
@@ -150,13 +151,14 @@ impl StateAcc {
                     set(&mut instance.fields, i, Some(s));
                 }
             }
-            self.instances.insert(key, instance);
+            instances.insert(e.instance.into(), instance);
             return;
         }
-        let instance = self.instances.entry(key).or_insert_with(|| {
+        if !instances.contains_key(e.instance) {
             machines.instances += 1;
-            Instance::default()
-        });
+            instances.insert(e.instance.into(), Instance::default());
+        }
+        let Some(instance) = instances.get_mut(e.instance) else { return };
         let foreign = instance.owner.is_some_and(|o| o != e.session);
         if foreign {
             if success {
@@ -208,7 +210,7 @@ impl StateAcc {
                 machine.transition(from, e.action, to, e.status);
                 let field = &machines.fields[i].0;
                 let sent = e.request.and_then(|r| r.get(field)).and_then(Value::as_str);
-                if from != to && sent == Some(value.as_str()) {
+                if from != to && sent == Some(value) {
                     machines.fields[i].1.echoed += 1;
                 }
             }
@@ -307,10 +309,10 @@ fn set(fields: &mut Vec<Option<u16>>, i: usize, value: Option<u16>) {
 
 /// The candidate fields a response object shows: enum-like top-level
 /// strings. A field that shows anything else is not a state field.
-fn field_values(
+fn field_values<'o>(
     machines: &mut ResourceMachines,
-    object: Option<&Map<String, Value>>,
-) -> Vec<(usize, String)> {
+    object: Option<&'o Map<String, Value>>,
+) -> Vec<(usize, &'o str)> {
     let mut out = Vec::new();
     let Some(object) = object else { return out };
     for (key, value) in object {
@@ -326,7 +328,7 @@ fn field_values(
                     None => continue,
                 };
                 if !machines.fields[i].1.dead {
-                    out.push((i, s.clone()));
+                    out.push((i, s.as_str()));
                 }
             }
             Value::Null => {}

@@ -132,7 +132,10 @@ impl PathTrie {
                 }
                 node = &mut param.node;
             } else {
-                let literal = node.literals.entry(segment.to_string()).or_default();
+                if !node.literals.contains_key(segment) {
+                    node.literals.insert(segment.to_string(), Literal::default());
+                }
+                let Some(literal) = node.literals.get_mut(segment) else { return };
                 literal.hits += 1;
                 if produced(segment) {
                     literal.produced += 1;

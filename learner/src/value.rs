@@ -186,7 +186,6 @@ pub fn is_enum_word(value: &str) -> bool {
 /// Whether a JSON field name says "this identifies something": its values
 /// are worth linking even when they look like plain words or small numbers.
 pub fn is_id_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
     const EXACT: [&str; 16] = [
         "id",
         "uuid",
@@ -205,15 +204,14 @@ pub fn is_id_name(name: &str) -> bool {
         "number",
         "etag",
     ];
-    EXACT.contains(&lower.as_str())
-        || lower.ends_with("_id")
-        || lower.ends_with("-id")
-        || lower.ends_with("_key")
-        || lower.ends_with("_token")
-        || lower.ends_with("_uuid")
-        || lower.ends_with("_slug")
-        || lower.ends_with("_ref")
-        || lower.ends_with("_number")
+    const SUFFIXES: [&str; 9] =
+        ["_id", "-id", "_key", "_token", "_uuid", "_slug", "_ref", "_number", "_ids"];
+    let ends_with_ci = |suffix: &str| {
+        name.len() >= suffix.len()
+            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    EXACT.iter().any(|e| name.eq_ignore_ascii_case(e))
+        || SUFFIXES.iter().any(|s| ends_with_ci(s))
         || (name.ends_with("Id") && name.len() > 2)
         || (name.ends_with("Token") && name.len() > 5)
         || (name.ends_with("Key") && name.len() > 3)
@@ -258,59 +256,108 @@ pub(crate) fn push_pointer(pointer: &mut String, token: &str) {
 }
 
 /// A scalar JSON leaf worth comparing: strings and integers, as text.
-pub(crate) fn leaf_text(value: &serde_json::Value) -> Option<String> {
+pub(crate) fn leaf_text(value: &serde_json::Value) -> Option<std::borrow::Cow<'_, str>> {
     match value {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
+            Some(std::borrow::Cow::Owned(n.to_string()))
+        }
         _ => None,
     }
 }
 
-/// Calls `visit(exact pointer, generalized pointer, last key, value)` for
-/// every scalar leaf of `value`, depth first in document order; array
-/// indexes appear as `*` in the generalized pointer. Depth is capped so a
-/// hostile body cannot blow the stack.
-pub(crate) fn walk_leaves(
-    value: &serde_json::Value,
-    visit: &mut dyn FnMut(&str, &str, &str, &serde_json::Value),
+/// One step into a JSON document.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Where a leaf sits, kept as borrowed steps so that pointers are only
+/// rendered for the few leaves that matter.
+#[derive(Debug, Default)]
+pub(crate) struct JsonPath<'a> {
+    segs: Vec<Seg<'a>>,
+}
+
+impl<'a> JsonPath<'a> {
+    /// The member name the leaf (or its enclosing array) sits under.
+    pub(crate) fn key(&self) -> &'a str {
+        self.segs
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Seg::Key(k) => Some(*k),
+                Seg::Index(_) => None,
+            })
+            .unwrap_or("")
+    }
+
+    /// The RFC 6901 pointer with array indexes: `/items/3/id`.
+    pub(crate) fn exact(&self) -> String {
+        self.render(false)
+    }
+
+    /// The pointer with `*` for any array index: `/items/*/id`.
+    pub(crate) fn general(&self) -> String {
+        self.render(true)
+    }
+
+    /// Whether the leaf is inside an array (exact and general differ).
+    pub(crate) fn in_array(&self) -> bool {
+        self.segs.iter().any(|s| matches!(s, Seg::Index(_)))
+    }
+
+    fn render(&self, general: bool) -> String {
+        let mut out = String::new();
+        for seg in &self.segs {
+            match seg {
+                Seg::Key(k) => push_pointer(&mut out, k),
+                Seg::Index(_) if general => out.push_str("/*"),
+                Seg::Index(i) => {
+                    out.push('/');
+                    out.push_str(&i.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Calls `visit(path, value)` for every scalar leaf of `value`, depth first
+/// in document order. Depth and array lengths are capped so a hostile body
+/// cannot blow the stack or the time budget.
+pub(crate) fn walk_leaves<'a>(
+    value: &'a serde_json::Value,
+    visit: &mut dyn FnMut(&JsonPath<'a>, &'a serde_json::Value),
 ) {
-    fn go(
-        value: &serde_json::Value,
-        exact: &mut String,
-        general: &mut String,
-        key: &str,
-        depth: usize,
-        visit: &mut dyn FnMut(&str, &str, &str, &serde_json::Value),
+    fn go<'a>(
+        value: &'a serde_json::Value,
+        path: &mut JsonPath<'a>,
+        visit: &mut dyn FnMut(&JsonPath<'a>, &'a serde_json::Value),
     ) {
-        if depth > 32 {
+        if path.segs.len() > 32 {
             return;
         }
         match value {
             serde_json::Value::Object(map) => {
                 for (k, v) in map {
-                    let (e, g) = (exact.len(), general.len());
-                    push_pointer(exact, k);
-                    push_pointer(general, k);
-                    go(v, exact, general, k, depth + 1, visit);
-                    exact.truncate(e);
-                    general.truncate(g);
+                    path.segs.push(Seg::Key(k));
+                    go(v, path, visit);
+                    path.segs.pop();
                 }
             }
             serde_json::Value::Array(items) => {
                 for (i, v) in items.iter().enumerate().take(1000) {
-                    let (e, g) = (exact.len(), general.len());
-                    exact.push('/');
-                    exact.push_str(&i.to_string());
-                    general.push_str("/*");
-                    go(v, exact, general, key, depth + 1, visit);
-                    exact.truncate(e);
-                    general.truncate(g);
+                    path.segs.push(Seg::Index(i));
+                    go(v, path, visit);
+                    path.segs.pop();
                 }
             }
-            leaf => visit(exact, general, key, leaf),
+            leaf => visit(path, leaf),
         }
     }
-    go(value, &mut String::new(), &mut String::new(), "", 0, visit);
+    go(value, &mut JsonPath::default(), visit);
 }
 
 #[cfg(test)]

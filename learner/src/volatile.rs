@@ -49,9 +49,9 @@ impl VolatileAcc {
         }
         *looked += 1;
         if let Some(json) = body.json() {
-            walk_leaves(json, &mut |_, general, key, leaf| {
+            walk_leaves(json, &mut |path, leaf| {
                 if let Some(text) = leaf_text(leaf) {
-                    let id_named = is_id_name(key);
+                    let id_named = is_id_name(path.key());
                     let kind = if matches!(leaf, Value::Number(_)) {
                         ValueKind::Number
                     } else {
@@ -59,7 +59,7 @@ impl VolatileAcc {
                     };
                     self.add(
                         action,
-                        Location::Body { pointer: general.to_string() },
+                        Location::Body { pointer: path.general() },
                         &text,
                         kind,
                         id_named,
