@@ -280,6 +280,10 @@ impl FlowAcc {
                 if let Some((cookie, v)) = cookie_pairs(&value).next() {
                     add(self, v, true, &|| (Location::Cookie { name: cookie.to_string() }, None));
                 }
+            } else if name.eq_ignore_ascii_case("location") {
+                if let Some(id) = location_id(&value) {
+                    add(self, id, false, &|| (Location::LocationId, None));
+                }
             } else if name.eq_ignore_ascii_case("etag") || is_credential_header(name) {
                 add(self, value.trim(), true, &|| {
                     (Location::Header { name: name.to_ascii_lowercase() }, None)
@@ -329,6 +333,12 @@ impl FlowAcc {
         });
         links
     }
+}
+
+/// The last path segment of a `Location` URL (`/orders/ord_k3j5` → `ord_k3j5`).
+pub(crate) fn location_id(url: &str) -> Option<&str> {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.rsplit('/').find(|s| !s.is_empty()).filter(|s| !s.contains(':'))
 }
 
 /// `X-CSRF-Token`, `X-Session-Key`: a response header a client sends back.

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use venomqa_traffic::Exchange;
 
 use crate::action::{ActionAcc, Observed};
-use crate::flow::{FlowAcc, RequestValues, SessionFlow};
+use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{JourneyAcc, RawStep};
 use crate::model::{Location, Model, Resource, SourceInfo, MODEL_FORMAT, MODEL_VERSION};
 use crate::noise::NoiseRules;
@@ -423,12 +423,16 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
         let Some(member) = resources.of_action[a] else { continue };
         let def = &resources.defs[member.resource];
         let instance = match member.role {
-            Role::Create => {
-                response_body.json().and_then(|json| created_id(json, def)).map(|(id, pointer)| {
+            Role::Create => response_body
+                .json()
+                .and_then(|json| created_id(json, def))
+                .map(|(id, pointer)| {
                     *id_pointers.entry((member.resource, pointer)).or_default() += 1;
                     id
                 })
-            }
+                .or_else(|| {
+                    response.headers.get_str("location").and_then(location_id).map(str::to_string)
+                }),
             _ => member.instance_param.and_then(|i| resolved.params.get(i)).map(|s| s.to_string()),
         };
         let Some(instance) = instance else { continue };

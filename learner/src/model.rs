@@ -88,6 +88,9 @@ pub enum Location {
         /// The cookie name.
         name: String,
     },
+    /// In a response only: the last path segment of the `Location` header,
+    /// which is the new instance's id after a bodiless `201 Created`.
+    LocationId,
 }
 
 impl std::fmt::Display for Location {
@@ -99,6 +102,7 @@ impl std::fmt::Display for Location {
             Location::Header { name } => write!(f, "header {name}"),
             Location::Bearer => f.write_str("bearer token"),
             Location::Cookie { name } => write!(f, "cookie {name}"),
+            Location::LocationId => f.write_str("location id"),
         }
     }
 }

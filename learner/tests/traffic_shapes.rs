@@ -346,3 +346,28 @@ fn interleaved_sessions_never_borrow_each_others_values() {
     let orders = model.resource("orders").unwrap();
     assert_eq!(orders.ownership.foreign_rejected, 1);
 }
+
+#[test]
+fn a_bodiless_201_links_its_location_header() {
+    let mut t = Traffic::new();
+    for n in 0..2u64 {
+        let s = format!("x-session:s{n}");
+        let id = 100 + n;
+        t.push(
+            call(&s, "POST", "/jobs")
+                .json(json!({"kind": "export"}))
+                .status(201)
+                .reply_header("Location", &format!("/jobs/{id}")),
+        );
+        t.push(call(&s, "GET", &format!("/jobs/{id}")).reply(json!({"state": "running"})));
+        t.push(call(&s, "POST", &format!("/jobs/{id}/stop")).reply(json!({"state": "stopped"})));
+    }
+    let model = t.learn().model;
+    let link =
+        model.links_into("POST /jobs/{job_id}/stop").next().expect("linked through Location");
+    assert_eq!((link.producer.as_str(), link.status), ("POST /jobs", 201));
+    assert_eq!(link.from, Location::LocationId);
+    let machine = model.machine("jobs").unwrap();
+    assert_eq!(machine.field.as_deref(), Some("state"));
+    assert!(machine.has_transition("running", "POST /jobs/{job_id}/stop", "stopped"));
+}
