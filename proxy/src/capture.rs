@@ -5,80 +5,27 @@
 //! A [`PendingExchange`] is created when a request arrives and is shared
 //! (through an `Arc`) by the request handler and both tees. Each party
 //! reports what it saw and lets go; the exchange is handed to the
-//! [`CaptureSender`] when the last one lets go. That single rule covers every
+//! [`CaptureSink`] when the last one lets go. That single rule covers every
 //! ending: a response body that ends normally, a client that goes away
 //! mid-body (the tee is dropped), an upstream that fails (the handler records
 //! the error), a request body the upstream never read.
 //!
 //! Nothing here blocks or touches the disk: the per-exchange mutex is only
-//! ever contended by the two tees of the same exchange, and
-//! [`CaptureSender::capture`] is a non-blocking `try_send`.
+//! ever contended by the two tees of the same exchange, and the sink only
+//! queues (see `sink.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use http::{HeaderMap, Version};
 use venomqa_traffic::{
-    unix_now_ns, Body, CaptureSender, Exchange, ExchangeError, Header, Headers, Request, Response,
+    unix_now_ns, Body, Exchange, ExchangeError, Header, Headers, Request, Response,
 };
 
 use crate::idle::{Activity, AwaitingHead, ExchangeActivity};
+use crate::sink::CaptureSink;
 use crate::stats::{Counters, InFlight};
-
-/// Where finished exchanges go. It holds the sender only weakly: `serve`
-/// owns the one strong reference ([`CaptureOwner`]) and can therefore
-/// guarantee that no sender survives it, even when a body outlives the
-/// connection inside one of the HTTP client's background tasks.
-#[derive(Clone, Debug)]
-pub(crate) struct CaptureSink(Weak<CaptureSender>);
-
-impl CaptureSink {
-    fn capture(&self, exchange: Exchange) {
-        // Upgrading a `Weak` is an atomic increment, not a lock; after `serve`
-        // has returned it fails and the exchange is quietly not recorded.
-        if let Some(sender) = self.0.upgrade() {
-            if !sender.capture(exchange) {
-                tracing::debug!("capture queue full or closed: capture dropped");
-            }
-        }
-    }
-}
-
-/// `serve`'s strong hold on the capture sender.
-#[derive(Debug)]
-pub(crate) struct CaptureOwner(Arc<CaptureSender>);
-
-impl CaptureOwner {
-    pub fn new(sender: CaptureSender) -> Self {
-        CaptureOwner(Arc::new(sender))
-    }
-
-    pub fn sink(&self) -> CaptureSink {
-        CaptureSink(Arc::downgrade(&self.0))
-    }
-
-    /// Drops the sender, waiting out any capture that is in the middle of a
-    /// `try_send` right now (a few instructions; nothing awaits while holding
-    /// an upgraded reference). Afterwards no `CaptureSink` can reach it.
-    pub async fn release(self) {
-        let mut owner = self.0;
-        let deadline = Instant::now() + Duration::from_secs(1);
-        loop {
-            match Arc::try_unwrap(owner) {
-                Ok(sender) => return drop(sender),
-                Err(shared) if Instant::now() < deadline => {
-                    owner = shared;
-                    tokio::task::yield_now().await;
-                }
-                Err(_) => {
-                    tracing::warn!("a capture was still being queued at shutdown; its sender is released after it");
-                    return;
-                }
-            }
-        }
-    }
-}
 
 /// How a body stopped flowing through its tee.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,7 +28,7 @@
 //! The pipeline, one phase a file:
 //! accept (`server.rs`) → read request, forward, respond (`service.rs`,
 //! `forward.rs`, `headers.rs`, `upgrade.rs`, `fault.rs`) → capture
-//! (`tee.rs`, `capture.rs`); `idle.rs` keeps silent connections from
+//! (`tee.rs`, `capture.rs`, `sink.rs`); `idle.rs` keeps silent connections from
 //! lingering.
 
 mod capture;
@@ -40,6 +40,7 @@ mod headers;
 mod idle;
 mod server;
 mod service;
+mod sink;
 mod stats;
 mod tee;
 mod upgrade;

@@ -21,11 +21,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::capture::CaptureOwner;
 use crate::config::{ProxyConfig, Upstream};
 use crate::forward;
 use crate::idle::{self, Activity, WatchedIo};
 use crate::service::{self, ConnContext, Shared};
+use crate::sink;
 use crate::stats::{Counters, ProxyStats};
 use crate::Error;
 
@@ -50,10 +50,10 @@ pub async fn serve(
 ) -> Result<ProxyStats, Error> {
     let upstream = Upstream::parse(&config.upstream)?;
     let counters = Arc::new(Counters::default());
-    let capture = capture.map(CaptureOwner::new);
+    let (sink, forwarder) = capture.map(sink::start).unzip();
     let shared = Arc::new(Shared {
         client: forward::upstream_client(),
-        capture: capture.as_ref().map(CaptureOwner::sink),
+        capture: sink,
         body_cap: config.body_cap,
         forwarded: config.forwarded,
         upstream_timeout: config.upstream_timeout,
@@ -100,8 +100,8 @@ pub async fn serve(
     let _ = stop.send(true);
     let abandoned = drain(&mut connections, &counters, config.drain_timeout).await;
     drop(shared);
-    if let Some(capture) = capture {
-        capture.release().await;
+    if let Some(forwarder) = forwarder {
+        forwarder.finish().await;
     }
     Ok(counters.snapshot(abandoned))
 }

@@ -12,12 +12,13 @@ use http::{Request, Response, StatusCode, Version};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
-use crate::capture::{CaptureSink, PendingExchange};
+use crate::capture::PendingExchange;
 use crate::config::Upstream;
 use crate::fault::Fault;
 use crate::forward::{self, UpstreamClient};
 use crate::headers;
 use crate::idle::Activity;
+use crate::sink::CaptureSink;
 use crate::stats::Counters;
 use crate::tee::{Side, TeeBody};
 use crate::upgrade::{self, Tunnel};

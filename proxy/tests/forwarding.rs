@@ -21,6 +21,15 @@ use venomqa_proxy::ProxyConfig;
 const TEN_MIB: usize = 10 * 1024 * 1024;
 const CAP: usize = 1024 * 1024;
 
+/// Reads the whole request body, then sends it back (what most services
+/// do; the streaming `echo` may answer before it has read anything).
+fn collecting_echo() -> Handler {
+    handler(|request: Request<Incoming>| async move {
+        let body = request.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        Response::new(full(body))
+    })
+}
+
 /// Streams the request body straight back, and says how it was framed.
 fn echo() -> Handler {
     handler(|request: Request<Incoming>| async move {
@@ -236,7 +245,7 @@ async fn head_204_and_304_pass_without_a_body_on_one_keep_alive_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expect_100_continue_is_answered_before_the_body_is_sent() {
     bounded(async {
-        let upstream = Upstream::start(echo()).await;
+        let upstream = Upstream::start(collecting_echo()).await;
         let proxy = Proxy::start(upstream.url()).await;
         let mut raw = TcpStream::connect(proxy.addr).await.expect("connect");
         write_all(
