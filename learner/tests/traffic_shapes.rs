@@ -371,3 +371,26 @@ fn a_bodiless_201_links_its_location_header() {
     assert_eq!(machine.field.as_deref(), Some("state"));
     assert!(machine.has_transition("running", "POST /jobs/{job_id}/stop", "stopped"));
 }
+
+#[test]
+fn sessions_of_the_same_shape_are_one_journey_with_a_count() {
+    let mut t = Traffic::new();
+    for n in 0..5u64 {
+        let s = format!("x-session:s{n}");
+        let id = token_id("ord", n);
+        t.push(call(&s, "POST", "/orders").status(201).reply(json!({"id": id})));
+        t.push(call(&s, "POST", &format!("/orders/{id}/pay")).reply(json!({"id": id})));
+    }
+    t.push(call("x-session:odd", "GET", "/orders").reply(json!([])));
+    let learned = t.learn();
+    let journeys = &learned.model.journeys;
+    assert_eq!(journeys.len(), 2);
+    assert_eq!((journeys[0].session.as_str(), journeys[0].sessions), ("x-session:s0", 5));
+    assert_eq!(journeys[0].steps[1].bindings[0].step, 0);
+    assert_eq!(learned.summary.sessions, 6);
+
+    let capped =
+        t.learn_with(&venomqa_learner::LearnOptions { max_journeys: 1, ..Default::default() });
+    assert_eq!(capped.model.journeys.len(), 1);
+    assert_eq!(capped.summary.journeys_dropped, 1);
+}

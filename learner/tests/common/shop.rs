@@ -70,6 +70,8 @@ impl Shop {
     fn order_json(id: &str, o: &Order) -> Value {
         json!({
             "id": id,
+            "owner": o.owner,
+            "item": "coffee grinder",
             "status": o.status,
             "amount": o.amount,
             "charged": o.charged,
@@ -164,7 +166,8 @@ impl Shop {
                     .json(json!({"amount": amount, "item": "book"}))
                     .status(201)
                     .reply(body)
-                    .reply_header("ETag", "W/\"1\"")
+                    .reply_header("ETag", "\"1\"")
+                    .reply_header("Location", &format!("/orders/{id}"))
             }
             Op::List => {
                 let mine: Vec<Value> = {
@@ -189,7 +192,7 @@ impl Shop {
                     .filter(|o| !o.deleted && Some(&o.owner) == token_user.as_ref())
                 {
                     Some(o) => {
-                        let etag = format!("W/\"{}\"", o.version);
+                        let etag = format!("\"{}\"", o.version);
                         run.etags.insert(slot, etag.clone());
                         c.reply(Self::order_json(&id, o)).reply_header("ETag", &etag)
                     }
@@ -203,10 +206,10 @@ impl Shop {
                     .header("If-Match", &etag)
                     .json(json!({"note": "leave at the door"}));
                 match self.orders.get_mut(&id).filter(|o| !o.deleted) {
-                    Some(o) if format!("W/\"{}\"", o.version) == etag => {
+                    Some(o) if format!("\"{}\"", o.version) == etag => {
                         o.version += 1;
                         o.note = "leave at the door".into();
-                        let etag = format!("W/\"{}\"", o.version);
+                        let etag = format!("\"{}\"", o.version);
                         c.reply(Self::order_json(&id, o)).reply_header("ETag", &etag)
                     }
                     Some(_) => c.status(412).reply(json!({"error": "stale"})),
