@@ -164,7 +164,7 @@ impl Redactor {
     pub fn redact_url(&self, url: &str) -> Option<String> {
         let start = url.find('?')? + 1;
         let end = url[start..].find('#').map_or(url.len(), |e| start + e);
-        let query = self.redact_form(url[start..end].as_bytes())?;
+        let query = self.redact_form(&url.as_bytes()[start..end])?;
         let mut out = String::with_capacity(url.len() + 16);
         out.push_str(&url[..start]);
         out.push_str(&String::from_utf8_lossy(&query));
