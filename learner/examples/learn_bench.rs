@@ -67,7 +67,7 @@ fn exchange(i: u64) -> Exchange {
         3 => ("POST", format!("/orders/{order}/pay"), String::new(), 200, order_json("paid")),
         4 => ("GET", "/health".to_string(), String::new(), 200, r#"{"ok":true}"#.to_string()),
         5 => ("POST", format!("/orders/{order}/ship"), String::new(), 200, order_json("shipped")),
-        7 if session % 5 == 0 => (
+        7 if matches!(session % 5, 0) => (
             "POST",
             format!("/orders/{order}/cancel"),
             String::new(),

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use venomqa_traffic::Exchange;
 
 use crate::action::{ActionAcc, Observed};
@@ -23,11 +23,10 @@ use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{JourneyAcc, RawStep};
 use crate::model::{Location, Model, Resource, SourceInfo, MODEL_FORMAT, MODEL_VERSION};
 use crate::noise::NoiseRules;
-use crate::resource::{ResourceDef, Resources, Role};
+use crate::resource::{created_id, resource_object, Resources, Role};
 use crate::shape::{parse_query, ParsedBody};
 use crate::state::{Event, StateAcc};
-use crate::template::{segments, PathTrie, Segment};
-use crate::value::{classify, is_enum_word, is_id_name, leaf_text};
+use crate::template::{harvest_words, PathTrie, Segment};
 use crate::volatile::VolatileAcc;
 use crate::Error;
 
@@ -134,85 +133,6 @@ fn join_counts(counts: &BTreeMap<String, u64>) -> String {
     counts.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Words that a response produced in an id-named field, or as the last
-/// segment of its `Location`: a later path segment equal to one is a value.
-fn harvest_words(exchange: &Exchange, into: &mut HashSet<String>) {
-    let Some(response) = &exchange.response else { return };
-    let mut add = |w: &str| {
-        if into.len() < 256 && is_enum_word(w) {
-            into.insert(w.to_string());
-        }
-    };
-    if let Some(location) = response.headers.get_str("location") {
-        if let Some(last) = segments(location.split('?').next().unwrap_or(location)).last() {
-            add(last);
-        }
-    }
-    scan_string_members(&response.body.bytes, &mut |key, value| {
-        if is_id_name(key) {
-            add(value);
-        }
-    });
-}
-
-/// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
-/// text, at any depth, without building a document: the first pass only
-/// needs the words of id-named members, and a full parse per exchange would
-/// double its cost. Strings with escapes are skipped (no id word has one);
-/// anything that is not JSON simply yields nothing.
-fn scan_string_members(bytes: &[u8], visit: &mut dyn FnMut(&str, &str)) {
-    // Returns the string starting at `at` (a `"`), and the index after it.
-    fn string_at(bytes: &[u8], at: usize) -> Option<(Option<&str>, usize)> {
-        let mut i = at + 1;
-        let mut escaped = false;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' => {
-                    escaped = true;
-                    i += 2;
-                    continue;
-                }
-                b'"' => {
-                    let text =
-                        (!escaped).then(|| std::str::from_utf8(&bytes[at + 1..i]).ok()).flatten();
-                    return Some((text, i + 1));
-                }
-                _ => i += 1,
-            }
-        }
-        None
-    }
-    let skip_ws = |mut i: usize| {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        i
-    };
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'"' {
-            i += 1;
-            continue;
-        }
-        let Some((key, after)) = string_at(bytes, i) else { return };
-        i = after;
-        let colon = skip_ws(after);
-        if bytes.get(colon) != Some(&b':') {
-            continue;
-        }
-        let value_at = skip_ws(colon + 1);
-        if bytes.get(value_at) != Some(&b'"') {
-            i = value_at;
-            continue;
-        }
-        let Some((value, after)) = string_at(bytes, value_at) else { return };
-        if let (Some(key), Some(value)) = (key, value) {
-            visit(key, value);
-        }
-        i = after;
-    }
-}
-
 /// The label an action gives an instance in the last-action machine.
 fn label_of(method: &str, segs: &[Segment], role: Option<Role>) -> String {
     match role {
@@ -223,49 +143,6 @@ fn label_of(method: &str, segs: &[Segment], role: Option<Role>) -> String {
             Some(Segment::Literal(verb)) => verb.clone(),
             _ => method.to_ascii_lowercase(),
         },
-    }
-}
-
-/// The id of the instance a create response describes, and its pointer.
-fn created_id(json: &Value, def: &ResourceDef) -> Option<(String, String)> {
-    let s = &def.singular;
-    let candidates = [
-        "/id".to_string(),
-        format!("/{s}_id"),
-        format!("/{s}Id"),
-        "/uuid".to_string(),
-        format!("/{s}/id"),
-        "/data/id".to_string(),
-    ];
-    for pointer in candidates {
-        if let Some(text) = json.pointer(&pointer).and_then(leaf_text) {
-            return Some((text.into_owned(), pointer));
-        }
-    }
-    let object = json.as_object()?;
-    object.iter().find_map(|(k, v)| {
-        let text = leaf_text(v)?;
-        (is_id_name(k) && classify(&text).is_id_like())
-            .then(|| (text.into_owned(), format!("/{k}")))
-    })
-}
-
-/// The resource's own object in a response: the top level, or a wrapper's
-/// `data`/`<singular>` member; `None` when it describes another instance.
-fn resource_object<'a>(
-    json: &'a Value,
-    def: &ResourceDef,
-    instance: &str,
-) -> Option<&'a Map<String, Value>> {
-    let top = json.as_object()?;
-    let object = [def.singular.as_str(), "data"]
-        .iter()
-        .find_map(|k| top.get(*k).and_then(Value::as_object))
-        .filter(|_| !top.contains_key("id"))
-        .unwrap_or(top);
-    match object.get("id").and_then(leaf_text) {
-        Some(id) if id != instance => None,
-        _ => Some(object),
     }
 }
 

@@ -10,8 +10,10 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::{Map, Value};
+
 use crate::template::{ActionShape, Segment};
-use crate::value::singular;
+use crate::value::{classify, is_id_name, leaf_text, singular};
 
 /// What an action does to its resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,8 +74,13 @@ fn collection_template(action: &ActionShape, len: usize) -> String {
 impl Resources {
     /// Derives resources and roles from the learned templates.
     pub(crate) fn derive(actions: &[ActionShape]) -> Resources {
-        // Collection template → (depth, id param name, literal words of the collection).
-        let mut found: BTreeMap<String, (usize, String, Vec<String>)> = BTreeMap::new();
+        // A collection seen in some template, by its own template.
+        struct Found {
+            depth: usize,
+            id_param: String,
+            words: Vec<String>,
+        }
+        let mut found: BTreeMap<String, Found> = BTreeMap::new();
         for action in actions {
             for (k, seg) in action.segments.iter().enumerate().skip(1) {
                 if let (Segment::Param(p), Segment::Literal(_)) = (seg, &action.segments[k - 1]) {
@@ -87,17 +94,17 @@ impl Resources {
                         .collect();
                     let id_param =
                         action.params.get(*p).map_or_else(|| "id".to_string(), |p| p.name.clone());
-                    found.entry(collection).or_insert((k, id_param, words));
+                    found.entry(collection).or_insert(Found { depth: k, id_param, words });
                 }
             }
         }
         let mut defs: Vec<ResourceDef> = Vec::new();
-        let entries: Vec<(String, (usize, String, Vec<String>))> = found.into_iter().collect();
+        let entries: Vec<(String, Found)> = found.into_iter().collect();
         // Parents first: sort by depth so a parent's index exists before its children.
         let mut order: Vec<usize> = (0..entries.len()).collect();
-        order.sort_by_key(|i| (entries[*i].1 .0, entries[*i].0.clone()));
+        order.sort_by_key(|i| (entries[*i].1.depth, entries[*i].0.clone()));
         for i in order {
-            let (collection, (depth, id_param, words)) = &entries[i];
+            let (collection, Found { depth, id_param, words }) = &entries[i];
             let parent = defs
                 .iter()
                 .enumerate()
@@ -175,6 +182,49 @@ fn membership(action: &ActionShape, defs: &[ResourceDef]) -> Option<Membership> 
         role,
         instance_param: if len > def.depth { instance_param } else { None },
     })
+}
+
+/// The id of the instance a create response describes, and its pointer.
+pub(crate) fn created_id(json: &Value, def: &ResourceDef) -> Option<(String, String)> {
+    let s = &def.singular;
+    let candidates = [
+        "/id".to_string(),
+        format!("/{s}_id"),
+        format!("/{s}Id"),
+        "/uuid".to_string(),
+        format!("/{s}/id"),
+        "/data/id".to_string(),
+    ];
+    for pointer in candidates {
+        if let Some(text) = json.pointer(&pointer).and_then(leaf_text) {
+            return Some((text.into_owned(), pointer));
+        }
+    }
+    let object = json.as_object()?;
+    object.iter().find_map(|(k, v)| {
+        let text = leaf_text(v)?;
+        (is_id_name(k) && classify(&text).is_id_like())
+            .then(|| (text.into_owned(), format!("/{k}")))
+    })
+}
+
+/// The resource's own object in a response: the top level, or a wrapper's
+/// `data`/`<singular>` member; `None` when it describes another instance.
+pub(crate) fn resource_object<'a>(
+    json: &'a Value,
+    def: &ResourceDef,
+    instance: &str,
+) -> Option<&'a Map<String, Value>> {
+    let top = json.as_object()?;
+    let object = [def.singular.as_str(), "data"]
+        .iter()
+        .find_map(|k| top.get(*k).and_then(Value::as_object))
+        .filter(|_| !top.contains_key("id"))
+        .unwrap_or(top);
+    match object.get("id").and_then(leaf_text) {
+        Some(id) if id != instance => None,
+        _ => Some(object),
+    }
 }
 
 #[cfg(test)]

@@ -29,12 +29,17 @@ const MAX_STATES: usize = 32;
 /// The state name every machine uses after a delete without a body.
 pub(crate) const DELETED: &str = "deleted";
 
+/// `(from, action, to)`.
+type TransitionKey = (u16, u32, u16);
+/// Observations by status code.
+type StatusCounts = BTreeMap<u16, u64>;
+
 #[derive(Debug, Default)]
 struct Machine {
     states: Vec<String>,
     index: HashMap<String, u16>,
     initial: HashMap<u16, u64>,
-    transitions: HashMap<(u16, u32, u16), (u64, BTreeMap<u16, u64>)>,
+    transitions: HashMap<TransitionKey, (u64, StatusCounts)>,
     accepted: HashMap<(u16, u32), u64>,
     rejected: HashMap<(u16, u32), u64>,
     /// State changes whose new value the request itself sent: client data
@@ -146,7 +151,7 @@ impl StateAcc {
             }
             for (i, value) in field_values(machines, e.object) {
                 let machine = &mut machines.fields[i].1;
-                if let Some(s) = machine.state(&value) {
+                if let Some(s) = machine.state(value) {
                     *machine.initial.entry(s).or_default() += 1;
                     set(&mut instance.fields, i, Some(s));
                 }
@@ -197,7 +202,7 @@ impl StateAcc {
         }
         for (i, value) in values {
             let machine = &mut machines.fields[i].1;
-            let Some(to) = machine.state(&value) else { continue };
+            let Some(to) = machine.state(value) else { continue };
             let current = instance.fields.get(i).copied().flatten();
             if e.role == Role::Read {
                 // A read shows the state a pending (bodiless) action left.

@@ -13,9 +13,11 @@
 //! many hyphenated slugs leading to the same sub-API. Low-cardinality words
 //! (`/orders/pending`, `/v1`, `/api`) stay literal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::value::{classify, singular, ValueKind};
+use venomqa_traffic::Exchange;
+
+use crate::value::{classify, is_enum_word, is_id_name, singular, ValueKind};
 
 /// How many distinct words a position may hold while streaming before it is
 /// folded into a parameter, whatever the final threshold: the memory bound.
@@ -117,10 +119,12 @@ impl PathTrie {
         let mut node = &mut self.root;
         for segment in segments(path) {
             let value_kind = is_value_segment(segment);
-            if value_kind.is_none() && !node.overflowed && !node.literals.contains_key(segment) {
-                if node.literals.len() >= STREAM_WORD_CAP {
-                    node.fold_all_literals();
-                }
+            if value_kind.is_none()
+                && !node.overflowed
+                && !node.literals.contains_key(segment)
+                && node.literals.len() >= STREAM_WORD_CAP
+            {
+                node.fold_all_literals();
             }
             if value_kind.is_some() || node.overflowed {
                 let param = node.param.get_or_insert_with(Default::default);
@@ -380,6 +384,85 @@ impl Templater {
             };
         }
         Some(Resolved { action: *node.actions.get(method)?, params })
+    }
+}
+
+/// Words that a response produced in an id-named field, or as the last
+/// segment of its `Location`: a later path segment equal to one is a value.
+pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashSet<String>) {
+    let Some(response) = &exchange.response else { return };
+    let mut add = |w: &str| {
+        if into.len() < 256 && is_enum_word(w) {
+            into.insert(w.to_string());
+        }
+    };
+    if let Some(location) = response.headers.get_str("location") {
+        if let Some(last) = segments(location.split('?').next().unwrap_or(location)).last() {
+            add(last);
+        }
+    }
+    scan_string_members(&response.body.bytes, &mut |key, value| {
+        if is_id_name(key) {
+            add(value);
+        }
+    });
+}
+
+/// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
+/// text, at any depth, without building a document: the first pass only
+/// needs the words of id-named members, and a full parse per exchange would
+/// double its cost. Strings with escapes are skipped (no id word has one);
+/// anything that is not JSON simply yields nothing.
+fn scan_string_members(bytes: &[u8], visit: &mut dyn FnMut(&str, &str)) {
+    // Returns the string starting at `at` (a `"`), and the index after it.
+    fn string_at(bytes: &[u8], at: usize) -> Option<(Option<&str>, usize)> {
+        let mut i = at + 1;
+        let mut escaped = false;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                    continue;
+                }
+                b'"' => {
+                    let text =
+                        (!escaped).then(|| std::str::from_utf8(&bytes[at + 1..i]).ok()).flatten();
+                    return Some((text, i + 1));
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    }
+    let skip_ws = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let Some((key, after)) = string_at(bytes, i) else { return };
+        i = after;
+        let colon = skip_ws(after);
+        if bytes.get(colon) != Some(&b':') {
+            continue;
+        }
+        let value_at = skip_ws(colon + 1);
+        if bytes.get(value_at) != Some(&b'"') {
+            i = value_at;
+            continue;
+        }
+        let Some((value, after)) = string_at(bytes, value_at) else { return };
+        if let (Some(key), Some(value)) = (key, value) {
+            visit(key, value);
+        }
+        i = after;
     }
 }
 
