@@ -56,6 +56,8 @@
 //! change on every call; `model` is the JSON contract with the replayer;
 //! `render` and `openapi` are views for people and other tools.
 
+#![warn(missing_docs)]
+
 mod action;
 mod error;
 mod flow;

@@ -105,7 +105,6 @@ pub fn render_text(model: &Model) -> String {
 pub fn render_mermaid(model: &Model) -> String {
     let mut out = String::new();
     for m in &model.machines {
-        let _ = writeln!(out, "%% {}", m.resource);
         let _ = writeln!(out, "```mermaid\n{}```\n", mermaid_machine(m));
     }
     out
@@ -116,6 +115,16 @@ pub fn render_mermaid(model: &Model) -> String {
 /// transition.
 pub fn mermaid_machine(m: &StateMachine) -> String {
     let mut out = String::from("stateDiagram-v2\n");
+    // A Mermaid comment: which resource, without changing the drawing.
+    let _ = writeln!(
+        out,
+        "    %% {} (states from {})",
+        m.resource,
+        match &m.field {
+            Some(field) => format!("field `{field}`"),
+            None => "the last action".to_string(),
+        }
+    );
     for state in &m.states {
         let id = mermaid_id(&state.name);
         if id != state.name {

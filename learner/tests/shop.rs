@@ -238,3 +238,17 @@ fn learning_the_same_traffic_twice_gives_byte_identical_json() {
     assert_eq!(first, second);
     assert!(first.starts_with("{\n  \"format\": \"venomqa-model\",\n  \"version\": 1,"));
 }
+
+#[test]
+#[ignore = "writes the shop model for a person to read"]
+fn dump_shop_model() {
+    let learned = qa_traffic().learn();
+    std::fs::write("/tmp/shop-model.json", learned.model.to_json_pretty()).unwrap();
+    std::fs::write(
+        "/tmp/shop-openapi.json",
+        serde_json::to_string_pretty(&venomqa_learner::render_openapi(&learned.model)).unwrap(),
+    )
+    .unwrap();
+    std::fs::write("/tmp/shop-mermaid.md", venomqa_learner::render_mermaid(&learned.model))
+        .unwrap();
+}

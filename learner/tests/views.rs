@@ -28,7 +28,8 @@ fn mermaid_draws_one_state_diagram_per_resource_with_observed_transitions() {
     }
     assert!(!diagram.contains("created --> shipped"));
     // Every line is a transition Mermaid can parse: ids without `-` or braces.
-    for line in &lines[1..] {
+    assert_eq!(lines[1], "%% orders (states from field `status`)");
+    for line in &lines[2..] {
         let (states, _) = line.split_once(" : ").unwrap_or((line, ""));
         let ids: Vec<&str> = states.split(" --> ").collect();
         assert_eq!(ids.len(), 2, "{line}");
