@@ -53,7 +53,7 @@ impl BodyBuf {
 
     /// Reserves room once for a body whose size is known, instead of
     /// growing the buffer frame by frame.
-    pub fn expect(&mut self, len: u64) {
+    pub fn reserve_for(&mut self, len: u64) {
         let want = usize::try_from(len).unwrap_or(usize::MAX).min(self.cap);
         self.bytes.reserve(want.saturating_sub(self.bytes.len()));
     }
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn a_body_exactly_at_the_cap_is_not_truncated() {
         let mut buf = BodyBuf::new(4);
-        buf.expect(4);
+        buf.reserve_for(4);
         buf.observe(b"abcd");
         let body = buf.into_body();
         assert_eq!(body, Body::complete(b"abcd".to_vec()));

@@ -13,7 +13,8 @@ use http_body_util::Full;
 /// One failed exchange, described once for the client and for the record.
 #[derive(Debug)]
 pub(crate) struct Fault {
-    /// `refused`, `reset`, `timeout`, `upstream` or `client-gone`.
+    /// `refused`, `reset`, `timeout`, `upstream`, `client-gone` or
+    /// `unsupported`.
     pub kind: &'static str,
     pub status: StatusCode,
     /// What failed, e.g. "upstream http://127.0.0.1:8081 refused the connection".
@@ -86,9 +87,28 @@ impl Fault {
         Fault { kind, status, message: format!("upstream {upstream} {what}") }
     }
 
+    /// The upstream answered 101 to a request that asked for no upgrade.
+    pub fn unasked_switch(upstream: &str) -> Self {
+        Fault {
+            kind: "upstream",
+            status: StatusCode::BAD_GATEWAY,
+            message: format!("upstream {upstream} switched protocols without being asked to"),
+        }
+    }
+
+    /// A reverse proxy has no business tunnelling to an address the client
+    /// picks; CONNECT belongs to the forward-proxy mode.
+    pub fn connect_unsupported() -> Self {
+        Fault {
+            kind: "unsupported",
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: "CONNECT is not supported by a reverse proxy".to_owned(),
+        }
+    }
+
     /// Whether the upstream is to blame (counted in `upstream_errors`).
     pub fn is_upstream(&self) -> bool {
-        self.kind != "client-gone"
+        matches!(self.kind, "refused" | "reset" | "timeout" | "upstream")
     }
 
     /// The answer the client gets: the status and one line of text saying

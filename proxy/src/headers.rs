@@ -61,7 +61,9 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
             }
         }
     }
-    if upgrade {
+    // A `Connection` that says nothing but `upgrade` passes as it came
+    // (`Upgrade` keeps its capital); anything more is cut down to that.
+    if upgrade && !connection_tokens(headers).all(|t| t.eq_ignore_ascii_case("upgrade")) {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     }
 }
@@ -169,6 +171,10 @@ mod tests {
         strip_hop_by_hop(&mut headers, true);
         let expected = [("host", "h"), ("connection", "upgrade"), ("upgrade", "websocket")];
         assert_eq!(lines(&headers), expected.map(|(n, v)| (n.to_owned(), v.to_owned())));
+
+        let mut answer = map(&[("upgrade", "websocket"), ("connection", "Upgrade")]);
+        strip_hop_by_hop(&mut answer, true);
+        assert_eq!(answer["connection"], "Upgrade");
     }
 
     #[test]

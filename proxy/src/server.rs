@@ -76,6 +76,9 @@ pub async fn serve(
         tokio::select! {
             biased;
             () = &mut shutdown => break,
+            // Reaping comes before accepting so a flood of connections
+            // cannot keep finished tasks piling up in the set.
+            Some(finished) = connections.join_next() => log_panic(finished),
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     Counters::bump(&counters.connections);
@@ -90,7 +93,6 @@ pub async fn serve(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            Some(finished) = connections.join_next() => log_panic(finished),
         }
     }
     drop(listener);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode, Version};
+use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
@@ -60,13 +60,17 @@ impl ConnContext {
 /// Serves one request. Never fails: every fault becomes a response.
 pub(crate) async fn handle(
     conn: Arc<ConnContext>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let shared = &conn.shared;
 
     // Read request: note its arrival and, when capturing, its head as the
-    // client sent it.
+    // client sent it. An upgrade request leaves a handle on the client's
+    // side of the switch.
     Counters::bump(&shared.counters.exchanges);
+    let client_upgrade = (request.version() == Version::HTTP_11
+        && headers::wants_upgrade(request.headers()))
+    .then(|| hyper::upgrade::on(&mut request));
     let (head, body) = request.into_parts();
     let exchange = PendingExchange::start(
         &shared.counters,
@@ -75,41 +79,16 @@ pub(crate) async fn handle(
         &conn.peer_text,
         &head,
     );
-    let mut request = Request::from_parts(head, body);
-    let client_upgrade = (request.version() == Version::HTTP_11
-        && headers::wants_upgrade(request.headers()))
-    .then(|| hyper::upgrade::on(&mut request));
-    let (head, body) = request.into_parts();
 
     // Forward.
-    let forwarded = shared.forwarded.then_some(conn.peer);
-    let sent = match forward::upstream_request(
-        &shared.upstream,
-        head,
-        body,
-        &exchange,
-        forwarded,
-        client_upgrade.is_some(),
-    ) {
-        Ok(upstream_request) => {
-            let _awaiting = exchange.awaiting_head();
-            forward::send(
-                &shared.client,
-                &shared.upstream,
-                shared.upstream_timeout,
-                upstream_request,
-            )
-            .await
-        }
-        Err(fault) => Err(fault),
-    };
+    let sent = forward_phase(&conn, &exchange, head, body, client_upgrade.is_some()).await;
 
     // Respond.
     let response = match sent {
         Ok(response) => respond(&conn, &exchange, response, client_upgrade),
         Err(fault) => {
-            // A request body the client broke off explains whatever the
-            // client connection to the upstream did next.
+            // A request body the client broke off is why the upstream
+            // request failed, whatever error it shows.
             let fault = if exchange.request_body_failed() { Fault::client_gone() } else { fault };
             if fault.is_upstream() {
                 Counters::bump(&shared.counters.upstream_errors);
@@ -119,6 +98,31 @@ pub(crate) async fn handle(
             fault.response().map(Either::Right)
         }
     };
+    Ok(response)
+}
+
+/// The forward phase: the upstream's response head, or why there is none.
+async fn forward_phase(
+    conn: &ConnContext,
+    exchange: &Arc<PendingExchange>,
+    head: http::request::Parts,
+    body: Incoming,
+    upgrade: bool,
+) -> Result<Response<Incoming>, Fault> {
+    if head.method == Method::CONNECT {
+        return Err(Fault::connect_unsupported());
+    }
+    let shared = &conn.shared;
+    let forwarded = shared.forwarded.then_some(conn.peer);
+    let request =
+        forward::upstream_request(&shared.upstream, head, body, exchange, forwarded, upgrade)?;
+    let _awaiting = exchange.awaiting_head();
+    let response =
+        forward::send(&shared.client, &shared.upstream, shared.upstream_timeout, request).await?;
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS && !upgrade {
+        // Nothing on the client's side could follow the switch.
+        return Err(Fault::unasked_switch(&shared.upstream.display));
+    }
     Ok(response)
 }
 

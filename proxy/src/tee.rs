@@ -47,7 +47,7 @@ impl<B: Body> TeeBody<B> {
     pub fn new(inner: B, side: Side, exchange: Arc<PendingExchange>) -> Self {
         let mut buf = exchange.body_buf();
         if let (Some(buf), Some(len)) = (&mut buf, inner.size_hint().exact()) {
-            buf.expect(len);
+            buf.reserve_for(len);
         }
         TeeBody { inner, side, tap: Some(Tap { exchange, buf }), starved: false }
     }

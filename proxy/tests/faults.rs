@@ -6,8 +6,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use common::*;
 use http::{Request, Response, StatusCode};
+use http_body_util::channel::Channel;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use venomqa_proxy::ProxyConfig;
@@ -163,7 +166,6 @@ async fn silent_and_stalled_clients_are_cut_by_the_idle_timeout() {
     bounded(async {
         let upstream = Upstream::start(handler(|request: Request<Incoming>| async move {
             // Reads the whole body before answering, like most services.
-            use http_body_util::BodyExt;
             let body =
                 request.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
             Response::new(full(body))
@@ -234,6 +236,79 @@ async fn a_full_capture_queue_drops_captures_but_every_request_is_answered() {
         assert_eq!(stats.exchanges, 20);
         assert_eq!(proxy.drain_captures().len(), 1);
         assert_eq!(proxy.captured.dropped(), 19);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_breaks_off_its_body_is_recorded_with_what_came() {
+    bounded(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.expect("accept");
+            read_until(&mut stream, b"\r\n\r\n").await;
+            write_all(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+                .await;
+            // and hangs up, 90 bytes short
+        });
+        let proxy = Proxy::start(format!("http://{addr}").parse().expect("url")).await;
+        let response = client().get(proxy.url("/cut").parse().expect("url")).await.expect("head");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.into_body().collect().await.is_err(),
+            "the client must see the body break off"
+        );
+
+        let exchange = proxy.next_capture().await;
+        let response = exchange.response.expect("the head that came");
+        assert_eq!(response.body.bytes, b"0123456789");
+        assert_eq!(response.body.original_len, 10);
+        assert_eq!(exchange.error.expect("error").kind, "reset");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_mid_response_is_still_captured_with_what_was_seen() {
+    bounded(async {
+        let upstream = Upstream::start(handler(|_request: Request<Incoming>| async move {
+            let (mut tx, body) = Channel::<Bytes, BoxError>::new(1);
+            tokio::spawn(async move {
+                let _ = tx.send_data(Bytes::from_static(b"first part;")).await;
+                // The rest would come much later.
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                let _ = tx.send_data(Bytes::from_static(b"second part")).await;
+            });
+            Response::new(body.boxed())
+        }))
+        .await;
+        let proxy = Proxy::start(upstream.url()).await;
+        let mut raw = TcpStream::connect(proxy.addr).await.expect("connect");
+        write_all(&mut raw, b"GET /stream HTTP/1.1\r\nHost: shop.test\r\n\r\n").await;
+        let seen = read_until(&mut raw, b"first part;").await;
+        assert!(seen.starts_with(b"HTTP/1.1 200"));
+        drop(raw);
+
+        let exchange = proxy.next_capture().await;
+        assert_eq!(exchange.response.expect("response").body.bytes, b"first part;");
+        assert_eq!(exchange.error.expect("error").kind, "client-gone");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_is_refused_by_the_reverse_proxy() {
+    bounded(async {
+        let upstream = Upstream::start(hello()).await;
+        let proxy = Proxy::start(upstream.url()).await;
+        let mut raw = TcpStream::connect(proxy.addr).await.expect("connect");
+        write_all(&mut raw, b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")
+            .await;
+        let (head, body) = read_response(&mut raw, true).await;
+        assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+        assert!(String::from_utf8_lossy(&body).contains("CONNECT is not supported"));
+        assert_eq!(proxy.next_capture().await.error.expect("error").kind, "unsupported");
     })
     .await;
 }
