@@ -240,15 +240,15 @@ fn learning_the_same_traffic_twice_gives_byte_identical_json() {
 }
 
 #[test]
-#[ignore = "writes the shop model for a person to read"]
+#[ignore = "writes the shop model and its views for a person to read"]
 fn dump_shop_model() {
     let learned = qa_traffic().learn();
-    std::fs::write("/tmp/shop-model.json", learned.model.to_json_pretty()).unwrap();
-    std::fs::write(
-        "/tmp/shop-openapi.json",
-        serde_json::to_string_pretty(&venomqa_learner::render_openapi(&learned.model)).unwrap(),
-    )
-    .unwrap();
-    std::fs::write("/tmp/shop-mermaid.md", venomqa_learner::render_mermaid(&learned.model))
+    let dir = std::env::temp_dir();
+    std::fs::write(dir.join("shop-model.json"), learned.model.to_json_pretty()).unwrap();
+    let openapi =
+        serde_json::to_string_pretty(&venomqa_learner::render_openapi(&learned.model)).unwrap();
+    std::fs::write(dir.join("shop-openapi.json"), openapi).unwrap();
+    std::fs::write(dir.join("shop-mermaid.md"), venomqa_learner::render_mermaid(&learned.model))
         .unwrap();
+    println!("wrote shop-model.json, shop-openapi.json and shop-mermaid.md into {}", dir.display());
 }
