@@ -1,0 +1,125 @@
+//! What a run reports: one [`Finding`] per distinct bug, with the minimal
+//! sequence that shows it, the evidence, and a runnable reproducer.
+
+use serde::{Deserialize, Serialize};
+
+/// The named oracles; the kebab-case name is what reports and users see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OracleKind {
+    /// A 5xx answer.
+    ServerError,
+    /// A user invariant evaluated to false.
+    Invariant,
+    /// Another user's resource read or changed with a 2xx.
+    CrossUser,
+    /// A write on a deleted resource accepted.
+    AfterDelete,
+    /// A request with a logged-out token accepted.
+    StaleToken,
+    /// Concurrent duplicates accepted more often than the sequential run allows,
+    /// or an invariant broken only under concurrency.
+    Race,
+    /// A retry with the same `Idempotency-Key` changed state again or answered differently.
+    Idempotency,
+    /// A write with an outdated validator (`If-Match`) accepted.
+    StaleWrite,
+    /// A mutated step accepted where the model only saw it rejected or never
+    /// saw it, and the resource's observed state changed. Lower confidence.
+    UnexpectedAccept,
+}
+
+impl OracleKind {
+    pub const ALL: [OracleKind; 9] = [
+        OracleKind::ServerError,
+        OracleKind::Invariant,
+        OracleKind::CrossUser,
+        OracleKind::AfterDelete,
+        OracleKind::StaleToken,
+        OracleKind::Race,
+        OracleKind::Idempotency,
+        OracleKind::StaleWrite,
+        OracleKind::UnexpectedAccept,
+    ];
+
+    /// The name used in reports and configuration: `cross-user`, `stale-token`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            OracleKind::ServerError => "server-error",
+            OracleKind::Invariant => "invariant",
+            OracleKind::CrossUser => "cross-user",
+            OracleKind::AfterDelete => "after-delete",
+            OracleKind::StaleToken => "stale-token",
+            OracleKind::Race => "race",
+            OracleKind::Idempotency => "idempotency",
+            OracleKind::StaleWrite => "stale-write",
+            OracleKind::UnexpectedAccept => "unexpected-accept",
+        }
+    }
+}
+
+impl std::fmt::Display for OracleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How sure venomqa is that a finding is a real bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// One HTTP request of a minimal sequence as it was really sent, and its answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentRequest {
+    /// `POST /orders/{order_id}/refund`: the learned action.
+    pub action: String,
+    /// The test user it was sent as, if any.
+    pub user: Option<String>,
+    pub method: String,
+    /// The full URL as sent, with live values bound.
+    pub url: String,
+    /// Headers as sent (secrets included: this is a test environment).
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// How many copies were sent at once (1 unless concurrent).
+    pub copies: u32,
+    pub status: Option<u16>,
+    pub response_body: Option<String>,
+}
+
+/// One distinct bug: deduplicated by oracle + action + mutation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub oracle: OracleKind,
+    /// The mutation family that exposed it: `duplicate`, `as-other-user`, ...
+    pub mutation: String,
+    /// The minimal sequence as `"METHOD /template"` strings; a concurrent step
+    /// is `"2x POST /orders/{order_id}/refund"`.
+    pub actions: Vec<String>,
+    pub confidence: Confidence,
+    /// One sentence: what went wrong.
+    pub summary: String,
+    /// What was observed that backs the claim (read-backs, state before and after).
+    pub evidence: Vec<String>,
+    /// The journey (session key) the sequence came from.
+    pub journey: String,
+    /// The requests and responses of the minimal sequence.
+    pub requests: Vec<SentRequest>,
+    /// A runnable bash + curl script that replays the minimal sequence.
+    pub reproducer: String,
+    /// For flaky (concurrent) findings: reproduced N times of M re-runs.
+    pub reproduced: Option<(u32, u32)>,
+}
+
+impl Finding {
+    /// The deduplication key: one finding per oracle, action and mutation.
+    pub fn bucket(&self) -> (OracleKind, String, String) {
+        let action = self.actions.last().cloned().unwrap_or_default();
+        (self.oracle, action, self.mutation.clone())
+    }
+}

@@ -1,0 +1,4 @@
+//! venomqa-replayer: replays learned journeys, mutated, against a test target,
+//! judges each run with oracles and invariants, shrinks failures, reports findings.
+mod finding;
+pub use finding::*;
