@@ -37,6 +37,11 @@ pub enum Command {
     Export(ExportArgs),
     /// Add the exchanges of a HAR file (from devtools, mitmproxy, or `venomqa export`) to a store.
     Import(ImportArgs),
+    /// Learn the API's model from recorded traffic: actions, data flow, state machines, journeys.
+    Learn(LearnArgs),
+    /// Show a learned model as text, a state diagram, or an OpenAPI document.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// The sample shop and its QA traffic driver, for trying venomqa out.
     #[command(subcommand)]
     Sample(SampleCommand),
@@ -150,6 +155,57 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub sessions: SessionArgs,
+}
+
+/// Model file used when none is named.
+pub const DEFAULT_MODEL: &str = "venomqa-model.json";
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Where to write the model (pretty, deterministic JSON: same store, same bytes).
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_MODEL)]
+    pub out: PathBuf,
+
+    /// Ignore exchanges whose `METHOD /path` matches this regex (repeatable),
+    /// on top of the default noise rules (OPTIONS, health checks, static assets, `/__` hooks).
+    #[arg(long, value_name = "REGEX")]
+    pub ignore: Vec<String>,
+
+    /// Print the model's text view after learning.
+    #[arg(long)]
+    pub show: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Print a model: `text` for people, `mermaid`/`dot` state diagrams, `openapi` 3.1 JSON.
+    Show(ModelShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelShowArgs {
+    /// The model file written by `venomqa learn`.
+    #[arg(value_name = "MODEL", default_value = DEFAULT_MODEL)]
+    pub model: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
+    pub format: ModelFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelFormat {
+    /// Actions, resources, links, state machines and journeys, for people.
+    Text,
+    /// One Mermaid `stateDiagram-v2` per resource.
+    Mermaid,
+    /// A Graphviz digraph per resource.
+    Dot,
+    /// An OpenAPI 3.1 document (JSON) of the learned actions, with links.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod format;
 mod har;
+mod learn;
 mod record;
 mod sample;
 mod shutdown;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, SampleCommand};
+use cli::{Cli, Command, ModelCommand, SampleCommand};
 
 /// A mistake in how venomqa was called or configured: exit code 2.
 #[derive(Debug)]
@@ -60,6 +61,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => browse::show(args),
         Command::Export(args) => har::export(args),
         Command::Import(args) => har::import(args),
+        Command::Learn(args) => learn::learn(args),
+        Command::Model(ModelCommand::Show(args)) => learn::show(args),
         Command::Sample(SampleCommand::Serve(args)) => sample::serve(args).await,
         Command::Sample(SampleCommand::Drive(args)) => sample::drive(args).await,
     }

@@ -1,0 +1,81 @@
+//! `venomqa learn` and `venomqa model show`: from a store to a model, and views of it.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use regex::Regex;
+use venomqa_learner::{LearnOptions, Learned, Model};
+use venomqa_traffic::Store;
+
+use crate::browse::open_store;
+use crate::cli::{LearnArgs, ModelFormat, ModelShowArgs};
+use crate::usage;
+
+pub fn learn(args: LearnArgs) -> Result<ExitCode> {
+    let mut options = LearnOptions::default();
+    for pattern in &args.ignore {
+        let regex = Regex::new(pattern).map_err(|err| usage(format!("--ignore `{pattern}` is not a regex: {err}")))?;
+        options.ignore.push(regex);
+    }
+    let store = open_store(&args.store.store)?;
+    let learned = learn_from_store(&store, &options)?;
+    write_model(&learned.model, &args.out)?;
+    print!("{}", learned.summary);
+    println!("model written to {}", args.out.display());
+    if args.show {
+        println!();
+        print!("{}", venomqa_learner::render_text(&learned.model));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(args: ModelShowArgs) -> Result<ExitCode> {
+    let model = read_model(&args.model)?;
+    match args.format {
+        ModelFormat::Text => print!("{}", venomqa_learner::render_text(&model)),
+        ModelFormat::Mermaid => print!("{}", venomqa_learner::render_mermaid(&model)),
+        ModelFormat::Dot => print!("{}", venomqa_learner::render_dot(&model)),
+        ModelFormat::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&venomqa_learner::render_openapi(&model))?)
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Learns from every exchange of a store. A record that cannot be read stops
+/// learning with an error rather than quietly giving a model of part of the traffic.
+pub fn learn_from_store(store: &Store, options: &LearnOptions) -> Result<Learned> {
+    let read_error = RefCell::new(None);
+    let passes = || {
+        store.exchanges().map_while(|item| match item {
+            Ok(exchange) => Some(exchange),
+            Err(err) => {
+                read_error.borrow_mut().get_or_insert(err);
+                None
+            }
+        })
+    };
+    let learned = venomqa_learner::learn(passes, options);
+    if let Some(err) = read_error.into_inner() {
+        return Err(err).with_context(|| format!("failed to read the store at {}", store.dir().display()));
+    }
+    // Nothing learnable in the store (empty, only errors, only noise): the store is unusable, exit 3.
+    learned.map_err(|err| anyhow::anyhow!("cannot learn from {}: {err}", store.dir().display()))
+}
+
+pub fn write_model(model: &Model, path: &Path) -> Result<()> {
+    let mut json = model.to_json_pretty();
+    if !json.ends_with('\n') {
+        json.push('\n');
+    }
+    std::fs::write(path, json).with_context(|| format!("cannot write the model to {}", path.display()))
+}
+
+pub fn read_model(path: &Path) -> Result<Model> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("cannot read the model {} (write one with `venomqa learn --out {}`)", path.display(), path.display())
+    })?;
+    Model::from_json(&text).map_err(|err| usage(format!("{}: {err}", path.display())))
+}
