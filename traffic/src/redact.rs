@@ -18,7 +18,7 @@
 //! What is replaced: the values of `Authorization` and `Proxy-Authorization`
 //! (the scheme is kept: `Bearer ~r:…`), of each cookie in `Cookie`, of the
 //! cookie in `Set-Cookie` (attributes kept), of any header whose name contains
-//! a secret word (`X-Api-Key`, `X-Auth-Token`); and, in JSON bodies (any
+//! `auth` or a secret word (`X-Api-Key`, `X-Auth-Token`); and, in JSON bodies (any
 //! depth), form bodies and url query strings, the values of fields whose name
 //! contains `password`, `passwd`, `secret`, `token`, `api_key`, `apikey` or
 //! `api-key`, case-insensitively. Multipart bodies are not looked into.
@@ -106,7 +106,7 @@ impl Redactor {
     pub fn redact_header_value(&self, name: &str, value: &[u8]) -> Option<Vec<u8>> {
         let name = name.to_ascii_lowercase();
         match name.as_str() {
-            "authorization" | "proxy-authorization" => {
+            _ if name.ends_with("authorization") => {
                 let range = credential_range(value);
                 let cred = &value[range.clone()];
                 if cred.is_empty() || is_pseudonym(cred) {
@@ -119,7 +119,7 @@ impl Redactor {
             }
             "cookie" => self.redact_cookie_pairs(value, usize::MAX),
             "set-cookie" => self.redact_cookie_pairs(value, 1),
-            _ if is_secret_name(name.as_bytes()) => {
+            _ if is_secret_header(&name) => {
                 let v = trim(value);
                 (!v.is_empty() && !is_pseudonym(v)).then(|| self.pseudonym(v).into_bytes())
             }
@@ -253,10 +253,14 @@ pub fn is_secret_name(name: &[u8]) -> bool {
     SECRET_WORDS.iter().any(|word| lower.windows(word.len()).any(|w| w == word.as_bytes()))
 }
 
-/// Whether the redactor replaces the value of the header `name`.
+/// Whether the redactor replaces the value of the header `name`: the
+/// credential and cookie headers, and any header named like a secret or
+/// like auth (`X-Auth-User`), except `WWW-Authenticate`, which only names
+/// the schemes a server accepts.
 pub fn is_secret_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
+    matches!(lower.as_str(), "cookie" | "set-cookie")
+        || (lower.contains("auth") && lower != "www-authenticate")
         || is_secret_name(lower.as_bytes())
 }
 

@@ -196,6 +196,12 @@ fn headers_keep_their_scheme_and_attributes_and_secret_named_headers_are_hidden(
         Some(format!("sid={}; Max-Age=60; Secure", p(b"v1")))
     );
     assert_eq!(red("X-Api-Key", "k-1"), Some(p(b"k-1")));
+    assert_eq!(red("X-Auth-User", "alice:pw"), Some(p(b"alice:pw")));
+    assert_eq!(
+        red("X-Upstream-Authorization", "Bearer up-1"),
+        Some(format!("Bearer {}", p(b"up-1")))
+    );
+    assert_eq!(red("WWW-Authenticate", r#"Bearer realm="shop""#), None);
     assert_eq!(red("X-Session", "s-1"), None);
     assert_eq!(red("Content-Type", "application/json"), None);
 }
