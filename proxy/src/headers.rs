@@ -25,8 +25,21 @@ const HOP_BY_HOP: [HeaderName; 6] = [
 
 /// Whether `headers` ask to switch protocols: `Connection: upgrade` and an
 /// `Upgrade` header (HTTP/1.1 only; the caller checks the version).
+///
+/// An upgrade to `h2c` alone does not count: it is an offer the upstream may
+/// ignore, and taken up it would turn the connection into an opaque tunnel
+/// the proxy could no longer record. Treated as a plain request, its
+/// `Upgrade` and `HTTP2-Settings` headers are stripped as hop-by-hop and
+/// the exchange stays HTTP/1.1.
 pub(crate) fn wants_upgrade(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::UPGRADE)
+    let mut protocols = headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    protocols.any(|p| !p.eq_ignore_ascii_case("h2c"))
         && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
 }
 
@@ -175,6 +188,20 @@ mod tests {
         let mut answer = map(&[("upgrade", "websocket"), ("connection", "Upgrade")]);
         strip_hop_by_hop(&mut answer, true);
         assert_eq!(answer["connection"], "Upgrade");
+    }
+
+    #[test]
+    fn an_h2c_upgrade_offer_is_a_plain_request_with_its_offer_stripped() {
+        let mut headers = map(&[
+            ("host", "h"),
+            ("connection", "Upgrade, HTTP2-Settings"),
+            ("upgrade", "h2c"),
+            ("http2-settings", "AAMAAABkAARAAAAAAAIAAAAA"),
+        ]);
+        assert!(!wants_upgrade(&headers));
+        strip_hop_by_hop(&mut headers, false);
+        assert_eq!(lines(&headers), [("host".to_owned(), "h".to_owned())]);
+        assert!(wants_upgrade(&map(&[("connection", "upgrade"), ("upgrade", "h2c, websocket")])));
     }
 
     #[test]
