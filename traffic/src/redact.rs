@@ -17,11 +17,12 @@
 //!
 //! What is replaced: the values of `Authorization` and `Proxy-Authorization`
 //! (the scheme is kept: `Bearer ~r:…`), of each cookie in `Cookie`, of the
-//! cookie in `Set-Cookie` (attributes kept), of any header whose name contains
-//! `auth` or a secret word (`X-Api-Key`, `X-Auth-Token`); and, in JSON bodies (any
-//! depth), form bodies and url query strings, the values of fields whose name
-//! contains `password`, `passwd`, `secret`, `token`, `api_key`, `apikey` or
-//! `api-key`, case-insensitively. Multipart bodies are not looked into.
+//! cookie in `Set-Cookie` (attributes kept), of any header whose name
+//! contains `auth` or a secret word (`X-Api-Key`, `X-Auth-Token`); and, in
+//! JSON bodies (any depth), form bodies and the query strings of the url,
+//! `Location` and `Referer`, the values of fields whose name contains
+//! `password`, `passwd`, `secret`, `token`, `api_key`, `apikey` or `api-key`,
+//! case-insensitively. Multipart bodies are not looked into.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -119,6 +120,11 @@ impl Redactor {
             }
             "cookie" => self.redact_cookie_pairs(value, usize::MAX),
             "set-cookie" => self.redact_cookie_pairs(value, 1),
+            // Redirects and referrers carry OAuth codes and tokens in queries.
+            "location" | "referer" | "content-location" => {
+                let url = std::str::from_utf8(value).ok()?;
+                self.redact_url(url).map(String::into_bytes)
+            }
             _ if is_secret_header(&name) => {
                 let v = trim(value);
                 (!v.is_empty() && !is_pseudonym(v)).then(|| self.pseudonym(v).into_bytes())
@@ -249,8 +255,10 @@ pub fn is_pseudonym(value: &[u8]) -> bool {
 
 /// Whether a field or header name says its value is a secret.
 pub fn is_secret_name(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|word| lower.windows(word.len()).any(|w| w == word.as_bytes()))
+    // Called for every scalar of every JSON body: no allocation here.
+    SECRET_WORDS
+        .iter()
+        .any(|word| name.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes())))
 }
 
 /// Whether the redactor replaces the value of the header `name`: the

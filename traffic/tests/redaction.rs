@@ -202,6 +202,11 @@ fn headers_keep_their_scheme_and_attributes_and_secret_named_headers_are_hidden(
         Some(format!("Bearer {}", p(b"up-1")))
     );
     assert_eq!(red("WWW-Authenticate", r#"Bearer realm="shop""#), None);
+    assert_eq!(
+        red("Location", "https://app.test/cb?state=1&id_token=jwt-1"),
+        Some(format!("https://app.test/cb?state=1&id_token={}", p(b"jwt-1")))
+    );
+    assert_eq!(red("Location", "/orders/7"), None);
     assert_eq!(red("X-Session", "s-1"), None);
     assert_eq!(red("Content-Type", "application/json"), None);
 }
