@@ -69,6 +69,7 @@ impl Default for RecordOptions {
 /// What a finished recording did, for the summary `record` prints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RecordSummary {
+    /// Exchanges this recording added to the store.
     pub exchanges_written: u64,
     /// Distinct sessions that received at least one exchange.
     pub sessions_touched: u64,

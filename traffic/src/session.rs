@@ -59,6 +59,7 @@ impl SessionRules {
         (!rules.is_empty()).then_some(SessionRules(rules))
     }
 
+    /// The rules, in the order they are tried.
     pub fn rules(&self) -> &[SessionRule] {
         &self.0
     }

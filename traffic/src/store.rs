@@ -89,7 +89,9 @@ impl std::fmt::Debug for Store {
 /// One session as `venomqa sessions` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSummary {
+    /// The session, as `show` and `export --session` take it.
     pub key: SessionKey,
+    /// How many exchanges it holds.
     pub exchanges: u64,
     /// `started_at` (unix ns) of its first exchange.
     pub first: u64,
@@ -102,8 +104,11 @@ pub struct SessionSummary {
 /// Sizes of a store, cheap to ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Exchanges stored, from a counter (no scan).
     pub exchanges: u64,
+    /// Distinct sessions, from a counter (no scan).
     pub sessions: u64,
+    /// What sled occupies on disk, log and snapshots included.
     pub bytes_on_disk: u64,
 }
 
