@@ -67,19 +67,21 @@ pub enum Error {
     Sled { dir: PathBuf, source: sled::Error },
 }
 
+/// Whether sled failed to take its directory lock. sled 0.34 reports it as
+/// an `Io` error of kind `Other` whose message starts with "could not
+/// acquire lock"; there is no dedicated variant to match on.
+pub(crate) fn is_lock_held(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
 /// Results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Classifies a sled error: its failed directory lock becomes [`Error::InUse`].
     pub(crate) fn sled(dir: &Path, source: sled::Error) -> Error {
-        // sled 0.34 reports a held lock as an `Io` error of kind `Other`
-        // whose message starts with "could not acquire lock"; there is no
-        // dedicated variant to match on.
-        if let sled::Error::Io(io) = &source {
-            if io.to_string().contains("could not acquire lock") {
-                return Error::InUse { dir: dir.to_path_buf() };
-            }
+        if is_lock_held(&source) {
+            return Error::InUse { dir: dir.to_path_buf() };
         }
         Error::Sled { dir: dir.to_path_buf(), source }
     }

@@ -24,7 +24,8 @@
 //!   `dirty_from` (u64 BE) while a batch is between its writes.
 //!
 //! sled locks the directory, so one process opens a store at a time; a second
-//! opener gets [`Error::InUse`].
+//! opener gets [`Error::InUse`] (after waiting up to a second, because sled
+//! lets go of its lock a moment after the last handle is dropped).
 //!
 //! Durability: sled writes to its log as we go and flushes it every
 //! [`FLUSH_EVERY_MS`] ms; [`Store::flush`] and `Recording::finish` flush at
@@ -37,10 +38,12 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::error::is_lock_held;
 use crate::{Error, Exchange, ExchangeId, Redactor, Result, SessionKey};
 
 /// The on-disk format this code reads and writes.
@@ -48,6 +51,9 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// How often sled flushes on its own: the most a hard kill can lose.
 pub const FLUSH_EVERY_MS: u64 = 500;
+
+/// How long an open waits for sled's lock before reporting the store in use.
+const LOCK_WAIT: Duration = Duration::from_secs(1);
 
 /// sled's page cache; its 1 GiB default is too greedy next to a proxy.
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -133,12 +139,26 @@ impl Store {
 
     fn open_sled(dir: &Path, create: bool) -> Result<Store> {
         let sled_err = |e| Error::sled(dir, e);
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
-            .flush_every_ms(Some(FLUSH_EVERY_MS))
-            .open()
-            .map_err(sled_err)?;
+            .flush_every_ms(Some(FLUSH_EVERY_MS));
+        // sled releases its lock file asynchronously: for a moment after the
+        // last handle of a store is dropped, reopening it (in this process
+        // or right after another one exits) still finds it locked (sled
+        // issues #1234, #1289). So wait a little before calling it in use.
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(e) if is_lock_held(&e) && started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                Err(e) => return Err(sled_err(e)),
+            }
+        };
         let exchanges = db.open_tree(TREE_EXCHANGES).map_err(sled_err)?;
         let meta = db.open_tree(TREE_META).map_err(sled_err)?;
         let version = match meta.get(META_VERSION).map_err(sled_err)? {

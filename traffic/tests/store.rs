@@ -181,6 +181,17 @@ fn a_second_open_in_the_same_process_gets_the_in_use_error() {
 }
 
 #[test]
+fn a_store_reopens_right_after_its_last_handle_is_dropped() {
+    // sled lets go of its lock a moment after the drop; open waits for it.
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..20 {
+        let (store, _) = record_all(dir.path(), no_redaction(), vec![exchange("GET", "/", t(n))]);
+        drop(store);
+    }
+    assert_eq!(all(&Store::open_existing(dir.path()).unwrap()).len(), 20);
+}
+
+#[test]
 fn a_second_process_gets_the_in_use_error() {
     if std::env::var(CHILD_ROLE).as_deref() == Ok("hold") {
         let dir = std::env::var(CHILD_DIR).unwrap();
