@@ -194,6 +194,12 @@ pub struct ModelShowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
     pub format: ModelFormat,
+
+    /// With `--format mermaid`: only this resource's state machine (e.g. `orders`).
+    /// A model with one machine prints a bare diagram that `mmdc` reads; with
+    /// several, each comes in a fenced Markdown block.
+    #[arg(long, value_name = "NAME")]
+    pub resource: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -2,18 +2,20 @@
 //!
 //! Today that is: start the shop (all bugs planted), put the recording proxy
 //! in front of it, drive realistic QA sessions through the proxy, stop the
-//! proxy, and show the sessions the store captured.
+//! proxy, show the sessions the store captured, and learn the shop's model.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use venomqa_learner::LearnOptions;
 use venomqa_proxy::ProxyConfig;
 use venomqa_samples::{BugSet, DriveOptions, ShopConfig};
 use venomqa_traffic::{RecordOptions, Store};
 
 use crate::browse::sessions_table;
 use crate::cli::DemoArgs;
+use crate::learn::learn_from_store;
 use crate::record::print_summary;
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -73,6 +75,15 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     let sessions = store.sessions().context("failed to list sessions")?;
     println!("\n4. recorded sessions ({}):", sessions.len());
     print!("{}", sessions_table(&sessions));
+
+    let learned = learn_from_store(&store, &LearnOptions::default())?;
+    println!("\n5. venomqa learn: {}", learned.summary.to_string().trim_end());
+    println!();
+    print!("{}", venomqa_learner::render_text(&learned.model));
+    if let Some(orders) = learned.model.machine("orders") {
+        println!("\nthe order state machine (Mermaid):");
+        print!("{}", venomqa_learner::mermaid_machine(orders));
+    }
     shop.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -35,13 +35,32 @@ pub fn show(args: ModelShowArgs) -> Result<ExitCode> {
     let model = read_model(&args.model)?;
     match args.format {
         ModelFormat::Text => print!("{}", venomqa_learner::render_text(&model)),
-        ModelFormat::Mermaid => print!("{}", venomqa_learner::render_mermaid(&model)),
+        ModelFormat::Mermaid => print!("{}", mermaid(&model, args.resource.as_deref())?),
         ModelFormat::Dot => print!("{}", venomqa_learner::render_dot(&model)),
         ModelFormat::Openapi => {
             println!("{}", serde_json::to_string_pretty(&venomqa_learner::render_openapi(&model))?)
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A bare `stateDiagram-v2` when one machine is shown, so Mermaid's own tools
+/// read the output unchanged; fenced Markdown blocks when there are several.
+fn mermaid(model: &Model, resource: Option<&str>) -> Result<String> {
+    let machines: Vec<_> = match resource {
+        Some(name) => {
+            let machine = model.machine(name).ok_or_else(|| {
+                let known: Vec<&str> = model.machines.iter().map(|m| m.resource.as_str()).collect();
+                usage(format!("--resource `{name}`: the model has no state machine for it; it has: {}", known.join(", ")))
+            })?;
+            vec![machine]
+        }
+        None => model.machines.iter().collect(),
+    };
+    Ok(match machines.as_slice() {
+        [one] => venomqa_learner::mermaid_machine(one),
+        _ => venomqa_learner::render_mermaid(model),
+    })
 }
 
 /// Learns from every exchange of a store. A record that cannot be read stops
