@@ -2,3 +2,6 @@
 //! judges each run with oracles and invariants, shrinks failures, reports findings.
 mod finding;
 pub use finding::*;
+mod invariant;
+pub use invariant::*;
+pub mod report;

@@ -1,0 +1,109 @@
+//! The JSON report (`--json FILE`): what machines read. Its field names are
+//! a public contract; add fields, never rename or remove them.
+//!
+//! ```json
+//! {
+//!   "findings": [{
+//!     "id": 1,
+//!     "oracle": "race",
+//!     "mutation": "concurrent",
+//!     "actions": ["POST /login", "POST /orders", "POST /orders/{order_id}/pay",
+//!                 "2x POST /orders/{order_id}/refund"],
+//!     "confidence": "high",
+//!     "summary": "...",
+//!     "evidence": ["..."],
+//!     "journey": "alice-1",
+//!     "requests": [{"action": "POST /login", "user": "alice", "method": "POST",
+//!                   "url": "http://...", "headers": [{"name": "...", "value": "..."}],
+//!                   "body": "...", "copies": 1, "status": 200, "response_body": "..."}],
+//!     "reproduced": {"times": 7, "runs": 10},
+//!     "reproducer": "#!/usr/bin/env bash\n...",
+//!     "reproducer_file": "out/01-race-post-orders-order-id-refund.sh"
+//!   }],
+//!   "stats": {"target": "...", "findings": 1, "high": 1, "medium": 0, "low": 0,
+//!             "by_oracle": {"race": 1}, "sequences": 120, "requests": 1234,
+//!             "seconds": 3.2, "testcases": 40, "failed_testcases": 1}
+//! }
+//! ```
+//!
+//! `reproduced` is `null` unless the finding was re-run to measure how often
+//! it reproduces (races); `reproducer` is the script itself, `reproducer_file`
+//! where it was written (`null` when it was not); `body`, `status`, `user`
+//! and `response_body` are `null` when absent.
+
+use serde_json::{json, Map, Value};
+
+use super::{confidence_counts, confidence_name, seconds, ReportContext};
+use crate::{Finding, OracleKind, SentRequest};
+
+/// Renders `{"findings": [...], "stats": {...}}`.
+pub fn render_json(findings: &[Finding], ctx: &ReportContext) -> Value {
+    let items: Vec<Value> =
+        findings.iter().enumerate().map(|(i, f)| finding_json(i, f, ctx)).collect();
+    let (high, medium, low) = confidence_counts(findings);
+    let mut by_oracle = Map::new();
+    for oracle in OracleKind::ALL {
+        let n = findings.iter().filter(|f| f.oracle == oracle).count();
+        if n > 0 {
+            by_oracle.insert(oracle.name().to_string(), json!(n));
+        }
+    }
+    let failed_testcases = ctx.testcases.iter().filter(|t| !t.findings.is_empty()).count();
+    json!({
+        "findings": items,
+        "stats": {
+            "target": ctx.target,
+            "findings": findings.len(),
+            "high": high,
+            "medium": medium,
+            "low": low,
+            "by_oracle": by_oracle,
+            "sequences": ctx.sequences,
+            "requests": ctx.requests,
+            "seconds": seconds(ctx.seconds),
+            "testcases": ctx.testcases.len(),
+            "failed_testcases": failed_testcases,
+        }
+    })
+}
+
+fn finding_json(index: usize, f: &Finding, ctx: &ReportContext) -> Value {
+    let reproduced = match f.reproduced {
+        Some((times, runs)) => json!({"times": times, "runs": runs}),
+        None => Value::Null,
+    };
+    let reproducer_file = ctx
+        .reproducer_files
+        .get(index)
+        .map_or(Value::Null, |p| Value::String(p.display().to_string()));
+    json!({
+        "id": index + 1,
+        "oracle": f.oracle.name(),
+        "mutation": f.mutation,
+        "actions": f.actions,
+        "confidence": confidence_name(f.confidence),
+        "summary": f.summary,
+        "evidence": f.evidence,
+        "journey": f.journey,
+        "requests": f.requests.iter().map(request_json).collect::<Vec<_>>(),
+        "reproduced": reproduced,
+        "reproducer": f.reproducer,
+        "reproducer_file": reproducer_file,
+    })
+}
+
+fn request_json(r: &SentRequest) -> Value {
+    let headers: Vec<Value> =
+        r.headers.iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
+    json!({
+        "action": r.action,
+        "user": r.user,
+        "method": r.method,
+        "url": r.url,
+        "headers": headers,
+        "body": r.body,
+        "copies": r.copies,
+        "status": r.status,
+        "response_body": r.response_body,
+    })
+}

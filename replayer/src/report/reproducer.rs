@@ -1,0 +1,332 @@
+//! Runnable reproducers: a finding's minimal sequence as a bash script of
+//! curl commands, so a developer can see the bug without venomqa.
+//!
+//! ```bash
+//! #!/usr/bin/env bash
+//! set -euo pipefail
+//! TARGET="${TARGET:-http://127.0.0.1:9000}"
+//! # 1. POST /login (recorded: 200)
+//! status="$(curl ... -X 'POST' -H 'Content-Type: application/json' \
+//!   --data-binary '{"username":"alice","password":"..."}' "${TARGET}"'/login')"
+//! S1_TOKEN="$(capture "$WORK/1.body" 'token' 1)"
+//! # 2. POST /orders (recorded: 201)
+//! status="$(curl ... -H 'Authorization: Bearer '"${S1_TOKEN}" ... "${TARGET}"'/orders')"
+//! ```
+//!
+//! Values the server produced earlier in the sequence (ids, tokens) are
+//! captured from the live responses (see [`super::capture`] for how they are
+//! found); everything else is sent literally as recorded.
+//!
+//! Every value is single-quoted (`'` written as `'\''`); a captured value is
+//! spliced in as `"${S2_ID}"`. A step sent N times at once runs as N
+//! background curls and a `wait`; each step prints its status next to the
+//! recorded one.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::capture::{bind_request, find_captures, Bound, Capture, Piece, CAPTURE_FUNCTIONS};
+use super::{confidence_name, headline_action, one_line, strip_copies};
+use crate::{Finding, SentRequest};
+
+/// Seconds a single curl may take before the script gives up on the target.
+const MAX_TIME: u32 = 30;
+
+/// A bash script replaying `requests` against `$TARGET` (default `target`),
+/// printing each status beside the recorded one.
+pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
+    let base = base_url(requests, target);
+    let captures = find_captures(requests, &base);
+    let mut steps = Vec::with_capacity(requests.len());
+    let mut used = vec![false; captures.len()];
+    for (i, r) in requests.iter().enumerate() {
+        let usable: Vec<usize> = (0..captures.len()).filter(|&c| captures[c].step < i).collect();
+        steps.push(bind_request(r, &base, &captures, &usable, &mut used));
+    }
+
+    let mut s = String::from("#!/usr/bin/env bash\n");
+    let _ = writeln!(
+        s,
+        "# Replays {} request{} against $TARGET and prints each status beside the one recorded.",
+        requests.len(),
+        if requests.len() == 1 { "" } else { "s" }
+    );
+    let used_captures: Vec<&Capture> =
+        captures.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c).collect();
+    if used_captures.is_empty() {
+        s.push_str(
+            "# Values: all sent literally as recorded (no later request used a value an\n\
+             # earlier JSON response produced).\n",
+        );
+    } else {
+        s.push_str(
+            "# Values the server produced are captured live from its responses (recorded value\n\
+             # in brackets); everything else is sent literally as recorded, including any\n\
+             # validator or cookie that came in a response header.\n",
+        );
+        for c in &used_captures {
+            let _ = writeln!(
+                s,
+                "#   {} = \"{}\" of step {}'s response  [{}]",
+                c.var,
+                c.key,
+                c.step + 1,
+                one_line(&c.value, 40)
+            );
+        }
+    }
+    s.push_str("# Needs bash, curl, grep and sed.\n");
+    s.push_str("set -euo pipefail\n\n");
+    let _ = writeln!(s, "TARGET=\"${{TARGET:-{}}}\"", escape_double_quoted(&base));
+    s.push_str("WORK=\"$(mktemp -d)\"\ntrap 'rm -rf \"$WORK\"' EXIT\n");
+    if !used_captures.is_empty() {
+        s.push_str(CAPTURE_FUNCTIONS);
+    }
+
+    for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
+        let n = i + 1;
+        let copies = r.copies.max(1);
+        let label = if copies > 1 {
+            format!("{n}. {copies}x {}", one_line(&r.action, 200))
+        } else {
+            format!("{n}. {}", one_line(&r.action, 200))
+        };
+        let recorded = r.status.map_or("none".to_string(), |st| st.to_string());
+        let user =
+            r.user.as_deref().map(|u| format!(" as {}", one_line(u, 60))).unwrap_or_default();
+        let _ = writeln!(s, "\n# {label}{user} (recorded: {recorded})");
+        if copies == 1 {
+            let _ = writeln!(
+                s,
+                "status=\"$({})\"",
+                curl_command(r, bound, &format!("\"$WORK/{n}.body\""), "  ")
+            );
+            let _ = writeln!(
+                s,
+                "printf '%s -> %s (recorded %s)\\n' {} \"$status\" {}",
+                sh_quote(&label),
+                sh_quote(&recorded)
+            );
+        } else {
+            let _ = writeln!(s, "for i in $(seq 1 {copies}); do");
+            let _ = writeln!(
+                s,
+                "  {} >\"$WORK/{n}.$i.status\" &",
+                curl_command(r, bound, &format!("\"$WORK/{n}.$i.body\""), "    ")
+            );
+            s.push_str("done\nwait\nstatuses=\"\"\n");
+            let _ = writeln!(
+                s,
+                "for i in $(seq 1 {copies}); do statuses=\"$statuses $(cat \"$WORK/{n}.$i.status\")\"; done"
+            );
+            let _ = writeln!(
+                s,
+                "printf '%s ->%s (recorded %s)\\n' {} \"$statuses\" {}",
+                sh_quote(&label),
+                sh_quote(&recorded)
+            );
+        }
+        for (c, capture) in captures.iter().enumerate() {
+            if capture.step == i && used[c] {
+                let _ = writeln!(
+                    s,
+                    "{}=\"$(capture \"$WORK/{n}.body\" {} {n})\"",
+                    capture.var,
+                    sh_quote(&capture.key)
+                );
+            }
+        }
+    }
+    s
+}
+
+/// [`curl_script`] headed by what the finding is: oracle, confidence, action,
+/// summary and evidence, as comments.
+pub fn finding_script(finding: &Finding, target: &str) -> String {
+    let script = curl_script(&finding.requests, target);
+    let (shebang, rest) = script.split_once('\n').unwrap_or((script.as_str(), ""));
+    let mut s = format!("{shebang}\n");
+    let _ = writeln!(
+        s,
+        "# venomqa finding: {} · {} · {} (mutation: {}, journey: {})",
+        finding.oracle.name(),
+        confidence_name(finding.confidence),
+        one_line(&headline_action(finding), 200),
+        one_line(&finding.mutation, 60),
+        one_line(&finding.journey, 60),
+    );
+    if !finding.summary.is_empty() {
+        let _ = writeln!(s, "# {}", one_line(&finding.summary, 300));
+    }
+    for line in &finding.evidence {
+        let _ = writeln!(s, "#   - {}", one_line(line, 300));
+    }
+    if let Some((hits, runs)) = finding.reproduced {
+        let _ = writeln!(s, "# Reproduced {hits} of {runs} runs: run it more than once.");
+    }
+    s.push_str("#\n");
+    s.push_str(rest);
+    s
+}
+
+/// Writes one executable `NN-<oracle>-<slug>.sh` per finding into `dir`
+/// (created if missing), in finding order; returns the paths in that order.
+///
+/// The script is the finding's own `reproducer` when it has one, else
+/// [`finding_script`] against the origin of its first request.
+pub fn write_reproducers(findings: &[Finding], dir: &Path) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| with_path(e, "create directory", dir))?;
+    let width = findings.len().to_string().len().max(2);
+    let mut paths = Vec::with_capacity(findings.len());
+    for (i, finding) in findings.iter().enumerate() {
+        let name = format!("{:0width$}-{}-{}.sh", i + 1, finding.oracle.name(), slug(finding));
+        let path = dir.join(name);
+        let mut script = if finding.reproducer.trim().is_empty() {
+            finding_script(finding, "")
+        } else {
+            finding.reproducer.clone()
+        };
+        if !script.ends_with('\n') {
+            script.push('\n');
+        }
+        std::fs::write(&path, script).map_err(|e| with_path(e, "write", &path))?;
+        make_executable(&path)?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+fn with_path(error: io::Error, what: &str, path: &Path) -> io::Error {
+    io::Error::new(error.kind(), format!("failed to {what} {}: {error}", path.display()))
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| with_path(e, "make executable", path))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// `POST /orders/{order_id}/refund` → `post-orders-order-id-refund`.
+fn slug(finding: &Finding) -> String {
+    let action = headline_action(finding);
+    let mut slug = String::new();
+    for c in strip_copies(&action).chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.truncate(48);
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "finding".to_string()
+    } else {
+        slug.to_string()
+    }
+}
+
+/// The base URL the script defaults to: `target` without a trailing slash,
+/// or the origin of the first request when no target is given.
+fn base_url(requests: &[SentRequest], target: &str) -> String {
+    let target = target.trim_end_matches('/');
+    if !target.is_empty() {
+        return target.to_string();
+    }
+    requests.first().map(|r| origin(&r.url).to_string()).unwrap_or_default()
+}
+
+/// `http://host:port` of an absolute URL; the URL itself when it has no path.
+fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(end) => &url[..after_scheme + end],
+        None => url,
+    }
+}
+
+/// One curl invocation, continued over lines indented by `indent`.
+fn curl_command(r: &SentRequest, bound: &Bound, out_file: &str, indent: &str) -> String {
+    let mut args = vec![format!(
+        "curl -sS -g --path-as-is --max-time {MAX_TIME} -o {out_file} -w '%{{http_code}}'"
+    )];
+    let method = r.method.trim();
+    if method.eq_ignore_ascii_case("HEAD") {
+        args.push("--head".to_string());
+    } else if !method.is_empty() {
+        args.push(format!("-X {}", sh_quote(method)));
+    }
+    for (name, value) in &bound.headers {
+        let name = one_line(name, 200);
+        let header = if value.iter().all(|p| matches!(p, Piece::Lit(t) if t.is_empty())) {
+            // `-H 'Name:'` would remove the header; `Name;` sends it empty.
+            vec![Piece::Lit(format!("{name};"))]
+        } else {
+            let mut pieces = vec![Piece::Lit(format!("{name}: "))];
+            pieces.extend(value.iter().map(|p| match p {
+                // A header value cannot hold a line break.
+                Piece::Lit(t) => Piece::Lit(t.replace(['\r', '\n'], " ")),
+                var => var.clone(),
+            }));
+            pieces
+        };
+        args.push(format!("-H {}", shell_word(&header)));
+    }
+    if let Some(body) = &bound.body {
+        args.push(format!("--data-binary {}", shell_word(body)));
+    }
+    args.push(shell_word(&bound.url));
+    args.join(&format!(" \\\n{indent}"))
+}
+
+/// A shell word from pieces: literals single-quoted, variables double-quoted.
+fn shell_word(pieces: &[Piece]) -> String {
+    let mut word = String::new();
+    let mut literal = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Lit(text) => literal.push_str(text),
+            Piece::Var(name) => {
+                if !literal.is_empty() {
+                    word.push_str(&sh_quote(&literal));
+                    literal.clear();
+                }
+                let _ = write!(word, "\"${{{name}}}\"");
+            }
+        }
+    }
+    if !literal.is_empty() {
+        word.push_str(&sh_quote(&literal));
+    }
+    if word.is_empty() {
+        word.push_str("''");
+    }
+    word
+}
+
+/// `it's` → `'it'\''s'`: safe for any text bash can hold.
+pub(crate) fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// Text made safe inside bash double quotes (`"${TARGET:-...}"`).
+fn escape_double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`' | '}') {
+            out.push('\\');
+        }
+        if c == '\n' || c == '\r' {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
