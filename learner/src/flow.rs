@@ -108,7 +108,15 @@ struct LinkAcc {
 pub(crate) struct FlowAcc {
     pub locations: Locations,
     links: HashMap<(u32, u32), LinkAcc>,
+    /// Numbers in request bodies under names that say nothing (`from`, `to`,
+    /// `target`): how often each (action, location) carried one. Such a
+    /// number is linked only when it nearly always matches a produced id, so
+    /// an `amount` that happens to equal an id once never becomes a link.
+    unnamed_numbers: HashMap<(u32, u32), u64>,
 }
+
+/// Share of an unnamed number's occurrences that must match a produced id.
+const UNNAMED_NUMBER_MIN_SHARE: f64 = 0.8;
 
 /// The bits of one exchange the flow needs, parsed once by the caller.
 pub(crate) struct RequestValues<'a> {
@@ -185,7 +193,9 @@ impl FlowAcc {
         if let Some(json) = values.body.json() {
             walk_leaves(json, &mut |path, leaf| {
                 if matches!(leaf, Value::Number(_)) && !is_id_name(path.key()) {
-                    return;
+                    let location = Location::Body { pointer: path.general() };
+                    let to = self.locations.intern(location);
+                    *self.unnamed_numbers.entry((action, to)).or_default() += 1;
                 }
                 let Some(text) = leaf_text(leaf) else { return };
                 if let Some(p) = found(&text) {
@@ -299,6 +309,13 @@ impl FlowAcc {
         for ((consumer, to), acc) in &self.links {
             if acc.multi_session && !acc.varied {
                 continue;
+            }
+            if let Some(&seen) = self.unnamed_numbers.get(&(*consumer, *to)) {
+                if acc.observed < 2
+                    || (acc.observed as f64) < UNNAMED_NUMBER_MIN_SHARE * seen as f64
+                {
+                    continue;
+                }
             }
             let best = acc.producers.iter().max_by(|(a, na), (b, nb)| {
                 na.cmp(nb).then_with(|| {
