@@ -1,0 +1,116 @@
+//! Calibration: each journey replayed unmutated twice before any mutation,
+//! to learn what differs between identical runs (ids, timestamps, request
+//! ids: never a change), which steps answer differently from run to run,
+//! and which invariants the plain journey already breaks.
+
+use std::collections::HashSet;
+
+use crate::execute::{Runner, Trace, SETTLE};
+use crate::invariant::Invariant;
+use crate::plan::{Plan, PlannedJourney};
+use crate::state::{differing, Noise};
+use crate::Error;
+
+/// What the unmutated journey does.
+#[derive(Debug)]
+pub(crate) struct Baseline {
+    /// The first run.
+    pub trace: Trace,
+    /// Per step: the two runs answered with different statuses.
+    pub flaky: Vec<bool>,
+    /// Invariants false somewhere in the first run.
+    pub broken: HashSet<String>,
+    /// Values that differed between the runs (or between two reads in a row).
+    pub noise: Noise,
+}
+
+impl Baseline {
+    /// How many steps ran in both runs (the rest cannot be built live).
+    pub fn usable(&self) -> usize {
+        self.trace.steps.len().min(self.flaky.len())
+    }
+}
+
+/// Replays `journey` twice and compares.
+pub(crate) async fn calibrate(
+    runner: &Runner<'_>,
+    plan: &Plan,
+    journey: &PlannedJourney,
+    invariants: &[Invariant],
+    reset: bool,
+) -> Result<Baseline, Error> {
+    let seq = &journey.sequence;
+    let first = runner.run(seq, reset, true).await?;
+    check_logins(plan, journey, &first)?;
+    let second = runner.run(seq, reset, true).await?;
+
+    let mut noise = Noise::default();
+    let steps = first.steps.len().min(second.steps.len());
+    let mut flaky = Vec::with_capacity(steps);
+    for i in 0..steps {
+        let (a, b) = (&first.steps[i], &second.steps[i]);
+        let statuses =
+            |e: &crate::execute::Executed| e.replies.iter().map(|r| r.status).collect::<Vec<_>>();
+        flaky.push(statuses(a) != statuses(b));
+        let action = seq.steps[i].call.action();
+        for (ra, rb) in a.replies.iter().zip(&b.replies) {
+            for p in differing(ra.json.as_ref(), rb.json.as_ref()) {
+                noise.response.insert((action.to_string(), p));
+            }
+        }
+    }
+    // Read-backs at the same point of both runs, and two reads in a row.
+    for pa in &first.probes {
+        let resource = first.instances[pa.instance].resource;
+        let same_point =
+            second.probes.iter().find(|pb| pb.after == pa.after && pb.instance == pa.instance);
+        if let Some(pb) = same_point {
+            for p in differing(pa.snapshot.json.as_ref(), pb.snapshot.json.as_ref()) {
+                noise.resource.insert((resource, p));
+            }
+        }
+        if pa.after == SETTLE {
+            let again =
+                first.probes.iter().find(|q| q.after == SETTLE + 1 && q.instance == pa.instance);
+            if let Some(q) = again {
+                for p in differing(pa.snapshot.json.as_ref(), q.snapshot.json.as_ref()) {
+                    noise.resource.insert((resource, p));
+                }
+            }
+        }
+    }
+    let mut broken = HashSet::new();
+    for probe in &first.probes {
+        let (Some(json), true) = (&probe.snapshot.json, probe.snapshot.ok()) else { continue };
+        let name = &plan.resources[first.instances[probe.instance].resource].name;
+        for inv in invariants.iter().filter(|i| &i.resource == name) {
+            if inv.check(json) == Ok(false) {
+                broken.insert(inv.name.clone());
+            }
+        }
+    }
+    Ok(Baseline { trace: first, flaky, broken, noise })
+}
+
+/// A configured user whose login is refused stops the run: nothing after it means anything.
+fn check_logins(plan: &Plan, journey: &PlannedJourney, trace: &Trace) -> Result<(), Error> {
+    for ((step, executed), recorded) in
+        journey.sequence.steps.iter().zip(&trace.steps).zip(&journey.statuses)
+    {
+        if !step.call.login || !(200..300).contains(recorded) {
+            continue;
+        }
+        let Some(reply) = executed.replies.first() else { continue };
+        if !reply.ok() {
+            let user =
+                step.call.user.and_then(|u| plan.users.get(u)).map_or("?", |u| u.name.as_str());
+            return Err(Error::Login {
+                user: user.to_string(),
+                action: step.call.action().to_string(),
+                status: (reply.status != 0).then_some(reply.status),
+                body: crate::execute::snippet(&reply.body),
+            });
+        }
+    }
+    Ok(())
+}

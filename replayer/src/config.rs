@@ -1,0 +1,587 @@
+//! `qa/venomqa.toml`: everything a run needs that the recording cannot say —
+//! the target, how to reset it, the test users and their secrets, which
+//! mutations to run, budgets, invariants and report outputs.
+//!
+//! Every table refuses keys it does not know, so a misspelt key is an error
+//! naming its file, line and column, never a silently ignored setting.
+//! Paths are relative to the directory holding the file.
+//!
+//! ```toml
+//! # Where `venomqa record` wrote the traffic and `venomqa learn` the model.
+//! store = "../venomqa-store"
+//! model = "model.json"
+//!
+//! [target]
+//! url = "http://127.0.0.1:8081"   # required: venomqa never guesses the target
+//! timeout = "10s"                 # per request: "500ms", "10s", "2m" or seconds
+//! parallel = 8                    # sequences in flight when nothing resets between them
+//!
+//! [reset]                         # optional: put the target back before each sequence
+//! request = "POST /__reset"       # an HTTP call on the target, or
+//! # command = "./reset-db.sh"    # a shell command run in this directory
+//! scope = "sequence"              # "sequence" (default) or "run": once, then sequences
+//!                                 # run in parallel, each on the resources it creates
+//!
+//! [auth]                          # optional: learned from the model when absent
+//! login = "POST /login"
+//! logout = "POST /logout"
+//!
+//! [users.alice]                   # one table per test user: the login's body fields
+//! username = "alice"
+//! password = { env = "VENOMQA_ALICE_PASSWORD" }  # read from the environment
+//!
+//! [users.bob]
+//! username = "bob"
+//! password = { env = "VENOMQA_BOB_PASSWORD" }
+//!
+//! [mutations]
+//! enabled = ["duplicate", "drop", "swap", "move-later", "as-other-user", "after-delete",
+//!            "after-logout", "concurrent", "splice", "idempotency-retry", "stale-validator"]
+//! concurrency = 2                 # copies `concurrent` sends at once
+//! repeat = 5                      # re-runs of a race, to say how often it reproduces
+//!
+//! [budget]                        # exploration stops at the first one reached
+//! sequences = 2000
+//! requests = 100000
+//! seconds = 120
+//!
+//! [[invariants]]                  # CEL over one instance, seen as the singular
+//! name = "refunds never exceed the amount"
+//! resource = "orders"
+//! expr = "order.refunded <= order.amount"
+//!
+//! [report]
+//! json = "venomqa-report.json"
+//! junit = "venomqa-junit.xml"
+//! out = "reproducers"
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::invariant::Invariant;
+use crate::mutation::Mutation;
+
+/// The file `Config::load` reads inside a `qa/` directory.
+pub const CONFIG_FILE: &str = "venomqa.toml";
+
+/// A loaded, validated configuration: secrets resolved, invariants compiled.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it was read from (for messages).
+    pub path: PathBuf,
+    /// The directory relative paths are resolved against.
+    pub dir: PathBuf,
+    /// The traffic store directory.
+    pub store: PathBuf,
+    /// The learned model file.
+    pub model: PathBuf,
+    pub target: Target,
+    /// How to put the target back into a known state; `None`: sequences rely
+    /// on fresh resources only.
+    pub reset: Option<Reset>,
+    pub auth: Auth,
+    /// Test users, sorted by name.
+    pub users: Vec<User>,
+    pub mutations: Mutations,
+    pub budget: Budget,
+    pub invariants: Vec<Invariant>,
+    pub report: Report,
+}
+
+/// The system under test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// Base URL; `None` until given (in the file or by the CLI): a run refuses it.
+    pub url: Option<String>,
+    /// Longest a single request may take.
+    pub timeout: Duration,
+    /// Sequences in flight at once when no reset runs between them.
+    pub parallel: usize,
+}
+
+/// How the target is reset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reset {
+    pub how: ResetHow,
+    pub scope: ResetScope,
+}
+
+/// A reset is an HTTP request on the target or a shell command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResetHow {
+    /// `POST /__reset`: method and path on the target.
+    Request { method: String, path: String },
+    /// Run with `sh -c` in the configuration's directory; must exit 0.
+    Command(String),
+}
+
+/// When the reset runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetScope {
+    /// Before every sequence; sequences then run one at a time.
+    Sequence,
+    /// Once before the run; sequences run in parallel, isolated by creating
+    /// their own resources.
+    Run,
+}
+
+/// Which actions log in and out, when the model's guess is not right.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Auth {
+    /// `POST /login`
+    pub login: Option<String>,
+    /// `POST /logout`
+    pub logout: Option<String>,
+}
+
+/// A test user: the values of the login's body fields, secrets resolved.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    /// Field → value (`username` → `alice`, `password` → the secret).
+    pub fields: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secrets.
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Which mutations run and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mutations {
+    pub enabled: Vec<Mutation>,
+    /// Copies sent at once by `concurrent` (at least 2).
+    pub concurrency: u32,
+    /// Re-runs of a shrunk race to count how often it reproduces.
+    pub repeat: u32,
+}
+
+/// Exploration stops at the first limit reached (shrinking what was found still finishes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub sequences: u64,
+    pub requests: u64,
+    pub seconds: u64,
+}
+
+/// Where reports go; the CLI writes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    /// Directory for the reproducer scripts.
+    pub out: Option<PathBuf>,
+}
+
+/// Why a configuration was refused; `Display` starts with `file:line:column:`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    /// Bad TOML, an unknown key, a wrong type or value.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+    /// A `{ env = "..." }` secret whose variable is not set.
+    #[error("{}:{line}:{column}: users.{user}.{field}: the environment variable {var} is not set", path.display())]
+    MissingEnv {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        user: String,
+        field: String,
+        var: String,
+    },
+    /// An invariant that does not compile.
+    #[error("{}:{line}:{column}: {source}", path.display())]
+    Invariant {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        source: crate::invariant::InvariantError,
+    },
+    /// No target URL anywhere.
+    #[error("{}: no target: set [target] url (venomqa never guesses which service to send mutated traffic to)", path.display())]
+    MissingTarget { path: PathBuf },
+}
+
+impl Config {
+    /// Reads `path`: a `venomqa.toml` file or a directory holding one.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let file = if path.is_dir() { path.join(CONFIG_FILE) } else { path.to_path_buf() };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|source| ConfigError::Read { path: file.clone(), source })?;
+        Config::parse(&text, &file)
+    }
+
+    /// Parses the text of a configuration file, resolving relative paths
+    /// against `path`'s directory and secrets from the environment.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::parse_with_env(text, path, |var| std::env::var(var).ok())
+    }
+
+    /// [`Config::parse`] with the environment given as a function (for tests).
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let at = |span: Range<usize>, message: String| {
+            let (line, column) = line_column(text, span.start);
+            ConfigError::Invalid { path: path.to_path_buf(), line, column, message }
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim_end().to_string();
+            at(e.span().unwrap_or(0..0), message)
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &str| if p.is_empty() { dir.clone() } else { dir.join(p) };
+
+        let url = match raw.target.url {
+            None => None,
+            Some(url) => {
+                let value = url.get_ref().trim_end_matches('/').to_string();
+                check_url(&value).map_err(|m| at(url.span(), m))?;
+                Some(value)
+            }
+        };
+        let timeout = raw.target.timeout.map_or(Ok(Duration::from_secs(10)), |t| {
+            parse_duration(t.get_ref()).map_err(|m| at(t.span(), m))
+        })?;
+        let parallel = raw.target.parallel.unwrap_or(8).max(1);
+
+        let reset = match raw.reset {
+            None => None,
+            Some(r) => {
+                let how = match (r.request, r.command) {
+                    (Some(req), None) => {
+                        let (method, path) =
+                            parse_request_line(req.get_ref()).map_err(|m| at(req.span(), m))?;
+                        ResetHow::Request { method, path }
+                    }
+                    (None, Some(cmd)) => ResetHow::Command(cmd.into_inner()),
+                    (Some(req), Some(_)) => {
+                        return Err(at(
+                            req.span(),
+                            "[reset] takes `request` or `command`, not both".into(),
+                        ))
+                    }
+                    (None, None) => {
+                        return Err(at(0..0, "[reset] needs `request` or `command`".into()))
+                    }
+                };
+                let scope = match r.scope.as_ref().map(|s| s.get_ref().as_str()) {
+                    None | Some("sequence") => ResetScope::Sequence,
+                    Some("run") => ResetScope::Run,
+                    Some(other) => {
+                        let span = r.scope.as_ref().map_or(0..0, Spanned::span);
+                        return Err(at(
+                            span,
+                            format!("[reset] scope is \"sequence\" or \"run\", not \"{other}\""),
+                        ));
+                    }
+                };
+                Some(Reset { how, scope })
+            }
+        };
+
+        let mut users = Vec::new();
+        for (name, fields) in raw.users {
+            let mut resolved = BTreeMap::new();
+            for (field, value) in fields {
+                let span = value.span();
+                let text_value = match value.into_inner() {
+                    Secret::Literal(v) => v,
+                    Secret::Env(var) => env(&var).ok_or_else(|| {
+                        let (line, column) = line_column(text, span.start);
+                        ConfigError::MissingEnv {
+                            path: path.to_path_buf(),
+                            line,
+                            column,
+                            user: name.clone(),
+                            field: field.clone(),
+                            var,
+                        }
+                    })?,
+                };
+                resolved.insert(field, text_value);
+            }
+            users.push(User { name, fields: resolved });
+        }
+
+        let mutations = raw.mutations.unwrap_or_default();
+        let enabled = match mutations.enabled {
+            None => Mutation::ALL.to_vec(),
+            Some(names) => {
+                let mut enabled = Vec::new();
+                for name in names {
+                    let m: Mutation =
+                        name.get_ref().parse().map_err(|e: crate::mutation::UnknownMutation| {
+                            at(name.span(), e.to_string())
+                        })?;
+                    if !enabled.contains(&m) {
+                        enabled.push(m);
+                    }
+                }
+                enabled
+            }
+        };
+        let mutations = Mutations {
+            enabled,
+            concurrency: mutations.concurrency.unwrap_or(2).clamp(2, 64),
+            repeat: mutations.repeat.unwrap_or(5).clamp(1, 100),
+        };
+
+        let budget = raw.budget.unwrap_or_default();
+        let budget = Budget {
+            sequences: budget.sequences.unwrap_or(2000),
+            requests: budget.requests.unwrap_or(100_000),
+            seconds: budget.seconds.unwrap_or(120),
+        };
+
+        let mut invariants = Vec::new();
+        for inv in raw.invariants {
+            let compiled = Invariant::compile(&inv.name, &inv.resource, inv.expr.get_ref())
+                .map_err(|source| {
+                    let (line, column) = line_column(text, inv.expr.span().start);
+                    ConfigError::Invariant { path: path.to_path_buf(), line, column, source }
+                })?;
+            invariants.push(compiled);
+        }
+
+        let report = raw.report.unwrap_or_default();
+        Ok(Config {
+            path: path.to_path_buf(),
+            store: resolve(raw.store.as_deref().unwrap_or("../venomqa-store")),
+            model: resolve(raw.model.as_deref().unwrap_or("model.json")),
+            dir: dir.clone(),
+            target: Target { url, timeout, parallel },
+            reset,
+            auth: raw.auth.map(|a| Auth { login: a.login, logout: a.logout }).unwrap_or_default(),
+            users,
+            mutations,
+            budget,
+            invariants,
+            report: Report {
+                json: report.json.as_deref().map(resolve),
+                junit: report.junit.as_deref().map(resolve),
+                out: report.out.as_deref().map(resolve),
+            },
+        })
+    }
+
+    /// The target URL, or the error a run gives without one.
+    pub fn target_url(&self) -> Result<&str, ConfigError> {
+        self.target
+            .url
+            .as_deref()
+            .ok_or_else(|| ConfigError::MissingTarget { path: self.path.clone() })
+    }
+
+    /// Sets the target (the CLI's `--target`), checking it is an http(s) URL.
+    pub fn set_target(&mut self, url: &str) -> Result<(), ConfigError> {
+        let url = url.trim_end_matches('/');
+        check_url(url).map_err(|message| ConfigError::Invalid {
+            path: PathBuf::from("--target"),
+            line: 1,
+            column: 1,
+            message,
+        })?;
+        self.target.url = Some(url.to_string());
+        Ok(())
+    }
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Ok(()),
+        Ok(u) => Err(format!(
+            "target url `{url}` must be http:// or https:// with a host, not {}:",
+            u.scheme()
+        )),
+        Err(e) => Err(format!("target url `{url}` is not a URL: {e}")),
+    }
+}
+
+/// `POST /__reset` → (`POST`, `/__reset`).
+pub(crate) fn parse_request_line(line: &str) -> Result<(String, String), String> {
+    let mut parts = line.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(path), None)
+            if path.starts_with('/') && method.chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            Ok((method.to_ascii_uppercase(), path.to_string()))
+        }
+        _ => Err(format!("`{line}` is not `METHOD /path` (e.g. \"POST /__reset\")")),
+    }
+}
+
+/// "500ms", "10s", "2m", "1.5s" or a bare number of seconds.
+fn parse_duration(value: &DurationValue) -> Result<Duration, String> {
+    let secs = match value {
+        DurationValue::Seconds(s) => *s,
+        DurationValue::Text(t) => {
+            let t = t.trim();
+            let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+                Some(i) => (&t[..i], &t[i..]),
+                None => (t, "s"),
+            };
+            let n: f64 = number.trim().parse().map_err(|_| {
+                format!("`{t}` is not a duration such as \"500ms\", \"10s\" or \"2m\"")
+            })?;
+            match unit {
+                "ms" => n / 1000.0,
+                "s" => n,
+                "m" => n * 60.0,
+                _ => return Err(format!("`{t}`: the duration units are ms, s and m")),
+            }
+        }
+    };
+    if secs.is_finite() && secs > 0.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err("a duration must be positive".into())
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(1, |s| s.chars().count() + 1);
+    (line, column)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    store: Option<String>,
+    model: Option<String>,
+    #[serde(default)]
+    target: RawTarget,
+    reset: Option<RawReset>,
+    auth: Option<RawAuth>,
+    #[serde(default)]
+    users: BTreeMap<String, BTreeMap<String, Spanned<Secret>>>,
+    mutations: Option<RawMutations>,
+    budget: Option<RawBudget>,
+    #[serde(default)]
+    invariants: Vec<RawInvariant>,
+    report: Option<RawReport>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    url: Option<Spanned<String>>,
+    timeout: Option<Spanned<DurationValue>>,
+    parallel: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DurationValue {
+    Seconds(f64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReset {
+    request: Option<Spanned<String>>,
+    command: Option<Spanned<String>>,
+    scope: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    login: Option<String>,
+    logout: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMutations {
+    enabled: Option<Vec<Spanned<String>>>,
+    concurrency: Option<u32>,
+    repeat: Option<u32>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBudget {
+    sequences: Option<u64>,
+    requests: Option<u64>,
+    seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInvariant {
+    name: String,
+    resource: String,
+    expr: Spanned<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    json: Option<String>,
+    junit: Option<String>,
+    out: Option<String>,
+}
+
+/// A user's field: a literal string or `{ env = "VAR" }`.
+enum Secret {
+    Literal(String),
+    Env(String),
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        struct SecretVisitor;
+        impl<'de> Visitor<'de> for SecretVisitor {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or { env = \"VARIABLE\" }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret::Literal(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Secret, E> {
+                Ok(Secret::Literal(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
+                let mut var = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "env" || var.is_some() {
+                        return Err(de::Error::custom(format!(
+                            "unknown key `{key}`: a secret is {{ env = \"VARIABLE\" }}"
+                        )));
+                    }
+                    var = Some(map.next_value::<String>()?);
+                }
+                var.map(Secret::Env)
+                    .ok_or_else(|| de::Error::custom("a secret table needs `env = \"VARIABLE\"`"))
+            }
+        }
+        d.deserialize_any(SecretVisitor)
+    }
+}

@@ -1,0 +1,389 @@
+//! A run, phase by phase: plan the journeys, calibrate each one, generate
+//! the mutated cases, run and judge them within the budgets (in parallel
+//! when nothing resets between sequences), shrink each new failure, and
+//! keep one finding per bug.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use venomqa_learner::Model;
+
+use crate::calibrate::{calibrate, Baseline};
+use crate::client::Client;
+use crate::config::{Config, ResetScope};
+use crate::execute::Runner;
+use crate::finding::{Finding, OracleKind, SentRequest};
+use crate::mutate::{cases, Case};
+use crate::mutation::Mutation;
+use crate::oracle::{rank, Judge, Verdict};
+use crate::plan::{normalize, Plan};
+use crate::shrink::{shrink, Shrunk};
+use crate::state::Noise;
+use crate::{Error, Recorded};
+
+/// Sequences a single shrink may run.
+const SHRINK_RUNS: u64 = 200;
+
+/// What a run found and did.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// One per distinct bug.
+    pub findings: Vec<Finding>,
+    pub stats: RunStats,
+}
+
+/// Counts of a run.
+#[derive(Clone, Debug, Default)]
+pub struct RunStats {
+    /// Sequences sent (calibration, cases, counterparts, shrinking).
+    pub sequences: u64,
+    /// HTTP requests sent (probes and resets included).
+    pub requests: u64,
+    pub seconds: f64,
+    /// Journeys replayed.
+    pub journeys: usize,
+    /// Mutated cases generated (after deduplication) and judged.
+    pub cases_generated: usize,
+    pub cases_run: usize,
+    /// Which budget stopped exploration early, if one did.
+    pub stopped_by: Option<String>,
+    /// One entry per journey × mutation family that ran (JUnit testcases);
+    /// `mutation` is `replay` for the unmutated journey.
+    pub testcases: Vec<TestcaseStats>,
+}
+
+/// What one journey × mutation family did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestcaseStats {
+    pub journey: String,
+    pub mutation: String,
+    /// Cases of this family run on this journey.
+    pub sequences: u64,
+    /// Indexes into [`RunOutcome::findings`] of the findings it produced.
+    pub findings: Vec<usize>,
+}
+
+/// Where a run is, for a progress line.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Progress {
+    /// A journey was replayed unmutated twice.
+    Calibrated { done: usize, of: usize },
+    /// A mutated case was judged.
+    Explored { cases: usize, of: usize, requests: u64, findings: usize },
+    /// A failure is being shrunk.
+    Shrinking { oracle: OracleKind, mutation: String, action: String },
+    /// A new finding, shrunk and confirmed.
+    Found(Box<Finding>),
+}
+
+/// Reads the model and the store named by `config`, then [`replay`]s.
+pub async fn run(
+    config: &Config,
+    progress: impl Fn(Progress) + Send + Sync,
+) -> Result<RunOutcome, Error> {
+    config.target_url()?;
+    let text = std::fs::read_to_string(&config.model)
+        .map_err(|e| Error::Model { path: config.model.clone(), message: e.to_string() })?;
+    let model = Model::from_json(&text)
+        .map_err(|e| Error::Model { path: config.model.clone(), message: e.to_string() })?;
+    let recorded = Recorded::open(&config.store, &model)?;
+    replay(&model, &recorded, config, progress).await
+}
+
+#[derive(Default)]
+struct Shared {
+    findings: Vec<Finding>,
+    buckets: HashSet<(OracleKind, String, String)>,
+    /// Minimal sequences already reported → index of their finding.
+    sequences: HashMap<Vec<String>, usize>,
+    /// (family, focus label) pairs that already gave a finding.
+    covered: HashSet<(String, String)>,
+    testcases: BTreeMap<(usize, String), TestcaseStats>,
+    runs: u64,
+    cases_run: usize,
+    stopped_by: Option<String>,
+    error: Option<Error>,
+}
+
+/// Replays the model's journeys, mutated, against `config`'s target.
+pub async fn replay(
+    model: &Model,
+    recorded: &Recorded,
+    config: &Config,
+    progress: impl Fn(Progress) + Send + Sync,
+) -> Result<RunOutcome, Error> {
+    let started = Instant::now();
+    let url = config.target_url()?.to_string();
+    let plan = Plan::new(model, recorded, config)?;
+    if plan.journeys.iter().all(|j| j.sequence.steps.is_empty()) {
+        return Err(Error::Setup(
+            "the model has no journeys whose recorded exchanges are at hand: record traffic and learn again".into(),
+        ));
+    }
+    let client = Client::new(&url, config.target.timeout)?;
+    let runner =
+        Runner { plan: &plan, client: &client, reset: config.reset.as_ref(), dir: &config.dir };
+    let per_sequence = config.reset.as_ref().is_some_and(|r| r.scope == ResetScope::Sequence);
+    if config.reset.as_ref().is_some_and(|r| r.scope == ResetScope::Run) {
+        runner.reset().await?;
+    }
+    // A global reset serialises sequences; otherwise each creates its own resources.
+    let parallel = if per_sequence { 1 } else { config.target.parallel.max(1) };
+    let invariants = &config.invariants;
+
+    // Calibration.
+    let of = plan.journeys.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let baselines: Vec<Result<Baseline, Error>> = stream::iter(plan.journeys.iter())
+        .map(|j| {
+            let (runner, plan, done, progress) = (&runner, &plan, &done, &progress);
+            async move {
+                let b = calibrate(runner, plan, j, invariants, per_sequence).await;
+                let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(Progress::Calibrated { done, of });
+                b
+            }
+        })
+        .buffered(parallel)
+        .collect()
+        .await;
+    let mut noise = volatile_noise(&plan);
+    let mut calibrated = Vec::with_capacity(baselines.len());
+    for b in baselines {
+        let b = b?;
+        noise.merge(b.noise.clone());
+        calibrated.push(Some(b));
+    }
+    let judge =
+        Judge { plan: &plan, runner: &runner, noise: &noise, invariants, reset: per_sequence };
+    let shared = Mutex::new(Shared { runs: 2 * of as u64, ..Shared::default() });
+
+    // The unmutated journeys: server errors and invariants they already break.
+    for (j, b) in calibrated.iter().enumerate() {
+        let Some(b) = b else { continue };
+        let seq = &plan.journeys[j].sequence;
+        entry_in(&mut lock(&shared), j, &plan, "replay").sequences += 2;
+        if let Some(v) = judge.plain_verdict(seq, &b.trace) {
+            let trace = b.trace.clone();
+            found(&judge, &shared, &progress, None, seq, v, trace, &HashSet::new(), config, &url)
+                .await?;
+        }
+    }
+
+    // Mutations.
+    let all = cases(&plan, &calibrated, &config.mutations.enabled, config.mutations.concurrency);
+    let total = all.len();
+    let budget = config.budget;
+    let deadline = started + Duration::from_secs(budget.seconds);
+    stream::iter(all)
+        .for_each_concurrent(parallel, |case: Case| {
+            let (judge, shared, progress, calibrated, client) =
+                (&judge, &shared, &progress, &calibrated, &client);
+            let url = url.as_str();
+            async move {
+                {
+                    let mut s = lock(shared);
+                    if s.error.is_some() || s.stopped_by.is_some() {
+                        return;
+                    }
+                    let stop = if s.runs >= budget.sequences {
+                        Some("sequences")
+                    } else if client.sent() >= budget.requests {
+                        Some("requests")
+                    } else if Instant::now() >= deadline {
+                        Some("seconds")
+                    } else {
+                        None
+                    };
+                    if let Some(which) = stop {
+                        s.stopped_by = Some(which.to_string());
+                        return;
+                    }
+                    let Some(f) = case.seq.focus() else { return };
+                    if s.covered.contains(&(
+                        case.family.name().to_string(),
+                        bucket_label(Some(case.family), &case.seq, f),
+                    )) {
+                        return;
+                    }
+                }
+                let Some(baseline) = calibrated.get(case.seq.journey).and_then(Option::as_ref)
+                else {
+                    return;
+                };
+                let judged = judge.evaluate(Some(case.family), &case.seq, &baseline.broken).await;
+                let judged = match judged {
+                    Ok(j) => j,
+                    Err(e) => {
+                        lock(shared).error.get_or_insert(e);
+                        return;
+                    }
+                };
+                let (findings, cases_run) = {
+                    let mut s = lock(shared);
+                    s.runs += judged.runs;
+                    s.cases_run += 1;
+                    entry_in(&mut s, case.seq.journey, judge.plan, case.family.name()).sequences +=
+                        1;
+                    (s.findings.len(), s.cases_run)
+                };
+                progress(Progress::Explored {
+                    cases: cases_run,
+                    of: total,
+                    requests: client.sent(),
+                    findings,
+                });
+                if let Some(v) = judged.verdict {
+                    let r = found(
+                        judge,
+                        shared,
+                        progress,
+                        Some(case.family),
+                        &case.seq,
+                        v,
+                        judged.trace,
+                        &baseline.broken,
+                        config,
+                        url,
+                    )
+                    .await;
+                    if let Err(e) = r {
+                        lock(shared).error.get_or_insert(e);
+                    }
+                }
+            }
+        })
+        .await;
+
+    let mut s = shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(e) = s.error.take() {
+        return Err(e);
+    }
+    let testcases = s.testcases.into_values().collect();
+    Ok(RunOutcome {
+        findings: s.findings,
+        stats: RunStats {
+            sequences: s.runs,
+            requests: client.sent(),
+            seconds: started.elapsed().as_secs_f64(),
+            journeys: plan.journeys.len(),
+            cases_generated: total,
+            cases_run: s.cases_run,
+            stopped_by: s.stopped_by,
+            testcases,
+        },
+    })
+}
+
+fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn entry_in<'a>(
+    s: &'a mut Shared,
+    journey: usize,
+    plan: &Plan,
+    mutation: &str,
+) -> &'a mut TestcaseStats {
+    s.testcases.entry((journey, mutation.to_string())).or_insert_with(|| TestcaseStats {
+        journey: plan.journeys[journey].name.clone(),
+        mutation: mutation.to_string(),
+        sequences: 0,
+        findings: Vec::new(),
+    })
+}
+
+/// A failure: shrink it unless its bucket is known, and keep it as a finding
+/// unless its minimal sequence is already one.
+#[allow(clippy::too_many_arguments)]
+async fn found(
+    judge: &Judge<'_>,
+    shared: &Mutex<Shared>,
+    progress: &(impl Fn(Progress) + Send + Sync),
+    family: Option<Mutation>,
+    seq: &crate::sequence::Sequence,
+    verdict: Verdict,
+    trace: crate::execute::Trace,
+    broken: &HashSet<String>,
+    config: &Config,
+    url: &str,
+) -> Result<(), Error> {
+    let mutation = family.map_or("replay", Mutation::name).to_string();
+    let label = bucket_label(family, seq, verdict.step);
+    if !lock(shared).buckets.insert((verdict.oracle, label.clone(), mutation.clone())) {
+        return Ok(());
+    }
+    progress(Progress::Shrinking {
+        oracle: verdict.oracle,
+        mutation: mutation.clone(),
+        action: label.clone(),
+    });
+    let shrunk =
+        shrink(judge, family, seq, verdict, trace, broken, config.mutations.repeat, SHRINK_RUNS)
+            .await?;
+    let Some(Shrunk { seq, verdict, trace, reproduced, runs }) = shrunk else { return Ok(()) };
+    let requests: Vec<SentRequest> =
+        trace.steps.iter().flat_map(|e| e.sent.iter().cloned()).collect();
+    let finding = Finding {
+        oracle: verdict.oracle,
+        mutation: mutation.clone(),
+        actions: seq.labels(),
+        confidence: verdict.confidence,
+        summary: verdict.summary,
+        evidence: verdict.evidence,
+        journey: judge.plan.journeys[seq.journey].name.clone(),
+        reproducer: crate::report::curl_script(&requests, url),
+        requests,
+        reproduced,
+    };
+    let mut s = lock(shared);
+    s.runs += runs;
+    if let Some(f) = family {
+        s.covered.insert((f.name().to_string(), label));
+    }
+    // The same minimal sequence is the same bug, whichever family found it:
+    // keep the most specific oracle's finding.
+    if let Some(&known) = s.sequences.get(&finding.actions) {
+        if rank(finding.oracle) < rank(s.findings[known].oracle) {
+            s.findings[known] = finding.clone();
+            entry_in(&mut s, seq.journey, judge.plan, &mutation).findings.push(known);
+        }
+        return Ok(());
+    }
+    let index = s.findings.len();
+    s.sequences.insert(finding.actions.clone(), index);
+    entry_in(&mut s, seq.journey, judge.plan, &mutation).findings.push(index);
+    s.findings.push(finding.clone());
+    drop(s);
+    progress(Progress::Found(Box::new(finding)));
+    Ok(())
+}
+
+/// What makes two failures the same bug besides their oracle and family:
+/// the focus step's actions; after a logout, any request with the dead token
+/// is the one bug "the logout did not end the session".
+fn bucket_label(family: Option<Mutation>, seq: &crate::sequence::Sequence, step: usize) -> String {
+    if family == Some(Mutation::AfterLogout) {
+        if let Some(logout) = seq.steps[..step].iter().rev().find(|s| s.call.logout) {
+            return format!("any request after {}", logout.call.action());
+        }
+    }
+    seq.steps[step].label()
+}
+
+/// The model's volatile response values, as noise of the probe reads.
+fn volatile_noise(plan: &Plan) -> Noise {
+    let mut noise = Noise::default();
+    for (action, pointer) in &plan.volatile {
+        noise.response.insert((action.clone(), pointer.clone()));
+        for (r, info) in plan.resources.iter().enumerate() {
+            if info.read.as_ref().is_some_and(|t| &*t.action == action) {
+                noise.resource.insert((r, normalize(pointer)));
+            }
+        }
+    }
+    noise
+}

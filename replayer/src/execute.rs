@@ -1,0 +1,492 @@
+//! Running one sequence against the target: reset, then each step drafted
+//! from live values and sent (copies and partners at once), the instances it
+//! creates or names tracked, and each instance read back as its owner after
+//! every step that may have changed it. The result is a [`Trace`] the
+//! oracles judge.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::future::join_all;
+use serde_json::Value;
+use venomqa_learner::Location;
+
+use crate::client::{Client, SendError};
+use crate::config::{Reset, ResetHow};
+use crate::finding::SentRequest;
+use crate::plan::Plan;
+use crate::request::{text_of, Draft, Reply};
+use crate::sequence::{Call, Sequence};
+use crate::Error;
+
+/// A resource instance a sequence created or named.
+#[derive(Clone, Debug)]
+pub(crate) struct Instance {
+    pub resource: usize,
+    pub id: String,
+    /// Path parameter values that locate it (parents included).
+    pub params: Vec<(String, String)>,
+    /// The user who created it (or first acted on it).
+    pub owner: Option<usize>,
+}
+
+/// An instance read back by its owner.
+#[derive(Clone, Debug)]
+pub(crate) struct Snapshot {
+    pub status: u16,
+    pub json: Option<Value>,
+}
+
+impl Snapshot {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// One executed step.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Executed {
+    /// One entry per distinct call (copies counted in `copies`).
+    pub sent: Vec<SentRequest>,
+    /// Every answer: the copies of the call, then the partner's.
+    pub replies: Vec<Reply>,
+    /// The instance the call named or created.
+    pub instance: Option<usize>,
+    /// The partner's instance.
+    pub partner_instance: Option<usize>,
+    /// It carried credentials of a session that had logged out.
+    pub stale: bool,
+}
+
+impl Executed {
+    /// The answer later steps read from: the first 2xx, else the first.
+    pub fn reply(&self) -> Option<&Reply> {
+        self.replies.iter().find(|r| r.ok()).or_else(|| self.replies.first())
+    }
+}
+
+/// A probe after a step.
+#[derive(Clone, Debug)]
+pub(crate) struct ProbeAt {
+    pub after: usize,
+    pub instance: usize,
+    pub snapshot: Snapshot,
+}
+
+/// What a sequence did.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Trace {
+    pub steps: Vec<Executed>,
+    pub instances: Vec<Instance>,
+    pub probes: Vec<ProbeAt>,
+    /// The step that could not be drafted (a binding found no live value).
+    pub aborted: Option<usize>,
+}
+
+impl Trace {
+    /// The owner's view of `instance` before step `i` ran.
+    pub fn before(&self, i: usize, instance: usize) -> Option<&Snapshot> {
+        self.probes
+            .iter()
+            .rev()
+            .find(|p| p.instance == instance && p.after < i)
+            .map(|p| &p.snapshot)
+    }
+
+    /// The owner's view of `instance` right after step `i`.
+    pub fn after(&self, i: usize, instance: usize) -> Option<&Snapshot> {
+        self.probes.iter().find(|p| p.instance == instance && p.after == i).map(|p| &p.snapshot)
+    }
+
+    /// Whether the sequence ran to its end.
+    pub fn complete(&self) -> bool {
+        self.aborted.is_none()
+    }
+}
+
+/// Runs sequences; cheap to share between tasks.
+#[derive(Debug)]
+pub(crate) struct Runner<'a> {
+    pub plan: &'a Plan,
+    pub client: &'a Client,
+    pub reset: Option<&'a Reset>,
+    pub dir: &'a std::path::Path,
+}
+
+/// `ProbeAt::after` of the two settling reads.
+pub(crate) const SETTLE: usize = usize::MAX - 1;
+
+static NONCE: AtomicU64 = AtomicU64::new(1);
+
+/// A number no other sequence of this process gets, unpredictable across runs.
+fn nonce() -> u64 {
+    let n = NONCE.fetch_add(1, Ordering::Relaxed);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(n);
+    h.finish()
+}
+
+/// The state of one sequence while it runs.
+struct Live {
+    nonce: u64,
+    /// origin → index of its latest execution.
+    by_origin: HashMap<u32, usize>,
+    /// Indexes of login steps whose session logged out.
+    dead: Vec<usize>,
+    fresh: HashMap<String, String>,
+    probe_logins: HashMap<usize, Reply>,
+}
+
+impl Runner<'_> {
+    /// Puts the target back in its known state.
+    pub async fn reset(&self) -> Result<(), Error> {
+        let Some(reset) = self.reset else { return Ok(()) };
+        match &reset.how {
+            ResetHow::Request { method, path } => {
+                let how = format!("{method} {path}");
+                let method = reqwest::Method::from_bytes(method.as_bytes())
+                    .map_err(|e| Error::Reset { how: how.clone(), message: e.to_string() })?;
+                let template = crate::request::RequestTemplate {
+                    action: std::sync::Arc::from(how.as_str()),
+                    method,
+                    segments: vec![crate::request::Segment::Literal(path.clone())],
+                    query: Vec::new(),
+                    headers: Vec::new(),
+                    idempotency_key: None,
+                    content_type: None,
+                    body: crate::request::BodyTemplate::None,
+                };
+                let (_, reply) = self.client.send(&template, &template.draft()).await.map_err(
+                    |SendError::Unreachable(reason)| Error::Unreachable {
+                        target: self.client.base().to_string(),
+                        reason,
+                    },
+                )?;
+                if reply.ok() {
+                    Ok(())
+                } else {
+                    Err(Error::Reset {
+                        how,
+                        message: format!("answered {}: {}", reply.status, snippet(&reply.body)),
+                    })
+                }
+            }
+            ResetHow::Command(command) => {
+                let output = tokio::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(command)
+                    .current_dir(self.dir)
+                    .output()
+                    .await
+                    .map_err(|e| Error::Reset { how: command.clone(), message: e.to_string() })?;
+                if output.status.success() {
+                    Ok(())
+                } else {
+                    Err(Error::Reset {
+                        how: command.clone(),
+                        message: format!(
+                            "{}: {}",
+                            output.status,
+                            snippet(&String::from_utf8_lossy(&output.stderr))
+                        ),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Runs `seq` (after a reset when `reset`), probing as it goes; with
+    /// `settle`, reads every instance twice more at the end (calibration:
+    /// what differs between two reads in a row is noise).
+    pub async fn run(&self, seq: &Sequence, reset: bool, settle: bool) -> Result<Trace, Error> {
+        if reset {
+            self.reset().await?;
+        }
+        let mut live = Live {
+            nonce: nonce(),
+            by_origin: HashMap::new(),
+            dead: Vec::new(),
+            fresh: HashMap::new(),
+            probe_logins: HashMap::new(),
+        };
+        let mut trace = Trace { steps: Vec::with_capacity(seq.steps.len()), ..Trace::default() };
+        for (i, step) in seq.steps.iter().enumerate() {
+            let Some(draft) = self.draft(&step.call, &trace, &mut live) else {
+                trace.aborted = Some(i);
+                break;
+            };
+            let partner = match &step.partner {
+                Some(p) => match self.draft(p, &trace, &mut live) {
+                    Some(d) => Some((p, d)),
+                    None => {
+                        trace.aborted = Some(i);
+                        break;
+                    }
+                },
+                None => None,
+            };
+            let stale = self.uses_dead(&step.call, &live);
+            let copies = step.copies.max(1) as usize;
+            let mut sends = Vec::with_capacity(copies + 1);
+            for _ in 0..copies {
+                sends.push(self.client.send(&step.call.template, &draft));
+            }
+            if let Some((p, d)) = &partner {
+                sends.push(self.client.send(&p.template, d));
+            }
+            let results = if sends.len() == 1 {
+                vec![sends.pop().expect("one send").await]
+            } else {
+                join_all(sends).await
+            };
+            let mut executed = Executed { stale, ..Executed::default() };
+            for (k, result) in results.into_iter().enumerate() {
+                let (mut sent, reply) = result.map_err(|SendError::Unreachable(reason)| {
+                    Error::Unreachable { target: self.client.base().to_string(), reason }
+                })?;
+                let call = if k < copies {
+                    &step.call
+                } else {
+                    partner.as_ref().map_or(&step.call, |p| p.0)
+                };
+                sent.user = call.user.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
+                if k == 0 || k == copies {
+                    sent.copies = if k == 0 { copies as u32 } else { 1 };
+                    executed.sent.push(sent);
+                }
+                executed.replies.push(reply);
+            }
+            trace.steps.push(executed);
+            live.by_origin.insert(step.origin, i);
+
+            let mut touched = Vec::new();
+            if let Some(k) = self.track(&step.call, &draft, i, 0..copies, &mut trace) {
+                trace.steps[i].instance = Some(k);
+                if !step.call.is_read() {
+                    touched.push(k);
+                }
+            }
+            if let Some((p, d)) = &partner {
+                if let Some(k) = self.track(p, d, i, copies..copies + 1, &mut trace) {
+                    trace.steps[i].partner_instance = Some(k);
+                    if !p.is_read() && !touched.contains(&k) {
+                        touched.push(k);
+                    }
+                }
+            }
+            let calls = std::iter::once(&step.call).chain(partner.as_ref().map(|p| p.0));
+            for call in calls {
+                if call.logout && trace.steps[i].replies.iter().any(Reply::ok) {
+                    for b in &call.binds {
+                        if let Some(&at) = live.by_origin.get(&b.origin) {
+                            if seq.steps.get(at).is_some_and(|s| s.call.login)
+                                && !live.dead.contains(&at)
+                            {
+                                live.dead.push(at);
+                            }
+                        }
+                    }
+                }
+            }
+            for k in touched {
+                if let Some(snapshot) = self.probe(k, &trace, &mut live, seq).await? {
+                    trace.probes.push(ProbeAt { after: i, instance: k, snapshot });
+                }
+            }
+        }
+        if settle {
+            for after in [SETTLE, SETTLE + 1] {
+                for k in 0..trace.instances.len() {
+                    if let Some(snapshot) = self.probe(k, &trace, &mut live, seq).await? {
+                        trace.probes.push(ProbeAt { after, instance: k, snapshot });
+                    }
+                }
+            }
+        }
+        Ok(trace)
+    }
+
+    fn uses_dead(&self, call: &Call, live: &Live) -> bool {
+        call.binds
+            .iter()
+            .any(|b| live.by_origin.get(&b.origin).is_some_and(|at| live.dead.contains(at)))
+    }
+
+    /// The call with its live values, or `None` when a binding has none.
+    fn draft(&self, call: &Call, trace: &Trace, live: &mut Live) -> Option<Draft> {
+        let mut draft = call.template.draft();
+        if call.login {
+            let user = self.plan.users.get(call.user?)?;
+            for (field, value) in &user.fields {
+                let set = draft.set(
+                    &Location::Body { pointer: format!("/{field}") },
+                    &Value::String(value.clone()),
+                );
+                if !set {
+                    if let crate::request::BodyTemplate::Form(pairs) = &mut draft.body {
+                        pairs.push((field.clone(), value.clone()));
+                    }
+                }
+            }
+        }
+        for b in &call.binds {
+            let at = *live.by_origin.get(&b.origin)?;
+            let value = trace.steps.get(at)?.reply()?.extract(&b.from)?;
+            let placed = draft.set(&b.to, &value);
+            if !placed && matches!(b.to, Location::Path { .. }) {
+                return None;
+            }
+        }
+        let nonce = live.nonce;
+        if let Some(key) = &call.template.idempotency_key {
+            let fresh = format!("venomqa-{nonce:016x}-{:08x}-{}", fingerprint(key), call.idem_salt);
+            draft.set_header("idempotency-key", fresh);
+        }
+        let fresh = &mut live.fresh;
+        draft.refresh_pseudonyms(&mut |p: &str| {
+            fresh
+                .entry(p.to_string())
+                .or_insert_with(|| format!("vq{nonce:016x}{:08x}", fingerprint(p)))
+                .clone()
+        });
+        if call.marker {
+            let bound: Vec<String> = call
+                .binds
+                .iter()
+                .filter_map(|b| match &b.to {
+                    Location::Body { pointer } => Some(pointer.trim_start_matches('/').to_string()),
+                    _ => None,
+                })
+                .collect();
+            draft.mark_strings(&format!(" [venomqa {:08x}]", nonce as u32), &bound);
+        }
+        Some(draft)
+    }
+
+    /// Registers the instance a call created or named; returns its index.
+    fn track(
+        &self,
+        call: &Call,
+        draft: &Draft,
+        _step: usize,
+        replies: std::ops::Range<usize>,
+        trace: &mut Trace,
+    ) -> Option<usize> {
+        let executed = trace.steps.last()?;
+        let (resource, id, mut params) = if let Some(r) = call.creates {
+            let info = self.plan.resources.get(r)?;
+            let reply = executed.replies.get(replies)?.iter().find(|r| r.ok())?;
+            let id = text_of(&reply.extract(&info.id_from)?);
+            let mut params = draft.params.clone();
+            params.retain(|(n, _)| *n != info.id_param);
+            params.push((info.id_param.clone(), id.clone()));
+            (r, id, params)
+        } else {
+            let r = call.acts_on?;
+            let info = self.plan.resources.get(r)?;
+            let id = draft.params.iter().find(|(n, _)| *n == info.id_param)?.1.clone();
+            (r, id, draft.params.clone())
+        };
+        if let Some(k) = trace.instances.iter().position(|i| i.resource == resource && i.id == id) {
+            return Some(k);
+        }
+        params.dedup();
+        trace.instances.push(Instance { resource, id, params, owner: call.user });
+        Some(trace.instances.len() - 1)
+    }
+
+    /// Reads `instance` back as its owner.
+    async fn probe(
+        &self,
+        instance: usize,
+        trace: &Trace,
+        live: &mut Live,
+        seq: &Sequence,
+    ) -> Result<Option<Snapshot>, Error> {
+        let Some(inst) = trace.instances.get(instance) else { return Ok(None) };
+        let Some(read) = self.plan.resources.get(inst.resource).and_then(|r| r.read.clone()) else {
+            return Ok(None);
+        };
+        let mut draft = read.draft();
+        for name in read.params() {
+            let Some((_, value)) = inst.params.iter().find(|(n, _)| n == name) else {
+                return Ok(None);
+            };
+            draft.set(&Location::Path { name: name.to_string() }, &Value::String(value.clone()));
+        }
+        if let Some(owner) = inst.owner {
+            // The owner's own live session in the sequence, else a login of its own.
+            let own = (0..trace.steps.len()).rev().find(|&at| {
+                seq.steps.get(at).is_some_and(|s| s.call.login && s.call.user == Some(owner))
+                    && !live.dead.contains(&at)
+                    && trace.steps[at].reply().is_some_and(Reply::ok)
+            });
+            let login_reply = match own {
+                Some(at) => trace.steps[at].reply().cloned(),
+                None => self.probe_login(owner, live).await?,
+            };
+            let Some(login_reply) = login_reply else { return Ok(None) };
+            for (to, from) in &self.plan.auth_binds {
+                if let Some(v) = login_reply.extract(from) {
+                    draft.set(to, &v);
+                }
+            }
+        }
+        let (_, reply) =
+            self.client.send(&read, &draft).await.map_err(|SendError::Unreachable(reason)| {
+                Error::Unreachable { target: self.client.base().to_string(), reason }
+            })?;
+        Ok(Some(Snapshot { status: reply.status, json: reply.json }))
+    }
+
+    /// A separate session of `user` for probes.
+    async fn probe_login(&self, user: usize, live: &mut Live) -> Result<Option<Reply>, Error> {
+        if let Some(r) = live.probe_logins.get(&user) {
+            return Ok(Some(r.clone()));
+        }
+        let Some(login) = self.plan.login.clone() else { return Ok(None) };
+        let call = crate::sequence::Call {
+            template: login.clone(),
+            binds: Vec::new(),
+            user: Some(user),
+            login: true,
+            logout: false,
+            idem_salt: 0,
+            marker: false,
+            creates: None,
+            acts_on: None,
+        };
+        let Some(draft) = self.draft(&call, &Trace::default(), live) else { return Ok(None) };
+        let (_, reply) =
+            self.client.send(&login, &draft).await.map_err(|SendError::Unreachable(reason)| {
+                Error::Unreachable { target: self.client.base().to_string(), reason }
+            })?;
+        if !reply.ok() {
+            return Ok(None);
+        }
+        live.probe_logins.insert(user, reply.clone());
+        Ok(Some(reply))
+    }
+}
+
+/// A stable 32-bit fingerprint of a recorded value.
+fn fingerprint(s: &str) -> u32 {
+    // FNV-1a: stable across processes, unlike the std hasher.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The start of a text, for a message.
+pub(crate) fn snippet(text: &str) -> String {
+    let t = text.trim();
+    let mut s: String = t.chars().take(200).collect();
+    if t.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}

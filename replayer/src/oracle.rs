@@ -1,0 +1,739 @@
+//! The oracles: judging a sequence by the state the target shows, not by its
+//! status codes alone. Every suspicious 2xx is checked against the owner's
+//! read-back (noise left out), and reads that "leak" are checked against a
+//! control request (a made-up id, a made-up token) so a target that answers
+//! 2xx to anything yields no finding.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::client::SendError;
+use crate::execute::{Runner, Trace, SETTLE};
+use crate::finding::{Confidence, OracleKind};
+use crate::invariant::Invariant;
+use crate::mutation::Mutation;
+use crate::plan::Plan;
+use crate::sequence::{Role, SeqStep, Sequence};
+use crate::state::{changes, holds_id, Noise};
+use crate::Error;
+
+/// Runs of a concurrent step before concluding it does not race.
+const RACE_ATTEMPTS: usize = 3;
+
+/// What an oracle concluded about one step of a sequence.
+#[derive(Clone, Debug)]
+pub(crate) struct Verdict {
+    pub oracle: OracleKind,
+    pub confidence: Confidence,
+    /// The step it is about (the focus for shrinking).
+    pub step: usize,
+    pub summary: String,
+    pub evidence: Vec<String>,
+}
+
+/// A judged sequence.
+#[derive(Debug)]
+pub(crate) struct Judged {
+    pub verdict: Option<Verdict>,
+    pub trace: Trace,
+    /// Sequences run (the case and its sequential counterparts).
+    pub runs: u64,
+}
+
+/// Everything the oracles look at.
+pub(crate) struct Judge<'a> {
+    pub plan: &'a Plan,
+    pub runner: &'a Runner<'a>,
+    pub noise: &'a Noise,
+    pub invariants: &'a [Invariant],
+    /// Reset before each sequence.
+    pub reset: bool,
+}
+
+/// Which oracle wins when several fire: the most specific first.
+pub(crate) fn rank(o: OracleKind) -> u8 {
+    match o {
+        OracleKind::ServerError => 0,
+        OracleKind::Invariant => 2,
+        OracleKind::UnexpectedAccept => 3,
+        _ => 1,
+    }
+}
+
+impl Judge<'_> {
+    /// Runs `seq` (and what its family compares it with) and judges it.
+    /// `family` is `None` for an unmutated journey; `broken` names the
+    /// invariants the unmutated journey already violates.
+    pub async fn evaluate(
+        &self,
+        family: Option<Mutation>,
+        seq: &Sequence,
+        broken: &HashSet<String>,
+    ) -> Result<Judged, Error> {
+        let mut trace = self.runner.run(seq, self.reset, false).await?;
+        let mut runs = 1;
+        let mut verdicts = self.server_errors(seq, &trace);
+        let focus = seq.focus().filter(|f| trace.steps.len() > *f);
+        match (family, focus) {
+            (Some(Mutation::Concurrent), Some(f)) => {
+                // A race shows only when the requests interleave: try again,
+                // launching the other request first.
+                let mut attempt = seq.clone();
+                for round in 0..RACE_ATTEMPTS {
+                    if round > 0 {
+                        let step = &mut attempt.steps[f];
+                        if let Some(p) = step.partner.as_mut() {
+                            std::mem::swap(&mut step.call, p);
+                        }
+                        trace = self.runner.run(&attempt, self.reset, false).await?;
+                        runs += 1;
+                    }
+                    let (v, n) = self.race(&attempt, &trace, f).await?;
+                    runs += n;
+                    if v.is_some() {
+                        verdicts.extend(v);
+                        break;
+                    }
+                }
+            }
+            (Some(Mutation::AsOtherUser), Some(f)) => {
+                verdicts.extend(self.cross_user(&trace, f).await?)
+            }
+            (Some(Mutation::AfterDelete), Some(f)) => {
+                verdicts.extend(self.after_delete(seq, &trace, f))
+            }
+            (Some(Mutation::AfterLogout), Some(f)) => {
+                verdicts.extend(self.stale_token(&trace, f).await?)
+            }
+            (Some(Mutation::IdempotencyRetry), Some(f)) => {
+                verdicts.extend(self.idempotency(seq, &trace, f))
+            }
+            (Some(Mutation::StaleValidator), Some(f)) => {
+                verdicts.extend(self.stale_write(seq, &trace, f))
+            }
+            _ => {}
+        }
+        if family != Some(Mutation::Concurrent) {
+            verdicts.extend(self.violations(&trace, broken, 0).into_iter().next().map(|(v, _)| v));
+        }
+        if matches!(
+            family,
+            Some(
+                Mutation::Duplicate
+                    | Mutation::Drop
+                    | Mutation::Swap
+                    | Mutation::MoveLater
+                    | Mutation::Splice
+            )
+        ) {
+            verdicts.extend(self.unexpected_accept(seq, &trace));
+        }
+        verdicts.sort_by_key(|v| (rank(v.oracle), v.step));
+        Ok(Judged { verdict: verdicts.into_iter().next(), trace, runs })
+    }
+
+    /// The failures of an unmutated journey's run: a 5xx, or an invariant it breaks.
+    pub fn plain_verdict(&self, seq: &Sequence, trace: &Trace) -> Option<Verdict> {
+        let mut verdicts = self.server_errors(seq, trace);
+        verdicts.extend(self.violations(trace, &HashSet::new(), 0).into_iter().map(|(v, _)| v));
+        verdicts.into_iter().min_by_key(|v| (rank(v.oracle), v.step))
+    }
+
+    fn server_errors(&self, seq: &Sequence, trace: &Trace) -> Vec<Verdict> {
+        let Some((i, reply)) = trace
+            .steps
+            .iter()
+            .enumerate()
+            .find_map(|(i, ex)| ex.replies.iter().find(|r| r.status >= 500).map(|r| (i, r)))
+        else {
+            return Vec::new();
+        };
+        vec![Verdict {
+            oracle: OracleKind::ServerError,
+            confidence: Confidence::High,
+            step: i,
+            summary: format!("{} answered {}", seq.steps[i].label(), reply.status),
+            evidence: vec![format!(
+                "answer: {} {}",
+                reply.status,
+                crate::execute::snippet(&reply.body)
+            )],
+        }]
+    }
+
+    /// Invariants false on a read-back at or after step `from`, except those
+    /// in `broken`; with the violated invariant's name.
+    fn violations(
+        &self,
+        trace: &Trace,
+        broken: &HashSet<String>,
+        from: usize,
+    ) -> Vec<(Verdict, String)> {
+        let mut out = Vec::new();
+        for probe in trace.probes.iter().filter(|p| p.after >= from && p.after < SETTLE) {
+            let (Some(json), true) = (&probe.snapshot.json, probe.snapshot.ok()) else { continue };
+            let Some(inst) = trace.instances.get(probe.instance) else { continue };
+            let resource = &self.plan.resources[inst.resource].name;
+            for inv in self.invariants.iter().filter(|i| &i.resource == resource) {
+                match inv.check(json) {
+                    Ok(false) if !broken.contains(&inv.name) => out.push((
+                        Verdict {
+                            oracle: OracleKind::Invariant,
+                            confidence: Confidence::High,
+                            step: probe.after,
+                            summary: format!("invariant \"{}\" ({}) is false", inv.name, inv.expr),
+                            evidence: vec![format!(
+                                "{} {} read back by its owner: {}",
+                                inv.variable(),
+                                inst.id,
+                                compact(json)
+                            )],
+                        },
+                        inv.name.clone(),
+                    )),
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "invariant not evaluated"),
+                }
+            }
+        }
+        out
+    }
+
+    /// As another user: a read that returns the victim's resource (and a
+    /// made-up id is refused), or a write the owner sees take effect.
+    async fn cross_user(&self, trace: &Trace, f: usize) -> Result<Option<Verdict>, Error> {
+        let ex = &trace.steps[f];
+        let (Some(k), Some(reply), Some(sent)) = (ex.instance, ex.replies.first(), ex.sent.first())
+        else {
+            return Ok(None);
+        };
+        let inst = &trace.instances[k];
+        let actor = sent.user.clone().unwrap_or_default();
+        let owner = inst
+            .owner
+            .and_then(|o| self.plan.users.get(o))
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
+        if !reply.ok() || actor == owner {
+            return Ok(None);
+        }
+        let resource = &self.plan.resources[inst.resource];
+        if sent.method == "GET" {
+            let leaked = reply.json.as_ref().is_some_and(|j| holds_id(j, &inst.id));
+            if !leaked || !sent.url.contains(&inst.id) {
+                return Ok(None);
+            }
+            let bogus = bogus(&inst.id);
+            let control =
+                self.control(sent, &sent.url.replace(&inst.id, &bogus), &sent.headers).await?;
+            if control.ok() {
+                return Ok(None);
+            }
+            return Ok(Some(Verdict {
+                oracle: OracleKind::CrossUser,
+                confidence: Confidence::High,
+                step: f,
+                summary: format!(
+                    "{actor} read {owner}'s {} {} ({})",
+                    singular(&resource.name),
+                    inst.id,
+                    sent.action
+                ),
+                evidence: vec![
+                    format!(
+                        "as {actor}: {} {} answered {} with it: {}",
+                        sent.method,
+                        sent.url,
+                        reply.status,
+                        crate::execute::snippet(&reply.body)
+                    ),
+                    format!(
+                        "control: the same request for a made-up id {bogus} answered {}",
+                        control.status
+                    ),
+                ],
+            }));
+        }
+        let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
+            return Ok(None);
+        };
+        let changed = changes(before, after, inst.resource, self.noise);
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Verdict {
+            oracle: OracleKind::CrossUser,
+            confidence: Confidence::High,
+            step: f,
+            summary: format!(
+                "{actor} changed {owner}'s {} {} with {}",
+                singular(&resource.name),
+                inst.id,
+                sent.action
+            ),
+            evidence: vec![
+                format!("as {actor}: {} {} answered {}", sent.method, sent.url, reply.status),
+                format!("{owner}'s read-back changed: {}", changed.join(", ")),
+            ],
+        }))
+    }
+
+    /// A write after the delete was accepted and the resource changed (or came back).
+    fn after_delete(&self, seq: &Sequence, trace: &Trace, f: usize) -> Option<Verdict> {
+        let ex = &trace.steps[f];
+        let k = ex.instance?;
+        let reply = ex.replies.first()?;
+        if !reply.ok() || seq.steps[f].call.is_read() {
+            return None;
+        }
+        let inst = &trace.instances[k];
+        let resource = &self.plan.resources[inst.resource];
+        let d = (0..f).rev().find(|&d| {
+            trace.steps[d].instance == Some(k)
+                && resource.deletes.iter().any(|a| a == seq.steps[d].call.action())
+        })?;
+        let deleted = trace.after(d, k)?;
+        if !trace.steps[d].replies.first()?.ok() || deleted.ok() {
+            return None; // the delete did not happen: nothing to judge
+        }
+        let after = trace.after(f, k)?;
+        let before = trace.before(f, k)?;
+        let changed = changes(before, after, inst.resource, self.noise);
+        if changed.is_empty() {
+            return None;
+        }
+        let sent = ex.sent.first()?;
+        Some(Verdict {
+            oracle: OracleKind::AfterDelete,
+            confidence: Confidence::High,
+            step: f,
+            summary: format!(
+                "{} was accepted on {} {} after its delete",
+                sent.action,
+                singular(&resource.name),
+                inst.id
+            ),
+            evidence: vec![
+                format!(
+                    "{} answered {}; the owner's read then answered {}",
+                    seq.steps[d].call.action(),
+                    trace.steps[d].replies[0].status,
+                    deleted.status
+                ),
+                format!("{} {} answered {}", sent.method, sent.url, reply.status),
+                format!("the owner's read-back changed: {}", changed.join(", ")),
+            ],
+        })
+    }
+
+    /// A request with a logged-out session's credentials accepted: a read
+    /// that returns one of the sequence's resources (a made-up token being
+    /// refused), or a write whose effect the owner sees.
+    async fn stale_token(&self, trace: &Trace, f: usize) -> Result<Option<Verdict>, Error> {
+        let ex = &trace.steps[f];
+        let (Some(reply), Some(sent)) = (ex.replies.first(), ex.sent.first()) else {
+            return Ok(None);
+        };
+        if !ex.stale || !reply.ok() {
+            return Ok(None);
+        }
+        let summary =
+            format!("{} was accepted with the token of a session that had logged out", sent.action);
+        if sent.method == "GET" {
+            let Some(inst) = trace
+                .instances
+                .iter()
+                .find(|i| reply.json.as_ref().is_some_and(|j| holds_id(j, &i.id)))
+            else {
+                return Ok(None);
+            };
+            let headers: Vec<(String, String)> = sent
+                .headers
+                .iter()
+                .map(|(n, v)| match n.as_str() {
+                    "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
+                    _ => (n.clone(), v.clone()),
+                })
+                .collect();
+            let control = self.control(sent, &sent.url, &headers).await?;
+            if control.ok() {
+                return Ok(None);
+            }
+            return Ok(Some(Verdict {
+                oracle: OracleKind::StaleToken,
+                confidence: Confidence::High,
+                step: f,
+                summary,
+                evidence: vec![
+                    format!(
+                        "after the logout, {} {} answered {} with {}",
+                        sent.method, sent.url, reply.status, inst.id
+                    ),
+                    format!(
+                        "control: the same request with a made-up token answered {}",
+                        control.status
+                    ),
+                ],
+            }));
+        }
+        let Some(k) = ex.instance else { return Ok(None) };
+        let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
+            return Ok(None);
+        };
+        let changed = changes(before, after, trace.instances[k].resource, self.noise);
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Verdict {
+            oracle: OracleKind::StaleToken,
+            confidence: Confidence::High,
+            step: f,
+            summary,
+            evidence: vec![
+                format!("after the logout, {} {} answered {}", sent.method, sent.url, reply.status),
+                format!("the owner's read-back changed: {}", changed.join(", ")),
+            ],
+        }))
+    }
+
+    /// A retry with the same `Idempotency-Key` changed state again or answered differently.
+    fn idempotency(&self, seq: &Sequence, trace: &Trace, f: usize) -> Option<Verdict> {
+        let o = f.checked_sub(1)?;
+        let (first, retry) = (&seq.steps[o].call, &seq.steps[f].call);
+        if first.action() != retry.action() || first.idem_salt != retry.idem_salt {
+            return None;
+        }
+        let (a, b) = (trace.steps[o].replies.first()?, trace.steps[f].replies.first()?);
+        if !a.ok() || b.status == 0 {
+            return None;
+        }
+        let key = trace.steps[f]
+            .sent
+            .first()?
+            .headers
+            .iter()
+            .find(|(n, _)| n == "idempotency-key")?
+            .1
+            .clone();
+        let mut evidence =
+            vec![format!("Idempotency-Key {key}: first answer {}, retry {}", a.status, b.status)];
+        if let Some(k) = trace.steps[f].instance {
+            if let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) {
+                let changed = changes(before, after, trace.instances[k].resource, self.noise);
+                if !changed.is_empty() {
+                    evidence.push(format!(
+                        "the retry changed the owner's read-back again: {}",
+                        changed.join(", ")
+                    ));
+                    return Some(self.idempotency_verdict(
+                        f,
+                        retry.action(),
+                        "changed state again",
+                        evidence,
+                    ));
+                }
+            }
+        }
+        let differs = a.status / 100 != b.status / 100 || {
+            let quiet =
+                |p: &String| self.noise.response.contains(&(retry.action().to_string(), p.clone()));
+            let diff = crate::state::differing(a.json.as_ref(), b.json.as_ref());
+            diff.iter().any(|p| !quiet(p))
+        };
+        if differs {
+            evidence.push(format!("first: {}", crate::execute::snippet(&a.body)));
+            evidence.push(format!("retry: {}", crate::execute::snippet(&b.body)));
+            return Some(self.idempotency_verdict(
+                f,
+                retry.action(),
+                "answered differently",
+                evidence,
+            ));
+        }
+        None
+    }
+
+    fn idempotency_verdict(
+        &self,
+        f: usize,
+        action: &str,
+        what: &str,
+        evidence: Vec<String>,
+    ) -> Verdict {
+        Verdict {
+            oracle: OracleKind::Idempotency,
+            confidence: Confidence::High,
+            step: f,
+            summary: format!("a retry of {action} with the same Idempotency-Key {what}"),
+            evidence,
+        }
+    }
+
+    /// A conditional write whose validator another write made stale was
+    /// accepted and took effect.
+    fn stale_write(&self, seq: &Sequence, trace: &Trace, f: usize) -> Option<Verdict> {
+        let w = f.checked_sub(1)?;
+        if seq.steps[w].call.action() != seq.steps[f].call.action() {
+            return None;
+        }
+        let k = trace.steps[f].instance?;
+        let resource = trace.instances[k].resource;
+        let (first, second) = (trace.steps[w].replies.first()?, trace.steps[f].replies.first()?);
+        if !first.ok() || !second.ok() {
+            return None;
+        }
+        // The first write must really have moved the resource on.
+        let moved = changes(trace.before(w, k)?, trace.after(w, k)?, resource, self.noise);
+        let changed = changes(trace.before(f, k)?, trace.after(f, k)?, resource, self.noise);
+        if moved.is_empty() || changed.is_empty() {
+            return None;
+        }
+        let sent = trace.steps[f].sent.first()?;
+        let validator = sent
+            .headers
+            .iter()
+            .find(|(n, _)| n.starts_with("if-"))
+            .map(|(n, v)| format!("{n}: {v}"))?;
+        Some(Verdict {
+            oracle: OracleKind::StaleWrite,
+            confidence: Confidence::High,
+            step: f,
+            summary: format!(
+                "{} was accepted with a validator an earlier write had made stale",
+                sent.action
+            ),
+            evidence: vec![
+                format!(
+                    "the first {} answered {} and changed: {}",
+                    sent.action,
+                    first.status,
+                    moved.join(", ")
+                ),
+                format!("then {validator} (the same, now stale) answered {}", second.status),
+                format!("and the owner's read-back changed again: {}", changed.join(", ")),
+            ],
+        })
+    }
+
+    /// A mutated step accepted in a state where the model never saw it
+    /// accepted, and the resource changed.
+    fn unexpected_accept(&self, seq: &Sequence, trace: &Trace) -> Option<Verdict> {
+        for (f, step) in seq.steps.iter().enumerate().filter(|(_, s)| s.role == Role::Focus) {
+            let ex = trace.steps.get(f)?;
+            let (Some(k), Some(reply)) = (ex.instance, ex.replies.first()) else { continue };
+            if !reply.ok() {
+                continue;
+            }
+            let resource = trace.instances[k].resource;
+            let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
+                continue;
+            };
+            let Some(state) = self.plan.state_of(before, resource) else { continue };
+            if !self.plan.unexpected_in(resource, &state, step.call.action()) {
+                continue;
+            }
+            let changed = changes(before, after, resource, self.noise);
+            if changed.is_empty() {
+                continue;
+            }
+            let info = &self.plan.resources[resource];
+            let mut seen: Vec<&str> = info
+                .accepted
+                .iter()
+                .filter(|(_, a)| a.contains(step.call.action()))
+                .map(|(s, _)| s.as_str())
+                .collect();
+            seen.sort_unstable();
+            return Some(Verdict {
+                oracle: OracleKind::UnexpectedAccept,
+                confidence: Confidence::Low,
+                step: f,
+                summary: format!(
+                    "{} was accepted on a {} that is `{state}`, where the recording never saw it accepted",
+                    step.call.action(),
+                    singular(&info.name)
+                ),
+                evidence: vec![
+                    format!("answered {}; the owner's read-back changed: {}", reply.status, changed.join(", ")),
+                    format!("the recording saw it accepted only in: {}", if seen.is_empty() { "no state".to_string() } else { seen.join(", ") }),
+                ],
+            });
+        }
+        None
+    }
+
+    /// Concurrent copies (or two actions) accepted more often than any
+    /// sequential order allows, leaving a state no sequential order leaves;
+    /// or an invariant broken only under concurrency.
+    async fn race(
+        &self,
+        seq: &Sequence,
+        trace: &Trace,
+        f: usize,
+    ) -> Result<(Option<Verdict>, u64), Error> {
+        let st = &seq.steps[f];
+        let ex = &trace.steps[f];
+        let (Some(k), true) = (ex.instance, st.is_concurrent()) else { return Ok((None, 0)) };
+        let accepted = ex.replies.iter().filter(|r| r.ok()).count();
+        let broken_at_once: Vec<String> =
+            self.violations(trace, &HashSet::new(), f).into_iter().map(|(_, n)| n).collect();
+        if accepted < 2 && broken_at_once.is_empty() {
+            return Ok((None, 0));
+        }
+        let mut orders: Vec<Vec<SeqStep>> = Vec::new();
+        let single =
+            |call: &crate::sequence::Call, origin: u32| SeqStep::plain(origin, call.clone());
+        match &st.partner {
+            Some(p) => {
+                let other = seq.fresh_origin();
+                orders.push(vec![single(&st.call, st.origin), single(p, other)]);
+                orders.push(vec![single(p, other), single(&st.call, st.origin)]);
+            }
+            None => orders.push((0..st.copies).map(|_| single(&st.call, st.origin)).collect()),
+        }
+        let resource = trace.instances[k].resource;
+        let at_once = trace.after(f, k);
+        let mut most = 0;
+        let mut runs = 0;
+        let mut states_differ = true;
+        let mut broken_in_order: HashSet<String> = HashSet::new();
+        let mut statuses = Vec::new();
+        for order in orders {
+            let mut steps = seq.steps[..f].to_vec();
+            let n = order.len();
+            steps.extend(order);
+            let counterpart = Sequence { journey: seq.journey, steps };
+            let t = self.runner.run(&counterpart, self.reset, false).await?;
+            runs += 1;
+            if !t.complete() || t.steps.len() < f + n {
+                return Ok((None, runs));
+            }
+            let replies: Vec<u16> =
+                t.steps[f..].iter().flat_map(|e| e.replies.iter().map(|r| r.status)).collect();
+            if replies.iter().any(|s| *s == 0 || *s >= 500) {
+                return Ok((None, runs));
+            }
+            most = most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
+            statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+            broken_in_order
+                .extend(self.violations(&t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
+            let last = t.steps.len() - 1;
+            let same_state =
+                match (at_once, t.steps[last].instance.and_then(|kk| t.after(last, kk))) {
+                    (Some(a), Some(b)) => {
+                        let (ia, ib) = (
+                            &trace.instances[k].id,
+                            &t.instances[t.steps[last].instance.unwrap_or(0)].id,
+                        );
+                        crate::state::changes_across(b, a, resource, self.noise, ib, ia).is_empty()
+                    }
+                    _ => true,
+                };
+            if same_state {
+                states_differ = false;
+            }
+        }
+        let at_once_statuses: Vec<String> =
+            ex.replies.iter().map(|r| r.status.to_string()).collect();
+        let label = st.label();
+        if accepted > most && states_differ {
+            let mut evidence = vec![
+                format!("sent at once: {}", at_once_statuses.join(", ")),
+                format!("one after the other: {}", statuses.join("; in the other order: ")),
+            ];
+            if let Some(a) = at_once.and_then(|s| s.json.as_ref()) {
+                evidence.push(format!(
+                    "the owner's read-back after the concurrent step: {}",
+                    compact(a)
+                ));
+            }
+            return Ok((
+                Some(Verdict {
+                    oracle: OracleKind::Race,
+                    confidence: Confidence::Medium,
+                    step: f,
+                    summary: format!(
+                        "{label}: {accepted} accepted at once where one after the other allows {most}"
+                    ),
+                    evidence,
+                }),
+                runs,
+            ));
+        }
+        if let Some(name) = broken_at_once.iter().find(|n| !broken_in_order.contains(*n)) {
+            return Ok((
+                Some(Verdict {
+                    oracle: OracleKind::Race,
+                    confidence: Confidence::Medium,
+                    step: f,
+                    summary: format!("{label}: invariant \"{name}\" breaks only when sent at once"),
+                    evidence: vec![
+                        format!("sent at once: {}", at_once_statuses.join(", ")),
+                        format!("one after the other: {}", statuses.join("; in the other order: ")),
+                    ],
+                }),
+                runs,
+            ));
+        }
+        Ok((None, runs))
+    }
+
+    /// A request sent again with another URL or headers.
+    async fn control(
+        &self,
+        sent: &crate::finding::SentRequest,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<crate::request::Reply, Error> {
+        self.runner.client.resend(sent, url, headers).await.map_err(
+            |SendError::Unreachable(reason)| Error::Unreachable {
+                target: self.runner.client.base().to_string(),
+                reason,
+            },
+        )
+    }
+}
+
+/// An id of the same shape that no one created: the last alphanumerics rotated.
+pub(crate) fn bogus(id: &str) -> String {
+    let mut chars: Vec<char> = id.chars().collect();
+    let mut changed = 0;
+    for c in chars.iter_mut().rev() {
+        if changed == 4 {
+            break;
+        }
+        *c = match *c {
+            '0'..='9' => char::from(b'0' + ((*c as u8 - b'0' + 5) % 10)),
+            'a'..='z' => char::from(b'a' + ((*c as u8 - b'a' + 13) % 26)),
+            'A'..='Z' => char::from(b'A' + ((*c as u8 - b'A' + 13) % 26)),
+            other => other,
+        };
+        changed += 1;
+    }
+    chars.into_iter().collect()
+}
+
+/// Credentials of the same shape that no one issued.
+fn bogus_credentials(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, token)) if !value.contains('=') => format!("{scheme} {}", bogus(token)),
+        _ => value
+            .split("; ")
+            .map(|pair| match pair.split_once('=') {
+                Some((n, v)) => format!("{n}={}", bogus(v)),
+                None => bogus(pair),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn singular(resource: &str) -> String {
+    crate::invariant::singular(resource)
+}
+
+/// JSON on one line, cut to a readable length.
+fn compact(value: &Value) -> String {
+    crate::execute::snippet(&value.to_string())
+}

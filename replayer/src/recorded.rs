@@ -1,0 +1,64 @@
+//! The recorded exchanges a run replays: the journeys' steps name exchanges
+//! by id, and their requests give the literal values (bodies, query strings,
+//! headers) that no earlier response produced.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use venomqa_learner::Model;
+use venomqa_traffic::{Exchange, Store};
+
+use crate::Error;
+
+/// The recorded exchanges of a model's journeys, by id.
+#[derive(Clone, Debug, Default)]
+pub struct Recorded {
+    exchanges: HashMap<u64, Exchange>,
+}
+
+impl Recorded {
+    /// From exchanges already in memory (an import, a test).
+    pub fn from_exchanges(exchanges: impl IntoIterator<Item = Exchange>) -> Recorded {
+        Recorded { exchanges: exchanges.into_iter().map(|e| (e.id, e)).collect() }
+    }
+
+    /// Reads the exchanges the model's journeys refer to from an open store.
+    pub fn from_store(store: &Store, model: &Model) -> Result<Recorded, Error> {
+        let failed = |e: venomqa_traffic::Error| Error::Store {
+            path: store.dir().to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut exchanges = HashMap::new();
+        for step in model.journeys.iter().flat_map(|j| &j.steps) {
+            if exchanges.contains_key(&step.exchange) {
+                continue;
+            }
+            if let Some(exchange) = store.get(step.exchange).map_err(failed)? {
+                exchanges.insert(step.exchange, exchange);
+            }
+        }
+        Ok(Recorded { exchanges })
+    }
+
+    /// Opens the store at `dir` read-only and reads what the model's journeys need.
+    pub fn open(dir: &Path, model: &Model) -> Result<Recorded, Error> {
+        let store = Store::open_existing(dir)
+            .map_err(|e| Error::Store { path: dir.to_path_buf(), message: e.to_string() })?;
+        Recorded::from_store(&store, model)
+    }
+
+    /// One exchange by id.
+    pub fn get(&self, id: u64) -> Option<&Exchange> {
+        self.exchanges.get(&id)
+    }
+
+    /// How many exchanges are held.
+    pub fn len(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.exchanges.is_empty()
+    }
+}

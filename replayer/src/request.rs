@@ -1,0 +1,490 @@
+//! Requests as templates and as sent: a recorded request becomes a
+//! [`RequestTemplate`] (its literal values kept, everything secret or
+//! session-bound left out), a [`Draft`] of it gets the live values of this
+//! run, and a [`Reply`] is what came back, from which later drafts take
+//! their values.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::Value;
+use venomqa_learner::{Action, Location};
+use venomqa_traffic::{is_pseudonym, Exchange};
+
+/// Request headers never replayed as recorded: hop-by-hop and framing
+/// headers (the client sets its own), credentials and validators (bound
+/// live or not sent), and the idempotency key (made fresh per sequence).
+const NOT_REPLAYED: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-connection",
+    "accept-encoding",
+    "authorization",
+    "cookie",
+    "if-match",
+    "if-none-match",
+    "if-unmodified-since",
+    "if-modified-since",
+    "idempotency-key",
+];
+
+/// A path segment of a template.
+#[derive(Clone, Debug)]
+pub(crate) enum Segment {
+    Literal(String),
+    /// A parameter and the value it had in the recording (used only when no
+    /// binding gives a live one).
+    Param {
+        name: String,
+        recorded: String,
+    },
+}
+
+/// A request body as recorded.
+#[derive(Clone, Debug)]
+pub(crate) enum BodyTemplate {
+    None,
+    Json(Value),
+    Form(Vec<(String, String)>),
+    Raw(Vec<u8>),
+}
+
+/// A recorded request of one action, ready to be drafted again.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestTemplate {
+    /// `POST /orders/{order_id}/pay`
+    pub action: Arc<str>,
+    pub method: Method,
+    pub segments: Vec<Segment>,
+    pub query: Vec<(String, String)>,
+    /// Literal headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// The recorded `Idempotency-Key`, made fresh (consistently) per sequence.
+    pub idempotency_key: Option<String>,
+    pub content_type: Option<String>,
+    pub body: BodyTemplate,
+}
+
+impl RequestTemplate {
+    /// The template of `action` from one of its recorded exchanges.
+    pub fn from_exchange(action: &Action, exchange: &Exchange) -> RequestTemplate {
+        let request = &exchange.request;
+        let path = request.path();
+        let recorded: Vec<&str> = path.split('/').collect();
+        let template: Vec<&str> = action.template.split('/').collect();
+        let segments = template
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Param {
+                    name: name.to_string(),
+                    recorded: recorded.get(i).map(|s| s.to_string()).unwrap_or_default(),
+                },
+                None => Segment::Literal(seg.to_string()),
+            })
+            .collect();
+        let query = request
+            .query()
+            .map(|q| {
+                q.split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| match p.split_once('=') {
+                        Some((k, v)) => (k.to_string(), v.to_string()),
+                        None => (p.to_string(), String::new()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut headers = Vec::new();
+        let mut idempotency_key = None;
+        let mut content_type = None;
+        for h in request.headers.iter() {
+            let name = h.name.to_ascii_lowercase();
+            let value = h.value_str().into_owned();
+            if name == "idempotency-key" {
+                idempotency_key = Some(value);
+            } else if name == "content-type" {
+                content_type = Some(value);
+            } else if !NOT_REPLAYED.contains(&name.as_str()) && !is_pseudonym(value.as_bytes()) {
+                headers.push((name, value));
+            }
+        }
+        let bytes = &request.body.bytes;
+        let body = if bytes.is_empty() || request.body.truncated {
+            BodyTemplate::None
+        } else if let Ok(json) = serde_json::from_slice::<Value>(bytes) {
+            BodyTemplate::Json(json)
+        } else if content_type.as_deref().is_some_and(|c| c.contains("x-www-form-urlencoded")) {
+            let text = String::from_utf8_lossy(bytes);
+            BodyTemplate::Form(
+                text.split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                        (k.to_string(), v.to_string())
+                    })
+                    .collect(),
+            )
+        } else {
+            BodyTemplate::Raw(bytes.clone())
+        };
+        RequestTemplate {
+            action: Arc::from(action.id.as_str()),
+            method: Method::from_bytes(action.method.as_bytes()).unwrap_or(Method::GET),
+            segments,
+            query,
+            headers,
+            idempotency_key,
+            content_type,
+            body,
+        }
+    }
+
+    /// A template of `action` with nothing recorded: a probe read.
+    pub fn bare(action: &Action) -> RequestTemplate {
+        let segments = action
+            .template
+            .split('/')
+            .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Param { name: name.to_string(), recorded: String::new() },
+                None => Segment::Literal(seg.to_string()),
+            })
+            .collect();
+        RequestTemplate {
+            action: Arc::from(action.id.as_str()),
+            method: Method::from_bytes(action.method.as_bytes()).unwrap_or(Method::GET),
+            segments,
+            query: Vec::new(),
+            headers: Vec::new(),
+            idempotency_key: None,
+            content_type: None,
+            body: BodyTemplate::None,
+        }
+    }
+
+    /// The names of its path parameters.
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Param { name, .. } => Some(name.as_str()),
+            Segment::Literal(_) => None,
+        })
+    }
+
+    /// A draft with the recorded values.
+    pub fn draft(&self) -> Draft {
+        Draft {
+            params: self
+                .segments
+                .iter()
+                .filter_map(|s| match s {
+                    Segment::Param { name, recorded } => Some((name.clone(), recorded.clone())),
+                    Segment::Literal(_) => None,
+                })
+                .collect(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+            bearer: None,
+            cookies: Vec::new(),
+        }
+    }
+}
+
+/// One request being prepared: the template's values, then the live ones.
+#[derive(Clone, Debug)]
+pub(crate) struct Draft {
+    pub params: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: BodyTemplate,
+    pub bearer: Option<String>,
+    pub cookies: Vec<(String, String)>,
+}
+
+impl Draft {
+    /// Puts a live value where `to` says; false when there is no such place.
+    pub fn set(&mut self, to: &Location, value: &Value) -> bool {
+        match to {
+            Location::Path { name } => match self.params.iter_mut().find(|(n, _)| n == name) {
+                Some((_, v)) => {
+                    *v = text_of(value);
+                    true
+                }
+                None => false,
+            },
+            Location::Query { key } => {
+                let text = encode(&text_of(value));
+                match self.query.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, v)) => *v = text,
+                    None => self.query.push((key.clone(), text)),
+                }
+                true
+            }
+            Location::Header { name } => {
+                self.set_header(name, text_of(value));
+                true
+            }
+            Location::Bearer => {
+                self.bearer = Some(text_of(value));
+                true
+            }
+            Location::Cookie { name } => {
+                self.cookies.retain(|(n, _)| n != name);
+                self.cookies.push((name.clone(), text_of(value)));
+                true
+            }
+            Location::Body { pointer } => match &mut self.body {
+                BodyTemplate::Json(json) => set_pointer(json, pointer, value.clone()),
+                BodyTemplate::Form(pairs) => {
+                    let key = pointer.trim_start_matches('/');
+                    match pairs.iter_mut().find(|(k, _)| k == key) {
+                        Some((_, v)) => {
+                            *v = encode(&text_of(value));
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                _ => false,
+            },
+            Location::LocationId => false,
+        }
+    }
+
+    /// Sets (replaces) a header.
+    pub fn set_header(&mut self, name: &str, value: String) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_ascii_lowercase(), value));
+    }
+
+    /// The path with its parameters filled, percent-encoding what a segment cannot hold.
+    pub fn path(&self, template: &RequestTemplate) -> String {
+        let mut path = String::with_capacity(64);
+        let mut first = true;
+        for seg in &template.segments {
+            if !first {
+                path.push('/');
+            }
+            first = false;
+            match seg {
+                Segment::Literal(s) => path.push_str(s),
+                Segment::Param { name, .. } => {
+                    let value = self.params.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v);
+                    path.push_str(&encode(value));
+                }
+            }
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        path
+    }
+
+    /// The full URL on `base`.
+    pub fn url(&self, base: &str, template: &RequestTemplate) -> String {
+        let mut url = String::with_capacity(base.len() + 64);
+        url.push_str(base);
+        url.push_str(&self.path(template));
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(k);
+            if !v.is_empty() {
+                url.push('=');
+                url.push_str(v);
+            }
+        }
+        url
+    }
+
+    /// Every header as sent, credentials included.
+    pub fn wire_headers(&self, template: &RequestTemplate) -> Vec<(String, String)> {
+        let mut headers = self.headers.clone();
+        if let Some(token) = &self.bearer {
+            headers.push(("authorization".into(), format!("Bearer {token}")));
+        }
+        if !self.cookies.is_empty() {
+            let cookie: Vec<String> =
+                self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            headers.push(("cookie".into(), cookie.join("; ")));
+        }
+        if let (Some(ct), false) = (&template.content_type, matches!(self.body, BodyTemplate::None))
+        {
+            headers.push(("content-type".into(), ct.clone()));
+        }
+        headers
+    }
+
+    /// The body as sent.
+    pub fn body_bytes(&self) -> Option<Vec<u8>> {
+        match &self.body {
+            BodyTemplate::None => None,
+            BodyTemplate::Json(v) => serde_json::to_vec(v).ok(),
+            BodyTemplate::Form(pairs) => Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+                    .into_bytes(),
+            ),
+            BodyTemplate::Raw(b) => Some(b.clone()),
+        }
+    }
+
+    /// Appends a marker to the body's top-level strings, so a write that
+    /// repeats a recorded value still visibly changes the resource.
+    pub fn mark_strings(&mut self, marker: &str, skip: &[String]) {
+        if let BodyTemplate::Json(Value::Object(map)) = &mut self.body {
+            for (key, value) in map.iter_mut() {
+                if let (Value::String(s), false) = (&mut *value, skip.iter().any(|k| k == key)) {
+                    s.push_str(marker);
+                }
+            }
+        }
+    }
+
+    /// Replaces recorded pseudonyms (secrets the recording hid) by fresh
+    /// values; `fresh` maps one pseudonym to the same value every time.
+    pub fn refresh_pseudonyms(&mut self, fresh: &mut impl FnMut(&str) -> String) {
+        for (_, v) in self.params.iter_mut().chain(self.query.iter_mut()) {
+            if is_pseudonym(v.as_bytes()) {
+                *v = fresh(v);
+            }
+        }
+        match &mut self.body {
+            BodyTemplate::Json(json) => refresh_json(json, fresh),
+            BodyTemplate::Form(pairs) => {
+                for (_, v) in pairs.iter_mut() {
+                    if is_pseudonym(v.as_bytes()) {
+                        *v = fresh(v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn refresh_json(value: &mut Value, fresh: &mut impl FnMut(&str) -> String) {
+    match value {
+        Value::String(s) if is_pseudonym(s.as_bytes()) => *s = fresh(s),
+        Value::Array(items) => items.iter_mut().for_each(|v| refresh_json(v, fresh)),
+        Value::Object(map) => map.values_mut().for_each(|v| refresh_json(v, fresh)),
+        _ => {}
+    }
+}
+
+/// A response as received.
+#[derive(Clone, Debug)]
+pub(crate) struct Reply {
+    pub status: u16,
+    /// Names lower-case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub json: Option<Value>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The value at `from` in this response, as the producing end of a link.
+    pub fn extract(&self, from: &Location) -> Option<Value> {
+        match from {
+            Location::Body { pointer } => {
+                self.json.as_ref()?.pointer(pointer).filter(|v| !v.is_null()).cloned()
+            }
+            Location::Header { name } => self.header(name).map(|v| Value::String(v.to_string())),
+            Location::Cookie { name } => self
+                .headers
+                .iter()
+                .filter(|(n, _)| n == "set-cookie")
+                .filter_map(|(_, v)| v.split(';').next()?.trim().split_once('='))
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| Value::String(v.to_string())),
+            Location::LocationId => {
+                let location = self.header("location")?;
+                let path = location.split(['?', '#']).next().unwrap_or(location);
+                let last = path.trim_end_matches('/').rsplit('/').next()?;
+                (!last.is_empty()).then(|| Value::String(last.to_string()))
+            }
+            Location::Path { .. } | Location::Query { .. } | Location::Bearer => None,
+        }
+    }
+}
+
+/// The text of a JSON scalar, as a path segment or header holds it.
+pub(crate) fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Percent-encodes what cannot stand in a path segment or query value.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Sets `pointer` in `json` when its parent exists; false otherwise.
+fn set_pointer(json: &mut Value, pointer: &str, value: Value) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else { return false };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    let target = if parent.is_empty() { Some(json) } else { json.pointer_mut(parent) };
+    match target {
+        Some(Value::Object(map)) => {
+            map.insert(last, value);
+            true
+        }
+        Some(Value::Array(items)) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items[i] = value;
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_set_nested_values_and_refuse_missing_parents() {
+        let mut v = json!({"a": {"b": 1}, "items": [1, 2]});
+        assert!(set_pointer(&mut v, "/a/b", json!("x")));
+        assert!(set_pointer(&mut v, "/items/1", json!(3)));
+        assert!(!set_pointer(&mut v, "/missing/b", json!(1)));
+        assert_eq!(v, json!({"a": {"b": "x"}, "items": [1, 3]}));
+    }
+
+    #[test]
+    fn path_values_are_percent_encoded() {
+        assert_eq!(encode("ord_1"), "ord_1");
+        assert_eq!(encode("a/b c"), "a%2Fb%20c");
+    }
+}

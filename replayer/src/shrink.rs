@@ -1,0 +1,203 @@
+//! Shrinking a failing sequence to a minimal one that still fails the same
+//! way (same oracle, same focus action): first the steps that cannot matter
+//! (not bound to, not on the focus's instance) in one try, then delta
+//! debugging over the remaining steps, then fewer concurrent copies; then
+//! re-runs to confirm, and for a race to count how often it reproduces.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::execute::Trace;
+use crate::finding::OracleKind;
+use crate::mutate::relevant;
+use crate::mutation::Mutation;
+use crate::oracle::{Judge, Verdict};
+use crate::sequence::{Role, Sequence};
+use crate::Error;
+
+/// A confirmed minimal failure.
+#[derive(Debug)]
+pub(crate) struct Shrunk {
+    pub seq: Sequence,
+    pub verdict: Verdict,
+    pub trace: Trace,
+    /// Races: reproduced N times out of M re-runs.
+    pub reproduced: Option<(u32, u32)>,
+    /// Sequences run while shrinking.
+    pub runs: u64,
+}
+
+struct Shrinker<'a, 'b> {
+    judge: &'a Judge<'b>,
+    family: Option<Mutation>,
+    broken: &'a HashSet<String>,
+    oracle: OracleKind,
+    label: String,
+    tries: u32,
+    budget: u64,
+    runs: u64,
+    cache: HashMap<Vec<(u32, u32)>, bool>,
+    best: Option<(Verdict, Trace)>,
+}
+
+/// Shrinks `seq`, which `verdict` judged failing; `None` when the failure
+/// does not reproduce on a confirming run (flaky beyond what a race allows).
+pub(crate) async fn shrink(
+    judge: &Judge<'_>,
+    family: Option<Mutation>,
+    seq: &Sequence,
+    verdict: Verdict,
+    trace: Trace,
+    broken: &HashSet<String>,
+    repeat: u32,
+    budget: u64,
+) -> Result<Option<Shrunk>, Error> {
+    // The verdict's step is the focus; nothing after it matters.
+    let mut seq = seq.clone();
+    seq.steps.truncate(verdict.step + 1);
+    for (i, s) in seq.steps.iter_mut().enumerate() {
+        s.role = if i == verdict.step { Role::Focus } else { Role::Plain };
+    }
+    let race = verdict.oracle == OracleKind::Race;
+    let mut sh = Shrinker {
+        judge,
+        family,
+        broken,
+        oracle: verdict.oracle,
+        label: seq.steps[verdict.step].label(),
+        tries: if race { 3 } else { 1 },
+        budget,
+        runs: 0,
+        cache: HashMap::new(),
+        best: Some((verdict, trace)),
+    };
+
+    // 1. Everything the focus cannot depend on, in one try.
+    let keep = relevant(judge.plan, &seq);
+    if keep.len() < seq.steps.len() {
+        let candidate = subset(&seq, |i| keep.contains(&i));
+        if sh.fails(&candidate).await? {
+            seq = candidate;
+        }
+    }
+    // 2. Delta debugging (complements) over the context steps.
+    seq = sh.ddmin(seq).await?;
+    // 3. Fewer copies at once.
+    if let Some(f) = seq.focus() {
+        while seq.steps[f].copies > 2 {
+            let mut candidate = seq.clone();
+            candidate.steps[f].copies -= 1;
+            if !sh.fails(&candidate).await? {
+                break;
+            }
+            seq = candidate;
+        }
+    }
+    // 4. Confirm; a race counts its reproductions.
+    let runs = if race { repeat.max(1) } else { 1 };
+    let mut reproduced = 0;
+    let mut confirmed = None;
+    for _ in 0..runs {
+        let judged = judge.evaluate(family, &seq, broken).await?;
+        sh.runs += judged.runs;
+        if let Some(v) = judged.verdict.filter(|v| sh.matches(&seq, v)) {
+            reproduced += 1;
+            confirmed.get_or_insert((v, judged.trace));
+        }
+    }
+    let Some((verdict, trace)) = confirmed.or(if race { sh.best.take() } else { None }) else {
+        tracing::info!(oracle = %sh.oracle, action = %sh.label, "a failure did not reproduce after shrinking; dropped");
+        return Ok(None);
+    };
+    if race && reproduced == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Shrunk {
+        seq,
+        verdict,
+        trace,
+        reproduced: race.then_some((reproduced, runs)),
+        runs: sh.runs,
+    }))
+}
+
+/// The steps of `seq` whose index passes `keep` (the focus always stays).
+fn subset(seq: &Sequence, keep: impl Fn(usize) -> bool) -> Sequence {
+    Sequence {
+        journey: seq.journey,
+        steps: seq
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| s.role == Role::Focus || keep(*i))
+            .map(|(_, s)| s.clone())
+            .collect(),
+    }
+}
+
+impl Shrinker<'_, '_> {
+    fn matches(&self, seq: &Sequence, v: &Verdict) -> bool {
+        v.oracle == self.oracle
+            && seq.focus() == Some(v.step)
+            && seq.steps.get(v.step).is_some_and(|s| s.label() == self.label)
+    }
+
+    /// Whether `candidate` still fails the same way (a race gets a few tries).
+    async fn fails(&mut self, candidate: &Sequence) -> Result<bool, Error> {
+        if !candidate.buildable() || self.runs >= self.budget {
+            return Ok(false);
+        }
+        let id: Vec<(u32, u32)> = candidate.steps.iter().map(|s| (s.origin, s.copies)).collect();
+        if let Some(&known) = self.cache.get(&id) {
+            return Ok(known);
+        }
+        let mut failed = false;
+        for _ in 0..self.tries {
+            let judged = self.judge.evaluate(self.family, candidate, self.broken).await?;
+            self.runs += judged.runs;
+            if let Some(v) = judged.verdict.filter(|v| self.matches(candidate, v)) {
+                self.best = Some((v, judged.trace));
+                failed = true;
+                break;
+            }
+        }
+        self.cache.insert(id, failed);
+        Ok(failed)
+    }
+
+    /// Zeller's ddmin over the context (non-focus) steps, testing complements.
+    async fn ddmin(&mut self, seq: Sequence) -> Result<Sequence, Error> {
+        let mut items: Vec<usize> = seq
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role != Role::Focus)
+            .map(|(i, _)| i)
+            .collect();
+        let mut n = 2usize;
+        while !items.is_empty() {
+            let chunk = items.len().div_ceil(n).max(1);
+            let mut reduced = false;
+            let mut start = 0;
+            while start < items.len() {
+                let end = (start + chunk).min(items.len());
+                let complement: Vec<usize> =
+                    items[..start].iter().chain(&items[end..]).copied().collect();
+                let candidate = subset(&seq, |i| complement.contains(&i));
+                if self.fails(&candidate).await? {
+                    items = complement;
+                    n = n.saturating_sub(1).max(2);
+                    reduced = true;
+                    break;
+                }
+                start = end;
+            }
+            if !reduced {
+                if chunk <= 1 {
+                    break;
+                }
+                n = (n * 2).min(items.len());
+            }
+        }
+        Ok(subset(&seq, |i| items.contains(&i)))
+    }
+}

@@ -1,0 +1,294 @@
+//! The starting `qa/venomqa.toml` that `venomqa init` writes: every key
+//! commented, the test users found in the recorded logins, each secret read
+//! from an environment variable, every mutation on, sensible budgets.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use venomqa_learner::Model;
+use venomqa_traffic::{is_pseudonym, is_secret_name};
+
+use crate::invariant::singular;
+use crate::mutation::Mutation;
+use crate::plan::{body_fields, guess_login, guess_logout};
+use crate::request::RequestTemplate;
+use crate::Recorded;
+
+/// The environment variable holding a user's secret field:
+/// `VENOMQA_<USER>_<FIELD>`, upper-case, other characters `_`.
+pub fn env_var(user: &str, field: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+            .collect()
+    };
+    format!("VENOMQA_{}_{}", clean(user), clean(field))
+}
+
+/// A starting configuration for `model`, whose traffic is in `store` (read
+/// for the recorded logins; written into the file as given, so pass it as
+/// the `qa/` directory should see it or absolute). When the store cannot be
+/// read (in use, missing), the users are placeholders.
+pub fn starter_config(model: &Model, store: &Path, target: &str, reset: Option<&str>) -> String {
+    let recorded = match Recorded::open(store, model) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "the store could not be read; users are placeholders");
+            Recorded::default()
+        }
+    };
+    starter_config_from(model, &recorded, &store.to_string_lossy(), target, reset)
+}
+
+/// [`starter_config`] with the recorded exchanges already at hand.
+pub fn starter_config_from(
+    model: &Model,
+    recorded: &Recorded,
+    store: &str,
+    target: &str,
+    reset: Option<&str>,
+) -> String {
+    let login = guess_login(model);
+    let logout = guess_logout(model);
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "# venomqa: what `venomqa run` needs beyond the recording. Written by `venomqa init`"
+    );
+    let _ =
+        writeln!(w, "# from what was recorded and learned; every key is explained, edit freely.");
+    let _ =
+        writeln!(w, "# Paths are relative to this file's directory. A misspelt key is an error.\n");
+    let _ = writeln!(
+        w,
+        "# The traffic store `venomqa record` wrote, and the model `venomqa learn` made of it."
+    );
+    let _ = writeln!(w, "store = {}", quote(store));
+    let _ = writeln!(w, "model = \"model.json\"\n");
+
+    let _ = writeln!(w, "[target]");
+    let _ =
+        writeln!(w, "# The service under test: a test environment, never production. Required:");
+    let _ = writeln!(w, "# venomqa never guesses where to send mutated traffic.");
+    let _ = writeln!(w, "url = {}", quote(target.trim_end_matches('/')));
+    let _ = writeln!(w, "# Longest one request may take: \"500ms\", \"10s\", \"2m\".");
+    let _ = writeln!(w, "timeout = \"10s\"");
+    let _ = writeln!(w, "# Sequences in flight at once when no reset runs between them.");
+    let _ = writeln!(w, "parallel = 8\n");
+
+    let _ = writeln!(
+        w,
+        "# Put the target back in a known state: an HTTP request on the target, or a shell"
+    );
+    let _ = writeln!(
+        w,
+        "# command run in this directory (`command = \"./reset-db.sh\"`). `scope`: \"sequence\""
+    );
+    let _ = writeln!(
+        w,
+        "# resets before every sequence (they then run one at a time); \"run\" resets once and"
+    );
+    let _ = writeln!(w, "# runs sequences in parallel, each on the resources it creates.");
+    match reset {
+        Some(r) => {
+            let _ = writeln!(w, "[reset]");
+            let key =
+                if crate::config::parse_request_line(r).is_ok() { "request" } else { "command" };
+            let _ = writeln!(w, "{key} = {}", quote(r));
+            let _ = writeln!(w, "scope = \"sequence\"\n");
+        }
+        None => {
+            let _ = writeln!(w, "# [reset]");
+            let _ = writeln!(w, "# request = \"POST /__reset\"");
+            let _ = writeln!(w, "# scope = \"sequence\"\n");
+        }
+    }
+
+    let _ = writeln!(
+        w,
+        "# Which actions log in and out (learned from the recording; correct them if wrong)."
+    );
+    let _ = writeln!(w, "[auth]");
+    match &login {
+        Some(l) => {
+            let _ = writeln!(w, "login = {}", quote(l));
+        }
+        None => {
+            let _ = writeln!(w, "# login = \"POST /login\"");
+        }
+    }
+    match &logout {
+        Some(l) => {
+            let _ = writeln!(w, "logout = {}\n", quote(l));
+        }
+        None => {
+            let _ = writeln!(w, "# logout = \"POST /logout\"\n");
+        }
+    }
+
+    write_users(w, model, recorded, login.as_deref());
+
+    let _ = writeln!(w, "[mutations]");
+    let _ = writeln!(w, "# The mutation families to run; remove a name to skip it.");
+    let names: Vec<String> = Mutation::ALL.iter().map(|m| quote(m.name())).collect();
+    let _ = writeln!(w, "enabled = [");
+    for chunk in names.chunks(4) {
+        let _ = writeln!(w, "    {},", chunk.join(", "));
+    }
+    let _ = writeln!(w, "]");
+    let _ = writeln!(w, "# Copies `concurrent` sends at once.");
+    let _ = writeln!(w, "concurrency = 2");
+    let _ = writeln!(w, "# Re-runs of a race, to report how often it reproduces.");
+    let _ = writeln!(w, "repeat = 5\n");
+
+    let _ = writeln!(w, "[budget]");
+    let _ = writeln!(
+        w,
+        "# Exploration stops at the first limit reached; what was found is still shrunk."
+    );
+    let _ = writeln!(w, "sequences = 2000");
+    let _ = writeln!(w, "requests = 100000");
+    let _ = writeln!(w, "seconds = 120\n");
+
+    let _ = writeln!(
+        w,
+        "# Invariants: CEL over one instance of a resource, read back after every step;"
+    );
+    let _ = writeln!(w, "# the instance is seen under the singular of the resource's name.");
+    match model.resources.first() {
+        Some(r) => {
+            let var = singular(&r.name);
+            let _ = writeln!(w, "# [[invariants]]");
+            let _ = writeln!(w, "# name = \"every {var} keeps its id\"");
+            let _ = writeln!(w, "# resource = {}", quote(&r.name));
+            let _ = writeln!(w, "# expr = {}\n", quote(&format!("has({var}.id)")));
+        }
+        None => {
+            let _ = writeln!(w, "# [[invariants]]");
+            let _ = writeln!(w, "# name = \"refunds never exceed the amount\"");
+            let _ = writeln!(w, "# resource = \"orders\"");
+            let _ = writeln!(w, "# expr = \"order.refunded <= order.amount\"\n");
+        }
+    }
+
+    let _ = writeln!(w, "[report]");
+    let _ = writeln!(
+        w,
+        "# Findings as JSON, as JUnit (one testcase per journey and mutation), and one"
+    );
+    let _ = writeln!(w, "# runnable curl script per finding in `out`.");
+    let _ = writeln!(w, "json = \"venomqa-report.json\"");
+    let _ = writeln!(w, "junit = \"venomqa-junit.xml\"");
+    let _ = writeln!(w, "out = \"reproducers\"");
+    out
+}
+
+/// The `[users.NAME]` tables from the recorded logins.
+fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option<&str>) {
+    let _ = writeln!(
+        w,
+        "# Test users. Recorded secrets are redacted and never replayed: each secret is"
+    );
+    let _ =
+        writeln!(w, "# read from the environment variable named here. Other fields are literal.");
+    // (identity, visible fields, secret fields) per distinct recorded user.
+    let mut users: Vec<(String, Vec<(String, String)>, Vec<String>)> = Vec::new();
+    let mut secret_fields: Vec<String> = Vec::new();
+    if let Some(login) = login.and_then(|l| model.action(l)) {
+        for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
+            let Some(exchange) = recorded.get(step.exchange) else { continue };
+            let template = RequestTemplate::from_exchange(login, exchange);
+            let fields = body_fields(&template.body);
+            let (secret, visible): (Vec<_>, Vec<_>) = fields
+                .into_iter()
+                .partition(|(k, v)| is_pseudonym(v.as_bytes()) || is_secret_name(k.as_bytes()));
+            let secret: Vec<String> = secret.into_iter().map(|(k, _)| k).collect();
+            for k in &secret {
+                if !secret_fields.contains(k) {
+                    secret_fields.push(k.clone());
+                }
+            }
+            let Some((_, identity)) = visible.first().cloned() else { continue };
+            if !users.iter().any(|(id, _, _)| *id == identity) {
+                users.push((identity, visible, secret));
+            }
+        }
+        if secret_fields.is_empty() {
+            if let Some(schema) = &login.request.schema {
+                secret_fields = schema
+                    .properties
+                    .keys()
+                    .filter(|k| is_secret_name(k.as_bytes()))
+                    .cloned()
+                    .collect();
+            }
+        }
+    }
+    if users.is_empty() {
+        let _ = writeln!(
+            w,
+            "# The recorded logins do not show who logged in (every field was redacted, or"
+        );
+        let _ = writeln!(
+            w,
+            "# no login was recorded): fill in two users that can log in to the target."
+        );
+        let fields =
+            if secret_fields.is_empty() { vec!["password".to_string()] } else { secret_fields };
+        for name in ["user1", "user2"] {
+            let _ = writeln!(w, "[users.{name}]");
+            let _ = writeln!(w, "username = {}", quote(name));
+            for f in &fields {
+                let _ = writeln!(w, "{} = {{ env = {} }}", key(f), quote(&env_var(name, f)));
+            }
+            w.push('\n');
+        }
+        return;
+    }
+    for (identity, visible, secret) in &users {
+        let name = table_name(identity);
+        let _ = writeln!(w, "[users.{}]", key(&name));
+        for (k, v) in visible {
+            let _ = writeln!(w, "{} = {}", key(k), quote(v));
+        }
+        for f in secret {
+            let _ = writeln!(w, "{} = {{ env = {} }}", key(f), quote(&env_var(&name, f)));
+        }
+        w.push('\n');
+    }
+}
+
+/// A user's table name from its identifying value: `alice@example.com` → `alice`.
+fn table_name(identity: &str) -> String {
+    let base = identity.split('@').next().unwrap_or(identity);
+    let name: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "user".into()
+    } else {
+        name
+    }
+}
+
+/// A TOML key, quoted unless bare.
+fn key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        k.to_string()
+    } else {
+        quote(k)
+    }
+}
+
+/// A TOML basic string.
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
