@@ -1,0 +1,167 @@
+//! `qa/venomqa.toml`: what it accepts, and errors that name the file, line
+//! and column; the starter `venomqa init` writes parses back.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use venomqa_replayer::{starter_config_from, Config, ConfigError, Mutation, ResetHow, ResetScope};
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse_with_env(text, Path::new("qa/venomqa.toml"), |var| match var {
+        "VENOMQA_ALICE_PASSWORD" => Some("alice-pw".into()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_full_configuration_resolves_paths_secrets_and_defaults() {
+    let config = parse(
+        r#"
+store = "../venomqa-store"
+model = "model.json"
+[target]
+url = "http://127.0.0.1:8081/"
+timeout = "500ms"
+[reset]
+request = "post /__reset"
+scope = "run"
+[users.alice]
+username = "alice"
+password = { env = "VENOMQA_ALICE_PASSWORD" }
+[mutations]
+enabled = ["duplicate", "concurrent"]
+concurrency = 3
+[budget]
+sequences = 10
+[[invariants]]
+name = "refunds within amount"
+resource = "orders"
+expr = "order.refunded <= order.amount"
+[report]
+json = "out/report.json"
+"#,
+    )
+    .expect("parses");
+    assert_eq!(config.store, Path::new("qa/../venomqa-store"));
+    assert_eq!(config.model, Path::new("qa/model.json"));
+    assert_eq!(config.target.url.as_deref(), Some("http://127.0.0.1:8081"));
+    assert_eq!(config.target.timeout, Duration::from_millis(500));
+    let reset = config.reset.expect("reset");
+    assert_eq!(reset.how, ResetHow::Request { method: "POST".into(), path: "/__reset".into() });
+    assert_eq!(reset.scope, ResetScope::Run);
+    assert_eq!(config.users[0].fields["password"], "alice-pw");
+    assert!(!format!("{:?}", config.users[0]).contains("alice-pw"), "Debug never shows secrets");
+    assert_eq!(config.mutations.enabled, [Mutation::Duplicate, Mutation::Concurrent]);
+    assert_eq!(config.mutations.concurrency, 3);
+    assert_eq!((config.budget.sequences, config.budget.requests), (10, 100_000));
+    assert_eq!(config.invariants[0].variable(), "order");
+    assert_eq!(config.report.json.as_deref(), Some(Path::new("qa/out/report.json")));
+}
+
+#[test]
+fn an_empty_file_has_defaults_but_no_target() {
+    let config = parse("").expect("parses");
+    assert_eq!(config.mutations.enabled, Mutation::ALL);
+    assert!(config.reset.is_none());
+    let err = config.target_url().expect_err("no target");
+    assert!(err.to_string().contains("no target"), "{err}");
+}
+
+#[test]
+fn a_misspelt_key_names_file_line_and_column() {
+    let err =
+        parse("[target]\nurl = \"http://x:1\"\n\n[budget]\nsequnces = 5\n").expect_err("refused");
+    let text = err.to_string();
+    assert!(text.starts_with("qa/venomqa.toml:5:1: unknown field `sequnces`"), "{text}");
+    let err = parse("[targt]\nurl = \"http://x:1\"\n").expect_err("refused");
+    assert!(err.to_string().starts_with("qa/venomqa.toml:1:"), "{err}");
+}
+
+#[test]
+fn a_bad_value_names_its_line() {
+    let err = parse("[mutations]\nenabled = [\"duplicate\", \"dupe\"]\n").expect_err("refused");
+    assert!(err.to_string().starts_with("qa/venomqa.toml:2:25: unknown mutation `dupe`"), "{err}");
+    let err = parse("[target]\nurl = \"ftp://x\"\n").expect_err("refused");
+    assert!(err.to_string().starts_with("qa/venomqa.toml:2:7:"), "{err}");
+    let err = parse("[reset]\nrequest = \"reset it\"\n").expect_err("refused");
+    assert!(err.to_string().contains("is not `METHOD /path`"), "{err}");
+    let err = parse("[target]\ntimeout = \"10 parsecs\"\n").expect_err("refused");
+    assert!(err.to_string().starts_with("qa/venomqa.toml:2:11:"), "{err}");
+    let err = parse("[users.bob]\npassword = { vault = \"x\" }\n").expect_err("refused");
+    assert!(err.to_string().starts_with("qa/venomqa.toml:2:"), "{err}");
+}
+
+#[test]
+fn a_missing_environment_variable_is_named_with_its_user_and_field() {
+    let err =
+        parse("[users.bob]\nusername = \"bob\"\npassword = { env = \"VENOMQA_BOB_PASSWORD\" }\n")
+            .expect_err("refused");
+    assert!(matches!(err, ConfigError::MissingEnv { line: 3, .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "qa/venomqa.toml:3:12: users.bob.password: the environment variable VENOMQA_BOB_PASSWORD is not set"
+    );
+}
+
+#[test]
+fn bad_cel_names_the_invariant_and_the_line_of_its_expression() {
+    let text = "[target]\nurl = \"http://x:1\"\n\n[[invariants]]\nname = \"broken\"\nresource = \"orders\"\nexpr = \"order.refunded <= \"\n";
+    let err = parse(text).expect_err("refused");
+    assert!(matches!(err, ConfigError::Invariant { line: 7, .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.starts_with("qa/venomqa.toml:7:8: invariant \"broken\""), "{text}");
+}
+
+#[test]
+fn env_var_names_are_upper_case_with_underscores() {
+    assert_eq!(venomqa_replayer::env_var("alice", "password"), "VENOMQA_ALICE_PASSWORD");
+    assert_eq!(venomqa_replayer::env_var("jo.doe", "api-key"), "VENOMQA_JO_DOE_API_KEY");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_starter_names_the_recorded_users_and_parses_back() {
+    let learned = common::record_shop(6, 3).await;
+    let text = starter_config_from(
+        &learned.model,
+        &learned.recorded,
+        "../venomqa-store",
+        "http://127.0.0.1:8081",
+        Some("POST /__reset"),
+    );
+    for expected in [
+        "[users.alice]\nusername = \"alice\"\npassword = { env = \"VENOMQA_ALICE_PASSWORD\" }",
+        "[users.bob]",
+        "[users.carol]",
+        "request = \"POST /__reset\"",
+        "login = \"POST /login\"",
+        "logout = \"POST /logout\"",
+        "\"stale-validator\"",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    assert!(!text.contains("alice-pw") && !text.contains("~r:"), "no secret or pseudonym:\n{text}");
+    let config = Config::parse_with_env(&text, Path::new("qa/venomqa.toml"), |var| {
+        Some(format!("{var}-value"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(config.users.len(), 3);
+    assert_eq!(config.users[0].fields["password"], "VENOMQA_ALICE_PASSWORD-value");
+    assert_eq!(config.mutations.enabled, Mutation::ALL);
+    assert_eq!(config.target_url().expect("target"), "http://127.0.0.1:8081");
+    // Every key is explained: no bare key line without a comment somewhere above it.
+    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_readable_logins_the_starter_has_placeholder_users() {
+    let learned = common::record_shop(6, 3).await;
+    let empty = venomqa_replayer::Recorded::default();
+    let text = starter_config_from(&learned.model, &empty, "store", "http://127.0.0.1:1", None);
+    assert!(text.contains("[users.user1]") && text.contains("[users.user2]"), "{text}");
+    assert!(text.contains("VENOMQA_USER1_PASSWORD"), "{text}");
+    assert!(text.contains("# [reset]"), "{text}");
+    Config::parse_with_env(&text, Path::new("qa/venomqa.toml"), |_| Some("x".into()))
+        .expect("parses back");
+}
