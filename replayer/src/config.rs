@@ -211,7 +211,7 @@ pub enum ConfigError {
         path: PathBuf,
         line: usize,
         column: usize,
-        source: crate::invariant::InvariantError,
+        source: Box<crate::invariant::InvariantError>,
     },
     /// No target URL anywhere.
     #[error("{}: no target: set [target] url (venomqa never guesses which service to send mutated traffic to)", path.display())]
@@ -358,7 +358,12 @@ impl Config {
             let compiled = Invariant::compile(&inv.name, &inv.resource, inv.expr.get_ref())
                 .map_err(|source| {
                     let (line, column) = line_column(text, inv.expr.span().start);
-                    ConfigError::Invariant { path: path.to_path_buf(), line, column, source }
+                    ConfigError::Invariant {
+                        path: path.to_path_buf(),
+                        line,
+                        column,
+                        source: Box::new(source),
+                    }
                 })?;
             invariants.push(compiled);
         }

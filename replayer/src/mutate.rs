@@ -521,7 +521,7 @@ impl Gen<'_> {
             } else {
                 let k = prefix.iter().rposition(|s| {
                     s.call.action() == producer.call.action()
-                        && inst_key(self.plan, s).map_or(true, |k| Some(&k) == x)
+                        && inst_key(self.plan, s).is_none_or(|k| Some(&k) == x)
                 });
                 match k {
                     Some(k) => binds.push(Bind {

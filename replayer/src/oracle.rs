@@ -698,18 +698,13 @@ impl Judge<'_> {
 /// An id of the same shape that no one created: the last alphanumerics rotated.
 pub(crate) fn bogus(id: &str) -> String {
     let mut chars: Vec<char> = id.chars().collect();
-    let mut changed = 0;
-    for c in chars.iter_mut().rev() {
-        if changed == 4 {
-            break;
-        }
+    for c in chars.iter_mut().rev().take(4) {
         *c = match *c {
             '0'..='9' => char::from(b'0' + ((*c as u8 - b'0' + 5) % 10)),
             'a'..='z' => char::from(b'a' + ((*c as u8 - b'a' + 13) % 26)),
             'A'..='Z' => char::from(b'A' + ((*c as u8 - b'A' + 13) % 26)),
             other => other,
         };
-        changed += 1;
     }
     chars.into_iter().collect()
 }

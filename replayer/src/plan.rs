@@ -45,6 +45,9 @@ pub(crate) struct PlannedJourney {
     pub statuses: Vec<u16>,
 }
 
+/// A recorded request of an action: its template, journey and step.
+pub(crate) type Catalogued = (Arc<RequestTemplate>, usize, usize);
+
 /// Everything a run needs to send requests, shared by its tasks.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -57,7 +60,7 @@ pub(crate) struct Plan {
     pub journeys: Vec<PlannedJourney>,
     /// One recorded request per action (the first accepted one), with the
     /// bindings it had in its journey: (template, journey, step).
-    pub catalog: HashMap<String, (Arc<RequestTemplate>, usize, usize)>,
+    pub catalog: HashMap<String, Catalogued>,
     /// (action, normalized pointer) of response values that change on every call.
     pub volatile: HashSet<(String, String)>,
 }
@@ -90,7 +93,7 @@ impl Plan {
 
         // One template per recorded step, and the catalogue.
         let mut journeys = Vec::new();
-        let mut catalog: HashMap<String, (Arc<RequestTemplate>, usize, usize)> = HashMap::new();
+        let mut catalog: HashMap<String, Catalogued> = HashMap::new();
         let mut auth_binds: BTreeSet<(Location, Location)> = BTreeSet::new();
         let mut login_template = None;
         let mut logout_template = None;

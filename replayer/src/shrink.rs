@@ -39,6 +39,7 @@ struct Shrinker<'a, 'b> {
     best: Option<(Verdict, Trace)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Shrinks `seq`, which `verdict` judged failing; `None` when the failure
 /// does not reproduce on a confirming run (flaky beyond what a race allows).
 pub(crate) async fn shrink(

@@ -184,6 +184,9 @@ pub fn starter_config_from(
     out
 }
 
+/// A user seen in the recorded logins: identity, readable fields, secret field names.
+type RecordedUser = (String, Vec<(String, String)>, Vec<String>);
+
 /// The `[users.NAME]` tables from the recorded logins.
 fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option<&str>) {
     let _ = writeln!(
@@ -192,8 +195,7 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
     );
     let _ =
         writeln!(w, "# read from the environment variable named here. Other fields are literal.");
-    // (identity, visible fields, secret fields) per distinct recorded user.
-    let mut users: Vec<(String, Vec<(String, String)>, Vec<String>)> = Vec::new();
+    let mut users: Vec<RecordedUser> = Vec::new();
     let mut secret_fields: Vec<String> = Vec::new();
     if let Some(login) = login.and_then(|l| model.action(l)) {
         for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
