@@ -8,6 +8,9 @@
 //! - The **QA driver** ([`drive`]) plays realistic happy-path sessions
 //!   against it — several users, the whole order lifecycle — to produce the
 //!   traffic venomqa records and learns from. It never triggers a bug itself.
+//! - The **traffic generator** ([`generate`]) makes any number of synthetic
+//!   exchanges shaped like a recording of the driver, without a shop or a
+//!   proxy, deterministically for a seed: input for benchmarks.
 //!
 //! The smallest use: a shop with every bug, driven by twenty sessions.
 //!
@@ -34,6 +37,7 @@
 
 mod bugs;
 mod driver;
+mod generate;
 mod ids;
 mod shop;
 
@@ -41,4 +45,5 @@ pub use bugs::{Bug, BugSet, UnknownBug};
 pub use driver::{
     drive, DriveError, DriveOptions, DriveReport, DriveStep, StatusClasses, UnexpectedAnswer,
 };
+pub use generate::{generate, GenerateOptions, Generator, DEFAULT_START_NS};
 pub use shop::{serve_shop, spawn_shop, ShopConfig, ShopHandle, User, USERS};
