@@ -14,7 +14,7 @@ use crate::finding::{Confidence, OracleKind};
 use crate::invariant::Invariant;
 use crate::mutation::Mutation;
 use crate::plan::Plan;
-use crate::sequence::{Role, SeqStep, Sequence};
+use crate::sequence::{Role, Sequence};
 use crate::state::{changes, holds_id, Noise};
 use crate::Error;
 
@@ -164,7 +164,7 @@ impl Judge<'_> {
 
     /// Invariants false on a read-back at or after step `from`, except those
     /// in `broken`; with the violated invariant's name.
-    fn violations(
+    pub(crate) fn violations(
         &self,
         trace: &Trace,
         broken: &HashSet<String>,
@@ -563,124 +563,8 @@ impl Judge<'_> {
         None
     }
 
-    /// Concurrent copies (or two actions) accepted more often than any
-    /// sequential order allows, leaving a state no sequential order leaves;
-    /// or an invariant broken only under concurrency.
-    async fn race(
-        &self,
-        seq: &Sequence,
-        trace: &Trace,
-        f: usize,
-    ) -> Result<(Option<Verdict>, u64), Error> {
-        let st = &seq.steps[f];
-        let ex = &trace.steps[f];
-        let (Some(k), true) = (ex.instance, st.is_concurrent()) else { return Ok((None, 0)) };
-        let accepted = ex.replies.iter().filter(|r| r.ok()).count();
-        let broken_at_once: Vec<String> =
-            self.violations(trace, &HashSet::new(), f).into_iter().map(|(_, n)| n).collect();
-        if accepted < 2 && broken_at_once.is_empty() {
-            return Ok((None, 0));
-        }
-        let mut orders: Vec<Vec<SeqStep>> = Vec::new();
-        let single =
-            |call: &crate::sequence::Call, origin: u32| SeqStep::plain(origin, call.clone());
-        match &st.partner {
-            Some(p) => {
-                let other = seq.fresh_origin();
-                orders.push(vec![single(&st.call, st.origin), single(p, other)]);
-                orders.push(vec![single(p, other), single(&st.call, st.origin)]);
-            }
-            None => orders.push((0..st.copies).map(|_| single(&st.call, st.origin)).collect()),
-        }
-        let resource = trace.instances[k].resource;
-        let at_once = trace.after(f, k);
-        let mut most = 0;
-        let mut runs = 0;
-        let mut states_differ = true;
-        let mut broken_in_order: HashSet<String> = HashSet::new();
-        let mut statuses = Vec::new();
-        for order in orders {
-            let mut steps = seq.steps[..f].to_vec();
-            let n = order.len();
-            steps.extend(order);
-            let counterpart = Sequence { journey: seq.journey, steps };
-            let t = self.runner.run(&counterpart, self.reset, false).await?;
-            runs += 1;
-            if !t.complete() || t.steps.len() < f + n {
-                return Ok((None, runs));
-            }
-            let replies: Vec<u16> =
-                t.steps[f..].iter().flat_map(|e| e.replies.iter().map(|r| r.status)).collect();
-            if replies.iter().any(|s| *s == 0 || *s >= 500) {
-                return Ok((None, runs));
-            }
-            most = most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
-            statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
-            broken_in_order
-                .extend(self.violations(&t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
-            let last = t.steps.len() - 1;
-            let same_state =
-                match (at_once, t.steps[last].instance.and_then(|kk| t.after(last, kk))) {
-                    (Some(a), Some(b)) => {
-                        let (ia, ib) = (
-                            &trace.instances[k].id,
-                            &t.instances[t.steps[last].instance.unwrap_or(0)].id,
-                        );
-                        crate::state::changes_across(b, a, resource, self.noise, ib, ia).is_empty()
-                    }
-                    _ => true,
-                };
-            if same_state {
-                states_differ = false;
-            }
-        }
-        let at_once_statuses: Vec<String> =
-            ex.replies.iter().map(|r| r.status.to_string()).collect();
-        let label = st.label();
-        if accepted > most && states_differ {
-            let mut evidence = vec![
-                format!("sent at once: {}", at_once_statuses.join(", ")),
-                format!("one after the other: {}", statuses.join("; in the other order: ")),
-            ];
-            if let Some(a) = at_once.and_then(|s| s.json.as_ref()) {
-                evidence.push(format!(
-                    "the owner's read-back after the concurrent step: {}",
-                    compact(a)
-                ));
-            }
-            return Ok((
-                Some(Verdict {
-                    oracle: OracleKind::Race,
-                    confidence: Confidence::Medium,
-                    step: f,
-                    summary: format!(
-                        "{label}: {accepted} accepted at once where one after the other allows {most}"
-                    ),
-                    evidence,
-                }),
-                runs,
-            ));
-        }
-        if let Some(name) = broken_at_once.iter().find(|n| !broken_in_order.contains(*n)) {
-            return Ok((
-                Some(Verdict {
-                    oracle: OracleKind::Race,
-                    confidence: Confidence::Medium,
-                    step: f,
-                    summary: format!("{label}: invariant \"{name}\" breaks only when sent at once"),
-                    evidence: vec![
-                        format!("sent at once: {}", at_once_statuses.join(", ")),
-                        format!("one after the other: {}", statuses.join("; in the other order: ")),
-                    ],
-                }),
-                runs,
-            ));
-        }
-        Ok((None, runs))
-    }
-
     /// A request sent again with another URL or headers.
-    async fn control(
+    pub(crate) async fn control(
         &self,
         sent: &crate::finding::SentRequest,
         url: &str,
@@ -729,6 +613,6 @@ fn singular(resource: &str) -> String {
 }
 
 /// JSON on one line, cut to a readable length.
-fn compact(value: &Value) -> String {
+pub(crate) fn compact(value: &Value) -> String {
     crate::execute::snippet(&value.to_string())
 }

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::execute::Trace;
 use crate::finding::OracleKind;
-use crate::mutate::relevant;
 use crate::mutation::Mutation;
 use crate::oracle::{Judge, Verdict};
+use crate::relevance::relevant;
 use crate::sequence::{Role, Sequence};
 use crate::Error;
 
@@ -81,7 +81,15 @@ pub(crate) async fn shrink(
         }
     }
     // 2. Delta debugging (complements) over the context steps.
-    seq = sh.ddmin(seq).await?;
+    let context: Vec<usize> = seq
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.role != Role::Focus)
+        .map(|(i, _)| i)
+        .collect();
+    let keep = ddmin(context, &mut Steps { shrinker: &mut sh, seq: &seq }).await?;
+    seq = subset(&seq, |i| keep.contains(&i));
     // 3. Fewer copies at once.
     if let Some(f) = seq.focus() {
         while seq.steps[f].copies > 2 {
@@ -164,41 +172,92 @@ impl Shrinker<'_, '_> {
         self.cache.insert(id, failed);
         Ok(failed)
     }
+}
 
-    /// Zeller's ddmin over the context (non-focus) steps, testing complements.
-    async fn ddmin(&mut self, seq: Sequence) -> Result<Sequence, Error> {
-        let mut items: Vec<usize> = seq
-            .steps
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.role != Role::Focus)
-            .map(|(i, _)| i)
-            .collect();
-        let mut n = 2usize;
-        while !items.is_empty() {
-            let chunk = items.len().div_ceil(n).max(1);
-            let mut reduced = false;
-            let mut start = 0;
-            while start < items.len() {
-                let end = (start + chunk).min(items.len());
-                let complement: Vec<usize> =
-                    items[..start].iter().chain(&items[end..]).copied().collect();
-                let candidate = subset(&seq, |i| complement.contains(&i));
-                if self.fails(&candidate).await? {
-                    items = complement;
-                    n = n.saturating_sub(1).max(2);
-                    reduced = true;
-                    break;
-                }
-                start = end;
+/// A test of a subset: does the failure still happen with only these items?
+pub(crate) trait Test {
+    fn fails(&mut self, keep: &[usize]) -> impl std::future::Future<Output = Result<bool, Error>>;
+}
+
+/// The context steps of a sequence as ddmin's items.
+struct Steps<'s, 'a, 'b> {
+    shrinker: &'s mut Shrinker<'a, 'b>,
+    seq: &'s Sequence,
+}
+
+impl Test for Steps<'_, '_, '_> {
+    async fn fails(&mut self, keep: &[usize]) -> Result<bool, Error> {
+        let candidate = subset(self.seq, |i| keep.contains(&i));
+        self.shrinker.fails(&candidate).await
+    }
+}
+
+/// Zeller's ddmin, testing complements: a 1-minimal subset of `items`
+/// (removing any one more item makes the failure go away).
+pub(crate) async fn ddmin(
+    mut items: Vec<usize>,
+    test: &mut impl Test,
+) -> Result<Vec<usize>, Error> {
+    let mut n = 2usize;
+    while !items.is_empty() {
+        let chunk = items.len().div_ceil(n).max(1);
+        let mut reduced = false;
+        let mut start = 0;
+        while start < items.len() {
+            let end = (start + chunk).min(items.len());
+            let complement: Vec<usize> =
+                items[..start].iter().chain(&items[end..]).copied().collect();
+            if test.fails(&complement).await? {
+                items = complement;
+                n = n.saturating_sub(1).max(2);
+                reduced = true;
+                break;
             }
-            if !reduced {
-                if chunk <= 1 {
-                    break;
-                }
-                n = (n * 2).min(items.len());
-            }
+            start = end;
         }
-        Ok(subset(&seq, |i| items.contains(&i)))
+        if !reduced {
+            if chunk <= 1 {
+                break;
+            }
+            n = (n * 2).min(items.len());
+        }
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails when every item of `needed` is kept; counts the tests.
+    struct Needs(Vec<usize>, usize);
+
+    impl Test for Needs {
+        async fn fails(&mut self, keep: &[usize]) -> Result<bool, Error> {
+            self.1 += 1;
+            Ok(self.0.iter().all(|n| keep.contains(n)))
+        }
+    }
+
+    fn run(items: usize, needed: &[usize]) -> (Vec<usize>, usize) {
+        let mut test = Needs(needed.to_vec(), 0);
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let kept = rt.block_on(ddmin((0..items).collect(), &mut test)).expect("no error");
+        (kept, test.1)
+    }
+
+    #[test]
+    fn ddmin_keeps_exactly_what_the_failure_needs() {
+        assert_eq!(run(20, &[3, 17]).0, [3, 17]);
+        assert_eq!(run(8, &[]).0, Vec::<usize>::new());
+        assert_eq!(run(5, &[0, 1, 2, 3, 4]).0, [0, 1, 2, 3, 4]);
+        assert_eq!(run(1, &[0]).0, [0]);
+    }
+
+    #[test]
+    fn ddmin_needs_few_tests_for_a_long_context() {
+        let (kept, tests) = run(64, &[5, 40]);
+        assert_eq!(kept, [5, 40]);
+        assert!(tests < 64, "{tests} tests");
     }
 }
