@@ -220,6 +220,8 @@ pub enum SampleCommand {
     Serve(SampleServeArgs),
     /// Play realistic happy-path QA sessions against a shop (directly or through `venomqa record`).
     Drive(SampleDriveArgs),
+    /// Write N synthetic exchanges of shop-like QA traffic into a store, for benchmarks.
+    Generate(SampleGenerateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +260,22 @@ pub struct SampleDriveArgs {
     /// Sessions played at the same time.
     #[arg(long, default_value_t = 3)]
     pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleGenerateArgs {
+    /// The store to write into (created if missing); exchanges go through the
+    /// same sessionizing and redaction as a recording.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_STORE)]
+    pub store: PathBuf,
+
+    /// How many exchanges to write.
+    #[arg(long, value_name = "N")]
+    pub exchanges: u64,
+
+    /// Seed for the traffic: the same seed writes the same exchanges.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -65,6 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model(ModelCommand::Show(args)) => learn::show(args),
         Command::Sample(SampleCommand::Serve(args)) => sample::serve(args).await,
         Command::Sample(SampleCommand::Drive(args)) => sample::drive(args).await,
+        Command::Sample(SampleCommand::Generate(args)) => sample::generate(args),
     }
 }
 

@@ -1,12 +1,15 @@
-//! `venomqa sample serve` and `venomqa sample drive`: the shop to try venomqa on.
+//! `venomqa sample serve`, `drive` and `generate`: the shop to try venomqa on,
+//! and synthetic traffic for benchmarks.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
-use venomqa_samples::{BugSet, DriveOptions, ShopConfig};
+use venomqa_samples::{BugSet, DriveOptions, GenerateOptions, ShopConfig};
+use venomqa_traffic::{RecordOptions, Store};
 
-use crate::cli::{SampleDriveArgs, SampleServeArgs};
+use crate::cli::{SampleDriveArgs, SampleGenerateArgs, SampleServeArgs};
 use crate::{shutdown, usage};
 
 pub async fn serve(args: SampleServeArgs) -> Result<ExitCode> {
@@ -46,6 +49,47 @@ pub async fn drive(args: SampleDriveArgs) -> Result<ExitCode> {
             report.unexpected.len(),
             args.base
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes synthetic shop traffic through a recording, so it is sessionized and
+/// redacted exactly like captured traffic, and says how long that took.
+pub fn generate(args: SampleGenerateArgs) -> Result<ExitCode> {
+    let store = Store::open(&args.store)
+        .with_context(|| format!("cannot open the store at {}", args.store.display()))?;
+    let before = store
+        .stats()
+        .with_context(|| format!("cannot read the store at {}", args.store.display()))?
+        .exchanges;
+    let started = Instant::now();
+    let recording =
+        store.record(RecordOptions::default()).context("failed to start writing to the store")?;
+    let sender = recording.sender();
+    for exchange in venomqa_samples::generate(GenerateOptions::new(args.exchanges, args.seed)) {
+        if !sender.capture_blocking(exchange) {
+            break; // the writer stopped; `finish` says why
+        }
+    }
+    drop(sender);
+    let summary = recording.finish().context("failed to finish writing to the store")?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "generated {} exchanges in {} sessions (seed {}) into {} in {seconds:.2} s ({:.0} exchanges/s)",
+        summary.exchanges_written,
+        summary.sessions_touched,
+        args.seed,
+        args.store.display(),
+        summary.exchanges_written as f64 / seconds.max(1e-9)
+    );
+    if before > 0 {
+        println!(
+            "the store already held {before} exchanges; it now holds {}",
+            before + summary.exchanges_written
+        );
+    }
+    if summary.captures_dropped > 0 {
+        anyhow::bail!("{} exchanges could not be written", summary.captures_dropped);
     }
     Ok(ExitCode::SUCCESS)
 }
