@@ -1,6 +1,7 @@
 //! venomqa-traffic: what every venomqa stage shares — the [`Exchange`]
 //! record, the capture channel, and the sled [`Store`] that a [`Recording`]
 //! writes (sessions assigned, secrets redacted) and every later stage reads.
+mod block;
 mod capture;
 mod error;
 mod har;

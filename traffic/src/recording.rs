@@ -15,23 +15,29 @@
 //!
 //! The writer is one plain thread, not a task: sled's calls block, and one
 //! writer makes id assignment and the sessionizer's state single-threaded.
-//! It takes up to [`BATCH_MAX`] queued exchanges at a time and, per exchange,
-//! assigns the session, redacts, assigns the id and encodes; then it writes
-//! the batch as: `dirty_from` marker, exchanges, session index, session
-//! state, counters (clearing the marker). A hard kill between those writes
-//! leaves the marker, and the next open repairs the index (see `Store`).
+//! It takes up to [`BATCH_MAX`] queued exchanges at a time (waiting a few
+//! milliseconds for more when only a few are queued) and, per exchange,
+//! assigns the session, redacts, assigns the id and encodes into one
+//! buffer; then it writes the batch as: `dirty_from` marker, blocks (see
+//! `Store`), one session index entry per session and block, session state,
+//! counters (clearing the marker). A hard kill between those writes leaves
+//! the marker, and the next open repairs the index.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::block::{encode_into, BlockBuilder};
 use crate::session::KeyState;
-use crate::store::{index_key, META_DIRTY, META_EXCHANGES, META_SESSIONS};
+use crate::store::{
+    decode_u64, encode_ids, index_key, BLOCK_MAX_EXCHANGES, BLOCK_TARGET_BYTES, META_DIRTY,
+    META_EXCHANGES, META_SESSIONS,
+};
 use crate::{
-    capture_channel, CaptureReceiver, CaptureSender, Error, Exchange, Received, Redactor, Result,
-    SessionKey, SessionRules, Store, DEFAULT_CAPTURE_QUEUE, DEFAULT_IDLE_GAP,
+    capture_channel, CaptureReceiver, CaptureSender, Error, Exchange, ExchangeId, Received,
+    Redactor, Result, SessionKey, SessionRules, Store, DEFAULT_CAPTURE_QUEUE, DEFAULT_IDLE_GAP,
 };
 
 /// Most exchanges written in one sled batch: large enough to amortise a
@@ -41,6 +47,14 @@ pub const BATCH_MAX: usize = 512;
 /// How long the idle writer waits before looking at the stop flag again; it
 /// bounds how long `finish` waits on a quiet channel.
 const IDLE_WAIT: Duration = Duration::from_millis(50);
+
+/// How long the writer lets a batch that is not full gather more exchanges
+/// before writing it. Each batch has a fixed cost (a wake-up, a few sled
+/// writes), so batches of a handful cost several times more per exchange
+/// than full ones; this makes them bigger at the price of a few
+/// milliseconds more that a hard kill can lose (with the flush interval of
+/// `FLUSH_EVERY_MS` this is small).
+const GATHER: Duration = Duration::from_millis(3);
 
 /// How a recording groups and protects what it writes.
 #[derive(Clone, Debug)]
@@ -111,16 +125,13 @@ impl Store {
         let (sender, rx) = capture_channel(queue);
         let stop = Arc::new(AtomicBool::new(false));
         let written = Arc::new(AtomicU64::new(0));
-        let last_id = match self.inner.exchanges.last().map_err(|e| self.sled_err(e))? {
-            Some((key, _)) => {
-                crate::store::decode_u64(&key).ok_or_else(|| self.corrupt("exchange id"))?
-            }
-            None => 0,
-        };
+        let last_id = self.last_id()?;
         let writer = Writer {
             store: self.clone(),
             rx,
             queue,
+            // Half the queue at most, so that the wait cannot fill it.
+            gather_below: BATCH_MAX.min(queue / 2),
             stop: stop.clone(),
             written: written.clone(),
             rules: options.session_rules,
@@ -128,6 +139,10 @@ impl Store {
             redactor: options.redact.then(|| self.redactor()),
             last_id,
             key_states: HashMap::new(),
+            dirty_states: HashSet::new(),
+            records: Vec::new(),
+            pending: Vec::with_capacity(BATCH_MAX),
+            builder: BlockBuilder::default(),
             known_sessions: HashSet::new(),
             touched: HashSet::new(),
             exchange_count: self.meta_u64(META_EXCHANGES)?.unwrap_or(0),
@@ -192,10 +207,34 @@ impl Drop for RecordingFlag {
     }
 }
 
+/// An exchange of the current batch, encoded at `records[start..end]`.
+struct Pending {
+    id: ExchangeId,
+    session: String,
+    start: usize,
+    end: usize,
+}
+
+/// Adds to `index` one entry per session of a block: `entries` are the
+/// block's (session, id) pairs in id order.
+fn index_entries(
+    mut entries: Vec<(&str, ExchangeId)>,
+    block_key: ExchangeId,
+    index: &mut sled::Batch,
+) {
+    // Stable: each session's ids stay in increasing order.
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    for group in entries.chunk_by(|a, b| a.0 == b.0) {
+        index.insert(index_key(group[0].0, block_key), encode_ids(group.iter().map(|&(_, id)| id)));
+    }
+}
+
 struct Writer {
     store: Store,
     rx: CaptureReceiver,
     queue: usize,
+    /// A batch smaller than this waits [`GATHER`] for more.
+    gather_below: usize,
     stop: Arc<AtomicBool>,
     written: Arc<AtomicU64>,
     rules: SessionRules,
@@ -205,6 +244,13 @@ struct Writer {
     last_id: u64,
     /// Cache of the `session_state` tree.
     key_states: HashMap<String, KeyState>,
+    /// Base keys whose state the current batch changed.
+    dirty_states: HashSet<String>,
+    /// The current batch's records, encoded one after another.
+    records: Vec<u8>,
+    /// The current batch's exchanges, in arrival order.
+    pending: Vec<Pending>,
+    builder: BlockBuilder,
     /// Sessions known to have index entries (to count new ones).
     known_sessions: HashSet<String>,
     touched: HashSet<String>,
@@ -222,11 +268,13 @@ impl Writer {
             match self.rx.recv_timeout(IDLE_WAIT) {
                 Received::Exchange(exchange) => {
                     batch.push(exchange);
-                    while batch.len() < BATCH_MAX {
-                        match self.rx.try_recv() {
-                            Some(exchange) => batch.push(exchange),
-                            None => break,
-                        }
+                    self.take_queued(&mut batch);
+                    // Traffic that trickles in would make a batch (and a
+                    // block) of every exchange; a short wait lets more
+                    // gather first, for a fraction of the flush interval.
+                    if batch.len() < self.gather_below && !self.stop.load(Ordering::Acquire) {
+                        std::thread::sleep(GATHER);
+                        self.take_queued(&mut batch);
                     }
                     self.write(&mut batch)?;
                     // Checked here too: under steady traffic there is no idle.
@@ -259,23 +307,34 @@ impl Writer {
         Ok(self.touched.len() as u64)
     }
 
+    /// Moves what is already queued into `batch`, up to [`BATCH_MAX`].
+    fn take_queued(&self, batch: &mut Vec<Exchange>) {
+        while batch.len() < BATCH_MAX {
+            match self.rx.try_recv() {
+                Some(exchange) => batch.push(exchange),
+                None => break,
+            }
+        }
+    }
+
     /// Prepares and writes one batch, emptying `batch`.
     fn write(&mut self, batch: &mut Vec<Exchange>) -> Result<()> {
-        let inner = self.store.inner.clone();
-        let mut exchanges = sled::Batch::default();
-        let mut index = sled::Batch::default();
-        let mut states = sled::Batch::default();
-        let mut ids = HashSet::with_capacity(batch.len());
-        let mut first_id = u64::MAX;
-        let mut new_sessions = 0;
+        if batch.is_empty() {
+            return Ok(());
+        }
         let count = batch.len() as u64;
+        let previous_last = self.last_id;
+        self.records.clear();
+        self.pending.clear();
         for mut exchange in batch.drain(..) {
             if exchange.session.0.is_empty() {
                 let base = self.rules.base_key(&exchange, self.redactor.as_ref());
                 let state =
                     KeyState::advance(self.key_state(&base)?, exchange.started_at, self.gap_ns);
                 exchange.session = SessionKey(state.key(&base));
-                states.insert(base.as_bytes(), &state.encode());
+                if !self.dirty_states.contains(&base) {
+                    self.dirty_states.insert(base.clone());
+                }
                 self.key_states.insert(base, state);
             }
             if exchange.session.0.contains('\0') {
@@ -285,26 +344,51 @@ impl Writer {
             if let Some(redactor) = &self.redactor {
                 redactor.redact_exchange(&mut exchange);
             }
-            exchange.id = self.assign_id(&exchange, &mut ids)?;
-            first_id = first_id.min(exchange.id);
-            let bytes = postcard::to_stdvec(&exchange).map_err(|e| {
+            exchange.id = self.assign_id(&exchange)?;
+            let start = self.records.len();
+            encode_into(&exchange, &mut self.records).map_err(|e| {
                 self.store.corrupt(format!("exchange {} could not be encoded: {e}", exchange.id))
             })?;
-            exchanges.insert(&exchange.id.to_be_bytes(), bytes);
-            index.insert(index_key(exchange.session.as_str(), exchange.id), &[]);
-            if self.is_new_session(exchange.session.as_str())? {
-                new_sessions += 1;
+            let session = std::mem::take(&mut exchange.session.0);
+            self.pending.push(Pending { id: exchange.id, session, start, end: self.records.len() });
+        }
+        let appends = self.pending[0].id > previous_last
+            && self.pending.windows(2).all(|w| w[0].id < w[1].id);
+        let mut blocks = sled::Batch::default();
+        let mut index = sled::Batch::default();
+        // `dirty_from` 0 asks the next open for a full index rebuild: the
+        // batch rewrites blocks that are already indexed.
+        let dirty_from = if appends { self.pending[0].id } else { 0 };
+        if appends {
+            self.append_blocks(&mut blocks, &mut index)?;
+        } else {
+            self.merge_blocks(&mut blocks, &mut index)?;
+        }
+        let mut new_sessions = 0;
+        for i in 0..self.pending.len() {
+            // Sessions come in runs within a block's index entries, but
+            // `pending` is in id order: look each one up (cheap hashes).
+            let session = &self.pending[i].session;
+            if !self.touched.contains(session) {
+                self.touched.insert(session.clone());
             }
-            if !self.touched.contains(exchange.session.as_str()) {
-                self.touched.insert(exchange.session.0);
+            if !self.known_sessions.contains(session) {
+                let session = session.clone();
+                if self.is_new_session(&session)? {
+                    new_sessions += 1;
+                }
             }
         }
-        if count == 0 {
-            return Ok(());
+        let mut states = sled::Batch::default();
+        for base in self.dirty_states.drain() {
+            if let Some(state) = self.key_states.get(&base) {
+                states.insert(base.as_bytes(), &state.encode());
+            }
         }
+        let inner = self.store.inner.clone();
         let sled_err = |e| self.store.sled_err(e);
-        inner.meta.insert(META_DIRTY, &first_id.to_be_bytes()).map_err(sled_err)?;
-        inner.exchanges.apply_batch(exchanges).map_err(sled_err)?;
+        inner.meta.insert(META_DIRTY, &dirty_from.to_be_bytes()).map_err(sled_err)?;
+        inner.blocks.apply_batch(blocks).map_err(sled_err)?;
         inner.index.apply_batch(index).map_err(sled_err)?;
         inner.session_state.apply_batch(states).map_err(sled_err)?;
         self.exchange_count += count;
@@ -318,22 +402,129 @@ impl Writer {
         Ok(())
     }
 
+    /// The usual case: the batch's ids increase and follow every stored
+    /// one, so its exchanges become new blocks after the last.
+    fn append_blocks(&mut self, blocks: &mut sled::Batch, index: &mut sled::Batch) -> Result<()> {
+        let mut from = 0;
+        while from < self.pending.len() {
+            let mut to = from;
+            while to < self.pending.len() {
+                let p = &self.pending[to];
+                self.builder.push_encoded(p.id, &self.records[p.start..p.end]).map_err(|_| {
+                    self.store.corrupt(format!("exchange {} is too large to store", p.id))
+                })?;
+                to += 1;
+                if self.builder.len() >= BLOCK_MAX_EXCHANGES
+                    || self.builder.bytes() >= BLOCK_TARGET_BYTES
+                {
+                    break;
+                }
+            }
+            let (key, value) = self.builder.finish().expect("a block of at least one");
+            blocks.insert(&key, value);
+            let entries: Vec<(&str, ExchangeId)> =
+                self.pending[from..to].iter().map(|p| (p.session.as_str(), p.id)).collect();
+            index_entries(entries, u64::from_be_bytes(key), index);
+            from = to;
+        }
+        Ok(())
+    }
+
+    /// The rare case of an import whose ids fall among stored ones: each
+    /// exchange joins the stored block whose id range holds it (the block
+    /// is rewritten, split if it grows too large) or, in a gap between
+    /// blocks, new blocks there; so blocks never overlap.
+    fn merge_blocks(&mut self, blocks: &mut sled::Batch, index: &mut sled::Batch) -> Result<()> {
+        self.pending.sort_by_key(|p| p.id);
+        let store = self.store.clone();
+        let sled_err = |e| store.sled_err(e);
+        let mut from = 0;
+        while from < self.pending.len() {
+            let id = self.pending[from].id;
+            let holder = match store.block_at(id)? {
+                Some((key, value)) => {
+                    let last = store.parse_block(key, &value)?.last_id();
+                    (last >= id).then_some((key, value, last))
+                }
+                None => None,
+            };
+            // Every record that goes into the same place, old and new.
+            let mut entries: Vec<(ExchangeId, &str, &[u8])> = Vec::new();
+            let to;
+            let mut first_key = None;
+            match &holder {
+                Some((key, value, last)) => {
+                    let block = store.parse_block(*key, value)?;
+                    let mut old_sessions = BTreeSet::new();
+                    for i in 0..block.len() {
+                        let head = store.head(block, i)?;
+                        let record = block.record(i).expect("read by head");
+                        entries.push((block.id(i), head.session, record));
+                        old_sessions.insert(head.session);
+                    }
+                    for session in old_sessions {
+                        index.remove(index_key(session, *key));
+                    }
+                    to = from + self.pending[from..].partition_point(|p| p.id <= *last);
+                    first_key = Some(*key);
+                }
+                None => {
+                    let next = match store.inner.blocks.range((id + 1).to_be_bytes()..).next() {
+                        Some(item) => decode_u64(&item.map_err(sled_err)?.0),
+                        None => None,
+                    };
+                    to = from
+                        + self.pending[from..]
+                            .partition_point(|p| !matches!(next, Some(next) if p.id >= next));
+                }
+            }
+            for p in &self.pending[from..to] {
+                entries.push((p.id, p.session.as_str(), &self.records[p.start..p.end]));
+            }
+            entries.sort_by_key(|&(id, _, _)| id);
+            if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+                return Err(store.corrupt(format!("exchange id {id} assigned twice")));
+            }
+            let mut at = 0;
+            while at < entries.len() {
+                let start = at;
+                while at < entries.len() {
+                    let (id, _, record) = entries[at];
+                    self.builder.push_encoded(id, record).map_err(|_| {
+                        store.corrupt(format!("exchange {id} is too large to store"))
+                    })?;
+                    at += 1;
+                    if self.builder.len() >= BLOCK_MAX_EXCHANGES
+                        || self.builder.bytes() >= BLOCK_TARGET_BYTES
+                    {
+                        break;
+                    }
+                }
+                let (key, value) = self.builder.finish().expect("a block of at least one");
+                // The first part of a rewritten block keeps its key.
+                debug_assert!(start > 0 || !matches!(first_key, Some(k) if k.to_be_bytes() != key));
+                blocks.insert(&key, value);
+                let part =
+                    entries[start..at].iter().map(|&(id, session, _)| (session, id)).collect();
+                index_entries(part, u64::from_be_bytes(key), index);
+            }
+            from = to;
+        }
+        Ok(())
+    }
+
     /// Keeps an id the exchange brings (an import) when it is still free;
     /// otherwise `max(started_at, last id + 1)`: unique and time-ordered.
-    fn assign_id(&mut self, exchange: &Exchange, ids: &mut HashSet<u64>) -> Result<u64> {
+    fn assign_id(&mut self, exchange: &Exchange) -> Result<u64> {
         let wanted = exchange.id;
+        // Above every id stored or given out, an id is free.
         let free = wanted != 0
-            && !ids.contains(&wanted)
-            && !self
-                .store
-                .inner
-                .exchanges
-                .contains_key(wanted.to_be_bytes())
-                .map_err(|e| self.store.sled_err(e))?;
+            && (wanted > self.last_id
+                || (!self.pending.iter().any(|p| p.id == wanted)
+                    && !self.store.contains(wanted)?));
         let id =
             if free { wanted } else { exchange.started_at.max(self.last_id.saturating_add(1)) };
         self.last_id = self.last_id.max(id);
-        ids.insert(id);
         Ok(id)
     }
 

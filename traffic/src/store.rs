@@ -14,14 +14,27 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout, one sled tree a concern (format version 1):
-//! - `exchanges`: id (big-endian u64) → postcard-encoded [`Exchange`];
-//! - `session_index`: session key bytes, `0x00`, id (big-endian) → empty;
+//! Layout, one sled tree a concern (format version 2):
+//! - `blocks`: exchanges in blocks, a block a run of exchanges with
+//!   increasing ids (at most [`BLOCK_MAX_EXCHANGES`], closed once past
+//!   [`BLOCK_TARGET_BYTES`]; one large exchange is a block of its own),
+//!   keyed by its first id (big-endian u64); the value holds the
+//!   postcard-encoded [`Exchange`]s and a directory of their ids (see
+//!   `block.rs`). Blocks never overlap: a block's last id is below the next
+//!   block's key, so blocks in key order are exchanges in id order;
+//! - `session_index`: session key bytes, `0x00`, block key (big-endian) →
+//!   the ids (u64 LE each, increasing) of that session's exchanges in that
+//!   block;
 //! - `session_state`: base session key → last seen (u64 BE) and generation
 //!   (u32 BE), so that a new recording continues sessions and idle gaps;
 //! - `meta`: `format_version` (u32 BE), `redaction_key` (32 random bytes made
 //!   at creation), `exchange_count` and `session_count` (u64 BE), and
 //!   `dirty_from` (u64 BE) while a batch is between its writes.
+//!
+//! One sled value per block rather than per exchange makes writing several
+//! times cheaper: sled's cost is per insert (a log reservation, a copy of
+//! the node, epoch garbage), and the session index gets one entry per
+//! session and block.
 //!
 //! sled locks the directory, so one process opens a store at a time; a second
 //! opener gets [`Error::InUse`] (after waiting up to a second, because sled
@@ -31,7 +44,8 @@
 //! [`FLUSH_EVERY_MS`] ms; [`Store::flush`] and `Recording::finish` flush at
 //! once. A hard kill (SIGKILL, power loss) therefore loses at most the
 //! exchanges written in the last flush interval (plus whatever was still
-//! queued for the writer); sled recovers a consistent prefix of the rest.
+//! queued for the writer, which lets a small batch gather for 3 ms); sled
+//! recovers a consistent prefix of the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
@@ -43,11 +57,19 @@ use std::time::{Duration, Instant};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::block::Block;
 use crate::error::is_lock_held;
 use crate::{Error, Exchange, ExchangeId, Redactor, Result, SessionKey};
 
-/// The on-disk format this code reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this code reads and writes: 2 keeps exchanges in
+/// blocks (1 kept one sled value per exchange).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Most exchanges in one block.
+pub const BLOCK_MAX_EXCHANGES: usize = 256;
+
+/// A block is closed once its records pass this many bytes.
+pub const BLOCK_TARGET_BYTES: usize = 64 * 1024;
 
 /// How often sled flushes on its own: the most a hard kill can lose.
 pub const FLUSH_EVERY_MS: u64 = 500;
@@ -58,7 +80,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(1);
 /// sled's page cache; its 1 GiB default is too greedy next to a proxy.
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
-pub(crate) const TREE_EXCHANGES: &str = "exchanges";
+pub(crate) const TREE_BLOCKS: &str = "blocks";
 pub(crate) const TREE_INDEX: &str = "session_index";
 pub(crate) const TREE_SESSION_STATE: &str = "session_state";
 pub(crate) const TREE_META: &str = "meta";
@@ -77,7 +99,7 @@ pub struct Store {
 pub(crate) struct Inner {
     pub dir: PathBuf,
     pub db: sled::Db,
-    pub exchanges: sled::Tree,
+    pub blocks: sled::Tree,
     pub index: sled::Tree,
     pub session_state: sled::Tree,
     pub meta: sled::Tree,
@@ -159,13 +181,12 @@ impl Store {
                 Err(e) => return Err(sled_err(e)),
             }
         };
-        let exchanges = db.open_tree(TREE_EXCHANGES).map_err(sled_err)?;
         let meta = db.open_tree(TREE_META).map_err(sled_err)?;
         let version = match meta.get(META_VERSION).map_err(sled_err)? {
             Some(v) => decode_u32(&v).ok_or_else(|| Error::corrupt(dir, "format version"))?,
             // A fresh sled directory (or one whose creation was cut short
             // before anything was recorded) becomes a store.
-            None if create && exchanges.is_empty() => {
+            None if create && holds_nothing(&db).map_err(sled_err)? => {
                 let mut key = [0u8; 32];
                 rand::rng().fill_bytes(&mut key);
                 let mut batch = sled::Batch::default();
@@ -186,6 +207,9 @@ impl Store {
                 expected: FORMAT_VERSION,
             });
         }
+        // Opened only now: opening a tree creates it, and a store of another
+        // version is left as it was.
+        let blocks = db.open_tree(TREE_BLOCKS).map_err(sled_err)?;
         let redaction_key = meta
             .get(META_KEY)
             .map_err(sled_err)?
@@ -194,7 +218,7 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
-                exchanges,
+                blocks,
                 index: db.open_tree(TREE_INDEX).map_err(sled_err)?,
                 session_state: db.open_tree(TREE_SESSION_STATE).map_err(sled_err)?,
                 meta,
@@ -208,21 +232,23 @@ impl Store {
     }
 
     /// Finishes a batch cut short by a hard kill between its writes: the
-    /// writer marks `dirty_from` before writing exchanges and clears it with
+    /// writer marks `dirty_from` before writing blocks and clears it with
     /// the counters after the index, so a marker left behind means the index
-    /// and counters may miss the exchanges from there on.
+    /// and counters may miss the blocks from that key on. A marker of 0
+    /// says the batch rewrote blocks already indexed (an import of ids
+    /// among older ones): then the whole index is rebuilt.
     fn recover(&self) -> Result<()> {
         let Some(from) = self.meta_u64(META_DIRTY)? else { return Ok(()) };
         tracing::warn!(dir = %self.dir().display(), "store was not closed cleanly; repairing its session index");
-        for item in self.inner.exchanges.range(from.to_be_bytes()..) {
-            let (key, value) = item.map_err(|e| self.sled_err(e))?;
-            let id = decode_u64(&key).ok_or_else(|| self.corrupt("exchange id"))?;
-            let exchange = self.decode(id, &value)?;
-            self.inner
-                .index
-                .insert(index_key(exchange.session.as_str(), id), &[])
-                .map_err(|e| self.sled_err(e))?;
+        if from == 0 {
+            return self.rebuild_index();
         }
+        let mut batch = sled::Batch::default();
+        for item in self.inner.blocks.range(from.to_be_bytes()..) {
+            let (key, value) = item.map_err(|e| self.sled_err(e))?;
+            self.index_block(&key, &value, &mut batch)?;
+        }
+        self.inner.index.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         self.recount()
     }
 
@@ -232,11 +258,10 @@ impl Store {
         self.inner.index.clear().map_err(|e| self.sled_err(e))?;
         let mut batch = sled::Batch::default();
         let mut pending = 0;
-        for exchange in self.exchanges() {
-            let exchange = exchange?;
-            batch.insert(index_key(exchange.session.as_str(), exchange.id), &[]);
-            pending += 1;
-            if pending == 4096 {
+        for item in self.inner.blocks.iter() {
+            let (key, value) = item.map_err(|e| self.sled_err(e))?;
+            pending += self.index_block(&key, &value, &mut batch)?;
+            if pending >= 4096 {
                 let full = std::mem::take(&mut batch);
                 self.inner.index.apply_batch(full).map_err(|e| self.sled_err(e))?;
                 pending = 0;
@@ -246,19 +271,41 @@ impl Store {
         self.recount()
     }
 
-    /// Counts exchanges and sessions from the trees and stores the counts.
+    /// Adds the index entries of one stored block to `batch`, reading the
+    /// session of each record from its head; returns how many.
+    fn index_block(&self, key: &[u8], value: &[u8], batch: &mut sled::Batch) -> Result<usize> {
+        let block_key = decode_u64(key).ok_or_else(|| self.corrupt("block key"))?;
+        let block = self.parse_block(block_key, value)?;
+        let mut entries: Vec<(&str, ExchangeId)> = Vec::with_capacity(block.len());
+        for i in 0..block.len() {
+            let head = self.head(block, i)?;
+            entries.push((head.session, block.id(i)));
+        }
+        // Stable: each session's ids stay in increasing order.
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let mut added = 0;
+        for group in entries.chunk_by(|a, b| a.0 == b.0) {
+            let ids = encode_ids(group.iter().map(|&(_, id)| id));
+            batch.insert(index_key(group[0].0, block_key), ids);
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    /// Counts exchanges and sessions from the index and stores the counts.
     fn recount(&self) -> Result<()> {
-        let exchanges = self.inner.exchanges.len() as u64;
+        let mut exchanges = 0u64;
         let mut sessions = 0u64;
         let mut previous: Option<Vec<u8>> = None;
-        for key in self.inner.index.iter().keys() {
-            let key = key.map_err(|e| self.sled_err(e))?;
+        for item in self.inner.index.iter() {
+            let (key, ids) = item.map_err(|e| self.sled_err(e))?;
             let session =
                 session_of_index_key(&key).ok_or_else(|| self.corrupt("session index key"))?;
             if previous.as_deref() != Some(session) {
                 sessions += 1;
                 previous = Some(session.to_vec());
             }
+            exchanges += (ids.len() / 8) as u64;
         }
         let mut batch = sled::Batch::default();
         batch.insert(META_EXCHANGES, &exchanges.to_be_bytes());
@@ -281,28 +328,82 @@ impl Store {
 
     /// Every exchange in id (= time) order, read lazily.
     pub fn exchanges(&self) -> Exchanges {
-        Exchanges { iter: self.inner.exchanges.iter(), store: self.clone() }
+        self.exchanges_in(0..=ExchangeId::MAX)
     }
 
     /// The exchanges whose ids lie in `range`, in id order.
     pub fn exchanges_in(&self, range: RangeInclusive<ExchangeId>) -> Exchanges {
         let (start, end) = range.into_inner();
-        let iter = self.inner.exchanges.range(start.to_be_bytes()..=end.to_be_bytes());
-        Exchanges { iter, store: self.clone() }
+        // The block holding `start` is keyed at or before it.
+        let from = match self.block_at(start) {
+            Ok(Some((key, _))) => key,
+            Ok(None) => start,
+            Err(e) => return Exchanges::failed(self.clone(), e),
+        };
+        let blocks =
+            (start <= end).then(|| self.inner.blocks.range(from.to_be_bytes()..=end.to_be_bytes()));
+        Exchanges {
+            blocks,
+            front: Cursor::default(),
+            back: Cursor::default(),
+            start,
+            end,
+            failed: None,
+            store: self.clone(),
+        }
     }
 
     /// The exchanges of one session, in id order.
     pub fn session_exchanges(&self, session: &SessionKey) -> SessionExchanges {
         let mut prefix = session.as_str().as_bytes().to_vec();
         prefix.push(0);
-        SessionExchanges { keys: self.inner.index.scan_prefix(prefix), store: self.clone() }
+        SessionExchanges {
+            entries: Some(self.inner.index.scan_prefix(prefix)),
+            block: None,
+            block_key: 0,
+            ids: sled::IVec::default(),
+            next: 0,
+            store: self.clone(),
+        }
     }
 
     /// One exchange by id.
     pub fn get(&self, id: ExchangeId) -> Result<Option<Exchange>> {
-        match self.inner.exchanges.get(id.to_be_bytes()).map_err(|e| self.sled_err(e))? {
-            Some(bytes) => self.decode(id, &bytes).map(Some),
+        let Some((key, value)) = self.block_at(id)? else { return Ok(None) };
+        let block = self.parse_block(key, &value)?;
+        match block.find(id) {
+            Some(i) => self.decode_at(block, i).map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// Whether an exchange with this id is stored.
+    pub(crate) fn contains(&self, id: ExchangeId) -> Result<bool> {
+        let Some((key, value)) = self.block_at(id)? else { return Ok(false) };
+        Ok(self.parse_block(key, &value)?.find(id).is_some())
+    }
+
+    /// The block that holds `id` if any does: the last one keyed at or
+    /// before it.
+    pub(crate) fn block_at(&self, id: ExchangeId) -> Result<Option<(ExchangeId, sled::IVec)>> {
+        match self.inner.blocks.range(..=id.to_be_bytes()).next_back() {
+            Some(Ok((key, value))) => {
+                let key = decode_u64(&key).ok_or_else(|| self.corrupt("block key"))?;
+                Ok(Some((key, value)))
+            }
+            Some(Err(e)) => Err(self.sled_err(e)),
+            None => Ok(None),
+        }
+    }
+
+    /// The highest id stored (0 for an empty store).
+    pub(crate) fn last_id(&self) -> Result<ExchangeId> {
+        match self.inner.blocks.last().map_err(|e| self.sled_err(e))? {
+            Some((key, value)) => {
+                let key = decode_u64(&key).ok_or_else(|| self.corrupt("block key"))?;
+                Ok(self.parse_block(key, &value)?.last_id())
+            }
+            None => Ok(0),
         }
     }
 
@@ -318,31 +419,32 @@ impl Store {
         }
         let mut sessions: BTreeMap<String, Acc> = BTreeMap::new();
         let mut endpoint = String::new();
-        for item in self.inner.exchanges.iter() {
+        for item in self.inner.blocks.iter() {
             let (key, value) = item.map_err(|e| self.sled_err(e))?;
-            let head: ExchangeHead<'_> =
-                postcard::take_from_bytes(&value).map(|(head, _)| head).map_err(|e| {
-                    self.corrupt(format!("exchange {}: {e}", decode_u64(&key).unwrap_or(0)))
-                })?;
-            endpoint.clear();
-            endpoint.push_str(head.method);
-            endpoint.push(' ');
-            endpoint.push_str(path_of(head.url));
-            if !sessions.contains_key(head.session) {
-                let acc = Acc {
-                    exchanges: 0,
-                    first: head.started_at,
-                    last: head.started_at,
-                    endpoints: BTreeSet::new(),
-                };
-                sessions.insert(head.session.to_string(), acc);
-            }
-            let Some(acc) = sessions.get_mut(head.session) else { continue };
-            acc.exchanges += 1;
-            acc.first = acc.first.min(head.started_at);
-            acc.last = acc.last.max(head.started_at);
-            if !acc.endpoints.contains(&endpoint) {
-                acc.endpoints.insert(endpoint.clone());
+            let key = decode_u64(&key).ok_or_else(|| self.corrupt("block key"))?;
+            let block = self.parse_block(key, &value)?;
+            for i in 0..block.len() {
+                let head = self.head(block, i)?;
+                endpoint.clear();
+                endpoint.push_str(head.method);
+                endpoint.push(' ');
+                endpoint.push_str(path_of(head.url));
+                if !sessions.contains_key(head.session) {
+                    let acc = Acc {
+                        exchanges: 0,
+                        first: head.started_at,
+                        last: head.started_at,
+                        endpoints: BTreeSet::new(),
+                    };
+                    sessions.insert(head.session.to_string(), acc);
+                }
+                let Some(acc) = sessions.get_mut(head.session) else { continue };
+                acc.exchanges += 1;
+                acc.first = acc.first.min(head.started_at);
+                acc.last = acc.last.max(head.started_at);
+                if !acc.endpoints.contains(&endpoint) {
+                    acc.endpoints.insert(endpoint.clone());
+                }
             }
         }
         let mut out: Vec<SessionSummary> = sessions
@@ -382,8 +484,38 @@ impl Store {
         }
     }
 
-    pub(crate) fn decode(&self, id: ExchangeId, bytes: &[u8]) -> Result<Exchange> {
-        postcard::from_bytes(bytes).map_err(|e| self.corrupt(format!("exchange {id}: {e}")))
+    pub(crate) fn parse_block<'a>(&self, key: ExchangeId, value: &'a [u8]) -> Result<Block<'a>> {
+        Block::parse(value).ok_or_else(|| self.corrupt(format!("block {key}")))
+    }
+
+    fn record_bytes<'a>(&self, block: Block<'a>, i: usize) -> Result<&'a [u8]> {
+        block
+            .record(i)
+            .ok_or_else(|| self.corrupt(format!("directory of block {}", block.first_id())))
+    }
+
+    /// The head of record `i` of `block`, borrowed from it.
+    pub(crate) fn head<'a>(&self, block: Block<'a>, i: usize) -> Result<ExchangeHead<'a>> {
+        let bytes = self.record_bytes(block, i)?;
+        postcard::take_from_bytes(bytes)
+            .map(|(head, _)| head)
+            .map_err(|e| self.corrupt(format!("exchange {}: {e}", block.id(i))))
+    }
+
+    /// Decodes record `i` of `block`, checking that it is the exchange the
+    /// directory names.
+    pub(crate) fn decode_at(&self, block: Block<'_>, i: usize) -> Result<Exchange> {
+        let id = block.id(i);
+        let exchange: Exchange = postcard::from_bytes(self.record_bytes(block, i)?)
+            .map_err(|e| self.corrupt(format!("exchange {id}: {e}")))?;
+        if exchange.id != id {
+            return Err(self.corrupt(format!(
+                "block {} names {id} but holds {}",
+                block.first_id(),
+                exchange.id
+            )));
+        }
+        Ok(exchange)
     }
 
     pub(crate) fn sled_err(&self, e: sled::Error) -> Error {
@@ -400,30 +532,94 @@ impl Store {
 /// borrowing its strings; `head_decodes_like_the_whole_exchange` (tests)
 /// keeps this in step with `Exchange`.
 #[derive(Deserialize)]
-struct ExchangeHead<'a> {
+pub(crate) struct ExchangeHead<'a> {
     #[allow(dead_code)]
-    id: u64,
-    session: &'a str,
-    started_at: u64,
+    pub id: u64,
+    pub session: &'a str,
+    pub started_at: u64,
     #[allow(dead_code)]
-    duration_ns: u64,
+    pub duration_ns: u64,
     #[allow(dead_code)]
-    client: Option<&'a str>,
-    method: &'a str,
-    url: &'a str,
+    pub client: Option<&'a str>,
+    pub method: &'a str,
+    pub url: &'a str,
 }
 
-/// Exchanges read lazily from a store, in id order (or reversed).
+/// Entries `next..end` of one block, not read yet.
+#[derive(Default)]
+struct Cursor {
+    block: Option<sled::IVec>,
+    key: ExchangeId,
+    next: usize,
+    end: usize,
+}
+
+impl Cursor {
+    /// The entries of a block read from the tree that lie in `start..=end`.
+    fn new(store: &Store, key: &[u8], value: sled::IVec, start: u64, end: u64) -> Result<Cursor> {
+        let key = decode_u64(key).ok_or_else(|| store.corrupt("block key"))?;
+        let block = store.parse_block(key, &value)?;
+        let next = block.lower_bound(start);
+        let stop = end.checked_add(1).map_or(block.len(), |after| block.lower_bound(after));
+        Ok(Cursor { key, next, end: stop.max(next), block: Some(value) })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.next >= self.end
+    }
+
+    fn take_front(&mut self, store: &Store) -> Option<Result<Exchange>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.next += 1;
+        Some(self.decode(store, self.next - 1))
+    }
+
+    fn take_back(&mut self, store: &Store) -> Option<Result<Exchange>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.end -= 1;
+        Some(self.decode(store, self.end))
+    }
+
+    fn decode(&self, store: &Store, i: usize) -> Result<Exchange> {
+        let value = self.block.as_ref().expect("a cursor with entries has a block");
+        store.decode_at(store.parse_block(self.key, value)?, i)
+    }
+}
+
+/// Exchanges read lazily from a store, in id order (or reversed): one
+/// block in memory at each end.
 pub struct Exchanges {
-    iter: sled::Iter,
+    /// `None` once an error ended the iteration, or for an empty range.
+    blocks: Option<sled::Iter>,
+    front: Cursor,
+    back: Cursor,
+    start: ExchangeId,
+    end: ExchangeId,
+    /// An error found before the first block, reported once.
+    failed: Option<Error>,
     store: Store,
 }
 
 impl Exchanges {
-    fn decode_item(&self, item: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Exchange> {
+    fn failed(store: Store, error: Error) -> Exchanges {
+        Exchanges {
+            blocks: None,
+            front: Cursor::default(),
+            back: Cursor::default(),
+            start: 0,
+            end: 0,
+            failed: Some(error),
+            store,
+        }
+    }
+
+    fn cursor(&self, item: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Cursor> {
         let (key, value) = item.map_err(|e| self.store.sled_err(e))?;
-        let id = decode_u64(&key).ok_or_else(|| self.store.corrupt("exchange id"))?;
-        self.store.decode(id, &value)
+        Cursor::new(&self.store, &key, value, self.start, self.end)
     }
 }
 
@@ -431,42 +627,123 @@ impl Iterator for Exchanges {
     type Item = Result<Exchange>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.iter.next()?;
-        Some(self.decode_item(item))
+        if let Some(e) = self.failed.take() {
+            return Some(Err(e));
+        }
+        loop {
+            if let Some(item) = self.front.take_front(&self.store) {
+                return Some(item);
+            }
+            match self.blocks.as_mut()?.next() {
+                Some(item) => match self.cursor(item) {
+                    Ok(cursor) => self.front = cursor,
+                    Err(e) => {
+                        self.blocks = None;
+                        return Some(Err(e));
+                    }
+                },
+                // The blocks met: what is left is in the back's block.
+                None => return self.back.take_front(&self.store),
+            }
+        }
     }
 }
 
 impl DoubleEndedIterator for Exchanges {
     fn next_back(&mut self) -> Option<Self::Item> {
-        let item = self.iter.next_back()?;
-        Some(self.decode_item(item))
+        if let Some(e) = self.failed.take() {
+            return Some(Err(e));
+        }
+        loop {
+            if let Some(item) = self.back.take_back(&self.store) {
+                return Some(item);
+            }
+            match self.blocks.as_mut()?.next_back() {
+                Some(item) => match self.cursor(item) {
+                    Ok(cursor) => self.back = cursor,
+                    Err(e) => {
+                        self.blocks = None;
+                        return Some(Err(e));
+                    }
+                },
+                None => return self.front.take_back(&self.store),
+            }
+        }
     }
 }
 
-/// The exchanges of one session, read lazily through the session index.
+/// The exchanges of one session, read lazily through the session index:
+/// one block read a session entry, only that session's records decoded.
 pub struct SessionExchanges {
-    keys: sled::Iter,
+    /// `None` once an error ended the iteration.
+    entries: Option<sled::Iter>,
+    block: Option<sled::IVec>,
+    block_key: ExchangeId,
+    /// The ids of the current entry (u64 LE each), `next` the one to read.
+    ids: sled::IVec,
+    next: usize,
     store: Store,
+}
+
+impl SessionExchanges {
+    /// Moves to the next index entry; false at the end of the session.
+    fn next_entry(&mut self) -> Result<bool> {
+        let Some(item) = self.entries.as_mut().and_then(Iterator::next) else { return Ok(false) };
+        let (key, ids) = item.map_err(|e| self.store.sled_err(e))?;
+        let block_key = key
+            .len()
+            .checked_sub(8)
+            .and_then(|at| decode_u64(&key[at..]))
+            .filter(|_| ids.len() % 8 == 0)
+            .ok_or_else(|| self.store.corrupt("session index entry"))?;
+        let block = self
+            .store
+            .inner
+            .blocks
+            .get(block_key.to_be_bytes())
+            .map_err(|e| self.store.sled_err(e))?;
+        let Some(block) = block else {
+            return Err(self
+                .store
+                .corrupt(format!("session index names missing block {block_key}")));
+        };
+        self.block = Some(block);
+        self.block_key = block_key;
+        self.ids = ids;
+        self.next = 0;
+        Ok(true)
+    }
+
+    fn read(&self, id: ExchangeId) -> Result<Exchange> {
+        let value = self.block.as_ref().expect("an entry has a block");
+        let block = self.store.parse_block(self.block_key, value)?;
+        match block.find(id) {
+            Some(i) => self.store.decode_at(block, i),
+            None => Err(self.store.corrupt(format!("session index names missing exchange {id}"))),
+        }
+    }
 }
 
 impl Iterator for SessionExchanges {
     type Item = Result<Exchange>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let key = match self.keys.next()? {
-            Ok((key, _)) => key,
-            Err(e) => return Some(Err(self.store.sled_err(e))),
-        };
-        let Some(id) = key.len().checked_sub(8).and_then(|at| decode_u64(&key[at..])) else {
-            return Some(Err(self.store.corrupt("session index key")));
-        };
-        Some(match self.store.get(id) {
-            Ok(Some(exchange)) => Ok(exchange),
-            Ok(None) => {
-                Err(self.store.corrupt(format!("session index names missing exchange {id}")))
+        while self.next * 8 >= self.ids.len() {
+            match self.next_entry() {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => {
+                    // Report once, then end.
+                    self.ids = sled::IVec::default();
+                    self.entries = None;
+                    return Some(Err(e));
+                }
             }
-            Err(e) => Err(e),
-        })
+        }
+        let at = self.next * 8;
+        let id = u64::from_le_bytes(self.ids[at..at + 8].try_into().expect("8 bytes"));
+        self.next += 1;
+        Some(self.read(id))
     }
 }
 
@@ -484,13 +761,22 @@ fn path_of(url: &str) -> &str {
     &rest[..end]
 }
 
-/// `session 0x00 id` — the session index key.
-pub(crate) fn index_key(session: &str, id: ExchangeId) -> Vec<u8> {
+/// `session 0x00 block key` — the session index key.
+pub(crate) fn index_key(session: &str, block_key: ExchangeId) -> Vec<u8> {
     let mut key = Vec::with_capacity(session.len() + 9);
     key.extend_from_slice(session.as_bytes());
     key.push(0);
-    key.extend_from_slice(&id.to_be_bytes());
+    key.extend_from_slice(&block_key.to_be_bytes());
     key
+}
+
+/// The value of a session index entry: the ids, u64 LE each.
+pub(crate) fn encode_ids(ids: impl Iterator<Item = ExchangeId>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ids.size_hint().0 * 8);
+    for id in ids {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    out
 }
 
 fn session_of_index_key(key: &[u8]) -> Option<&[u8]> {
@@ -505,6 +791,19 @@ fn decode_u32(bytes: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
+/// Whether every tree of a sled directory is empty (nothing was recorded).
+fn holds_nothing(db: &sled::Db) -> sled::Result<bool> {
+    if !db.is_empty() {
+        return Ok(false);
+    }
+    for name in db.tree_names() {
+        if !db.open_tree(name)?.is_empty() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// sled keeps its configuration in `conf` and its log in `db`.
 fn is_sled_dir(dir: &Path) -> bool {
     dir.join("conf").is_file() || dir.join("db").is_file()
@@ -515,5 +814,59 @@ fn has_entries(dir: &Path) -> Result<bool> {
         Ok(mut entries) => Ok(entries.next().is_some()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Body, Headers, Request, Response};
+
+    #[test]
+    fn head_decodes_like_the_whole_exchange() {
+        let exchange = Exchange {
+            id: 1_704_067_200_000_000_007,
+            session: SessionKey("x-session:s-1".into()),
+            started_at: 1_704_067_200_000_000_000,
+            duration_ns: 1234,
+            client: Some("127.0.0.1:40000".into()),
+            request: Request {
+                method: "PATCH".into(),
+                url: "/orders/7?x=1".into(),
+                version: "HTTP/1.1".into(),
+                headers: Headers::default(),
+                body: Body::complete("{}"),
+            },
+            response: Some(Response {
+                status: 200,
+                version: "HTTP/1.1".into(),
+                headers: Headers::default(),
+                body: Body::default(),
+            }),
+            error: None,
+        };
+        let bytes = postcard::to_stdvec(&exchange).unwrap();
+        let (head, _): (ExchangeHead<'_>, _) = postcard::take_from_bytes(&bytes).unwrap();
+        assert_eq!(head.id, exchange.id);
+        assert_eq!(head.session, exchange.session.as_str());
+        assert_eq!(head.started_at, exchange.started_at);
+        assert_eq!(head.duration_ns, exchange.duration_ns);
+        assert_eq!(head.client, exchange.client.as_deref());
+        assert_eq!(head.method, exchange.request.method);
+        assert_eq!(head.url, exchange.request.url);
+    }
+
+    #[test]
+    fn path_of_follows_request_path() {
+        for url in ["/a/b?c#d", "http://h:1/x?y", "http://h", "/p#f", "relative"] {
+            let request = Request {
+                method: "GET".into(),
+                url: url.into(),
+                version: "HTTP/1.1".into(),
+                headers: Headers::default(),
+                body: Body::default(),
+            };
+            assert_eq!(path_of(url), request.path(), "{url}");
+        }
     }
 }

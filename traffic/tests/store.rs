@@ -265,8 +265,8 @@ fn a_hard_kill_while_recording_leaves_a_store_whose_index_matches_its_exchanges(
 
 #[test]
 fn a_batch_cut_short_between_its_writes_is_repaired_on_open() {
-    // The state a kill between the exchange write and the index write
-    // leaves: the exchange is there, its index entry and counts are not,
+    // The state a kill between the block write and the index write
+    // leaves: the block is there, its index entries and counts are not,
     // and the writer's `dirty_from` marker is still set.
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = record_all(dir.path(), no_redaction(), vec![exchange("GET", "/a", t(1))]);
@@ -276,8 +276,8 @@ fn a_batch_cut_short_between_its_writes_is_repaired_on_open() {
     drop(store);
     {
         let db = sled::open(dir.path()).unwrap();
-        let exchanges = db.open_tree("exchanges").unwrap();
-        exchanges.insert(t(2).to_be_bytes(), postcard::to_stdvec(&lost).unwrap()).unwrap();
+        let blocks = db.open_tree("blocks").unwrap();
+        blocks.insert(t(2).to_be_bytes(), block(&[&lost])).unwrap();
         let meta = db.open_tree("meta").unwrap();
         meta.insert("dirty_from", &t(2).to_be_bytes()).unwrap();
         db.flush().unwrap();

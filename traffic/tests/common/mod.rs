@@ -106,3 +106,41 @@ pub fn session_keys(store: &Store) -> Vec<String> {
 pub fn t(secs: u64) -> u64 {
     1_704_067_200_000_000_000 + secs * 1_000_000_000
 }
+
+/// A block as the store keeps it (format 2), for tests that write what a
+/// crash leaves behind: the postcard records one after another, then per
+/// record its id (u64 LE) and where it ends (u32 LE), then the count (u32
+/// LE).
+pub fn block(exchanges: &[&Exchange]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut directory = Vec::new();
+    for e in exchanges {
+        out.extend(postcard::to_stdvec(e).unwrap());
+        directory.extend(e.id.to_le_bytes());
+        directory.extend((out.len() as u32).to_le_bytes());
+    }
+    out.extend(directory);
+    out.extend((exchanges.len() as u32).to_le_bytes());
+    out
+}
+
+/// The blocks of a closed store as sled holds them: each key and the ids
+/// of its directory.
+pub fn raw_blocks(dir: &Path) -> Vec<(u64, Vec<u64>)> {
+    let db = sled::open(dir).unwrap();
+    let blocks = db.open_tree("blocks").unwrap();
+    let mut out = Vec::new();
+    for item in blocks.iter() {
+        let (key, value) = item.unwrap();
+        let count = u32::from_le_bytes(value[value.len() - 4..].try_into().unwrap()) as usize;
+        let directory = value.len() - 4 - 12 * count;
+        let ids = (0..count)
+            .map(|i| {
+                let at = directory + 12 * i;
+                u64::from_le_bytes(value[at..at + 8].try_into().unwrap())
+            })
+            .collect();
+        out.push((u64::from_be_bytes(key.as_ref().try_into().unwrap()), ids));
+    }
+    out
+}

@@ -1,0 +1,326 @@
+//! Exchanges kept in blocks (format 2): reads across block boundaries,
+//! appends after a reopen, imports among stored ids, repairs.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use venomqa_traffic::{
+    Exchange, RecordOptions, SessionKey, Store, BLOCK_MAX_EXCHANGES, FORMAT_VERSION,
+};
+
+fn no_redaction() -> RecordOptions {
+    RecordOptions { redact: false, ..RecordOptions::default() }
+}
+
+fn ids(exchanges: impl Iterator<Item = venomqa_traffic::Result<Exchange>>) -> Vec<u64> {
+    exchanges.map(|e| e.unwrap().id).collect()
+}
+
+fn session(key: &str) -> SessionKey {
+    SessionKey(key.into())
+}
+
+/// What every read of the store must agree on: ids strictly increasing,
+/// each readable by `get`, each session's index listing exactly its own,
+/// the counters matching.
+fn assert_consistent(store: &Store) {
+    let read = all(store);
+    assert!(read.windows(2).all(|w| w[0].id < w[1].id), "exchanges iterate in id order");
+    let mut backwards = ids(store.exchanges().rev());
+    backwards.reverse();
+    assert_eq!(backwards, read.iter().map(|e| e.id).collect::<Vec<_>>(), "rev() agrees");
+    let mut by_session: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for e in &read {
+        assert_eq!(store.get(e.id).unwrap().as_ref(), Some(e), "get({})", e.id);
+        by_session.entry(e.session.as_str()).or_default().push(e.id);
+    }
+    for (key, want) in &by_session {
+        assert_eq!(&ids(store.session_exchanges(&session(key))), want, "index of {key}");
+    }
+    let summaries = store.sessions().unwrap();
+    assert_eq!(summaries.len(), by_session.len());
+    for s in &summaries {
+        assert_eq!(s.exchanges, by_session[s.key.as_str()].len() as u64, "{}", s.key);
+    }
+    let stats = store.stats().unwrap();
+    assert_eq!((stats.exchanges, stats.sessions), (read.len() as u64, by_session.len() as u64));
+}
+
+#[test]
+fn a_batch_larger_than_a_block_reads_back_every_way_across_block_boundaries() {
+    // One recording of many interleaved sessions: several blocks, each
+    // holding several sessions, each session spread over several blocks.
+    let dir = tempfile::tempdir().unwrap();
+    let total = 3 * BLOCK_MAX_EXCHANGES as u64 + 17;
+    let sent = (0..total)
+        .map(|n| {
+            exchange("GET", &format!("/n/{n}"), t(n))
+                .req_header("X-Session", &format!("s-{}", n % 7))
+        })
+        .collect();
+    let (store, summary) = record_all(dir.path(), no_redaction(), sent);
+    assert_eq!(summary.exchanges_written, total);
+    assert_eq!(summary.sessions_touched, 7);
+    assert_consistent(&store);
+    drop(store);
+    let blocks = raw_blocks(dir.path());
+    assert!(blocks.len() >= 4, "{} blocks", blocks.len());
+    assert!(blocks.iter().all(|(key, ids)| ids.len() <= BLOCK_MAX_EXCHANGES && ids[0] == *key));
+    let store = Store::open_existing(dir.path()).unwrap();
+
+    let s3: Vec<String> = store
+        .session_exchanges(&session("x-session:s-3"))
+        .map(|e| e.unwrap().request.url)
+        .collect();
+    let want: Vec<String> = (0..total).filter(|n| n % 7 == 3).map(|n| format!("/n/{n}")).collect();
+    assert_eq!(s3, want);
+
+    // Ranges that start and end inside blocks, and across them.
+    for (from, to) in
+        [(0, 0), (5, 9), (250, 260), (255, 513), (0, total - 1), (total - 3, total + 5)]
+    {
+        let got = ids(store.exchanges_in(t(from)..=t(to)));
+        let want: Vec<u64> = (from..=to.min(total - 1)).map(t).collect();
+        assert_eq!(got, want, "exchanges_in({from}..={to})");
+    }
+    // Between two ids, and reversed bounds: nothing.
+    assert!(ids(store.exchanges_in(t(3) + 1..=t(4) - 1)).is_empty());
+    assert!(ids(store.exchanges_in(t(9)..=t(3))).is_empty());
+    assert_eq!(store.get(t(300) + 1).unwrap(), None);
+    assert_eq!(store.get(0).unwrap(), None);
+    assert_eq!(store.get(u64::MAX).unwrap(), None);
+
+    // Both ends of one iterator meet without losing or repeating any.
+    let mut both = store.exchanges_in(t(100)..=t(400));
+    let mut got = Vec::new();
+    let mut tail = Vec::new();
+    loop {
+        match (both.next(), both.next_back()) {
+            (None, None) => break,
+            (front, back) => {
+                got.extend(front.map(|e| e.unwrap().id));
+                tail.extend(back.map(|e| e.unwrap().id));
+            }
+        }
+    }
+    tail.reverse();
+    got.extend(tail);
+    assert_eq!(got, (100..=400).map(t).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_reopened_store_appends_after_its_last_partial_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = |key: &str, n: u64| {
+        exchange("GET", &format!("/{key}/{n}"), t(n)).req_header("X-Session", key)
+    };
+    let (store, _) = record_all(dir.path(), no_redaction(), vec![s("a", 1), s("b", 2), s("a", 3)]);
+    drop(store);
+    // Started "earlier" than what is stored: the ids still follow.
+    let (store, _) = record_all(dir.path(), no_redaction(), vec![s("a", 0), s("c", 2)]);
+    drop(store);
+    let store = Store::open_existing(dir.path()).unwrap();
+    assert_eq!(ids(store.exchanges()), vec![t(1), t(2), t(3), t(3) + 1, t(3) + 2]);
+    assert_eq!(ids(store.session_exchanges(&session("x-session:a"))), vec![t(1), t(3), t(3) + 1]);
+    assert_eq!(ids(store.exchanges_in(t(2)..=t(3) + 1)), vec![t(2), t(3), t(3) + 1]);
+    assert_eq!(store.get(t(3) + 2).unwrap().unwrap().request.url, "/c/2");
+    assert_consistent(&store);
+}
+
+#[test]
+fn imported_ids_among_stored_ones_join_the_block_that_holds_their_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |n: u64| exchange("GET", &format!("/n/{n}"), t(n)).req_header("X-Session", "live");
+    // Two recordings: two blocks, [1, 3, 5] and [20].
+    let (store, _) = record_all(dir.path(), no_redaction(), vec![at(1), at(3), at(5)]);
+    drop(store);
+    let (store, _) = record_all(dir.path(), no_redaction(), vec![at(20)]);
+    drop(store);
+    // An import that keeps its ids: inside the first block, in the gap
+    // between the blocks, before every block, after every block, and one
+    // taken id that gets a fresh one.
+    let imported = |id: u64, key: &str| {
+        let mut e = exchange("GET", &format!("/imported/{id}"), id);
+        e.id = id;
+        e.session = session(key);
+        e
+    };
+    let batch = vec![
+        imported(t(4), "har:x"),
+        imported(t(2), "har:y"),
+        imported(t(10), "har:x"),
+        imported(42, "har:y"),
+        imported(t(30), "har:x"),
+        imported(t(3), "har:x"),
+    ];
+    let (store, summary) = record_all(dir.path(), no_redaction(), batch);
+    assert_eq!(summary.exchanges_written, 6);
+    let read = all(&store);
+    let got: Vec<u64> = read.iter().map(|e| e.id).collect();
+    // t(3) was taken: it gets the next id after the highest, t(30) + 1.
+    assert_eq!(got, vec![42, t(1), t(2), t(3), t(4), t(5), t(10), t(20), t(30), t(30) + 1]);
+    assert_eq!(read[3].request.url, "/n/3", "the stored exchange keeps its id");
+    assert_eq!(read[9].request.url, format!("/imported/{}", t(3)));
+    assert_eq!(ids(store.session_exchanges(&session("har:y"))), vec![42, t(2)]);
+    assert_eq!(
+        ids(store.session_exchanges(&session("har:x"))),
+        vec![t(4), t(10), t(30), t(30) + 1]
+    );
+    assert_eq!(
+        ids(store.session_exchanges(&session("x-session:live"))),
+        vec![t(1), t(3), t(5), t(20)]
+    );
+    assert_consistent(&store);
+    drop(store);
+    let blocks = raw_blocks(dir.path());
+    let first =
+        blocks.iter().find(|(key, _)| *key == t(1)).expect("the block of t(1) keeps its key");
+    assert_eq!(first.1, vec![t(1), t(2), t(3), t(4), t(5)], "joined, not overlapped");
+    assert_eq!(blocks[0], (42, vec![42]), "a block of its own before all others");
+    assert_consistent(&Store::open_existing(dir.path()).unwrap());
+}
+
+#[test]
+fn a_block_that_grows_past_its_limit_by_imports_is_split() {
+    let dir = tempfile::tempdir().unwrap();
+    // Even ids, written at once: blocks as full as a batch makes them.
+    let n = BLOCK_MAX_EXCHANGES as u64;
+    let evens: Vec<Exchange> = (0..n)
+        .map(|k| {
+            exchange("GET", &format!("/even/{k}"), t(2 * k))
+                .req_header("X-Session", &format!("e-{}", k % 3))
+        })
+        .collect();
+    let (store, _) = record_all(dir.path(), no_redaction(), evens);
+    drop(store);
+    // Odd ids in between, in two imports, so that blocks are rewritten and
+    // rewritten again.
+    let odd = |k: u64| {
+        let mut e = exchange("GET", &format!("/odd/{k}"), t(2 * k + 1));
+        e.id = t(2 * k + 1);
+        e.session = session(&format!("odd-{}", k % 2));
+        e
+    };
+    let (store, _) = record_all(dir.path(), no_redaction(), (0..n).step_by(2).map(odd).collect());
+    drop(store);
+    let (store, _) = record_all(dir.path(), no_redaction(), (1..n).step_by(2).map(odd).collect());
+    let got = ids(store.exchanges());
+    assert_eq!(got, (0..2 * n).map(t).collect::<Vec<_>>());
+    assert_eq!(store.session_exchanges(&session("odd-1")).count() as u64, n / 2);
+    assert_consistent(&store);
+    drop(store);
+    let blocks = raw_blocks(dir.path());
+    assert!(blocks.iter().all(|(_, ids)| ids.len() <= BLOCK_MAX_EXCHANGES), "split");
+    let held: usize = blocks.iter().map(|(_, ids)| ids.len()).sum();
+    assert_eq!(held as u64, 2 * n);
+    assert!(blocks.windows(2).all(|w| w[0].1.last() < w[1].1.first()), "no overlap");
+}
+
+#[test]
+fn a_kill_between_the_block_and_its_index_is_repaired_for_every_session_of_the_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = record_all(dir.path(), no_redaction(), vec![exchange("GET", "/a", t(1))]);
+    drop(store);
+    // A block of three exchanges in two sessions, written without its
+    // index entries, the marker left behind.
+    let lost: Vec<Exchange> = [(2, "x"), (3, "y"), (4, "x")]
+        .iter()
+        .map(|&(n, key)| {
+            let mut e = exchange("GET", &format!("/lost/{n}"), t(n));
+            e.id = t(n);
+            e.session = session(key);
+            e
+        })
+        .collect();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let blocks = db.open_tree("blocks").unwrap();
+        blocks.insert(t(2).to_be_bytes(), block(&lost.iter().collect::<Vec<_>>())).unwrap();
+        db.open_tree("meta").unwrap().insert("dirty_from", &t(2).to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open_existing(dir.path()).unwrap();
+    assert_eq!(ids(store.session_exchanges(&session("x"))), vec![t(2), t(4)]);
+    assert_eq!(ids(store.session_exchanges(&session("y"))), vec![t(3)]);
+    assert_consistent(&store);
+    // The repair happened once: the marker is gone.
+    drop(store);
+    let db = sled::open(dir.path()).unwrap();
+    assert_eq!(db.open_tree("meta").unwrap().get("dirty_from").unwrap(), None);
+}
+
+#[test]
+fn a_kill_while_an_import_rewrote_a_block_rebuilds_the_whole_index() {
+    // An import among stored ids rewrites blocks that are indexed already;
+    // its marker (0) asks the next open for a full rebuild, which also
+    // drops index entries that no longer match.
+    let dir = tempfile::tempdir().unwrap();
+    let at =
+        |n: u64, key: &str| exchange("GET", &format!("/n/{n}"), t(n)).req_header("X-Session", key);
+    let (store, _) =
+        record_all(dir.path(), no_redaction(), vec![at(1, "a"), at(3, "b"), at(5, "a")]);
+    let mut stored = all(&store);
+    drop(store);
+    // The import's rewrite: t(3) now in session "c", t(4) joined; one
+    // block holds them all; the index still says what it said before.
+    stored[1].session = session("x-session:c");
+    let mut joined = exchange("GET", "/n/4", t(4));
+    joined.id = t(4);
+    joined.session = session("x-session:c");
+    stored.insert(2, joined);
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let blocks = db.open_tree("blocks").unwrap();
+        blocks.clear().unwrap();
+        blocks.insert(t(1).to_be_bytes(), block(&stored.iter().collect::<Vec<_>>())).unwrap();
+        db.open_tree("meta").unwrap().insert("dirty_from", &0u64.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open_existing(dir.path()).unwrap();
+    assert_eq!(ids(store.session_exchanges(&session("x-session:b"))), Vec::<u64>::new());
+    assert_eq!(ids(store.session_exchanges(&session("x-session:c"))), vec![t(3), t(4)]);
+    assert_eq!(ids(store.session_exchanges(&session("x-session:a"))), vec![t(1), t(5)]);
+    assert_consistent(&store);
+}
+
+#[test]
+fn a_store_of_format_version_1_is_refused_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // What venomqa wrote before blocks: one value an exchange.
+        let db = sled::open(dir.path()).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("format_version", &1u32.to_be_bytes()).unwrap();
+        meta.insert("redaction_key", &[7u8; 32]).unwrap();
+        let mut e = exchange("GET", "/", t(1));
+        e.id = t(1);
+        let exchanges = db.open_tree("exchanges").unwrap();
+        exchanges.insert(t(1).to_be_bytes(), postcard::to_stdvec(&e).unwrap()).unwrap();
+        db.flush().unwrap();
+    }
+    for open in [Store::open, Store::open_existing] {
+        let err = open(dir.path()).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("format version 1"), "{message}");
+        assert!(message.contains(&format!("reads version {FORMAT_VERSION}")), "{message}");
+    }
+    let db = sled::open(dir.path()).unwrap();
+    assert!(
+        !db.tree_names().iter().any(|n| n == &b"blocks"[..]),
+        "the old store is left as it was"
+    );
+}
+
+#[test]
+fn a_sled_directory_holding_data_but_no_version_is_not_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("someone-elses").unwrap().insert("k", "v").unwrap();
+        db.flush().unwrap();
+    }
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(err, venomqa_traffic::Error::NotAStore { .. }), "{err:?}");
+}
