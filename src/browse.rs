@@ -33,7 +33,10 @@ pub fn show(args: ShowArgs) -> Result<ExitCode> {
         .with_context(|| format!("failed to read session {key}"))?;
     if args.json {
         let list: Vec<_> = exchanges.iter().map(exchange_json).collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"session": key.as_str(), "exchanges": list}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"session": key.as_str(), "exchanges": list}))?
+        );
     } else {
         println!("session {key}: {} exchanges", exchanges.len());
         let mut table = Table::new(&["TIME (UTC)", "METHOD", "PATH", "STATUS", "MS"]);
@@ -62,7 +65,8 @@ pub fn resolve_session(store: &Store, text: &str) -> Result<SessionKey> {
     if let Some(exact) = sessions.iter().find(|s| s.key.as_str() == text) {
         return Ok(exact.key.clone());
     }
-    let matching: Vec<&SessionSummary> = sessions.iter().filter(|s| s.key.as_str().starts_with(text)).collect();
+    let matching: Vec<&SessionSummary> =
+        sessions.iter().filter(|s| s.key.as_str().starts_with(text)).collect();
     match matching.as_slice() {
         [one] => Ok(one.key.clone()),
         [] => Err(usage(format!(

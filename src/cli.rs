@@ -42,6 +42,12 @@ pub enum Command {
     /// Show a learned model as text, a state diagram, or an OpenAPI document.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Write a starting qa/venomqa.toml (and qa/model.json) from what was recorded and learned.
+    Init(InitArgs),
+    /// Replay the learned journeys, mutated, against a test target and report the bugs found.
+    Replay(ReplayArgs),
+    /// The CI entry: replay with everything from DIR/venomqa.toml. Exit 0 clean, 1 findings.
+    Run(RunArgs),
     /// The sample shop and its QA traffic driver, for trying venomqa out.
     #[command(subcommand)]
     Sample(SampleCommand),
@@ -59,7 +65,11 @@ pub struct SessionArgs {
     /// How exchanges are grouped into sessions: a comma-separated list of
     /// rules tried in order, each one of `header:NAME`, `cookie:NAME`, `client`.
     /// A token or cookie rule also claims the login whose response issued it.
-    #[arg(long, value_name = "RULES", default_value = "header:x-session,header:authorization,client")]
+    #[arg(
+        long,
+        value_name = "RULES",
+        default_value = "header:x-session,header:authorization,client"
+    )]
     pub session_by: String,
 
     /// Silence after which the same key starts a new session (e.g. `30m`, `90s`).
@@ -155,6 +165,78 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub sessions: SessionArgs,
+}
+
+/// Where reports go; each flag overrides the `[report]` table of the configuration.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write `{"findings": [...], "stats": {...}}` to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write a JUnit XML report (one testcase per journey × mutation family) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Write one runnable bash + curl reproducer per finding into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to write venomqa.toml and model.json into.
+    #[arg(value_name = "DIR", default_value = "qa")]
+    pub dir: PathBuf,
+
+    /// The test target the configuration points at (never production).
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+
+    /// How to reset the target before each sequence: an HTTP request such as
+    /// `POST /__reset`. Without it, sequences rely on the resources they create.
+    #[arg(long, value_name = "REQUEST")]
+    pub reset: Option<String>,
+
+    /// The traffic store to read the recorded logins (and, without --model, to learn) from.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_STORE)]
+    pub store: PathBuf,
+
+    /// A model already learned; by default the store is learned now.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+
+    /// Overwrite an existing DIR/venomqa.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The test target to replay against, e.g. `http://127.0.0.1:9000`.
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+
+    /// The configuration: a venomqa.toml file or the directory holding one.
+    #[arg(long, value_name = "PATH", default_value = "qa/venomqa.toml")]
+    pub config: PathBuf,
+
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The directory holding venomqa.toml (or the file itself).
+    #[arg(value_name = "DIR", default_value = "qa")]
+    pub dir: PathBuf,
+
+    /// Override the configuration's `[target] url`.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 /// Model file used when none is named.
@@ -280,6 +362,10 @@ pub struct SampleGenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Also write the findings as JSON (`{"findings": [...]}`) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
     /// Keep the recorded traffic in this store instead of a temporary directory.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
@@ -304,9 +390,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     let trimmed = text.trim();
     let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
     let (digits, unit) = trimmed.split_at(split);
-    let number: usize = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size; write e.g. `1MiB`, `64KiB` or a number of bytes"))?;
+    let number: usize = digits.parse().map_err(|_| {
+        format!("`{text}` is not a size; write e.g. `1MiB`, `64KiB` or a number of bytes")
+    })?;
     let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1000,
@@ -315,7 +401,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         "mib" => 1024 * 1024,
         "g" | "gb" => 1000 * 1000 * 1000,
         "gib" => 1024 * 1024 * 1024,
-        other => return Err(format!("unknown size unit `{other}` in `{text}`; use B, KiB, MiB or GiB")),
+        other => {
+            return Err(format!("unknown size unit `{other}` in `{text}`; use B, KiB, MiB or GiB"))
+        }
     };
     number.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
 }

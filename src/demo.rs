@@ -2,21 +2,27 @@
 //!
 //! Today that is: start the shop (all bugs planted), put the recording proxy
 //! in front of it, drive realistic QA sessions through the proxy, stop the
-//! proxy, show the sessions the store captured, and learn the shop's model.
+//! proxy, show the sessions the store captured, learn the shop's model, and
+//! replay mutated journeys against the shop to find its planted bugs.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use venomqa_learner::LearnOptions;
 use venomqa_proxy::ProxyConfig;
+use venomqa_replayer::report::render_terminal;
+use venomqa_replayer::{Config, Recorded, CONFIG_FILE};
 use venomqa_samples::{BugSet, DriveOptions, ShopConfig};
 use venomqa_traffic::{RecordOptions, Store};
 
 use crate::browse::sessions_table;
 use crate::cli::DemoArgs;
-use crate::learn::learn_from_store;
+use crate::learn::{learn_from_store, write_model};
 use crate::record::print_summary;
+use crate::replay::{print_progress, replay_error, report_context, write_json};
+use crate::usage;
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     let shop = venomqa_samples::spawn_shop(ShopConfig { bugs: BugSet::all() })
@@ -24,23 +30,20 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         .context("cannot start the sample shop")?;
     println!("1. sample shop (all bugs planted) on {}", shop.base_url());
 
-    // A temporary store unless the user wants to keep the traffic.
-    let temporary;
-    let store_dir: PathBuf = match &args.store {
-        Some(dir) => dir.clone(),
-        None => {
-            temporary = tempfile::Builder::new()
-                .prefix("venomqa-demo-")
-                .tempdir()
-                .context("cannot create a temporary store directory")?;
-            temporary.path().to_path_buf()
-        }
-    };
-    let store =
-        Store::open(&store_dir).with_context(|| format!("cannot open the store at {}", store_dir.display()))?;
-    let recording = store.record(RecordOptions::default()).context("failed to start writing to the store")?;
+    // A temporary work directory for the qa/ configuration, and for the
+    // store too unless the user wants to keep the traffic.
+    let workdir = tempfile::Builder::new()
+        .prefix("venomqa-demo-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let store_dir: PathBuf = args.store.clone().unwrap_or_else(|| workdir.path().join("store"));
+    let store = Store::open(&store_dir)
+        .with_context(|| format!("cannot open the store at {}", store_dir.display()))?;
+    let recording =
+        store.record(RecordOptions::default()).context("failed to start writing to the store")?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot bind the proxy")?;
+    let listener =
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot bind the proxy")?;
     let proxy_addr = listener.local_addr().context("cannot read the proxy address")?;
     let upstream = shop.base_url().parse().context("the shop's address is not a URL")?;
     let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -61,11 +64,16 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         seed: 7,
         concurrency: 3,
     };
-    let report = venomqa_samples::drive(drive).await.context("driving QA sessions through the proxy failed")?;
+    let report = venomqa_samples::drive(drive)
+        .await
+        .context("driving QA sessions through the proxy failed")?;
     println!("3. drove QA sessions through the proxy: {report}");
 
     let _ = stop_proxy.send(());
-    let stats = proxy.await.context("the proxy task panicked")?.context("the proxy stopped with an error")?;
+    let stats = proxy
+        .await
+        .context("the proxy task panicked")?
+        .context("the proxy stopped with an error")?;
     let summary = tokio::task::spawn_blocking(move || recording.finish())
         .await
         .context("the store writer panicked")?
@@ -84,6 +92,71 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         println!("\nthe order state machine (Mermaid):");
         print!("{}", venomqa_learner::mermaid_machine(orders));
     }
+
+    println!("\n6. venomqa replay against the shop, resetting it with POST /__reset before each sequence:");
+    replay_phase(&store, &learned.model, &shop.base_url(), workdir.path(), args.json.as_deref())
+        .await?;
     shop.shutdown().await;
+    // Findings are what the demo is for: it exits 0 when it ran.
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the shop's team would write down as always true of an order.
+const SHOP_INVARIANTS: &str = r#"
+# The sample shop's invariants, added by the demo.
+[[invariants]]
+name = "refunds never exceed the amount"
+resource = "orders"
+expr = "order.refunded <= order.amount"
+
+[[invariants]]
+name = "nothing ships unpaid"
+resource = "orders"
+expr = "order.status != 'shipped' || order.charged == order.amount"
+"#;
+
+/// Writes the qa/ configuration `venomqa init` would, with the shop's
+/// passwords standing in for the environment variables, and replays.
+async fn replay_phase(
+    store: &Store,
+    model: &venomqa_learner::Model,
+    target: &str,
+    workdir: &Path,
+    json: Option<&Path>,
+) -> Result<()> {
+    let qa = workdir.join("qa");
+    std::fs::create_dir_all(&qa).with_context(|| format!("cannot create {}", qa.display()))?;
+    write_model(model, &qa.join("model.json"))?;
+    let recorded = Recorded::from_store(store, model).map_err(replay_error)?;
+    let mut text = venomqa_replayer::starter_config_from(
+        model,
+        &recorded,
+        &store.dir().to_string_lossy(),
+        target,
+        Some("POST /__reset"),
+    );
+    text.push_str(SHOP_INVARIANTS);
+    let config_path = qa.join(CONFIG_FILE);
+    std::fs::write(&config_path, &text)
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+    // The sample shop's users have the password `<name>-pw`.
+    let shop_password = |var: &str| {
+        let user = var.strip_prefix("VENOMQA_")?.strip_suffix("_PASSWORD")?;
+        Some(format!("{}-pw", user.to_ascii_lowercase()))
+    };
+    let config = Config::parse_with_env(&text, &config_path, shop_password)
+        .map_err(|err| usage(err.to_string()))?;
+    let outcome = venomqa_replayer::replay(model, &recorded, &config, print_progress)
+        .await
+        .map_err(replay_error)?;
+    let context = report_context(&outcome, target);
+    if let Some(path) = json {
+        write_json(&outcome.findings, &context, path)?;
+    }
+    println!();
+    print!("{}", render_terminal(&outcome.findings, &context, std::io::stdout().is_terminal()));
+    if let Some(path) = json {
+        println!("findings written to {}", path.display());
+    }
+    Ok(())
 }

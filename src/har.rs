@@ -13,7 +13,8 @@ use crate::record::record_options;
 
 pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let store = open_store(&args.store.store)?;
-    let exchanges: Box<dyn Iterator<Item = venomqa_traffic::Result<Exchange>>> = match &args.session {
+    let exchanges: Box<dyn Iterator<Item = venomqa_traffic::Result<Exchange>>> = match &args.session
+    {
         Some(text) => {
             let key = resolve_session(&store, text)?;
             Box::new(store.session_exchanges(&key))
@@ -29,9 +30,11 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
             None
         }
     });
-    let file = File::create(&args.har).with_context(|| format!("cannot create {}", args.har.display()))?;
+    let file =
+        File::create(&args.har).with_context(|| format!("cannot create {}", args.har.display()))?;
     let mut out = BufWriter::new(file);
-    let written = write_har(exchanges, &mut out).with_context(|| format!("failed to write {}", args.har.display()))?;
+    let written = write_har(exchanges, &mut out)
+        .with_context(|| format!("failed to write {}", args.har.display()))?;
     if let Some(err) = read_error {
         return Err(err).context("failed to read the store; the HAR file is incomplete");
     }
@@ -41,9 +44,12 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
 }
 
 pub fn import(args: ImportArgs) -> Result<ExitCode> {
-    let file = File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+    let file =
+        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let exchanges = read_har(BufReader::new(file)).map_err(|err| match err {
-        HarError::Read(_) => anyhow::Error::new(err).context(format!("cannot read {}", args.file.display())),
+        HarError::Read(_) => {
+            anyhow::Error::new(err).context(format!("cannot read {}", args.file.display()))
+        }
         // The file is there but its content is wrong: the user must fix the input.
         _ => crate::usage(format!("{}: {err}", args.file.display())),
     })?;

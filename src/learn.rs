@@ -16,7 +16,8 @@ use crate::usage;
 pub fn learn(args: LearnArgs) -> Result<ExitCode> {
     let mut options = LearnOptions::default();
     for pattern in &args.ignore {
-        let regex = Regex::new(pattern).map_err(|err| usage(format!("--ignore `{pattern}` is not a regex: {err}")))?;
+        let regex = Regex::new(pattern)
+            .map_err(|err| usage(format!("--ignore `{pattern}` is not a regex: {err}")))?;
         options.ignore.push(regex);
     }
     let store = open_store(&args.store.store)?;
@@ -51,7 +52,10 @@ fn mermaid(model: &Model, resource: Option<&str>) -> Result<String> {
         Some(name) => {
             let machine = model.machine(name).ok_or_else(|| {
                 let known: Vec<&str> = model.machines.iter().map(|m| m.resource.as_str()).collect();
-                usage(format!("--resource `{name}`: the model has no state machine for it; it has: {}", known.join(", ")))
+                usage(format!(
+                    "--resource `{name}`: the model has no state machine for it; it has: {}",
+                    known.join(", ")
+                ))
             })?;
             vec![machine]
         }
@@ -78,7 +82,8 @@ pub fn learn_from_store(store: &Store, options: &LearnOptions) -> Result<Learned
     };
     let learned = venomqa_learner::learn(passes, options);
     if let Some(err) = read_error.into_inner() {
-        return Err(err).with_context(|| format!("failed to read the store at {}", store.dir().display()));
+        return Err(err)
+            .with_context(|| format!("failed to read the store at {}", store.dir().display()));
     }
     // Nothing learnable in the store (empty, only errors, only noise): the store is unusable, exit 3.
     learned.map_err(|err| anyhow::anyhow!("cannot learn from {}: {err}", store.dir().display()))
@@ -89,12 +94,17 @@ pub fn write_model(model: &Model, path: &Path) -> Result<()> {
     if !json.ends_with('\n') {
         json.push('\n');
     }
-    std::fs::write(path, json).with_context(|| format!("cannot write the model to {}", path.display()))
+    std::fs::write(path, json)
+        .with_context(|| format!("cannot write the model to {}", path.display()))
 }
 
 pub fn read_model(path: &Path) -> Result<Model> {
     let text = std::fs::read_to_string(path).with_context(|| {
-        format!("cannot read the model {} (write one with `venomqa learn --out {}`)", path.display(), path.display())
+        format!(
+            "cannot read the model {} (write one with `venomqa learn --out {}`)",
+            path.display(),
+            path.display()
+        )
     })?;
     Model::from_json(&text).map_err(|err| usage(format!("{}: {err}", path.display())))
 }

@@ -8,6 +8,7 @@ mod format;
 mod har;
 mod learn;
 mod record;
+mod replay;
 mod sample;
 mod shutdown;
 
@@ -62,6 +63,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => har::export(args),
         Command::Import(args) => har::import(args),
         Command::Learn(args) => learn::learn(args),
+        Command::Init(args) => replay::init(args),
+        Command::Replay(args) => replay::replay(args).await,
+        Command::Run(args) => replay::run(args).await,
         Command::Model(ModelCommand::Show(args)) => learn::show(args),
         Command::Sample(SampleCommand::Serve(args)) => sample::serve(args).await,
         Command::Sample(SampleCommand::Drive(args)) => sample::drive(args).await,

@@ -18,12 +18,13 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
 
     let options = record_options(&args.sessions)?;
     let store_dir = &args.store.store;
-    let store = Store::open(store_dir).with_context(|| format!("cannot open the store at {}", store_dir.display()))?;
+    let store = Store::open(store_dir)
+        .with_context(|| format!("cannot open the store at {}", store_dir.display()))?;
     let recording = store.record(options).context("failed to start writing to the store")?;
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {} (is another process using that port?)", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
+        format!("cannot listen on {} (is another process using that port?)", args.listen)
+    })?;
     let listening = listener.local_addr().context("cannot read the listening address")?;
     println!("venomqa record: listening on http://{listening}, forwarding to {}", args.upstream);
     if args.no_capture {
@@ -46,15 +47,23 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
 
 /// The store options shared by `record`, `import` and `demo`.
 pub fn record_options(args: &SessionArgs) -> Result<RecordOptions> {
-    let session_rules: SessionRules =
-        args.session_by.parse().map_err(|err| usage(format!("--session-by `{}`: {err}", args.session_by)))?;
-    Ok(RecordOptions { session_rules, idle_gap: args.idle_gap, redact: !args.keep_secrets, ..RecordOptions::default() })
+    let session_rules: SessionRules = args
+        .session_by
+        .parse()
+        .map_err(|err| usage(format!("--session-by `{}`: {err}", args.session_by)))?;
+    Ok(RecordOptions {
+        session_rules,
+        idle_gap: args.idle_gap,
+        redact: !args.keep_secrets,
+        ..RecordOptions::default()
+    })
 }
 
 /// An `http://host:port[/base]` upstream, or a usage error saying what is wrong.
 pub fn parse_upstream(text: &str) -> Result<http::Uri> {
-    let uri: http::Uri =
-        text.parse().map_err(|err| usage(format!("--upstream `{text}` is not a URL ({err}); write e.g. http://127.0.0.1:8081")))?;
+    let uri: http::Uri = text.parse().map_err(|err| {
+        usage(format!("--upstream `{text}` is not a URL ({err}); write e.g. http://127.0.0.1:8081"))
+    })?;
     match uri.scheme_str() {
         Some("http") => {}
         Some("https") => {
@@ -65,7 +74,9 @@ pub fn parse_upstream(text: &str) -> Result<http::Uri> {
         _ => return Err(usage(format!("--upstream `{text}` needs an http:// scheme, e.g. http://{text}"))),
     }
     if uri.authority().is_none() {
-        return Err(usage(format!("--upstream `{text}` has no host; write e.g. http://127.0.0.1:8081")));
+        return Err(usage(format!(
+            "--upstream `{text}` has no host; write e.g. http://127.0.0.1:8081"
+        )));
     }
     Ok(uri)
 }
@@ -81,7 +92,10 @@ pub fn print_summary(stats: &ProxyStats, summary: &RecordSummary, store_dir: &st
         stats.connections,
     );
     if stats.abandoned_in_flight > 0 {
-        println!("{} requests were still in flight at shutdown and were cut off", stats.abandoned_in_flight);
+        println!(
+            "{} requests were still in flight at shutdown and were cut off",
+            stats.abandoned_in_flight
+        );
     }
 }
 
@@ -92,8 +106,14 @@ mod tests {
     #[test]
     fn upstreams_must_be_plain_http_urls_with_a_host() {
         assert!(parse_upstream("http://127.0.0.1:8081").is_ok());
-        assert!(parse_upstream("https://example.test").unwrap_err().to_string().contains("not supported yet"));
-        assert!(parse_upstream("127.0.0.1:8081").unwrap_err().to_string().contains("http:// scheme"));
+        assert!(parse_upstream("https://example.test")
+            .unwrap_err()
+            .to_string()
+            .contains("not supported yet"));
+        assert!(parse_upstream("127.0.0.1:8081")
+            .unwrap_err()
+            .to_string()
+            .contains("http:// scheme"));
         assert!(parse_upstream("http://").is_err());
     }
 }

@@ -1,0 +1,234 @@
+//! `venomqa init`, `venomqa replay` and `venomqa run`: from a configuration
+//! to findings, reports and an exit code CI understands.
+
+use std::io::IsTerminal;
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use venomqa_learner::LearnOptions;
+use venomqa_replayer::report::{
+    render_json, render_junit, render_terminal, write_reproducers, ReportContext, TestCase,
+};
+use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_FILE};
+
+use crate::browse::open_store;
+use crate::cli::{InitArgs, ReplayArgs, ReportArgs, RunArgs};
+use crate::learn::{learn_from_store, read_model, write_model};
+use crate::usage;
+
+/// The model file `init` writes next to venomqa.toml.
+const MODEL_FILE: &str = "model.json";
+
+pub fn init(args: InitArgs) -> Result<ExitCode> {
+    let config_path = args.dir.join(CONFIG_FILE);
+    if config_path.exists() && !args.force {
+        return Err(usage(format!(
+            "{} already exists; pass --force to overwrite it",
+            config_path.display()
+        )));
+    }
+    let model = match &args.model {
+        Some(path) => read_model(path)?,
+        None => learn_from_store(&open_store(&args.store)?, &LearnOptions::default())?.model,
+    };
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    write_model(&model, &args.dir.join(MODEL_FILE))?;
+    // The store as the qa/ directory sees it, so the directory works from any clone.
+    let store_from_config = relative_path(&args.dir, &args.store)?;
+    let recorded = match Recorded::open(&args.store, &model) {
+        Ok(recorded) => recorded,
+        Err(err) => {
+            eprintln!("venomqa: the store cannot be read ({err}); the users in the configuration are placeholders");
+            Recorded::default()
+        }
+    };
+    let text = venomqa_replayer::starter_config_from(
+        &model,
+        &recorded,
+        &store_from_config.to_string_lossy(),
+        &args.target,
+        args.reset.as_deref(),
+    );
+    std::fs::write(&config_path, &text)
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+    println!("wrote {} and {}", config_path.display(), args.dir.join(MODEL_FILE).display());
+    let variables: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split("env = \"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    if !variables.is_empty() {
+        println!(
+            "set the test users' secrets before `venomqa run {}`: {}",
+            args.dir.display(),
+            variables.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn replay(args: ReplayArgs) -> Result<ExitCode> {
+    let mut config = load_config(&args.config)?;
+    config.set_target(&args.target).map_err(|err| usage(err.to_string()))?;
+    execute(config, &args.reports).await
+}
+
+pub async fn run(args: RunArgs) -> Result<ExitCode> {
+    let mut config = load_config(&args.dir)?;
+    if let Some(target) = &args.target {
+        config.set_target(target).map_err(|err| usage(err.to_string()))?;
+    }
+    execute(config, &args.reports).await
+}
+
+fn load_config(path: &Path) -> Result<Config> {
+    let file = if path.is_dir() { path.join(CONFIG_FILE) } else { path.to_path_buf() };
+    if !file.exists() {
+        return Err(usage(format!(
+            "no configuration at {}; write one with `venomqa init {} --target URL`",
+            file.display(),
+            file.parent().map_or_else(|| ".".into(), |d| d.display().to_string())
+        )));
+    }
+    Config::load(&file).map_err(|err| usage(err.to_string()))
+}
+
+/// Runs the replay, writes every report asked for, and turns findings into exit code 1.
+async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
+    if let Some(json) = &reports.json {
+        config.report.json = Some(json.clone());
+    }
+    if let Some(junit) = &reports.junit {
+        config.report.junit = Some(junit.clone());
+    }
+    if let Some(out) = &reports.out {
+        config.report.out = Some(out.clone());
+    }
+    let target = config.target_url().map_err(|err| usage(err.to_string()))?.to_string();
+    eprintln!("venomqa: replaying against {target}");
+    let outcome = venomqa_replayer::run(&config, print_progress).await.map_err(replay_error)?;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = write_reports(&outcome, &config, &target, color)?;
+    print!("{text}");
+    Ok(if outcome.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Writes the JSON, JUnit and reproducer outputs `config.report` names and
+/// returns the terminal report.
+pub fn write_reports(
+    outcome: &RunOutcome,
+    config: &Config,
+    target: &str,
+    color: bool,
+) -> Result<String> {
+    let mut context = report_context(outcome, target);
+    if let Some(dir) = &config.report.out {
+        context.reproducer_files = write_reproducers(&outcome.findings, dir)
+            .with_context(|| format!("cannot write reproducers into {}", dir.display()))?;
+    }
+    if let Some(path) = &config.report.json {
+        write_json(&outcome.findings, &context, path)?;
+    }
+    if let Some(path) = &config.report.junit {
+        std::fs::write(path, render_junit(&outcome.findings, &context))
+            .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
+    }
+    Ok(render_terminal(&outcome.findings, &context, color))
+}
+
+pub fn write_json(findings: &[Finding], context: &ReportContext, path: &Path) -> Result<()> {
+    let json = serde_json::to_string_pretty(&render_json(findings, context))?;
+    std::fs::write(path, json + "\n")
+        .with_context(|| format!("cannot write the JSON report to {}", path.display()))
+}
+
+pub fn report_context(outcome: &RunOutcome, target: &str) -> ReportContext {
+    ReportContext {
+        target: target.to_string(),
+        sequences: outcome.stats.sequences,
+        requests: outcome.stats.requests,
+        seconds: outcome.stats.seconds,
+        testcases: outcome
+            .stats
+            .testcases
+            .iter()
+            .map(|t| TestCase {
+                journey: t.journey.clone(),
+                mutation: t.mutation.clone(),
+                findings: t.findings.clone(),
+                ..TestCase::default()
+            })
+            .collect(),
+        reproducer_files: Vec::new(),
+    }
+}
+
+/// One stderr line per new finding, so a long run shows it is getting somewhere.
+pub fn print_progress(progress: Progress) {
+    if let Progress::Found(finding) = progress {
+        let action = finding.actions.last().map(String::as_str).unwrap_or("");
+        eprintln!("  found: {} on {action} ({})", finding.oracle, finding.mutation);
+    }
+}
+
+/// Replay errors keep their exit code: 2 configuration, 3 target or store.
+pub fn replay_error(err: venomqa_replayer::Error) -> anyhow::Error {
+    if err.exit_code() == 2 {
+        usage(err.to_string())
+    } else {
+        anyhow::Error::new(err)
+    }
+}
+
+/// `path` as seen from inside `dir` (`qa/` + `./venomqa-store` → `../venomqa-store`),
+/// so a qa/ directory committed to a repository works from any clone.
+fn relative_path(dir: &Path, path: &Path) -> Result<PathBuf> {
+    let dir = std::path::absolute(dir).context("cannot resolve the qa directory")?;
+    let path = std::path::absolute(path).context("cannot resolve the store directory")?;
+    fn normal(p: &Path) -> Vec<Component<'_>> {
+        let mut parts = Vec::new();
+        for part in p.components() {
+            match part {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    parts.pop();
+                }
+                other => parts.push(other),
+            }
+        }
+        parts
+    }
+    let (from, to) = (normal(&dir), normal(&path));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in common..from.len() {
+        relative.push("..");
+    }
+    for part in &to[common..] {
+        relative.push(part.as_os_str());
+    }
+    Ok(relative)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_is_written_relative_to_the_qa_directory() {
+        assert_eq!(
+            relative_path(Path::new("qa"), Path::new("./venomqa-store")).unwrap(),
+            PathBuf::from("../venomqa-store")
+        );
+        assert_eq!(
+            relative_path(Path::new("a/qa"), Path::new("a/store")).unwrap(),
+            PathBuf::from("../store")
+        );
+        assert_eq!(
+            relative_path(Path::new("."), Path::new("store")).unwrap(),
+            PathBuf::from("store")
+        );
+    }
+}
