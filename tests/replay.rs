@@ -1,0 +1,170 @@
+//! `venomqa init` and `venomqa run qa/` through the real binary, as CI uses
+//! them: a configuration written from the recording, secrets from the
+//! environment, exit codes 0 clean, 1 findings, 2 configuration, 3 target.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use common::{run, text, venomqa, Running};
+use serde_json::Value;
+
+/// Records the shop's QA traffic into `dir/store` and writes `dir/qa` with `init`.
+fn recorded_and_initialised(dir: &Path, shop_url: &str) -> String {
+    let store = dir.join("store");
+    let store = store.to_str().unwrap();
+    let mut proxy = Running::start(&[
+        "record",
+        "--upstream",
+        shop_url,
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store,
+    ]);
+    let proxy_url = proxy.wait_for_url("listening on");
+    let drive = run(&["sample", "drive", "--base", &proxy_url, "--sessions", "8", "--users", "3"]);
+    assert!(drive.status.success(), "{}", text(&drive.stderr));
+    proxy.signal("INT");
+    assert_eq!(proxy.wait_exit().0, Some(0));
+
+    let qa = dir.join("qa");
+    let init = run(&[
+        "init",
+        qa.to_str().unwrap(),
+        "--target",
+        shop_url,
+        "--reset",
+        "POST /__reset",
+        "--store",
+        store,
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let said = text(&init.stdout);
+    assert!(said.contains("VENOMQA_ALICE_PASSWORD"), "init names the variables to set: {said}");
+    std::fs::read_to_string(qa.join("venomqa.toml")).unwrap()
+}
+
+/// `venomqa run DIR` with the shop's passwords in the environment.
+fn run_qa(args: &[&str]) -> Output {
+    let mut command = venomqa();
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for user in ["alice", "bob", "carol", "dave"] {
+        command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "all"]);
+    let shop_url = shop.wait_for_url("listening on");
+    let config = recorded_and_initialised(dir.path(), &shop_url);
+    assert!(config.contains("store = \"../store\""), "the store is relative to qa/: {config}");
+    assert!(config.contains("password = { env = \"VENOMQA_ALICE_PASSWORD\" }"), "{config}");
+    assert!(!config.contains("alice-pw"), "no recorded secret is written: {config}");
+
+    let qa = dir.path().join("qa");
+    let json = dir.path().join("findings.json");
+    let junit = dir.path().join("junit.xml");
+    let out = dir.path().join("repro");
+    let ran = run_qa(&[
+        "run",
+        qa.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = text(&ran.stdout);
+    assert_eq!(ran.status.code(), Some(1), "findings exit 1:\n{stdout}\n{}", text(&ran.stderr));
+    assert!(stdout.contains("cross-user"), "{stdout}");
+
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let oracles: Vec<&str> = findings.iter().map(|f| f["oracle"].as_str().unwrap()).collect();
+    for oracle in ["cross-user", "after-delete", "stale-token", "idempotency", "stale-write"] {
+        assert!(oracles.contains(&oracle), "{oracle} missing from {oracles:?}");
+    }
+    for finding in findings {
+        for field in ["oracle", "mutation", "actions", "confidence", "reproducer"] {
+            assert!(!finding[field].is_null(), "{field} in {finding}");
+        }
+        assert_eq!(finding["actions"][0], "POST /login", "{finding}");
+    }
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(junit.starts_with("<?xml") && junit.contains("<testsuite name=\"venomqa\""), "{junit}");
+    assert!(junit.contains("<failure"), "{junit}");
+    let scripts = std::fs::read_dir(&out).unwrap().count();
+    assert_eq!(scripts, findings.len(), "one reproducer a finding");
+    shop.signal("TERM");
+}
+
+#[test]
+fn a_correct_target_gives_exit_code_0_and_no_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "none"]);
+    let shop_url = shop.wait_for_url("listening on");
+    recorded_and_initialised(dir.path(), &shop_url);
+    let qa = dir.path().join("qa");
+    let ran = run_qa(&["run", qa.to_str().unwrap()]);
+    let stdout = text(&ran.stdout);
+    assert_eq!(ran.status.code(), Some(0), "{stdout}\n{}", text(&ran.stderr));
+    assert!(stdout.contains("0 findings"), "{stdout}");
+    shop.signal("TERM");
+}
+
+#[test]
+fn configuration_and_target_problems_get_their_exit_codes_and_name_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "none"]);
+    let shop_url = shop.wait_for_url("listening on");
+    let config = recorded_and_initialised(dir.path(), &shop_url);
+    let qa = dir.path().join("qa");
+    let qa_arg = qa.to_str().unwrap();
+    let file = qa.join("venomqa.toml");
+
+    // A secret's variable that is not set.
+    let ran = venomqa().args(["run", qa_arg]).output().unwrap();
+    assert_eq!(ran.status.code(), Some(2));
+    assert!(text(&ran.stderr).contains("VENOMQA_"), "{}", text(&ran.stderr));
+
+    // A misspelt key: exit 2, the file and line named.
+    std::fs::write(&file, config.replacen("[target]", "[target]\nurll = \"http://x\"", 1)).unwrap();
+    let ran = run_qa(&["run", qa_arg]);
+    assert_eq!(ran.status.code(), Some(2), "{}", text(&ran.stderr));
+    let stderr = text(&ran.stderr);
+    assert!(stderr.contains("venomqa.toml:") && stderr.contains("urll"), "{stderr}");
+
+    // An invariant that does not parse: exit 2, the invariant and position named.
+    let bad_cel = format!("{config}\n[[invariants]]\nname = \"broken\"\nresource = \"orders\"\nexpr = \"order.amount <=\"\n");
+    std::fs::write(&file, bad_cel).unwrap();
+    let ran = run_qa(&["run", qa_arg]);
+    assert_eq!(ran.status.code(), Some(2), "{}", text(&ran.stderr));
+    assert!(text(&ran.stderr).contains("\"broken\""), "{}", text(&ran.stderr));
+
+    // A target that is down: exit 3 with a clear message.
+    std::fs::write(&file, &config).unwrap();
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let ran = run_qa(&["run", qa_arg, "--target", &format!("http://{unused}")]);
+    assert_eq!(ran.status.code(), Some(3), "{}", text(&ran.stderr));
+    assert!(text(&ran.stderr).contains("refused"), "{}", text(&ran.stderr));
+
+    // No target anywhere: run refuses rather than guessing.
+    let no_target: String =
+        config.lines().filter(|l| !l.starts_with("url =")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, no_target).unwrap();
+    let ran = run_qa(&["run", qa_arg]);
+    assert_eq!(ran.status.code(), Some(2), "{}", text(&ran.stderr));
+    assert!(text(&ran.stderr).contains("no target"), "{}", text(&ran.stderr));
+
+    // No configuration at all says how to make one.
+    let ran = run_qa(&["run", dir.path().join("nowhere").to_str().unwrap()]);
+    assert_eq!(ran.status.code(), Some(2));
+    assert!(text(&ran.stderr).contains("venomqa init"), "{}", text(&ran.stderr));
+    shop.signal("TERM");
+}
