@@ -11,7 +11,11 @@ use serde_json::Value;
 /// `"6 sessions, 61 requests (2xx 61), ..."` → 61.
 fn requests_in(report: &str) -> u64 {
     let before = report.split(" requests").next().unwrap_or_default();
-    before.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no request count in {report:?}"))
+    before
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in {report:?}"))
 }
 
 #[test]
@@ -21,7 +25,15 @@ fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exc
     let store = store.to_str().unwrap();
     let mut shop = Running::start(&["sample", "serve", "--port", "0"]);
     let shop_url = shop.wait_for_url("listening on");
-    let mut proxy = Running::start(&["record", "--upstream", &shop_url, "--listen", "127.0.0.1:0", "--store", store]);
+    let mut proxy = Running::start(&[
+        "record",
+        "--upstream",
+        &shop_url,
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store,
+    ]);
     let proxy_url = proxy.wait_for_url("listening on");
 
     // Load that finishes, then more than a flush interval of quiet.
@@ -32,7 +44,18 @@ fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exc
 
     // Load that is still running when the recorder dies.
     let mut second = common::venomqa()
-        .args(["sample", "drive", "--base", &proxy_url, "--sessions", "200", "--seed", "2", "--concurrency", "4"])
+        .args([
+            "sample",
+            "drive",
+            "--base",
+            &proxy_url,
+            "--sessions",
+            "200",
+            "--seed",
+            "2",
+            "--concurrency",
+            "4",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -45,15 +68,24 @@ fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exc
     let _ = second.wait();
 
     let listed = run(&["sessions", "--store", store, "--json"]);
-    assert!(listed.status.success(), "the store reopens after a hard kill: {}", text(&listed.stderr));
+    assert!(
+        listed.status.success(),
+        "the store reopens after a hard kill: {}",
+        text(&listed.stderr)
+    );
     let sessions: Value = serde_json::from_slice(&listed.stdout).unwrap();
-    let total: u64 = sessions.as_array().unwrap().iter().map(|s| s["exchanges"].as_u64().unwrap()).sum();
+    let total: u64 =
+        sessions.as_array().unwrap().iter().map(|s| s["exchanges"].as_u64().unwrap()).sum();
     assert!(total >= flushed, "{total} exchanges reopened, {flushed} were flushed before the kill");
 
     // Every stored record decodes: a full export reads them all.
     let har = dir.path().join("all.har");
     let exported = run(&["export", "--har", har.to_str().unwrap(), "--store", store]);
     assert!(exported.status.success(), "{}", text(&exported.stderr));
-    assert!(text(&exported.stdout).contains(&format!("exported {total} exchanges")), "{}", text(&exported.stdout));
+    assert!(
+        text(&exported.stdout).contains(&format!("exported {total} exchanges")),
+        "{}",
+        text(&exported.stdout)
+    );
     shop.signal("TERM");
 }

@@ -12,11 +12,17 @@ fn the_demo_records_qa_traffic_and_prints_a_session_table() {
     assert!(stdout.contains("sample shop"), "{stdout}");
     assert!(stdout.contains("8 sessions"), "{stdout}");
     assert!(stdout.contains("0 captures dropped"), "{stdout}");
-    let table: Vec<&str> =
-        stdout.lines().skip_while(|l| !l.starts_with("SESSION")).take_while(|l| !l.is_empty()).collect();
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("SESSION"))
+        .take_while(|l| !l.is_empty())
+        .collect();
     assert_eq!(table.len(), 9, "a header and eight session rows:\n{stdout}");
     assert!(table[1..].iter().all(|row| row.starts_with("x-session:qa-")), "{stdout}");
-    assert!(stdout.contains("11 actions, 1 resources"), "the demo learns the shop's model:\n{stdout}");
+    assert!(
+        stdout.contains("11 actions, 1 resources"),
+        "the demo learns the shop's model:\n{stdout}"
+    );
     assert!(stdout.contains("POST /orders/{order_id}/refund"), "{stdout}");
     assert!(stdout.contains("stateDiagram-v2"), "the order state machine is drawn:\n{stdout}");
     assert!(stdout.contains("created --> paid : POST /orders/{order_id}/pay"), "{stdout}");

@@ -46,8 +46,10 @@ async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
     let listed = run(&["sessions", "--store", &store, "--json"]);
     let sessions: Value = serde_json::from_slice(&listed.stdout).unwrap();
     let sessions = sessions.as_array().unwrap();
-    let cookie_sessions: Vec<&Value> =
-        sessions.iter().filter(|s| s["key"].as_str().unwrap().starts_with("cookie:sid=~r:")).collect();
+    let cookie_sessions: Vec<&Value> = sessions
+        .iter()
+        .filter(|s| s["key"].as_str().unwrap().starts_with("cookie:sid=~r:"))
+        .collect();
     assert_eq!(cookie_sessions.len(), 3, "{sessions:?}");
     for session in &cookie_sessions {
         assert_eq!(session["exchanges"], 9, "{session}");
@@ -60,7 +62,8 @@ async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
     let learned = run(&["learn", "--store", &store, "--out", model_path.to_str().unwrap()]);
     assert!(learned.status.success(), "{}", text(&learned.stderr));
     let model: Value = serde_json::from_slice(&std::fs::read(&model_path).unwrap()).unwrap();
-    let mut actions: Vec<&str> = model["actions"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let mut actions: Vec<&str> =
+        model["actions"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
     actions.sort();
     assert_eq!(
         actions,
@@ -78,14 +81,35 @@ async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
     );
     let links = model["links"].as_array().unwrap();
     let has_link = |consumer: &str, to: &str, producer: &str| {
-        links.iter().any(|l| l["consumer"] == consumer && l["to"].to_string().contains(to) && l["producer"] == producer)
+        links.iter().any(|l| {
+            l["consumer"] == consumer
+                && l["to"].to_string().contains(to)
+                && l["producer"] == producer
+        })
     };
-    assert!(has_link("POST /api/transfers", "/from", "POST /api/accounts"), "an id in a JSON body: {links:?}");
-    assert!(has_link("GET /api/transfers", "account", "POST /api/accounts"), "an id in a query string: {links:?}");
-    assert!(has_link("POST /api/accounts/{account_id}/close", "account_id", "POST /api/accounts"), "{links:?}");
-    assert!(has_link("POST /api/accounts", "sid", "POST /session"), "the session cookie: {links:?}");
+    assert!(
+        has_link("POST /api/transfers", "/from", "POST /api/accounts"),
+        "an id in a JSON body: {links:?}"
+    );
+    assert!(
+        has_link("GET /api/transfers", "account", "POST /api/accounts"),
+        "an id in a query string: {links:?}"
+    );
+    assert!(
+        has_link("POST /api/accounts/{account_id}/close", "account_id", "POST /api/accounts"),
+        "{links:?}"
+    );
+    assert!(
+        has_link("POST /api/accounts", "sid", "POST /session"),
+        "the session cookie: {links:?}"
+    );
 
-    let machine = model["machines"].as_array().unwrap().iter().find(|m| m["resource"] == "accounts").expect("accounts machine");
+    let machine = model["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["resource"] == "accounts")
+        .expect("accounts machine");
     assert_eq!(machine["field"], "state", "{machine}");
     let transitions: Vec<(String, String)> = machine["transitions"]
         .as_array()

@@ -13,7 +13,15 @@ fn start_shop() -> (Running, String) {
 }
 
 fn start_record(upstream: &str, store: &str) -> (Running, String) {
-    let mut proxy = Running::start(&["record", "--upstream", upstream, "--listen", "127.0.0.1:0", "--store", store]);
+    let mut proxy = Running::start(&[
+        "record",
+        "--upstream",
+        upstream,
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store,
+    ]);
     let url = proxy.wait_for_url("listening on");
     (proxy, url)
 }
@@ -46,7 +54,10 @@ fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
         assert!(session["exchanges"].as_u64().unwrap() >= 3, "{session}");
         assert!(session["first"].as_str().unwrap() <= session["last"].as_str().unwrap());
         let endpoints = session["endpoints"].as_array().unwrap();
-        assert!(endpoints.iter().any(|e| e == "POST /login"), "each journey starts at its login: {session}");
+        assert!(
+            endpoints.iter().any(|e| e == "POST /login"),
+            "each journey starts at its login: {session}"
+        );
     }
 
     let table = run(&["sessions", "--store", store]);
@@ -77,7 +88,11 @@ fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
     assert!(imported.status.success(), "{}", text(&imported.stderr));
     let relisted = run(&["sessions", "--store", copy.to_str().unwrap(), "--json"]);
     let relisted: Value = serde_json::from_slice(&relisted.stdout).unwrap();
-    assert_eq!(&relisted, &Value::Array(sessions.clone()), "a HAR round trip keeps every session as it was");
+    assert_eq!(
+        &relisted,
+        &Value::Array(sessions.clone()),
+        "a HAR round trip keeps every session as it was"
+    );
 }
 
 #[test]
@@ -133,9 +148,15 @@ fn bad_flags_are_usage_errors_with_exit_code_2() {
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
-        (&["record", "--upstream", "http://127.0.0.1:1", "--session-by", "ip", "--store", store], "session-by"),
+        (
+            &["record", "--upstream", "http://127.0.0.1:1", "--session-by", "ip", "--store", store],
+            "session-by",
+        ),
         (&["record", "--upstream", "ftp://x", "--store", store], "http://"),
-        (&["record", "--upstream", "http://127.0.0.1:1", "--body-cap", "lots", "--store", store], "size"),
+        (
+            &["record", "--upstream", "http://127.0.0.1:1", "--body-cap", "lots", "--store", store],
+            "size",
+        ),
         (&["sample", "serve", "--bugs", "everything"], "bugs"),
         (&["import", "/definitely/not/here.har", "--store", store], "cannot open"),
     ];
@@ -143,7 +164,10 @@ fn bad_flags_are_usage_errors_with_exit_code_2() {
         let out = run(args);
         let stderr = text(&out.stderr);
         let code = out.status.code();
-        assert!(code == Some(2) || (code == Some(3) && needle == &"cannot open"), "{args:?} exited {code:?}: {stderr}");
+        assert!(
+            code == Some(2) || (code == Some(3) && needle == &"cannot open"),
+            "{args:?} exited {code:?}: {stderr}"
+        );
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }

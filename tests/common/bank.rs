@@ -34,13 +34,16 @@ struct Bank {
 pub async fn spawn_bank() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let bank = Arc::new(Mutex::new(Bank { next_account: 17, next_transfer: 900, ..Bank::default() }));
+    let bank =
+        Arc::new(Mutex::new(Bank { next_account: 17, next_transfer: 900, ..Bank::default() }));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let bank = bank.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| handle(bank.clone(), req));
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
             });
         }
     });
@@ -55,7 +58,10 @@ fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
         .expect("response")
 }
 
-async fn handle(bank: Arc<Mutex<Bank>>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    bank: Arc<Mutex<Bank>>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
@@ -97,17 +103,21 @@ async fn handle(bank: Arc<Mutex<Bank>>, req: Request<Incoming>) -> Result<Respon
             bank.accounts.insert(id, account.clone());
             reply(StatusCode::CREATED, account)
         }
-        ("GET", ["api", "accounts", id]) => match id.parse::<u64>().ok().and_then(|id| bank.accounts.get(&id)) {
-            Some(account) => reply(StatusCode::OK, account.clone()),
-            None => reply(StatusCode::NOT_FOUND, json!({"error": "no such account"})),
-        },
+        ("GET", ["api", "accounts", id]) => {
+            match id.parse::<u64>().ok().and_then(|id| bank.accounts.get(&id)) {
+                Some(account) => reply(StatusCode::OK, account.clone()),
+                None => reply(StatusCode::NOT_FOUND, json!({"error": "no such account"})),
+            }
+        }
         ("POST", ["api", "accounts", id, action]) => {
-            let Some(account) = id.parse::<u64>().ok().and_then(|id| bank.accounts.get_mut(&id)) else {
+            let Some(account) = id.parse::<u64>().ok().and_then(|id| bank.accounts.get_mut(&id))
+            else {
                 return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "no such account"})));
             };
             match (*action, account["state"].as_str()) {
                 ("deposit", Some("open")) => {
-                    let balance = account["balance"].as_i64().unwrap_or(0) + input["amount"].as_i64().unwrap_or(0);
+                    let balance = account["balance"].as_i64().unwrap_or(0)
+                        + input["amount"].as_i64().unwrap_or(0);
                     account["balance"] = json!(balance);
                     reply(StatusCode::OK, account.clone())
                 }
@@ -127,8 +137,12 @@ async fn handle(bank: Arc<Mutex<Bank>>, req: Request<Incoming>) -> Result<Respon
         }
         ("GET", ["api", "transfers"]) => {
             let account: Option<u64> = query.strip_prefix("account=").and_then(|n| n.parse().ok());
-            let list: Vec<Value> =
-                bank.transfers.iter().filter(|t| t["from"].as_u64() == account || t["to"].as_u64() == account).cloned().collect();
+            let list: Vec<Value> = bank
+                .transfers
+                .iter()
+                .filter(|t| t["from"].as_u64() == account || t["to"].as_u64() == account)
+                .cloned()
+                .collect();
             reply(StatusCode::OK, json!({"transfers": list}))
         }
         _ => reply(StatusCode::NOT_FOUND, json!({"error": "no such endpoint"})),
@@ -148,7 +162,12 @@ fn rand_u64(salt: &str, n: u64) -> u64 {
 pub async fn customer_visit(base: &str, user: &str) -> Vec<u16> {
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     let mut statuses = Vec::new();
-    let login = client.post(format!("{base}/session")).json(&json!({"user": user, "pin": "4321"})).send().await.expect("login");
+    let login = client
+        .post(format!("{base}/session"))
+        .json(&json!({"user": user, "pin": "4321"}))
+        .send()
+        .await
+        .expect("login");
     statuses.push(login.status().as_u16());
     let cookie = login
         .headers()
@@ -161,18 +180,30 @@ pub async fn customer_visit(base: &str, user: &str) -> Vec<u16> {
         let cookie = cookie.clone();
         async move { request.header("cookie", cookie).send().await.expect("request") }
     };
-    statuses.push(client.get(format!("{base}/api/rates")).send().await.expect("rates").status().as_u16());
+    statuses.push(
+        client.get(format!("{base}/api/rates")).send().await.expect("rates").status().as_u16(),
+    );
     let mut ids = Vec::new();
     for name in ["checking", "savings"] {
-        let created = send(client.post(format!("{base}/api/accounts")).json(&json!({"name": name}))).await;
+        let created =
+            send(client.post(format!("{base}/api/accounts")).json(&json!({"name": name}))).await;
         statuses.push(created.status().as_u16());
         let account: Value = created.json().await.expect("json");
         ids.push(account["account_id"].as_u64().expect("numeric id"));
     }
-    let deposit = send(client.post(format!("{base}/api/accounts/{}/deposit", ids[0])).json(&json!({"amount": 100}))).await;
+    let deposit = send(
+        client
+            .post(format!("{base}/api/accounts/{}/deposit", ids[0]))
+            .json(&json!({"amount": 100})),
+    )
+    .await;
     statuses.push(deposit.status().as_u16());
-    let transfer =
-        send(client.post(format!("{base}/api/transfers")).json(&json!({"from": ids[0], "to": ids[1], "amount": 40}))).await;
+    let transfer = send(
+        client
+            .post(format!("{base}/api/transfers"))
+            .json(&json!({"from": ids[0], "to": ids[1], "amount": 40})),
+    )
+    .await;
     statuses.push(transfer.status().as_u16());
     let listed = send(client.get(format!("{base}/api/transfers?account={}", ids[1]))).await;
     statuses.push(listed.status().as_u16());
