@@ -105,9 +105,10 @@ impl Redactor {
 
     /// The redacted value of one header line, or `None` if it holds no secret.
     pub fn redact_header_value(&self, name: &str, value: &[u8]) -> Option<Vec<u8>> {
-        let name = name.to_ascii_lowercase();
-        match name.as_str() {
-            _ if name.ends_with("authorization") => {
+        // Called for every header line: names compared without allocating.
+        let is = |other: &str| name.eq_ignore_ascii_case(other);
+        match () {
+            _ if ends_with_ignore_case(name.as_bytes(), b"authorization") => {
                 let range = credential_range(value);
                 let cred = &value[range.clone()];
                 if cred.is_empty() || is_pseudonym(cred) {
@@ -118,14 +119,14 @@ impl Redactor {
                 out.extend_from_slice(&value[range.end..]);
                 Some(out)
             }
-            "cookie" => self.redact_cookie_pairs(value, usize::MAX),
-            "set-cookie" => self.redact_cookie_pairs(value, 1),
+            _ if is("cookie") => self.redact_cookie_pairs(value, usize::MAX),
+            _ if is("set-cookie") => self.redact_cookie_pairs(value, 1),
             // Redirects and referrers carry OAuth codes and tokens in queries.
-            "location" | "referer" | "content-location" => {
+            _ if is("location") || is("referer") || is("content-location") => {
                 let url = std::str::from_utf8(value).ok()?;
                 self.redact_url(url).map(String::into_bytes)
             }
-            _ if is_secret_header(&name) => {
+            _ if is_secret_header(name) => {
                 let v = trim(value);
                 (!v.is_empty() && !is_pseudonym(v)).then(|| self.pseudonym(v).into_bytes())
             }
@@ -185,14 +186,15 @@ impl Redactor {
         if body.bytes.is_empty() {
             return false;
         }
-        let content_type = headers.get_str("content-type").unwrap_or("").to_ascii_lowercase();
-        let redacted = if content_type.starts_with("application/x-www-form-urlencoded") {
-            self.redact_form(&body.bytes)
-        } else if content_type.contains("json") || looks_like_json(&body.bytes) {
-            self.redact_json(&body.bytes)
-        } else {
-            None
-        };
+        let content_type = headers.get_str("content-type").unwrap_or("").as_bytes();
+        let redacted =
+            if starts_with_ignore_case(content_type, b"application/x-www-form-urlencoded") {
+                self.redact_form(&body.bytes)
+            } else if contains_ignore_case(content_type, b"json") || looks_like_json(&body.bytes) {
+                self.redact_json(&body.bytes)
+            } else {
+                None
+            };
         let Some(bytes) = redacted else { return false };
         let (old, new) = (body.bytes.len() as u64, bytes.len() as u64);
         body.original_len = if body.truncated {
@@ -255,10 +257,14 @@ pub fn is_pseudonym(value: &[u8]) -> bool {
 
 /// Whether a field or header name says its value is a secret.
 pub fn is_secret_name(name: &[u8]) -> bool {
-    // Called for every scalar of every JSON body: no allocation here.
-    SECRET_WORDS
-        .iter()
-        .any(|word| name.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes())))
+    // Called for every scalar of every JSON body and every header: no
+    // allocation, and words are compared only where their first letter is.
+    (0..name.len()).any(|at| {
+        let first = name[at].to_ascii_lowercase();
+        SECRET_WORDS.iter().any(|word| {
+            word.as_bytes()[0] == first && starts_with_ignore_case(&name[at..], word.as_bytes())
+        })
+    })
 }
 
 /// Whether the redactor replaces the value of the header `name`: the
@@ -266,10 +272,26 @@ pub fn is_secret_name(name: &[u8]) -> bool {
 /// like auth (`X-Auth-User`), except `WWW-Authenticate`, which only names
 /// the schemes a server accepts.
 pub fn is_secret_header(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "cookie" | "set-cookie")
-        || (lower.contains("auth") && lower != "www-authenticate")
-        || is_secret_name(lower.as_bytes())
+    let is = |other: &str| name.eq_ignore_ascii_case(other);
+    is("cookie")
+        || is("set-cookie")
+        || (contains_ignore_case(name.as_bytes(), b"auth") && !is("www-authenticate"))
+        || is_secret_name(name.as_bytes())
+}
+
+/// `haystack` starts with `prefix`, ASCII case ignored (`prefix` lower case
+/// or not: both sides are compared case-insensitively).
+fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
+    haystack.len() >= prefix.len() && haystack[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+fn ends_with_ignore_case(haystack: &[u8], suffix: &[u8]) -> bool {
+    haystack.len() >= suffix.len()
+        && haystack[haystack.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The credential of an `Authorization` value: what follows the scheme
@@ -336,5 +358,121 @@ fn hex_val(b: &u8) -> Option<u8> {
         b'a'..=b'f' => Some(b - b'a' + 10),
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definitions these functions had before they stopped allocating.
+    fn secret_name_as_defined(name: &[u8]) -> bool {
+        SECRET_WORDS
+            .iter()
+            .any(|word| name.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes())))
+    }
+
+    fn secret_header_as_defined(name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        matches!(lower.as_str(), "cookie" | "set-cookie")
+            || (lower.contains("auth") && lower != "www-authenticate")
+            || secret_name_as_defined(lower.as_bytes())
+    }
+
+    #[test]
+    fn names_are_judged_as_defined() {
+        let words = [
+            "",
+            "a",
+            "p",
+            "pass",
+            "password",
+            "PassWord",
+            "passwd",
+            "user_password_hash",
+            "secret",
+            "clientSecret",
+            "token",
+            "tok",
+            "TOKEN",
+            "api_key",
+            "apikey",
+            "API-KEY",
+            "api",
+            "key",
+            "Authorization",
+            "proxy-authorization",
+            "www-authenticate",
+            "WWW-Authenticate",
+            "cookie",
+            "Cookie",
+            "set-cookie",
+            "Set-Cookie",
+            "cookies",
+            "x-auth-user",
+            "AUTH",
+            "content-type",
+            "x-session",
+            "location",
+            "referer",
+            "ppassword",
+            "sapi_key",
+            "é-token",
+        ];
+        let mut names: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        // Words glued to each other and to noise, in every case.
+        for a in &words {
+            for b in &words[..12] {
+                names.push(format!("{a}{b}"));
+                names.push(format!("{}-{}", a.to_uppercase(), b));
+            }
+        }
+        for name in &names {
+            assert_eq!(
+                is_secret_name(name.as_bytes()),
+                secret_name_as_defined(name.as_bytes()),
+                "{name}"
+            );
+            assert_eq!(is_secret_header(name), secret_header_as_defined(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn header_values_are_redacted_whatever_the_case_of_the_name() {
+        let r = Redactor::new(&[1u8; 32]);
+        let token = r.pseudonym(b"t0k");
+        for name in ["Authorization", "authorization", "PROXY-AUTHORIZATION"] {
+            let got = r.redact_header_value(name, b"Bearer t0k").unwrap();
+            assert_eq!(got, format!("Bearer {token}").into_bytes(), "{name}");
+        }
+        for name in ["Cookie", "COOKIE"] {
+            let got = r.redact_header_value(name, b"sid=t0k; theme=dark").unwrap();
+            let want = format!("sid={token}; theme={}", r.pseudonym(b"dark"));
+            assert_eq!(got, want.into_bytes(), "{name}");
+        }
+        let got = r.redact_header_value("Set-Cookie", b"sid=t0k; Path=/").unwrap();
+        assert_eq!(got, format!("sid={token}; Path=/").into_bytes());
+        let got = r.redact_header_value("LOCATION", b"/cb?code=1&access_token=t0k").unwrap();
+        assert_eq!(got, format!("/cb?code=1&access_token={token}").into_bytes());
+        assert_eq!(r.redact_header_value("X-Api-Key", b" t0k ").unwrap(), token.as_bytes());
+        assert_eq!(r.redact_header_value("WWW-Authenticate", b"Bearer realm=x"), None);
+        assert_eq!(r.redact_header_value("Content-Type", b"application/json"), None);
+    }
+
+    #[test]
+    fn bodies_are_recognised_whatever_the_case_of_the_content_type() {
+        let r = Redactor::new(&[1u8; 32]);
+        let mut headers = Headers::default();
+        headers.push("content-type", "Application/X-WWW-Form-URLEncoded; charset=UTF-8");
+        let mut body = Body::complete("user=a&password=pw");
+        assert!(r.redact_body(&headers, &mut body));
+        assert_eq!(body.bytes, format!("user=a&password={}", r.pseudonym(b"pw")).into_bytes());
+        let mut headers = Headers::default();
+        headers.push("Content-Type", "application/vnd.API+JSON");
+        let mut body = Body::complete(" \"password\"");
+        assert!(!r.redact_body(&headers, &mut body), "a JSON string, no field: nothing to hide");
+        let mut body = Body::complete("{\"Password\":\"pw\"}");
+        assert!(r.redact_body(&headers, &mut body));
+        assert_eq!(body.bytes, format!("{{\"Password\":\"{}\"}}", r.pseudonym(b"pw")).into_bytes());
     }
 }
