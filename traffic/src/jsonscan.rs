@@ -20,13 +20,15 @@ pub(crate) struct Scalar<'a> {
     pub value: Cow<'a, [u8]>,
 }
 
-enum Frame {
-    Object { key: Option<Vec<u8>>, expect_key: bool },
-    Array { field: Option<Vec<u8>> },
+/// Keys are borrowed from the text unless they hold escapes: a body is
+/// scanned without an allocation a field.
+enum Frame<'a> {
+    Object { key: Option<Cow<'a, [u8]>>, expect_key: bool },
+    Array { field: Option<Cow<'a, [u8]>> },
 }
 
 /// The field a value at the current position belongs to.
-fn current_field(stack: &[Frame]) -> Option<&[u8]> {
+fn current_field<'s>(stack: &'s [Frame<'_>]) -> Option<&'s [u8]> {
     match stack.last()? {
         Frame::Object { key, .. } => key.as_deref(),
         Frame::Array { field } => field.as_deref(),
@@ -53,7 +55,11 @@ pub(crate) fn rewrite_scalars(
                 i += 1;
             }
             b'[' => {
-                let field = current_field(&stack).map(<[u8]>::to_vec);
+                let field = match stack.last() {
+                    Some(Frame::Object { key, .. }) => key.clone(),
+                    Some(Frame::Array { field }) => field.clone(),
+                    None => None,
+                };
                 stack.push(Frame::Array { field });
                 i += 1;
             }
@@ -78,7 +84,7 @@ pub(crate) fn rewrite_scalars(
                 let end = string_end(text, i);
                 let content = decode_string(&text[i..end]);
                 if let Some(Frame::Object { key, expect_key: true }) = stack.last_mut() {
-                    *key = Some(content.into_owned());
+                    *key = Some(content);
                 } else {
                     let scalar =
                         Scalar { field: current_field(&stack), is_string: true, value: content };
