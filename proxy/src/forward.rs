@@ -27,9 +27,6 @@ pub(crate) fn upstream_client() -> UpstreamClient {
     // hold the last segment of a message back.
     connector.set_nodelay(true);
     Client::builder(TokioExecutor::new())
-        // Send header names with the case the client used (hyper carries it
-        // from the server side in the request's extensions).
-        .http1_preserve_header_case(true)
         // The forward phase sets `Host` itself, to the upstream authority.
         .set_host(false)
         .pool_idle_timeout(Duration::from_secs(90))

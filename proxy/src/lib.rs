@@ -4,7 +4,9 @@
 //! Clients talk to the proxy as if it were the service (HTTP/1.1 or
 //! cleartext HTTP/2); each request is forwarded to the upstream on a pooled
 //! HTTP/1.1 connection and the answer streamed back, bodies never buffered
-//! whole, headers untouched except for hop-by-hop ones and `Host`. Every
+//! whole, headers in order with their duplicates and untouched except for
+//! hop-by-hop ones and `Host`. Header names go out in lowercase, as in
+//! HTTP/2 (they are case-insensitive). Every
 //! request/response pair becomes a [`venomqa_traffic::Exchange`] handed to a
 //! [`CaptureSender`](venomqa_traffic::CaptureSender) once the response has
 //! ended; a full capture queue drops captures, never traffic.

@@ -114,8 +114,6 @@ fn http_builder(config: &ProxyConfig) -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
-        // Keep the client's header-name case so the upstream sees it too.
-        .preserve_header_case(true)
         // The upstream's `Date` passes through; the proxy adds none of its own.
         .auto_date_header(false);
     builder.http2().timer(TokioTimer::new()).auto_date_header(false);
