@@ -167,6 +167,11 @@ impl PendingExchange {
         })
     }
 
+    /// When the request arrived.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     /// A capture buffer for one of this exchange's bodies, if it records.
     pub fn body_buf(&self) -> Option<BodyBuf> {
         self.recorder.as_ref().map(|r| BodyBuf::new(r.body_cap))

@@ -1,9 +1,10 @@
 //! What the proxy is told to do: [`ProxyConfig`], and the upstream it names,
 //! checked and taken apart once so the hot path only copies ready pieces.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use http::uri::{Authority, PathAndQuery, Scheme};
+use http::uri::PathAndQuery;
 use http::{HeaderValue, Uri};
 
 use crate::Error;
@@ -19,7 +20,8 @@ pub struct ProxyConfig {
     /// Add `Forwarded` and `X-Forwarded-For` to forwarded requests. Off, the
     /// proxy adds no header at all.
     pub forwarded: bool,
-    /// How long the upstream may take to send a response head (504 after).
+    /// How long the upstream may take to send a response head, counted from
+    /// the request's arrival (504 after).
     pub upstream_timeout: Duration,
     /// How long a client may take to send a request head (HTTP/1).
     pub header_read_timeout: Duration,
@@ -53,14 +55,22 @@ impl ProxyConfig {
 /// The upstream URL checked and split, ready to build request URIs from.
 #[derive(Clone, Debug)]
 pub(crate) struct Upstream {
-    pub scheme: Scheme,
-    pub authority: Authority,
+    /// Where connections go.
+    pub addr: UpstreamAddr,
     /// The base path without a trailing slash; empty for none.
     pub base: String,
     /// The value the `Host` header is rewritten to.
     pub host: HeaderValue,
     /// How messages name the upstream: `http://127.0.0.1:8081`.
     pub display: String,
+}
+
+/// Where the upstream's connections go: an IP address is used as it is, a
+/// name is looked up for each new connection (as a browser would).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum UpstreamAddr {
+    Ip(SocketAddr),
+    Name(String, u16),
 }
 
 impl Upstream {
@@ -82,18 +92,24 @@ impl Upstream {
         let host = HeaderValue::from_str(authority.as_str())
             .map_err(|_| invalid("the host is not a valid header value"))?;
         let base = uri.path().trim_end_matches('/').to_owned();
-        Ok(Upstream {
-            scheme: Scheme::HTTP,
-            display: format!("http://{authority}{base}"),
-            authority,
-            base,
-            host,
-        })
+        let port = authority.port_u16().unwrap_or(80);
+        // `host()` keeps the brackets of an IPv6 literal.
+        let name = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let addr = match name.parse::<IpAddr>() {
+            Ok(ip) => UpstreamAddr::Ip(SocketAddr::new(ip, port)),
+            Err(_) => UpstreamAddr::Name(name.to_owned(), port),
+        };
+        Ok(Upstream { display: format!("http://{authority}{base}"), addr, base, host })
     }
 
-    /// The absolute URI for a request whose client-side target was `pq`.
-    pub fn uri_for(&self, pq: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
-        let pq = pq.map_or("/", PathAndQuery::as_str);
+    /// The origin-form target (`/path?query`) for the upstream of a request
+    /// whose client-side target was `uri`, with the base path in front.
+    /// An origin-form target without a base is kept as it is.
+    pub fn target_for(&self, uri: Uri) -> Result<Uri, http::Error> {
+        if self.base.is_empty() && uri.scheme().is_none() && uri.authority().is_none() {
+            return Ok(uri);
+        }
+        let pq = uri.path_and_query().map_or("/", PathAndQuery::as_str);
         let path_and_query = if self.base.is_empty() {
             PathAndQuery::try_from(pq)?
         } else {
@@ -101,11 +117,7 @@ impl Upstream {
             // meaning only without a base).
             PathAndQuery::try_from(format!("{}{}", self.base, pq))?
         };
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
+        Ok(Uri::from(path_and_query))
     }
 }
 
@@ -117,24 +129,30 @@ mod tests {
         Upstream::parse(&text.parse::<Uri>().expect("test URL"))
     }
 
-    #[test]
-    fn a_base_path_is_put_in_front_of_request_paths() {
-        let up = upstream("http://127.0.0.1:8081/api/").expect("valid");
-        let pq = PathAndQuery::from_static("/orders/7?x=1");
-        assert_eq!(
-            up.uri_for(Some(&pq)).expect("uri").to_string(),
-            "http://127.0.0.1:8081/api/orders/7?x=1"
-        );
-        assert_eq!(up.display, "http://127.0.0.1:8081/api");
-        assert_eq!(up.host, "127.0.0.1:8081");
+    fn target(up: &Upstream, uri: &'static str) -> String {
+        up.target_for(Uri::from_static(uri)).expect("target").to_string()
     }
 
     #[test]
-    fn without_a_base_the_path_is_kept_as_is() {
+    fn a_base_path_is_put_in_front_of_request_paths() {
+        let up = upstream("http://127.0.0.1:8081/api/").expect("valid");
+        assert_eq!(target(&up, "/orders/7?x=1"), "/api/orders/7?x=1");
+        assert_eq!(target(&up, "http://shop.test/orders"), "/api/orders");
+        assert_eq!(up.display, "http://127.0.0.1:8081/api");
+        assert_eq!(up.host, "127.0.0.1:8081");
+        assert_eq!(up.addr, UpstreamAddr::Ip("127.0.0.1:8081".parse().expect("addr")));
+    }
+
+    #[test]
+    fn without_a_base_the_path_is_kept_as_is_in_origin_form() {
         let up = upstream("http://localhost:9000").expect("valid");
-        let pq = PathAndQuery::from_static("/a//b?q");
-        assert_eq!(up.uri_for(Some(&pq)).expect("uri").to_string(), "http://localhost:9000/a//b?q");
-        assert_eq!(up.uri_for(None).expect("uri").to_string(), "http://localhost:9000/");
+        assert_eq!(target(&up, "/a//b?q"), "/a//b?q");
+        assert_eq!(target(&up, "http://shop.test:8080/a?q"), "/a?q");
+        assert_eq!(target(&up, "http://shop.test"), "/");
+        assert_eq!(target(&up, "*"), "*");
+        assert_eq!(up.addr, UpstreamAddr::Name("localhost".into(), 9000));
+        let v6 = upstream("http://[::1]").expect("valid");
+        assert_eq!(v6.addr, UpstreamAddr::Ip("[::1]:80".parse().expect("addr")));
     }
 
     #[test]

@@ -41,28 +41,31 @@ impl Fault {
         }
     }
 
-    /// Sorts out an error of the pooled client by looking through its chain
-    /// of causes for the I/O or HTTP error underneath.
-    pub fn from_client_error(upstream: &str, err: &hyper_util::client::legacy::Error) -> Self {
-        let io_kind = causes(err).find_map(|e| e.downcast_ref::<io::Error>()).map(io::Error::kind);
-        let hyper_err = causes(err).find_map(|e| e.downcast_ref::<hyper::Error>());
-        let (kind, status, what) = if err.is_connect() {
-            match io_kind {
-                Some(io::ErrorKind::ConnectionRefused) => {
-                    ("refused", StatusCode::BAD_GATEWAY, "refused the connection".to_owned())
-                }
-                Some(io::ErrorKind::TimedOut) => (
-                    "timeout",
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "did not accept the connection in time".to_owned(),
-                ),
-                _ => (
-                    "upstream",
-                    StatusCode::BAD_GATEWAY,
-                    format!("could not be reached: {}", chain(err)),
-                ),
+    /// A new connection to the upstream failed.
+    pub fn from_connect_error(upstream: &str, err: &io::Error) -> Self {
+        let (kind, status, what) = match err.kind() {
+            io::ErrorKind::ConnectionRefused => {
+                ("refused", StatusCode::BAD_GATEWAY, "refused the connection".to_owned())
             }
-        } else if matches!(
+            io::ErrorKind::TimedOut => (
+                "timeout",
+                StatusCode::GATEWAY_TIMEOUT,
+                "did not accept the connection in time".to_owned(),
+            ),
+            _ => (
+                "upstream",
+                StatusCode::BAD_GATEWAY,
+                format!("could not be reached: {}", chain(err)),
+            ),
+        };
+        Fault { kind, status, message: format!("upstream {upstream} {what}") }
+    }
+
+    /// Sorts out an error of an upstream connection by looking through its
+    /// chain of causes for the I/O error underneath.
+    pub fn from_http_error(upstream: &str, err: &hyper::Error) -> Self {
+        let io_kind = causes(err).find_map(|e| e.downcast_ref::<io::Error>()).map(io::Error::kind);
+        let (kind, status, what) = if matches!(
             io_kind,
             Some(
                 io::ErrorKind::ConnectionReset
@@ -71,11 +74,9 @@ impl Fault {
             )
         ) {
             ("reset", StatusCode::BAD_GATEWAY, "reset the connection".to_owned())
-        } else if hyper_err
-            .is_some_and(|e| e.is_incomplete_message() || e.is_closed() || e.is_canceled())
-        {
+        } else if err.is_incomplete_message() || err.is_closed() || err.is_canceled() {
             ("reset", StatusCode::BAD_GATEWAY, "closed the connection before answering".to_owned())
-        } else if hyper_err.is_some_and(hyper::Error::is_parse) {
+        } else if err.is_parse() {
             (
                 "upstream",
                 StatusCode::BAD_GATEWAY,

@@ -1,43 +1,23 @@
 //! The forward phase: turn the client's request into the upstream's and send
-//! it on a pooled connection, bounded by the upstream timeout.
+//! it on one of the client connection's upstream connections
+//! (`upstream.rs`), bounded by the upstream timeout.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{header, HeaderValue, Request, Response, Version};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::capture::PendingExchange;
 use crate::config::Upstream;
 use crate::fault::Fault;
 use crate::headers;
 use crate::tee::{Side, TeeBody};
+use crate::upstream::{self, UpstreamRequest, Upstreams, Wait};
 
-/// The pooled HTTP/1.1 client every connection shares. It speaks to one
-/// upstream, so the pool is simply that upstream's idle connections.
-pub(crate) type UpstreamClient = Client<HttpConnector, TeeBody<Incoming>>;
-
-pub(crate) fn upstream_client() -> UpstreamClient {
-    let mut connector = HttpConnector::new();
-    // Small request/response pairs are the common case: don't let Nagle
-    // hold the last segment of a message back.
-    connector.set_nodelay(true);
-    Client::builder(TokioExecutor::new())
-        // The forward phase sets `Host` itself, to the upstream authority.
-        .set_host(false)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
-
-/// The request for the upstream: absolute URI on the upstream (with its base
-/// path), `Host` rewritten, hop-by-hop headers removed, the body wrapped in a
-/// request tee. The extensions travel along: they carry the header-name case
-/// hyper preserved.
+/// The request for the upstream: origin-form target (with the upstream's
+/// base path), `Host` rewritten, hop-by-hop headers removed, the body
+/// wrapped in a request tee.
 pub(crate) fn upstream_request(
     upstream: &Upstream,
     mut head: http::request::Parts,
@@ -45,13 +25,13 @@ pub(crate) fn upstream_request(
     exchange: &Arc<PendingExchange>,
     forwarded: Option<SocketAddr>,
     upgrade: bool,
-) -> Result<Request<TeeBody<Incoming>>, Fault> {
-    head.uri = upstream.uri_for(head.uri.path_and_query()).map_err(|err| Fault {
+) -> Result<UpstreamRequest, Fault> {
+    head.uri = upstream.target_for(std::mem::take(&mut head.uri)).map_err(|err| Fault {
         kind: "upstream",
         status: http::StatusCode::BAD_GATEWAY,
         message: format!("cannot build a request for upstream {}: {err}", upstream.display),
     })?;
-    // The pool speaks HTTP/1.1 to the upstream whatever the client spoke;
+    // The proxy speaks HTTP/1.1 to the upstream whatever the client spoke;
     // hyper frames each side for its own peer.
     head.version = Version::HTTP_11;
     let accepts_trailers = headers::accepts_trailers(&head.headers);
@@ -67,16 +47,20 @@ pub(crate) fn upstream_request(
     Ok(Request::from_parts(head, TeeBody::new(body, Side::Request, exchange.clone())))
 }
 
-/// Sends the request and waits for the response head, at most `timeout`.
+/// Sends the request on one of the client connection's upstream
+/// connections (an upgrade on a new one) and waits for the response head,
+/// until the upstream timeout runs out.
 pub(crate) async fn send(
-    client: &UpstreamClient,
-    upstream: &Upstream,
-    timeout: Duration,
-    request: Request<TeeBody<Incoming>>,
+    upstreams: &Upstreams,
+    wait: &Wait<'_>,
+    request: UpstreamRequest,
+    upgrade: bool,
 ) -> Result<Response<Incoming>, Fault> {
-    match tokio::time::timeout(timeout, client.request(request)).await {
-        Ok(Ok(response)) => Ok(response),
-        Ok(Err(err)) => Err(Fault::from_client_error(&upstream.display, &err)),
-        Err(_elapsed) => Err(Fault::timeout(&upstream.display, timeout)),
+    if upgrade {
+        // Rare, and its future is large: boxed, so that every other
+        // request does not carry it.
+        Box::pin(upstream::send_upgrade(wait, request)).await
+    } else {
+        upstreams.send(wait, request).await
     }
 }

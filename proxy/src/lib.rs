@@ -2,11 +2,11 @@
 //! through it.
 //!
 //! Clients talk to the proxy as if it were the service (HTTP/1.1 or
-//! cleartext HTTP/2); each request is forwarded to the upstream on a pooled
-//! HTTP/1.1 connection and the answer streamed back, bodies never buffered
-//! whole, headers in order with their duplicates and untouched except for
-//! hop-by-hop ones and `Host`. Header names go out in lowercase, as in
-//! HTTP/2 (they are case-insensitive). Every
+//! cleartext HTTP/2); each request is forwarded to the upstream on an
+//! HTTP/1.1 connection that belongs to its client connection and the answer
+//! streamed back, bodies never buffered whole, headers in order with their
+//! duplicates and untouched except for hop-by-hop ones and `Host`. Header
+//! names go out in lowercase, as in HTTP/2 (they are case-insensitive). Every
 //! request/response pair becomes a [`venomqa_traffic::Exchange`] handed to a
 //! [`CaptureSender`](venomqa_traffic::CaptureSender) once the response has
 //! ended; a full capture queue drops captures, never traffic.
@@ -29,9 +29,9 @@
 //!
 //! The pipeline, one phase a file:
 //! accept (`server.rs`) → read request, forward, respond (`service.rs`,
-//! `forward.rs`, `headers.rs`, `upgrade.rs`, `fault.rs`) → capture
-//! (`tee.rs`, `capture.rs`, `sink.rs`); `idle.rs` keeps silent connections from
-//! lingering.
+//! `forward.rs`, `upstream.rs`, `headers.rs`, `upgrade.rs`, `fault.rs`) →
+//! capture (`tee.rs`, `capture.rs`, `sink.rs`); `idle.rs` keeps silent
+//! connections from lingering.
 
 mod capture;
 mod config;
@@ -46,6 +46,7 @@ mod sink;
 mod stats;
 mod tee;
 mod upgrade;
+mod upstream;
 
 pub use config::{ProxyConfig, DEFAULT_BODY_CAP};
 pub use error::Error;

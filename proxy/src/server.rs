@@ -22,11 +22,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::{ProxyConfig, Upstream};
-use crate::forward;
 use crate::idle::{self, Activity, WatchedIo};
 use crate::service::{self, ConnContext, Shared};
 use crate::sink;
 use crate::stats::{Counters, ProxyStats};
+use crate::upstream::Upstreams;
 use crate::Error;
 
 /// After the last exchange in flight has ended, how long connections get to
@@ -52,7 +52,6 @@ pub async fn serve(
     let counters = Arc::new(Counters::default());
     let (sink, forwarder) = capture.map(sink::start).unzip();
     let shared = Arc::new(Shared {
-        client: forward::upstream_client(),
         capture: sink,
         body_cap: config.body_cap,
         forwarded: config.forwarded,
@@ -140,6 +139,7 @@ async fn connection(
         peer,
         peer_text: peer.to_string(),
         activity: activity.clone(),
+        upstreams: Upstreams::default(),
         tunnel: Mutex::new(None),
     });
     let service = {

@@ -15,13 +15,14 @@ use hyper::body::Incoming;
 use crate::capture::PendingExchange;
 use crate::config::Upstream;
 use crate::fault::Fault;
-use crate::forward::{self, UpstreamClient};
+use crate::forward;
 use crate::headers;
 use crate::idle::Activity;
 use crate::sink::CaptureSink;
 use crate::stats::Counters;
 use crate::tee::{Side, TeeBody};
 use crate::upgrade::{self, Tunnel};
+use crate::upstream::{Upstreams, Wait};
 
 /// What the client gets: the upstream's body through a tee, or a fault's
 /// short text.
@@ -31,7 +32,6 @@ pub(crate) type ProxyBody = Either<TeeBody<Incoming>, Full<Bytes>>;
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub upstream: Upstream,
-    pub client: UpstreamClient,
     pub capture: Option<CaptureSink>,
     pub body_cap: usize,
     pub forwarded: bool,
@@ -46,6 +46,8 @@ pub(crate) struct ConnContext {
     /// `peer` as recorded in exchanges, formatted once per connection.
     pub peer_text: String,
     pub activity: Arc<Activity>,
+    /// This connection's own connections to the upstream.
+    pub upstreams: Upstreams,
     /// Set by an exchange that switched protocols; the connection task runs
     /// it once hyper has handed the socket over.
     pub tunnel: Mutex<Option<Tunnel>>,
@@ -117,8 +119,12 @@ async fn forward_phase(
     let request =
         forward::upstream_request(&shared.upstream, head, body, exchange, forwarded, upgrade)?;
     let _awaiting = exchange.awaiting_head();
-    let response =
-        forward::send(&shared.client, &shared.upstream, shared.upstream_timeout, request).await?;
+    let wait = Wait {
+        upstream: &shared.upstream,
+        timeout: shared.upstream_timeout,
+        deadline: exchange.started().checked_add(shared.upstream_timeout),
+    };
+    let response = forward::send(&conn.upstreams, &wait, request, upgrade).await?;
     if response.status() == StatusCode::SWITCHING_PROTOCOLS && !upgrade {
         // Nothing on the client's side could follow the switch.
         return Err(Fault::unasked_switch(&shared.upstream.display));

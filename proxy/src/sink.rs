@@ -12,8 +12,8 @@
 //!
 //! The forwarder holds the only strong reference to the [`CaptureSender`];
 //! `serve` stops it last, after a final drain, so no sender outlives
-//! `serve` even when a stray body finishes later inside one of the HTTP
-//! client's background tasks (its exchange is then not recorded).
+//! `serve` even when a stray body finishes later inside an upstream
+//! connection's task (its exchange is then not recorded).
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;

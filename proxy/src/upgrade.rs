@@ -3,8 +3,8 @@
 //! two connections are taken over from hyper and bytes are copied both ways
 //! until either side closes.
 //!
-//! The pooled client supports this (hyper-util runs its connections
-//! `with_upgrades`), so no dedicated connection is needed. The tunnel runs
+//! An upgrade request goes out on an upstream connection of its own, run
+//! `with_upgrades` so that hyper hands its socket over. The tunnel runs
 //! in the client connection's own task, after hyper hands the socket over,
 //! so shutdown and the idle timeout treat it like the connection it was.
 

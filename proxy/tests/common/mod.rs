@@ -7,6 +7,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,7 +62,25 @@ where
 /// A hyper HTTP/1.1 server standing in for the service behind the proxy.
 pub struct Upstream {
     pub addr: SocketAddr,
+    /// Connections accepted, and connections that have ended since.
+    pub connections: Arc<Connections>,
     task: JoinHandle<()>,
+}
+
+#[derive(Debug, Default)]
+pub struct Connections {
+    pub accepted: AtomicUsize,
+    pub ended: AtomicUsize,
+}
+
+impl Connections {
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub fn ended(&self) -> usize {
+        self.ended.load(Ordering::SeqCst)
+    }
 }
 
 impl Upstream {
@@ -72,10 +91,14 @@ impl Upstream {
 
     pub fn on(listener: TcpListener, handler: Handler) -> Upstream {
         let addr = listener.local_addr().expect("upstream addr");
+        let connections = Arc::new(Connections::default());
+        let counts = connections.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
+                counts.accepted.fetch_add(1, Ordering::SeqCst);
                 let handler = handler.clone();
+                let counts = counts.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let handler = handler.clone();
@@ -85,10 +108,11 @@ impl Upstream {
                         .serve_connection(TokioIo::new(stream), service)
                         .with_upgrades()
                         .await;
+                    counts.ended.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
-        Upstream { addr, task }
+        Upstream { addr, connections, task }
     }
 
     pub fn url(&self) -> http::Uri {

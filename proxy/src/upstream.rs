@@ -1,0 +1,302 @@
+//! The upstream side of one client connection: its own HTTP/1.1
+//! connections to the upstream, opened when needed and kept for the
+//! requests that follow, and the upstream timeout.
+//!
+//! A client connection's requests go out on connections of its own instead
+//! of a pool shared by the whole proxy. HTTP/1 clients send one request at
+//! a time, so one upstream connection carries all of them, like nginx's
+//! `keepalive` pool but without a shared lock, a hashed pool key or a
+//! task to hand a connection back when its response ends. Another
+//! connection is opened only when every connection the client connection
+//! has is still busy (concurrent HTTP/2 streams, or an upstream that
+//! answered before it read the whole request body); it is kept too, up to
+//! [`MAX_IDLE`]. Closing the client connection drops its senders, and each
+//! upstream connection closes once its exchange in progress, if any, has
+//! ended.
+//!
+//! The upstream timeout is enforced by each upstream connection's
+//! [`Driver`] rather than by a timer per request: a request only writes its
+//! deadline into the connection's [`HeadDeadline`], and the connection's
+//! one timer, armed for some earlier request's deadline, is moved on to
+//! the current one only when it fires. So a busy connection touches the
+//! runtime's timer wheel about once per timeout period, not per request.
+//! A connection whose request misses its deadline is closed (as dropping
+//! the request would close it), which fails the request; the handler then
+//! answers 504.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
+
+use crate::config::{Upstream, UpstreamAddr};
+use crate::fault::Fault;
+use crate::tee::TeeBody;
+
+/// A request on its way to the upstream.
+pub(crate) type UpstreamRequest = Request<TeeBody<Incoming>>;
+type Sender = http1::SendRequest<TeeBody<Incoming>>;
+
+/// Upstream connections a client connection keeps once they are free
+/// again; more are closed after their exchange.
+const MAX_IDLE: usize = 8;
+
+/// The upstream connections of one client connection.
+#[derive(Debug, Default)]
+pub(crate) struct Upstreams {
+    /// Connections not in a handler's hands, most recently used last. They
+    /// may still be busy streaming a response body.
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// A request's way onto one upstream connection.
+#[derive(Debug)]
+struct Connection {
+    sender: Sender,
+    deadline: Arc<HeadDeadline>,
+}
+
+/// What a request waits for, and until when.
+pub(crate) struct Wait<'a> {
+    pub upstream: &'a Upstream,
+    pub timeout: Duration,
+    /// When the upstream timeout runs out: the arrival of the request plus
+    /// the timeout (`None` if that is too far to name).
+    pub deadline: Option<Instant>,
+}
+
+impl Wait<'_> {
+    fn timed_out(&self) -> Fault {
+        Fault::timeout(&self.upstream.display, self.timeout)
+    }
+
+    fn failed(&self, err: &hyper::Error, connection: &Connection) -> Fault {
+        if connection.deadline.timed_out() {
+            self.timed_out()
+        } else {
+            Fault::from_http_error(&self.upstream.display, err)
+        }
+    }
+}
+
+impl Upstreams {
+    /// Sends `request` on a free connection, or on a new one, and returns
+    /// the upstream's response head.
+    pub async fn send(
+        &self,
+        wait: &Wait<'_>,
+        mut request: UpstreamRequest,
+    ) -> Result<Response<Incoming>, Fault> {
+        if let Some(mut connection) = self.checkout() {
+            connection.deadline.set(wait.deadline);
+            match connection.sender.try_send_request(request).await {
+                Ok(response) => {
+                    connection.deadline.set(None);
+                    self.checkin(connection);
+                    return Ok(response);
+                }
+                Err(mut err) => match err.take_message() {
+                    // Never written: the connection closed while it sat
+                    // idle (the upstream's keep-alive timeout). A new
+                    // connection gets it (as hyper-util's pooled client does).
+                    Some(unsent) if !connection.deadline.timed_out() => request = unsent,
+                    _ => return Err(wait.failed(&err.into_error(), &connection)),
+                },
+            }
+        }
+        // Boxed: opening a connection is the rare path, and its future is
+        // large; every request would carry (and move) it otherwise.
+        let mut connection = Box::pin(open(wait, false)).await?;
+        connection.deadline.set(wait.deadline);
+        match connection.sender.send_request(request).await {
+            Ok(response) => {
+                connection.deadline.set(None);
+                self.checkin(connection);
+                Ok(response)
+            }
+            Err(err) => Err(wait.failed(&err, &connection)),
+        }
+    }
+
+    /// A connection ready for a request, if one is free.
+    fn checkout(&self) -> Option<Connection> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut i = idle.len();
+        while i > 0 {
+            i -= 1;
+            if idle[i].sender.is_ready() {
+                return Some(idle.swap_remove(i));
+            }
+            if idle[i].sender.is_closed() {
+                idle.swap_remove(i);
+            }
+        }
+        None
+    }
+
+    /// Keeps a connection for later requests. It may still be carrying a
+    /// response body: `checkout` only takes it once it is ready again.
+    fn checkin(&self, connection: Connection) {
+        if connection.sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE {
+            idle.push(connection);
+        }
+    }
+}
+
+/// Sends an upgrade request (WebSocket) on a connection of its own, which
+/// hands its socket over when the upstream switches protocols.
+pub(crate) async fn send_upgrade(
+    wait: &Wait<'_>,
+    request: UpstreamRequest,
+) -> Result<Response<Incoming>, Fault> {
+    let mut connection = open(wait, true).await?;
+    connection.deadline.set(wait.deadline);
+    let sent = connection.sender.send_request(request).await;
+    connection.deadline.set(None);
+    sent.map_err(|err| wait.failed(&err, &connection))
+}
+
+/// Opens a new connection to the upstream, within the request's deadline,
+/// and starts its driver in a task of its own.
+async fn open(wait: &Wait<'_>, upgrades: bool) -> Result<Connection, Fault> {
+    let connect = async {
+        let upstream = wait.upstream;
+        let connected = match &upstream.addr {
+            UpstreamAddr::Ip(addr) => TcpStream::connect(*addr).await,
+            UpstreamAddr::Name(host, port) => TcpStream::connect((host.as_str(), *port)).await,
+        };
+        let stream = connected.map_err(|err| Fault::from_connect_error(&upstream.display, &err))?;
+        // Small request/response pairs are the common case: the last
+        // segment of a message must not wait for Nagle.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on an upstream connection: {err}");
+        }
+        http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|err| Fault::from_http_error(&upstream.display, &err))
+    };
+    let (sender, connection) = match wait.deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), connect)
+            .await
+            .map_err(|_elapsed| wait.timed_out())??,
+        None => connect.await?,
+    };
+    let deadline = Arc::new(HeadDeadline::default());
+    if upgrades {
+        tokio::spawn(Driver::new(connection.with_upgrades(), deadline.clone()));
+    } else {
+        tokio::spawn(Driver::new(connection, deadline.clone()));
+    }
+    Ok(Connection { sender, deadline })
+}
+
+/// The deadline for the response head of the request an upstream
+/// connection carries, shared by the request's handler and the
+/// connection's [`Driver`].
+#[derive(Debug, Default)]
+struct HeadDeadline {
+    /// Nanoseconds after [`epoch`], plus one; 0 for none.
+    at: AtomicU64,
+    /// Set when the driver closed the connection for a missed deadline.
+    timed_out: AtomicBool,
+}
+
+impl HeadDeadline {
+    fn set(&self, deadline: Option<Instant>) {
+        let at = deadline.map_or(0, |d| {
+            u64::try_from(d.saturating_duration_since(epoch()).as_nanos())
+                .map_or(u64::MAX, |n| n.saturating_add(1))
+        });
+        self.at.store(at, Ordering::Release);
+    }
+
+    fn get(&self) -> Option<Instant> {
+        match self.at.load(Ordering::Acquire) {
+            0 => None,
+            at => Some(epoch() + Duration::from_nanos(at - 1)),
+        }
+    }
+
+    fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::Acquire)
+    }
+}
+
+/// The instant deadlines are counted from; any time before the first
+/// request will do.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Runs one upstream connection (hyper's state machine for it) and closes
+/// it when the request it carries misses its [`HeadDeadline`].
+struct Driver<C> {
+    connection: C,
+    deadline: Arc<HeadDeadline>,
+    /// Created for the first request; afterwards only moved on when it
+    /// has fired (or, rarely, when a request's deadline comes earlier).
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl<C> Driver<C> {
+    fn new(connection: C, deadline: Arc<HeadDeadline>) -> Self {
+        Driver { connection, deadline, timer: None }
+    }
+}
+
+impl<C> Future for Driver<C>
+where
+    C: Future<Output = hyper::Result<()>> + Unpin,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if let Poll::Ready(done) = Pin::new(&mut this.connection).poll(cx) {
+            if let Err(err) = done {
+                tracing::debug!("upstream connection ended with an error: {err}");
+            }
+            return Poll::Ready(());
+        }
+        let Some(deadline) = this.deadline.get() else { return Poll::Pending };
+        let timer = match &mut this.timer {
+            Some(timer) => {
+                if !timer.is_elapsed() {
+                    // Armed for this deadline or an earlier one: it wakes
+                    // this driver when it fires, and is moved on then.
+                    if timer.deadline() <= deadline.into() {
+                        return Poll::Pending;
+                    }
+                    timer.as_mut().reset(deadline.into());
+                }
+                timer
+            }
+            None => this.timer.insert(Box::pin(tokio::time::sleep_until(deadline.into()))),
+        };
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if Instant::now() >= deadline {
+                // Dropping the connection closes it and fails the request.
+                this.deadline.timed_out.store(true, Ordering::Release);
+                return Poll::Ready(());
+            }
+            timer.as_mut().reset(deadline.into());
+        }
+    }
+}
