@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 use crate::capture::PendingExchange;
 use crate::config::Upstream;
 use crate::fault::Fault;
-use crate::headers;
+use crate::headers::{self, HopHeaders};
 use crate::tee::{Side, TeeBody};
 use crate::upstream::{self, UpstreamRequest, Upstreams, Wait};
 
@@ -24,6 +24,7 @@ pub(crate) fn upstream_request(
     body: Incoming,
     exchange: &Arc<PendingExchange>,
     forwarded: Option<SocketAddr>,
+    hop: HopHeaders,
     upgrade: bool,
 ) -> Result<UpstreamRequest, Fault> {
     head.uri = upstream.target_for(std::mem::take(&mut head.uri)).map_err(|err| Fault {
@@ -34,8 +35,8 @@ pub(crate) fn upstream_request(
     // The proxy speaks HTTP/1.1 to the upstream whatever the client spoke;
     // hyper frames each side for its own peer.
     head.version = Version::HTTP_11;
-    let accepts_trailers = headers::accepts_trailers(&head.headers);
-    headers::strip_hop_by_hop(&mut head.headers, upgrade);
+    let accepts_trailers = headers::accepts_trailers(&head.headers, hop);
+    headers::strip_hop_by_hop(&mut head.headers, hop, upgrade);
     if accepts_trailers {
         head.headers.insert(header::TE, HeaderValue::from_static("trailers"));
     }

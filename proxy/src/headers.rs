@@ -23,6 +23,42 @@ const HOP_BY_HOP: [HeaderName; 6] = [
     header::UPGRADE,
 ];
 
+/// The connection-level headers a message carries, found in one pass over
+/// its header names. Most messages carry none of them, and then the
+/// functions below look nothing up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HopHeaders(u8);
+
+const CONNECTION: u8 = 1;
+const UPGRADE: u8 = 2;
+const TE: u8 = 4;
+/// Any other name in [`HOP_BY_HOP`].
+const OTHER: u8 = 8;
+
+impl HopHeaders {
+    pub fn scan(headers: &HeaderMap) -> Self {
+        let mut bits = 0;
+        for name in headers.keys() {
+            bits |= if name == header::CONNECTION {
+                CONNECTION
+            } else if name == header::UPGRADE {
+                UPGRADE
+            } else if name == header::TE {
+                TE
+            } else if HOP_BY_HOP.contains(name) {
+                OTHER
+            } else {
+                0
+            };
+        }
+        HopHeaders(bits)
+    }
+
+    fn has(self, bits: u8) -> bool {
+        self.0 & bits == bits
+    }
+}
+
 /// Whether `headers` ask to switch protocols: `Connection: upgrade` and an
 /// `Upgrade` header (HTTP/1.1 only; the caller checks the version).
 ///
@@ -31,7 +67,10 @@ const HOP_BY_HOP: [HeaderName; 6] = [
 /// the proxy could no longer record. Treated as a plain request, its
 /// `Upgrade` and `HTTP2-Settings` headers are stripped as hop-by-hop and
 /// the exchange stays HTTP/1.1.
-pub(crate) fn wants_upgrade(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_upgrade(headers: &HeaderMap, hop: HopHeaders) -> bool {
+    if !hop.has(CONNECTION | UPGRADE) {
+        return false;
+    }
     let mut protocols = headers
         .get_all(header::UPGRADE)
         .iter()
@@ -46,10 +85,18 @@ pub(crate) fn wants_upgrade(headers: &HeaderMap) -> bool {
 /// Removes hop-by-hop headers, keeping the order of everything else. For an
 /// upgrade, `Upgrade` stays and `Connection` becomes just `upgrade`, since
 /// the upgrade is what the two ends negotiate through the proxy.
-pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    let listed: Vec<HeaderName> = connection_tokens(headers)
-        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
-        .collect();
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, hop: HopHeaders, upgrade: bool) {
+    if hop == HopHeaders::default() && !upgrade {
+        return;
+    }
+    // Only `Connection` can name more headers to remove.
+    let listed: Vec<HeaderName> = if hop.has(CONNECTION) {
+        connection_tokens(headers)
+            .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let doomed = |name: &HeaderName| {
         if upgrade && (name == header::UPGRADE || name == header::CONNECTION) {
             return false;
@@ -85,13 +132,14 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 /// hop-by-hop, but this part of it must travel on: hyper's server (like
 /// others) sends trailers only to a client that said it accepts them, and
 /// the proxy passes them on unchanged.
-pub(crate) fn accepts_trailers(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::TE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("trailers")))
+pub(crate) fn accepts_trailers(headers: &HeaderMap, hop: HopHeaders) -> bool {
+    hop.has(TE)
+        && headers
+            .get_all(header::TE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("trailers")))
 }
 
 /// Adds the proxy's hop to `Forwarded` (RFC 7239) and `X-Forwarded-For`.
@@ -149,6 +197,11 @@ mod tests {
         headers
     }
 
+    fn strip(headers: &mut HeaderMap, upgrade: bool) {
+        let hop = HopHeaders::scan(headers);
+        strip_hop_by_hop(headers, hop, upgrade);
+    }
+
     fn lines(headers: &HeaderMap) -> Vec<(String, String)> {
         headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("?").to_owned())).collect()
     }
@@ -167,7 +220,7 @@ mod tests {
             ("te", "trailers"),
             ("c", "4"),
         ]);
-        strip_hop_by_hop(&mut headers, false);
+        strip(&mut headers, false);
         let expected = [("a", "1"), ("a", "3"), ("b", "2"), ("trailer", "grpc-status"), ("c", "4")];
         assert_eq!(lines(&headers), expected.map(|(n, v)| (n.to_owned(), v.to_owned())));
     }
@@ -180,13 +233,13 @@ mod tests {
             ("upgrade", "websocket"),
             ("keep-alive", "x"),
         ]);
-        assert!(wants_upgrade(&headers));
-        strip_hop_by_hop(&mut headers, true);
+        assert!(wants_upgrade(&headers, HopHeaders::scan(&headers)));
+        strip(&mut headers, true);
         let expected = [("host", "h"), ("connection", "upgrade"), ("upgrade", "websocket")];
         assert_eq!(lines(&headers), expected.map(|(n, v)| (n.to_owned(), v.to_owned())));
 
         let mut answer = map(&[("upgrade", "websocket"), ("connection", "Upgrade")]);
-        strip_hop_by_hop(&mut answer, true);
+        strip(&mut answer, true);
         assert_eq!(answer["connection"], "Upgrade");
     }
 
@@ -198,17 +251,30 @@ mod tests {
             ("upgrade", "h2c"),
             ("http2-settings", "AAMAAABkAARAAAAAAAIAAAAA"),
         ]);
-        assert!(!wants_upgrade(&headers));
-        strip_hop_by_hop(&mut headers, false);
+        assert!(!wants_upgrade(&headers, HopHeaders::scan(&headers)));
+        strip(&mut headers, false);
         assert_eq!(lines(&headers), [("host".to_owned(), "h".to_owned())]);
-        assert!(wants_upgrade(&map(&[("connection", "upgrade"), ("upgrade", "h2c, websocket")])));
+        let both = map(&[("connection", "upgrade"), ("upgrade", "h2c, websocket")]);
+        assert!(wants_upgrade(&both, HopHeaders::scan(&both)));
+    }
+
+    #[test]
+    fn one_scan_finds_the_connection_level_headers_and_nothing_else() {
+        let plain = map(&[("host", "h"), ("content-length", "2"), ("x-upgrade", "no")]);
+        assert_eq!(HopHeaders::scan(&plain), HopHeaders::default());
+        let mut kept = plain.clone();
+        strip(&mut kept, false);
+        assert_eq!(kept, plain);
+        let hop = HopHeaders::scan(&map(&[("keep-alive", "1"), ("te", "trailers")]));
+        assert!(hop.has(TE | OTHER) && !hop.has(CONNECTION) && !hop.has(UPGRADE));
     }
 
     #[test]
     fn te_trailers_is_recognised_among_other_codings() {
-        assert!(accepts_trailers(&map(&[("te", "gzip;q=0.5, Trailers")])));
-        assert!(!accepts_trailers(&map(&[("te", "gzip")])));
-        assert!(!accepts_trailers(&map(&[])));
+        let accepts = |headers: HeaderMap| accepts_trailers(&headers, HopHeaders::scan(&headers));
+        assert!(accepts(map(&[("te", "gzip;q=0.5, Trailers")])));
+        assert!(!accepts(map(&[("te", "gzip")])));
+        assert!(!accepts(map(&[])));
     }
 
     #[test]

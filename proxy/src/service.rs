@@ -16,7 +16,7 @@ use crate::capture::PendingExchange;
 use crate::config::Upstream;
 use crate::fault::Fault;
 use crate::forward;
-use crate::headers;
+use crate::headers::{self, HopHeaders};
 use crate::idle::Activity;
 use crate::sink::CaptureSink;
 use crate::stats::Counters;
@@ -70,8 +70,9 @@ pub(crate) async fn handle(
     // client sent it. An upgrade request leaves a handle on the client's
     // side of the switch.
     Counters::bump(&shared.counters.exchanges);
+    let hop = HopHeaders::scan(request.headers());
     let client_upgrade = (request.version() == Version::HTTP_11
-        && headers::wants_upgrade(request.headers()))
+        && headers::wants_upgrade(request.headers(), hop))
     .then(|| hyper::upgrade::on(&mut request));
     let (head, body) = request.into_parts();
     let exchange = PendingExchange::start(
@@ -83,7 +84,7 @@ pub(crate) async fn handle(
     );
 
     // Forward.
-    let sent = forward_phase(&conn, &exchange, head, body, client_upgrade.is_some()).await;
+    let sent = forward_phase(&conn, &exchange, head, body, hop, client_upgrade.is_some()).await;
 
     // Respond.
     let response = match sent {
@@ -109,6 +110,7 @@ async fn forward_phase(
     exchange: &Arc<PendingExchange>,
     head: http::request::Parts,
     body: Incoming,
+    hop: HopHeaders,
     upgrade: bool,
 ) -> Result<Response<Incoming>, Fault> {
     if head.method == Method::CONNECT {
@@ -117,7 +119,7 @@ async fn forward_phase(
     let shared = &conn.shared;
     let forwarded = shared.forwarded.then_some(conn.peer);
     let request =
-        forward::upstream_request(&shared.upstream, head, body, exchange, forwarded, upgrade)?;
+        forward::upstream_request(&shared.upstream, head, body, exchange, forwarded, hop, upgrade)?;
     let _awaiting = exchange.awaiting_head();
     let wait = Wait {
         upstream: &shared.upstream,
@@ -152,7 +154,8 @@ fn respond(
     };
     let (mut head, body) = response.into_parts();
     exchange.response_head(&head);
-    headers::strip_hop_by_hop(&mut head.headers, upgrade);
+    let hop = HopHeaders::scan(&head.headers);
+    headers::strip_hop_by_hop(&mut head.headers, hop, upgrade);
     // hyper writes the response in the client's protocol; HTTP/1.1 is the
     // version its server expects to be handed.
     head.version = Version::HTTP_11;
