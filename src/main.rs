@@ -14,6 +14,12 @@ mod shutdown;
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: learning a large store and the
+/// store writer allocate per exchange, and glibc's malloc was a fifth of the
+/// learn time (BENCHMARKS.md, `## learn`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 use cli::{Cli, Command, ModelCommand, SampleCommand};
