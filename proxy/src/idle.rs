@@ -13,15 +13,16 @@
 //! bytes; the watchdog samples it a few times per timeout. No clock is read
 //! on the data path.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 /// What one connection has been doing.
 #[derive(Debug, Default)]
@@ -202,19 +203,62 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for WatchedIo<T> {
 /// Resolves once the connection has been idle for `timeout`. Samples four
 /// times per timeout, so it fires between 1 and 1.25 timeouts after the
 /// last byte moved.
-pub(crate) async fn idle_for(activity: &Activity, timeout: Duration) {
-    let tick = (timeout / 4).max(Duration::from_millis(5));
-    let mut seen = activity.progress.load(Ordering::Relaxed);
-    let mut quiet_since = Instant::now();
-    loop {
-        tokio::time::sleep(tick).await;
-        let now_seen = activity.progress.load(Ordering::Relaxed);
-        if now_seen != seen || activity.excused.load(Ordering::Acquire) > 0 {
-            seen = now_seen;
-            quiet_since = Instant::now();
-        } else if quiet_since.elapsed() >= timeout {
-            activity.timed_out.store(true, Ordering::Relaxed);
-            return;
+///
+/// [`IdleWatch::due`] tells the connection task whether polling it could
+/// do anything, so that the task's many polls per request (one per socket
+/// event) do not each poll a timer.
+#[derive(Debug)]
+pub(crate) struct IdleWatch {
+    activity: Arc<Activity>,
+    timeout: Duration,
+    tick: Duration,
+    /// The progress count at the last sample, and since when it has not
+    /// moved.
+    seen: u64,
+    quiet_since: Instant,
+    timer: Pin<Box<Sleep>>,
+    /// Whether the timer has been polled (so it will wake the task).
+    armed: bool,
+}
+
+impl IdleWatch {
+    pub fn new(activity: Arc<Activity>, timeout: Duration) -> Self {
+        let tick = (timeout / 4).max(Duration::from_millis(5));
+        IdleWatch {
+            seen: activity.progress.load(Ordering::Relaxed),
+            activity,
+            timeout,
+            tick,
+            quiet_since: Instant::now(),
+            timer: Box::pin(tokio::time::sleep(tick)),
+            armed: false,
+        }
+    }
+
+    /// Whether the next sample is due (or the timer still has to be armed).
+    pub fn due(&self) -> bool {
+        !self.armed || self.timer.is_elapsed()
+    }
+}
+
+impl Future for IdleWatch {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        loop {
+            this.armed = true;
+            ready!(this.timer.as_mut().poll(cx));
+            let now_seen = this.activity.progress.load(Ordering::Relaxed);
+            let now = Instant::now();
+            if now_seen != this.seen || this.activity.excused.load(Ordering::Acquire) > 0 {
+                this.seen = now_seen;
+                this.quiet_since = now;
+            } else if now.duration_since(this.quiet_since) >= this.timeout {
+                this.activity.timed_out.store(true, Ordering::Relaxed);
+                return Poll::Ready(());
+            }
+            this.timer.as_mut().reset(now + this.tick);
         }
     }
 }

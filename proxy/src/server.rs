@@ -10,7 +10,9 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper::service::service_fn;
@@ -22,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::{ProxyConfig, Upstream};
-use crate::idle::{self, Activity, WatchedIo};
+use crate::idle::{Activity, IdleWatch, WatchedIo};
 use crate::service::{self, ConnContext, Shared};
 use crate::sink;
 use crate::stats::{Counters, ProxyStats};
@@ -147,31 +149,45 @@ async fn connection(
         service_fn(move |request| service::handle(context.clone(), request))
     };
 
-    let idle = idle::idle_for(&activity, idle_timeout);
-    tokio::pin!(idle);
+    let mut idle = IdleWatch::new(activity, idle_timeout);
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
-    let mut draining = false;
-    if *stopping.borrow_and_update() {
+    let mut draining = *stopping.borrow_and_update();
+    if draining {
         conn.as_mut().graceful_shutdown();
-        draining = true;
     }
-    loop {
-        tokio::select! {
-            served = conn.as_mut() => {
-                if let Err(err) = served {
-                    tracing::debug!(%peer, "connection ended with an error: {err}");
-                }
-                break;
-            }
-            _ = stopping.changed(), if !draining => {
+    // Not a `select!`: that would poll every branch on every wake-up, and
+    // this task wakes several times per request. The shutdown signal and
+    // the idle timer are polled once to register, and after that only when
+    // a cheap check says they have news.
+    let mut signal = stopping.clone();
+    let stop = signal.changed();
+    tokio::pin!(stop);
+    let mut stop_armed = false;
+    let ended = std::future::poll_fn(|cx| loop {
+        if let Poll::Ready(served) = conn.as_mut().poll(cx) {
+            return Poll::Ready(Some(served));
+        }
+        if !draining && (!stop_armed || stopping.has_changed().unwrap_or(true)) {
+            stop_armed = true;
+            if stop.as_mut().poll(cx).is_ready() {
                 draining = true;
                 conn.as_mut().graceful_shutdown();
+                continue;
             }
-            () = &mut idle => {
-                tracing::debug!(%peer, "closing a connection idle for {idle_timeout:?}");
-                return;
-            }
+        }
+        if idle.due() && Pin::new(&mut idle).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        return Poll::Pending;
+    })
+    .await;
+    match ended {
+        Some(Ok(())) => {}
+        Some(Err(err)) => tracing::debug!(%peer, "connection ended with an error: {err}"),
+        None => {
+            tracing::debug!(%peer, "closing a connection idle for {idle_timeout:?}");
+            return;
         }
     }
 
@@ -179,7 +195,7 @@ async fn connection(
     if let Some(tunnel) = context.take_tunnel() {
         tokio::select! {
             () = tunnel => {}
-            () = &mut idle => tracing::debug!(%peer, "closing an upgraded connection idle for {idle_timeout:?}"),
+            () = Pin::new(&mut idle) => tracing::debug!(%peer, "closing an upgraded connection idle for {idle_timeout:?}"),
         }
     }
 }
