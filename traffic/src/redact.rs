@@ -222,27 +222,30 @@ impl Redactor {
     /// unchanged. Pseudonyms are of the decoded value, so a password sent as
     /// a form equals the same password sent as JSON.
     pub fn redact_form(&self, text: &[u8]) -> Option<Vec<u8>> {
-        let mut out = Vec::with_capacity(text.len() + 16);
-        let mut changed = false;
-        for (n, pair) in text.split(|&b| b == b'&').enumerate() {
-            if n > 0 {
-                out.push(b'&');
+        // Built only once a value is replaced: most queries hide nothing.
+        let mut out: Option<Vec<u8>> = None;
+        let mut copied = 0;
+        let mut at = 0;
+        for pair in text.split(|&b| b == b'&') {
+            let pair_start = at;
+            at += pair.len() + 1;
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else { continue };
+            if !is_secret_name(&form_decode(&pair[..eq])) {
+                continue;
             }
-            if let Some(eq) = pair.iter().position(|&b| b == b'=') {
-                let value = form_decode(&pair[eq + 1..]);
-                if is_secret_name(&form_decode(&pair[..eq]))
-                    && !value.is_empty()
-                    && !is_pseudonym(&value)
-                {
-                    out.extend_from_slice(&pair[..=eq]);
-                    out.extend_from_slice(self.pseudonym(&value).as_bytes());
-                    changed = true;
-                    continue;
-                }
+            let value = form_decode(&pair[eq + 1..]);
+            if value.is_empty() || is_pseudonym(&value) {
+                continue;
             }
-            out.extend_from_slice(pair);
+            let out = out.get_or_insert_with(|| Vec::with_capacity(text.len() + 16));
+            let value_start = pair_start + eq + 1;
+            out.extend_from_slice(&text[copied..value_start]);
+            out.extend_from_slice(self.pseudonym(&value).as_bytes());
+            copied = pair_start + pair.len();
         }
-        changed.then_some(out)
+        let mut out = out?;
+        out.extend_from_slice(&text[copied..]);
+        Some(out)
     }
 }
 
@@ -260,12 +263,23 @@ pub fn is_secret_name(name: &[u8]) -> bool {
     // Called for every scalar of every JSON body and every header: no
     // allocation, and words are compared only where their first letter is.
     (0..name.len()).any(|at| {
-        let first = name[at].to_ascii_lowercase();
-        SECRET_WORDS.iter().any(|word| {
-            word.as_bytes()[0] == first && starts_with_ignore_case(&name[at..], word.as_bytes())
-        })
+        WORD_STARTS[usize::from(name[at])]
+            && SECRET_WORDS.iter().any(|word| starts_with_ignore_case(&name[at..], word.as_bytes()))
     })
 }
+
+/// The bytes a word of `SECRET_WORDS` starts with, in either case.
+const WORD_STARTS: [bool; 256] = {
+    let mut starts = [false; 256];
+    let mut n = 0;
+    while n < SECRET_WORDS.len() {
+        let first = SECRET_WORDS[n].as_bytes()[0];
+        starts[first.to_ascii_lowercase() as usize] = true;
+        starts[first.to_ascii_uppercase() as usize] = true;
+        n += 1;
+    }
+    starts
+};
 
 /// Whether the redactor replaces the value of the header `name`: the
 /// credential and cookie headers, and any header named like a secret or
@@ -331,8 +345,12 @@ fn looks_like_json(bytes: &[u8]) -> bool {
     matches!(trim_start(bytes).first(), Some(b'{') | Some(b'['))
 }
 
-/// Decodes one `application/x-www-form-urlencoded` name or value.
-fn form_decode(s: &[u8]) -> Vec<u8> {
+/// Decodes one `application/x-www-form-urlencoded` name or value; borrowed
+/// when there is nothing to decode.
+fn form_decode(s: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !s.iter().any(|&b| b == b'+' || b == b'%') {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -349,7 +367,7 @@ fn form_decode(s: &[u8]) -> Vec<u8> {
         }
         i += 1;
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 fn hex_val(b: &u8) -> Option<u8> {
@@ -435,6 +453,65 @@ mod tests {
             );
             assert_eq!(is_secret_header(name), secret_header_as_defined(name), "{name}");
         }
+    }
+
+    /// `redact_form` as it was written before it built its output lazily.
+    fn form_as_defined(r: &Redactor, text: &[u8]) -> Option<Vec<u8>> {
+        let decode = |s: &[u8]| form_decode(s).into_owned();
+        let mut out = Vec::new();
+        let mut changed = false;
+        for (n, pair) in text.split(|&b| b == b'&').enumerate() {
+            if n > 0 {
+                out.push(b'&');
+            }
+            if let Some(eq) = pair.iter().position(|&b| b == b'=') {
+                let value = decode(&pair[eq + 1..]);
+                if is_secret_name(&decode(&pair[..eq]))
+                    && !value.is_empty()
+                    && !is_pseudonym(&value)
+                {
+                    out.extend_from_slice(&pair[..=eq]);
+                    out.extend_from_slice(r.pseudonym(&value).as_bytes());
+                    changed = true;
+                    continue;
+                }
+            }
+            out.extend_from_slice(pair);
+        }
+        changed.then_some(out)
+    }
+
+    #[test]
+    fn forms_are_redacted_as_defined() {
+        let r = Redactor::new(&[1u8; 32]);
+        let p = r.pseudonym(b"x");
+        for text in [
+            "",
+            "a=1",
+            "password=x",
+            "a=1&password=x&b=2",
+            "password=x&token=y",
+            "&&password=x&",
+            "password=",
+            "password",
+            "pass%77ord=x",
+            "pass+word=x",
+            "password=x%20y+z&a",
+            "user=a&password=&token=t",
+            "=x",
+            "a=b=c&password=x=y",
+            &format!("password={p}"),
+            "expand=items&page=2",
+            "api_key=k&apikey=k&API-KEY=k&q=1",
+        ] {
+            assert_eq!(
+                r.redact_form(text.as_bytes()),
+                form_as_defined(&r, text.as_bytes()),
+                "{text}"
+            );
+        }
+        assert_eq!(&*form_decode(b"a+b%41%zz%4"), b"a bA%zz%4");
+        assert!(matches!(form_decode(b"plain"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]
