@@ -17,7 +17,7 @@
 //! and a range of ids by two, without decoding any record. Across blocks,
 //! ids increase too: a block's last id is below the next block's key.
 
-use crate::{Exchange, ExchangeId};
+use crate::{Exchange, ExchangeId, BLOCK_TARGET_BYTES};
 
 /// Bytes of one directory entry: id (u64) and end (u32).
 const ENTRY: usize = 12;
@@ -145,6 +145,8 @@ impl BlockBuilder {
         self.data.extend_from_slice(&count.to_le_bytes());
         let value = sled::IVec::from(self.data.as_slice());
         self.data.clear();
+        // One large exchange must not keep its size allocated.
+        self.data.shrink_to(4 * BLOCK_TARGET_BYTES);
         self.dir.clear();
         Some((first.to_be_bytes(), value))
     }

@@ -48,6 +48,9 @@ pub const BATCH_MAX: usize = 512;
 /// bounds how long `finish` waits on a quiet channel.
 const IDLE_WAIT: Duration = Duration::from_millis(50);
 
+/// The writer keeps its encoding buffers between batches up to this size.
+const KEEP_BYTES: usize = 4 * 1024 * 1024;
+
 /// How long the writer lets a batch that is not full gather more exchanges
 /// before writing it. Each batch has a fixed cost (a wake-up, a few sled
 /// writes), so batches of a handful cost several times more per exchange
@@ -325,6 +328,11 @@ impl Writer {
         let count = batch.len() as u64;
         let previous_last = self.last_id;
         self.records.clear();
+        if self.records.capacity() > KEEP_BYTES {
+            // A burst of large bodies must not stay allocated for the
+            // whole recording.
+            self.records.shrink_to(KEEP_BYTES);
+        }
         self.pending.clear();
         for mut exchange in batch.drain(..) {
             if exchange.session.0.is_empty() {
