@@ -10,11 +10,18 @@
 //! store and reads it back every way the API offers. CPU is read from
 //! `/proc` (clock ticks, 10 ms): a write's CPU is the whole process's minus
 //! the main thread's, which only builds and queues exchanges, so it counts
-//! the writer thread and sled's own threads. Two write patterns:
+//! the writer thread and sled's own threads. Three write patterns:
 //! - `bulk`: queued as fast as the writer takes them (full batches);
 //! - `paced`: a chunk every 2 ms, as the proxy's capture sink hands them
 //!   over (`VENOMQA_BENCH_RATE` exchanges/s, default 20000), so batches are
-//!   small: the case that decides what capture costs a busy proxy.
+//!   small: the case that decides what capture costs a busy proxy;
+//! - `batches of N`: `VENOMQA_BENCH_CHUNK` (64) at a time, each written
+//!   before the next is sent: the same batches whatever the timing, for
+//!   counting instructions under `valgrind --tool=callgrind`.
+//!
+//! `VENOMQA_BENCH_PACED`, `VENOMQA_BENCH_CHUNKED` set how many exchanges
+//! those write (0 skips them), `VENOMQA_BENCH_SESSIONS` how many sessions
+//! take turns (1000), `VENOMQA_BENCH_READS=0` skips the reads.
 //!
 //! The machine may be shared and noisy: compare runs made back to back.
 
@@ -143,36 +150,66 @@ fn measure(what: impl Into<String>, count: impl FnOnce() -> u64) -> Measured {
     }
 }
 
-/// Records `total` exchanges; `rate` 0 queues them as fast as the writer
-/// takes them, otherwise a chunk every 2 ms at `rate` exchanges/s.
-fn write(dir: &Path, total: u64, rate: u64, sessions: u64) -> Measured {
-    let what = if rate == 0 { "write bulk".to_string() } else { format!("write paced {rate}/s") };
+/// How the exchanges reach the writer.
+#[derive(Clone, Copy)]
+enum Pattern {
+    /// As fast as the writer takes them: full batches.
+    Bulk,
+    /// A chunk every 2 ms at this many exchanges/s, like the proxy's sink.
+    Paced(u64),
+    /// Chunks of this many, each written before the next is sent: batches
+    /// of exactly that size, whatever the timing (for callgrind).
+    Chunked(u64),
+}
+
+/// Records `total` exchanges in `pattern`.
+fn write(dir: &Path, total: u64, pattern: Pattern, sessions: u64) -> Measured {
+    let what = match pattern {
+        Pattern::Bulk => "write bulk".to_string(),
+        Pattern::Paced(rate) => format!("write paced {rate}/s"),
+        Pattern::Chunked(chunk) => format!("write in batches of {chunk}"),
+    };
     let store = Store::open(dir).unwrap();
     let measured = measure(what, || {
         let recording = store.record(RecordOptions::default()).unwrap();
         let sender = recording.sender();
         let base = unix_now_ns();
-        if rate == 0 {
-            for n in 0..total {
-                sender.capture_blocking(exchange(n, base + n * 1000, sessions));
-            }
-        } else {
-            let tick = Duration::from_millis(2);
-            let chunk = (rate * 2 / 1000).max(1);
-            let started = Instant::now();
-            let mut n = 0;
-            let mut ticks = 0u32;
-            while n < total {
-                let pending: Vec<Exchange> = (n..(n + chunk).min(total))
-                    .map(|k| exchange(k, base + k * 1000, sessions))
-                    .collect();
-                for e in pending {
-                    sender.capture(e);
-                    n += 1;
+        let make = |k: u64| exchange(k, base + k * 1000, sessions);
+        match pattern {
+            Pattern::Bulk => {
+                for n in 0..total {
+                    sender.capture_blocking(make(n));
                 }
-                ticks += 1;
-                if let Some(wait) = (tick * ticks).checked_sub(started.elapsed()) {
-                    std::thread::sleep(wait);
+            }
+            Pattern::Paced(rate) => {
+                let tick = Duration::from_millis(2);
+                let chunk = (rate * 2 / 1000).max(1);
+                let started = Instant::now();
+                let mut n = 0;
+                let mut ticks = 0u32;
+                while n < total {
+                    let pending: Vec<Exchange> = (n..(n + chunk).min(total)).map(make).collect();
+                    for e in pending {
+                        sender.capture(e);
+                        n += 1;
+                    }
+                    ticks += 1;
+                    if let Some(wait) = (tick * ticks).checked_sub(started.elapsed()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+            }
+            Pattern::Chunked(chunk) => {
+                let mut n = 0;
+                while n < total {
+                    let pending: Vec<Exchange> = (n..(n + chunk).min(total)).map(make).collect();
+                    for e in pending {
+                        sender.capture_blocking(e);
+                        n += 1;
+                    }
+                    while recording.written() < n {
+                        std::thread::sleep(Duration::from_micros(50));
+                    }
                 }
             }
         }
@@ -238,6 +275,8 @@ fn main() {
     let total = env_u64("VENOMQA_BENCH_EXCHANGES", 200_000);
     let rate = env_u64("VENOMQA_BENCH_RATE", 20_000);
     let paced = env_u64("VENOMQA_BENCH_PACED", total.min(100_000));
+    let chunked = env_u64("VENOMQA_BENCH_CHUNKED", total.min(50_000));
+    let chunk = env_u64("VENOMQA_BENCH_CHUNK", 64).max(1);
     let sessions = env_u64("VENOMQA_BENCH_SESSIONS", 1000).max(1);
     println!(
         "store format {FORMAT_VERSION}, {total} exchanges in {sessions} interleaved sessions; \
@@ -248,11 +287,16 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let bulk = dir.path().join("bulk");
-    write(&bulk, total, 0, sessions).print(true);
+    write(&bulk, total, Pattern::Bulk, sessions).print(true);
     if paced > 0 {
-        write(&dir.path().join("paced"), paced, rate, sessions).print(true);
+        write(&dir.path().join("paced"), paced, Pattern::Paced(rate), sessions).print(true);
     }
-    for m in read(&bulk) {
-        m.print(false);
+    if chunked > 0 {
+        write(&dir.path().join("chunked"), chunked, Pattern::Chunked(chunk), sessions).print(true);
+    }
+    if env_u64("VENOMQA_BENCH_READS", 1) == 1 {
+        for m in read(&bulk) {
+            m.print(false);
+        }
     }
 }
