@@ -55,12 +55,14 @@ pub struct RunStats {
 }
 
 /// What one journey × mutation family did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TestcaseStats {
     pub journey: String,
     pub mutation: String,
     /// Cases of this family run on this journey.
     pub sequences: u64,
+    /// Seconds spent judging them (shrinking included).
+    pub seconds: f64,
     /// Indexes into [`RunOutcome::findings`] of the findings it produced.
     pub findings: Vec<usize>,
 }
@@ -77,6 +79,30 @@ pub enum Progress {
     Shrinking { oracle: OracleKind, mutation: String, action: String },
     /// A new finding, shrunk and confirmed.
     Found(Box<Finding>),
+}
+
+impl RunOutcome {
+    /// What the reports need besides the findings, for a run against `target`.
+    pub fn report_context(&self, target: &str) -> crate::report::ReportContext {
+        crate::report::ReportContext {
+            target: target.to_string(),
+            sequences: self.stats.sequences,
+            requests: self.stats.requests,
+            seconds: self.stats.seconds,
+            testcases: self
+                .stats
+                .testcases
+                .iter()
+                .map(|t| crate::report::TestCase {
+                    journey: t.journey.clone(),
+                    mutation: t.mutation.clone(),
+                    findings: t.findings.clone(),
+                    seconds: t.seconds,
+                })
+                .collect(),
+            reproducer_files: Vec::new(),
+        }
+    }
 }
 
 /// Reads the model and the store named by `config`, then [`replay`]s.
@@ -214,6 +240,7 @@ pub async fn replay(
                 else {
                     return;
                 };
+                let case_started = Instant::now();
                 let judged = judge.evaluate(Some(case.family), &case.seq, &baseline.broken).await;
                 let judged = match judged {
                     Ok(j) => j,
@@ -254,6 +281,10 @@ pub async fn replay(
                         lock(shared).error.get_or_insert(e);
                     }
                 }
+                let seconds = case_started.elapsed().as_secs_f64();
+                let mut s = lock(shared);
+                entry_in(&mut s, case.seq.journey, judge.plan, case.family.name()).seconds +=
+                    seconds;
             }
         })
         .await;
@@ -292,6 +323,7 @@ fn entry_in<'a>(
         journey: plan.journeys[journey].name.clone(),
         mutation: mutation.to_string(),
         sequences: 0,
+        seconds: 0.0,
         findings: Vec::new(),
     })
 }

@@ -16,7 +16,7 @@ use crate::client::{Client, SendError};
 use crate::config::{Reset, ResetHow};
 use crate::finding::SentRequest;
 use crate::plan::Plan;
-use crate::request::{text_of, Draft, Reply};
+use crate::request::{text_of, Draft, Reply, RequestTemplate};
 use crate::sequence::{Call, Sequence};
 use crate::Error;
 
@@ -228,17 +228,22 @@ impl Runner<'_> {
             };
             let stale = self.uses_dead(&step.call, &live);
             let copies = step.copies.max(1) as usize;
-            let mut sends = Vec::with_capacity(copies + 1);
-            for _ in 0..copies {
-                sends.push(self.client.send(&step.call.template, &draft));
-            }
-            if let Some((p, d)) = &partner {
-                sends.push(self.client.send(&p.template, d));
-            }
-            let results = if sends.len() == 1 {
-                vec![sends.pop().expect("one send").await]
+            let results = if copies == 1 && partner.is_none() {
+                vec![self.client.send(&step.call.template, &draft).await]
             } else {
-                join_all(sends).await
+                let mut calls: Vec<(&RequestTemplate, &Draft)> =
+                    vec![(&step.call.template, &draft); copies];
+                if let Some((p, d)) = &partner {
+                    calls.push((&p.template, d));
+                }
+                let stagger = step.stagger;
+                join_all(calls.into_iter().enumerate().map(|(k, (t, d))| async move {
+                    if k > 0 && !stagger.is_zero() {
+                        tokio::time::sleep(stagger * k as u32).await;
+                    }
+                    self.client.send(t, d).await
+                }))
+                .await
             };
             let mut executed = Executed { stale, ..Executed::default() };
             for (k, result) in results.into_iter().enumerate() {

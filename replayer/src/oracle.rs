@@ -5,6 +5,7 @@
 //! 2xx to anything yields no finding.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -18,8 +19,12 @@ use crate::sequence::{Role, Sequence};
 use crate::state::{changes, holds_id, Noise};
 use crate::Error;
 
-/// Runs of a concurrent step before concluding it does not race.
-const RACE_ATTEMPTS: usize = 3;
+/// Runs of a concurrent step before concluding it does not race: both
+/// launch orders, at once and staggered.
+const RACE_ATTEMPTS: usize = 4;
+
+/// How much later each further request of a staggered concurrent step leaves.
+const RACE_STAGGER: Duration = Duration::from_millis(2);
 
 /// What an oracle concluded about one step of a sequence.
 #[derive(Clone, Debug)]
@@ -77,19 +82,22 @@ impl Judge<'_> {
         let focus = seq.focus().filter(|f| trace.steps.len() > *f);
         match (family, focus) {
             (Some(Mutation::Concurrent), Some(f)) => {
-                // A race shows only when the requests interleave: try again,
-                // launching the other request first.
+                // A race shows only when the requests interleave inside its
+                // window: try again launching the other request first, and
+                // the later requests a moment after the first.
                 let mut attempt = seq.clone();
+                let mut in_order = None;
                 for round in 0..RACE_ATTEMPTS {
                     if round > 0 {
                         let step = &mut attempt.steps[f];
                         if let Some(p) = step.partner.as_mut() {
                             std::mem::swap(&mut step.call, p);
                         }
+                        step.stagger = if round % 3 == 0 { Duration::ZERO } else { RACE_STAGGER };
                         trace = self.runner.run(&attempt, self.reset, false).await?;
                         runs += 1;
                     }
-                    let (v, n) = self.race(&attempt, &trace, f).await?;
+                    let (v, n) = self.race(&attempt, &trace, f, &mut in_order).await?;
                     runs += n;
                     if v.is_some() {
                         verdicts.extend(v);

@@ -22,6 +22,7 @@ impl Judge<'_> {
         seq: &Sequence,
         trace: &Trace,
         f: usize,
+        in_order: &mut Option<Vec<Trace>>,
     ) -> Result<(Option<Verdict>, u64), Error> {
         let st = &seq.steps[f];
         let ex = &trace.steps[f];
@@ -32,38 +33,24 @@ impl Judge<'_> {
         if accepted < 2 && broken_at_once.is_empty() {
             return Ok((None, 0));
         }
-        let mut orders: Vec<Vec<SeqStep>> = Vec::new();
-        let single = |call: &Call, origin: u32| SeqStep::plain(origin, call.clone());
-        match &st.partner {
-            Some(p) => {
-                let other = seq.fresh_origin();
-                orders.push(vec![single(&st.call, st.origin), single(p, other)]);
-                orders.push(vec![single(p, other), single(&st.call, st.origin)]);
-            }
-            None => orders.push((0..st.copies).map(|_| single(&st.call, st.origin)).collect()),
+        let mut runs = 0;
+        if in_order.is_none() {
+            let (traces, n) = self.in_order(seq, f).await?;
+            runs += n;
+            *in_order = Some(traces);
         }
+        let Some(traces) = in_order.as_ref().filter(|t| !t.is_empty()) else {
+            return Ok((None, runs));
+        };
         let resource = trace.instances[k].resource;
         let at_once = trace.after(f, k);
         let mut most = 0;
-        let mut runs = 0;
         let mut states_differ = true;
         let mut broken_in_order: HashSet<String> = HashSet::new();
         let mut statuses = Vec::new();
-        for order in orders {
-            let mut steps = seq.steps[..f].to_vec();
-            let n = order.len();
-            steps.extend(order);
-            let counterpart = Sequence { journey: seq.journey, steps };
-            let t = self.runner.run(&counterpart, self.reset, false).await?;
-            runs += 1;
-            if !t.complete() || t.steps.len() < f + n {
-                return Ok((None, runs));
-            }
+        for t in traces {
             let replies: Vec<u16> =
                 t.steps[f..].iter().flat_map(|e| e.replies.iter().map(|r| r.status)).collect();
-            if replies.iter().any(|s| *s == 0 || *s >= 500) {
-                return Ok((None, runs));
-            }
             most = most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
             statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
             broken_in_order
@@ -127,5 +114,43 @@ impl Judge<'_> {
             ));
         }
         Ok((None, runs))
+    }
+
+    /// The concurrent step of `seq` sent one request after the other, in
+    /// every order; empty when one of those runs is inconclusive (cut
+    /// short, no answer, a 5xx).
+    async fn in_order(&self, seq: &Sequence, f: usize) -> Result<(Vec<Trace>, u64), Error> {
+        let st = &seq.steps[f];
+        let mut orders: Vec<Vec<SeqStep>> = Vec::new();
+        let single = |call: &Call, origin: u32| SeqStep::plain(origin, call.clone());
+        match &st.partner {
+            Some(p) => {
+                let other = seq.fresh_origin();
+                orders.push(vec![single(&st.call, st.origin), single(p, other)]);
+                orders.push(vec![single(p, other), single(&st.call, st.origin)]);
+            }
+            None => orders.push((0..st.copies).map(|_| single(&st.call, st.origin)).collect()),
+        }
+        let mut traces = Vec::new();
+        let mut runs = 0;
+        for order in orders {
+            let mut steps = seq.steps[..f].to_vec();
+            let n = order.len();
+            steps.extend(order);
+            let counterpart = Sequence { journey: seq.journey, steps };
+            let t = self.runner.run(&counterpart, self.reset, false).await?;
+            runs += 1;
+            let answered = t
+                .steps
+                .iter()
+                .skip(f)
+                .flat_map(|e| &e.replies)
+                .all(|r| r.status != 0 && r.status < 500);
+            if !t.complete() || t.steps.len() < f + n || !answered {
+                return Ok((Vec::new(), runs));
+            }
+            traces.push(t);
+        }
+        Ok((traces, runs))
     }
 }

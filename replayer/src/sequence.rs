@@ -81,11 +81,22 @@ pub(crate) struct SeqStep {
     /// A different call sent at the same time as the copies.
     pub partner: Option<Call>,
     pub role: Role,
+    /// Each request of a concurrent step after the first leaves this much
+    /// later than the one before it, so the first is inside its slow section
+    /// (a race window is rarely shorter than a millisecond or two).
+    pub stagger: std::time::Duration,
 }
 
 impl SeqStep {
     pub fn plain(origin: u32, call: Call) -> SeqStep {
-        SeqStep { origin, call, copies: 1, partner: None, role: Role::Plain }
+        SeqStep {
+            origin,
+            call,
+            copies: 1,
+            partner: None,
+            role: Role::Plain,
+            stagger: std::time::Duration::ZERO,
+        }
     }
 
     pub fn focus(mut self) -> SeqStep {
