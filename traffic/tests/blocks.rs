@@ -235,7 +235,7 @@ fn a_kill_between_the_block_and_its_index_is_repaired_for_every_session_of_the_b
         })
         .collect();
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = open_raw(dir.path());
         let blocks = db.open_tree("blocks").unwrap();
         blocks.insert(t(2).to_be_bytes(), block(&lost.iter().collect::<Vec<_>>())).unwrap();
         db.open_tree("meta").unwrap().insert("dirty_from", &t(2).to_be_bytes()).unwrap();
@@ -247,7 +247,7 @@ fn a_kill_between_the_block_and_its_index_is_repaired_for_every_session_of_the_b
     assert_consistent(&store);
     // The repair happened once: the marker is gone.
     drop(store);
-    let db = sled::open(dir.path()).unwrap();
+    let db = open_raw(dir.path());
     assert_eq!(db.open_tree("meta").unwrap().get("dirty_from").unwrap(), None);
 }
 
@@ -271,7 +271,7 @@ fn a_kill_while_an_import_rewrote_a_block_rebuilds_the_whole_index() {
     joined.session = session("x-session:c");
     stored.insert(2, joined);
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = open_raw(dir.path());
         let blocks = db.open_tree("blocks").unwrap();
         blocks.clear().unwrap();
         blocks.insert(t(1).to_be_bytes(), block(&stored.iter().collect::<Vec<_>>())).unwrap();
@@ -290,7 +290,7 @@ fn a_store_of_format_version_1_is_refused_naming_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     {
         // What venomqa wrote before blocks: one value an exchange.
-        let db = sled::open(dir.path()).unwrap();
+        let db = open_raw(dir.path());
         let meta = db.open_tree("meta").unwrap();
         meta.insert("format_version", &1u32.to_be_bytes()).unwrap();
         meta.insert("redaction_key", &[7u8; 32]).unwrap();
@@ -306,7 +306,7 @@ fn a_store_of_format_version_1_is_refused_naming_both_versions() {
         assert!(message.contains("format version 1"), "{message}");
         assert!(message.contains(&format!("reads version {FORMAT_VERSION}")), "{message}");
     }
-    let db = sled::open(dir.path()).unwrap();
+    let db = open_raw(dir.path());
     assert!(
         !db.tree_names().iter().any(|n| n == &b"blocks"[..]),
         "the old store is left as it was"
@@ -317,7 +317,7 @@ fn a_store_of_format_version_1_is_refused_naming_both_versions() {
 fn a_sled_directory_holding_data_but_no_version_is_not_taken_over() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = open_raw(dir.path());
         db.open_tree("someone-elses").unwrap().insert("k", "v").unwrap();
         db.flush().unwrap();
     }

@@ -127,7 +127,7 @@ pub fn block(exchanges: &[&Exchange]) -> Vec<u8> {
 /// The blocks of a closed store as sled holds them: each key and the ids
 /// of its directory.
 pub fn raw_blocks(dir: &Path) -> Vec<(u64, Vec<u64>)> {
-    let db = sled::open(dir).unwrap();
+    let db = open_raw(dir);
     let blocks = db.open_tree("blocks").unwrap();
     let mut out = Vec::new();
     for item in blocks.iter() {
@@ -143,4 +143,20 @@ pub fn raw_blocks(dir: &Path) -> Vec<(u64, Vec<u64>)> {
         out.push((u64::from_be_bytes(key.as_ref().try_into().unwrap()), ids));
     }
     out
+}
+
+/// The sled database of a closed store, for tests that look beneath the
+/// API. sled lets go of its lock a moment after the last handle is dropped,
+/// so this waits for it (a second at most), as `Store::open` does.
+pub fn open_raw(dir: &Path) -> sled::Db {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(_) if started.elapsed() < std::time::Duration::from_secs(1) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("cannot open {}: {e}", dir.display()),
+        }
+    }
 }
