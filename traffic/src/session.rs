@@ -176,26 +176,55 @@ fn is_credential_header(name: &str) -> bool {
     is_secret_header(name) && name != "cookie" && name != "set-cookie"
 }
 
+/// Field names (lower case, without `_` and `-`) that hold a bearer token.
+const TOKEN_FIELDS: &[&str] =
+    &["token", "accesstoken", "idtoken", "jwt", "authtoken", "bearertoken", "sessiontoken"];
+
 /// The first string field named like a bearer token in a JSON body.
 fn json_token(body: &[u8]) -> Option<Vec<u8>> {
-    const NAMES: &[&str] =
-        &["token", "accesstoken", "idtoken", "jwt", "authtoken", "bearertoken", "sessiontoken"];
+    // Every body the proxy sees comes here when no rule matched the request:
+    // skip the scan when no field can be a token field. Without escapes the
+    // fields are the text itself, and each of those names holds `token` or
+    // `jwt`, perhaps spread by `_` and `-`.
+    if !body.contains(&b'\\')
+        && !contains_squeezed(body, b"token")
+        && !contains_squeezed(body, b"jwt")
+    {
+        return None;
+    }
     let mut found = None;
     rewrite_scalars(body, |scalar| {
         if found.is_none() && scalar.is_string && !scalar.value.is_empty() {
             let field = scalar.field.unwrap_or_default();
-            let squeezed: Vec<u8> = field
-                .iter()
-                .filter(|&&b| b != b'_' && b != b'-')
-                .map(u8::to_ascii_lowercase)
-                .collect();
-            if NAMES.iter().any(|n| n.as_bytes() == squeezed.as_slice()) {
+            if TOKEN_FIELDS.iter().any(|name| squeezed_eq(field, name.as_bytes())) {
                 found = Some(scalar.value.to_vec());
             }
         }
         None
     });
     found
+}
+
+/// `field` without `_` and `-`, in lower case, is `name`.
+fn squeezed_eq(field: &[u8], name: &[u8]) -> bool {
+    let mut squeezed =
+        field.iter().filter(|&&b| b != b'_' && b != b'-').map(u8::to_ascii_lowercase);
+    name.iter().all(|&n| squeezed.next() == Some(n)) && squeezed.next().is_none()
+}
+
+/// `text` holds `word` (lower case), case ignored and `_` and `-` allowed
+/// between its letters.
+fn contains_squeezed(text: &[u8], word: &[u8]) -> bool {
+    (0..text.len()).any(|start| {
+        let mut rest = text[start..].iter().map(u8::to_ascii_lowercase);
+        word.iter().enumerate().all(|(n, &w)| loop {
+            match rest.next() {
+                Some(b'_' | b'-') if n > 0 => continue,
+                Some(b) => break b == w,
+                None => break false,
+            }
+        })
+    })
 }
 
 /// `127.0.0.1:5311` → `127.0.0.1`, `[::1]:5311` → `::1`; anything else as is.
@@ -301,5 +330,77 @@ impl KeyState {
         } else {
             format!("{base}#{}", self.generation)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `json_token` as it was before it skipped bodies and stopped
+    /// allocating a field name a scalar.
+    fn json_token_as_defined(body: &[u8]) -> Option<Vec<u8>> {
+        let mut found = None;
+        rewrite_scalars(body, |scalar| {
+            if found.is_none() && scalar.is_string && !scalar.value.is_empty() {
+                let field = scalar.field.unwrap_or_default();
+                let squeezed: Vec<u8> = field
+                    .iter()
+                    .filter(|&&b| b != b'_' && b != b'-')
+                    .map(u8::to_ascii_lowercase)
+                    .collect();
+                if TOKEN_FIELDS.iter().any(|n| n.as_bytes() == squeezed.as_slice()) {
+                    found = Some(scalar.value.to_vec());
+                }
+            }
+            None
+        });
+        found
+    }
+
+    #[test]
+    fn tokens_are_found_as_defined() {
+        let bodies = [
+            r#"{"token":"t1"}"#,
+            r#"{"user":{"name":"a"},"access_token":"t2","token_type":"Bearer"}"#,
+            r#"{"Access-Token":"t3"}"#,
+            r#"{"tok_en":"t4"}"#,
+            r#"{"t-o-k-e-n":"t5"}"#,
+            r#"{"_token":"t6"}"#,
+            r#"{"JWT":"t7"}"#,
+            r#"{"j_w_t":"t8"}"#,
+            r#"{"tokens":["a","b"]}"#,
+            r#"{"id_token":""}"#,
+            r#"{"id_token":42,"jwt":"t9"}"#,
+            r#"{"\u0074oken":"t10"}"#,
+            r#"{"session\u0074oken":"t11"}"#,
+            r#"{"note":"token","id":"o-1"}"#,
+            r#"{"id":"o_7f3k2m","status":"paid","amount":4200}"#,
+            r#"["token","jwt"]"#,
+            r#"{"token":"cut short"#,
+            "",
+            "not json at all, token: x",
+        ];
+        for body in bodies {
+            assert_eq!(
+                json_token(body.as_bytes()),
+                json_token_as_defined(body.as_bytes()),
+                "{body}"
+            );
+        }
+        assert_eq!(json_token(br#"{"tok_en":"t4"}"#), Some(b"t4".to_vec()));
+        assert_eq!(json_token(br#"{"\u0074oken":"t10"}"#), Some(b"t10".to_vec()));
+    }
+
+    #[test]
+    fn squeezed_words_are_found_with_separators_and_any_case() {
+        assert!(contains_squeezed(b"xx To-K_en", b"token"));
+        assert!(contains_squeezed(b"jwt", b"jwt"));
+        assert!(!contains_squeezed(b"tok en", b"token"));
+        assert!(!contains_squeezed(b"toke", b"token"));
+        assert!(!contains_squeezed(b"", b"jwt"));
+        assert!(squeezed_eq(b"Access_Token", b"accesstoken"));
+        assert!(!squeezed_eq(b"access_tokens", b"accesstoken"));
+        assert!(!squeezed_eq(b"access", b"accesstoken"));
     }
 }
