@@ -12,6 +12,14 @@
 //! The socket wrapper only bumps a counter per read or write that moved
 //! bytes; the watchdog samples it a few times per timeout. No clock is read
 //! on the data path.
+//!
+//! The watchdog's ticks also drive hyper's header-read timeout: hyper asks
+//! its timer for a new sleep for every request head, and [`TickTimer`]'s
+//! sleeps only compare the clock with their deadline when polled instead of
+//! each entering the runtime's timer wheel. The watchdog wakes its
+//! connection at least four times per header-read timeout, and hyper polls
+//! the sleep on each wake-up while it waits for a head, so the timeout
+//! fires at most a tick late.
 
 use std::future::Future;
 use std::io;
@@ -200,9 +208,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for WatchedIo<T> {
     }
 }
 
-/// Resolves once the connection has been idle for `timeout`. Samples four
-/// times per timeout, so it fires between 1 and 1.25 timeouts after the
-/// last byte moved.
+/// Resolves once the connection has been idle for `timeout`. Samples at
+/// least four times per timeout, so it fires between 1 and 1.25 timeouts
+/// after the last byte moved.
 ///
 /// [`IdleWatch::due`] tells the connection task whether polling it could
 /// do anything, so that the task's many polls per request (one per socket
@@ -222,8 +230,11 @@ pub(crate) struct IdleWatch {
 }
 
 impl IdleWatch {
-    pub fn new(activity: Arc<Activity>, timeout: Duration) -> Self {
-        let tick = (timeout / 4).max(Duration::from_millis(5));
+    /// A watchdog that closes the connection after `timeout` of idleness
+    /// and wakes it at least four times per `header_read_timeout` (see
+    /// [`TickTimer`]).
+    pub fn new(activity: Arc<Activity>, timeout: Duration, header_read_timeout: Duration) -> Self {
+        let tick = (timeout.min(header_read_timeout) / 4).max(Duration::from_millis(5));
         IdleWatch {
             seen: activity.progress.load(Ordering::Relaxed),
             activity,
@@ -262,6 +273,41 @@ impl Future for IdleWatch {
         }
     }
 }
+
+/// hyper's timer for the HTTP/1 header-read timeout: see the module docs.
+/// Only for connections an [`IdleWatch`] wakes often enough.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TickTimer;
+
+impl hyper::rt::Timer for TickTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        self.sleep_until(std::time::Instant::now() + duration)
+    }
+
+    fn sleep_until(&self, deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(TickSleep { deadline })
+    }
+}
+
+/// A sleep that is over once polled after its deadline. It registers no
+/// wake-up of its own: the connection's [`IdleWatch`] provides them.
+struct TickSleep {
+    deadline: std::time::Instant,
+}
+
+impl Future for TickSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if std::time::Instant::now() >= self.deadline {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl hyper::rt::Sleep for TickSleep {}
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::{ProxyConfig, Upstream};
-use crate::idle::{Activity, IdleWatch, WatchedIo};
+use crate::idle::{Activity, IdleWatch, TickTimer, WatchedIo};
 use crate::service::{self, ConnContext, Shared};
 use crate::sink;
 use crate::stats::{Counters, ProxyStats};
@@ -62,6 +62,7 @@ pub async fn serve(
         upstream,
     });
     let builder = Arc::new(http_builder(&config));
+    let timeouts = (config.idle_timeout, config.header_read_timeout);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(
             "proxy listening on http://{addr}, forwarding to {}",
@@ -83,7 +84,7 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     Counters::bump(&counters.connections);
-                    let task = connection(stream, peer, shared.clone(), builder.clone(), config.idle_timeout, stopping.clone());
+                    let task = connection(stream, peer, shared.clone(), builder.clone(), timeouts, stopping.clone());
                     connections.spawn(task);
                 }
                 Err(err) => {
@@ -113,7 +114,9 @@ fn http_builder(config: &ProxyConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
+        // Cheap sleeps for the header-read timeout, woken by the
+        // connection's IdleWatch (see idle.rs).
+        .timer(TickTimer)
         .header_read_timeout(config.header_read_timeout)
         // The upstream's `Date` passes through; the proxy adds none of its own.
         .auto_date_header(false);
@@ -128,7 +131,7 @@ async fn connection(
     peer: SocketAddr,
     shared: Arc<Shared>,
     builder: Arc<auto::Builder<TokioExecutor>>,
-    idle_timeout: Duration,
+    (idle_timeout, header_read_timeout): (Duration, Duration),
     mut stopping: watch::Receiver<bool>,
 ) {
     if let Err(err) = stream.set_nodelay(true) {
@@ -149,7 +152,7 @@ async fn connection(
         service_fn(move |request| service::handle(context.clone(), request))
     };
 
-    let mut idle = IdleWatch::new(activity, idle_timeout);
+    let mut idle = IdleWatch::new(activity, idle_timeout, header_read_timeout);
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     let mut draining = *stopping.borrow_and_update();

@@ -153,8 +153,16 @@ async fn a_request_head_that_never_ends_is_cut_by_the_header_read_timeout() {
         config.header_read_timeout = Duration::from_millis(300);
         let proxy = Proxy::with(config, 16).await;
         let mut raw = TcpStream::connect(proxy.addr).await.expect("connect");
+        let started = Instant::now();
         write_all(&mut raw, b"GET / HTTP/1.1\r\nHost: shop.test\r\n").await;
         closed_within(&mut raw, Duration::from_secs(5)).await;
+        // The idle timeout (60 s) is far off: this is the header-read
+        // timeout, which fires at most a watchdog tick (75 ms) late.
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+            "closed after {waited:?}"
+        );
         let (head, _) = get(&client(), &proxy.url("/")).await;
         assert_eq!(head.status, StatusCode::OK);
     })
