@@ -18,22 +18,26 @@
 //! It takes up to [`BATCH_MAX`] queued exchanges at a time (waiting a few
 //! milliseconds for more when only a few are queued) and, per exchange,
 //! assigns the session, redacts, assigns the id and encodes into one
-//! buffer; then it writes the batch as: `dirty_from` marker, blocks (see
-//! `Store`), one session index entry per session and block, session state,
-//! counters (clearing the marker). A hard kill between those writes leaves
-//! the marker, and the next open repairs the index.
+//! buffer; then it writes the batch as blocks (see `Store`), session state
+//! and counters. Session index entries are gathered over a group of
+//! batches (a second, or [`GROUP_EXCHANGES`]) and written as one entry per
+//! session: `dirty_from` marks the group's first block before it is
+//! written and is cleared once the group's entries are, so a hard kill
+//! leaves the marker and the next open indexes the group. Meanwhile the
+//! held entries are in the store's memory, where `session_exchanges` reads
+//! them.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::block::{encode_into, BlockBuilder};
 use crate::session::KeyState;
 use crate::store::{
-    decode_u64, encode_ids, index_key, BLOCK_MAX_EXCHANGES, BLOCK_TARGET_BYTES, META_DIRTY,
-    META_EXCHANGES, META_SESSIONS,
+    decode_u64, encode_ids, index_key, BLOCK_MAX_EXCHANGES, BLOCK_TARGET_BYTES, GROUP_EXCHANGES,
+    GROUP_MILLIS, META_DIRTY, META_EXCHANGES, META_SESSIONS,
 };
 use crate::{
     capture_channel, CaptureReceiver, CaptureSender, Error, Exchange, ExchangeId, Received,
@@ -128,6 +132,10 @@ impl Store {
         let (sender, rx) = capture_channel(queue);
         let stop = Arc::new(AtomicBool::new(false));
         let written = Arc::new(AtomicU64::new(0));
+        // A writer of this store that failed earlier may have left a group
+        // unindexed (and held): index it as an open would.
+        self.recover()?;
+        self.held().clear();
         let last_id = self.last_id()?;
         let writer = Writer {
             store: self.clone(),
@@ -146,6 +154,9 @@ impl Store {
             records: Vec::new(),
             pending: Vec::with_capacity(BATCH_MAX),
             builder: BlockBuilder::default(),
+            group_from: None,
+            group_started: Instant::now(),
+            group_count: 0,
             known_sessions: HashSet::new(),
             touched: HashSet::new(),
             exchange_count: self.meta_u64(META_EXCHANGES)?.unwrap_or(0),
@@ -218,20 +229,6 @@ struct Pending {
     end: usize,
 }
 
-/// Adds to `index` one entry per session of a block: `entries` are the
-/// block's (session, id) pairs in id order.
-fn index_entries(
-    mut entries: Vec<(&str, ExchangeId)>,
-    block_key: ExchangeId,
-    index: &mut sled::Batch,
-) {
-    // Stable: each session's ids stay in increasing order.
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    for group in entries.chunk_by(|a, b| a.0 == b.0) {
-        index.insert(index_key(group[0].0, block_key), encode_ids(group.iter().map(|&(_, id)| id)));
-    }
-}
-
 struct Writer {
     store: Store,
     rx: CaptureReceiver,
@@ -254,6 +251,11 @@ struct Writer {
     /// The current batch's exchanges, in arrival order.
     pending: Vec<Pending>,
     builder: BlockBuilder,
+    /// The first block of the index group being gathered (the ids are in
+    /// the store's `held` map until the group is written).
+    group_from: Option<ExchangeId>,
+    group_started: Instant,
+    group_count: usize,
     /// Sessions known to have index entries (to count new ones).
     known_sessions: HashSet<String>,
     touched: HashSet<String>,
@@ -286,7 +288,7 @@ impl Writer {
                     }
                 }
                 Received::Idle if self.stop.load(Ordering::Acquire) => break,
-                Received::Idle => {}
+                Received::Idle => self.write_group()?,
                 Received::Closed => break,
             }
         }
@@ -306,6 +308,7 @@ impl Writer {
             }
             self.write(&mut batch)?;
         }
+        self.write_group()?;
         self.store.flush()?;
         Ok(self.touched.len() as u64)
     }
@@ -364,18 +367,16 @@ impl Writer {
             && self.pending.windows(2).all(|w| w[0].id < w[1].id);
         let mut blocks = sled::Batch::default();
         let mut index = sled::Batch::default();
-        // `dirty_from` 0 asks the next open for a full index rebuild: the
-        // batch rewrites blocks that are already indexed.
-        let dirty_from = if appends { self.pending[0].id } else { 0 };
         if appends {
-            self.append_blocks(&mut blocks, &mut index)?;
+            self.append_blocks(&mut blocks)?;
         } else {
-            self.merge_blocks(&mut blocks, &mut index)?;
+            // Its entries go among the stored ones: write the group first.
+            self.write_group()?;
+            self.merge_blocks(&mut blocks)?;
+            self.merge_index(&mut index)?;
         }
         let mut new_sessions = 0;
         for i in 0..self.pending.len() {
-            // Sessions come in runs within a block's index entries, but
-            // `pending` is in id order: look each one up (cheap hashes).
             let session = &self.pending[i].session;
             if !self.touched.contains(session) {
                 self.touched.insert(session.clone());
@@ -395,24 +396,74 @@ impl Writer {
         }
         let inner = self.store.inner.clone();
         let sled_err = |e| self.store.sled_err(e);
-        inner.meta.insert(META_DIRTY, &dirty_from.to_be_bytes()).map_err(sled_err)?;
-        inner.blocks.apply_batch(blocks).map_err(sled_err)?;
-        inner.index.apply_batch(index).map_err(sled_err)?;
+        if appends {
+            if self.group_from.is_none() {
+                // From here on, until the group is written, the blocks are
+                // not (certainly) indexed.
+                let from = self.pending[0].id;
+                inner.meta.insert(META_DIRTY, &from.to_be_bytes()).map_err(sled_err)?;
+                self.group_from = Some(from);
+                self.group_started = Instant::now();
+            }
+            inner.blocks.apply_batch(blocks).map_err(sled_err)?;
+            // Readers in this process find the new exchanges here.
+            let mut held = self.store.held();
+            for p in &self.pending {
+                match held.get_mut(p.session.as_str()) {
+                    Some(ids) => ids.push(p.id),
+                    None => {
+                        held.insert(p.session.clone(), vec![p.id]);
+                    }
+                }
+            }
+            drop(held);
+            self.group_count += self.pending.len();
+        } else {
+            // 0: the next open rebuilds the whole index.
+            inner.meta.insert(META_DIRTY, &0u64.to_be_bytes()).map_err(sled_err)?;
+            inner.blocks.apply_batch(blocks).map_err(sled_err)?;
+            inner.index.apply_batch(index).map_err(sled_err)?;
+        }
         inner.session_state.apply_batch(states).map_err(sled_err)?;
         self.exchange_count += count;
         self.session_count += new_sessions;
         let mut meta = sled::Batch::default();
         meta.insert(META_EXCHANGES, &self.exchange_count.to_be_bytes());
         meta.insert(META_SESSIONS, &self.session_count.to_be_bytes());
-        meta.remove(META_DIRTY);
+        if !appends {
+            meta.remove(META_DIRTY);
+        }
         inner.meta.apply_batch(meta).map_err(sled_err)?;
         self.written.fetch_add(count, Ordering::Relaxed);
+        if self.group_count >= GROUP_EXCHANGES
+            || self.group_started.elapsed() >= Duration::from_millis(GROUP_MILLIS)
+        {
+            self.write_group()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the index entries held back for the current group, then
+    /// clears the marker: the blocks are indexed.
+    fn write_group(&mut self) -> Result<()> {
+        if self.group_from.is_none() {
+            return Ok(());
+        }
+        // The writer alone adds to the map: what is copied is what is
+        // cleared. Readers see the entries held until they are in the tree.
+        let held = self.store.held().clone();
+        self.store.write_index_group(&held)?;
+        let inner = &self.store.inner;
+        inner.meta.remove(META_DIRTY).map_err(|e| self.store.sled_err(e))?;
+        self.store.held().clear();
+        self.group_from = None;
+        self.group_count = 0;
         Ok(())
     }
 
     /// The usual case: the batch's ids increase and follow every stored
     /// one, so its exchanges become new blocks after the last.
-    fn append_blocks(&mut self, blocks: &mut sled::Batch, index: &mut sled::Batch) -> Result<()> {
+    fn append_blocks(&mut self, blocks: &mut sled::Batch) -> Result<()> {
         let mut from = 0;
         while from < self.pending.len() {
             let mut to = from;
@@ -430,9 +481,6 @@ impl Writer {
             }
             let (key, value) = self.builder.finish().expect("a block of at least one");
             blocks.insert(&key, value);
-            let entries: Vec<(&str, ExchangeId)> =
-                self.pending[from..to].iter().map(|p| (p.session.as_str(), p.id)).collect();
-            index_entries(entries, u64::from_be_bytes(key), index);
             from = to;
         }
         Ok(())
@@ -442,7 +490,7 @@ impl Writer {
     /// exchange joins the stored block whose id range holds it (the block
     /// is rewritten, split if it grows too large) or, in a gap between
     /// blocks, new blocks there; so blocks never overlap.
-    fn merge_blocks(&mut self, blocks: &mut sled::Batch, index: &mut sled::Batch) -> Result<()> {
+    fn merge_blocks(&mut self, blocks: &mut sled::Batch) -> Result<()> {
         self.pending.sort_by_key(|p| p.id);
         let store = self.store.clone();
         let sled_err = |e| store.sled_err(e);
@@ -457,21 +505,17 @@ impl Writer {
                 None => None,
             };
             // Every record that goes into the same place, old and new.
-            let mut entries: Vec<(ExchangeId, &str, &[u8])> = Vec::new();
+            let mut entries: Vec<(ExchangeId, &[u8])> = Vec::new();
             let to;
             let mut first_key = None;
             match &holder {
                 Some((key, value, last)) => {
                     let block = store.parse_block(*key, value)?;
-                    let mut old_sessions = BTreeSet::new();
                     for i in 0..block.len() {
-                        let head = store.head(block, i)?;
-                        let record = block.record(i).expect("read by head");
-                        entries.push((block.id(i), head.session, record));
-                        old_sessions.insert(head.session);
-                    }
-                    for session in old_sessions {
-                        index.remove(index_key(session, *key));
+                        let record = block
+                            .record(i)
+                            .ok_or_else(|| store.corrupt(format!("directory of block {key}")))?;
+                        entries.push((block.id(i), record));
                     }
                     to = from + self.pending[from..].partition_point(|p| p.id <= *last);
                     first_key = Some(*key);
@@ -487,9 +531,9 @@ impl Writer {
                 }
             }
             for p in &self.pending[from..to] {
-                entries.push((p.id, p.session.as_str(), &self.records[p.start..p.end]));
+                entries.push((p.id, &self.records[p.start..p.end]));
             }
-            entries.sort_by_key(|&(id, _, _)| id);
+            entries.sort_by_key(|&(id, _)| id);
             if entries.windows(2).any(|w| w[0].0 == w[1].0) {
                 return Err(store.corrupt(format!("exchange id {id} assigned twice")));
             }
@@ -497,7 +541,7 @@ impl Writer {
             while at < entries.len() {
                 let start = at;
                 while at < entries.len() {
-                    let (id, _, record) = entries[at];
+                    let (id, record) = entries[at];
                     self.builder.push_encoded(id, record).map_err(|_| {
                         store.corrupt(format!("exchange {id} is too large to store"))
                     })?;
@@ -512,11 +556,67 @@ impl Writer {
                 // The first part of a rewritten block keeps its key.
                 debug_assert!(start > 0 || !matches!(first_key, Some(k) if k.to_be_bytes() != key));
                 blocks.insert(&key, value);
-                let part =
-                    entries[start..at].iter().map(|&(id, session, _)| (session, id)).collect();
-                index_entries(part, u64::from_be_bytes(key), index);
             }
             from = to;
+        }
+        Ok(())
+    }
+
+    /// Adds the ids of an import among stored ones to their sessions'
+    /// index entries: each id joins the entry at or before it (so entries
+    /// stay apart and in order), or starts one before the session's first.
+    /// `pending` is in id order.
+    fn merge_index(&self, index: &mut sled::Batch) -> Result<()> {
+        let mut by_session: BTreeMap<&str, Vec<ExchangeId>> = BTreeMap::new();
+        for p in &self.pending {
+            by_session.entry(p.session.as_str()).or_default().push(p.id);
+        }
+        let sled_err = |e| self.store.sled_err(e);
+        for (session, ids) in by_session {
+            // The session's entries this batch changes: first id → ids.
+            let mut changed: BTreeMap<ExchangeId, Vec<ExchangeId>> = BTreeMap::new();
+            for id in ids {
+                let stored = match self
+                    .store
+                    .inner
+                    .index
+                    .range(index_key(session, 0)..=index_key(session, id))
+                    .next_back()
+                {
+                    Some(item) => {
+                        let (key, value) = item.map_err(sled_err)?;
+                        let first = decode_u64(&key[key.len() - 8..])
+                            .ok_or_else(|| self.store.corrupt("session index key"))?;
+                        Some((first, value))
+                    }
+                    None => None,
+                };
+                let held = changed.range(..=id).next_back().map(|(&first, _)| first);
+                let entry = match (stored, held) {
+                    (Some((first, value)), held) if !matches!(held, Some(h) if h >= first) => {
+                        let ids = value
+                            .chunks_exact(8)
+                            .map(|b| u64::from_le_bytes(b.try_into().expect("8")))
+                            .collect();
+                        changed.insert(first, ids);
+                        Some(first)
+                    }
+                    (_, held) => held,
+                };
+                match entry {
+                    Some(first) => {
+                        let ids = changed.get_mut(&first).expect("just found");
+                        let at = ids.partition_point(|&other| other < id);
+                        ids.insert(at, id);
+                    }
+                    None => {
+                        changed.insert(id, vec![id]);
+                    }
+                }
+            }
+            for (first, ids) in changed {
+                index.insert(index_key(session, first), encode_ids(ids.into_iter()));
+            }
         }
         Ok(())
     }

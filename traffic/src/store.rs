@@ -22,19 +22,25 @@
 //!   postcard-encoded [`Exchange`]s and a directory of their ids (see
 //!   `block.rs`). Blocks never overlap: a block's last id is below the next
 //!   block's key, so blocks in key order are exchanges in id order;
-//! - `session_index`: session key bytes, `0x00`, block key (big-endian) →
-//!   the ids (u64 LE each, increasing) of that session's exchanges in that
-//!   block;
+//! - `session_index`: session key bytes, `0x00`, first id (big-endian) →
+//!   the ids (u64 LE each, increasing) of that session's exchanges in one
+//!   group of blocks (see [`GROUP_EXCHANGES`]); a session's entries never
+//!   overlap, so its ids come out of them in order;
 //! - `session_state`: base session key → last seen (u64 BE) and generation
 //!   (u32 BE), so that a new recording continues sessions and idle gaps;
 //! - `meta`: `format_version` (u32 BE), `redaction_key` (32 random bytes made
 //!   at creation), `exchange_count` and `session_count` (u64 BE), and
-//!   `dirty_from` (u64 BE) while a batch is between its writes.
+//!   `dirty_from` (u64 BE): the first block not certainly indexed, while
+//!   a group's index entries are not written (0 while an import among
+//!   stored ids rewrites blocks: the next open then rebuilds the index).
 //!
 //! One sled value per block rather than per exchange makes writing several
 //! times cheaper: sled's cost is per insert (a log reservation, a copy of
-//! the node, epoch garbage), and the session index gets one entry per
-//! session and block.
+//! the node, epoch garbage). For the same reason the session index gets
+//! one entry per session and group of blocks: the writer holds a group's
+//! entries back for up to [`GROUP_MILLIS`] ms or [`GROUP_EXCHANGES`]
+//! exchanges, readers in the process see them meanwhile, and a hard kill
+//! leaves the marker that has the next open index the group again.
 //!
 //! sled locks the directory, so one process opens a store at a time; a second
 //! opener gets [`Error::InUse`] (after waiting up to a second, because sled
@@ -47,11 +53,11 @@
 //! queued for the writer, which lets a small batch gather for 3 ms); sled
 //! recovers a consistent prefix of the rest.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rand::RngCore;
@@ -70,6 +76,13 @@ pub const BLOCK_MAX_EXCHANGES: usize = 256;
 
 /// A block is closed once its records pass this many bytes.
 pub const BLOCK_TARGET_BYTES: usize = 64 * 1024;
+
+/// At most this many exchanges are in a group of the session index.
+pub const GROUP_EXCHANGES: usize = 8192;
+
+/// A group of the session index is written at least this often (ms)
+/// while a recording runs, and when the writer is idle.
+pub const GROUP_MILLIS: u64 = 1000;
 
 /// How often sled flushes on its own: the most a hard kill can lose.
 pub const FLUSH_EVERY_MS: u64 = 500;
@@ -106,6 +119,9 @@ pub(crate) struct Inner {
     pub redaction_key: [u8; 32],
     /// Set while a `Recording` owns the writer, so there is only one.
     pub recording: AtomicBool,
+    /// Session index entries the writer holds back (see `GROUP_EXCHANGES`):
+    /// session → ids, every one in a block already written.
+    pub held: Mutex<HashMap<String, Vec<ExchangeId>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -225,30 +241,28 @@ impl Store {
                 db,
                 redaction_key,
                 recording: AtomicBool::new(false),
+                held: Mutex::new(HashMap::new()),
             }),
         };
         store.recover()?;
         Ok(store)
     }
 
-    /// Finishes a batch cut short by a hard kill between its writes: the
-    /// writer marks `dirty_from` before writing blocks and clears it with
-    /// the counters after the index, so a marker left behind means the index
-    /// and counters may miss the blocks from that key on. A marker of 0
-    /// says the batch rewrote blocks already indexed (an import of ids
+    /// Finishes what a hard kill cut short: the writer sets `dirty_from` to
+    /// the first block of a group before writing it and clears it once the
+    /// group's index entries are written, so a marker left behind means the
+    /// blocks from that key on are not indexed (or not certainly). A marker
+    /// of 0 says a batch rewrote blocks already indexed (an import of ids
     /// among older ones): then the whole index is rebuilt.
-    fn recover(&self) -> Result<()> {
+    pub(crate) fn recover(&self) -> Result<()> {
         let Some(from) = self.meta_u64(META_DIRTY)? else { return Ok(()) };
         tracing::warn!(dir = %self.dir().display(), "store was not closed cleanly; repairing its session index");
         if from == 0 {
             return self.rebuild_index();
         }
-        let mut batch = sled::Batch::default();
-        for item in self.inner.blocks.range(from.to_be_bytes()..) {
-            let (key, value) = item.map_err(|e| self.sled_err(e))?;
-            self.index_block(&key, &value, &mut batch)?;
-        }
-        self.inner.index.apply_batch(batch).map_err(|e| self.sled_err(e))?;
+        // One group, as the writer would have written it: if it did, the
+        // same entries are written again.
+        self.index_blocks(from, usize::MAX)?;
         self.recount()
     }
 
@@ -256,40 +270,53 @@ impl Store {
     /// repair for a store whose index no longer matches (reads everything).
     pub fn rebuild_index(&self) -> Result<()> {
         self.inner.index.clear().map_err(|e| self.sled_err(e))?;
-        let mut batch = sled::Batch::default();
-        let mut pending = 0;
-        for item in self.inner.blocks.iter() {
-            let (key, value) = item.map_err(|e| self.sled_err(e))?;
-            pending += self.index_block(&key, &value, &mut batch)?;
-            if pending >= 4096 {
-                let full = std::mem::take(&mut batch);
-                self.inner.index.apply_batch(full).map_err(|e| self.sled_err(e))?;
-                pending = 0;
-            }
-        }
-        self.inner.index.apply_batch(batch).map_err(|e| self.sled_err(e))?;
+        self.index_blocks(0, GROUP_EXCHANGES)?;
         self.recount()
     }
 
-    /// Adds the index entries of one stored block to `batch`, reading the
-    /// session of each record from its head; returns how many.
-    fn index_block(&self, key: &[u8], value: &[u8], batch: &mut sled::Batch) -> Result<usize> {
-        let block_key = decode_u64(key).ok_or_else(|| self.corrupt("block key"))?;
-        let block = self.parse_block(block_key, value)?;
-        let mut entries: Vec<(&str, ExchangeId)> = Vec::with_capacity(block.len());
-        for i in 0..block.len() {
-            let head = self.head(block, i)?;
-            entries.push((head.session, block.id(i)));
+    /// Indexes the blocks keyed from `from` on in groups of about `group`
+    /// exchanges, reading the session of each record from its head.
+    fn index_blocks(&self, from: ExchangeId, group: usize) -> Result<()> {
+        let mut ids: HashMap<String, Vec<ExchangeId>> = HashMap::new();
+        let mut in_group = 0;
+        for item in self.inner.blocks.range(from.to_be_bytes()..) {
+            let (key, value) = item.map_err(|e| self.sled_err(e))?;
+            let key = decode_u64(&key).ok_or_else(|| self.corrupt("block key"))?;
+            let block = self.parse_block(key, &value)?;
+            for i in 0..block.len() {
+                let session = self.head(block, i)?.session;
+                match ids.get_mut(session) {
+                    Some(list) => list.push(block.id(i)),
+                    None => {
+                        ids.insert(session.to_string(), vec![block.id(i)]);
+                    }
+                }
+            }
+            in_group += block.len();
+            if in_group >= group {
+                self.write_index_group(&std::mem::take(&mut ids))?;
+                in_group = 0;
+            }
         }
-        // Stable: each session's ids stay in increasing order.
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        let mut added = 0;
-        for group in entries.chunk_by(|a, b| a.0 == b.0) {
-            let ids = encode_ids(group.iter().map(|&(_, id)| id));
-            batch.insert(index_key(group[0].0, block_key), ids);
-            added += 1;
+        self.write_index_group(&ids)
+    }
+
+    /// Writes one group's index entries: per session, its ids (increasing)
+    /// keyed by the first.
+    pub(crate) fn write_index_group(&self, ids: &HashMap<String, Vec<ExchangeId>>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (session, ids) in ids {
+            if let Some(&first) = ids.first() {
+                batch.insert(index_key(session, first), encode_ids(ids.iter().copied()));
+            }
         }
-        Ok(added)
+        self.inner.index.apply_batch(batch).map_err(|e| self.sled_err(e))
+    }
+
+    /// The entries the writer holds back, for readers (poisoning ignored:
+    /// the map is only ever added to or cleared).
+    pub(crate) fn held(&self) -> MutexGuard<'_, HashMap<String, Vec<ExchangeId>>> {
+        self.inner.held.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Counts exchanges and sessions from the index and stores the counts.
@@ -355,14 +382,18 @@ impl Store {
 
     /// The exchanges of one session, in id order.
     pub fn session_exchanges(&self, session: &SessionKey) -> SessionExchanges {
+        // Taken before the tree is read: entries the writer moves to the
+        // tree meanwhile are then read twice at worst, and skipped.
+        let held = self.held().get(session.as_str()).cloned().unwrap_or_default();
         let mut prefix = session.as_str().as_bytes().to_vec();
         prefix.push(0);
         SessionExchanges {
             entries: Some(self.inner.index.scan_prefix(prefix)),
-            block: None,
-            block_key: 0,
-            ids: sled::IVec::default(),
+            held: Some(held),
+            ids: Vec::new(),
             next: 0,
+            last: None,
+            block: None,
             store: self.clone(),
         }
     }
@@ -672,54 +703,67 @@ impl DoubleEndedIterator for Exchanges {
     }
 }
 
-/// The exchanges of one session, read lazily through the session index:
-/// one block read a session entry, only that session's records decoded.
+/// The exchanges of one session, read lazily through the session index
+/// (then through the entries the writer still holds back): a block is read
+/// for each run of the session's ids it holds, and only those are decoded.
 pub struct SessionExchanges {
-    /// `None` once an error ended the iteration.
+    /// `None` once read to the end, or after an error.
     entries: Option<sled::Iter>,
-    block: Option<sled::IVec>,
-    block_key: ExchangeId,
-    /// The ids of the current entry (u64 LE each), `next` the one to read.
-    ids: sled::IVec,
+    /// Read after the entries.
+    held: Option<Vec<ExchangeId>>,
+    /// The ids of the current entry, `next` the one to read.
+    ids: Vec<ExchangeId>,
     next: usize,
+    /// The last id returned: ids only increase, so one seen again (an entry
+    /// both held and written) is skipped.
+    last: Option<ExchangeId>,
+    /// The block read last, with its key.
+    block: Option<(ExchangeId, sled::IVec)>,
     store: Store,
 }
 
 impl SessionExchanges {
-    /// Moves to the next index entry; false at the end of the session.
+    /// Moves to the next index entry, or to the held ids after the last;
+    /// false at the end of the session.
     fn next_entry(&mut self) -> Result<bool> {
-        let Some(item) = self.entries.as_mut().and_then(Iterator::next) else { return Ok(false) };
-        let (key, ids) = item.map_err(|e| self.store.sled_err(e))?;
-        let block_key = key
-            .len()
-            .checked_sub(8)
-            .and_then(|at| decode_u64(&key[at..]))
-            .filter(|_| ids.len() % 8 == 0)
-            .ok_or_else(|| self.store.corrupt("session index entry"))?;
-        let block = self
-            .store
-            .inner
-            .blocks
-            .get(block_key.to_be_bytes())
-            .map_err(|e| self.store.sled_err(e))?;
-        let Some(block) = block else {
-            return Err(self
-                .store
-                .corrupt(format!("session index names missing block {block_key}")));
+        let item = match self.entries.as_mut().and_then(Iterator::next) {
+            Some(item) => item,
+            None => {
+                self.entries = None;
+                let Some(held) = self.held.take() else { return Ok(false) };
+                self.ids = held;
+                self.next = 0;
+                return Ok(true);
+            }
         };
-        self.block = Some(block);
-        self.block_key = block_key;
-        self.ids = ids;
+        let (_, ids) = item.map_err(|e| self.store.sled_err(e))?;
+        if ids.len() % 8 != 0 {
+            return Err(self.store.corrupt("session index entry"));
+        }
+        self.ids.clear();
+        self.ids
+            .extend(ids.chunks_exact(8).map(|id| u64::from_le_bytes(id.try_into().expect("8"))));
         self.next = 0;
         Ok(true)
     }
 
-    fn read(&self, id: ExchangeId) -> Result<Exchange> {
-        let value = self.block.as_ref().expect("an entry has a block");
-        let block = self.store.parse_block(self.block_key, value)?;
+    fn read(&mut self, id: ExchangeId) -> Result<Exchange> {
+        let cached = match &self.block {
+            Some((key, value)) => {
+                let block = self.store.parse_block(*key, value)?;
+                (block.last_id() >= id && *key <= id).then_some(())
+            }
+            None => None,
+        };
+        if cached.is_none() {
+            self.block = self.store.block_at(id)?;
+        }
+        let missing = || self.store.corrupt(format!("session index names missing exchange {id}"));
+        let Some((key, value)) = &self.block else { return Err(missing()) };
+        let block = self.store.parse_block(*key, value)?;
         match block.find(id) {
             Some(i) => self.store.decode_at(block, i),
-            None => Err(self.store.corrupt(format!("session index names missing exchange {id}"))),
+            None => Err(missing()),
         }
     }
 }
@@ -728,22 +772,28 @@ impl Iterator for SessionExchanges {
     type Item = Result<Exchange>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.next * 8 >= self.ids.len() {
-            match self.next_entry() {
-                Ok(true) => {}
-                Ok(false) => return None,
-                Err(e) => {
-                    // Report once, then end.
-                    self.ids = sled::IVec::default();
-                    self.entries = None;
-                    return Some(Err(e));
+        loop {
+            while self.next >= self.ids.len() {
+                match self.next_entry() {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(e) => {
+                        // Report once, then end.
+                        self.ids.clear();
+                        self.entries = None;
+                        self.held = None;
+                        return Some(Err(e));
+                    }
                 }
             }
+            let id = self.ids[self.next];
+            self.next += 1;
+            if self.last.is_some_and(|last| last >= id) {
+                continue;
+            }
+            self.last = Some(id);
+            return Some(self.read(id));
         }
-        let at = self.next * 8;
-        let id = u64::from_le_bytes(self.ids[at..at + 8].try_into().expect("8 bytes"));
-        self.next += 1;
-        Some(self.read(id))
     }
 }
 
@@ -761,12 +811,12 @@ fn path_of(url: &str) -> &str {
     &rest[..end]
 }
 
-/// `session 0x00 block key` — the session index key.
-pub(crate) fn index_key(session: &str, block_key: ExchangeId) -> Vec<u8> {
+/// `session 0x00 id` — the key of a session index entry, by its first id.
+pub(crate) fn index_key(session: &str, first: ExchangeId) -> Vec<u8> {
     let mut key = Vec::with_capacity(session.len() + 9);
     key.extend_from_slice(session.as_bytes());
     key.push(0);
-    key.extend_from_slice(&block_key.to_be_bytes());
+    key.extend_from_slice(&first.to_be_bytes());
     key
 }
 

@@ -324,3 +324,81 @@ fn a_sled_directory_holding_data_but_no_version_is_not_taken_over() {
     let err = Store::open(dir.path()).unwrap_err();
     assert!(matches!(err, venomqa_traffic::Error::NotAStore { .. }), "{err:?}");
 }
+
+#[test]
+fn an_import_into_a_recorded_session_joins_its_index_entries_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorded = |n: u64| exchange("GET", &format!("/r/{n}"), t(n)).req_header("X-Session", "s");
+    let (store, _) =
+        record_all(dir.path(), no_redaction(), vec![recorded(10), recorded(20), recorded(30)]);
+    drop(store);
+    let imported = |n: u64| {
+        let mut e = exchange("GET", &format!("/i/{n}"), t(n));
+        e.id = t(n);
+        e.session = session("x-session:s");
+        e
+    };
+    // Before the session's first, between its ids, after its last.
+    let batch = vec![imported(25), imported(5), imported(35), imported(15)];
+    let (store, _) = record_all(dir.path(), no_redaction(), batch);
+    let want: Vec<u64> = [5, 10, 15, 20, 25, 30, 35].into_iter().map(t).collect();
+    assert_eq!(ids(store.session_exchanges(&session("x-session:s"))), want);
+    assert_consistent(&store);
+    drop(store);
+    let store = Store::open_existing(dir.path()).unwrap();
+    assert_eq!(ids(store.session_exchanges(&session("x-session:s"))), want);
+    store.rebuild_index().unwrap();
+    assert_eq!(ids(store.session_exchanges(&session("x-session:s"))), want);
+    assert_consistent(&store);
+}
+
+#[test]
+fn a_running_recording_shows_its_sessions_before_their_index_entries_are_written() {
+    // The writer holds a group's index entries back (up to a second, or
+    // until it is idle); readers in the process see them meanwhile, and a
+    // reader that outlives the hold reads each exchange once.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let recording = store.record(no_redaction()).unwrap();
+    let sender = recording.sender();
+    let total = 2 * BLOCK_MAX_EXCHANGES as u64;
+    for n in 0..total {
+        let e = exchange("GET", &format!("/n/{n}"), t(n))
+            .req_header("X-Session", &format!("s-{}", n % 2));
+        assert!(sender.capture_blocking(e));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while recording.written() < total {
+        assert!(std::time::Instant::now() < deadline, "writer never caught up");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let even: Vec<u64> = (0..total).filter(|n| n % 2 == 0).map(t).collect();
+    assert_eq!(ids(store.session_exchanges(&session("x-session:s-0"))), even);
+    // Made now, read after the entries are written: nothing twice.
+    let before = store.session_exchanges(&session("x-session:s-1"));
+    drop(sender);
+    recording.finish().unwrap();
+    let odd: Vec<u64> = (0..total).filter(|n| n % 2 == 1).map(t).collect();
+    assert_eq!(ids(before), odd);
+    assert_eq!(ids(store.session_exchanges(&session("x-session:s-1"))), odd);
+    assert_consistent(&store);
+}
+
+#[test]
+fn many_interleaved_sessions_get_one_index_entry_per_group_not_per_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let total = 4 * BLOCK_MAX_EXCHANGES as u64;
+    let sent = (0..total)
+        .map(|n| exchange("GET", "/", t(n)).req_header("X-Session", &format!("s-{}", n % 50)))
+        .collect();
+    let (store, _) = record_all(dir.path(), no_redaction(), sent);
+    assert_consistent(&store);
+    drop(store);
+    let blocks = raw_blocks(dir.path()).len();
+    let db = open_raw(dir.path());
+    let entries = db.open_tree("session_index").unwrap().len();
+    // One group (a second, 8192 exchanges) unless the writer went idle;
+    // an entry a session and block would make 50 a block.
+    assert!(blocks >= 4, "{blocks} blocks");
+    assert!(entries < blocks * 50, "{entries} index entries for {blocks} blocks of 50 sessions");
+}
