@@ -74,7 +74,13 @@ async fn identity_and_lifecycle_families_find_their_bugs() {
     let stale = only(&learned, "after-logout", "token-after-logout").await;
     assert_eq!(stale.len(), 1, "one bug, whatever request shows it: {:#?}", summary(&stale));
     assert_eq!(stale[0].oracle, OracleKind::StaleToken);
-    assert_eq!(stale[0].actions[..3], [L, C, LOGOUT]);
+    // The shrunk sequence starts at the login and the create and uses the
+    // token after its logout; which read or write shows it can vary with the
+    // journey the mutation came from.
+    let actions = &stale[0].actions;
+    assert_eq!(actions[..2], [L, C], "{actions:?}");
+    let logout = actions.iter().position(|a| a == LOGOUT).expect("the logout is kept");
+    assert!(logout + 1 < actions.len() && actions.len() <= 5, "{actions:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
