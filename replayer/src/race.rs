@@ -54,7 +54,7 @@ impl Judge<'_> {
             most = most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
             statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
             broken_in_order
-                .extend(self.violations(&t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
+                .extend(self.violations(t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
             let last = t.steps.len() - 1;
             let same_state =
                 match (at_once, t.steps[last].instance.and_then(|kk| t.after(last, kk))) {

@@ -185,3 +185,58 @@ async fn a_target_that_says_yes_and_changes_nothing_yields_no_finding() {
     assert!(outcome.stats.cases_run > 50, "the cases ran: {}", outcome.stats.cases_run);
     let _ = OracleKind::ServerError;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_refuses_a_missing_target_model_or_store_with_its_exit_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("venomqa.toml");
+    std::fs::write(&path, "model = \"model.json\"\nstore = \"store\"\n").expect("write");
+    let mut config = venomqa_replayer::Config::load(dir.path()).expect("loads");
+    let err = venomqa_replayer::run(&config, |_| {}).await.expect_err("no target");
+    assert_eq!(err.exit_code(), 2, "{err}");
+    assert!(err.to_string().contains("no target"), "{err}");
+
+    config.set_target("http://127.0.0.1:9").expect("a URL");
+    let err = venomqa_replayer::run(&config, |_| {}).await.expect_err("no model");
+    assert!(matches!(err, Error::Model { .. }), "{err:?}");
+    assert_eq!(err.exit_code(), 2);
+
+    let learned = record_shop(3, 1).await;
+    std::fs::write(dir.path().join("model.json"), learned.model.to_json_pretty()).expect("write");
+    let err = venomqa_replayer::run(&config, |_| {}).await.expect_err("no store");
+    assert!(matches!(err, Error::Store { .. }), "{err:?}");
+    assert_eq!(err.exit_code(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_name_a_testcase_per_journey_and_family_for_the_reports() {
+    let learned = record_shop(6, 3).await;
+    let shop = target("double-refund").await;
+    let mut config = config(&shop.base_url(), "[mutations]\nenabled = [\"duplicate\", \"drop\"]\n");
+    config.reset.as_mut().expect("reset").scope = ResetScope::Run;
+    let progress = std::sync::Mutex::new(Vec::new());
+    let outcome = replay(&learned.model, &learned.recorded, &config, |p| {
+        progress.lock().expect("lock").push(format!("{p:?}"));
+    })
+    .await
+    .expect("replay runs");
+    assert_eq!(outcome.findings.len(), 1, "{:#?}", summary(&outcome.findings));
+    let stats = &outcome.stats;
+    let families: std::collections::BTreeSet<&str> =
+        stats.testcases.iter().map(|t| t.mutation.as_str()).collect();
+    assert_eq!(families.into_iter().collect::<Vec<_>>(), ["drop", "duplicate", "replay"]);
+    let failing: Vec<_> = stats.testcases.iter().filter(|t| !t.findings.is_empty()).collect();
+    assert_eq!(failing.len(), 1);
+    assert_eq!(
+        (failing[0].mutation.as_str(), failing[0].findings.as_slice()),
+        ("duplicate", &[0][..])
+    );
+    assert_eq!(stats.testcases.iter().filter(|t| t.mutation == "replay").count(), stats.journeys);
+    assert!(stats.requests > stats.sequences && stats.sequences > 0 && stats.seconds > 0.0);
+    let ctx = outcome.report_context(&shop.base_url());
+    let junit = venomqa_replayer::report::render_junit(&outcome.findings, &ctx);
+    assert!(junit.contains("<failure"), "{junit}");
+    let progress = progress.into_inner().expect("lock");
+    assert!(progress.iter().any(|p| p.starts_with("Calibrated")));
+    assert!(progress.iter().any(|p| p.starts_with("Found")));
+}
