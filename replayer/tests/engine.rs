@@ -240,3 +240,21 @@ async fn stats_name_a_testcase_per_journey_and_family_for_the_reports() {
     assert!(progress.iter().any(|p| p.starts_with("Calibrated")));
     assert!(progress.iter().any(|p| p.starts_with("Found")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_stops_exploration_and_says_which() {
+    let learned = record_shop(6, 3).await;
+    let shop = target("none").await;
+    let mut config = config(&shop.base_url(), "[budget]\nsequences = 30\n");
+    config.reset.as_mut().expect("reset").scope = ResetScope::Run;
+    let outcome =
+        replay(&learned.model, &learned.recorded, &config, |_| {}).await.expect("replay runs");
+    assert_eq!(outcome.stats.stopped_by.as_deref(), Some("sequences"));
+    assert!(outcome.stats.cases_run < outcome.stats.cases_generated, "{:?}", outcome.stats);
+    // Calibration is not cut short; each case in flight when the limit hit still finishes.
+    assert!(
+        outcome.stats.sequences <= 30 + 2 * outcome.stats.journeys as u64 + 8 * 8,
+        "{:?}",
+        outcome.stats
+    );
+}
