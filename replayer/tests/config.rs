@@ -165,3 +165,19 @@ async fn without_readable_logins_the_starter_has_placeholder_users() {
     Config::parse_with_env(&text, Path::new("qa/venomqa.toml"), |_| Some("x".into()))
         .expect("parses back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "prints the starter configuration for a person to read"]
+async fn print_starter() {
+    let learned = common::record_shop(6, 3).await;
+    println!(
+        "{}",
+        starter_config_from(
+            &learned.model,
+            &learned.recorded,
+            "../venomqa-store",
+            "http://127.0.0.1:8081",
+            Some("POST /__reset")
+        )
+    );
+}
