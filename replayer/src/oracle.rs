@@ -558,9 +558,9 @@ impl Judge<'_> {
                 confidence: Confidence::Low,
                 step: f,
                 summary: format!(
-                    "{} was accepted on a {} that is `{state}`, where the recording never saw it accepted",
+                    "{} was accepted on {} that is `{state}`, where the recording never saw it accepted",
                     step.call.action(),
-                    singular(&info.name)
+                    with_article(&singular(&info.name))
                 ),
                 evidence: vec![
                     format!("answered {}; the owner's read-back changed: {}", reply.status, changed.join(", ")),
@@ -623,4 +623,10 @@ fn singular(resource: &str) -> String {
 /// JSON on one line, cut to a readable length.
 pub(crate) fn compact(value: &Value) -> String {
     crate::execute::snippet(&value.to_string())
+}
+
+/// `an order`, `a refund`: the noun with its indefinite article.
+fn with_article(noun: &str) -> String {
+    let vowel = noun.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
 }
