@@ -365,10 +365,16 @@ impl Writer {
         }
         let appends = self.pending[0].id > previous_last
             && self.pending.windows(2).all(|w| w[0].id < w[1].id);
+        // Plain inserts where nothing needs them together: sled's
+        // `apply_batch` writes out its log buffer before and after the
+        // batch (a write and a hand-off to its I/O threads each time), which
+        // cost as much as the inserts. sled recovers a prefix of what was
+        // written, so a batch's blocks cut short are a smaller batch.
+        let mut appended = Vec::new();
         let mut blocks = sled::Batch::default();
         let mut index = sled::Batch::default();
         if appends {
-            self.append_blocks(&mut blocks)?;
+            appended = self.append_blocks()?;
         } else {
             // Its entries go among the stored ones: write the group first.
             self.write_group()?;
@@ -388,12 +394,6 @@ impl Writer {
                 }
             }
         }
-        let mut states = sled::Batch::default();
-        for base in self.dirty_states.drain() {
-            if let Some(state) = self.key_states.get(&base) {
-                states.insert(base.as_bytes(), &state.encode());
-            }
-        }
         let inner = self.store.inner.clone();
         let sled_err = |e| self.store.sled_err(e);
         if appends {
@@ -405,7 +405,9 @@ impl Writer {
                 self.group_from = Some(from);
                 self.group_started = Instant::now();
             }
-            inner.blocks.apply_batch(blocks).map_err(sled_err)?;
+            for (key, value) in appended {
+                inner.blocks.insert(key, value).map_err(sled_err)?;
+            }
             // Readers in this process find the new exchanges here.
             let mut held = self.store.held();
             for p in &self.pending {
@@ -419,21 +421,27 @@ impl Writer {
             drop(held);
             self.group_count += self.pending.len();
         } else {
-            // 0: the next open rebuilds the whole index.
+            // 0: the next open rebuilds the whole index. A rewritten block
+            // and the parts it was split into go together.
             inner.meta.insert(META_DIRTY, &0u64.to_be_bytes()).map_err(sled_err)?;
             inner.blocks.apply_batch(blocks).map_err(sled_err)?;
             inner.index.apply_batch(index).map_err(sled_err)?;
         }
-        inner.session_state.apply_batch(states).map_err(sled_err)?;
+        for base in self.dirty_states.drain() {
+            if let Some(state) = self.key_states.get(&base) {
+                inner.session_state.insert(base.as_bytes(), &state.encode()).map_err(sled_err)?;
+            }
+        }
         self.exchange_count += count;
         self.session_count += new_sessions;
-        let mut meta = sled::Batch::default();
-        meta.insert(META_EXCHANGES, &self.exchange_count.to_be_bytes());
-        meta.insert(META_SESSIONS, &self.session_count.to_be_bytes());
+        // Left behind by a kill, counters are recounted: they can only be
+        // behind while a marker is set.
+        let meta = &inner.meta;
+        meta.insert(META_EXCHANGES, &self.exchange_count.to_be_bytes()).map_err(sled_err)?;
+        meta.insert(META_SESSIONS, &self.session_count.to_be_bytes()).map_err(sled_err)?;
         if !appends {
-            meta.remove(META_DIRTY);
+            meta.remove(META_DIRTY).map_err(sled_err)?;
         }
-        inner.meta.apply_batch(meta).map_err(sled_err)?;
         self.written.fetch_add(count, Ordering::Relaxed);
         if self.group_count >= GROUP_EXCHANGES
             || self.group_started.elapsed() >= Duration::from_millis(GROUP_MILLIS)
@@ -463,7 +471,8 @@ impl Writer {
 
     /// The usual case: the batch's ids increase and follow every stored
     /// one, so its exchanges become new blocks after the last.
-    fn append_blocks(&mut self, blocks: &mut sled::Batch) -> Result<()> {
+    fn append_blocks(&mut self) -> Result<Vec<([u8; 8], sled::IVec)>> {
+        let mut blocks = Vec::new();
         let mut from = 0;
         while from < self.pending.len() {
             let mut to = from;
@@ -479,11 +488,10 @@ impl Writer {
                     break;
                 }
             }
-            let (key, value) = self.builder.finish().expect("a block of at least one");
-            blocks.insert(&key, value);
+            blocks.push(self.builder.finish().expect("a block of at least one"));
             from = to;
         }
-        Ok(())
+        Ok(blocks)
     }
 
     /// The rare case of an import whose ids fall among stored ones: each

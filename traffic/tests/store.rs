@@ -264,6 +264,58 @@ fn a_hard_kill_while_recording_leaves_a_store_whose_index_matches_its_exchanges(
 }
 
 #[test]
+fn a_hard_kill_loses_nothing_older_than_the_flush_interval_without_an_explicit_flush() {
+    // sled's own timer flushes every FLUSH_EVERY_MS: what was written more
+    // than that before a SIGKILL survives it, with no flush by anyone.
+    if std::env::var(CHILD_ROLE).as_deref() == Ok("record-unflushed") {
+        let dir = std::env::var(CHILD_DIR).unwrap();
+        let store = Store::open(&dir).unwrap();
+        let recording = store.record(RecordOptions::default()).unwrap();
+        let sender = recording.sender();
+        for n in 0..3000u64 {
+            let e = exchange("POST", "/orders", venomqa_traffic::unix_now_ns())
+                .req_header("X-Session", &format!("s-{}", n % 17));
+            sender.capture_blocking(e);
+        }
+        while recording.written() < 3000 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(3 * venomqa_traffic::FLUSH_EVERY_MS));
+        println!("{READY}");
+        std::io::stdout().flush().unwrap();
+        let started = Instant::now();
+        for n in 0u64.. {
+            if started.elapsed() > Duration::from_secs(60) {
+                break;
+            }
+            let e = exchange("GET", "/later", venomqa_traffic::unix_now_ns())
+                .req_header("X-Session", &format!("s-{}", n % 5));
+            sender.capture_blocking(e);
+        }
+        std::process::exit(1);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let test = "a_hard_kill_loses_nothing_older_than_the_flush_interval_without_an_explicit_flush";
+    let mut child = child_process(test, "record-unflushed", dir.path());
+    wait_for_ready(&mut child);
+    std::thread::sleep(Duration::from_millis(100));
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+
+    let store = Store::open_existing(dir.path()).unwrap();
+    let exchanges = all(&store);
+    let orders = exchanges.iter().filter(|e| e.request.url == "/orders").count();
+    assert_eq!(orders, 3000, "everything written a flush interval before the kill");
+    let mut indexed = 0;
+    for session in store.sessions().unwrap() {
+        let ids: Vec<u64> = store.session_exchanges(&session.key).map(|e| e.unwrap().id).collect();
+        indexed += ids.len();
+    }
+    assert_eq!(indexed, exchanges.len());
+    assert_eq!(store.stats().unwrap().exchanges, exchanges.len() as u64);
+}
+
+#[test]
 fn a_batch_cut_short_between_its_writes_is_repaired_on_open() {
     // The state a kill between the block write and the index write
     // leaves: the block is there, its index entries and counts are not,
