@@ -215,15 +215,18 @@ fn squeezed_eq(field: &[u8], name: &[u8]) -> bool {
 /// `text` holds `word` (lower case), case ignored and `_` and `-` allowed
 /// between its letters.
 fn contains_squeezed(text: &[u8], word: &[u8]) -> bool {
-    (0..text.len()).any(|start| {
-        let mut rest = text[start..].iter().map(u8::to_ascii_lowercase);
-        word.iter().enumerate().all(|(n, &w)| loop {
-            match rest.next() {
-                Some(b'_' | b'-') if n > 0 => continue,
-                Some(b) => break b == w,
-                None => break false,
-            }
-        })
+    let Some((&first, rest)) = word.split_first() else { return true };
+    text.iter().enumerate().any(|(start, &b)| {
+        b.to_ascii_lowercase() == first && {
+            let mut after = text[start + 1..].iter().map(u8::to_ascii_lowercase);
+            rest.iter().all(|&w| loop {
+                match after.next() {
+                    Some(b'_' | b'-') => continue,
+                    Some(b) => break b == w,
+                    None => break false,
+                }
+            })
+        }
     })
 }
 
