@@ -268,8 +268,12 @@ pub fn is_secret_name(name: &[u8]) -> bool {
     // Called for every scalar of every JSON body and every header: no
     // allocation, and words are compared only where their first letter is.
     (0..name.len()).any(|at| {
-        WORD_STARTS[usize::from(name[at])]
-            && SECRET_WORDS.iter().any(|word| starts_with_ignore_case(&name[at..], word.as_bytes()))
+        WORD_STARTS[usize::from(name[at])] && {
+            let first = name[at].to_ascii_lowercase();
+            SECRET_WORDS.iter().any(|word| {
+                word.as_bytes()[0] == first && starts_with_ignore_case(&name[at..], word.as_bytes())
+            })
+        }
     })
 }
 
