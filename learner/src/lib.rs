@@ -84,7 +84,7 @@ pub use model::{
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};
 pub use shape::{BodyKind, BodyShape, QueryParam, Schema};
-pub use value::ValueKind;
+pub use value::{singular_word, ValueKind};
 
 use venomqa_traffic::Exchange;
 

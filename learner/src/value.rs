@@ -224,22 +224,58 @@ pub fn singular(word: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
-    let w = w.trim_matches('_');
-    let stem = if let Some(s) = w.strip_suffix("ies") {
-        format!("{s}y")
-    } else if ["sses", "xes", "ches", "shes", "zes"].iter().any(|e| w.ends_with(e)) {
-        w[..w.len() - 2].to_string()
-    } else if w.ends_with("ss") || w.ends_with("us") || w.ends_with("is") {
-        w.to_string()
-    } else if let Some(s) = w.strip_suffix('s') {
-        s.to_string()
-    } else {
-        w.to_string()
-    };
+    let stem = singular_word(w.trim_matches('_'));
     if stem.is_empty() {
         "id".to_string()
     } else {
         stem
+    }
+}
+
+/// The singular of one English plural, its case kept: `orders` → `order`,
+/// `categories` → `category`, `addresses` → `address`, `boxes` → `box`,
+/// `statuses` → `status`. A word that does not end in a plural `s`
+/// (`people`, `status`, `access`, `series`) stays as it is.
+///
+/// The one rule for naming by resource: path parameters (`{order_id}`),
+/// resource singulars and the replayer's invariant variables all use it.
+pub fn singular_word(word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    // Words that end like plurals but are not, or are their own plural.
+    const STAYS: &[&str] = &["series", "species", "news", "status", "bus", "alias"];
+    const IRREGULAR: &[(&str, &str)] =
+        &[("statuses", "status"), ("buses", "bus"), ("aliases", "alias"), ("indices", "index")];
+    if STAYS.contains(&lower.as_str()) {
+        return word.to_string();
+    }
+    if let Some((_, one)) = IRREGULAR.iter().find(|(many, _)| *many == lower) {
+        return keep_case(word, one);
+    }
+    let stem = |n: usize| word[..word.len() - n].to_string();
+    if lower.len() > 3 && lower.ends_with("ies") {
+        let y = if word.ends_with("IES") { "Y" } else { "y" };
+        return stem(3) + y;
+    }
+    for suffix in ["sses", "shes", "ches", "xes", "zzes"] {
+        if lower.len() > suffix.len() && lower.ends_with(suffix) {
+            return stem(2);
+        }
+    }
+    if lower.ends_with("ss") || lower.ends_with("us") || lower.ends_with("is") {
+        return word.to_string();
+    }
+    if lower.len() > 1 && lower.ends_with('s') {
+        return stem(1);
+    }
+    word.to_string()
+}
+
+/// `replacement` in upper case when `original` was written all in capitals.
+fn keep_case(original: &str, replacement: &str) -> String {
+    if original.chars().all(|c| !c.is_ascii_lowercase()) {
+        replacement.to_ascii_uppercase()
+    } else {
+        replacement.to_string()
     }
 }
 
@@ -387,6 +423,9 @@ mod tests {
         assert_eq!(singular("addresses"), "address");
         assert_eq!(singular("order-items"), "order_item");
         assert_eq!(singular("status"), "status");
+        assert_eq!(singular("statuses"), "status");
+        assert_eq!(singular("sizes"), "size");
+        assert_eq!(singular("series"), "series");
     }
 
     #[test]

@@ -7,13 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-/// Headers that describe one connection, not the message (RFC 9110 §7.6.1),
-/// plus `Proxy-Connection`, which old clients still send.
-///
-/// `Trailer` is deliberately not here although some proxies strip it: it is
-/// end-to-end in RFC 9110 (§6.6.2), and hyper only sends the trailer fields
-/// that a `Trailer` header announces, so stripping it would silently drop a
-/// gRPC-style trailer on the way through.
+/// [`venomqa_traffic::HOP_BY_HOP_HEADERS`] as header names, so the hot path
+/// compares interned names instead of strings (a test keeps the two lists
+/// equal). hyper only sends the trailer fields that a `Trailer` header
+/// announces, one more reason `Trailer` is not among them.
 const HOP_BY_HOP: [HeaderName; 6] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
@@ -204,6 +201,13 @@ mod tests {
 
     fn lines(headers: &HeaderMap) -> Vec<(String, String)> {
         headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("?").to_owned())).collect()
+    }
+
+    #[test]
+    fn the_hop_by_hop_names_are_the_shared_list() {
+        let hop_by_hop = HOP_BY_HOP;
+        let names: Vec<&str> = hop_by_hop.iter().map(HeaderName::as_str).collect();
+        assert_eq!(names, venomqa_traffic::HOP_BY_HOP_HEADERS);
     }
 
     #[test]

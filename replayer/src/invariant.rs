@@ -212,7 +212,7 @@ impl Invariant {
 /// stays as it is. A CEL reserved word gets a trailing `_` (`in` → `in_`).
 pub fn singular(resource: &str) -> String {
     let last = resource.rsplit('.').next().unwrap_or(resource);
-    let word = singular_word(last);
+    let word = venomqa_learner::singular_word(last);
     let mut ident: String =
         word.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     if ident.is_empty() {
@@ -266,45 +266,6 @@ const TYPE_NAMES: &[&str] = &[
     "type",
     "uint",
 ];
-
-fn singular_word(word: &str) -> String {
-    let lower = word.to_ascii_lowercase();
-    // Words that end like plurals but are not, or are their own plural.
-    const STAYS: &[&str] = &["series", "species", "news", "status", "bus", "alias"];
-    const IRREGULAR: &[(&str, &str)] =
-        &[("statuses", "status"), ("buses", "bus"), ("aliases", "alias"), ("indices", "index")];
-    if STAYS.contains(&lower.as_str()) {
-        return word.to_string();
-    }
-    if let Some((_, one)) = IRREGULAR.iter().find(|(many, _)| *many == lower) {
-        return keep_case(word, one);
-    }
-    let stem = |n: usize| word[..word.len() - n].to_string();
-    if lower.len() > 3 && lower.ends_with("ies") {
-        let y = if word.ends_with("IES") { "Y" } else { "y" };
-        return stem(3) + y;
-    }
-    for suffix in ["sses", "shes", "ches", "xes", "zzes"] {
-        if lower.len() > suffix.len() && lower.ends_with(suffix) {
-            return stem(2);
-        }
-    }
-    if lower.ends_with("ss") || lower.ends_with("us") || lower.ends_with("is") {
-        return word.to_string();
-    }
-    if lower.len() > 1 && lower.ends_with('s') {
-        return stem(1);
-    }
-    word.to_string()
-}
-
-fn keep_case(original: &str, replacement: &str) -> String {
-    if original.chars().all(|c| !c.is_ascii_lowercase()) {
-        replacement.to_ascii_uppercase()
-    } else {
-        replacement.to_string()
-    }
-}
 
 /// JSON → CEL, numbers as documented in the module docs.
 fn json_to_cel(json: &serde_json::Value) -> Value {

@@ -9,22 +9,17 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::Value;
 use venomqa_learner::{Action, Location};
-use venomqa_traffic::{is_pseudonym, Exchange};
+use venomqa_traffic::{is_hop_by_hop, is_pseudonym, Exchange};
 
-/// Request headers never replayed as recorded: hop-by-hop and framing
-/// headers (the client sets its own), credentials and validators (bound
-/// live or not sent), and the idempotency key (made fresh per sequence).
+/// Request headers never replayed as recorded besides the hop-by-hop ones
+/// ([`is_hop_by_hop`]): framing headers (the client sets its own),
+/// credentials and validators (bound live or not sent), and the idempotency
+/// key (made fresh per sequence).
 const NOT_REPLAYED: &[&str] = &[
     "host",
     "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
     "trailer",
-    "upgrade",
     "proxy-authorization",
-    "proxy-connection",
     "accept-encoding",
     "authorization",
     "cookie",
@@ -112,7 +107,10 @@ impl RequestTemplate {
                 idempotency_key = Some(value);
             } else if name == "content-type" {
                 content_type = Some(value);
-            } else if !NOT_REPLAYED.contains(&name.as_str()) && !is_pseudonym(value.as_bytes()) {
+            } else if !NOT_REPLAYED.contains(&name.as_str())
+                && !is_hop_by_hop(&name)
+                && !is_pseudonym(value.as_bytes())
+            {
                 headers.push((name, value));
             }
         }

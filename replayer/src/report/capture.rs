@@ -17,19 +17,10 @@
 
 use crate::SentRequest;
 
-/// Headers curl must compute itself, or that would make the response
-/// unreadable to the capture (compression), or name the recorded host.
-const SKIPPED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "upgrade",
-    "proxy-connection",
-    "accept-encoding",
-];
+/// Headers curl must compute itself besides the hop-by-hop ones, or that
+/// would make the response unreadable to the capture (compression), or name
+/// the recorded host.
+const SKIPPED_HEADERS: &[&str] = &["host", "content-length", "accept-encoding"];
 
 /// Shell helpers emitted only when the script captures something.
 pub(super) const CAPTURE_FUNCTIONS: &str = r#"
@@ -278,7 +269,10 @@ pub(super) fn bind_request(
     let mut headers: Vec<(String, Vec<Piece>)> = r
         .headers
         .iter()
-        .filter(|(name, _)| !SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        .filter(|(name, _)| {
+            !SKIPPED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+                && !venomqa_traffic::is_hop_by_hop(name)
+        })
         .map(|(name, value)| (name.clone(), vec![Piece::Lit(value.clone())]))
         .collect();
     let mut body = r.body.as_ref().map(|b| vec![Piece::Lit(b.clone())]);
