@@ -19,7 +19,7 @@ use venomqa_traffic::{RecordOptions, Store};
 
 use crate::browse::sessions_table;
 use crate::cli::DemoArgs;
-use crate::learn::{learn_from_store, write_model};
+use crate::learn::write_model;
 use crate::record::print_summary;
 use crate::replay::{print_progress, replay_error, report_context, write_json};
 use crate::usage;
@@ -84,7 +84,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     println!("\n4. recorded sessions ({}):", sessions.len());
     print!("{}", sessions_table(&sessions));
 
-    let learned = learn_from_store(&store, &LearnOptions::default())?;
+    let learned = venomqa_learner::learn_store(&store, &LearnOptions::default())
+        .with_context(|| format!("cannot learn from {}", store.dir().display()))?;
     println!("\n5. venomqa learn: {}", learned.summary.to_string().trim_end());
     println!();
     print!("{}", venomqa_learner::render_text(&learned.model));

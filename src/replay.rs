@@ -14,7 +14,7 @@ use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_F
 
 use crate::browse::open_store;
 use crate::cli::{InitArgs, ReplayArgs, ReportArgs, RunArgs};
-use crate::learn::{learn_from_store, read_model, write_model};
+use crate::learn::{read_model, write_model};
 use crate::usage;
 
 /// The model file `init` writes next to venomqa.toml.
@@ -30,7 +30,12 @@ pub fn init(args: InitArgs) -> Result<ExitCode> {
     }
     let model = match &args.model {
         Some(path) => read_model(path)?,
-        None => learn_from_store(&open_store(&args.store)?, &LearnOptions::default())?.model,
+        None => {
+            let store = open_store(&args.store)?;
+            venomqa_learner::learn_store(&store, &LearnOptions::default())
+                .with_context(|| format!("cannot learn from {}", store.dir().display()))?
+                .model
+        }
     };
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;

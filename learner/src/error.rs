@@ -4,6 +4,16 @@
 /// Why a model could not be learned or read.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The traffic could not be read: the store is in use, is not a store,
+    /// or holds a corrupt record. The traffic error is the cause, unchanged
+    /// (it names the store), so callers can still match on it.
+    #[error(transparent)]
+    Traffic(#[from] venomqa_traffic::Error),
+
+    /// The thread reading the store died without saying why (a panic).
+    #[error("the thread reading the store panicked; see the log above")]
+    ReaderPanicked,
+
     /// The input had no exchanges at all.
     #[error("no exchanges to learn from: the traffic is empty (record some first with `venomqa record`)")]
     Empty,

@@ -147,7 +147,9 @@ fn label_of(method: &str, segs: &[Segment], role: Option<Role>) -> String {
     }
 }
 
-pub(crate) fn learn<I: Iterator<Item = Exchange>>(
+/// Learns from two passes over the exchanges, each from a fresh call of
+/// `exchanges`; the first item that is an error stops learning with it.
+pub(crate) fn learn_passes<I: Iterator<Item = Result<Exchange, Error>>>(
     exchanges: impl Fn() -> I,
     options: &LearnOptions,
 ) -> Result<Learned, Error> {
@@ -160,6 +162,7 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
     let mut ignored: BTreeMap<String, u64> = BTreeMap::new();
     let mut error_kinds: BTreeMap<String, u64> = BTreeMap::new();
     for exchange in exchanges() {
+        let exchange = exchange?;
         total += 1;
         let Some(response) = &exchange.response else {
             *ignored.entry("no-response".into()).or_default() += 1;
@@ -217,6 +220,7 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
     let mut unstable = 0u64;
     let mut since_sweep = 0u64;
     for exchange in exchanges() {
+        let exchange = exchange?;
         let Some(response) = &exchange.response else { continue };
         let method = exchange.request.method.to_ascii_uppercase();
         let path = exchange.request.path();

@@ -71,6 +71,7 @@ mod render;
 mod resource;
 mod shape;
 mod state;
+mod store;
 mod template;
 mod value;
 mod volatile;
@@ -86,6 +87,7 @@ pub use model::{
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};
 pub use shape::{BodyKind, BodyShape, QueryParam, Schema};
+pub use store::learn_store;
 pub use value::{singular_word, ValueKind};
 
 use venomqa_traffic::Exchange;
@@ -103,5 +105,5 @@ pub fn learn<I: Iterator<Item = Exchange>>(
     exchanges: impl Fn() -> I,
     options: &LearnOptions,
 ) -> Result<Learned, Error> {
-    learn::learn(exchanges, options)
+    learn::learn_passes(|| exchanges().map(Ok), options)
 }
