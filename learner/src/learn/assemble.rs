@@ -1,0 +1,134 @@
+//! The end of learning: the second pass's accumulators become the model
+//! (sorted, so the same traffic gives the same bytes) and the summary.
+
+use std::collections::BTreeMap;
+
+use crate::auth::Auth;
+use crate::model::{
+    Link, Location, Model, Ownership, Resource, StateMachine, MODEL_FORMAT, MODEL_VERSION,
+};
+use crate::resource::{ResourceDef, Role};
+
+use super::observe::Observer;
+use super::{LearnSummary, Learned};
+
+/// The model and summary of a finished second pass. `total` and `ignored`
+/// come from the first pass.
+pub(super) fn learned(
+    observed: &Observer<'_>,
+    total: u64,
+    mut ignored: BTreeMap<String, u64>,
+) -> Learned {
+    if observed.unstable > 0 {
+        ignored.insert("changed-between-passes".into(), observed.unstable);
+    }
+    let model = model(observed);
+    let summary = LearnSummary {
+        exchanges: total,
+        used: model.source.used,
+        ignored,
+        actions: model.actions.len(),
+        resources: model.resources.len(),
+        links: model.links.len(),
+        states: model.machines.iter().map(|m| m.states.len()).sum(),
+        transitions: model.machines.iter().map(|m| m.transitions.len()).sum(),
+        journeys: model.journeys.len(),
+        sessions: observed.journeys.sessions,
+        journeys_dropped: observed.journeys.dropped,
+    };
+    Learned { model, summary }
+}
+
+fn model(o: &Observer<'_>) -> Model {
+    let shapes = &o.templater.actions;
+    let action_ids: Vec<String> = shapes.iter().map(|a| a.id.clone()).collect();
+    let links = o.flow.finish(&action_ids);
+    let actions = shapes.iter().zip(&o.actions).map(|(s, acc)| acc.finish(s, &links)).collect();
+    let names: Vec<String> = o.resources.defs.iter().map(|d| d.name.clone()).collect();
+    let finished = o.states.finish(&names, &action_ids);
+    let mut resources: Vec<Resource> = (0..o.resources.defs.len())
+        .map(|r| resource(o, r, &action_ids, &links, &finished))
+        .collect();
+    resources.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut machines: Vec<StateMachine> = finished.into_iter().map(|(_, m, _)| m).collect();
+    machines.sort_by(|a, b| a.resource.cmp(&b.resource));
+    let mut model = Model {
+        format: MODEL_FORMAT.to_string(),
+        version: MODEL_VERSION,
+        source: o.source.clone(),
+        actions,
+        resources,
+        links,
+        machines,
+        journeys: o.journeys.finish(&action_ids, &o.flow.locations),
+        volatile: o.volatile.finish(&action_ids),
+        auth: Auth::default(),
+    };
+    model.auth = Auth::infer(&model);
+    model
+}
+
+/// The model's view of resource `r`: its actions by role, where its create
+/// answers the new id, and its ownership.
+fn resource(
+    o: &Observer<'_>,
+    r: usize,
+    action_ids: &[String],
+    links: &[Link],
+    finished: &[(usize, StateMachine, Ownership)],
+) -> Resource {
+    let def = &o.resources.defs[r];
+    let of_role = |role: Role| -> Vec<String> {
+        o.resources
+            .of_action
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.is_some_and(|m| m.resource == r && m.role == role))
+            .map(|(i, _)| action_ids[i].clone())
+            .collect()
+    };
+    let create = of_role(Role::Create).into_iter().next();
+    let id_pointer = create
+        .as_deref()
+        .and_then(|create| linked_id_pointer(def, create, links))
+        .or_else(|| commonest_id_pointer(o, r));
+    Resource {
+        name: def.name.clone(),
+        collection: def.collection.clone(),
+        id_param: def.id_param.clone(),
+        parent: def.parent.map(|p| o.resources.defs[p].name.clone()),
+        create,
+        id_pointer,
+        read: of_role(Role::Read),
+        update: of_role(Role::Update),
+        delete: of_role(Role::Delete),
+        other: of_role(Role::Other),
+        ownership: finished
+            .iter()
+            .find(|(i, _, _)| *i == r)
+            .map(|(_, _, ownership)| ownership.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// Where the create response holds the id, as the data flow learned it: a
+/// link from a body field of `create` to the resource's id parameter.
+fn linked_id_pointer(def: &ResourceDef, create: &str, links: &[Link]) -> Option<String> {
+    links.iter().find_map(|l| match (&l.to, &l.from) {
+        (Location::Path { name }, Location::Body { pointer })
+            if l.producer == create && *name == def.id_param && !pointer.contains('*') =>
+        {
+            Some(pointer.clone())
+        }
+        _ => None,
+    })
+}
+
+/// Where create responses most often held the new instance's id.
+fn commonest_id_pointer(o: &Observer<'_>, r: usize) -> Option<String> {
+    o.id_pointers
+        .iter()
+        .filter(|((resource, _), _)| *resource == r)
+        .max_by_key(|(_, n)| **n)
+        .map(|((_, pointer), _)| pointer.clone())
+}

@@ -1,0 +1,308 @@
+//! Pass 2, observations: each exchange is resolved to its action, its
+//! bodies are parsed once, and the parsed values feed the action's shapes,
+//! volatility, the session's data flow and journey, and the state machine of
+//! the resource instance it acted on.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+use venomqa_traffic::{Exchange, Response};
+
+use crate::action::{ActionAcc, Observed};
+use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
+use crate::journey::{JourneyAcc, RawStep};
+use crate::model::SourceInfo;
+use crate::noise::NoiseRules;
+use crate::resource::{created_id, resource_object, Membership, Resources, Role};
+use crate::shape::{parse_query, ParsedBody};
+use crate::state::{Event, StateAcc};
+use crate::template::{Resolved, Segment, Templater};
+use crate::volatile::VolatileAcc;
+
+use super::LearnOptions;
+
+/// The second pass in progress: one accumulator per part of the model.
+pub(super) struct Observer<'t> {
+    pub templater: &'t Templater,
+    pub resources: &'t Resources,
+    noise: &'t NoiseRules<'t>,
+    session_idle_ns: u64,
+    /// Per action, the state it leaves an instance in, for machines named
+    /// by the last action.
+    labels: Vec<String>,
+    pub actions: Vec<ActionAcc>,
+    pub volatile: VolatileAcc,
+    pub flow: FlowAcc,
+    pub states: StateAcc,
+    pub journeys: JourneyAcc,
+    /// Sessions in progress, by session key.
+    sessions: HashMap<String, SessionState>,
+    /// A small number for every session key seen.
+    session_ids: HashMap<String, u32>,
+    /// Per (resource, pointer): how often a create response held the new id there.
+    pub id_pointers: BTreeMap<(usize, String), u64>,
+    pub source: SourceInfo,
+    /// Exchanges whose path the first pass did not see (the store changed).
+    pub unstable: u64,
+    /// Exchanges since the last look for idle sessions.
+    since_sweep: u64,
+}
+
+/// Per-session state of the second pass.
+#[derive(Debug)]
+struct SessionState {
+    id: u32,
+    flow: SessionFlow,
+    steps: Vec<RawStep>,
+    last_seen: u64,
+}
+
+/// An exchange's query and bodies, parsed once for every accumulator.
+struct Parsed {
+    query: Vec<(String, String)>,
+    request: ParsedBody,
+    response: ParsedBody,
+}
+
+impl Parsed {
+    fn of(exchange: &Exchange, response: &Response) -> Parsed {
+        let request = &exchange.request;
+        Parsed {
+            query: request.query().map(parse_query).unwrap_or_default(),
+            request: ParsedBody::parse(
+                &request.body.bytes,
+                request.body.truncated,
+                request.headers.get_str("content-type"),
+            ),
+            response: ParsedBody::parse(
+                &response.body.bytes,
+                response.body.truncated,
+                response.headers.get_str("content-type"),
+            ),
+        }
+    }
+}
+
+impl<'t> Observer<'t> {
+    pub(super) fn new(
+        templater: &'t Templater,
+        resources: &'t Resources,
+        noise: &'t NoiseRules<'t>,
+        total: u64,
+        options: &LearnOptions,
+    ) -> Observer<'t> {
+        let shapes = &templater.actions;
+        let labels = shapes
+            .iter()
+            .zip(&resources.of_action)
+            .map(|(a, m)| label_of(&a.method, &a.segments, m.map(|m| m.role)))
+            .collect();
+        Observer {
+            templater,
+            resources,
+            noise,
+            session_idle_ns: options.session_idle_ns,
+            labels,
+            actions: shapes.iter().map(|_| ActionAcc::default()).collect(),
+            volatile: VolatileAcc::default(),
+            flow: FlowAcc::default(),
+            states: StateAcc::new(resources.defs.len()),
+            journeys: JourneyAcc::new(options.max_journeys),
+            sessions: HashMap::new(),
+            session_ids: HashMap::new(),
+            id_pointers: BTreeMap::new(),
+            source: SourceInfo { exchanges: total, ..SourceInfo::default() },
+            unstable: 0,
+            since_sweep: 0,
+        }
+    }
+
+    /// Learns from one exchange; skips errors and noise as the first pass did.
+    pub(super) fn observe(&mut self, exchange: &Exchange) {
+        let Some(response) = &exchange.response else { return };
+        let method = exchange.request.method.to_ascii_uppercase();
+        let path = exchange.request.path();
+        if self.noise.reason(&method, path).is_some() {
+            return;
+        }
+        let Some(resolved) = self.templater.resolve(&method, path) else {
+            self.unstable += 1;
+            return;
+        };
+        self.count_used(exchange.id);
+        let parsed = Parsed::of(exchange, response);
+        let action = resolved.action;
+        self.actions[action].observe(&Observed {
+            exchange: exchange.id,
+            request: &exchange.request,
+            query: &parsed.query,
+            request_body: &parsed.request,
+            status: response.status,
+            response_body: &parsed.response,
+        });
+        self.volatile.observe(action as u32, &parsed.response, &response.headers);
+        self.sweep_idle_sessions(exchange.started_at);
+        if let Some(session) = self.follow_session(exchange, response, &resolved, &parsed) {
+            self.follow_instance(session, response, &resolved, &parsed);
+        }
+    }
+
+    /// Ends every session, so their journeys are counted.
+    pub(super) fn finish_sessions(&mut self) {
+        finish_idle(&mut self.sessions, &mut self.journeys, u64::MAX, 0);
+        self.source.sessions = self.journeys.sessions;
+    }
+
+    fn count_used(&mut self, id: u64) {
+        let source = &mut self.source;
+        source.used += 1;
+        source.first_exchange = Some(source.first_exchange.map_or(id, |f| f.min(id)));
+        source.last_exchange = Some(source.last_exchange.map_or(id, |l| l.max(id)));
+    }
+
+    /// Finishes sessions gone quiet, to bound memory by the sessions in
+    /// progress. Sweeping costs one look at every open session, so sweep no
+    /// more often than once per that many exchanges: amortised O(1).
+    fn sweep_idle_sessions(&mut self, now: u64) {
+        self.since_sweep += 1;
+        if self.since_sweep >= 4096.max(self.sessions.len() as u64) {
+            self.since_sweep = 0;
+            finish_idle(&mut self.sessions, &mut self.journeys, now, self.session_idle_ns);
+        }
+    }
+
+    /// Adds the exchange to its session's journey, binding its request values
+    /// to earlier responses and offering its response's values to later
+    /// requests. Returns the session's number.
+    fn follow_session(
+        &mut self,
+        exchange: &Exchange,
+        response: &Response,
+        resolved: &Resolved<'_>,
+        parsed: &Parsed,
+    ) -> Option<u32> {
+        let key = exchange.session.as_str();
+        if !self.sessions.contains_key(key) {
+            let next = self.session_ids.len() as u32;
+            let id = *self.session_ids.entry(key.to_string()).or_insert(next);
+            let state =
+                SessionState { id, flow: SessionFlow::default(), steps: Vec::new(), last_seen: 0 };
+            self.sessions.insert(key.to_string(), state);
+        }
+        let session = self.sessions.get_mut(key)?;
+        session.last_seen = session.last_seen.max(exchange.started_at);
+        let action = resolved.action as u32;
+        let status = response.status;
+        let values = RequestValues {
+            param_names: self.templater.actions[resolved.action]
+                .params
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect(),
+            params: &resolved.params,
+            query: &parsed.query,
+            body: &parsed.request,
+            request: &exchange.request,
+        };
+        let bindings = self.flow.consume(&session.flow, session.id, action, &values);
+        let step = session.steps.len() as u32;
+        session.steps.push(RawStep {
+            action,
+            status,
+            exchange: exchange.id,
+            bindings: bindings.into(),
+        });
+        if (200..400).contains(&status) {
+            let body = &parsed.response;
+            self.flow.produce(&mut session.flow, step, action, status, body, &response.headers);
+        }
+        Some(session.id)
+    }
+
+    /// Feeds what the exchange did to a resource instance to that
+    /// resource's state machines.
+    fn follow_instance(
+        &mut self,
+        session: u32,
+        response: &Response,
+        resolved: &Resolved<'_>,
+        parsed: &Parsed,
+    ) {
+        let action = resolved.action;
+        let Some(member) = self.resources.of_action[action] else { return };
+        let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
+        let def = &self.resources.defs[member.resource];
+        let object = parsed.response.json().and_then(|json| resource_object(json, def, &instance));
+        self.states.observe(&Event {
+            resource: member.resource,
+            instance: &instance,
+            action: action as u32,
+            role: member.role,
+            label: &self.labels[action],
+            status: response.status,
+            session,
+            object,
+            request: parsed.request.json().and_then(Value::as_object),
+        });
+    }
+
+    /// The id of the instance an exchange acted on: for a create, from its
+    /// response body (counting where it was) or its `Location`; otherwise
+    /// its path parameter.
+    fn instance_of(
+        &mut self,
+        member: Membership,
+        response: &Response,
+        resolved: &Resolved<'_>,
+        parsed: &Parsed,
+    ) -> Option<String> {
+        if member.role != Role::Create {
+            return member
+                .instance_param
+                .and_then(|i| resolved.params.get(i))
+                .map(|s| s.to_string());
+        }
+        let def = &self.resources.defs[member.resource];
+        let from_body = parsed.response.json().and_then(|json| created_id(json, def));
+        if let Some((id, pointer)) = from_body {
+            *self.id_pointers.entry((member.resource, pointer)).or_default() += 1;
+            return Some(id);
+        }
+        response.headers.get_str("location").and_then(location_id).map(str::to_string)
+    }
+}
+
+/// The label an action gives an instance in the last-action machine.
+fn label_of(method: &str, segs: &[Segment], role: Option<Role>) -> String {
+    match role {
+        Some(Role::Create) => "created".into(),
+        Some(Role::Update) => "updated".into(),
+        Some(Role::Delete) => crate::state::DELETED.into(),
+        _ => match segs.last() {
+            Some(Segment::Literal(verb)) => verb.clone(),
+            _ => method.to_ascii_lowercase(),
+        },
+    }
+}
+
+/// Finishes sessions silent since before `now - idle`, earliest first, so
+/// which journeys are kept does not depend on hash order.
+fn finish_idle(
+    sessions: &mut HashMap<String, SessionState>,
+    journeys: &mut JourneyAcc,
+    now: u64,
+    idle: u64,
+) {
+    let cutoff = now.saturating_sub(idle);
+    let mut done: Vec<(u64, String)> = sessions
+        .iter()
+        .filter(|(_, s)| s.last_seen < cutoff || now == u64::MAX)
+        .map(|(k, s)| (s.steps.first().map_or(0, |st| st.exchange), k.clone()))
+        .collect();
+    done.sort();
+    for (_, key) in done {
+        if let Some(session) = sessions.remove(&key) {
+            journeys.add(key, session.steps);
+        }
+    }
+}
