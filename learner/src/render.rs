@@ -16,7 +16,19 @@ pub fn render_text(model: &Model) -> String {
         "model of {} exchanges ({} used) in {} sessions",
         s.exchanges, s.used, s.sessions
     );
+    write_actions(&mut out, model);
+    let _ = writeln!(out, "\nauth: {}", auth_line(&model.auth));
+    write_resources(&mut out, model);
+    write_links(&mut out, model);
+    write_machines(&mut out, model);
+    let sessions: u64 = model.journeys.iter().map(|j| j.sessions).sum();
+    let _ = writeln!(out, "\njourneys: {} distinct from {sessions} sessions", model.journeys.len());
+    let _ = writeln!(out, "volatile fields: {}", model.volatile.len());
+    out
+}
 
+/// `POST /orders  201×3 400×1  auth bearer  headers idempotency-key`.
+fn write_actions(out: &mut String, model: &Model) {
     let _ = writeln!(out, "\nactions ({})", model.actions.len());
     let width = model.actions.iter().map(|a| a.id.len()).max().unwrap_or(0);
     for a in &model.actions {
@@ -31,8 +43,10 @@ pub fn render_text(model: &Model) -> String {
         }
         let _ = writeln!(out, "  {:width$}  {}{extra}", a.id, statuses.join(" "));
     }
-    let _ = writeln!(out, "\nauth: {}", auth_line(&model.auth));
+}
 
+/// Each resource: its collection, actions by role and ownership.
+fn write_resources(out: &mut String, model: &Model) {
     let _ = writeln!(out, "\nresources ({})", model.resources.len());
     for r in &model.resources {
         let parent = r.parent.as_ref().map(|p| format!(" (in {p})")).unwrap_or_default();
@@ -55,7 +69,10 @@ pub fn render_text(model: &Model) -> String {
             o.instances, o.created, o.foreign_accepted, o.foreign_rejected
         );
     }
+}
 
+/// Each link: `consumer location  ←  producer status location  (×n)`.
+fn write_links(out: &mut String, model: &Model) {
     let _ = writeln!(out, "\nlinks ({})", model.links.len());
     for l in &model.links {
         let _ = writeln!(
@@ -64,7 +81,10 @@ pub fn render_text(model: &Model) -> String {
             l.consumer, l.to, l.producer, l.status, l.from, l.count
         );
     }
+}
 
+/// Each machine: its initial states, transitions and rejections.
+fn write_machines(out: &mut String, model: &Model) {
     let _ = writeln!(out, "\nstate machines ({})", model.machines.len());
     for m in &model.machines {
         let basis = match (&m.basis, &m.field) {
@@ -94,11 +114,6 @@ pub fn render_text(model: &Model) -> String {
             }
         }
     }
-
-    let sessions: u64 = model.journeys.iter().map(|j| j.sessions).sum();
-    let _ = writeln!(out, "\njourneys: {} distinct from {sessions} sessions", model.journeys.len());
-    let _ = writeln!(out, "volatile fields: {}", model.volatile.len());
-    out
 }
 
 /// `login POST /login (credentials password), logout POST /logout`: the

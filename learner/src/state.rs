@@ -87,6 +87,141 @@ struct ResourceMachines {
     foreign_rejected: u64,
 }
 
+impl ResourceMachines {
+    /// A new instance, owned by its creator, in the states its create
+    /// response showed.
+    fn create(&mut self, e: &Event<'_>) -> Instance {
+        self.instances += 1;
+        self.created += 1;
+        let mut instance = Instance { owner: Some(e.session), ..Instance::default() };
+        if let Some(s) = self.last_action.state(e.label) {
+            *self.last_action.initial.entry(s).or_default() += 1;
+            instance.last_action = Some(s);
+        }
+        for (i, value) in field_values(self, e.object) {
+            let machine = &mut self.fields[i].1;
+            if let Some(s) = machine.state(value) {
+                *machine.initial.entry(s).or_default() += 1;
+                set(&mut instance.fields, i, Some(s));
+            }
+        }
+        instance
+    }
+
+    /// Counts what a session other than the owner managed to do; returns
+    /// whether the event was such a foreign one.
+    fn count_ownership(&mut self, instance: &Instance, e: &Event<'_>) -> bool {
+        let foreign = instance.owner.is_some_and(|o| o != e.session);
+        if foreign {
+            if (200..300).contains(&e.status) {
+                self.foreign_accepted += 1;
+            } else if (400..500).contains(&e.status) {
+                self.foreign_rejected += 1;
+            }
+        }
+        foreign
+    }
+
+    /// Preconditions: what was accepted or rejected in the state before.
+    /// Only the owner's rejections count: another user's 403 says nothing
+    /// about the state.
+    fn count_preconditions(&mut self, instance: &Instance, e: &Event<'_>, foreign: bool) {
+        let success = (200..300).contains(&e.status);
+        let count_in = |m: &mut Machine, s: Option<u16>| {
+            if let Some(s) = s {
+                if success {
+                    *m.accepted.entry((s, e.action)).or_default() += 1;
+                } else if (400..500).contains(&e.status) && !foreign {
+                    *m.rejected.entry((s, e.action)).or_default() += 1;
+                }
+            }
+        };
+        count_in(&mut self.last_action, instance.last_action);
+        for (i, (_, m)) in self.fields.iter_mut().enumerate() {
+            count_in(m, instance.fields.get(i).copied().flatten());
+        }
+    }
+
+    /// An accepted event moves the instance: in the last-action machine by
+    /// its label, in each field's machine by the value the response showed,
+    /// and leaves the fields it did not show pending (or deleted).
+    fn apply(&mut self, instance: &mut Instance, e: &Event<'_>) {
+        let values = field_values(self, e.object);
+        let shown: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
+        if e.role != Role::Read {
+            self.apply_last_action(instance, e);
+        }
+        for (i, value) in values {
+            self.apply_shown(instance, e, i, value);
+        }
+        if e.role == Role::Read {
+            if shown.len() == self.fields.len() {
+                instance.pending = None;
+            }
+            return;
+        }
+        self.apply_hidden(instance, e, &shown);
+    }
+
+    fn apply_last_action(&mut self, instance: &mut Instance, e: &Event<'_>) {
+        let label = if e.role == Role::Delete { DELETED } else { e.label };
+        if let (Some(from), Some(to)) = (instance.last_action, self.last_action.state(label)) {
+            self.last_action.transition(from, e.action, to, e.status);
+        }
+        instance.last_action = self.last_action.state(label);
+    }
+
+    /// Field `i` showed `value`: a change, or (on a read) the end of a
+    /// pending bodiless action.
+    fn apply_shown(&mut self, instance: &mut Instance, e: &Event<'_>, i: usize, value: &str) {
+        let (field, machine) = &mut self.fields[i];
+        let Some(to) = machine.state(value) else { return };
+        let current = instance.fields.get(i).copied().flatten();
+        if e.role == Role::Read {
+            // A read shows the state a pending (bodiless) action left.
+            if let (None, Some(p)) = (current, &instance.pending) {
+                if let Some(Some(from)) = p.from.get(i) {
+                    machine.transition(*from, p.action, to, p.status);
+                }
+            }
+        } else if let Some(from) = current {
+            machine.transition(from, e.action, to, e.status);
+            let sent = e.request.and_then(|r| r.get(field.as_str())).and_then(Value::as_str);
+            if from != to && sent == Some(value) {
+                machine.echoed += 1;
+            }
+        }
+        set(&mut instance.fields, i, Some(to));
+    }
+
+    /// A change that did not show some fields: a delete moves them to
+    /// `deleted`; anything else makes them unknown until a read shows them.
+    fn apply_hidden(&mut self, instance: &mut Instance, e: &Event<'_>, shown: &[usize]) {
+        let before = instance.fields.clone();
+        instance.pending = None;
+        let mut unknown = false;
+        for i in 0..self.fields.len() {
+            if shown.contains(&i) {
+                continue;
+            }
+            let current = instance.fields.get(i).copied().flatten();
+            if e.role == Role::Delete {
+                let machine = &mut self.fields[i].1;
+                if let (Some(from), Some(to)) = (current, machine.state(DELETED)) {
+                    machine.transition(from, e.action, to, e.status);
+                    set(&mut instance.fields, i, Some(to));
+                }
+            } else if current.is_some() {
+                set(&mut instance.fields, i, None);
+                unknown = true;
+            }
+        }
+        if unknown {
+            instance.pending = Some(Pending { action: e.action, status: e.status, from: before });
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Pending {
     action: u32,
@@ -134,29 +269,17 @@ impl StateAcc {
         }
     }
 
+    /// Folds one thing that happened to an instance into its resource's
+    /// machines: a create starts an instance, anything else counts as a
+    /// precondition of the state it found and, when accepted, moves it.
     pub(crate) fn observe(&mut self, e: &Event<'_>) {
         let Some(machines) = self.resources.get_mut(e.resource) else { return };
         let Some(instances) = self.instances.get_mut(e.resource) else { return };
         let success = (200..300).contains(&e.status);
         if e.role == Role::Create {
-            if !success {
-                return;
+            if success {
+                instances.insert(e.instance.into(), machines.create(e));
             }
-            machines.instances += 1;
-            machines.created += 1;
-            let mut instance = Instance { owner: Some(e.session), ..Instance::default() };
-            if let Some(s) = machines.last_action.state(e.label) {
-                *machines.last_action.initial.entry(s).or_default() += 1;
-                instance.last_action = Some(s);
-            }
-            for (i, value) in field_values(machines, e.object) {
-                let machine = &mut machines.fields[i].1;
-                if let Some(s) = machine.state(value) {
-                    *machine.initial.entry(s).or_default() += 1;
-                    set(&mut instance.fields, i, Some(s));
-                }
-            }
-            instances.insert(e.instance.into(), instance);
             return;
         }
         if !instances.contains_key(e.instance) {
@@ -164,90 +287,10 @@ impl StateAcc {
             instances.insert(e.instance.into(), Instance::default());
         }
         let Some(instance) = instances.get_mut(e.instance) else { return };
-        let foreign = instance.owner.is_some_and(|o| o != e.session);
-        if foreign {
-            if success {
-                machines.foreign_accepted += 1;
-            } else if (400..500).contains(&e.status) {
-                machines.foreign_rejected += 1;
-            }
-        }
-        // Preconditions: what was accepted or rejected in the state before.
-        let count_in = |m: &mut Machine, s: Option<u16>| {
-            if let Some(s) = s {
-                if success {
-                    *m.accepted.entry((s, e.action)).or_default() += 1;
-                } else if (400..500).contains(&e.status) && !foreign {
-                    *m.rejected.entry((s, e.action)).or_default() += 1;
-                }
-            }
-        };
-        count_in(&mut machines.last_action, instance.last_action);
-        for (i, (_, m)) in machines.fields.iter_mut().enumerate() {
-            count_in(m, instance.fields.get(i).copied().flatten());
-        }
-        if !success {
-            return;
-        }
-        let values = field_values(machines, e.object);
-        let shown: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
-        if e.role != Role::Read {
-            let label = if e.role == Role::Delete { DELETED } else { e.label };
-            if let (Some(from), Some(to)) =
-                (instance.last_action, machines.last_action.state(label))
-            {
-                machines.last_action.transition(from, e.action, to, e.status);
-            }
-            instance.last_action = machines.last_action.state(label);
-        }
-        for (i, value) in values {
-            let machine = &mut machines.fields[i].1;
-            let Some(to) = machine.state(value) else { continue };
-            let current = instance.fields.get(i).copied().flatten();
-            if e.role == Role::Read {
-                // A read shows the state a pending (bodiless) action left.
-                if let (None, Some(p)) = (current, &instance.pending) {
-                    if let Some(Some(from)) = p.from.get(i) {
-                        machine.transition(*from, p.action, to, p.status);
-                    }
-                }
-            } else if let Some(from) = current {
-                machine.transition(from, e.action, to, e.status);
-                let field = &machines.fields[i].0;
-                let sent = e.request.and_then(|r| r.get(field)).and_then(Value::as_str);
-                if from != to && sent == Some(value) {
-                    machines.fields[i].1.echoed += 1;
-                }
-            }
-            set(&mut instance.fields, i, Some(to));
-        }
-        let snapshot = instance.fields.clone();
-        if e.role == Role::Read {
-            if shown.len() == machines.fields.len() {
-                instance.pending = None;
-            }
-            return;
-        }
-        instance.pending = None;
-        let mut unknown = false;
-        for i in 0..machines.fields.len() {
-            if shown.contains(&i) {
-                continue;
-            }
-            let current = instance.fields.get(i).copied().flatten();
-            if e.role == Role::Delete {
-                let machine = &mut machines.fields[i].1;
-                if let (Some(from), Some(to)) = (current, machine.state(DELETED)) {
-                    machine.transition(from, e.action, to, e.status);
-                    set(&mut instance.fields, i, Some(to));
-                }
-            } else if current.is_some() {
-                set(&mut instance.fields, i, None);
-                unknown = true;
-            }
-        }
-        if unknown {
-            instance.pending = Some(Pending { action: e.action, status: e.status, from: snapshot });
+        let foreign = machines.count_ownership(instance, e);
+        machines.count_preconditions(instance, e, foreign);
+        if success {
+            machines.apply(instance, e);
         }
     }
 
