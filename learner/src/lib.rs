@@ -47,14 +47,39 @@
 //! assert!(json.contains("\"format\": \"venomqa-model\""));
 //! ```
 //!
+//! From a recorded store, [`learn_store`] does the same, reading and
+//! decoding the store on a second thread.
+//!
+//! # Public API
+//!
+//! - Learning: [`learn`], [`learn_store`], [`LearnOptions`], [`Learned`],
+//!   [`LearnSummary`], and the one error type [`Error`].
+//! - The model (the JSON contract with the replayer): [`Model`] with its
+//!   [`MODEL_FORMAT`] and [`MODEL_VERSION`]; [`Action`], [`PathParam`],
+//!   [`ResponseShape`], [`BodyShape`], [`BodyKind`], [`Schema`],
+//!   [`QueryParam`], [`ValueKind`]; [`Resource`], [`Ownership`]; [`Link`],
+//!   [`LinkSource`], [`Location`]; [`StateMachine`], [`StateBasis`],
+//!   [`State`], [`Transition`]; [`Journey`], [`Step`], [`Binding`];
+//!   [`VolatileField`]; [`SourceInfo`]; [`Auth`].
+//! - Authentication rules, for models written before they carried
+//!   [`Auth`]: [`guess_login`], [`guess_logout`].
+//! - Views: [`render_text`], [`render_mermaid`], [`mermaid_machine`],
+//!   [`render_dot`], [`render_openapi`].
+//! - The naming rule the replayer shares: [`singular_word`].
+//!
+//! # Modules
+//!
 //! The pipeline, one module a concept: [`noise`](LearnOptions::ignore) drops
 //! what says nothing about the API; `template` turns paths into action
 //! templates; `shape` infers query and body shapes; `flow` links request
 //! values to the responses that produced them; `resource` groups actions by
 //! what they act on; `state` learns each resource's state machine;
 //! `journey` keeps the sessions replayable; `volatile` marks values that
-//! change on every call; `model` is the JSON contract with the replayer;
-//! `render` and `openapi` are views for people and other tools.
+//! change on every call; `auth` finds which actions log in, log out, sign
+//! up and refresh; `learn` runs the passes (`learn/templates`,
+//! `learn/observe`, `learn/assemble`); `store` feeds them from a store on a
+//! reader thread; `model` is the JSON contract with the replayer; `render`
+//! and `openapi` are views for people and other tools.
 
 #![warn(missing_docs)]
 
