@@ -68,11 +68,7 @@ fn mermaid(model: &Model, resource: Option<&str>) -> Result<String> {
 }
 
 pub fn write_model(model: &Model, path: &Path) -> Result<()> {
-    let mut json = model.to_json_pretty();
-    if !json.ends_with('\n') {
-        json.push('\n');
-    }
-    std::fs::write(path, json)
+    std::fs::write(path, model.to_json_pretty())
         .with_context(|| format!("cannot write the model to {}", path.display()))
 }
 
