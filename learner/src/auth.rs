@@ -29,7 +29,6 @@ use serde::{Deserialize, Serialize};
 use venomqa_traffic::is_secret_name;
 
 use crate::model::{Action, Location, Model};
-use crate::shape::Schema;
 
 /// How the API authenticates, so replay can log its test users in, sign
 /// new ones up, and re-use a token after logout on purpose.
@@ -181,9 +180,11 @@ fn answers_secret(action: &Action) -> bool {
 
 /// Whether the request body has a field whose name contains `password`.
 fn has_password_field(action: &Action) -> bool {
-    action.request.schema.as_ref().is_some_and(|s: &Schema| {
-        s.properties.keys().any(|k| k.to_ascii_lowercase().contains("password"))
-    })
+    action
+        .request
+        .schema
+        .as_ref()
+        .is_some_and(|s| s.properties.keys().any(|k| k.to_ascii_lowercase().contains("password")))
 }
 
 /// The template's last segment, lower-case (`logout` of `/auth/logout`).
@@ -197,7 +198,7 @@ mod tests {
 
     use super::*;
     use crate::model::{Link, Ownership, Resource, ResponseShape, SourceInfo};
-    use crate::shape::{BodyKind, BodyShape};
+    use crate::shape::{BodyKind, BodyShape, Schema};
 
     fn body(fields: &[&str]) -> BodyShape {
         if fields.is_empty() {
