@@ -46,4 +46,6 @@ pub use driver::{
     drive, DriveError, DriveOptions, DriveReport, DriveStep, StatusClasses, UnexpectedAnswer,
 };
 pub use generate::{generate, GenerateOptions, Generator, DEFAULT_START_NS};
-pub use shop::{serve_shop, spawn_shop, ShopConfig, ShopHandle, User, USERS};
+pub use shop::{
+    serve_shop, spawn_shop, OrderAction, OrderStatus, ShopConfig, ShopHandle, Totals, User, USERS,
+};

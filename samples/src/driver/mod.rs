@@ -9,7 +9,7 @@
 //! The driver never triggers a planted bug: a shop with every bug planted
 //! answers each of its requests exactly like a correct one.
 
-mod plan;
+pub(crate) mod plan;
 mod session;
 
 use std::fmt;

@@ -1,7 +1,8 @@
 //! The sample shop: an in-memory orders API with planted sequence bugs.
 //!
-//! Split the way a request flows: [`state`] holds the orders, sessions and
-//! every lifecycle rule (and the bugs), `routes` turns HTTP into calls on it,
+//! Split the way a request flows: [`lifecycle`] states the order rules,
+//! [`state`] holds the orders and sessions and enforces those rules (with
+//! the planted bugs as exceptions), `routes` turns HTTP into calls on it,
 //! `server` accepts connections and shuts down cleanly. The endpoints, users
 //! and bugs are listed in the crate's README.
 //!
@@ -17,10 +18,12 @@
 //!
 //! `DELETE` removes an order in any status; it is then 404 everywhere.
 
+pub(crate) mod lifecycle;
 mod routes;
 mod server;
 pub(crate) mod state;
 
+pub use lifecycle::{OrderAction, OrderStatus, Totals};
 pub use server::{serve_shop, spawn_shop, ShopHandle};
 
 use crate::bugs::BugSet;
@@ -35,7 +38,9 @@ pub struct ShopConfig {
 /// A built-in account. The shop has no sign-up: these four are all there is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct User {
+    /// The name a client logs in with.
     pub username: &'static str,
+    /// The password that goes with it.
     pub password: &'static str,
 }
 
