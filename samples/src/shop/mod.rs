@@ -3,7 +3,8 @@
 //! Split the way a request flows: [`lifecycle`] states the order rules,
 //! [`state`] holds the orders and sessions and enforces those rules (with
 //! the planted bugs as exceptions), `routes` turns HTTP into calls on it,
-//! `server` accepts connections and shuts down cleanly. The endpoints, users
+//! `server` accepts connections and shuts down cleanly; `qa_config` is the
+//! venomqa configuration the shop's team would write. The endpoints, users
 //! and bugs are listed in the crate's README.
 //!
 //! Lifecycle of an order:
@@ -19,11 +20,13 @@
 //! `DELETE` removes an order in any status; it is then 404 everywhere.
 
 pub(crate) mod lifecycle;
+mod qa_config;
 mod routes;
 mod server;
 pub(crate) mod state;
 
 pub use lifecycle::{OrderAction, OrderStatus, Totals};
+pub use qa_config::{shop_password, shop_qa_config, SHOP_INVARIANTS};
 pub use server::{serve_shop, spawn_shop, ShopHandle};
 
 use crate::bugs::BugSet;
