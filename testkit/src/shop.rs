@@ -7,7 +7,11 @@ use venomqa_samples::{spawn_shop, BugSet, ShopConfig, ShopHandle};
 /// correct shop, `"all"`, or names as `venomqa sample serve --bugs` takes
 /// them (`"double-refund,lost-update"`).
 pub async fn start_shop(bugs: &str) -> ShopHandle {
-    let bugs: BugSet = bugs.parse().expect("a bug list");
+    start_shop_with(bugs.parse().expect("a bug list")).await
+}
+
+/// Starts the shop on a loopback port with `bugs` planted.
+pub async fn start_shop_with(bugs: BugSet) -> ShopHandle {
     spawn_shop(ShopConfig { bugs }).await.expect("the shop starts on loopback")
 }
 
