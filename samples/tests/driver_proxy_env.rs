@@ -30,7 +30,11 @@ async fn start_forward_proxy() -> (Upstream, Seen) {
     (server, seen)
 }
 
-async fn forward(client: &reqwest::Client, log: &Seen, req: Request<Incoming>) -> Response<TestBody> {
+async fn forward(
+    client: &reqwest::Client,
+    log: &Seen,
+    req: Request<Incoming>,
+) -> Response<TestBody> {
     let session = req.headers().get("x-session").and_then(|v| v.to_str().ok()).map(str::to_string);
     log.lock().expect("the log").push((req.uri().to_string(), session));
     let (parts, body) = req.into_parts();

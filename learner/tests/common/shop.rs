@@ -1,22 +1,23 @@
-//! A small in-test copy of the sample shop (same endpoints, same rules, no
-//! planted bugs) and a QA driver that plays interleaved sessions through it,
-//! recording each exchange the way the proxy and store would: `X-Session`
-//! sessions, `Authorization: Bearer ~r:…` and the login's `token` redacted
-//! to the same pseudonym, string order ids like `ord_k3j5x9a2qz`.
+//! Scripted QA sessions of the sample shop, answered in memory by the
+//! shop's own lifecycle rules (`venomqa_samples::OrderStatus`, `Totals`; no
+//! planted bugs) and recorded the way the proxy and store would:
+//! `X-Session` sessions, `Authorization: Bearer ~r:…` and the login's
+//! `token` redacted to the same pseudonym, string order ids like
+//! `ord_k3j5x9a2qz`. Scripts rather than the QA driver, so a test can take a
+//! step the shop refuses and count exactly what the model must hold.
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
+use venomqa_samples::{OrderAction, OrderStatus, Totals};
 
 use super::{call, pseudonym, token_id, Traffic};
 
 #[derive(Clone, Debug)]
 struct Order {
     owner: String,
-    status: &'static str,
-    amount: u64,
-    charged: u64,
-    refunded: u64,
+    status: OrderStatus,
+    totals: Totals,
     note: String,
     version: u64,
     deleted: bool,
@@ -73,12 +74,16 @@ impl Shop {
             "owner": o.owner,
             "item": "coffee grinder",
             "status": o.status,
-            "amount": o.amount,
-            "charged": o.charged,
-            "refunded": o.refunded,
+            "amount": o.totals.amount,
+            "charged": o.totals.charged,
+            "refunded": o.totals.refunded,
             "note": o.note,
             "version": o.version,
-            "created_at": format!("2026-11-26T10:{:02}:{:02}Z", o.version % 60, o.amount % 60),
+            "created_at": format!(
+                "2026-11-26T10:{:02}:{:02}Z",
+                o.version % 60,
+                o.totals.amount % 60
+            ),
         })
     }
 
@@ -151,10 +156,8 @@ impl Shop {
                 let id = token_id("ord", self.fresh());
                 let order = Order {
                     owner: token_user.unwrap_or_default(),
-                    status: "created",
-                    amount,
-                    charged: 0,
-                    refunded: 0,
+                    status: OrderStatus::Created,
+                    totals: Totals::new(amount),
                     note: String::new(),
                     version: 1,
                     deleted: false,
@@ -218,14 +221,15 @@ impl Shop {
             }
             Op::Pay(slot) | Op::Ship(slot) | Op::Refund(slot) | Op::Cancel(slot) => {
                 let id = slot_id(slot);
-                let (verb, from, to): (&str, &[&str], &'static str) = match op {
-                    Op::Pay(_) => ("pay", &["created"], "paid"),
-                    Op::Ship(_) => ("ship", &["paid"], "shipped"),
-                    Op::Refund(_) => ("refund", &["paid", "shipped"], "refunded"),
-                    _ => ("cancel", &["created", "paid"], "cancelled"),
+                let action = match op {
+                    Op::Pay(_) => OrderAction::Pay,
+                    Op::Ship(_) => OrderAction::Ship,
+                    Op::Refund(_) => OrderAction::Refund,
+                    _ => OrderAction::Cancel,
                 };
+                let verb = action.name();
                 let mut c = base("POST", &format!("/orders/{id}/{verb}"));
-                if verb == "pay" {
+                if action == OrderAction::Pay {
                     c = c.header("Idempotency-Key", &token_id("idem", self.fresh()));
                 }
                 match self
@@ -233,20 +237,17 @@ impl Shop {
                     .get_mut(&id)
                     .filter(|o| !o.deleted && Some(&o.owner) == token_user.as_ref())
                 {
-                    Some(o) if from.contains(&o.status) => {
-                        match verb {
-                            "pay" => o.charged = o.amount,
-                            "refund" => o.refunded = o.charged,
-                            "cancel" => o.refunded = o.charged,
-                            _ => {}
+                    Some(o) => match o.status.after(action) {
+                        Some(next) => {
+                            o.totals.apply(action);
+                            o.status = next;
+                            o.version += 1;
+                            c.reply(Self::order_json(&id, o))
                         }
-                        o.status = to;
-                        o.version += 1;
-                        c.reply(Self::order_json(&id, o))
-                    }
-                    Some(o) => c
-                        .status(409)
-                        .reply(json!({"error": format!("cannot {verb} a {} order", o.status)})),
+                        None => c.status(409).reply(
+                            json!({"error": format!("cannot {verb} a {} order", o.status.name())}),
+                        ),
+                    },
                     None => c.status(404).reply(json!({"error": "not found"})),
                 }
             }

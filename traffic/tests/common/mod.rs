@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use venomqa_traffic::Exchange;
 pub use venomqa_testkit::store::{all, exchange, record_all, session_keys, ExchangeExt};
+use venomqa_traffic::Exchange;
 
 /// 2024-01-01T00:00:00Z in unix ns, plus `secs`.
 pub fn t(secs: u64) -> u64 {
