@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{run, text, Running};
+use common::{run, start_recorder, start_shop, text};
 use serde_json::Value;
 
 /// `"6 sessions, 61 requests (2xx 61), ..."` → 61.
@@ -23,18 +23,8 @@ fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exc
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
-    let mut shop = Running::start(&["sample", "serve", "--port", "0"]);
-    let shop_url = shop.wait_for_url("listening on");
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &shop_url,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let proxy_url = proxy.wait_for_url("listening on");
+    let (shop, shop_url) = start_shop("all");
+    let (proxy, proxy_url) = start_recorder(&shop_url, store, &[]);
 
     // Load that finishes, then more than a flush interval of quiet.
     let first = run(&["sample", "drive", "--base", &proxy_url, "--sessions", "6", "--seed", "1"]);

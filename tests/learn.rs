@@ -3,27 +3,13 @@
 
 mod common;
 
-use common::{run, text, Running};
+use common::{record_drive, run, start_recorder, start_shop, text};
 use serde_json::Value;
 
-/// Records `sessions` driven QA sessions of the sample shop into `store`.
+/// Records `sessions` driven QA sessions of a correct shop into `store`.
 fn record_shop_traffic(store: &str, sessions: &str) {
-    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "none"]);
-    let shop_url = shop.wait_for_url("listening on");
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &shop_url,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let proxy_url = proxy.wait_for_url("listening on");
-    let drive = run(&["sample", "drive", "--base", &proxy_url, "--sessions", sessions]);
-    assert!(drive.status.success(), "{}", text(&drive.stderr));
-    proxy.signal("INT");
-    assert_eq!(proxy.wait_exit().0, Some(0));
+    let (_shop, shop_url) = start_shop("none");
+    record_drive(&shop_url, store, &["--sessions", sessions]);
 }
 
 #[test]
@@ -136,21 +122,11 @@ fn a_store_holding_only_upstream_errors_cannot_be_learned_from() {
     let store = store.to_str().unwrap();
     // Nothing listens on the upstream: every request is a recorded 502.
     let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &format!("http://{unused}"),
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let proxy_url = proxy.wait_for_url("listening on");
-    let drive = run(&["sample", "drive", "--base", &proxy_url, "--sessions", "1"]);
+    let (recorder, recorder_url) = start_recorder(&format!("http://{unused}"), store, &[]);
+    let drive = run(&["sample", "drive", "--base", &recorder_url, "--sessions", "1"]);
     assert_eq!(drive.status.code(), Some(3), "the driver cannot log in through a dead upstream");
     assert!(text(&drive.stderr).contains("unexpected"), "{}", text(&drive.stderr));
-    proxy.signal("INT");
-    assert_eq!(proxy.wait_exit().0, Some(0));
+    recorder.stop_cleanly();
 
     let out =
         run(&["learn", "--store", store, "--out", dir.path().join("m.json").to_str().unwrap()]);

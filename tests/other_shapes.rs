@@ -5,7 +5,7 @@
 mod common;
 
 use common::bank::{customer_visit, spawn_bank};
-use common::{run, text, Running};
+use common::{run, start_recorder, text};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,18 +15,7 @@ async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
     let store = dir.path().join("store");
     let store = store.to_str().unwrap().to_string();
     let upstream = format!("http://{bank}");
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &upstream,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        &store,
-        "--session-by",
-        "cookie:sid",
-    ]);
-    let base = proxy.wait_for_url("listening on");
+    let (proxy, base) = start_recorder(&upstream, &store, &["--session-by", "cookie:sid"]);
 
     let visits = ["ann", "ben", "ann"].map(|user| {
         let base = base.clone();
@@ -36,9 +25,7 @@ async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
         let statuses = visit.await.unwrap();
         assert_eq!(statuses, [200, 200, 201, 201, 200, 201, 200, 200, 200, 204]);
     }
-    proxy.signal("INT");
-    let (code, _) = proxy.wait_exit();
-    assert_eq!(code, Some(0));
+    proxy.stop_cleanly();
 
     // Each visit is one session keyed by its (pseudonymised) cookie, starting
     // at the sign-in whose Set-Cookie issued it. The public rates request

@@ -3,36 +3,16 @@
 
 mod common;
 
-use common::{all_bytes_under, contains, run, text, Running};
+use common::{all_bytes_under, contains, run, start_recorder, start_shop, text};
 use serde_json::Value;
-
-fn start_shop() -> (Running, String) {
-    let mut shop = Running::start(&["sample", "serve", "--port", "0"]);
-    let url = shop.wait_for_url("listening on");
-    (shop, url)
-}
-
-fn start_record(upstream: &str, store: &str) -> (Running, String) {
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        upstream,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let url = proxy.wait_for_url("listening on");
-    (proxy, url)
-}
 
 #[test]
 fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
-    let (_shop, shop_url) = start_shop();
-    let (proxy, proxy_url) = start_record(&shop_url, store);
+    let (_shop, shop_url) = start_shop("all");
+    let (proxy, proxy_url) = start_recorder(&shop_url, store, &[]);
 
     let drive = run(&["sample", "drive", "--base", &proxy_url, "--users", "3", "--sessions", "6"]);
     assert!(drive.status.success(), "drive failed: {}", text(&drive.stderr));
@@ -99,8 +79,8 @@ fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
 fn secrets_sent_through_the_proxy_never_reach_the_store_files() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let (_shop, shop_url) = start_shop();
-    let (proxy, proxy_url) = start_record(&shop_url, store.to_str().unwrap());
+    let (_shop, shop_url) = start_shop("all");
+    let (proxy, proxy_url) = start_recorder(&shop_url, store.to_str().unwrap(), &[]);
 
     let drive = run(&["sample", "drive", "--base", &proxy_url, "--users", "4", "--sessions", "4"]);
     assert!(drive.status.success(), "drive failed: {}", text(&drive.stderr));
@@ -122,8 +102,8 @@ fn a_store_in_use_by_a_running_recorder_is_refused_with_exit_code_3() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
-    let (_shop, shop_url) = start_shop();
-    let (_proxy, _) = start_record(&shop_url, store);
+    let (_shop, shop_url) = start_shop("all");
+    let (_proxy, _) = start_recorder(&shop_url, store, &[]);
 
     let listed = run(&["sessions", "--store", store]);
     assert_eq!(listed.status.code(), Some(3));
