@@ -79,7 +79,9 @@ pub(crate) enum Step {
     EditNote(&'static str),
 }
 
-const ITEMS: [&str; 8] = [
+/// What the shop's buyers order. The QA driver picks from the first eight;
+/// the synthetic generator, imitating a longer week, from all of them.
+pub(crate) const CATALOGUE: [&str; 16] = [
     "coffee grinder",
     "espresso cups",
     "tea kettle",
@@ -88,16 +90,31 @@ const ITEMS: [&str; 8] = [
     "travel mug",
     "pour-over kit",
     "bean scale",
+    "cold brew jar",
+    "moka pot",
+    "paper filters",
+    "tea strainer",
+    "latte glasses",
+    "grinder brush",
+    "descaler",
+    "thermo flask",
 ];
 
-const NOTES: [&str; 6] = [
+/// Delivery notes buyers write. The QA driver picks from the first six; the
+/// synthetic generator from all of them.
+pub(crate) const DELIVERY_NOTES: [&str; 8] = [
     "leave at the door",
     "ring twice",
     "deliver after 6pm",
     "gift wrap, please",
     "call on arrival",
     "back entrance",
+    "leave with the neighbour",
+    "no plastic, please",
 ];
+
+const ITEMS: &[&str] = CATALOGUE.split_at(8).0;
+const NOTES: &[&str] = DELIVERY_NOTES.split_at(6).0;
 
 /// Plans `sessions` sessions for the first `users` users, deterministically for `seed`.
 ///
@@ -226,7 +243,7 @@ pub(crate) fn lifecycle_steps(rng: &mut StdRng, fate: Fate, notes: &[&'static st
 }
 
 fn plan_order(rng: &mut StdRng, fate: Fate) -> OrderPlan {
-    let mut steps = lifecycle_steps(rng, fate, &NOTES);
+    let mut steps = lifecycle_steps(rng, fate, NOTES);
     // Check the outcome, as a tester would, unless the order is gone.
     if steps.last() != Some(&Step::Delete) && rng.random_bool(0.5) {
         steps.push(Step::Read);

@@ -11,38 +11,8 @@ use serde::Serialize;
 
 use super::wire::{etag, json, Call, RequestHeaders};
 use super::NS_PER_MS;
-use crate::driver::plan::{lifecycle_steps, Fate, Step};
+use crate::driver::plan::{lifecycle_steps, Fate, Step, CATALOGUE, DELIVERY_NOTES};
 use crate::shop::{OrderAction, OrderStatus, Totals, USERS};
-
-const ITEMS: [&str; 16] = [
-    "coffee grinder",
-    "espresso cups",
-    "tea kettle",
-    "french press",
-    "milk frother",
-    "travel mug",
-    "pour-over kit",
-    "bean scale",
-    "cold brew jar",
-    "moka pot",
-    "paper filters",
-    "tea strainer",
-    "latte glasses",
-    "grinder brush",
-    "descaler",
-    "thermo flask",
-];
-
-const NOTES: [&str; 8] = [
-    "leave at the door",
-    "ring twice",
-    "deliver after 6pm",
-    "gift wrap, please",
-    "call on arrival",
-    "back entrance",
-    "leave with the neighbour",
-    "no plastic, please",
-];
 
 /// Made-up users after the shop's four; a number keeps them apart.
 const NAMES: [&str; 12] = [
@@ -131,7 +101,7 @@ impl Session {
             ops.push_back(Op::Create(k));
             orders.push(Order {
                 id: format!("ord_{}", random_chars(rng, 12)),
-                item: ITEMS.choose(rng).copied().unwrap_or(ITEMS[0]),
+                item: CATALOGUE.choose(rng).copied().unwrap_or(CATALOGUE[0]),
                 totals: Totals::new(rng.random_range(2..=400) * 25),
                 status: OrderStatus::Created,
                 note: "",
@@ -288,7 +258,7 @@ impl Session {
 fn plan_order(rng: &mut StdRng, k: usize) -> Vec<Vec<Op>> {
     let fate = Fate::random(rng);
     let mut steps: Vec<Vec<Op>> =
-        lifecycle_steps(rng, fate, &NOTES).into_iter().map(|step| ops(step, k)).collect();
+        lifecycle_steps(rng, fate, &DELIVERY_NOTES).into_iter().map(|step| ops(step, k)).collect();
     // Check the outcome, as a tester would: a read, or that a deleted order is gone.
     match steps.last_mut() {
         Some(last) if last[0] == Op::Delete(k) => {
