@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::{run, start_recorder, start_shop, text};
 use serde_json::Value;
+use venomqa_testkit::TempStore;
 
 /// `"6 sessions, 61 requests (2xx 61), ..."` → 61.
 fn requests_in(report: &str) -> u64 {
@@ -20,9 +21,8 @@ fn requests_in(report: &str) -> u64 {
 
 #[test]
 fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exchanges() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
+    let temp = TempStore::new();
+    let store = temp.arg();
     let (shop, shop_url) = start_shop("all");
     let (proxy, proxy_url) = start_recorder(&shop_url, store, &[]);
 
@@ -69,7 +69,7 @@ fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exc
     assert!(total >= flushed, "{total} exchanges reopened, {flushed} were flushed before the kill");
 
     // Every stored record decodes: a full export reads them all.
-    let har = dir.path().join("all.har");
+    let har = temp.dir().join("all.har");
     let exported = run(&["export", "--har", har.to_str().unwrap(), "--store", store]);
     assert!(exported.status.success(), "{}", text(&exported.stderr));
     assert!(

@@ -5,6 +5,7 @@ mod common;
 
 use common::{record_drive, run, start_recorder, start_shop, text};
 use serde_json::Value;
+use venomqa_testkit::TempStore;
 
 /// Records `sessions` driven QA sessions of a correct shop into `store`.
 fn record_shop_traffic(store: &str, sessions: &str) {
@@ -14,13 +15,12 @@ fn record_shop_traffic(store: &str, sessions: &str) {
 
 #[test]
 fn the_shop_model_is_learned_deterministically_and_shown_in_every_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
+    let temp = TempStore::new();
+    let store = temp.arg();
     record_shop_traffic(store, "20");
 
-    let first = dir.path().join("first.json");
-    let second = dir.path().join("second.json");
+    let first = temp.dir().join("first.json");
+    let second = temp.dir().join("second.json");
     let learned = run(&["learn", "--store", store, "--out", first.to_str().unwrap()]);
     assert!(learned.status.success(), "{}", text(&learned.stderr));
     let summary = text(&learned.stdout);
@@ -117,9 +117,8 @@ fn an_empty_store_cannot_be_learned_from_and_says_why() {
 
 #[test]
 fn a_store_holding_only_upstream_errors_cannot_be_learned_from() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
+    let temp = TempStore::new();
+    let store = temp.arg();
     // Nothing listens on the upstream: every request is a recorded 502.
     let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let (recorder, recorder_url) = start_recorder(&format!("http://{unused}"), store, &[]);
@@ -129,7 +128,7 @@ fn a_store_holding_only_upstream_errors_cannot_be_learned_from() {
     recorder.stop_cleanly();
 
     let out =
-        run(&["learn", "--store", store, "--out", dir.path().join("m.json").to_str().unwrap()]);
+        run(&["learn", "--store", store, "--out", temp.dir().join("m.json").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("errors without a response") && stderr.contains("refused"), "{stderr}");

@@ -30,6 +30,11 @@ impl TempStore {
         &self.path
     }
 
+    /// The store's folder as a command-line argument (`--store`).
+    pub fn arg(&self) -> &str {
+        self.path.to_str().expect("temp paths are UTF-8")
+    }
+
     /// The temp directory around the store, for files that go beside it.
     pub fn dir(&self) -> &Path {
         self.dir.path()
