@@ -14,7 +14,7 @@ use venomqa_learner::LearnOptions;
 use venomqa_proxy::ProxyConfig;
 use venomqa_replayer::report::render_terminal;
 use venomqa_replayer::{Config, Recorded, CONFIG_FILE};
-use venomqa_samples::{BugSet, DriveOptions, ShopConfig};
+use venomqa_samples::{shop_password, BugSet, DriveOptions, ShopConfig, SHOP_INVARIANTS};
 use venomqa_traffic::{RecordOptions, Store};
 
 use crate::browse::sessions_table;
@@ -102,20 +102,6 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What the shop's team would write down as always true of an order.
-const SHOP_INVARIANTS: &str = r#"
-# The sample shop's invariants, added by the demo.
-[[invariants]]
-name = "refunds never exceed the amount"
-resource = "orders"
-expr = "order.refunded <= order.amount"
-
-[[invariants]]
-name = "nothing ships unpaid"
-resource = "orders"
-expr = "order.status != 'shipped' || order.charged == order.amount"
-"#;
-
 /// Writes the qa/ configuration `venomqa init` would, with the shop's
 /// passwords standing in for the environment variables, and replays.
 async fn replay_phase(
@@ -140,11 +126,6 @@ async fn replay_phase(
     let config_path = qa.join(CONFIG_FILE);
     std::fs::write(&config_path, &text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
-    // The sample shop's users have the password `<name>-pw`.
-    let shop_password = |var: &str| {
-        let user = var.strip_prefix("VENOMQA_")?.strip_suffix("_PASSWORD")?;
-        Some(format!("{}-pw", user.to_ascii_lowercase()))
-    };
     let config = Config::parse_with_env(&text, &config_path, shop_password)
         .map_err(|err| usage(err.to_string()))?;
     let outcome = venomqa_replayer::replay(model, &recorded, &config, print_progress)

@@ -5,8 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{run, text, Running};
+use common::{run, start_recorder, start_shop, text};
 use serde_json::Value;
+use venomqa_testkit::TempStore;
 
 /// `"6 sessions, 61 requests (2xx 61), ..."` → 61.
 fn requests_in(report: &str) -> u64 {
@@ -20,21 +21,10 @@ fn requests_in(report: &str) -> u64 {
 
 #[test]
 fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exchanges() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
-    let mut shop = Running::start(&["sample", "serve", "--port", "0"]);
-    let shop_url = shop.wait_for_url("listening on");
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &shop_url,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let proxy_url = proxy.wait_for_url("listening on");
+    let temp = TempStore::new();
+    let store = temp.arg();
+    let (shop, shop_url) = start_shop("all");
+    let (proxy, proxy_url) = start_recorder(&shop_url, store, &[]);
 
     // Load that finishes, then more than a flush interval of quiet.
     let first = run(&["sample", "drive", "--base", &proxy_url, "--sessions", "6", "--seed", "1"]);
@@ -79,7 +69,7 @@ fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exc
     assert!(total >= flushed, "{total} exchanges reopened, {flushed} were flushed before the kill");
 
     // Every stored record decodes: a full export reads them all.
-    let har = dir.path().join("all.har");
+    let har = temp.dir().join("all.har");
     let exported = run(&["export", "--har", har.to_str().unwrap(), "--store", store]);
     assert!(exported.status.success(), "{}", text(&exported.stderr));
     assert!(

@@ -3,38 +3,24 @@
 
 mod common;
 
-use common::{run, text, Running};
+use common::{record_drive, run, start_recorder, start_shop, text};
 use serde_json::Value;
+use venomqa_testkit::TempStore;
 
-/// Records `sessions` driven QA sessions of the sample shop into `store`.
+/// Records `sessions` driven QA sessions of a correct shop into `store`.
 fn record_shop_traffic(store: &str, sessions: &str) {
-    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "none"]);
-    let shop_url = shop.wait_for_url("listening on");
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &shop_url,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let proxy_url = proxy.wait_for_url("listening on");
-    let drive = run(&["sample", "drive", "--base", &proxy_url, "--sessions", sessions]);
-    assert!(drive.status.success(), "{}", text(&drive.stderr));
-    proxy.signal("INT");
-    assert_eq!(proxy.wait_exit().0, Some(0));
+    let (_shop, shop_url) = start_shop("none");
+    record_drive(&shop_url, store, &["--sessions", sessions]);
 }
 
 #[test]
 fn the_shop_model_is_learned_deterministically_and_shown_in_every_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
+    let temp = TempStore::new();
+    let store = temp.arg();
     record_shop_traffic(store, "20");
 
-    let first = dir.path().join("first.json");
-    let second = dir.path().join("second.json");
+    let first = temp.dir().join("first.json");
+    let second = temp.dir().join("second.json");
     let learned = run(&["learn", "--store", store, "--out", first.to_str().unwrap()]);
     assert!(learned.status.success(), "{}", text(&learned.stderr));
     let summary = text(&learned.stdout);
@@ -131,29 +117,18 @@ fn an_empty_store_cannot_be_learned_from_and_says_why() {
 
 #[test]
 fn a_store_holding_only_upstream_errors_cannot_be_learned_from() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
+    let temp = TempStore::new();
+    let store = temp.arg();
     // Nothing listens on the upstream: every request is a recorded 502.
     let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &format!("http://{unused}"),
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let proxy_url = proxy.wait_for_url("listening on");
-    let drive = run(&["sample", "drive", "--base", &proxy_url, "--sessions", "1"]);
+    let (recorder, recorder_url) = start_recorder(&format!("http://{unused}"), store, &[]);
+    let drive = run(&["sample", "drive", "--base", &recorder_url, "--sessions", "1"]);
     assert_eq!(drive.status.code(), Some(3), "the driver cannot log in through a dead upstream");
     assert!(text(&drive.stderr).contains("unexpected"), "{}", text(&drive.stderr));
-    proxy.signal("INT");
-    assert_eq!(proxy.wait_exit().0, Some(0));
+    recorder.stop_cleanly();
 
     let out =
-        run(&["learn", "--store", store, "--out", dir.path().join("m.json").to_str().unwrap()]);
+        run(&["learn", "--store", store, "--out", temp.dir().join("m.json").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("errors without a response") && stderr.contains("refused"), "{stderr}");

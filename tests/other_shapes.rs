@@ -5,28 +5,17 @@
 mod common;
 
 use common::bank::{customer_visit, spawn_bank};
-use common::{run, text, Running};
+use common::{run, start_recorder, text};
 use serde_json::Value;
+use venomqa_testkit::TempStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
     let bank = spawn_bank().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap().to_string();
+    let temp = TempStore::new();
+    let store = temp.arg().to_string();
     let upstream = format!("http://{bank}");
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        &upstream,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        &store,
-        "--session-by",
-        "cookie:sid",
-    ]);
-    let base = proxy.wait_for_url("listening on");
+    let (proxy, base) = start_recorder(&upstream, &store, &["--session-by", "cookie:sid"]);
 
     let visits = ["ann", "ben", "ann"].map(|user| {
         let base = base.clone();
@@ -36,9 +25,7 @@ async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
         let statuses = visit.await.unwrap();
         assert_eq!(statuses, [200, 200, 201, 201, 200, 201, 200, 200, 200, 204]);
     }
-    proxy.signal("INT");
-    let (code, _) = proxy.wait_exit();
-    assert_eq!(code, Some(0));
+    proxy.stop_cleanly();
 
     // Each visit is one session keyed by its (pseudonymised) cookie, starting
     // at the sign-in whose Set-Cookie issued it. The public rates request
@@ -58,7 +45,7 @@ async fn cookie_sessions_with_numeric_ids_are_recorded_and_learned() {
         assert_eq!(shown["exchanges"][0]["url"], "/session", "the sign-in starts the journey");
     }
 
-    let model_path = dir.path().join("model.json");
+    let model_path = temp.dir().join("model.json");
     let learned = run(&["learn", "--store", &store, "--out", model_path.to_str().unwrap()]);
     assert!(learned.status.success(), "{}", text(&learned.stderr));
     let model: Value = serde_json::from_slice(&std::fs::read(&model_path).unwrap()).unwrap();

@@ -3,36 +3,16 @@
 
 mod common;
 
-use common::{all_bytes_under, contains, run, text, Running};
+use common::{all_bytes_under, contains, run, start_recorder, start_shop, text};
 use serde_json::Value;
-
-fn start_shop() -> (Running, String) {
-    let mut shop = Running::start(&["sample", "serve", "--port", "0"]);
-    let url = shop.wait_for_url("listening on");
-    (shop, url)
-}
-
-fn start_record(upstream: &str, store: &str) -> (Running, String) {
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        upstream,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let url = proxy.wait_for_url("listening on");
-    (proxy, url)
-}
+use venomqa_testkit::TempStore;
 
 #[test]
 fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
-    let (_shop, shop_url) = start_shop();
-    let (proxy, proxy_url) = start_record(&shop_url, store);
+    let temp = TempStore::new();
+    let store = temp.arg();
+    let (_shop, shop_url) = start_shop("all");
+    let (proxy, proxy_url) = start_recorder(&shop_url, store, &[]);
 
     let drive = run(&["sample", "drive", "--base", &proxy_url, "--users", "3", "--sessions", "6"]);
     assert!(drive.status.success(), "drive failed: {}", text(&drive.stderr));
@@ -75,7 +55,7 @@ fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
     assert_eq!(exchanges[0]["url"], "/login");
     assert_eq!(exchanges[0]["status"], 200);
 
-    let har = dir.path().join("out.har");
+    let har = temp.dir().join("out.har");
     let exported = run(&["export", "--har", har.to_str().unwrap(), "--store", store]);
     assert!(exported.status.success(), "{}", text(&exported.stderr));
     let document: Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
@@ -83,7 +63,7 @@ fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
     let total: u64 = sessions.iter().map(|s| s["exchanges"].as_u64().unwrap()).sum();
     assert_eq!(document["log"]["entries"].as_array().unwrap().len() as u64, total);
 
-    let copy = dir.path().join("copy");
+    let copy = temp.dir().join("copy");
     let imported = run(&["import", har.to_str().unwrap(), "--store", copy.to_str().unwrap()]);
     assert!(imported.status.success(), "{}", text(&imported.stderr));
     let relisted = run(&["sessions", "--store", copy.to_str().unwrap(), "--json"]);
@@ -99,8 +79,8 @@ fn driven_qa_sessions_are_recorded_listed_shown_and_exported() {
 fn secrets_sent_through_the_proxy_never_reach_the_store_files() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let (_shop, shop_url) = start_shop();
-    let (proxy, proxy_url) = start_record(&shop_url, store.to_str().unwrap());
+    let (_shop, shop_url) = start_shop("all");
+    let (proxy, proxy_url) = start_recorder(&shop_url, store.to_str().unwrap(), &[]);
 
     let drive = run(&["sample", "drive", "--base", &proxy_url, "--users", "4", "--sessions", "4"]);
     assert!(drive.status.success(), "drive failed: {}", text(&drive.stderr));
@@ -119,11 +99,10 @@ fn secrets_sent_through_the_proxy_never_reach_the_store_files() {
 
 #[test]
 fn a_store_in_use_by_a_running_recorder_is_refused_with_exit_code_3() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
-    let (_shop, shop_url) = start_shop();
-    let (_proxy, _) = start_record(&shop_url, store);
+    let temp = TempStore::new();
+    let store = temp.arg();
+    let (_shop, shop_url) = start_shop("all");
+    let (_proxy, _) = start_recorder(&shop_url, store, &[]);
 
     let listed = run(&["sessions", "--store", store]);
     assert_eq!(listed.status.code(), Some(3));
@@ -144,9 +123,8 @@ fn reading_a_store_that_does_not_exist_says_how_to_make_one() {
 
 #[test]
 fn bad_flags_are_usage_errors_with_exit_code_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let store = store.to_str().unwrap();
+    let temp = TempStore::new();
+    let store = temp.arg();
     let cases: &[(&[&str], &str)] = &[
         (
             &["record", "--upstream", "http://127.0.0.1:1", "--session-by", "ip", "--store", store],

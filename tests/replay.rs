@@ -7,27 +7,14 @@ mod common;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use common::{run, text, venomqa, Running};
+use common::{record_drive, run, start_shop, text, venomqa};
 use serde_json::Value;
 
 /// Records the shop's QA traffic into `dir/store` and writes `dir/qa` with `init`.
 fn recorded_and_initialised(dir: &Path, shop_url: &str) -> String {
     let store = dir.join("store");
     let store = store.to_str().unwrap();
-    let mut proxy = Running::start(&[
-        "record",
-        "--upstream",
-        shop_url,
-        "--listen",
-        "127.0.0.1:0",
-        "--store",
-        store,
-    ]);
-    let proxy_url = proxy.wait_for_url("listening on");
-    let drive = run(&["sample", "drive", "--base", &proxy_url, "--sessions", "8", "--users", "3"]);
-    assert!(drive.status.success(), "{}", text(&drive.stderr));
-    proxy.signal("INT");
-    assert_eq!(proxy.wait_exit().0, Some(0));
+    record_drive(shop_url, store, &["--sessions", "8", "--users", "3"]);
 
     let qa = dir.join("qa");
     let init = run(&[
@@ -59,8 +46,7 @@ fn run_qa(args: &[&str]) -> Output {
 #[test]
 fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     let dir = tempfile::tempdir().unwrap();
-    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "all"]);
-    let shop_url = shop.wait_for_url("listening on");
+    let (shop, shop_url) = start_shop("all");
     let config = recorded_and_initialised(dir.path(), &shop_url);
     assert!(config.contains("store = \"../store\""), "the store is relative to qa/: {config}");
     assert!(config.contains("password = { env = \"VENOMQA_ALICE_PASSWORD\" }"), "{config}");
@@ -107,8 +93,7 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
 #[test]
 fn a_correct_target_gives_exit_code_0_and_no_findings() {
     let dir = tempfile::tempdir().unwrap();
-    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "none"]);
-    let shop_url = shop.wait_for_url("listening on");
+    let (shop, shop_url) = start_shop("none");
     recorded_and_initialised(dir.path(), &shop_url);
     let qa = dir.path().join("qa");
     let ran = run_qa(&["run", qa.to_str().unwrap()]);
@@ -121,8 +106,7 @@ fn a_correct_target_gives_exit_code_0_and_no_findings() {
 #[test]
 fn configuration_and_target_problems_get_their_exit_codes_and_name_the_cause() {
     let dir = tempfile::tempdir().unwrap();
-    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", "none"]);
-    let shop_url = shop.wait_for_url("listening on");
+    let (shop, shop_url) = start_shop("none");
     let config = recorded_and_initialised(dir.path(), &shop_url);
     let qa = dir.path().join("qa");
     let qa_arg = qa.to_str().unwrap();

@@ -7,31 +7,12 @@ mod common;
 use common::action_ids;
 use common::shop::qa_traffic;
 use venomqa_learner::{Location, StateBasis, ValueKind};
-
-const PAY: &str = "POST /orders/{order_id}/pay";
-const SHIP: &str = "POST /orders/{order_id}/ship";
-const REFUND: &str = "POST /orders/{order_id}/refund";
-const CANCEL: &str = "POST /orders/{order_id}/cancel";
+use venomqa_testkit::shop::actions::{self, CANCEL, PAY, REFUND, SHIP};
 
 #[test]
 fn the_shop_has_exactly_its_actions_and_no_ids_in_templates() {
     let learned = qa_traffic().learn();
-    assert_eq!(
-        action_ids(&learned),
-        [
-            "POST /login",
-            "POST /logout",
-            "GET /orders",
-            "POST /orders",
-            "DELETE /orders/{order_id}",
-            "GET /orders/{order_id}",
-            "PATCH /orders/{order_id}",
-            CANCEL,
-            PAY,
-            REFUND,
-            SHIP,
-        ]
-    );
+    assert_eq!(action_ids(&learned), actions::ALL);
     let get = learned.model.action("GET /orders/{order_id}").unwrap();
     assert_eq!(get.params.len(), 1);
     assert_eq!(get.params[0].name, "order_id");

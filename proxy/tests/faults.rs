@@ -12,7 +12,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::channel::Channel;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use venomqa_proxy::ProxyConfig;
 
 fn hello() -> Handler {
@@ -22,20 +22,6 @@ fn hello() -> Handler {
         }
         Response::new(full("hello"))
     })
-}
-
-/// A loopback address with nothing listening on it (yet).
-async fn vacant_addr() -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("addr")
-}
-
-/// Listens on `addr` again, allowing the quick rebind of a port.
-fn listen_on(addr: std::net::SocketAddr) -> TcpListener {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket.set_reuseaddr(true).expect("reuseaddr");
-    socket.bind(addr).expect("rebind the upstream port");
-    socket.listen(128).expect("listen")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,14 +57,7 @@ async fn upstream_down_answers_502_saying_so_and_the_proxy_serves_once_it_is_up(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upstream_that_hangs_up_without_answering_gives_502_reset() {
     bounded(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                read_until(&mut stream, b"\r\n\r\n").await;
-                drop(stream);
-            }
-        });
+        let addr = upstream_hanging_up_after(b"").await;
         let proxy = Proxy::start(format!("http://{addr}").parse().expect("url")).await;
         let (head, body) = get(&client(), &proxy.url("/")).await;
         assert_eq!(head.status, StatusCode::BAD_GATEWAY);
@@ -251,15 +230,10 @@ async fn a_full_capture_queue_drops_captures_but_every_request_is_answered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upstream_that_breaks_off_its_body_is_recorded_with_what_came() {
     bounded(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let (mut stream, _) = listener.accept().await.expect("accept");
-            read_until(&mut stream, b"\r\n\r\n").await;
-            write_all(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+        // A head promising 100 bytes, 10 of them, and a hang-up.
+        let addr =
+            upstream_hanging_up_after(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
                 .await;
-            // and hangs up, 90 bytes short
-        });
         let proxy = Proxy::start(format!("http://{addr}").parse().expect("url")).await;
         let response = client().get(proxy.url("/cut").parse().expect("url")).await.expect("head");
         assert_eq!(response.status(), StatusCode::OK);

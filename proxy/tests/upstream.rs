@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use venomqa_proxy::ProxyConfig;
 
 fn hello() -> Handler {
@@ -73,14 +73,8 @@ async fn an_upstream_connection_the_upstream_closed_is_replaced_by_a_new_one() {
     bounded(async {
         // Answers one request a connection, then hangs up without saying
         // so (as a keep-alive timeout would).
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                read_until(&mut stream, b"\r\n\r\n").await;
-                write_all(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
-            }
-        });
+        let addr =
+            upstream_hanging_up_after(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
         let proxy = Proxy::start(format!("http://{addr}").parse().expect("url")).await;
         let mut raw = TcpStream::connect(proxy.addr).await.expect("connect");
         for round in 0..4 {

@@ -6,16 +6,9 @@ mod common;
 use common::{config, record_shop, summary, Learned};
 use venomqa_replayer::{replay, Finding, OracleKind, ResetScope};
 
-const L: &str = "POST /login";
-const C: &str = "POST /orders";
-const READ: &str = "GET /orders/{order_id}";
-const PATCH: &str = "PATCH /orders/{order_id}";
-const PAY: &str = "POST /orders/{order_id}/pay";
-const SHIP: &str = "POST /orders/{order_id}/ship";
-const REFUND: &str = "POST /orders/{order_id}/refund";
-const CANCEL: &str = "POST /orders/{order_id}/cancel";
-const DELETE: &str = "DELETE /orders/{order_id}";
-const LOGOUT: &str = "POST /logout";
+use venomqa_testkit::shop::actions::{
+    CANCEL, CREATE as C, DELETE, LOGIN as L, LOGOUT, PATCH, PAY, READ, REFUND, SHIP,
+};
 
 /// Runs only `family` against a shop with `bugs`.
 async fn only(learned: &Learned, family: &str, bugs: &str) -> Vec<Finding> {

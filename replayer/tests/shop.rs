@@ -7,16 +7,9 @@ mod common;
 use common::{config, record_shop, summary, target};
 use venomqa_replayer::{replay, Finding, OracleKind, ResetScope};
 
-const LOGIN: &str = "POST /login";
-const CREATE: &str = "POST /orders";
-const READ: &str = "GET /orders/{order_id}";
-const PATCH: &str = "PATCH /orders/{order_id}";
-const PAY: &str = "POST /orders/{order_id}/pay";
-const SHIP: &str = "POST /orders/{order_id}/ship";
-const REFUND: &str = "POST /orders/{order_id}/refund";
-const CANCEL: &str = "POST /orders/{order_id}/cancel";
-const DELETE: &str = "DELETE /orders/{order_id}";
-const LOGOUT: &str = "POST /logout";
+use venomqa_testkit::shop::actions::{
+    CANCEL, CREATE, DELETE, LOGIN, LOGOUT, PATCH, PAY, READ, REFUND, SHIP,
+};
 
 fn find<'a>(findings: &'a [Finding], oracle: OracleKind, actions: &[&str]) -> &'a Finding {
     findings

@@ -8,6 +8,10 @@
 //! - The **QA driver** ([`drive`]) plays realistic happy-path sessions
 //!   against it — several users, the whole order lifecycle — to produce the
 //!   traffic venomqa records and learns from. It never triggers a bug itself.
+//! - The shop's **rules and configuration**: the order lifecycle
+//!   ([`OrderStatus`], [`OrderAction`], [`Totals`]) that the shop enforces
+//!   and everything scripting it follows, and the `qa/venomqa.toml` its team
+//!   would write ([`shop_qa_config`], [`SHOP_INVARIANTS`], [`shop_password`]).
 //! - The **traffic generator** ([`generate`]) makes any number of synthetic
 //!   exchanges shaped like a recording of the driver, without a shop or a
 //!   proxy, deterministically for a seed: input for benchmarks.
@@ -46,4 +50,7 @@ pub use driver::{
     drive, DriveError, DriveOptions, DriveReport, DriveStep, StatusClasses, UnexpectedAnswer,
 };
 pub use generate::{generate, GenerateOptions, Generator, DEFAULT_START_NS};
-pub use shop::{serve_shop, spawn_shop, ShopConfig, ShopHandle, User, USERS};
+pub use shop::{
+    serve_shop, shop_password, shop_qa_config, spawn_shop, OrderAction, OrderStatus, ShopConfig,
+    ShopHandle, Totals, User, SHOP_INVARIANTS, USERS,
+};

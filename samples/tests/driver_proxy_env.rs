@@ -3,49 +3,38 @@
 //! This file holds a single test because it changes the process environment,
 //! which every test in the same binary would see.
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use venomqa_samples::{drive, spawn_shop, BugSet, DriveOptions, ShopConfig};
+use venomqa_samples::{drive, DriveOptions};
+use venomqa_testkit::start_shop;
+use venomqa_testkit::upstream::{full, handler, TestBody, Upstream};
 
 /// What the forward proxy saw: the request target and the `X-Session` header of each request.
 type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 /// A minimal forward proxy: takes absolute-form requests, forwards them with
-/// a client that ignores the environment, and remembers each one.
-async fn start_forward_proxy() -> (String, Seen) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-    let addr = listener.local_addr().expect("its address");
+/// a client that ignores the environment, and remembers each one. It stops
+/// when the returned server is dropped.
+async fn start_forward_proxy() -> (Upstream, Seen) {
     let seen: Seen = Arc::default();
     let client = reqwest::Client::builder().no_proxy().build().expect("a client");
     let log = Arc::clone(&seen);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (client, log) = (client.clone(), Arc::clone(&log));
-            let service = service_fn(move |req: Request<Incoming>| {
-                let (client, log) = (client.clone(), Arc::clone(&log));
-                async move { Ok::<_, Infallible>(forward(&client, &log, req).await) }
-            });
-            tokio::spawn(async move {
-                http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
-            });
-        }
-    });
-    (format!("http://{addr}"), seen)
+    let server = Upstream::start(handler(move |req: Request<Incoming>| {
+        let (client, log) = (client.clone(), Arc::clone(&log));
+        async move { forward(&client, &log, req).await }
+    }))
+    .await;
+    (server, seen)
 }
 
 async fn forward(
     client: &reqwest::Client,
     log: &Seen,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<TestBody> {
     let session = req.headers().get("x-session").and_then(|v| v.to_str().ok()).map(str::to_string);
     log.lock().expect("the log").push((req.uri().to_string(), session));
     let (parts, body) = req.into_parts();
@@ -61,7 +50,7 @@ async fn forward(
     for (name, value) in answer.headers() {
         response = response.header(name, value);
     }
-    response.body(Full::new(answer.bytes().await.expect("the answer body"))).expect("a response")
+    response.body(full(answer.bytes().await.expect("the answer body"))).expect("a response")
 }
 
 fn set_proxy_environment(http_proxy: &str, no_proxy: Option<&str>) {
@@ -84,8 +73,9 @@ fn set_proxy_environment(http_proxy: &str, no_proxy: Option<&str>) {
 
 #[tokio::test]
 async fn the_driver_goes_through_http_proxy_unless_no_proxy_excludes_the_shop() {
-    let shop = spawn_shop(ShopConfig { bugs: BugSet::all() }).await.expect("a shop");
-    let (proxy, seen) = start_forward_proxy().await;
+    let shop = start_shop("all").await;
+    let (forward_proxy, seen) = start_forward_proxy().await;
+    let proxy = format!("http://{}", forward_proxy.addr);
     let opts =
         DriveOptions { base: shop.base_url(), users: 3, sessions: 6, seed: 4, concurrency: 3 };
 

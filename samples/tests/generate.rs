@@ -3,21 +3,8 @@
 
 use venomqa_learner::{learn, LearnOptions, Location};
 use venomqa_samples::{generate, GenerateOptions};
+use venomqa_testkit::shop::actions;
 use venomqa_traffic::{Exchange, SessionKey, SessionRules};
-
-const SHOP_ACTIONS: [&str; 11] = [
-    "POST /login",
-    "POST /logout",
-    "GET /orders",
-    "POST /orders",
-    "DELETE /orders/{order_id}",
-    "GET /orders/{order_id}",
-    "PATCH /orders/{order_id}",
-    "POST /orders/{order_id}/cancel",
-    "POST /orders/{order_id}/pay",
-    "POST /orders/{order_id}/refund",
-    "POST /orders/{order_id}/ship",
-];
 
 /// Groups exchanges by the store's default session rules, as a recording would.
 fn sessionized(options: GenerateOptions) -> impl Iterator<Item = Exchange> {
@@ -55,14 +42,14 @@ fn learning_from_generated_traffic_finds_the_shop() {
     let learned = learn(|| sessionized(options.clone()), &LearnOptions::default()).unwrap();
     let model = &learned.model;
     let mut actions: Vec<&str> = model.actions.iter().map(|a| a.id.as_str()).collect();
-    let mut expected = SHOP_ACTIONS.to_vec();
+    let mut expected = actions::ALL.to_vec();
     actions.sort_unstable();
     expected.sort_unstable();
     assert_eq!(actions, expected);
     assert!(learned.summary.ignored.get("health-check").is_some_and(|n| *n > 50));
     assert!(learned.summary.sessions > 1_000, "{} sessions", learned.summary.sessions);
 
-    for consumer in SHOP_ACTIONS.iter().filter(|a| a.contains("{order_id}")) {
+    for consumer in actions::ALL.iter().filter(|a| a.contains("{order_id}")) {
         let id = model
             .links_into(consumer)
             .find(|l| l.to == Location::Path { name: "order_id".into() })

@@ -1,5 +1,7 @@
 //! Helpers for end-to-end tests of the real `venomqa` binary: start it as a
-//! child process, read the address it prints, stop it with a signal.
+//! child process, read the address it prints, stop it with a signal; and the
+//! set-ups built from that — the sample shop, a recorder in front of it, QA
+//! traffic recorded through it.
 
 #![allow(dead_code)]
 
@@ -131,6 +133,44 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `venomqa sample serve` on a free port with `bugs` planted (`all`,
+/// `none`, or names); the shop and its URL. It stops when dropped.
+pub fn start_shop(bugs: &str) -> (Running, String) {
+    let mut shop = Running::start(&["sample", "serve", "--port", "0", "--bugs", bugs]);
+    let url = shop.wait_for_url("listening on");
+    (shop, url)
+}
+
+/// `venomqa record` on a free port in front of `upstream`, writing into
+/// `store`, with `extra` flags; the recorder and its URL.
+pub fn start_recorder(upstream: &str, store: &str, extra: &[&str]) -> (Running, String) {
+    let mut args =
+        vec!["record", "--upstream", upstream, "--listen", "127.0.0.1:0", "--store", store];
+    args.extend_from_slice(extra);
+    let mut recorder = Running::start(&args);
+    let url = recorder.wait_for_url("listening on");
+    (recorder, url)
+}
+
+/// Records `venomqa sample drive` (with `drive_args`) through a recorder in
+/// front of `shop_url` into `store`, and stops the recorder cleanly.
+pub fn record_drive(shop_url: &str, store: &str, drive_args: &[&str]) {
+    let (recorder, recorder_url) = start_recorder(shop_url, store, &[]);
+    let mut args = vec!["sample", "drive", "--base", &recorder_url];
+    args.extend_from_slice(drive_args);
+    let drive = run(&args);
+    assert!(drive.status.success(), "{}", text(&drive.stderr));
+    recorder.stop_cleanly();
+}
+
+impl Running {
+    /// Stops a recorder (or anything) as Ctrl-C would and checks it exits 0.
+    pub fn stop_cleanly(self) {
+        self.signal("INT");
+        assert_eq!(self.wait_exit().0, Some(0), "exits cleanly on SIGINT");
     }
 }
 

@@ -9,7 +9,7 @@
 //! The driver never triggers a planted bug: a shop with every bug planted
 //! answers each of its requests exactly like a correct one.
 
-mod plan;
+pub(crate) mod plan;
 mod session;
 
 use std::fmt;
@@ -62,9 +62,13 @@ pub struct DriveReport {
 /// Answers counted by the first digit of their status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct StatusClasses {
+    /// 2xx.
     pub success: usize,
+    /// 3xx.
     pub redirection: usize,
+    /// 4xx.
     pub client_error: usize,
+    /// 5xx.
     pub server_error: usize,
     /// 1xx or outside 100–599.
     pub other: usize,
@@ -92,18 +96,22 @@ pub struct DriveStep {
     pub order: Option<usize>,
     /// Method and path template, e.g. `POST /orders/{id}/pay`.
     pub endpoint: String,
+    /// The status it got.
     pub status: u16,
 }
 
 /// An answer the happy path did not expect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnexpectedAnswer {
+    /// The `X-Session` value of the session that got it.
     pub session_id: String,
     /// Method and path template.
     pub endpoint: String,
     /// The path actually requested.
     pub path: String,
+    /// The status the happy path expects.
     pub expected: u16,
+    /// The status that came.
     pub status: u16,
     /// What was wrong, with the start of the body.
     pub problem: String,
@@ -120,7 +128,14 @@ pub enum DriveError {
     Client(String),
     /// The shop (or the proxy) could not be reached or broke off an answer.
     #[error("{method} {url} failed: {reason}")]
-    Request { method: String, url: String, reason: String },
+    Request {
+        /// The request's method.
+        method: String,
+        /// The URL it went to.
+        url: String,
+        /// What the HTTP client said.
+        reason: String,
+    },
 }
 
 impl DriveError {

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::shop::{User, USERS};
+use crate::shop::{OrderAction, User, USERS};
 
 /// One QA session: a user's journey from login to (sometimes) logout.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ const REQUIRED_FATES: [Fate; 5] = [
 ];
 
 /// One action on an order, after its creation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
     Pay,
     Ship,
@@ -79,7 +79,9 @@ pub(crate) enum Step {
     EditNote(&'static str),
 }
 
-const ITEMS: [&str; 8] = [
+/// What the shop's buyers order. The QA driver picks from the first eight;
+/// the synthetic generator, imitating a longer week, from all of them.
+pub(crate) const CATALOGUE: [&str; 16] = [
     "coffee grinder",
     "espresso cups",
     "tea kettle",
@@ -88,16 +90,31 @@ const ITEMS: [&str; 8] = [
     "travel mug",
     "pour-over kit",
     "bean scale",
+    "cold brew jar",
+    "moka pot",
+    "paper filters",
+    "tea strainer",
+    "latte glasses",
+    "grinder brush",
+    "descaler",
+    "thermo flask",
 ];
 
-const NOTES: [&str; 6] = [
+/// Delivery notes buyers write. The QA driver picks from the first six; the
+/// synthetic generator from all of them.
+pub(crate) const DELIVERY_NOTES: [&str; 8] = [
     "leave at the door",
     "ring twice",
     "deliver after 6pm",
     "gift wrap, please",
     "call on arrival",
     "back entrance",
+    "leave with the neighbour",
+    "no plastic, please",
 ];
+
+const ITEMS: &[&str] = CATALOGUE.split_at(8).0;
+const NOTES: &[&str] = DELIVERY_NOTES.split_at(6).0;
 
 /// Plans `sessions` sessions for the first `users` users, deterministically for `seed`.
 ///
@@ -109,7 +126,7 @@ pub(crate) fn plan(seed: u64, users: usize, sessions: usize) -> Vec<SessionPlan>
     let mut rng = StdRng::seed_from_u64(seed);
     let users = users.clamp(1, USERS.len());
     let mut fates: Vec<Vec<Fate>> = (0..sessions)
-        .map(|_| (0..rng.random_range(1..=3)).map(|_| random_fate(&mut rng)).collect())
+        .map(|_| (0..rng.random_range(1..=3)).map(|_| Fate::random(&mut rng)).collect())
         .collect();
     if sessions > 0 {
         for (k, required) in REQUIRED_FATES.into_iter().enumerate() {
@@ -153,40 +170,65 @@ pub(crate) fn plan(seed: u64, users: usize, sessions: usize) -> Vec<SessionPlan>
     plans
 }
 
-fn random_fate(rng: &mut StdRng) -> Fate {
-    // Weighted like a real week: most orders ship, a few are refunded,
-    // cancelled or abandoned.
-    const WEIGHTED: [(Fate, u32); 7] = [
-        (Fate::Ship, 30),
-        (Fate::ShipAndRefund, 15),
-        (Fate::PayAndRefund, 5),
-        (Fate::PaidOnly, 15),
-        (Fate::CancelBeforePay, 12),
-        (Fate::CancelAfterPay, 10),
-        (Fate::Abandon, 13),
-    ];
-    let total: u32 = WEIGHTED.iter().map(|(_, w)| w).sum();
-    let mut pick = rng.random_range(0..total);
-    for (fate, weight) in WEIGHTED {
-        if pick < weight {
-            return fate;
+impl Fate {
+    /// A fate weighted like a real week: most orders ship, a few are
+    /// refunded, cancelled or abandoned.
+    pub(crate) fn random(rng: &mut StdRng) -> Fate {
+        const WEIGHTED: [(Fate, u32); 7] = [
+            (Fate::Ship, 30),
+            (Fate::ShipAndRefund, 15),
+            (Fate::PayAndRefund, 5),
+            (Fate::PaidOnly, 15),
+            (Fate::CancelBeforePay, 12),
+            (Fate::CancelAfterPay, 10),
+            (Fate::Abandon, 13),
+        ];
+        let total: u32 = WEIGHTED.iter().map(|(_, w)| w).sum();
+        let mut pick = rng.random_range(0..total);
+        for (fate, weight) in WEIGHTED {
+            if pick < weight {
+                return fate;
+            }
+            pick -= weight;
         }
-        pick -= weight;
+        Fate::Ship
     }
-    Fate::Ship
+
+    /// The lifecycle actions this fate takes an order through, in order;
+    /// the shop's rules allow each after the ones before.
+    fn actions(self) -> &'static [OrderAction] {
+        use OrderAction::*;
+        match self {
+            Fate::Ship => &[Pay, Ship],
+            Fate::ShipAndRefund => &[Pay, Ship, Refund],
+            Fate::PayAndRefund => &[Pay, Refund],
+            Fate::PaidOnly => &[Pay],
+            Fate::CancelBeforePay => &[Cancel],
+            Fate::CancelAfterPay => &[Pay, Cancel],
+            Fate::Abandon => &[],
+        }
+    }
 }
 
-fn plan_order(rng: &mut StdRng, fate: Fate) -> OrderPlan {
-    let mut steps = match fate {
-        Fate::Ship => vec![Step::Pay, Step::Ship],
-        Fate::ShipAndRefund => vec![Step::Pay, Step::Ship, Step::Refund],
-        Fate::PayAndRefund => vec![Step::Pay, Step::Refund],
-        Fate::PaidOnly => vec![Step::Pay],
-        Fate::CancelBeforePay => vec![Step::Cancel],
-        Fate::CancelAfterPay => vec![Step::Pay, Step::Cancel],
-        Fate::Abandon => vec![Step::Delete],
-    };
-    if matches!(fate, Fate::CancelBeforePay | Fate::CancelAfterPay) && rng.random_bool(0.4) {
+impl From<OrderAction> for Step {
+    fn from(action: OrderAction) -> Step {
+        match action {
+            OrderAction::Pay => Step::Pay,
+            OrderAction::Ship => Step::Ship,
+            OrderAction::Refund => Step::Refund,
+            OrderAction::Cancel => Step::Cancel,
+        }
+    }
+}
+
+/// The steps an order of `fate` takes after its creation, before any final
+/// check: its lifecycle actions, a delete for an abandoned order (and now
+/// and then for a cancelled one), and usually a note edit (one of `notes`)
+/// somewhere before the delete. The synthetic generator plans with it too.
+pub(crate) fn lifecycle_steps(rng: &mut StdRng, fate: Fate, notes: &[&'static str]) -> Vec<Step> {
+    let mut steps: Vec<Step> = fate.actions().iter().map(|&action| Step::from(action)).collect();
+    let cancelled = matches!(fate, Fate::CancelBeforePay | Fate::CancelAfterPay);
+    if fate == Fate::Abandon || (cancelled && rng.random_bool(0.4)) {
         steps.push(Step::Delete);
     }
     // Edit the note at some point before any delete: a read, then a PATCH
@@ -194,9 +236,14 @@ fn plan_order(rng: &mut StdRng, fate: Fate) -> OrderPlan {
     if rng.random_bool(0.7) {
         let last_allowed = steps.iter().position(|s| *s == Step::Delete).unwrap_or(steps.len());
         let at = rng.random_range(0..=last_allowed);
-        let note = NOTES.choose(rng).copied().unwrap_or(NOTES[0]);
+        let note = notes.choose(rng).copied().unwrap_or(notes[0]);
         steps.insert(at, Step::EditNote(note));
     }
+    steps
+}
+
+fn plan_order(rng: &mut StdRng, fate: Fate) -> OrderPlan {
+    let mut steps = lifecycle_steps(rng, fate, NOTES);
     // Check the outcome, as a tester would, unless the order is gone.
     if steps.last() != Some(&Step::Delete) && rng.random_bool(0.5) {
         steps.push(Step::Read);
@@ -252,6 +299,24 @@ mod tests {
         let names: Vec<&str> = plans.iter().take(4).map(|s| s.user.username).collect();
         assert_eq!(names, ["alice", "bob", "carol", "alice"]);
         assert!(plans.iter().all(|s| (1..=3).contains(&s.orders.len())));
+    }
+
+    #[test]
+    fn every_fate_follows_the_shops_lifecycle_from_created() {
+        use crate::shop::OrderStatus;
+        let all = [
+            Fate::Ship,
+            Fate::ShipAndRefund,
+            Fate::PayAndRefund,
+            Fate::PaidOnly,
+            Fate::CancelBeforePay,
+            Fate::CancelAfterPay,
+            Fate::Abandon,
+        ];
+        for fate in all {
+            let end = fate.actions().iter().try_fold(OrderStatus::Created, |s, &a| s.after(a));
+            assert!(end.is_some(), "{fate:?} takes a step the shop refuses");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! One QA session: planned up front the way the QA driver plans its
-//! sessions, then played one request at a time against a model of the
-//! shop's state, so every answer is what the shop would say.
+//! One QA session: planned up front with the QA driver's planner, then
+//! played one request at a time against the session's orders kept by the
+//! shop's own lifecycle rules, so every answer is what the shop would say.
 
 use std::collections::VecDeque;
 
@@ -11,61 +11,8 @@ use serde::Serialize;
 
 use super::wire::{etag, json, Call, RequestHeaders};
 use super::NS_PER_MS;
-use crate::shop::USERS;
-
-/// The lifecycle branch an order takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fate {
-    Ship,
-    ShipAndRefund,
-    PayAndRefund,
-    PaidOnly,
-    CancelBeforePay,
-    CancelAfterPay,
-    Abandon,
-}
-
-/// Weighted like the QA driver's week: most orders ship, a few are
-/// refunded, cancelled or abandoned.
-const FATES: [(Fate, u32); 7] = [
-    (Fate::Ship, 30),
-    (Fate::ShipAndRefund, 15),
-    (Fate::PayAndRefund, 5),
-    (Fate::PaidOnly, 15),
-    (Fate::CancelBeforePay, 12),
-    (Fate::CancelAfterPay, 10),
-    (Fate::Abandon, 13),
-];
-
-const ITEMS: [&str; 16] = [
-    "coffee grinder",
-    "espresso cups",
-    "tea kettle",
-    "french press",
-    "milk frother",
-    "travel mug",
-    "pour-over kit",
-    "bean scale",
-    "cold brew jar",
-    "moka pot",
-    "paper filters",
-    "tea strainer",
-    "latte glasses",
-    "grinder brush",
-    "descaler",
-    "thermo flask",
-];
-
-const NOTES: [&str; 8] = [
-    "leave at the door",
-    "ring twice",
-    "deliver after 6pm",
-    "gift wrap, please",
-    "call on arrival",
-    "back entrance",
-    "leave with the neighbour",
-    "no plastic, please",
-];
+use crate::driver::plan::{lifecycle_steps, Fate, Step, CATALOGUE, DELIVERY_NOTES};
+use crate::shop::{OrderAction, OrderStatus, Totals, USERS};
 
 /// Made-up users after the shop's four; a number keeps them apart.
 const NAMES: [&str; 12] = [
@@ -102,10 +49,8 @@ enum Op {
     },
     Create(usize),
     List,
-    Pay(usize),
-    Ship(usize),
-    Refund(usize),
-    Cancel(usize),
+    /// A lifecycle action: pay, ship, refund or cancel.
+    Act(usize, OrderAction),
     Delete(usize),
     Read(usize),
     /// `PATCH` the note, with `If-Match` from the read just before.
@@ -120,10 +65,8 @@ enum Op {
 struct Order {
     id: String,
     item: &'static str,
-    amount: u64,
-    status: &'static str,
-    charged: u64,
-    refunded: u64,
+    status: OrderStatus,
+    totals: Totals,
     note: &'static str,
     version: u64,
     deleted: bool,
@@ -158,11 +101,9 @@ impl Session {
             ops.push_back(Op::Create(k));
             orders.push(Order {
                 id: format!("ord_{}", random_chars(rng, 12)),
-                item: ITEMS.choose(rng).copied().unwrap_or(ITEMS[0]),
-                amount: rng.random_range(2..=400) * 25,
-                status: "created",
-                charged: 0,
-                refunded: 0,
+                item: CATALOGUE.choose(rng).copied().unwrap_or(CATALOGUE[0]),
+                totals: Totals::new(rng.random_range(2..=400) * 25),
+                status: OrderStatus::Created,
                 note: "",
                 version: 1,
                 deleted: false,
@@ -230,7 +171,7 @@ impl Session {
                 let order = &self.orders[k];
                 let mut call = self.order_call(k, "POST", "/orders".into(), latency);
                 call.status = 201;
-                call.body = json(&NewOrder { amount: order.amount, item: order.item });
+                call.body = json(&NewOrder { amount: order.totals.amount, item: order.item });
                 call.answer_headers.push(("location", format!("/orders/{}", order.id)));
                 call
             }
@@ -254,34 +195,7 @@ impl Session {
                 call.body = json(&NotePatch { note });
                 call
             }
-            Op::Pay(k) => {
-                self.change(k, |o| {
-                    o.status = "paid";
-                    o.charged += o.amount;
-                });
-                let mut call = self.order_call(k, "POST", self.path(k, "/pay"), latency);
-                call.headers.push(("idempotency-key", format!("idem-{}", random_chars(rng, 20))));
-                call
-            }
-            Op::Ship(k) => {
-                self.change(k, |o| o.status = "shipped");
-                self.order_call(k, "POST", self.path(k, "/ship"), latency)
-            }
-            Op::Refund(k) => {
-                self.change(k, |o| {
-                    o.status = "refunded";
-                    o.refunded += o.charged;
-                });
-                // The shop waits 20 ms for its payment provider.
-                self.order_call(k, "POST", self.path(k, "/refund"), latency + 20 * NS_PER_MS)
-            }
-            Op::Cancel(k) => {
-                self.change(k, |o| {
-                    o.status = "cancelled";
-                    o.refunded += o.charged;
-                });
-                self.order_call(k, "POST", self.path(k, "/cancel"), latency)
-            }
+            Op::Act(k, action) => self.act(k, action, latency, rng),
             Op::Delete(k) => {
                 self.orders[k].deleted = true;
                 Call::new("DELETE", self.path(k, ""), 204, latency)
@@ -296,6 +210,25 @@ impl Session {
                 Call::new("POST", "/logout".into(), 204, latency)
             }
         }
+    }
+
+    /// A lifecycle action on order `k`, accepted as the shop's rules say
+    /// (the plan only takes allowed steps).
+    fn act(&mut self, k: usize, action: OrderAction, latency: u64, rng: &mut StdRng) -> Call {
+        let order = &self.orders[k];
+        debug_assert!(action.allowed_from(order.status), "{action:?} on {order:?}");
+        self.change(k, |o| {
+            o.status = action.leads_to();
+            o.totals.apply(action);
+        });
+        let path = self.path(k, &format!("/{}", action.name()));
+        // The shop waits 20 ms for its payment provider before a refund.
+        let waited = if action == OrderAction::Refund { 20 * NS_PER_MS } else { 0 };
+        let mut call = self.order_call(k, "POST", path, latency + waited);
+        if action == OrderAction::Pay {
+            call.headers.push(("idempotency-key", format!("idem-{}", random_chars(rng, 20))));
+        }
+        call
     }
 
     fn path(&self, k: usize, action: &str) -> String {
@@ -319,30 +252,13 @@ impl Session {
     }
 }
 
-/// The steps of one order after its creation, planned like the QA
-/// driver's; a step is one request, or a read and the patch using its ETag,
+/// The steps of one order after its creation, planned by the QA driver's
+/// planner; a step is one request, or a read and the patch using its ETag,
 /// or a delete and (now and then) a read checking the order is gone.
 fn plan_order(rng: &mut StdRng, k: usize) -> Vec<Vec<Op>> {
-    let fate = weighted(rng, &FATES);
-    let mut steps: Vec<Vec<Op>> = match fate {
-        Fate::Ship => vec![vec![Op::Pay(k)], vec![Op::Ship(k)]],
-        Fate::ShipAndRefund => vec![vec![Op::Pay(k)], vec![Op::Ship(k)], vec![Op::Refund(k)]],
-        Fate::PayAndRefund => vec![vec![Op::Pay(k)], vec![Op::Refund(k)]],
-        Fate::PaidOnly => vec![vec![Op::Pay(k)]],
-        Fate::CancelBeforePay => vec![vec![Op::Cancel(k)]],
-        Fate::CancelAfterPay => vec![vec![Op::Pay(k)], vec![Op::Cancel(k)]],
-        Fate::Abandon => vec![vec![Op::Delete(k)]],
-    };
-    if matches!(fate, Fate::CancelBeforePay | Fate::CancelAfterPay) && rng.random_bool(0.4) {
-        steps.push(vec![Op::Delete(k)]);
-    }
-    // Edit the note before any delete.
-    if rng.random_bool(0.7) {
-        let last_allowed = steps.iter().position(|s| s[0] == Op::Delete(k)).unwrap_or(steps.len());
-        let at = rng.random_range(0..=last_allowed);
-        let note = NOTES.choose(rng).copied().unwrap_or(NOTES[0]);
-        steps.insert(at, vec![Op::Read(k), Op::Patch(k, note)]);
-    }
+    let fate = Fate::random(rng);
+    let mut steps: Vec<Vec<Op>> =
+        lifecycle_steps(rng, fate, &DELIVERY_NOTES).into_iter().map(|step| ops(step, k)).collect();
     // Check the outcome, as a tester would: a read, or that a deleted order is gone.
     match steps.last_mut() {
         Some(last) if last[0] == Op::Delete(k) => {
@@ -353,6 +269,19 @@ fn plan_order(rng: &mut StdRng, k: usize) -> Vec<Vec<Op>> {
         _ => {}
     }
     steps
+}
+
+/// The requests of one planned step of order `k`.
+fn ops(step: Step, k: usize) -> Vec<Op> {
+    match step {
+        Step::Pay => vec![Op::Act(k, OrderAction::Pay)],
+        Step::Ship => vec![Op::Act(k, OrderAction::Ship)],
+        Step::Refund => vec![Op::Act(k, OrderAction::Refund)],
+        Step::Cancel => vec![Op::Act(k, OrderAction::Cancel)],
+        Step::Delete => vec![Op::Delete(k)],
+        Step::Read => vec![Op::Read(k)],
+        Step::EditNote(note) => vec![Op::Read(k), Op::Patch(k, note)],
+    }
 }
 
 /// Bodies as the driver sends them: `json!` objects, keys sorted.
@@ -390,7 +319,7 @@ struct OrderView<'a> {
     owner: &'a str,
     item: &'a str,
     amount: u64,
-    status: &'a str,
+    status: OrderStatus,
     charged: u64,
     refunded: u64,
     note: &'a str,
@@ -403,10 +332,10 @@ impl<'a> OrderView<'a> {
             id: &o.id,
             owner,
             item: o.item,
-            amount: o.amount,
+            amount: o.totals.amount,
             status: o.status,
-            charged: o.charged,
-            refunded: o.refunded,
+            charged: o.totals.charged,
+            refunded: o.totals.refunded,
             note: o.note,
             version: o.version,
         }
@@ -423,20 +352,20 @@ struct ListedOrder<'a> {
     note: &'a str,
     owner: &'a str,
     refunded: u64,
-    status: &'a str,
+    status: OrderStatus,
     version: u64,
 }
 
 impl<'a> ListedOrder<'a> {
     fn of(o: &'a Order, owner: &'a str) -> Self {
         ListedOrder {
-            amount: o.amount,
-            charged: o.charged,
+            amount: o.totals.amount,
+            charged: o.totals.charged,
             id: &o.id,
             item: o.item,
             note: o.note,
             owner,
-            refunded: o.refunded,
+            refunded: o.totals.refunded,
             status: o.status,
             version: o.version,
         }

@@ -1,8 +1,10 @@
 //! The sample shop: an in-memory orders API with planted sequence bugs.
 //!
-//! Split the way a request flows: [`state`] holds the orders, sessions and
-//! every lifecycle rule (and the bugs), `routes` turns HTTP into calls on it,
-//! `server` accepts connections and shuts down cleanly. The endpoints, users
+//! Split the way a request flows: [`lifecycle`] states the order rules,
+//! [`state`] holds the orders and sessions and enforces those rules (with
+//! the planted bugs as exceptions), `routes` turns HTTP into calls on it,
+//! `server` accepts connections and shuts down cleanly; `qa_config` is the
+//! venomqa configuration the shop's team would write. The endpoints, users
 //! and bugs are listed in the crate's README.
 //!
 //! Lifecycle of an order:
@@ -17,10 +19,14 @@
 //!
 //! `DELETE` removes an order in any status; it is then 404 everywhere.
 
+pub(crate) mod lifecycle;
+mod qa_config;
 mod routes;
 mod server;
 pub(crate) mod state;
 
+pub use lifecycle::{OrderAction, OrderStatus, Totals};
+pub use qa_config::{shop_password, shop_qa_config, SHOP_INVARIANTS};
 pub use server::{serve_shop, spawn_shop, ShopHandle};
 
 use crate::bugs::BugSet;
@@ -35,7 +41,9 @@ pub struct ShopConfig {
 /// A built-in account. The shop has no sign-up: these four are all there is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct User {
+    /// The name a client logs in with.
     pub username: &'static str,
+    /// The password that goes with it.
     pub password: &'static str,
 }
 

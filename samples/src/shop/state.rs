@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::lifecycle::{OrderAction, OrderStatus, Totals};
 use super::{User, USERS};
 use crate::bugs::{Bug, BugSet};
 use crate::ids::random_chars;
@@ -28,29 +29,6 @@ pub(crate) const REFUND_PROVIDER_DELAY: Duration = Duration::from_millis(20);
 /// Longest delivery note accepted, in characters.
 const MAX_NOTE_CHARS: usize = 1000;
 
-/// Where an order is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Status {
-    Created,
-    Paid,
-    Shipped,
-    Refunded,
-    Cancelled,
-}
-
-impl Status {
-    fn name(self) -> &'static str {
-        match self {
-            Status::Created => "created",
-            Status::Paid => "paid",
-            Status::Shipped => "shipped",
-            Status::Refunded => "refunded",
-            Status::Cancelled => "cancelled",
-        }
-    }
-}
-
 /// One order, exactly as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Order {
@@ -59,7 +37,7 @@ pub(crate) struct Order {
     pub item: String,
     /// Price in cents.
     pub amount: u64,
-    pub status: Status,
+    pub status: OrderStatus,
     /// Total ever charged to the buyer, in cents.
     pub charged: u64,
     /// Total ever refunded to the buyer, in cents.
@@ -81,6 +59,36 @@ impl Order {
     fn bump(&mut self) {
         self.version += 1;
     }
+
+    fn totals(&self) -> Totals {
+        Totals { amount: self.amount, charged: self.charged, refunded: self.refunded }
+    }
+
+    /// Moves the money as an accepted `action` does.
+    fn settle(&mut self, action: OrderAction) {
+        let mut totals = self.totals();
+        totals.apply(action);
+        (self.charged, self.refunded) = (totals.charged, totals.refunded);
+    }
+
+    /// Refuses `action` unless the lifecycle allows it in the current
+    /// status, or `despite_the_rules` (a planted bug) lets it through.
+    fn check(&self, action: OrderAction, despite_the_rules: bool) -> Result<(), ShopError> {
+        if action.allowed_from(self.status) || despite_the_rules {
+            Ok(())
+        } else {
+            Err(ShopError::WrongState { action, status: self.status })
+        }
+    }
+
+    /// Checks and applies `action`: the money moves, the status follows, a new version.
+    fn advance(&mut self, action: OrderAction, despite_the_rules: bool) -> Result<(), ShopError> {
+        self.check(action, despite_the_rules)?;
+        self.settle(action);
+        self.status = action.leads_to();
+        self.bump();
+        Ok(())
+    }
 }
 
 /// Why the shop refused a request; the routes map each to a status code.
@@ -93,7 +101,7 @@ pub(crate) enum ShopError {
     /// No such order, not the caller's, or deleted.
     NotFound,
     /// The action is not allowed in the order's current status.
-    WrongState { action: &'static str, status: Status },
+    WrongState { action: OrderAction, status: OrderStatus },
     /// A conditional write without `If-Match`.
     PreconditionRequired,
     /// A conditional write whose `If-Match` is not the current version.
@@ -208,7 +216,7 @@ impl Shop {
             owner: user.to_string(),
             item: item.to_string(),
             amount,
-            status: Status::Created,
+            status: OrderStatus::Created,
             charged: 0,
             refunded: 0,
             note: String::new(),
@@ -281,7 +289,7 @@ impl Shop {
             // provider again before answering, so the buyer pays twice.
             let order_id = stored.order_id.clone();
             if let Some(order) = state.orders.get_mut(&order_id) {
-                order.charged += order.amount;
+                order.settle(OrderAction::Pay);
                 order.bump();
                 return Ok(Payment { order: order.clone(), replayed: true });
             }
@@ -301,12 +309,7 @@ impl Shop {
         if order.owner != user && !self.bug(Bug::CrossUser) {
             return Err(ShopError::NotFound);
         }
-        if order.status != Status::Created {
-            return Err(ShopError::WrongState { action: "pay", status: order.status });
-        }
-        order.charged += order.amount;
-        order.status = Status::Paid;
-        order.bump();
+        order.advance(OrderAction::Pay, false)?;
         if from_archive {
             state.archive.remove(id);
         }
@@ -323,18 +326,10 @@ impl Shop {
     pub fn ship(&self, user: &str, id: &str) -> Result<Order, ShopError> {
         let mut state = self.lock();
         let order = owned_mut(&mut state.orders, user, id)?;
-        let shippable = match order.status {
-            Status::Paid => true,
-            // BUG ship-unpaid: the guard was written as "not yet shipped"
-            // instead of "paid".
-            Status::Created => self.bug(Bug::ShipUnpaid),
-            _ => false,
-        };
-        if !shippable {
-            return Err(ShopError::WrongState { action: "ship", status: order.status });
-        }
-        order.status = Status::Shipped;
-        order.bump();
+        // BUG ship-unpaid: the guard was written as "not yet shipped"
+        // instead of "paid".
+        let unpaid = order.status == OrderStatus::Created && self.bug(Bug::ShipUnpaid);
+        order.advance(OrderAction::Ship, unpaid)?;
         Ok(order.clone())
     }
 
@@ -342,19 +337,10 @@ impl Shop {
     pub fn cancel(&self, user: &str, id: &str) -> Result<Order, ShopError> {
         let mut state = self.lock();
         let order = owned_mut(&mut state.orders, user, id)?;
-        let cancellable = match order.status {
-            Status::Created | Status::Paid => true,
-            // BUG cancel-after-ship: the guard lists the final states to
-            // refuse and forgot `shipped`.
-            Status::Shipped => self.bug(Bug::CancelAfterShip),
-            Status::Refunded | Status::Cancelled => false,
-        };
-        if !cancellable {
-            return Err(ShopError::WrongState { action: "cancel", status: order.status });
-        }
-        order.refunded += order.charged;
-        order.status = Status::Cancelled;
-        order.bump();
+        // BUG cancel-after-ship: the guard lists the final states to
+        // refuse and forgot `shipped`.
+        let shipped = order.status == OrderStatus::Shipped && self.bug(Bug::CancelAfterShip);
+        order.advance(OrderAction::Cancel, shipped)?;
         Ok(order.clone())
     }
 
@@ -365,8 +351,7 @@ impl Shop {
             // always sees the first one's `refunded` status.
             let mut state = self.lock();
             let order = owned_mut(&mut state.orders, user, id)?;
-            self.check_refundable(order)?;
-            apply_refund(order, order.charged);
+            order.advance(OrderAction::Refund, self.refunds_again(order))?;
             return Ok(order.clone());
         }
         // BUG concurrent-refund: check on a snapshot, release the lock while
@@ -375,29 +360,20 @@ impl Shop {
         let snapshot = {
             let mut state = self.lock();
             let order = owned_mut(&mut state.orders, user, id)?;
-            self.check_refundable(order)?;
+            order.check(OrderAction::Refund, self.refunds_again(order))?;
             order.clone()
         };
         tokio::time::sleep(REFUND_PROVIDER_DELAY).await;
         let mut state = self.lock();
         let order = owned_mut(&mut state.orders, user, id)?;
-        apply_refund(order, snapshot.charged);
+        apply_stale_refund(order, snapshot.charged);
         Ok(order.clone())
     }
 
-    fn check_refundable(&self, order: &Order) -> Result<(), ShopError> {
-        let refundable = match order.status {
-            Status::Paid | Status::Shipped => true,
-            // BUG double-refund: the guard only refuses orders that were
-            // never charged or were cancelled.
-            Status::Refunded => self.bug(Bug::DoubleRefund),
-            Status::Created | Status::Cancelled => false,
-        };
-        if refundable {
-            Ok(())
-        } else {
-            Err(ShopError::WrongState { action: "refund", status: order.status })
-        }
+    /// BUG double-refund: the guard only refuses orders that were never
+    /// charged or were cancelled, so a refunded one is refunded again.
+    fn refunds_again(&self, order: &Order) -> bool {
+        order.status == OrderStatus::Refunded && self.bug(Bug::DoubleRefund)
     }
 
     /// Moves an order to the archive; it is gone for every endpoint.
@@ -419,7 +395,7 @@ impl ShopError {
             ShopError::Unauthenticated => "missing, unknown or expired bearer token".into(),
             ShopError::NotFound => "order not found".into(),
             ShopError::WrongState { action, status } => {
-                format!("cannot {action} an order that is {}", status.name())
+                format!("cannot {} an order that is {}", action.name(), status.name())
             }
             ShopError::PreconditionRequired => {
                 "this write needs an If-Match header with the order's ETag".into()
@@ -449,9 +425,13 @@ fn owned_mut<'a>(
     }
 }
 
-fn apply_refund(order: &mut Order, charged: u64) {
-    order.refunded += charged;
-    order.status = Status::Refunded;
+/// The racy refund's write: it gives back what was charged when it checked,
+/// which a concurrent refund may have given back already.
+fn apply_stale_refund(order: &mut Order, charged_when_checked: u64) {
+    let mut totals = Totals { charged: charged_when_checked, ..order.totals() };
+    totals.apply(OrderAction::Refund);
+    order.refunded = totals.refunded;
+    order.status = OrderAction::Refund.leads_to();
     order.bump();
 }
 

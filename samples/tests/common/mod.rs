@@ -4,7 +4,8 @@
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
-use venomqa_samples::{spawn_shop, BugSet, ShopConfig, ShopHandle};
+use venomqa_samples::{BugSet, ShopHandle};
+use venomqa_testkit::shop::start_shop_with;
 
 /// A shop on 127.0.0.1 and a client that talks to it directly (never through a proxy).
 pub struct TestShop {
@@ -34,7 +35,7 @@ impl Answer {
 
 impl TestShop {
     pub async fn start(bugs: BugSet) -> TestShop {
-        let handle = spawn_shop(ShopConfig { bugs }).await.expect("the shop starts on loopback");
+        let handle = start_shop_with(bugs).await;
         let client = reqwest::Client::builder().no_proxy().build().expect("a client");
         TestShop { handle, client, bugs }
     }

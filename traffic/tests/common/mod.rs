@@ -1,106 +1,12 @@
-//! Builders shared by the traffic store tests: real exchanges, real stores.
-#![allow(dead_code)]
+//! The traffic store tests' helpers: exchanges built in code and whole
+//! recordings from `venomqa-testkit`, plus what only these tests need — a
+//! fixed clock, and the store's blocks as sled holds them.
+#![allow(dead_code, unused_imports)]
 
 use std::path::Path;
 
-use venomqa_traffic::{
-    Body, Exchange, Headers, RecordOptions, RecordSummary, Request, Response, SessionKey, Store,
-};
-
-/// A `METHOD url` exchange from 127.0.0.1 answered `200`, started at `at`.
-pub fn exchange(method: &str, url: &str, at: u64) -> Exchange {
-    Exchange {
-        id: 0,
-        session: SessionKey::default(),
-        started_at: at,
-        duration_ns: 1_000_000,
-        client: Some("127.0.0.1:40000".into()),
-        request: Request {
-            method: method.into(),
-            url: url.into(),
-            version: "HTTP/1.1".into(),
-            headers: Headers::default(),
-            body: Body::default(),
-        },
-        response: Some(Response {
-            status: 200,
-            version: "HTTP/1.1".into(),
-            headers: Headers::default(),
-            body: Body::default(),
-        }),
-        error: None,
-    }
-}
-
-/// Fluent additions to an exchange, so a test reads like the traffic.
-pub trait ExchangeExt: Sized {
-    fn req_header(self, name: &str, value: &str) -> Self;
-    fn req_json(self, json: &str) -> Self;
-    fn resp_header(self, name: &str, value: &str) -> Self;
-    fn resp_json(self, json: &str) -> Self;
-    fn client(self, client: Option<&str>) -> Self;
-}
-
-impl ExchangeExt for Exchange {
-    fn req_header(mut self, name: &str, value: &str) -> Self {
-        self.request.headers.push(name, value);
-        self
-    }
-
-    fn req_json(mut self, json: &str) -> Self {
-        self.request.headers.push("Content-Type", "application/json");
-        self.request.body = Body::complete(json);
-        self
-    }
-
-    fn resp_header(mut self, name: &str, value: &str) -> Self {
-        if let Some(r) = self.response.as_mut() {
-            r.headers.push(name, value);
-        }
-        self
-    }
-
-    fn resp_json(mut self, json: &str) -> Self {
-        if let Some(r) = self.response.as_mut() {
-            r.headers.push("Content-Type", "application/json");
-            r.body = Body::complete(json);
-        }
-        self
-    }
-
-    fn client(mut self, client: Option<&str>) -> Self {
-        self.client = client.map(str::to_string);
-        self
-    }
-}
-
-/// Opens (creating) the store at `dir`, writes `exchanges` through a real
-/// recording, finishes it.
-pub fn record_all(
-    dir: &Path,
-    options: RecordOptions,
-    exchanges: Vec<Exchange>,
-) -> (Store, RecordSummary) {
-    let store = Store::open(dir).expect("open store");
-    let recording = store.record(options).expect("start recording");
-    let sender = recording.sender();
-    for e in exchanges {
-        assert!(sender.capture_blocking(e), "writer stopped early");
-    }
-    drop(sender);
-    let summary = recording.finish().expect("finish recording");
-    (store, summary)
-}
-
-/// Every exchange of the store, in id order.
-pub fn all(store: &Store) -> Vec<Exchange> {
-    store.exchanges().collect::<Result<_, _>>().expect("read exchanges")
-}
-
-/// The session key of every exchange, in id order.
-pub fn session_keys(store: &Store) -> Vec<String> {
-    all(store).into_iter().map(|e| e.session.0).collect()
-}
+pub use venomqa_testkit::store::{all, exchange, record_all, session_keys, ExchangeExt};
+use venomqa_traffic::Exchange;
 
 /// 2024-01-01T00:00:00Z in unix ns, plus `secs`.
 pub fn t(secs: u64) -> u64 {
