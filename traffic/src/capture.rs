@@ -70,6 +70,7 @@ impl CaptureSender {
 /// What the writer gets from one wait on the channel.
 #[derive(Debug)]
 pub enum Received {
+    /// The next exchange to write.
     Exchange(Exchange),
     /// Nothing arrived within the wait; check for a stop request.
     Idle,
