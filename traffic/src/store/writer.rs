@@ -39,7 +39,7 @@ use crate::{Exchange, ExchangeId, Redactor, Result, SessionKey, SessionRules};
 
 /// Most exchanges written in one sled batch: large enough to amortise a
 /// batch, small enough that a batch never holds much memory.
-pub(crate) const BATCH_MAX: usize = 512;
+const BATCH_MAX: usize = 512;
 
 /// How long the idle writer waits before looking at the stop flag again; it
 /// bounds how long `finish` waits on a quiet channel.
