@@ -74,21 +74,16 @@ impl ExchangeExt for Exchange {
     }
 }
 
-/// Opens (creating) the store at `dir`, writes `exchanges` through a real
-/// recording, finishes it.
+/// Opens (creating) the store at `dir` and writes `exchanges` through a
+/// real recording (`Store::append`), to the end.
 pub fn record_all(
     dir: &Path,
     options: RecordOptions,
     exchanges: Vec<Exchange>,
 ) -> (Store, RecordSummary) {
     let store = Store::open(dir).expect("open store");
-    let recording = store.record(options).expect("start recording");
-    let sender = recording.sender();
-    for e in exchanges {
-        assert!(sender.capture_blocking(e), "writer stopped early");
-    }
-    drop(sender);
-    let summary = recording.finish().expect("finish recording");
+    let summary = store.append(exchanges, options).expect("append the exchanges");
+    assert_eq!(summary.captures_dropped, 0, "every exchange written");
     (store, summary)
 }
 
