@@ -4,10 +4,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use venomqa_traffic::{Exchange, SessionKey, SessionSummary, Store};
+use venomqa_traffic::{rfc3339, utc_millis, Exchange, SessionKey, SessionSummary, Store};
 
 use crate::cli::{SessionsArgs, ShowArgs};
-use crate::format::{time_rfc3339, time_utc, Table};
+use crate::format::Table;
 use crate::usage;
 
 pub fn sessions(args: SessionsArgs) -> Result<ExitCode> {
@@ -42,7 +42,7 @@ pub fn show(args: ShowArgs) -> Result<ExitCode> {
         let mut table = Table::new(&["TIME (UTC)", "METHOD", "PATH", "STATUS", "MS"]);
         for exchange in &exchanges {
             table.row(vec![
-                time_utc(exchange.started_at),
+                utc_millis(exchange.started_at),
                 exchange.request.method.clone(),
                 exchange.request.url.clone(),
                 status_text(exchange),
@@ -89,8 +89,8 @@ pub fn sessions_table(sessions: &[SessionSummary]) -> String {
         table.row(vec![
             session.key.to_string(),
             session.exchanges.to_string(),
-            time_utc(session.first),
-            time_utc(session.last),
+            utc_millis(session.first),
+            utc_millis(session.last),
             endpoints_text(&session.endpoints),
         ]);
     }
@@ -115,8 +115,8 @@ fn session_json(session: &SessionSummary) -> serde_json::Value {
     json!({
         "key": session.key.as_str(),
         "exchanges": session.exchanges,
-        "first": time_rfc3339(session.first),
-        "last": time_rfc3339(session.last),
+        "first": rfc3339(session.first),
+        "last": rfc3339(session.last),
         "first_ns": session.first,
         "last_ns": session.last,
         "endpoints": session.endpoints,
@@ -126,7 +126,7 @@ fn session_json(session: &SessionSummary) -> serde_json::Value {
 fn exchange_json(exchange: &Exchange) -> serde_json::Value {
     json!({
         "id": exchange.id,
-        "time": time_rfc3339(exchange.started_at),
+        "time": rfc3339(exchange.started_at),
         "method": exchange.request.method,
         "url": exchange.request.url,
         "status": exchange.response.as_ref().map(|r| r.status),

@@ -1,31 +1,5 @@
-//! Output for people: aligned tables and readable times.
-
-use time::OffsetDateTime;
-
-/// `2026-11-26 15:50:44.123` (UTC) from Unix nanoseconds.
-pub fn time_utc(unix_ns: u64) -> String {
-    match OffsetDateTime::from_unix_timestamp_nanos(unix_ns as i128) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        ),
-        Err(_) => unix_ns.to_string(),
-    }
-}
-
-/// RFC 3339 (`2026-11-26T15:50:44.123456789Z`) from Unix nanoseconds, for JSON output.
-pub fn time_rfc3339(unix_ns: u64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(unix_ns as i128)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| unix_ns.to_string())
-}
+//! Output for people: aligned tables (times are formatted by
+//! `venomqa_traffic::{utc_millis, rfc3339}`).
 
 /// A table printed with columns padded to their widest cell.
 pub struct Table {
@@ -76,11 +50,5 @@ mod tests {
         let mut table = Table::new(&["A", "LONG"]);
         table.row(vec!["wide cell".into(), "x".into()]);
         assert_eq!(table.render(), "A          LONG\nwide cell  x\n");
-    }
-
-    #[test]
-    fn times_print_in_utc_with_milliseconds() {
-        assert_eq!(time_utc(1_700_000_000_123_000_000), "2023-11-14 22:13:20.123");
-        assert_eq!(time_rfc3339(1_700_000_000_123_000_000), "2023-11-14T22:13:20.123Z");
     }
 }

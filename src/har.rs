@@ -56,13 +56,7 @@ pub fn import(args: ImportArgs) -> Result<ExitCode> {
     let options = record_options(&args.sessions)?;
     let store = Store::open(&args.store.store)
         .with_context(|| format!("cannot open the store at {}", args.store.store.display()))?;
-    let recording = store.record(options).context("failed to start writing to the store")?;
-    let sender = recording.sender();
-    for exchange in exchanges {
-        sender.capture_blocking(exchange);
-    }
-    drop(sender);
-    let summary = recording.finish().context("failed to finish writing to the store")?;
+    let summary = store.append(exchanges, options).context("failed to write to the store")?;
     println!(
         "imported {} exchanges in {} sessions from {} into {}",
         summary.exchanges_written,

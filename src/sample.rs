@@ -63,16 +63,10 @@ pub fn generate(args: SampleGenerateArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read the store at {}", args.store.display()))?
         .exchanges;
     let started = Instant::now();
-    let recording =
-        store.record(RecordOptions::default()).context("failed to start writing to the store")?;
-    let sender = recording.sender();
-    for exchange in venomqa_samples::generate(GenerateOptions::new(args.exchanges, args.seed)) {
-        if !sender.capture_blocking(exchange) {
-            break; // the writer stopped; `finish` says why
-        }
-    }
-    drop(sender);
-    let summary = recording.finish().context("failed to finish writing to the store")?;
+    let exchanges = venomqa_samples::generate(GenerateOptions::new(args.exchanges, args.seed));
+    let summary = store
+        .append(exchanges, RecordOptions::default())
+        .context("failed to write to the store")?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "generated {} exchanges in {} sessions (seed {}) into {} in {seconds:.2} s ({:.0} exchanges/s)",

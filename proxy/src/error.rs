@@ -8,5 +8,10 @@
 pub enum Error {
     /// The upstream URL cannot be proxied to.
     #[error("upstream `{upstream}` cannot be used: {why}; write e.g. http://127.0.0.1:8081")]
-    InvalidUpstream { upstream: String, why: String },
+    InvalidUpstream {
+        /// The upstream as given.
+        upstream: String,
+        /// What is wrong with it.
+        why: String,
+    },
 }

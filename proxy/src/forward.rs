@@ -8,10 +8,10 @@ use std::sync::Arc;
 use http::{header, HeaderValue, Request, Response, Version};
 use hyper::body::Incoming;
 
-use crate::capture::PendingExchange;
 use crate::config::Upstream;
 use crate::fault::Fault;
 use crate::headers::{self, HopHeaders};
+use crate::pending::PendingExchange;
 use crate::tee::{Side, TeeBody};
 use crate::upstream::{self, UpstreamRequest, Upstreams, Wait};
 

@@ -30,16 +30,16 @@
 //! The pipeline, one phase a file:
 //! accept (`server.rs`) → read request, forward, respond (`service.rs`,
 //! `forward.rs`, `upstream.rs`, `headers.rs`, `upgrade.rs`, `fault.rs`) →
-//! capture (`tee.rs`, `capture.rs`, `sink.rs`); `idle.rs` keeps silent
+//! capture (`tee.rs`, `pending.rs`, `sink.rs`); `idle.rs` keeps silent
 //! connections from lingering.
 
-mod capture;
 mod config;
 mod error;
 mod fault;
 mod forward;
 mod headers;
 mod idle;
+mod pending;
 mod server;
 mod service;
 mod sink;

@@ -1,5 +1,5 @@
 //! One exchange, phase by phase: read request → forward → respond, with the
-//! capture phase (`capture.rs`) fed along the way and finishing after the
+//! capture phase (`pending.rs`) fed along the way and finishing after the
 //! response body ends.
 
 use std::convert::Infallible;
@@ -12,12 +12,12 @@ use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
-use crate::capture::PendingExchange;
 use crate::config::Upstream;
 use crate::fault::Fault;
 use crate::forward;
 use crate::headers::{self, HopHeaders};
 use crate::idle::Activity;
+use crate::pending::PendingExchange;
 use crate::sink::CaptureSink;
 use crate::stats::Counters;
 use crate::tee::{Side, TeeBody};

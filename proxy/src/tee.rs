@@ -15,7 +15,7 @@ use std::task::{ready, Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use crate::capture::{BodyBuf, BodyEnd, PendingExchange};
+use crate::pending::{BodyBuf, BodyEnd, PendingExchange};
 
 /// Which half of the exchange a tee carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

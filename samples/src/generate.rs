@@ -33,7 +33,7 @@
 //! sessions in progress, never the traffic. The seed alone decides
 //! everything, timestamps included, so the same options give the same
 //! exchanges. Exchanges come unsessionized and unredacted, exactly as the
-//! proxy hands them to the store: write them through `Store::record` to have
+//! proxy hands them to the store: write them with `Store::append` to have
 //! them grouped and their secrets replaced like real captures.
 //!
 //! This file is the timeline (who acts next); `session` plans and plays one

@@ -138,13 +138,8 @@ pub fn record_all(
     exchanges: Vec<Exchange>,
 ) -> (Store, RecordSummary) {
     let store = Store::open(dir).expect("open store");
-    let recording = store.record(options).expect("start recording");
-    let sender = recording.sender();
-    for e in exchanges {
-        assert!(sender.capture_blocking(e), "writer stopped early");
-    }
-    drop(sender);
-    let summary = recording.finish().expect("finish recording");
+    let summary = store.append(exchanges, options).expect("append the exchanges");
+    assert_eq!(summary.captures_dropped, 0, "every exchange written");
     (store, summary)
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::Exchange;
 
 /// Default number of exchanges that may wait for the writer.
-pub const DEFAULT_CAPTURE_QUEUE: usize = 16 * 1024;
+pub(crate) const DEFAULT_CAPTURE_QUEUE: usize = 16 * 1024;
 
 /// Cheap to clone; one per connection or task that captures.
 #[derive(Clone, Debug)]
@@ -70,6 +70,7 @@ impl CaptureSender {
 /// What the writer gets from one wait on the channel.
 #[derive(Debug)]
 pub enum Received {
+    /// The next exchange to write.
     Exchange(Exchange),
     /// Nothing arrived within the wait; check for a stop request.
     Idle,

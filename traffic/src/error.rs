@@ -13,58 +13,98 @@ pub enum Error {
         "store at {} is in use by another venomqa (is `venomqa record` still running?)",
         .dir.display()
     )]
-    InUse { dir: PathBuf },
+    InUse {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+    },
 
     /// Nothing, or something other than a venomqa store, is at `dir`.
     #[error(
         "no venomqa store at {}; record one with `venomqa record` or `venomqa import FILE.har`",
         .dir.display()
     )]
-    NotAStore { dir: PathBuf },
+    NotAStore {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+    },
 
     /// Creating a store here would mix its files with someone else's.
     #[error(
         "{} already holds files that are not a venomqa store; choose a new or empty directory for the store",
         .dir.display()
     )]
-    ForeignDirectory { dir: PathBuf },
+    ForeignDirectory {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+    },
 
     /// Written by a venomqa whose on-disk format this one does not read.
     #[error(
         "store at {} has format version {found}; this venomqa reads version {expected}",
         .dir.display()
     )]
-    Version { dir: PathBuf, found: u32, expected: u32 },
+    Version {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+        /// The version the store says it has.
+        found: u32,
+        /// The version this venomqa reads ([`FORMAT_VERSION`](crate::FORMAT_VERSION)).
+        expected: u32,
+    },
 
     /// A record could not be decoded: the store was damaged or hand-edited.
     #[error(
         "store at {} has a corrupt record ({what}); export what still reads with `venomqa export` and record again",
         .dir.display()
     )]
-    Corrupt { dir: PathBuf, what: String },
+    Corrupt {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+        /// What did not decode (`block 7`, `session index key`).
+        what: String,
+    },
 
     /// `Store::record` was called while a recording of the same store runs.
     #[error("store at {} is already being recorded into by this process", .dir.display())]
-    AlreadyRecording { dir: PathBuf },
+    AlreadyRecording {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+    },
 
     /// The writer thread died without reporting why (a panic).
     #[error("the writer of the store at {} stopped unexpectedly; see the log above", .dir.display())]
-    WriterPanicked { dir: PathBuf },
+    WriterPanicked {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+    },
 
     /// A `--session-by` rule that does not parse.
     #[error(
         "unknown session rule `{rule}`; use header:NAME, cookie:NAME or client, \
          or a comma-separated list of them tried in order (e.g. header:x-session,client)"
     )]
-    SessionRule { rule: String },
+    SessionRule {
+        /// The rule as given.
+        rule: String,
+    },
 
     /// The file system refused something.
     #[error("I/O error on the store at {}: {source}", .dir.display())]
-    Io { dir: PathBuf, source: std::io::Error },
+    Io {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
 
     /// sled reported an error other than its directory lock.
     #[error("store at {}: {source}", .dir.display())]
-    Sled { dir: PathBuf, source: sled::Error },
+    Sled {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+        /// What sled said.
+        source: sled::Error,
+    },
 }
 
 /// Whether sled failed to take its directory lock. sled 0.34 reports it as

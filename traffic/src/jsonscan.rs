@@ -44,42 +44,10 @@ pub(crate) fn rewrite_scalars(
     mut visit: impl FnMut(&Scalar<'_>) -> Option<String>,
 ) -> Option<Vec<u8>> {
     let mut stack: Vec<Frame> = Vec::new();
-    let mut out: Vec<u8> = Vec::new();
-    let mut copied = 0;
-    let mut changed = false;
+    let mut out = Rewritten::default();
     let mut i = 0;
     while i < text.len() {
         match text[i] {
-            b'{' => {
-                stack.push(Frame::Object { key: None, expect_key: true });
-                i += 1;
-            }
-            b'[' => {
-                let field = match stack.last() {
-                    Some(Frame::Object { key, .. }) => key.clone(),
-                    Some(Frame::Array { field }) => field.clone(),
-                    None => None,
-                };
-                stack.push(Frame::Array { field });
-                i += 1;
-            }
-            b'}' | b']' => {
-                stack.pop();
-                i += 1;
-            }
-            b':' => {
-                if let Some(Frame::Object { expect_key, .. }) = stack.last_mut() {
-                    *expect_key = false;
-                }
-                i += 1;
-            }
-            b',' => {
-                if let Some(Frame::Object { key, expect_key }) = stack.last_mut() {
-                    *key = None;
-                    *expect_key = true;
-                }
-                i += 1;
-            }
             b'"' => {
                 let end = string_end(text, i);
                 let content = decode_string(&text[i..end]);
@@ -88,44 +56,96 @@ pub(crate) fn rewrite_scalars(
                 } else {
                     let scalar =
                         Scalar { field: current_field(&stack), is_string: true, value: content };
-                    if let Some(rep) = visit(&scalar) {
-                        out.extend_from_slice(&text[copied..i]);
-                        push_json_string(&mut out, &rep);
-                        copied = end;
-                        changed = true;
-                    }
+                    out.offer(text, i..end, visit(&scalar));
                 }
                 i = end;
             }
             b'-' | b'0'..=b'9' => {
-                let mut end = i + 1;
-                while end < text.len()
-                    && matches!(text[end], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-                {
-                    end += 1;
-                }
+                let end = number_end(text, i);
                 let scalar = Scalar {
                     field: current_field(&stack),
                     is_string: false,
                     value: Cow::Borrowed(&text[i..end]),
                 };
-                if let Some(rep) = visit(&scalar) {
-                    out.extend_from_slice(&text[copied..i]);
-                    push_json_string(&mut out, &rep);
-                    copied = end;
-                    changed = true;
-                }
+                out.offer(text, i..end, visit(&scalar));
                 i = end;
             }
-            // Whitespace, `true`/`false`/`null`, or bytes that are not JSON.
-            _ => i += 1,
+            byte => {
+                structure(&mut stack, byte);
+                i += 1;
+            }
         }
     }
-    if !changed {
-        return None;
+    out.finish(text)
+}
+
+/// Follows the nesting at one byte that is not a scalar: `{`, `[`, `}`,
+/// `]`, `:`, `,`; anything else (whitespace, `true`/`false`/`null`, bytes
+/// that are not JSON) changes nothing.
+fn structure(stack: &mut Vec<Frame<'_>>, byte: u8) {
+    match byte {
+        b'{' => stack.push(Frame::Object { key: None, expect_key: true }),
+        b'[' => {
+            let field = match stack.last() {
+                Some(Frame::Object { key, .. }) => key.clone(),
+                Some(Frame::Array { field }) => field.clone(),
+                None => None,
+            };
+            stack.push(Frame::Array { field });
+        }
+        b'}' | b']' => {
+            stack.pop();
+        }
+        b':' => {
+            if let Some(Frame::Object { expect_key, .. }) = stack.last_mut() {
+                *expect_key = false;
+            }
+        }
+        b',' => {
+            if let Some(Frame::Object { key, expect_key }) = stack.last_mut() {
+                *key = None;
+                *expect_key = true;
+            }
+        }
+        _ => {}
     }
-    out.extend_from_slice(&text[copied..]);
-    Some(out)
+}
+
+/// The output of a rewrite: the text up to `copied`, with replacements.
+#[derive(Default)]
+struct Rewritten {
+    out: Vec<u8>,
+    copied: usize,
+    changed: bool,
+}
+
+impl Rewritten {
+    /// Replaces `text[at]` by the JSON string `replacement`, if there is one.
+    fn offer(&mut self, text: &[u8], at: std::ops::Range<usize>, replacement: Option<String>) {
+        let Some(replacement) = replacement else { return };
+        self.out.extend_from_slice(&text[self.copied..at.start]);
+        push_json_string(&mut self.out, &replacement);
+        self.copied = at.end;
+        self.changed = true;
+    }
+
+    /// The rewritten text, or `None` if nothing was replaced.
+    fn finish(mut self, text: &[u8]) -> Option<Vec<u8>> {
+        if !self.changed {
+            return None;
+        }
+        self.out.extend_from_slice(&text[self.copied..]);
+        Some(self.out)
+    }
+}
+
+/// The index just past the number starting at `start`.
+fn number_end(text: &[u8], start: usize) -> usize {
+    let mut end = start + 1;
+    while end < text.len() && matches!(text[end], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+        end += 1;
+    }
+    end
 }
 
 /// The index just past the string starting at `start` (a `"`), or the end of

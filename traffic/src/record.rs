@@ -17,6 +17,7 @@ pub type ExchangeId = u64;
 pub struct SessionKey(pub String);
 
 impl SessionKey {
+    /// The key as text, as the CLI shows and takes it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -32,12 +33,15 @@ impl std::fmt::Display for SessionKey {
 /// raw bytes, because HTTP allows values that are not UTF-8.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
+    /// The name, in the case it had on the wire.
     pub name: String,
+    /// The value's raw bytes.
     #[serde(with = "as_bytes")]
     pub value: Vec<u8>,
 }
 
 impl Header {
+    /// A header line from a name and value of any string-ish type.
     pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
         Header { name: name.into(), value: value.into() }
     }
@@ -68,18 +72,22 @@ impl Headers {
         self.0.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_slice())
     }
 
+    /// Adds a line at the end, as a later line on the wire.
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) {
         self.0.push(Header::new(name, value));
     }
 
+    /// Every line, in wire order.
     pub fn iter(&self) -> impl Iterator<Item = &Header> {
         self.0.iter()
     }
 
+    /// How many lines (a duplicate name counts each time).
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether there is no line at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -89,9 +97,12 @@ impl Headers {
 /// body really had, and whether the capture stopped short of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Body {
+    /// The bytes captured: all of them, or the first up to the cap.
     #[serde(with = "as_bytes")]
     pub bytes: Vec<u8>,
+    /// How long the body really was on the wire.
     pub original_len: u64,
+    /// Whether `bytes` stops short of `original_len`.
     pub truncated: bool,
 }
 
@@ -102,6 +113,7 @@ impl Body {
         Body { original_len: bytes.len() as u64, bytes, truncated: false }
     }
 
+    /// Whether the body had no bytes on the wire (not just none kept).
     pub fn is_empty(&self) -> bool {
         self.original_len == 0
     }
@@ -117,7 +129,9 @@ pub struct Request {
     pub url: String,
     /// `HTTP/1.1`, `HTTP/2.0`, ...
     pub version: String,
+    /// As the client sent them, before the proxy touched hop-by-hop ones.
     pub headers: Headers,
+    /// The request body as captured.
     pub body: Body,
 }
 
@@ -149,9 +163,13 @@ impl Request {
 /// The response half of an exchange.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Response {
+    /// The status code (`200`, `404`, ...).
     pub status: u16,
+    /// `HTTP/1.1`, `HTTP/2.0`, ...
     pub version: String,
+    /// As the upstream sent them, hop-by-hop ones included.
     pub headers: Headers,
+    /// The response body as captured.
     pub body: Body,
 }
 
@@ -179,9 +197,11 @@ pub struct Exchange {
     pub duration_ns: u64,
     /// The client's socket address (`127.0.0.1:53122`), when known.
     pub client: Option<String>,
+    /// What the client asked.
     pub request: Request,
     /// The upstream's answer; `None` when `error` says why there is none.
     pub response: Option<Response>,
+    /// Why the exchange ended badly: no response, or one cut short.
     pub error: Option<ExchangeError>,
 }
 

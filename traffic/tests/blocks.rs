@@ -6,9 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use venomqa_traffic::{
-    Exchange, RecordOptions, SessionKey, Store, BLOCK_MAX_EXCHANGES, FORMAT_VERSION,
-};
+use venomqa_traffic::{Exchange, RecordOptions, SessionKey, Store, FORMAT_VERSION};
 
 fn no_redaction() -> RecordOptions {
     RecordOptions { redact: false, ..RecordOptions::default() }

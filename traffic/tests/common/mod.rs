@@ -13,6 +13,11 @@ pub fn t(secs: u64) -> u64 {
     1_704_067_200_000_000_000 + secs * 1_000_000_000
 }
 
+/// Most exchanges the writer puts in one block, as the store's layout
+/// documents it (`store/layout.rs`); tests that span several blocks size
+/// their traffic with it.
+pub const BLOCK_MAX_EXCHANGES: usize = 256;
+
 /// A block as the store keeps it (format 2), for tests that write what a
 /// crash leaves behind: the postcard records one after another, then per
 /// record its id (u64 LE) and where it ends (u32 LE), then the count (u32

@@ -1,6 +1,8 @@
-//! The capture phase: the per-exchange state the request and response tees
-//! share, and the hand-off of the finished [`Exchange`] to the store's
-//! channel.
+//! The exchange in progress (the capture phase): the per-exchange state the
+//! request and response tees share, and the hand-off of the finished
+//! [`Exchange`] to the store's capture channel. "Capture" names that
+//! channel (`venomqa_traffic::capture_channel`); what is built here until
+//! then is a [`PendingExchange`].
 //!
 //! A [`PendingExchange`] is created when a request arrives and is shared
 //! (through an `Arc`) by the request handler and both tees. Each party

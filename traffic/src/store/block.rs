@@ -17,7 +17,8 @@
 //! and a range of ids by two, without decoding any record. Across blocks,
 //! ids increase too: a block's last id is below the next block's key.
 
-use crate::{Exchange, ExchangeId, BLOCK_TARGET_BYTES};
+use super::layout::BLOCK_TARGET_BYTES;
+use crate::{Exchange, ExchangeId};
 
 /// Bytes of one directory entry: id (u64) and end (u32).
 const ENTRY: usize = 12;

@@ -1,0 +1,476 @@
+//! The writer: the one thread that writes a store while it is recorded.
+//!
+//! It is a plain thread, not a task: sled's calls block, and one writer
+//! makes id assignment and the sessionizer's state single-threaded. It
+//! takes up to [`BATCH_MAX`] queued exchanges at a time (waiting a few
+//! milliseconds for more when only a few are queued) and, per exchange,
+//! assigns the session, redacts, assigns the id and encodes into one
+//! buffer; then it writes the batch as blocks (see `layout.rs`), session
+//! state and counters. Session index entries are gathered over a group of
+//! batches (a second, or [`GROUP_EXCHANGES`]) and written as one entry per
+//! session: `dirty_from` marks the group's first block before it is
+//! written and is cleared once the group's entries are, so a hard kill
+//! leaves the marker and the next open indexes the group. Meanwhile the
+//! held entries are in the store's memory, where `session_exchanges` reads
+//! them.
+//!
+//! The writer uses plain inserts rather than `sled::Batch`es where nothing
+//! needs writing together: sled's `apply_batch` writes out its log buffer
+//! before and after the batch (a write and a hand-off to its I/O threads
+//! each time), which cost as much as the inserts. sled recovers a prefix
+//! of what was written, so a batch's blocks cut short are a smaller batch.
+//! `cargo bench -p venomqa-traffic --bench store` measures it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::block::{encode_into, BlockBuilder};
+use super::layout::{
+    Layout, BLOCK_MAX_EXCHANGES, BLOCK_TARGET_BYTES, GROUP_EXCHANGES, GROUP_MILLIS,
+};
+use super::merge;
+use super::recording::RecordOptions;
+use super::Store;
+use crate::capture::{CaptureReceiver, Received};
+use crate::session::KeyState;
+use crate::{Exchange, ExchangeId, Redactor, Result, SessionKey, SessionRules};
+
+/// Most exchanges written in one sled batch: large enough to amortise a
+/// batch, small enough that a batch never holds much memory.
+const BATCH_MAX: usize = 512;
+
+/// How long the idle writer waits before looking at the stop flag again; it
+/// bounds how long `finish` waits on a quiet channel.
+const IDLE_WAIT: Duration = Duration::from_millis(50);
+
+/// The writer keeps its encoding buffers between batches up to this size.
+const KEEP_BYTES: usize = 4 * 1024 * 1024;
+
+/// How long the writer lets a batch that is not full gather more exchanges
+/// before writing it. Each batch has a fixed cost (a wake-up, a few sled
+/// writes), so batches of a handful cost several times more per exchange
+/// than full ones; this makes them bigger at the price of a few
+/// milliseconds more that a hard kill can lose (with the flush interval of
+/// `FLUSH_EVERY_MS` this is small).
+const GATHER: Duration = Duration::from_millis(3);
+
+/// Clears the store's "recording" flag however the writer ends.
+struct RecordingFlag(Store);
+
+impl Drop for RecordingFlag {
+    fn drop(&mut self) {
+        self.0.release_writer();
+    }
+}
+
+/// An exchange of the current batch, encoded at `records[start..end]`.
+pub(super) struct Pending {
+    pub id: ExchangeId,
+    pub session: String,
+    start: usize,
+    end: usize,
+}
+
+/// The current batch, encoded: the records one after another, and where
+/// each exchange's record lies.
+#[derive(Default)]
+pub(super) struct Encoded {
+    records: Vec<u8>,
+    /// In arrival order, or in id order once sorted for a merge.
+    pub pending: Vec<Pending>,
+}
+
+impl Encoded {
+    /// The encoded record of `p`.
+    pub fn record(&self, p: &Pending) -> &[u8] {
+        &self.records[p.start..p.end]
+    }
+
+    fn clear(&mut self) {
+        self.records.clear();
+        if self.records.capacity() > KEEP_BYTES {
+            // A burst of large bodies must not stay allocated for the
+            // whole recording.
+            self.records.shrink_to(KEEP_BYTES);
+        }
+        self.pending.clear();
+    }
+
+    /// Whether the batch follows every stored id (the last was `last`) in
+    /// increasing order: then its exchanges become new blocks at the end.
+    fn appends_after(&self, last: ExchangeId) -> bool {
+        self.pending[0].id > last && self.pending.windows(2).all(|w| w[0].id < w[1].id)
+    }
+}
+
+/// Builds blocks from `entries` (ids increasing), each closed at
+/// [`BLOCK_MAX_EXCHANGES`] or past [`BLOCK_TARGET_BYTES`], and hands each
+/// finished block's key and value to `done`.
+pub(super) fn build_blocks<'a>(
+    layout: &Layout,
+    builder: &mut BlockBuilder,
+    entries: impl IntoIterator<Item = (ExchangeId, &'a [u8])>,
+    mut done: impl FnMut([u8; 8], sled::IVec),
+) -> Result<()> {
+    for (id, record) in entries {
+        builder
+            .push_encoded(id, record)
+            .map_err(|_| layout.corrupt(format!("exchange {id} is too large to store")))?;
+        if builder.len() >= BLOCK_MAX_EXCHANGES || builder.bytes() >= BLOCK_TARGET_BYTES {
+            let (key, value) = builder.finish().expect("a block of at least one");
+            done(key, value);
+        }
+    }
+    if let Some((key, value)) = builder.finish() {
+        done(key, value);
+    }
+    Ok(())
+}
+
+pub(super) struct Writer {
+    store: Store,
+    rx: CaptureReceiver,
+    queue: usize,
+    /// A batch smaller than this waits [`GATHER`] for more.
+    gather_below: usize,
+    stop: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+    rules: SessionRules,
+    gap_ns: u64,
+    redactor: Option<Redactor>,
+    /// The highest id in the store: new ids are above it.
+    last_id: u64,
+    /// Cache of the `session_state` tree.
+    key_states: HashMap<String, KeyState>,
+    /// Base keys whose state the current batch changed.
+    dirty_states: HashSet<String>,
+    batch: Encoded,
+    builder: BlockBuilder,
+    /// The first block of the index group being gathered (the ids are in
+    /// the store's `held` map until the group is written).
+    group_from: Option<ExchangeId>,
+    group_started: Instant,
+    group_count: usize,
+    /// Sessions known to have index entries (to count new ones).
+    known_sessions: HashSet<String>,
+    touched: HashSet<String>,
+    exchange_count: u64,
+    session_count: u64,
+}
+
+impl Writer {
+    /// A writer for `store`, taking exchanges from `rx`.
+    pub fn new(
+        store: &Store,
+        rx: CaptureReceiver,
+        queue: usize,
+        options: &RecordOptions,
+        stop: Arc<AtomicBool>,
+        written: Arc<AtomicU64>,
+    ) -> Result<Writer> {
+        let (exchange_count, session_count) = store.layout().counts()?;
+        Ok(Writer {
+            store: store.clone(),
+            rx,
+            queue,
+            // Half the queue at most, so that the wait cannot fill it.
+            gather_below: BATCH_MAX.min(queue / 2),
+            stop,
+            written,
+            rules: options.session_rules.clone(),
+            gap_ns: u64::try_from(options.idle_gap.as_nanos()).unwrap_or(u64::MAX),
+            redactor: options.redact.then(|| store.redactor()),
+            last_id: store.layout().last_id()?,
+            key_states: HashMap::new(),
+            dirty_states: HashSet::new(),
+            batch: Encoded { records: Vec::new(), pending: Vec::with_capacity(BATCH_MAX) },
+            builder: BlockBuilder::default(),
+            group_from: None,
+            group_started: Instant::now(),
+            group_count: 0,
+            known_sessions: HashSet::new(),
+            touched: HashSet::new(),
+            exchange_count,
+            session_count,
+        })
+    }
+
+    fn layout(&self) -> &Layout {
+        self.store.layout()
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    /// Loops until asked to stop (or every sender is gone), then drains what
+    /// is queued and flushes. Returns the number of sessions touched.
+    pub fn run(mut self) -> Result<u64> {
+        let _flag = RecordingFlag(self.store.clone());
+        let mut batch = Vec::with_capacity(BATCH_MAX);
+        loop {
+            match self.rx.recv_timeout(IDLE_WAIT) {
+                Received::Exchange(exchange) => {
+                    batch.push(exchange);
+                    self.take_queued(&mut batch);
+                    // Traffic that trickles in would make a batch (and a
+                    // block) of every exchange; a short wait lets more
+                    // gather first, for a fraction of the flush interval.
+                    if batch.len() < self.gather_below && !self.stopping() {
+                        std::thread::sleep(GATHER);
+                        self.take_queued(&mut batch);
+                    }
+                    self.write(&mut batch)?;
+                    // Checked here too: under steady traffic there is no idle.
+                    if self.stopping() {
+                        break;
+                    }
+                }
+                Received::Idle if self.stopping() => break,
+                Received::Idle => self.write_group()?,
+                Received::Closed => break,
+            }
+        }
+        self.drain(&mut batch)?;
+        self.write_group()?;
+        self.store.flush()?;
+        Ok(self.touched.len() as u64)
+    }
+
+    /// Writes what was queued when the stop came: at most a queue's worth,
+    /// so that senders that go on sending cannot hold the writer.
+    fn drain(&mut self, batch: &mut Vec<Exchange>) -> Result<()> {
+        let mut left = self.queue;
+        loop {
+            while batch.len() < BATCH_MAX && left > 0 {
+                match self.rx.try_recv() {
+                    Some(exchange) => batch.push(exchange),
+                    None => break,
+                }
+                left -= 1;
+            }
+            if batch.is_empty() {
+                return Ok(());
+            }
+            self.write(batch)?;
+        }
+    }
+
+    /// Moves what is already queued into `batch`, up to [`BATCH_MAX`].
+    fn take_queued(&self, batch: &mut Vec<Exchange>) {
+        while batch.len() < BATCH_MAX {
+            match self.rx.try_recv() {
+                Some(exchange) => batch.push(exchange),
+                None => break,
+            }
+        }
+    }
+
+    /// Prepares and writes one batch, emptying `batch`.
+    fn write(&mut self, batch: &mut Vec<Exchange>) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let count = batch.len() as u64;
+        let previous_last = self.last_id;
+        self.encode(batch)?;
+        if self.batch.appends_after(previous_last) {
+            let blocks = self.append_blocks()?;
+            let new_sessions = self.count_sessions()?;
+            self.write_appended(blocks)?;
+            self.write_state(count, new_sessions)?;
+        } else {
+            // Its entries go among the stored ones: write the group first.
+            self.write_group()?;
+            let (blocks, index) = self.merge()?;
+            let new_sessions = self.count_sessions()?;
+            // 0: the next open rebuilds the whole index. A rewritten block
+            // and the parts it was split into go together.
+            self.layout().mark_dirty(0)?;
+            self.layout().apply_blocks(blocks)?;
+            self.layout().apply_index(index)?;
+            self.write_state(count, new_sessions)?;
+            self.layout().clear_dirty()?;
+        }
+        self.written.fetch_add(count, Ordering::Relaxed);
+        if self.group_count >= GROUP_EXCHANGES
+            || self.group_started.elapsed() >= Duration::from_millis(GROUP_MILLIS)
+        {
+            self.write_group()?;
+        }
+        Ok(())
+    }
+
+    /// Sessions, redacts, numbers and encodes each exchange of `batch`
+    /// into `self.batch`, emptying `batch`.
+    fn encode(&mut self, batch: &mut Vec<Exchange>) -> Result<()> {
+        self.batch.clear();
+        for mut exchange in batch.drain(..) {
+            if exchange.session.0.is_empty() {
+                exchange.session = self.assign_session(&exchange)?;
+            }
+            if exchange.session.0.contains('\0') {
+                // The index separates key from id with 0x00.
+                exchange.session.0 = exchange.session.0.replace('\0', "\u{fffd}");
+            }
+            if let Some(redactor) = &self.redactor {
+                redactor.redact_exchange(&mut exchange);
+            }
+            exchange.id = self.assign_id(&exchange)?;
+            let start = self.batch.records.len();
+            encode_into(&exchange, &mut self.batch.records).map_err(|e| {
+                self.layout().corrupt(format!("exchange {} could not be encoded: {e}", exchange.id))
+            })?;
+            let session = std::mem::take(&mut exchange.session.0);
+            let end = self.batch.records.len();
+            self.batch.pending.push(Pending { id: exchange.id, session, start, end });
+        }
+        Ok(())
+    }
+
+    /// The session the rules give an exchange that came without one,
+    /// continuing (or, after an idle gap, starting) its key's session.
+    fn assign_session(&mut self, exchange: &Exchange) -> Result<SessionKey> {
+        let base = self.rules.base_key(exchange, self.redactor.as_ref());
+        let state = KeyState::advance(self.key_state(&base)?, exchange.started_at, self.gap_ns);
+        let session = SessionKey(state.key(&base));
+        if !self.dirty_states.contains(&base) {
+            self.dirty_states.insert(base.clone());
+        }
+        self.key_states.insert(base, state);
+        Ok(session)
+    }
+
+    /// Marks the sessions of the batch touched; returns how many of them
+    /// are new to the store (read before the batch's index entries are).
+    fn count_sessions(&mut self) -> Result<u64> {
+        let mut new_sessions = 0;
+        for i in 0..self.batch.pending.len() {
+            let session = &self.batch.pending[i].session;
+            if !self.touched.contains(session) {
+                self.touched.insert(session.clone());
+            }
+            if !self.known_sessions.contains(session) {
+                let session = session.clone();
+                if self.is_new_session(&session)? {
+                    new_sessions += 1;
+                }
+            }
+        }
+        Ok(new_sessions)
+    }
+
+    /// Writes the blocks of an appending batch and holds its index entries
+    /// back for the group (marking the group's first block dirty).
+    fn write_appended(&mut self, blocks: Vec<([u8; 8], sled::IVec)>) -> Result<()> {
+        if self.group_from.is_none() {
+            // From here on, until the group is written, the blocks are
+            // not (certainly) indexed.
+            let from = self.batch.pending[0].id;
+            self.layout().mark_dirty(from)?;
+            self.group_from = Some(from);
+            self.group_started = Instant::now();
+        }
+        for (key, value) in blocks {
+            self.layout().insert_block(key, value)?;
+        }
+        // Readers in this process find the new exchanges here.
+        let mut held = self.store.held();
+        for p in &self.batch.pending {
+            match held.get_mut(p.session.as_str()) {
+                Some(ids) => ids.push(p.id),
+                None => {
+                    held.insert(p.session.clone(), vec![p.id]);
+                }
+            }
+        }
+        drop(held);
+        self.group_count += self.batch.pending.len();
+        Ok(())
+    }
+
+    /// Writes the session states the batch changed, and the counters.
+    fn write_state(&mut self, count: u64, new_sessions: u64) -> Result<()> {
+        for base in self.dirty_states.drain() {
+            if let Some(state) = self.key_states.get(&base) {
+                self.store.layout().put_key_state(&base, state)?;
+            }
+        }
+        self.exchange_count += count;
+        self.session_count += new_sessions;
+        self.store.layout().put_counts(self.exchange_count, self.session_count)
+    }
+
+    /// Writes the index entries held back for the current group, then
+    /// clears the marker: the blocks are indexed.
+    fn write_group(&mut self) -> Result<()> {
+        if self.group_from.is_none() {
+            return Ok(());
+        }
+        // The writer alone adds to the map: what is copied is what is
+        // cleared. Readers see the entries held until they are in the tree.
+        let held = self.store.held().clone();
+        self.layout().write_index_group(&held)?;
+        self.layout().clear_dirty()?;
+        self.store.held().clear();
+        self.group_from = None;
+        self.group_count = 0;
+        Ok(())
+    }
+
+    /// The usual case: the batch's ids increase and follow every stored
+    /// one, so its exchanges become new blocks after the last.
+    fn append_blocks(&mut self) -> Result<Vec<([u8; 8], sled::IVec)>> {
+        let mut blocks = Vec::new();
+        let batch = &self.batch;
+        let records = batch.pending.iter().map(|p| (p.id, batch.record(p)));
+        build_blocks(self.store.layout(), &mut self.builder, records, |key, value| {
+            blocks.push((key, value))
+        })?;
+        Ok(blocks)
+    }
+
+    /// The rare case of an import whose ids fall among stored ones: the
+    /// rewritten blocks and index entries (see `merge.rs`).
+    fn merge(&mut self) -> Result<(sled::Batch, sled::Batch)> {
+        self.batch.pending.sort_by_key(|p| p.id);
+        let layout = self.store.layout();
+        let blocks = merge::merge_blocks(layout, &mut self.builder, &self.batch)?;
+        let index = merge::merge_index(layout, &self.batch.pending)?;
+        Ok((blocks, index))
+    }
+
+    /// Keeps an id the exchange brings (an import) when it is still free;
+    /// otherwise `max(started_at, last id + 1)`: unique and time-ordered.
+    fn assign_id(&mut self, exchange: &Exchange) -> Result<u64> {
+        let wanted = exchange.id;
+        // Above every id stored or given out, an id is free.
+        let free = wanted != 0
+            && (wanted > self.last_id
+                || (!self.batch.pending.iter().any(|p| p.id == wanted)
+                    && !self.layout().contains(wanted)?));
+        let id =
+            if free { wanted } else { exchange.started_at.max(self.last_id.saturating_add(1)) };
+        self.last_id = self.last_id.max(id);
+        Ok(id)
+    }
+
+    fn key_state(&mut self, base: &str) -> Result<Option<KeyState>> {
+        if let Some(state) = self.key_states.get(base) {
+            return Ok(Some(*state));
+        }
+        self.layout().key_state(base)
+    }
+
+    /// Whether `session` gets its first exchange now (for the counter).
+    fn is_new_session(&mut self, session: &str) -> Result<bool> {
+        if self.known_sessions.contains(session) {
+            return Ok(false);
+        }
+        let exists = self.layout().has_entries(session)?;
+        self.known_sessions.insert(session.to_string());
+        Ok(!exists)
+    }
+}
