@@ -10,17 +10,17 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt};
 use venomqa_learner::Model;
 
-use crate::calibrate::{calibrate, Baseline};
-use crate::client::Client;
-use crate::config::{Config, ResetScope};
-use crate::execute::Runner;
-use crate::finding::{Finding, OracleKind, SentRequest};
+use crate::mutate::mutation::Mutation;
 use crate::mutate::{cases, Case};
-use crate::mutation::Mutation;
+use crate::oracle::diff::Noise;
+use crate::oracle::finding::{Finding, OracleKind, SentRequest};
 use crate::oracle::{rank, Judge, Verdict};
-use crate::plan::{normalize, Plan};
+use crate::run::calibrate::{calibrate, Baseline};
+use crate::run::client::Client;
+use crate::run::execute::Runner;
+use crate::setup::config::{Config, ResetScope};
+use crate::setup::plan::{normalize, Plan};
 use crate::shrink::{shrink, Shrunk};
-use crate::state::Noise;
 use crate::{Error, Recorded};
 
 /// Sequences a single shrink may run.
@@ -336,9 +336,9 @@ async fn found(
     shared: &Mutex<Shared>,
     progress: &(impl Fn(Progress) + Send + Sync),
     family: Option<Mutation>,
-    seq: &crate::sequence::Sequence,
+    seq: &crate::run::sequence::Sequence,
     verdict: Verdict,
-    trace: crate::execute::Trace,
+    trace: crate::run::execute::Trace,
     broken: &HashSet<String>,
     config: &Config,
     url: &str,
@@ -397,7 +397,11 @@ async fn found(
 /// What makes two failures the same bug besides their oracle and family:
 /// the focus step's actions; after a logout, any request with the dead token
 /// is the one bug "the logout did not end the session".
-fn bucket_label(family: Option<Mutation>, seq: &crate::sequence::Sequence, step: usize) -> String {
+fn bucket_label(
+    family: Option<Mutation>,
+    seq: &crate::run::sequence::Sequence,
+    step: usize,
+) -> String {
     if family == Some(Mutation::AfterLogout) {
         if let Some(logout) = seq.steps[..step].iter().rev().find(|s| s.call.logout) {
             return format!("any request after {}", logout.call.action());

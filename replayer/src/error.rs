@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::ConfigError;
+use crate::setup::config::ConfigError;
 
 /// Why a replay could not run (findings are not errors).
 #[derive(Debug, thiserror::Error)]

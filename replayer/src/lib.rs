@@ -25,37 +25,24 @@
 //! [`Mutation`] family; `oracle` judges them by state (`state`); `shrink`
 //! reduces each failure; `engine` runs it all within the budgets;
 //! `starter` writes the starting configuration; `report` renders findings.
-mod calibrate;
-mod client;
-mod config;
 mod engine;
 mod error;
-mod execute;
-mod finding;
-mod invariant;
 mod mutate;
-mod mutation;
 mod oracle;
-mod plan;
-mod race;
-mod recorded;
-mod relevance;
-mod request;
-mod sequence;
+mod run;
+mod setup;
 mod shrink;
-mod starter;
-mod state;
 
 pub mod report;
 
-pub use config::{
+pub use engine::{replay, run, Progress, RunOutcome, RunStats, TestcaseStats};
+pub use error::Error;
+pub use mutate::mutation::{Mutation, UnknownMutation};
+pub use oracle::finding::*;
+pub use oracle::invariant::*;
+pub use setup::config::{
     Auth, Budget, Config, ConfigError, Mutations, Report, Reset, ResetHow, ResetScope, Target,
     User, CONFIG_FILE,
 };
-pub use engine::{replay, run, Progress, RunOutcome, RunStats, TestcaseStats};
-pub use error::Error;
-pub use finding::*;
-pub use invariant::*;
-pub use mutation::{Mutation, UnknownMutation};
-pub use recorded::Recorded;
-pub use starter::{env_var, starter_config, starter_config_from};
+pub use setup::recorded::Recorded;
+pub use setup::starter::{env_var, starter_config, starter_config_from};

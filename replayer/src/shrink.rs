@@ -6,12 +6,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::execute::Trace;
-use crate::finding::OracleKind;
-use crate::mutation::Mutation;
+use crate::mutate::mutation::Mutation;
+use crate::mutate::relevance::relevant;
+use crate::oracle::finding::OracleKind;
 use crate::oracle::{Judge, Verdict};
-use crate::relevance::relevant;
-use crate::sequence::{Role, Sequence};
+use crate::run::execute::Trace;
+use crate::run::sequence::{Role, Sequence};
 use crate::Error;
 
 /// A confirmed minimal failure.

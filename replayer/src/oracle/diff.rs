@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
-use crate::execute::Snapshot;
-use crate::plan::normalize;
+use crate::run::execute::Snapshot;
+use crate::setup::plan::normalize;
 
 /// Values that differ between identical runs: never a change.
 #[derive(Clone, Debug, Default)]

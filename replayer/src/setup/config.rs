@@ -66,8 +66,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::invariant::Invariant;
-use crate::mutation::Mutation;
+use crate::mutate::mutation::Mutation;
+use crate::oracle::invariant::Invariant;
 
 /// The file `Config::load` reads inside a `qa/` directory.
 pub const CONFIG_FILE: &str = "venomqa.toml";
@@ -211,7 +211,7 @@ pub enum ConfigError {
         path: PathBuf,
         line: usize,
         column: usize,
-        source: Box<crate::invariant::InvariantError>,
+        source: Box<crate::oracle::invariant::InvariantError>,
     },
     /// No target URL anywhere.
     #[error("{}: no target: set [target] url (venomqa never guesses which service to send mutated traffic to)", path.display())]
@@ -329,10 +329,11 @@ impl Config {
             Some(names) => {
                 let mut enabled = Vec::new();
                 for name in names {
-                    let m: Mutation =
-                        name.get_ref().parse().map_err(|e: crate::mutation::UnknownMutation| {
+                    let m: Mutation = name.get_ref().parse().map_err(
+                        |e: crate::mutate::mutation::UnknownMutation| {
                             at(name.span(), e.to_string())
-                        })?;
+                        },
+                    )?;
                     if !enabled.contains(&m) {
                         enabled.push(m);
                     }

@@ -11,9 +11,9 @@ use serde_json::Value;
 use venomqa_learner::{Location, Model, StateBasis};
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
-use crate::config::{Config, User};
-use crate::request::{BodyTemplate, RequestTemplate};
-use crate::sequence::{Bind, Call, SeqStep, Sequence};
+use crate::run::request::{BodyTemplate, RequestTemplate};
+use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
+use crate::setup::config::{Config, User};
 use crate::{Error, Recorded};
 
 /// A resource as the engine uses it.
@@ -236,7 +236,11 @@ impl Plan {
 impl Plan {
     /// The learned state of a read-back: its state field's value, or
     /// `deleted` when the owner's read finds nothing.
-    pub fn state_of(&self, snapshot: &crate::execute::Snapshot, resource: usize) -> Option<String> {
+    pub fn state_of(
+        &self,
+        snapshot: &crate::run::execute::Snapshot,
+        resource: usize,
+    ) -> Option<String> {
         if matches!(snapshot.status, 404 | 410) {
             return Some("deleted".into());
         }
@@ -273,7 +277,7 @@ fn check_login_fields(login: &RequestTemplate, users: &[User]) -> Result<(), Err
                 user.name,
                 login.action,
                 user.name,
-                crate::starter::env_var(&user.name, &field)
+                crate::setup::starter::env_var(&user.name, &field)
             )));
         }
     }

@@ -12,12 +12,12 @@ use futures_util::future::join_all;
 use serde_json::Value;
 use venomqa_learner::Location;
 
-use crate::client::{Client, SendError};
-use crate::config::{Reset, ResetHow};
-use crate::finding::SentRequest;
-use crate::plan::Plan;
-use crate::request::{text_of, Draft, Reply, RequestTemplate};
-use crate::sequence::{Call, Sequence};
+use crate::oracle::finding::SentRequest;
+use crate::run::client::{Client, SendError};
+use crate::run::request::{text_of, Draft, Reply, RequestTemplate};
+use crate::run::sequence::{Call, Sequence};
+use crate::setup::config::{Reset, ResetHow};
+use crate::setup::plan::Plan;
 use crate::Error;
 
 /// A resource instance a sequence created or named.
@@ -147,15 +147,15 @@ impl Runner<'_> {
                 let how = format!("{method} {path}");
                 let method = reqwest::Method::from_bytes(method.as_bytes())
                     .map_err(|e| Error::Reset { how: how.clone(), message: e.to_string() })?;
-                let template = crate::request::RequestTemplate {
+                let template = crate::run::request::RequestTemplate {
                     action: std::sync::Arc::from(how.as_str()),
                     method,
-                    segments: vec![crate::request::Segment::Literal(path.clone())],
+                    segments: vec![crate::run::request::Segment::Literal(path.clone())],
                     query: Vec::new(),
                     headers: Vec::new(),
                     idempotency_key: None,
                     content_type: None,
-                    body: crate::request::BodyTemplate::None,
+                    body: crate::run::request::BodyTemplate::None,
                 };
                 let (_, reply) = self.client.send(&template, &template.draft()).await.map_err(
                     |SendError::Unreachable(reason)| Error::Unreachable {
@@ -329,7 +329,7 @@ impl Runner<'_> {
                     &Value::String(value.clone()),
                 );
                 if !set {
-                    if let crate::request::BodyTemplate::Form(pairs) = &mut draft.body {
+                    if let crate::run::request::BodyTemplate::Form(pairs) = &mut draft.body {
                         pairs.push((field.clone(), value.clone()));
                     }
                 }
@@ -451,7 +451,7 @@ impl Runner<'_> {
             return Ok(Some(r.clone()));
         }
         let Some(login) = self.plan.login.clone() else { return Ok(None) };
-        let call = crate::sequence::Call {
+        let call = crate::run::sequence::Call {
             template: login.clone(),
             binds: Vec::new(),
             user: Some(user),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use venomqa_learner::Location;
 
-use crate::request::RequestTemplate;
+use crate::run::request::RequestTemplate;
 
 /// Origins of inserted steps start here, above any journey's length.
 pub(crate) const INSERTED: u32 = 1 << 20;

@@ -9,11 +9,11 @@ use std::collections::HashSet;
 
 use venomqa_learner::Location;
 
-use crate::calibrate::Baseline;
-use crate::mutation::Mutation;
-use crate::plan::Plan;
-use crate::relevance::{inst_key, key, relevant, InstKey};
-use crate::sequence::{Bind, Call, Role, SeqStep, Sequence, INSERTED};
+use crate::mutate::mutation::Mutation;
+use crate::mutate::relevance::{inst_key, key, relevant, InstKey};
+use crate::run::calibrate::Baseline;
+use crate::run::sequence::{Bind, Call, Role, SeqStep, Sequence, INSERTED};
+use crate::setup::plan::Plan;
 
 /// One mutated sequence to run and judge.
 #[derive(Clone, Debug)]
@@ -557,7 +557,7 @@ fn is_special(call: &Call) -> bool {
 
 /// A login of `user` with the login action's recorded request.
 pub(crate) fn login_call(
-    login: &std::sync::Arc<crate::request::RequestTemplate>,
+    login: &std::sync::Arc<crate::run::request::RequestTemplate>,
     user: usize,
 ) -> Call {
     Call {

@@ -8,10 +8,10 @@ use std::path::Path;
 use venomqa_learner::Model;
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
-use crate::invariant::singular;
-use crate::mutation::Mutation;
-use crate::plan::{body_fields, guess_login, guess_logout};
-use crate::request::RequestTemplate;
+use crate::mutate::mutation::Mutation;
+use crate::oracle::invariant::singular;
+use crate::run::request::RequestTemplate;
+use crate::setup::plan::{body_fields, guess_login, guess_logout};
 use crate::Recorded;
 
 /// The environment variable holding a user's secret field:
@@ -93,8 +93,11 @@ pub fn starter_config_from(
     match reset {
         Some(r) => {
             let _ = writeln!(w, "[reset]");
-            let key =
-                if crate::config::parse_request_line(r).is_ok() { "request" } else { "command" };
+            let key = if crate::setup::config::parse_request_line(r).is_ok() {
+                "request"
+            } else {
+                "command"
+            };
             let _ = writeln!(w, "{key} = {}", quote(r));
             let _ = writeln!(w, "scope = \"sequence\"\n");
         }

@@ -6,11 +6,11 @@
 
 use std::collections::HashSet;
 
-use crate::execute::Trace;
-use crate::finding::{Confidence, OracleKind};
+use crate::oracle::diff::changes_across;
+use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::{compact, Judge, Verdict};
-use crate::sequence::{Call, SeqStep, Sequence};
-use crate::state::changes_across;
+use crate::run::execute::Trace;
+use crate::run::sequence::{Call, SeqStep, Sequence};
 use crate::Error;
 
 impl Judge<'_> {

@@ -4,19 +4,24 @@
 //! control request (a made-up id, a made-up token) so a target that answers
 //! 2xx to anything yields no finding.
 
+pub(crate) mod diff;
+pub(crate) mod finding;
+pub(crate) mod invariant;
+pub(crate) mod race;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::client::SendError;
-use crate::execute::{Runner, Trace, SETTLE};
-use crate::finding::{Confidence, OracleKind};
-use crate::invariant::Invariant;
-use crate::mutation::Mutation;
-use crate::plan::Plan;
-use crate::sequence::{Role, Sequence};
-use crate::state::{changes, holds_id, Noise};
+use crate::mutate::mutation::Mutation;
+use crate::oracle::diff::{changes, holds_id, Noise};
+use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::invariant::Invariant;
+use crate::run::client::SendError;
+use crate::run::execute::{Runner, Trace, SETTLE};
+use crate::run::sequence::{Role, Sequence};
+use crate::setup::plan::Plan;
 use crate::Error;
 
 /// Runs of a concurrent step before concluding it does not race: both
@@ -165,7 +170,7 @@ impl Judge<'_> {
             evidence: vec![format!(
                 "answer: {} {}",
                 reply.status,
-                crate::execute::snippet(&reply.body)
+                crate::run::execute::snippet(&reply.body)
             )],
         }]
     }
@@ -254,7 +259,7 @@ impl Judge<'_> {
                         sent.method,
                         sent.url,
                         reply.status,
-                        crate::execute::snippet(&reply.body)
+                        crate::run::execute::snippet(&reply.body)
                     ),
                     format!(
                         "control: the same request for a made-up id {bogus} answered {}",
@@ -446,12 +451,12 @@ impl Judge<'_> {
         let differs = a.status / 100 != b.status / 100 || {
             let quiet =
                 |p: &String| self.noise.response.contains(&(retry.action().to_string(), p.clone()));
-            let diff = crate::state::differing(a.json.as_ref(), b.json.as_ref());
+            let diff = crate::oracle::diff::differing(a.json.as_ref(), b.json.as_ref());
             diff.iter().any(|p| !quiet(p))
         };
         if differs {
-            evidence.push(format!("first: {}", crate::execute::snippet(&a.body)));
-            evidence.push(format!("retry: {}", crate::execute::snippet(&b.body)));
+            evidence.push(format!("first: {}", crate::run::execute::snippet(&a.body)));
+            evidence.push(format!("retry: {}", crate::run::execute::snippet(&b.body)));
             return Some(self.idempotency_verdict(
                 f,
                 retry.action(),
@@ -574,10 +579,10 @@ impl Judge<'_> {
     /// A request sent again with another URL or headers.
     pub(crate) async fn control(
         &self,
-        sent: &crate::finding::SentRequest,
+        sent: &crate::oracle::finding::SentRequest,
         url: &str,
         headers: &[(String, String)],
-    ) -> Result<crate::request::Reply, Error> {
+    ) -> Result<crate::run::request::Reply, Error> {
         self.runner.client.resend(sent, url, headers).await.map_err(
             |SendError::Unreachable(reason)| Error::Unreachable {
                 target: self.runner.client.base().to_string(),
@@ -617,12 +622,12 @@ fn bogus_credentials(value: &str) -> String {
 }
 
 fn singular(resource: &str) -> String {
-    crate::invariant::singular(resource)
+    crate::oracle::invariant::singular(resource)
 }
 
 /// JSON on one line, cut to a readable length.
 pub(crate) fn compact(value: &Value) -> String {
-    crate::execute::snippet(&value.to_string())
+    crate::run::execute::snippet(&value.to_string())
 }
 
 /// `an order`, `a refund`: the noun with its indefinite article.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::finding::SentRequest;
-use crate::request::{Draft, Reply, RequestTemplate};
+use crate::oracle::finding::SentRequest;
+use crate::run::request::{Draft, Reply, RequestTemplate};
 use crate::Error;
 
 /// Sends drafts to the target.

@@ -1,0 +1,9 @@
+//! Before anything is sent: the configuration (`config`), the recorded
+//! exchanges the model points at (`recorded`), the plan that binds the
+//! model's journeys to test users and live values (`plan`), and the
+//! starting configuration `venomqa init` writes (`starter`).
+
+pub(crate) mod config;
+pub(crate) mod plan;
+pub(crate) mod recorded;
+pub(crate) mod starter;
