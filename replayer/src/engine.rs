@@ -10,18 +10,19 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt};
 use venomqa_learner::Model;
 
+use crate::error::Error;
 use crate::mutate::mutation::Mutation;
 use crate::mutate::{cases, Case};
-use crate::oracle::diff::Noise;
+use crate::oracle::diff::{normalize, Noise};
 use crate::oracle::finding::{Finding, OracleKind, SentRequest};
 use crate::oracle::{rank, Judge, Verdict};
 use crate::run::calibrate::{calibrate, Baseline};
 use crate::run::client::Client;
 use crate::run::execute::Runner;
 use crate::setup::config::{Config, ResetScope};
-use crate::setup::plan::{normalize, Plan};
+use crate::setup::plan::Plan;
+use crate::setup::recorded::Recorded;
 use crate::shrink::{shrink, Shrunk};
-use crate::{Error, Recorded};
 
 /// Sequences a single shrink may run.
 const SHRINK_RUNS: u64 = 200;
@@ -414,7 +415,7 @@ fn bucket_label(
 fn volatile_noise(plan: &Plan) -> Noise {
     let mut noise = Noise::default();
     for (action, pointer) in &plan.volatile {
-        noise.response.insert((action.clone(), pointer.clone()));
+        noise.response.insert((action.clone(), normalize(pointer)));
         for (r, info) in plan.resources.iter().enumerate() {
             if info.read.as_ref().is_some_and(|t| &*t.action == action) {
                 noise.resource.insert((r, normalize(pointer)));

@@ -40,9 +40,10 @@ pub use error::Error;
 pub use mutate::mutation::{Mutation, UnknownMutation};
 pub use oracle::finding::*;
 pub use oracle::invariant::*;
+pub use setup::config::env_var;
 pub use setup::config::{
     Auth, Budget, Config, ConfigError, Mutations, Report, Reset, ResetHow, ResetScope, Target,
     User, CONFIG_FILE,
 };
 pub use setup::recorded::Recorded;
-pub use setup::starter::{env_var, starter_config, starter_config_from};
+pub use setup::starter::{starter_config, starter_config_from};

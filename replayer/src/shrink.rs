@@ -6,13 +6,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::error::Error;
 use crate::mutate::mutation::Mutation;
 use crate::mutate::relevance::relevant;
 use crate::oracle::finding::OracleKind;
 use crate::oracle::{Judge, Verdict};
 use crate::run::execute::Trace;
 use crate::run::sequence::{Role, Sequence};
-use crate::Error;
 
 /// A confirmed minimal failure.
 #[derive(Debug)]

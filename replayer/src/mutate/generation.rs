@@ -128,13 +128,13 @@ impl Gen<'_> {
     fn state_before(&self, i: usize) -> Option<String> {
         let k = self.baseline.trace.steps.get(i)?.instance?;
         let snap = self.baseline.trace.before(i, k)?;
-        self.plan.state_of(snap, self.baseline.trace.instances[k].resource)
+        snap.state(&self.plan.resources[self.baseline.trace.instances[k].resource])
     }
 
     fn state_after(&self, i: usize) -> Option<String> {
         let k = self.baseline.trace.steps.get(i)?.instance?;
         let snap = self.baseline.trace.after(i, k)?;
-        self.plan.state_of(snap, self.baseline.trace.instances[k].resource)
+        snap.state(&self.plan.resources[self.baseline.trace.instances[k].resource])
     }
 
     /// The identity of a case that appends to a journey's prefix: the state

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::error::Error;
 use crate::mutate::mutation::Mutation;
 use crate::oracle::diff::{changes, holds_id, Noise};
 use crate::oracle::finding::{Confidence, OracleKind};
@@ -22,7 +23,6 @@ use crate::run::client::SendError;
 use crate::run::execute::{Runner, Trace, SETTLE};
 use crate::run::sequence::{Role, Sequence};
 use crate::setup::plan::Plan;
-use crate::Error;
 
 /// Runs of a concurrent step before concluding it does not race: both
 /// launch orders, at once and staggered.
@@ -542,7 +542,7 @@ impl Judge<'_> {
             let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
                 continue;
             };
-            let Some(state) = self.plan.state_of(before, resource) else { continue };
+            let Some(state) = before.state(&self.plan.resources[resource]) else { continue };
             if !self.plan.unexpected_in(resource, &state, step.call.action()) {
                 continue;
             }

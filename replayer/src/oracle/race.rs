@@ -6,12 +6,12 @@
 
 use std::collections::HashSet;
 
+use crate::error::Error;
 use crate::oracle::diff::changes_across;
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::{compact, Judge, Verdict};
 use crate::run::execute::Trace;
 use crate::run::sequence::{Call, SeqStep, Sequence};
-use crate::Error;
 
 impl Judge<'_> {
     /// Concurrent copies (or two actions) accepted more often than any

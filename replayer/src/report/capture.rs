@@ -15,7 +15,7 @@
 //! cannot pick the wrong field of the same name. The script's header says
 //! which values it captures.
 
-use crate::SentRequest;
+use crate::oracle::finding::SentRequest;
 
 /// Headers curl must compute itself besides the hop-by-hop ones, or that
 /// would make the response unreadable to the capture (compression), or name

@@ -29,7 +29,7 @@ pub use junit::render_junit;
 pub use reproducer::{curl_script, finding_script, write_reproducers};
 pub use terminal::render_terminal;
 
-use crate::{Confidence, Finding, SentRequest};
+use crate::oracle::finding::{Confidence, Finding, SentRequest};
 
 /// What the reports need to know about the run besides its findings.
 #[derive(Clone, Debug, Default, PartialEq)]

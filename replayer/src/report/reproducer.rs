@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use super::capture::{bind_request, find_captures, Bound, Capture, Piece, CAPTURE_FUNCTIONS};
 use super::{confidence_name, headline_action, one_line, strip_copies};
-use crate::{Finding, SentRequest};
+use crate::oracle::finding::{Finding, SentRequest};
 
 /// Seconds a single curl may take before the script gives up on the target.
 const MAX_TIME: u32 = 30;

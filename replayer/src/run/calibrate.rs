@@ -5,11 +5,11 @@
 
 use std::collections::HashSet;
 
+use crate::error::Error;
 use crate::oracle::diff::{differing, Noise};
 use crate::oracle::invariant::Invariant;
 use crate::run::execute::{Runner, Trace, SETTLE};
 use crate::setup::plan::{Plan, PlannedJourney};
-use crate::Error;
 
 /// What the unmutated journey does.
 #[derive(Debug)]

@@ -12,13 +12,13 @@ use futures_util::future::join_all;
 use serde_json::Value;
 use venomqa_learner::Location;
 
+use crate::error::Error;
 use crate::oracle::finding::SentRequest;
 use crate::run::client::{Client, SendError};
 use crate::run::request::{text_of, Draft, Reply, RequestTemplate};
 use crate::run::sequence::{Call, Sequence};
 use crate::setup::config::{Reset, ResetHow};
-use crate::setup::plan::Plan;
-use crate::Error;
+use crate::setup::plan::{Plan, ResourceInfo};
 
 /// A resource instance a sequence created or named.
 #[derive(Clone, Debug)]
@@ -41,6 +41,19 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// The learned state of `resource` this read-back shows: its state
+    /// field's value, or `deleted` when the owner's read finds nothing.
+    pub fn state(&self, resource: &ResourceInfo) -> Option<String> {
+        if matches!(self.status, 404 | 410) {
+            return Some("deleted".into());
+        }
+        let field = resource.state_field.as_ref()?;
+        match self.json.as_ref()?.get(field)? {
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
     }
 }
 

@@ -412,6 +412,17 @@ impl Config {
     }
 }
 
+/// The environment variable holding a user's secret field:
+/// `VENOMQA_<USER>_<FIELD>`, upper-case, other characters `_`.
+pub fn env_var(user: &str, field: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+            .collect()
+    };
+    format!("VENOMQA_{}_{}", clean(user), clean(field))
+}
+
 fn check_url(url: &str) -> Result<(), String> {
     match reqwest::Url::parse(url) {
         Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Ok(()),

@@ -3,6 +3,7 @@
 //! model's journeys to test users and live values (`plan`), and the
 //! starting configuration `venomqa init` writes (`starter`).
 
+pub(crate) mod auth;
 pub(crate) mod config;
 pub(crate) mod plan;
 pub(crate) mod recorded;

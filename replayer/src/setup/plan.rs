@@ -11,10 +11,12 @@ use serde_json::Value;
 use venomqa_learner::{Location, Model, StateBasis};
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
-use crate::run::request::{BodyTemplate, RequestTemplate};
+use crate::error::Error;
+use crate::run::request::RequestTemplate;
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
+use crate::setup::auth::{guess_login, guess_logout};
 use crate::setup::config::{Config, User};
-use crate::{Error, Recorded};
+use crate::setup::recorded::Recorded;
 
 /// A resource as the engine uses it.
 #[derive(Debug)]
@@ -61,7 +63,7 @@ pub(crate) struct Plan {
     /// One recorded request per action (the first accepted one), with the
     /// bindings it had in its journey: (template, journey, step).
     pub catalog: HashMap<String, Catalogued>,
-    /// (action, normalized pointer) of response values that change on every call.
+    /// (action, JSON pointer) of response values that change on every call.
     pub volatile: HashSet<(String, String)>,
 }
 
@@ -206,7 +208,7 @@ impl Plan {
             .volatile
             .iter()
             .filter_map(|v| match &v.at {
-                Location::Body { pointer } => Some((v.action.clone(), normalize(pointer))),
+                Location::Body { pointer } => Some((v.action.clone(), pointer.clone())),
                 _ => None,
             })
             .collect();
@@ -233,29 +235,12 @@ impl Plan {
     }
 }
 
-impl Plan {
-    /// The learned state of a read-back: its state field's value, or
-    /// `deleted` when the owner's read finds nothing.
-    pub fn state_of(
-        &self,
-        snapshot: &crate::run::execute::Snapshot,
-        resource: usize,
-    ) -> Option<String> {
-        if matches!(snapshot.status, 404 | 410) {
-            return Some("deleted".into());
-        }
-        let field = self.resources.get(resource)?.state_field.as_ref()?;
-        match snapshot.json.as_ref()?.get(field)? {
-            Value::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
-        }
-    }
-}
-
 /// Which configured user a recorded login was: the one whose fields equal
 /// every readable (not pseudonymised, not secret) field of the recorded body.
 fn match_user(login: &RequestTemplate, users: &[User]) -> Option<usize> {
-    let visible: Vec<(String, String)> = body_fields(&login.body)
+    let visible: Vec<(String, String)> = login
+        .body
+        .fields()
         .into_iter()
         .filter(|(k, v)| !is_pseudonym(v.as_bytes()) && !is_secret_name(k.as_bytes()))
         .collect();
@@ -267,7 +252,7 @@ fn match_user(login: &RequestTemplate, users: &[User]) -> Option<usize> {
 
 /// Every user must give each field the recording hid.
 fn check_login_fields(login: &RequestTemplate, users: &[User]) -> Result<(), Error> {
-    for (field, value) in body_fields(&login.body) {
+    for (field, value) in login.body.fields() {
         if !is_pseudonym(value.as_bytes()) {
             continue;
         }
@@ -277,68 +262,11 @@ fn check_login_fields(login: &RequestTemplate, users: &[User]) -> Result<(), Err
                 user.name,
                 login.action,
                 user.name,
-                crate::setup::starter::env_var(&user.name, &field)
+                crate::setup::config::env_var(&user.name, &field)
             )));
         }
     }
     Ok(())
-}
-
-/// Top-level scalar fields of a JSON or form body, as text.
-pub(crate) fn body_fields(body: &BodyTemplate) -> Vec<(String, String)> {
-    match body {
-        BodyTemplate::Json(Value::Object(map)) => map
-            .iter()
-            .filter_map(|(k, v)| match v {
-                Value::String(s) => Some((k.clone(), s.clone())),
-                Value::Number(n) => Some((k.clone(), n.to_string())),
-                _ => None,
-            })
-            .collect(),
-        BodyTemplate::Form(pairs) => pairs.clone(),
-        _ => Vec::new(),
-    }
-}
-
-/// The action whose answers authenticate the most requests.
-pub(crate) fn guess_login(model: &Model) -> Option<String> {
-    let mut counts: HashMap<&str, u64> = HashMap::new();
-    for link in &model.links {
-        let auth = match &link.to {
-            Location::Bearer | Location::Cookie { .. } => true,
-            Location::Header { name } => name == "authorization" || is_secret_name(name.as_bytes()),
-            _ => false,
-        };
-        if auth {
-            *counts.entry(link.producer.as_str()).or_default() += link.count;
-        }
-    }
-    if let Some((id, _)) = counts.into_iter().max_by_key(|(id, n)| (*n, std::cmp::Reverse(*id))) {
-        return Some(id.to_string());
-    }
-    model
-        .actions
-        .iter()
-        .find(|a| {
-            a.request.schema.as_ref().is_some_and(|s| {
-                s.properties.keys().any(|k| k.to_ascii_lowercase().contains("password"))
-            })
-        })
-        .map(|a| a.id.clone())
-}
-
-/// An action named like a logout.
-pub(crate) fn guess_logout(model: &Model) -> Option<String> {
-    model
-        .actions
-        .iter()
-        .find(|a| {
-            let last = a.template.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
-            let words = ["logout", "log-out", "log_out", "signout", "sign-out", "sign_out"];
-            words.contains(&last.as_str())
-                || (a.method == "DELETE" && (last == "session" || last == "sessions"))
-        })
-        .map(|a| a.id.clone())
 }
 
 fn resources(model: &Model) -> Vec<ResourceInfo> {
@@ -379,21 +307,4 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
             }
         })
         .collect()
-}
-
-/// A JSON pointer with array indexes as `*`, for noise keys.
-pub(crate) fn normalize(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .map(
-            |seg| {
-                if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
-                    "*"
-                } else {
-                    seg
-                }
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("/")
 }

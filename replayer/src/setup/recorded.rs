@@ -8,7 +8,7 @@ use std::path::Path;
 use venomqa_learner::Model;
 use venomqa_traffic::{Exchange, Store};
 
-use crate::Error;
+use crate::error::Error;
 
 /// The recorded exchanges of a model's journeys, by id.
 #[derive(Clone, Debug, Default)]

@@ -11,19 +11,9 @@ use venomqa_traffic::{is_pseudonym, is_secret_name};
 use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
 use crate::run::request::RequestTemplate;
-use crate::setup::plan::{body_fields, guess_login, guess_logout};
-use crate::Recorded;
-
-/// The environment variable holding a user's secret field:
-/// `VENOMQA_<USER>_<FIELD>`, upper-case, other characters `_`.
-pub fn env_var(user: &str, field: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
-            .collect()
-    };
-    format!("VENOMQA_{}_{}", clean(user), clean(field))
-}
+use crate::setup::auth::{guess_login, guess_logout};
+use crate::setup::config::env_var;
+use crate::setup::recorded::Recorded;
 
 /// A starting configuration for `model`, whose traffic is in `store` (read
 /// for the recorded logins; written into the file as given, so pass it as
@@ -204,7 +194,7 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
             let Some(exchange) = recorded.get(step.exchange) else { continue };
             let template = RequestTemplate::from_exchange(login, exchange);
-            let fields = body_fields(&template.body);
+            let fields = template.body.fields();
             let (secret, visible): (Vec<_>, Vec<_>) = fields
                 .into_iter()
                 .partition(|(k, v)| is_pseudonym(v.as_bytes()) || is_secret_name(k.as_bytes()));
