@@ -7,7 +7,6 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::Value;
 use venomqa_learner::{Location, Model, StateBasis};
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
