@@ -19,6 +19,7 @@ use serde_json::Value;
 use venomqa_traffic::Exchange;
 
 use crate::action::{ActionAcc, Observed};
+use crate::auth::Auth;
 use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{JourneyAcc, RawStep};
 use crate::model::{Location, Model, Resource, SourceInfo, MODEL_FORMAT, MODEL_VERSION};
@@ -390,7 +391,7 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
     model_resources.sort_by(|a, b| a.name.cmp(&b.name));
     let mut machines: Vec<_> = finished.into_iter().map(|(_, m, _)| m).collect();
     machines.sort_by(|a, b| a.resource.cmp(&b.resource));
-    let model = Model {
+    let mut model = Model {
         format: MODEL_FORMAT.to_string(),
         version: MODEL_VERSION,
         source,
@@ -400,7 +401,9 @@ pub(crate) fn learn<I: Iterator<Item = Exchange>>(
         machines,
         journeys: journeys.finish(&action_ids, &flow.locations),
         volatile: volatile.finish(&action_ids),
+        auth: Auth::default(),
     };
+    model.auth = Auth::infer(&model);
     let summary = LearnSummary {
         exchanges: total,
         used: model.source.used,

@@ -59,6 +59,7 @@
 #![warn(missing_docs)]
 
 mod action;
+mod auth;
 mod error;
 mod flow;
 mod journey;
@@ -74,6 +75,7 @@ mod template;
 mod value;
 mod volatile;
 
+pub use auth::{guess_login, guess_logout, Auth};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{

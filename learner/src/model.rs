@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Auth;
 use crate::shape::{BodyShape, QueryParam};
 use crate::value::ValueKind;
 use crate::Error;
@@ -40,6 +41,10 @@ pub struct Model {
     pub journeys: Vec<Journey>,
     /// Response values that change on every call; comparisons ignore them.
     pub volatile: Vec<VolatileField>,
+    /// Which actions sign up, log in, log out and refresh; empty in models
+    /// written before it was learned.
+    #[serde(default)]
+    pub auth: Auth,
 }
 
 /// The traffic a model was learned from.

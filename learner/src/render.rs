@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::auth::Auth;
 use crate::model::{Model, StateBasis, StateMachine};
 
 /// The human view of a model: actions with their status codes, resources,
@@ -30,6 +31,7 @@ pub fn render_text(model: &Model) -> String {
         }
         let _ = writeln!(out, "  {:width$}  {}{extra}", a.id, statuses.join(" "));
     }
+    let _ = writeln!(out, "\nauth: {}", auth_line(&model.auth));
 
     let _ = writeln!(out, "\nresources ({})", model.resources.len());
     for r in &model.resources {
@@ -97,6 +99,29 @@ pub fn render_text(model: &Model) -> String {
     let _ = writeln!(out, "\njourneys: {} distinct from {sessions} sessions", model.journeys.len());
     let _ = writeln!(out, "volatile fields: {}", model.volatile.len());
     out
+}
+
+/// `login POST /login (credentials password), logout POST /logout`: the
+/// parts of the authentication that were learned, or `none learned`.
+fn auth_line(auth: &Auth) -> String {
+    let mut parts = Vec::new();
+    if let Some(login) = &auth.login {
+        match auth.credential_fields.as_slice() {
+            [] => parts.push(format!("login {login}")),
+            fields => parts.push(format!("login {login} (credentials {})", fields.join(", "))),
+        }
+    }
+    for (role, action) in
+        [("logout", &auth.logout), ("sign-up", &auth.sign_up), ("refresh", &auth.refresh)]
+    {
+        if let Some(action) = action {
+            parts.push(format!("{role} {action}"));
+        }
+    }
+    if parts.is_empty() {
+        return "none learned".to_string();
+    }
+    parts.join(", ")
 }
 
 /// Every resource's state machine as a Mermaid `stateDiagram-v2`, each in

@@ -75,6 +75,16 @@ fn order_ids_link_to_the_create_response_and_tokens_to_the_login() {
 }
 
 #[test]
+fn the_model_knows_which_actions_log_in_and_out_and_which_login_fields_are_secrets() {
+    let auth = qa_traffic().learn().model.auth;
+    assert_eq!(auth.login.as_deref(), Some("POST /login"));
+    assert_eq!(auth.logout.as_deref(), Some("POST /logout"));
+    assert_eq!(auth.credential_fields, ["password"]);
+    // The shop has no sign-up and no token refresh.
+    assert_eq!((auth.sign_up, auth.refresh), (None, None));
+}
+
+#[test]
 fn conditional_and_idempotent_writes_keep_the_headers_that_matter() {
     let model = qa_traffic().learn().model;
     assert_eq!(model.action(PAY).unwrap().headers, ["idempotency-key"]);

@@ -118,6 +118,7 @@ fn the_text_view_lists_actions_resources_links_and_machines() {
     for expected in [
         "actions (11)",
         "POST /orders/{order_id}/refund  200×2 409×1",
+        "auth: login POST /login (credentials password), logout POST /logout",
         "resources (1)",
         "create  POST /orders  → id at /id",
         "POST /orders/{order_id}/pay path {order_id}  ←  POST /orders 201 body /id",
