@@ -13,7 +13,7 @@ use venomqa_traffic::{is_pseudonym, is_secret_name};
 use crate::error::Error;
 use crate::run::request::RequestTemplate;
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
-use crate::setup::auth::{guess_login, guess_logout};
+use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
 use crate::setup::recorded::Recorded;
 
@@ -68,8 +68,9 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub fn new(model: &Model, recorded: &Recorded, config: &Config) -> Result<Plan, Error> {
-        let login_id = config.auth.login.clone().or_else(|| guess_login(model));
-        let logout_id = config.auth.logout.clone().or_else(|| guess_logout(model));
+        let learned = learned_auth(model);
+        let login_id = config.auth.login.clone().or_else(|| learned.login.clone());
+        let logout_id = config.auth.logout.clone().or_else(|| learned.logout.clone());
         for (key, id) in [("login", &login_id), ("logout", &logout_id)] {
             if let (Some(id), true) =
                 (id, config.auth.login.is_some() || config.auth.logout.is_some())

@@ -11,7 +11,7 @@ use venomqa_traffic::{is_pseudonym, is_secret_name};
 use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
 use crate::run::request::RequestTemplate;
-use crate::setup::auth::{guess_login, guess_logout};
+use crate::setup::auth::learned_auth;
 use crate::setup::config::env_var;
 use crate::setup::recorded::Recorded;
 
@@ -38,8 +38,8 @@ pub fn starter_config_from(
     target: &str,
     reset: Option<&str>,
 ) -> String {
-    let login = guess_login(model);
-    let logout = guess_logout(model);
+    let learned = learned_auth(model);
+    let (login, logout) = (learned.login.clone(), learned.logout.clone());
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(
