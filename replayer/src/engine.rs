@@ -1,5 +1,5 @@
 //! A run, phase by phase: plan the journeys, calibrate each one, generate
-//! the mutated cases, run and judge them within the budgets (in parallel
+//! the mutated cases, run and oracles them within the budgets (in parallel
 //! when nothing resets between sequences), shrink each new failure, and
 //! keep one finding per bug.
 
@@ -15,7 +15,7 @@ use crate::mutate::mutation::Mutation;
 use crate::mutate::{cases, Case};
 use crate::oracle::diff::{normalize, Noise};
 use crate::oracle::finding::{Finding, OracleKind, SentRequest};
-use crate::oracle::{rank, Judge, Verdict};
+use crate::oracle::{rank, Oracles, Verdict};
 use crate::run::calibrate::{calibrate, Baseline};
 use crate::run::client::Client;
 use crate::run::execute::Runner;
@@ -45,7 +45,7 @@ pub struct RunStats {
     pub seconds: f64,
     /// Journeys replayed.
     pub journeys: usize,
-    /// Mutated cases generated (after deduplication) and judged.
+    /// Mutated cases generated (after deduplication) and checked.
     pub cases_generated: usize,
     pub cases_run: usize,
     /// Which budget stopped exploration early, if one did.
@@ -62,7 +62,7 @@ pub struct TestcaseStats {
     pub mutation: String,
     /// Cases of this family run on this journey.
     pub sequences: u64,
-    /// Seconds spent judging them (shrinking included).
+    /// Seconds spent running and checking them (shrinking included).
     pub seconds: f64,
     /// Indexes into [`RunOutcome::findings`] of the findings it produced.
     pub findings: Vec<usize>,
@@ -74,7 +74,7 @@ pub struct TestcaseStats {
 pub enum Progress {
     /// A journey was replayed unmutated twice.
     Calibrated { done: usize, of: usize },
-    /// A mutated case was judged.
+    /// A mutated case was checked.
     Explored { cases: usize, of: usize, requests: u64, findings: usize },
     /// A failure is being shrunk.
     Shrinking { oracle: OracleKind, mutation: String, action: String },
@@ -184,8 +184,8 @@ pub async fn replay(
         noise.merge(b.noise.clone());
         calibrated.push(Some(b));
     }
-    let judge =
-        Judge { plan: &plan, runner: &runner, noise: &noise, invariants, reset: per_sequence };
+    let oracles =
+        Oracles { plan: &plan, runner: &runner, noise: &noise, invariants, reset: per_sequence };
     let shared = Mutex::new(Shared { runs: 2 * of as u64, ..Shared::default() });
 
     // The unmutated journeys: server errors and invariants they already break.
@@ -193,9 +193,9 @@ pub async fn replay(
         let Some(b) = b else { continue };
         let seq = &plan.journeys[j].sequence;
         entry_in(&mut lock(&shared), j, &plan, "replay").sequences += 2;
-        if let Some(v) = judge.plain_verdict(seq, &b.trace) {
+        if let Some(v) = oracles.check_plain(seq, &b.trace) {
             let trace = b.trace.clone();
-            found(&judge, &shared, &progress, None, seq, v, trace, &HashSet::new(), config, &url)
+            found(&oracles, &shared, &progress, None, seq, v, trace, &HashSet::new(), config, &url)
                 .await?;
         }
     }
@@ -207,8 +207,8 @@ pub async fn replay(
     let deadline = started + Duration::from_secs(budget.seconds);
     stream::iter(all)
         .for_each_concurrent(parallel, |case: Case| {
-            let (judge, shared, progress, calibrated, client) =
-                (&judge, &shared, &progress, &calibrated, &client);
+            let (oracles, shared, progress, calibrated, client) =
+                (&oracles, &shared, &progress, &calibrated, &client);
             let url = url.as_str();
             async move {
                 {
@@ -242,8 +242,8 @@ pub async fn replay(
                     return;
                 };
                 let case_started = Instant::now();
-                let judged = judge.evaluate(Some(case.family), &case.seq, &baseline.broken).await;
-                let judged = match judged {
+                let checked = oracles.check(Some(case.family), &case.seq, &baseline.broken).await;
+                let checked = match checked {
                     Ok(j) => j,
                     Err(e) => {
                         lock(shared).error.get_or_insert(e);
@@ -252,10 +252,10 @@ pub async fn replay(
                 };
                 let (findings, cases_run) = {
                     let mut s = lock(shared);
-                    s.runs += judged.runs;
+                    s.runs += checked.runs;
                     s.cases_run += 1;
-                    entry_in(&mut s, case.seq.journey, judge.plan, case.family.name()).sequences +=
-                        1;
+                    entry_in(&mut s, case.seq.journey, oracles.plan, case.family.name())
+                        .sequences += 1;
                     (s.findings.len(), s.cases_run)
                 };
                 progress(Progress::Explored {
@@ -264,15 +264,15 @@ pub async fn replay(
                     requests: client.sent(),
                     findings,
                 });
-                if let Some(v) = judged.verdict {
+                if let Some(v) = checked.verdict {
                     let r = found(
-                        judge,
+                        oracles,
                         shared,
                         progress,
                         Some(case.family),
                         &case.seq,
                         v,
-                        judged.trace,
+                        checked.trace,
                         &baseline.broken,
                         config,
                         url,
@@ -284,7 +284,7 @@ pub async fn replay(
                 }
                 let seconds = case_started.elapsed().as_secs_f64();
                 let mut s = lock(shared);
-                entry_in(&mut s, case.seq.journey, judge.plan, case.family.name()).seconds +=
+                entry_in(&mut s, case.seq.journey, oracles.plan, case.family.name()).seconds +=
                     seconds;
             }
         })
@@ -333,7 +333,7 @@ fn entry_in<'a>(
 /// unless its minimal sequence is already one.
 #[allow(clippy::too_many_arguments)]
 async fn found(
-    judge: &Judge<'_>,
+    oracles: &Oracles<'_>,
     shared: &Mutex<Shared>,
     progress: &(impl Fn(Progress) + Send + Sync),
     family: Option<Mutation>,
@@ -355,7 +355,7 @@ async fn found(
         action: label.clone(),
     });
     let shrunk =
-        shrink(judge, family, seq, verdict, trace, broken, config.mutations.repeat, SHRINK_RUNS)
+        shrink(oracles, family, seq, verdict, trace, broken, config.mutations.repeat, SHRINK_RUNS)
             .await?;
     let Some(Shrunk { seq, verdict, trace, reproduced, runs }) = shrunk else { return Ok(()) };
     let requests: Vec<SentRequest> =
@@ -367,7 +367,7 @@ async fn found(
         confidence: verdict.confidence,
         summary: verdict.summary,
         evidence: verdict.evidence,
-        journey: judge.plan.journeys[seq.journey].name.clone(),
+        journey: oracles.plan.journeys[seq.journey].name.clone(),
         reproducer: crate::report::curl_script(&requests, url),
         requests,
         reproduced,
@@ -382,13 +382,13 @@ async fn found(
     if let Some(&known) = s.sequences.get(&finding.actions) {
         if rank(finding.oracle) < rank(s.findings[known].oracle) {
             s.findings[known] = finding.clone();
-            entry_in(&mut s, seq.journey, judge.plan, &mutation).findings.push(known);
+            entry_in(&mut s, seq.journey, oracles.plan, &mutation).findings.push(known);
         }
         return Ok(());
     }
     let index = s.findings.len();
     s.sequences.insert(finding.actions.clone(), index);
-    entry_in(&mut s, seq.journey, judge.plan, &mutation).findings.push(index);
+    entry_in(&mut s, seq.journey, oracles.plan, &mutation).findings.push(index);
     s.findings.push(finding.clone());
     drop(s);
     progress(Progress::Found(Box::new(finding)));

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::mutate::mutation::Mutation;
 use crate::mutate::relevance::relevant;
 use crate::oracle::finding::OracleKind;
-use crate::oracle::{Judge, Verdict};
+use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::Trace;
 use crate::run::sequence::{Role, Sequence};
 
@@ -27,7 +27,7 @@ pub(crate) struct Shrunk {
 }
 
 struct Shrinker<'a, 'b> {
-    judge: &'a Judge<'b>,
+    oracles: &'a Oracles<'b>,
     family: Option<Mutation>,
     broken: &'a HashSet<String>,
     oracle: OracleKind,
@@ -40,10 +40,10 @@ struct Shrinker<'a, 'b> {
 }
 
 #[allow(clippy::too_many_arguments)]
-/// Shrinks `seq`, which `verdict` judged failing; `None` when the failure
+/// Shrinks `seq`, which `verdict` checked failing; `None` when the failure
 /// does not reproduce on a confirming run (flaky beyond what a race allows).
 pub(crate) async fn shrink(
-    judge: &Judge<'_>,
+    oracles: &Oracles<'_>,
     family: Option<Mutation>,
     seq: &Sequence,
     verdict: Verdict,
@@ -60,7 +60,7 @@ pub(crate) async fn shrink(
     }
     let race = verdict.oracle == OracleKind::Race;
     let mut sh = Shrinker {
-        judge,
+        oracles,
         family,
         broken,
         oracle: verdict.oracle,
@@ -73,7 +73,7 @@ pub(crate) async fn shrink(
     };
 
     // 1. Everything the focus cannot depend on, in one try.
-    let keep = relevant(judge.plan, &seq);
+    let keep = relevant(oracles.plan, &seq);
     if keep.len() < seq.steps.len() {
         let candidate = subset(&seq, |i| keep.contains(&i));
         if sh.fails(&candidate).await? {
@@ -106,11 +106,11 @@ pub(crate) async fn shrink(
     let mut reproduced = 0;
     let mut confirmed = None;
     for _ in 0..runs {
-        let judged = judge.evaluate(family, &seq, broken).await?;
-        sh.runs += judged.runs;
-        if let Some(v) = judged.verdict.filter(|v| sh.matches(&seq, v)) {
+        let checked = oracles.check(family, &seq, broken).await?;
+        sh.runs += checked.runs;
+        if let Some(v) = checked.verdict.filter(|v| sh.matches(&seq, v)) {
             reproduced += 1;
-            confirmed.get_or_insert((v, judged.trace));
+            confirmed.get_or_insert((v, checked.trace));
         }
     }
     let Some((verdict, trace)) = confirmed.or(if race { sh.best.take() } else { None }) else {
@@ -161,10 +161,10 @@ impl Shrinker<'_, '_> {
         }
         let mut failed = false;
         for _ in 0..self.tries {
-            let judged = self.judge.evaluate(self.family, candidate, self.broken).await?;
-            self.runs += judged.runs;
-            if let Some(v) = judged.verdict.filter(|v| self.matches(candidate, v)) {
-                self.best = Some((v, judged.trace));
+            let checked = self.oracles.check(self.family, candidate, self.broken).await?;
+            self.runs += checked.runs;
+            if let Some(v) = checked.verdict.filter(|v| self.matches(candidate, v)) {
+                self.best = Some((v, checked.trace));
                 failed = true;
                 break;
             }

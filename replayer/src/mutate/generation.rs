@@ -15,7 +15,7 @@ use crate::run::calibrate::Baseline;
 use crate::run::sequence::{Bind, Call, Role, SeqStep, Sequence, INSERTED};
 use crate::setup::plan::Plan;
 
-/// One mutated sequence to run and judge.
+/// One mutated sequence to run and check.
 #[derive(Clone, Debug)]
 pub(crate) struct Case {
     pub family: Mutation,

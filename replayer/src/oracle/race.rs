@@ -5,19 +5,60 @@
 //! an invariant broken only when the requests were sent at once.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::oracle::diff::changes_across;
 use crate::oracle::finding::{Confidence, OracleKind};
-use crate::oracle::{compact, Judge, Verdict};
+use crate::oracle::{compact, Oracles, Verdict};
 use crate::run::execute::Trace;
 use crate::run::sequence::{Call, SeqStep, Sequence};
 
-impl Judge<'_> {
+/// Runs of a concurrent step before concluding it does not race: both
+/// launch orders, at once and staggered.
+const RACE_ATTEMPTS: usize = 4;
+
+/// How much later each further request of a staggered concurrent step leaves.
+const RACE_STAGGER: Duration = Duration::from_millis(2);
+
+impl Oracles<'_> {
+    /// The race oracle over a few rounds: a race shows only when the
+    /// requests interleave inside its window, so the concurrent step at `f`
+    /// is sent again launching the other request first, and the later
+    /// requests a moment after the first. `trace` is the first round's and
+    /// ends as the last round's; returns the verdict and the runs it added.
+    pub(super) async fn race_rounds(
+        &self,
+        seq: &Sequence,
+        trace: &mut Trace,
+        f: usize,
+    ) -> Result<(Option<Verdict>, u64), Error> {
+        let mut attempt = seq.clone();
+        let mut in_order = None;
+        let mut runs = 0;
+        for round in 0..RACE_ATTEMPTS {
+            if round > 0 {
+                let step = &mut attempt.steps[f];
+                if let Some(p) = step.partner.as_mut() {
+                    std::mem::swap(&mut step.call, p);
+                }
+                step.stagger = if round % 3 == 0 { Duration::ZERO } else { RACE_STAGGER };
+                *trace = self.runner.run(&attempt, self.reset, false).await?;
+                runs += 1;
+            }
+            let (verdict, n) = self.race(&attempt, trace, f, &mut in_order).await?;
+            runs += n;
+            if verdict.is_some() {
+                return Ok((verdict, runs));
+            }
+        }
+        Ok((None, runs))
+    }
+
     /// Concurrent copies (or two actions) accepted more often than any
     /// sequential order allows, leaving a state no sequential order leaves;
     /// or an invariant broken only under concurrency.
-    pub(crate) async fn race(
+    async fn race(
         &self,
         seq: &Sequence,
         trace: &Trace,

@@ -2,7 +2,7 @@
 //! from live values and sent (copies and partners at once), the instances it
 //! creates or names tracked, and each instance read back as its owner after
 //! every step that may have changed it. The result is a [`Trace`] the
-//! oracles judge.
+//! oracles check.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
