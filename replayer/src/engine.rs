@@ -1,5 +1,5 @@
 //! A run, phase by phase: plan the journeys, calibrate each one, generate
-//! the mutated cases, run and oracles them within the budgets (in parallel
+//! the mutated cases, run and check them within the budgets (in parallel
 //! when nothing resets between sequences), shrink each new failure, and
 //! keep one finding per bug.
 

@@ -16,10 +16,10 @@
 //! A finding's number (`#3`) is its position in the slice, counted from 1, in
 //! every report; the reproducer file of finding `#3` starts with `03-`.
 
-mod capture;
 mod json;
 mod junit;
 mod reproducer;
+mod script_vars;
 mod terminal;
 
 use std::path::PathBuf;
