@@ -113,9 +113,9 @@ pub async fn run(
 ) -> Result<RunOutcome, Error> {
     config.target_url()?;
     let text = std::fs::read_to_string(&config.model)
-        .map_err(|e| Error::Model { path: config.model.clone(), message: e.to_string() })?;
+        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
     let model = Model::from_json(&text)
-        .map_err(|e| Error::Model { path: config.model.clone(), message: e.to_string() })?;
+        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
     let recorded = Recorded::open(&config.store, &model)?;
     replay(&model, &recorded, config, progress).await
 }

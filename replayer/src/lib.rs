@@ -36,7 +36,7 @@ mod shrink;
 pub mod report;
 
 pub use engine::{replay, run, Progress, RunOutcome, RunStats, TestcaseStats};
-pub use error::Error;
+pub use error::{Error, ModelError};
 pub use mutate::mutation::{Mutation, UnknownMutation};
 pub use oracle::finding::*;
 pub use oracle::invariant::*;
