@@ -287,7 +287,7 @@ impl Gen<'_> {
             let other = (owner + 1) % users;
             let origin = self.seq.fresh_origin();
             let mut steps = self.steps()[..i].to_vec();
-            steps.push(SeqStep::plain(origin, login_call(login, other)));
+            steps.push(SeqStep::plain(origin, Call::login(login, other)));
             let mut step = s.clone();
             step.call = self.reauth(&step.call, origin, other);
             steps.push(step.focus());
@@ -553,22 +553,4 @@ impl Gen<'_> {
 
 fn is_special(call: &Call) -> bool {
     call.login || call.logout || call.creates.is_some()
-}
-
-/// A login of `user` with the login action's recorded request.
-pub(crate) fn login_call(
-    login: &std::sync::Arc<crate::run::request::RequestTemplate>,
-    user: usize,
-) -> Call {
-    Call {
-        template: login.clone(),
-        binds: Vec::new(),
-        user: Some(user),
-        login: true,
-        logout: false,
-        idem_salt: 0,
-        marker: false,
-        creates: None,
-        acts_on: None,
-    }
 }

@@ -464,17 +464,7 @@ impl Runner<'_> {
             return Ok(Some(r.clone()));
         }
         let Some(login) = self.plan.login.clone() else { return Ok(None) };
-        let call = crate::run::sequence::Call {
-            template: login.clone(),
-            binds: Vec::new(),
-            user: Some(user),
-            login: true,
-            logout: false,
-            idem_salt: 0,
-            marker: false,
-            creates: None,
-            acts_on: None,
-        };
+        let call = Call::login(&login, user);
         let Some(draft) = self.draft(&call, &Trace::default(), live) else { return Ok(None) };
         let (_, reply) =
             self.client.send(&login, &draft).await.map_err(|SendError::Unreachable(reason)| {
