@@ -1,0 +1,303 @@
+//! One generator per mutation family: each returns the mutated sequences
+//! of a journey, the focus step marked.
+
+use venomqa_learner::Location;
+
+use crate::mutate::journey::{is_special, Journey};
+use crate::mutate::mutation::Mutation;
+use crate::mutate::relevance::inst_key;
+use crate::run::sequence::{Call, SeqStep, Sequence};
+
+impl Journey<'_> {
+    pub(super) fn family(&self, family: Mutation, concurrency: u32) -> Vec<Sequence> {
+        match family {
+            Mutation::Duplicate => self.duplicate(),
+            Mutation::Drop => self.drop_step(),
+            Mutation::Swap => self.swap(),
+            Mutation::MoveLater => self.move_later(),
+            Mutation::AsOtherUser => self.as_other_user(),
+            Mutation::AfterDelete => self.after_delete(),
+            Mutation::AfterLogout => self.after_logout(),
+            Mutation::Concurrent => self.concurrent(concurrency),
+            Mutation::Splice => self.splice(),
+            Mutation::IdempotencyRetry => self.retry(),
+            Mutation::StaleValidator => self.stale_validator(),
+        }
+    }
+
+    /// A write sent again right after itself, as a new request.
+    fn duplicate(&self) -> Vec<Sequence> {
+        self.writes()
+            .map(|(i, s, _)| {
+                let mut steps = self.steps()[..=i].to_vec();
+                let mut copy = s.clone();
+                copy.origin = self.seq.fresh_origin();
+                copy.call.idem_salt = 1;
+                steps.push(copy.focus());
+                self.new_seq(steps)
+            })
+            .collect()
+    }
+
+    /// A write left out; the later steps on its instance are the focus.
+    fn drop_step(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (i, s, x) in self.writes() {
+            let on = self.steps_on(&x);
+            let Some(&last) = on.last().filter(|l| **l > i) else { continue };
+            if self.bound_in(s.origin, i + 1..last + 1) {
+                continue;
+            }
+            let steps = self.steps()[..=last]
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != i)
+                .map(
+                    |(k, st)| {
+                        if k > i && on.contains(&k) {
+                            st.clone().focus()
+                        } else {
+                            st.clone()
+                        }
+                    },
+                )
+                .collect();
+            out.push(self.new_seq(steps));
+        }
+        out
+    }
+
+    /// Two consecutive steps on an instance (one a write) exchanged.
+    fn swap(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (a, sa, x) in self.on_instance() {
+            let on = self.steps_on(&x);
+            let Some(&b) = on.iter().find(|k| **k > a) else { continue };
+            let sb = &self.steps()[b];
+            if (sa.call.is_read() && sb.call.is_read()) || is_special(&sb.call) {
+                continue;
+            }
+            if self.bound_in(sa.origin, a + 1..b + 1)
+                || sb.call.needs().any(|o| self.origin_in(o, a..b))
+            {
+                continue;
+            }
+            let mut steps: Vec<SeqStep> = self.steps()[..a].to_vec();
+            steps.push(sb.clone().focus());
+            steps.extend(self.steps()[a + 1..b].iter().cloned());
+            steps.push(sa.clone().focus());
+            out.push(self.new_seq(steps));
+        }
+        out
+    }
+
+    /// A write moved after a later (not the next) step on its instance.
+    fn move_later(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (a, sa, x) in self.writes() {
+            let on = self.steps_on(&x);
+            let later: Vec<usize> = on.iter().copied().filter(|k| *k > a).collect();
+            for &c in later.iter().skip(1) {
+                if self.bound_in(sa.origin, a + 1..c + 1) {
+                    break;
+                }
+                let mut steps: Vec<SeqStep> = self.steps()[..a].to_vec();
+                for k in a + 1..=c {
+                    let st = self.steps()[k].clone();
+                    steps.push(if on.contains(&k) { st.focus() } else { st });
+                }
+                steps.push(sa.clone().focus());
+                out.push(self.new_seq(steps));
+            }
+        }
+        out
+    }
+
+    /// A step on someone's instance sent by the next configured user.
+    fn as_other_user(&self) -> Vec<Sequence> {
+        let Some(login) = &self.plan.login else { return Vec::new() };
+        let mut out = Vec::new();
+        for (i, s, _) in self.on_instance() {
+            let Some(owner) = s.call.user else { continue };
+            let users = self.plan.users.len();
+            if users < 2 {
+                break;
+            }
+            let other = (owner + 1) % users;
+            let origin = self.seq.fresh_origin();
+            let mut steps = self.steps()[..i].to_vec();
+            steps.push(SeqStep::plain(origin, Call::login(login, other)));
+            let mut step = s.clone();
+            step.call = self.reauth(&step.call, origin, other);
+            steps.push(step.focus());
+            out.push(self.new_seq(steps));
+        }
+        out
+    }
+
+    /// Writes on an instance after its delete: the journey's own delete
+    /// followed by every other write, or a delete inserted before a write.
+    fn after_delete(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (d, s, x) in self.writes() {
+            let r = &self.plan.resources[x.resource];
+            if !r.deletes.iter().any(|a| a == s.call.action()) {
+                continue;
+            }
+            let mut actions: Vec<&String> = self.plan.catalog.keys().collect();
+            actions.sort();
+            for action in actions {
+                if r.deletes.contains(action) || r.create.as_ref() == Some(action) {
+                    continue;
+                }
+                let Some(call) = self.catalog_call(action, d + 1, Some(&x), s.call.user) else {
+                    continue;
+                };
+                if call.is_read() || call.acts_on != Some(x.resource) {
+                    continue;
+                }
+                let mut steps = self.steps()[..=d].to_vec();
+                steps.push(SeqStep::plain(self.seq.fresh_origin(), call).focus());
+                out.push(self.new_seq(steps));
+            }
+        }
+        for (i, s, x) in self.writes() {
+            let r = &self.plan.resources[x.resource];
+            if r.deletes.iter().any(|a| a == s.call.action()) {
+                continue;
+            }
+            let Some(delete) = r.deletes.first() else { continue };
+            let Some(call) = self.catalog_call(delete, i, Some(&x), s.call.user) else { continue };
+            let mut steps = self.steps()[..i].to_vec();
+            steps.push(SeqStep::plain(self.seq.fresh_origin(), call));
+            steps.push(s.clone().focus());
+            out.push(self.new_seq(steps));
+        }
+        out
+    }
+
+    /// A step re-sent with the credentials of a session logged out just before.
+    fn after_logout(&self) -> Vec<Sequence> {
+        let Some(logout) = self.plan.logout.as_ref().map(|t| t.action.to_string()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, s) in self.steps().iter().enumerate() {
+            let c = &s.call;
+            if c.login || c.logout || c.user.is_none() || c.creates.is_some() {
+                continue;
+            }
+            let Some(call) = self.catalog_call(&logout, i, None, c.user) else { continue };
+            let mut steps = self.steps()[..i].to_vec();
+            steps.push(SeqStep::plain(self.seq.fresh_origin(), call));
+            steps.push(s.clone().focus());
+            out.push(self.new_seq(steps));
+        }
+        out
+    }
+
+    /// A write sent N times at once, and with each other write the model
+    /// saw accepted in the same state.
+    fn concurrent(&self, copies: u32) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (i, s, x) in self.writes() {
+            let mut step = s.clone();
+            step.copies = copies;
+            let mut steps = self.steps()[..i].to_vec();
+            steps.push(step.focus());
+            out.push(self.new_seq(steps));
+
+            let Some(state) = self.state_before(i) else { continue };
+            let r = &self.plan.resources[x.resource];
+            let Some(accepted) = r.accepted.get(&state) else { continue };
+            let mut actions: Vec<&String> =
+                accepted.iter().filter(|a| *a != s.call.action()).collect();
+            actions.sort();
+            for action in actions {
+                let Some(partner) = self.catalog_call(action, i, Some(&x), s.call.user) else {
+                    continue;
+                };
+                if partner.is_read() || partner.acts_on != Some(x.resource) {
+                    continue;
+                }
+                let mut step = s.clone();
+                step.partner = Some(partner);
+                let mut steps = self.steps()[..i].to_vec();
+                steps.push(step.focus());
+                out.push(self.new_seq(steps));
+            }
+        }
+        out
+    }
+
+    /// A journey's prefix followed by another journey's write on the same
+    /// instance, where the model never saw that write accepted.
+    fn splice(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (i, s) in self.steps().iter().enumerate() {
+            if s.call.is_read() || s.call.login || s.call.logout {
+                continue;
+            }
+            let (Some(x), Some(state)) = (inst_key(self.plan, s), self.state_after(i)) else {
+                continue;
+            };
+            let r = &self.plan.resources[x.resource];
+            let mut actions: Vec<&String> = self.plan.catalog.keys().collect();
+            actions.sort();
+            for action in actions {
+                if !self.plan.unexpected_in(x.resource, &state, action)
+                    || r.deletes.contains(action)
+                {
+                    continue;
+                }
+                let Some(call) = self.catalog_call(action, i + 1, Some(&x), s.call.user) else {
+                    continue;
+                };
+                if call.acts_on != Some(x.resource) {
+                    continue;
+                }
+                let mut steps = self.steps()[..=i].to_vec();
+                steps.push(SeqStep::plain(self.seq.fresh_origin(), call).focus());
+                out.push(self.new_seq(steps));
+            }
+        }
+        out
+    }
+
+    /// A step with an `Idempotency-Key` retried with the same key.
+    fn retry(&self) -> Vec<Sequence> {
+        self.steps()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.call.template.idempotency_key.is_some())
+            .map(|(i, s)| {
+                let mut steps = self.steps()[..=i].to_vec();
+                let mut again = s.clone();
+                again.origin = self.seq.fresh_origin();
+                steps.push(again.focus());
+                self.new_seq(steps)
+            })
+            .collect()
+    }
+
+    /// A conditional write sent again with its (now stale) validator.
+    fn stale_validator(&self) -> Vec<Sequence> {
+        self.writes()
+            .filter(|(_, s, _)| {
+                s.call
+                    .binds
+                    .iter()
+                    .any(|b| matches!(&b.to, Location::Header { name } if name.starts_with("if-")))
+            })
+            .map(|(i, s, _)| {
+                let mut steps = self.steps()[..=i].to_vec();
+                let mut again = s.clone();
+                again.origin = self.seq.fresh_origin();
+                again.call.marker = true;
+                again.call.idem_salt = 1;
+                steps.push(again.focus());
+                self.new_seq(steps)
+            })
+            .collect()
+    }
+}
