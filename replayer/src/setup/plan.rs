@@ -7,10 +7,11 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use venomqa_learner::{Location, Model, StateBasis};
+use venomqa_learner::{Journey, Location, Model, StateBasis};
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
 use crate::error::Error;
+use crate::oracle::invariant::Invariant;
 use crate::run::request::RequestTemplate;
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 use crate::setup::auth::learned_auth;
@@ -67,143 +68,38 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// The plan of a run: which actions log in and out, the resources, each
+    /// journey bound to live values and test users, and the checks that the
+    /// configuration fits the model.
     pub fn new(model: &Model, recorded: &Recorded, config: &Config) -> Result<Plan, Error> {
-        let learned = learned_auth(model);
-        let login_id = config.auth.login.clone().or_else(|| learned.login.clone());
-        let logout_id = config.auth.logout.clone().or_else(|| learned.logout.clone());
-        for (key, id) in [("login", &login_id), ("logout", &logout_id)] {
-            if let (Some(id), true) =
-                (id, config.auth.login.is_some() || config.auth.logout.is_some())
-            {
-                if model.action(id).is_none() {
-                    return Err(Error::Setup(format!(
-                        "[auth] {key} = \"{id}\" is not an action of the model"
-                    )));
-                }
-            }
-        }
-
-        let resources = resources(model);
-        let acts_on = |action: &str| -> Option<usize> {
-            let template = &model.action(action)?.template;
-            let last = template.rsplit('{').next().filter(|_| template.contains('{'))?;
-            let param = last.split('}').next()?;
-            resources.iter().position(|r| r.id_param == param)
+        let (login, logout) = auth_actions(model, config)?;
+        let mut resources = resources(model);
+        let mut planner = Planner {
+            model,
+            recorded,
+            users: &config.users,
+            resources: &resources,
+            login: login.as_deref(),
+            logout: logout.as_deref(),
+            found: Found::default(),
         };
-        let creates =
-            |action: &str| resources.iter().position(|r| r.create.as_deref() == Some(action));
-
-        // One template per recorded step, and the catalogue.
-        let mut journeys = Vec::new();
-        let mut catalog: HashMap<String, Catalogued> = HashMap::new();
-        let mut auth_binds: BTreeSet<(Location, Location)> = BTreeSet::new();
-        let mut login_template = None;
-        let mut logout_template = None;
-        let mut unmatched_logins = Vec::new();
         for (j, journey) in model.journeys.iter().enumerate() {
-            let mut steps = Vec::new();
-            let mut statuses = Vec::new();
-            let mut users_at: HashMap<usize, usize> = HashMap::new();
-            for (s, step) in journey.steps.iter().enumerate() {
-                let (Some(action), Some(exchange)) =
-                    (model.action(&step.action), recorded.get(step.exchange))
-                else {
-                    tracing::debug!(journey = %journey.session, step = s, "step without its recorded exchange; the journey is cut there");
-                    break;
-                };
-                let template = Arc::new(RequestTemplate::from_exchange(action, exchange));
-                let is_login = login_id.as_deref() == Some(step.action.as_str());
-                let binds: Vec<Bind> = step
-                    .bindings
-                    .iter()
-                    .map(|b| Bind { to: b.to.clone(), origin: b.step as u32, from: b.from.clone() })
-                    .collect();
-                let mut user = None;
-                for b in &binds {
-                    if let Some(u) = users_at.get(&(b.origin as usize)) {
-                        user = Some(*u);
-                        auth_binds.insert((b.to.clone(), b.from.clone()));
-                    }
-                }
-                if is_login {
-                    let matched = match_user(&template, &config.users);
-                    if matched.is_none() {
-                        unmatched_logins.push(journey.session.clone());
-                    }
-                    let u = matched.unwrap_or(0);
-                    users_at.insert(s, u);
-                    user = Some(u);
-                    login_template.get_or_insert_with(|| template.clone());
-                }
-                let is_logout = logout_id.as_deref() == Some(step.action.as_str());
-                if is_logout {
-                    logout_template.get_or_insert_with(|| template.clone());
-                }
-                if (200..300).contains(&step.status) {
-                    catalog.entry(step.action.clone()).or_insert_with(|| (template.clone(), j, s));
-                }
-                let call = Call {
-                    template,
-                    binds,
-                    user,
-                    login: is_login,
-                    logout: is_logout,
-                    idem_salt: 0,
-                    marker: false,
-                    creates: creates(&step.action),
-                    acts_on: acts_on(&step.action),
-                };
-                steps.push(SeqStep::plain(s as u32, call));
-                statuses.push(step.status);
-            }
-            journeys.push(PlannedJourney {
-                name: journey.session.clone(),
-                sequence: Sequence { journey: j, steps },
-                statuses,
-            });
+            planner.journey(j, journey);
         }
-        if login_template.is_some() && config.users.is_empty() {
-            return Err(Error::Setup(format!(
-                "the recorded journeys log in with {} but the configuration names no [users.NAME]",
-                login_id.as_deref().unwrap_or("a login")
-            )));
-        }
-        if !unmatched_logins.is_empty() && config.users.len() > 1 {
-            tracing::info!(
-                journeys = unmatched_logins.len(),
-                "recorded logins that match no configured user replay as the first user"
-            );
-        }
-        if let Some(login) = &login_template {
-            check_login_fields(login, &config.users)?;
+        let Found { journeys, catalog, mut auth_binds, login_template, logout_template, unmatched } =
+            planner.found;
+        if let Some(template) = &login_template {
+            check_users(template, config, unmatched)?;
         }
         if auth_binds.is_empty() {
-            if let Some(login) = &login_id {
-                for link in model.links.iter().filter(|l| &l.producer == login) {
-                    auth_binds.insert((link.to.clone(), link.from.clone()));
-                }
-            }
+            // No recorded request used a login's answer: the model's links say how.
+            let login_links = model.links.iter().filter(|l| Some(&l.producer) == login.as_ref());
+            auth_binds.extend(login_links.map(|link| (link.to.clone(), link.from.clone())));
         }
-        let mut resources = resources;
         for r in &mut resources {
-            if let Some(read) = model.resource(&r.name).and_then(|m| m.read.first()) {
-                r.read = catalog
-                    .get(read)
-                    .map(|(t, _, _)| t.clone())
-                    .or_else(|| model.action(read).map(|a| Arc::new(RequestTemplate::bare(a))));
-            }
+            r.read = probe_read(model, &catalog, &r.name);
         }
-        for inv in &config.invariants {
-            if !resources.iter().any(|r| r.name == inv.resource) {
-                let names: Vec<&str> = resources.iter().map(|r| r.name.as_str()).collect();
-                return Err(Error::Setup(format!(
-                    "invariant \"{}\" is about `{}`, which the model does not know; its resources are: {}",
-                    inv.name,
-                    inv.resource,
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                )));
-            }
-        }
+        check_invariants(&config.invariants, &resources)?;
         let volatile = model
             .volatile
             .iter()
@@ -248,6 +144,185 @@ fn match_user(login: &RequestTemplate, users: &[User]) -> Option<usize> {
         return None;
     }
     users.iter().position(|u| visible.iter().all(|(k, v)| u.fields.get(k) == Some(v)))
+}
+
+/// Which actions log in and out: `[auth]` when it names them (and then each
+/// must be an action of the model), else the model's.
+fn auth_actions(model: &Model, config: &Config) -> Result<(Option<String>, Option<String>), Error> {
+    let learned = learned_auth(model);
+    let login = config.auth.login.clone().or_else(|| learned.login.clone());
+    let logout = config.auth.logout.clone().or_else(|| learned.logout.clone());
+    if config.auth.login.is_some() || config.auth.logout.is_some() {
+        for (key, id) in [("login", &login), ("logout", &logout)] {
+            if let Some(id) = id.as_ref().filter(|id| model.action(id).is_none()) {
+                return Err(Error::Setup(format!(
+                    "[auth] {key} = \"{id}\" is not an action of the model"
+                )));
+            }
+        }
+    }
+    Ok((login, logout))
+}
+
+/// What planning the journeys one by one gathers.
+#[derive(Default)]
+struct Found {
+    journeys: Vec<PlannedJourney>,
+    catalog: HashMap<String, Catalogued>,
+    /// (where in a request, where in the login's answer) pairs seen bound.
+    auth_binds: BTreeSet<(Location, Location)>,
+    login_template: Option<Arc<RequestTemplate>>,
+    logout_template: Option<Arc<RequestTemplate>>,
+    /// Sessions whose recorded login matches no configured user.
+    unmatched: usize,
+}
+
+/// Turns the model's journeys into planned ones.
+struct Planner<'a> {
+    model: &'a Model,
+    recorded: &'a Recorded,
+    users: &'a [User],
+    resources: &'a [ResourceInfo],
+    login: Option<&'a str>,
+    logout: Option<&'a str>,
+    found: Found,
+}
+
+impl Planner<'_> {
+    /// One template per recorded step, bound to the steps its values come
+    /// from, cut at the first step whose exchange is not at hand.
+    fn journey(&mut self, j: usize, journey: &Journey) {
+        let mut steps = Vec::new();
+        let mut statuses = Vec::new();
+        // Step index of a login → the user it logged in.
+        let mut users_at: HashMap<usize, usize> = HashMap::new();
+        for (s, step) in journey.steps.iter().enumerate() {
+            let (Some(action), Some(exchange)) =
+                (self.model.action(&step.action), self.recorded.get(step.exchange))
+            else {
+                tracing::debug!(journey = %journey.session, step = s, "step without its recorded exchange; the journey is cut there");
+                break;
+            };
+            let template = Arc::new(RequestTemplate::from_exchange(action, exchange));
+            let binds: Vec<Bind> = step
+                .bindings
+                .iter()
+                .map(|b| Bind { to: b.to.clone(), origin: b.step as u32, from: b.from.clone() })
+                .collect();
+            let mut user = None;
+            for b in &binds {
+                if let Some(u) = users_at.get(&(b.origin as usize)) {
+                    user = Some(*u);
+                    self.found.auth_binds.insert((b.to.clone(), b.from.clone()));
+                }
+            }
+            let is_login = self.login == Some(step.action.as_str());
+            if is_login {
+                let u = self.login_user(&template);
+                users_at.insert(s, u);
+                user = Some(u);
+                self.found.login_template.get_or_insert_with(|| template.clone());
+            }
+            let is_logout = self.logout == Some(step.action.as_str());
+            if is_logout {
+                self.found.logout_template.get_or_insert_with(|| template.clone());
+            }
+            if (200..300).contains(&step.status) {
+                let entry = self.found.catalog.entry(step.action.clone());
+                entry.or_insert_with(|| (template.clone(), j, s));
+            }
+            let call = Call {
+                template,
+                binds,
+                user,
+                login: is_login,
+                logout: is_logout,
+                idem_salt: 0,
+                marker: false,
+                creates: self.creates(&step.action),
+                acts_on: self.acts_on(&step.action),
+            };
+            steps.push(SeqStep::plain(s as u32, call));
+            statuses.push(step.status);
+        }
+        self.found.journeys.push(PlannedJourney {
+            name: journey.session.clone(),
+            sequence: Sequence { journey: j, steps },
+            statuses,
+        });
+    }
+
+    /// The configured user a recorded login is; the first one when none matches.
+    fn login_user(&mut self, login: &RequestTemplate) -> usize {
+        match match_user(login, self.users) {
+            Some(u) => u,
+            None => {
+                self.found.unmatched += 1;
+                0
+            }
+        }
+    }
+
+    /// The resource whose instance `action` names last in its path.
+    fn acts_on(&self, action: &str) -> Option<usize> {
+        let template = &self.model.action(action)?.template;
+        let last = template.rsplit('{').next().filter(|_| template.contains('{'))?;
+        let param = last.split('}').next()?;
+        self.resources.iter().position(|r| r.id_param == param)
+    }
+
+    /// The resource `action` creates.
+    fn creates(&self, action: &str) -> Option<usize> {
+        self.resources.iter().position(|r| r.create.as_deref() == Some(action))
+    }
+}
+
+/// A recorded login needs configured users, each giving the fields the
+/// recording hid.
+fn check_users(login: &RequestTemplate, config: &Config, unmatched: usize) -> Result<(), Error> {
+    if config.users.is_empty() {
+        return Err(Error::Setup(format!(
+            "the recorded journeys log in with {} but the configuration names no [users.NAME]",
+            login.action
+        )));
+    }
+    if unmatched > 0 && config.users.len() > 1 {
+        tracing::info!(
+            journeys = unmatched,
+            "recorded logins that match no configured user replay as the first user"
+        );
+    }
+    check_login_fields(login, &config.users)
+}
+
+/// The probe read of resource `name`: its recorded request when one was
+/// accepted, else the bare action.
+fn probe_read(
+    model: &Model,
+    catalog: &HashMap<String, Catalogued>,
+    name: &str,
+) -> Option<Arc<RequestTemplate>> {
+    let read = model.resource(name)?.read.first()?;
+    catalog
+        .get(read)
+        .map(|(t, _, _)| t.clone())
+        .or_else(|| model.action(read).map(|a| Arc::new(RequestTemplate::bare(a))))
+}
+
+/// Every invariant must be about a resource of the model.
+fn check_invariants(invariants: &[Invariant], resources: &[ResourceInfo]) -> Result<(), Error> {
+    for inv in invariants {
+        if !resources.iter().any(|r| r.name == inv.resource) {
+            let names: Vec<&str> = resources.iter().map(|r| r.name.as_str()).collect();
+            return Err(Error::Setup(format!(
+                "invariant \"{}\" is about `{}`, which the model does not know; its resources are: {}",
+                inv.name,
+                inv.resource,
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Every user must give each field the recording hid.
