@@ -35,6 +35,7 @@ const SHRINK_RUNS: u64 = 200;
 pub struct RunOutcome {
     /// One per distinct bug.
     pub findings: Vec<Finding>,
+    /// What it took: sequences, requests, time, and the JUnit testcases.
     pub stats: RunStats,
 }
 
@@ -45,11 +46,13 @@ pub struct RunStats {
     pub sequences: u64,
     /// HTTP requests sent (probes and resets included).
     pub requests: u64,
+    /// Wall-clock time of the whole run.
     pub seconds: f64,
     /// Journeys replayed.
     pub journeys: usize,
     /// Mutated cases generated (after deduplication) and checked.
     pub cases_generated: usize,
+    /// Cases that ran before the budgets stopped exploration.
     pub cases_run: usize,
     /// Which budget stopped exploration early, if one did.
     pub stopped_by: Option<String>,
@@ -61,7 +64,9 @@ pub struct RunStats {
 /// What one journey × mutation family did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestcaseStats {
+    /// The journey's name (its recorded session).
     pub journey: String,
+    /// The family's name, or `replay` for the unmutated journey.
     pub mutation: String,
     /// Cases of this family run on this journey.
     pub sequences: u64,
@@ -76,11 +81,32 @@ pub struct TestcaseStats {
 #[non_exhaustive]
 pub enum Progress {
     /// A journey was replayed unmutated twice.
-    Calibrated { done: usize, of: usize },
+    Calibrated {
+        /// Journeys calibrated so far.
+        done: usize,
+        /// Journeys in all.
+        of: usize,
+    },
     /// A mutated case was checked.
-    Explored { cases: usize, of: usize, requests: u64, findings: usize },
+    Explored {
+        /// Cases run so far.
+        cases: usize,
+        /// Cases generated.
+        of: usize,
+        /// Requests sent so far.
+        requests: u64,
+        /// Findings so far.
+        findings: usize,
+    },
     /// A failure is being shrunk.
-    Shrinking { oracle: OracleKind, mutation: String, action: String },
+    Shrinking {
+        /// The oracle that found the failure.
+        oracle: OracleKind,
+        /// The mutation family that exposed it.
+        mutation: String,
+        /// The focus step's action.
+        action: String,
+    },
     /// A new finding, shrunk and confirmed.
     Found(Box<Finding>),
 }

@@ -11,7 +11,14 @@ use cel::Program;
 pub enum InvariantError {
     /// The expression is not valid CEL.
     #[error("invariant \"{name}\": syntax error at {at}: {message}\n{}", at.snippet())]
-    Syntax { name: String, at: Box<Position>, message: String },
+    Syntax {
+        /// The invariant's name.
+        name: String,
+        /// Where in the expression.
+        at: Box<Position>,
+        /// What the parser expected.
+        message: String,
+    },
     /// The expression uses a name that is neither the resource's variable nor
     /// a variable of a macro such as `all(x, ...)`.
     #[error(
@@ -19,22 +26,39 @@ pub enum InvariantError {
         at.snippet()
     )]
     UnknownName {
+        /// The invariant's name.
         name: String,
+        /// The name the expression used.
         unknown: String,
+        /// The model resource the invariant is about.
         resource: String,
+        /// The name the resource is seen under.
         variable: String,
+        /// Where in the expression.
         at: Box<Position>,
     },
     /// Evaluating the expression failed: a missing field, a type mismatch, a
     /// division by zero... Not a violation.
     #[error("invariant \"{name}\": evaluation error: {message}")]
-    Evaluation { name: String, message: String },
+    Evaluation {
+        /// The invariant's name.
+        name: String,
+        /// What went wrong, in the words of the invariant's author.
+        message: String,
+    },
     /// The expression evaluated to something other than a `bool`.
     #[error(
         "invariant \"{name}\": the expression gave {} {type_name} ({value}), not a bool",
         article(type_name)
     )]
-    NotBool { name: String, type_name: String, value: String },
+    NotBool {
+        /// The invariant's name.
+        name: String,
+        /// The CEL type it gave (`int`, `string`, ...).
+        type_name: String,
+        /// The value it gave, shortened.
+        value: String,
+    },
 }
 
 /// Where in an expression an error is, and the line to show it on.

@@ -84,16 +84,22 @@ pub struct Config {
     pub store: PathBuf,
     /// The learned model file.
     pub model: PathBuf,
+    /// The service under test.
     pub target: Target,
     /// How to put the target back into a known state; `None`: sequences rely
     /// on fresh resources only.
     pub reset: Option<Reset>,
+    /// Which actions log in and out, when the model's are not right.
     pub auth: Auth,
     /// Test users, sorted by name.
     pub users: Vec<User>,
+    /// Which mutation families run, and how.
     pub mutations: Mutations,
+    /// Where exploration stops.
     pub budget: Budget,
+    /// The user invariants, compiled.
     pub invariants: Vec<Invariant>,
+    /// Where the reports go.
     pub report: Report,
 }
 
@@ -111,7 +117,9 @@ pub struct Target {
 /// How the target is reset.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reset {
+    /// A request on the target or a shell command.
     pub how: ResetHow,
+    /// Before every sequence, or once.
     pub scope: ResetScope,
 }
 
@@ -119,7 +127,12 @@ pub struct Reset {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResetHow {
     /// `POST /__reset`: method and path on the target.
-    Request { method: String, path: String },
+    Request {
+        /// `POST`
+        method: String,
+        /// `/__reset`
+        path: String,
+    },
     /// Run with `sh -c` in the configuration's directory; must exit 0.
     Command(String),
 }
@@ -146,6 +159,7 @@ pub struct Auth {
 /// A test user: the values of the login's body fields, secrets resolved.
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
+    /// The table's name (`alice` for `[users.alice]`); reports name the user by it.
     pub name: String,
     /// Field → value (`username` → `alice`, `password` → the secret).
     pub fields: BTreeMap<String, String>,
@@ -164,6 +178,7 @@ impl fmt::Debug for User {
 /// Which mutations run and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mutations {
+    /// The families to run, in the order given, each once.
     pub enabled: Vec<Mutation>,
     /// Copies sent at once by `concurrent` (at least 2).
     pub concurrency: u32,
@@ -174,15 +189,20 @@ pub struct Mutations {
 /// Exploration stops at the first limit reached (shrinking what was found still finishes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Budget {
+    /// Sequences sent (calibration and shrinking included).
     pub sequences: u64,
+    /// HTTP requests sent.
     pub requests: u64,
+    /// Seconds since the run started.
     pub seconds: u64,
 }
 
 /// Where reports go; the CLI writes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
+    /// The JSON report.
     pub json: Option<PathBuf>,
+    /// The JUnit XML report.
     pub junit: Option<PathBuf>,
     /// Directory for the reproducer scripts.
     pub out: Option<PathBuf>,
@@ -191,32 +211,60 @@ pub struct Report {
 /// Why a configuration was refused; `Display` starts with `file:line:column:`.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The configuration file.
+        path: PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
     /// Bad TOML, an unknown key, a wrong type or value.
     #[error("{}:{line}:{column}: {message}", path.display())]
-    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+    Invalid {
+        /// The configuration file.
+        path: PathBuf,
+        /// 1-based line of the value.
+        line: usize,
+        /// 1-based column of the value.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
     /// A `{ env = "..." }` secret whose variable is not set.
     #[error("{}:{line}:{column}: users.{user}.{field}: the environment variable {var} is not set", path.display())]
     MissingEnv {
+        /// The configuration file.
         path: PathBuf,
+        /// 1-based line of the value.
         line: usize,
+        /// 1-based column of the value.
         column: usize,
+        /// The user's table name.
         user: String,
+        /// The field the secret is for.
         field: String,
+        /// The environment variable that is not set.
         var: String,
     },
     /// An invariant that does not compile.
     #[error("{}:{line}:{column}: {source}", path.display())]
     Invariant {
+        /// The configuration file.
         path: PathBuf,
+        /// 1-based line of the value.
         line: usize,
+        /// 1-based column of the value.
         column: usize,
+        /// Why the invariant does not compile.
         source: Box<crate::oracle::invariant::InvariantError>,
     },
     /// No target URL anywhere.
     #[error("{}: no target: set [target] url (venomqa never guesses which service to send mutated traffic to)", path.display())]
-    MissingTarget { path: PathBuf },
+    MissingTarget {
+        /// The configuration file.
+        path: PathBuf,
+    },
 }
 
 impl Config {
