@@ -21,6 +21,19 @@ const RACE_ATTEMPTS: usize = 4;
 /// How much later each further request of a staggered concurrent step leaves.
 const RACE_STAGGER: Duration = Duration::from_millis(2);
 
+/// What the sequential orders of a concurrent step did.
+#[derive(Default)]
+struct InOrder {
+    /// The most requests any order accepted.
+    most: usize,
+    /// No order left the state the concurrent run left.
+    states_differ: bool,
+    /// Invariants some order broke.
+    broken: HashSet<String>,
+    /// Each order's statuses, for the evidence.
+    statuses: Vec<String>,
+}
+
 impl Oracles<'_> {
     /// The race oracle over a few rounds: a race shows only when the
     /// requests interleave inside its window, so the concurrent step at `f`
@@ -83,35 +96,9 @@ impl Oracles<'_> {
         let Some(traces) = in_order.as_ref().filter(|t| !t.is_empty()) else {
             return Ok((None, runs));
         };
-        let resource = trace.instances[k].resource;
         let at_once = trace.after(f, k);
-        let mut most = 0;
-        let mut states_differ = true;
-        let mut broken_in_order: HashSet<String> = HashSet::new();
-        let mut statuses = Vec::new();
-        for t in traces {
-            let replies: Vec<u16> =
-                t.steps[f..].iter().flat_map(|e| e.replies.iter().map(|r| r.status)).collect();
-            most = most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
-            statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
-            broken_in_order
-                .extend(self.violations(t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
-            let last = t.steps.len() - 1;
-            let same_state =
-                match (at_once, t.steps[last].instance.and_then(|kk| t.after(last, kk))) {
-                    (Some(a), Some(b)) => {
-                        let (ia, ib) = (
-                            &trace.instances[k].id,
-                            &t.instances[t.steps[last].instance.unwrap_or(0)].id,
-                        );
-                        changes_across(b, a, resource, self.noise, ib, ia).is_empty()
-                    }
-                    _ => true,
-                };
-            if same_state {
-                states_differ = false;
-            }
-        }
+        let InOrder { most, states_differ, broken: broken_in_order, statuses } =
+            self.compare_in_order(trace, k, f, traces);
         let at_once_statuses: Vec<String> =
             ex.replies.iter().map(|r| r.status.to_string()).collect();
         let label = st.label();
@@ -155,6 +142,37 @@ impl Oracles<'_> {
             ));
         }
         Ok((None, runs))
+    }
+
+    /// What the one-after-the-other runs of the step at `f` did, against the
+    /// concurrent run's instance `k`.
+    fn compare_in_order(&self, trace: &Trace, k: usize, f: usize, traces: &[Trace]) -> InOrder {
+        let resource = trace.instances[k].resource;
+        let at_once = trace.after(f, k);
+        let mut seen = InOrder { states_differ: true, ..InOrder::default() };
+        for t in traces {
+            let replies: Vec<u16> =
+                t.steps[f..].iter().flat_map(|e| e.replies.iter().map(|r| r.status)).collect();
+            seen.most = seen.most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
+            seen.statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+            seen.broken.extend(self.violations(t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
+            let last = t.steps.len() - 1;
+            let same_state =
+                match (at_once, t.steps[last].instance.and_then(|kk| t.after(last, kk))) {
+                    (Some(a), Some(b)) => {
+                        let (ia, ib) = (
+                            &trace.instances[k].id,
+                            &t.instances[t.steps[last].instance.unwrap_or(0)].id,
+                        );
+                        changes_across(b, a, resource, self.noise, ib, ia).is_empty()
+                    }
+                    _ => true,
+                };
+            if same_state {
+                seen.states_differ = false;
+            }
+        }
+        seen
     }
 
     /// The concurrent step of `seq` sent one request after the other, in
