@@ -52,8 +52,11 @@
 //! - `engine` runs it all within the budgets, `shrink` reduces each failure,
 //!   `report/` renders the findings.
 //!
-//! Dependencies between modules point one way: `setup` ← `run` ← `mutate`,
-//! `oracle` ← `shrink` ← `engine`.
+//! No module imports a module that imports it back, directly or through
+//! others (`tests/layout.rs` checks it). The stages mostly follow the
+//! pipeline; the exceptions are leaves: the configuration holds the
+//! [`Invariant`]s and [`Mutation`] names it parses, the plan builds request
+//! templates, and the client records [`SentRequest`]s.
 
 mod engine;
 mod error;
