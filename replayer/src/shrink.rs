@@ -52,12 +52,7 @@ pub(crate) async fn shrink(
     repeat: u32,
     budget: u64,
 ) -> Result<Option<Shrunk>, Error> {
-    // The verdict's step is the focus; nothing after it matters.
-    let mut seq = seq.clone();
-    seq.steps.truncate(verdict.step + 1);
-    for (i, s) in seq.steps.iter_mut().enumerate() {
-        s.role = if i == verdict.step { Role::Focus } else { Role::Plain };
-    }
+    let seq = focused_at(seq, verdict.step);
     let race = verdict.oracle == OracleKind::Race;
     let mut sh = Shrinker {
         oracles,
@@ -71,62 +66,86 @@ pub(crate) async fn shrink(
         cache: HashMap::new(),
         best: Some((verdict, trace)),
     };
+    let seq = sh.minimise(seq).await?;
+    sh.confirm(seq, if race { repeat.max(1) } else { 1 }).await
+}
 
-    // 1. Everything the focus cannot depend on, in one try.
-    let keep = relevant(oracles.plan, &seq);
-    if keep.len() < seq.steps.len() {
-        let candidate = subset(&seq, |i| keep.contains(&i));
-        if sh.fails(&candidate).await? {
-            seq = candidate;
-        }
+/// `seq` cut after `step`, which becomes its only focus: nothing after the
+/// step a verdict is about matters.
+fn focused_at(seq: &Sequence, step: usize) -> Sequence {
+    let mut seq = seq.clone();
+    seq.steps.truncate(step + 1);
+    for (i, s) in seq.steps.iter_mut().enumerate() {
+        s.role = if i == step { Role::Focus } else { Role::Plain };
     }
-    // 2. Delta debugging (complements) over the context steps.
-    let context: Vec<usize> = seq
-        .steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.role != Role::Focus)
-        .map(|(i, _)| i)
-        .collect();
-    let keep = ddmin(context, &mut Steps { shrinker: &mut sh, seq: &seq }).await?;
-    seq = subset(&seq, |i| keep.contains(&i));
-    // 3. Fewer copies at once.
-    if let Some(f) = seq.focus() {
-        while seq.steps[f].copies > 2 {
-            let mut candidate = seq.clone();
-            candidate.steps[f].copies -= 1;
-            if !sh.fails(&candidate).await? {
-                break;
+    seq
+}
+
+impl Shrinker<'_, '_> {
+    /// The smallest sequence found that still fails the same way.
+    async fn minimise(&mut self, mut seq: Sequence) -> Result<Sequence, Error> {
+        // 1. Everything the focus cannot depend on, in one try.
+        let keep = relevant(self.oracles.plan, &seq);
+        if keep.len() < seq.steps.len() {
+            let candidate = subset(&seq, |i| keep.contains(&i));
+            if self.fails(&candidate).await? {
+                seq = candidate;
             }
-            seq = candidate;
         }
-    }
-    // 4. Confirm; a race counts its reproductions.
-    let runs = if race { repeat.max(1) } else { 1 };
-    let mut reproduced = 0;
-    let mut confirmed = None;
-    for _ in 0..runs {
-        let checked = oracles.check(family, &seq, broken).await?;
-        sh.runs += checked.runs;
-        if let Some(v) = checked.verdict.filter(|v| sh.matches(&seq, v)) {
-            reproduced += 1;
-            confirmed.get_or_insert((v, checked.trace));
+        // 2. Delta debugging (complements) over the context steps.
+        let context: Vec<usize> = seq
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role != Role::Focus)
+            .map(|(i, _)| i)
+            .collect();
+        let keep = ddmin(context, &mut Steps { shrinker: self, seq: &seq }).await?;
+        seq = subset(&seq, |i| keep.contains(&i));
+        // 3. Fewer copies at once.
+        if let Some(f) = seq.focus() {
+            while seq.steps[f].copies > 2 {
+                let mut candidate = seq.clone();
+                candidate.steps[f].copies -= 1;
+                if !self.fails(&candidate).await? {
+                    break;
+                }
+                seq = candidate;
+            }
         }
+        Ok(seq)
     }
-    let Some((verdict, trace)) = confirmed.or(if race { sh.best.take() } else { None }) else {
-        tracing::info!(oracle = %sh.oracle, action = %sh.label, "a failure did not reproduce after shrinking; dropped");
-        return Ok(None);
-    };
-    if race && reproduced == 0 {
-        return Ok(None);
+
+    /// Runs the shrunk `seq` `runs` times: a failure must reproduce; a race
+    /// counts how often it does.
+    async fn confirm(mut self, seq: Sequence, runs: u32) -> Result<Option<Shrunk>, Error> {
+        let race = self.oracle == OracleKind::Race;
+        let mut reproduced = 0;
+        let mut confirmed = None;
+        for _ in 0..runs {
+            let checked = self.oracles.check(self.family, &seq, self.broken).await?;
+            self.runs += checked.runs;
+            if let Some(v) = checked.verdict.filter(|v| self.matches(&seq, v)) {
+                reproduced += 1;
+                confirmed.get_or_insert((v, checked.trace));
+            }
+        }
+        let Some((verdict, trace)) = confirmed.or(if race { self.best.take() } else { None })
+        else {
+            tracing::info!(oracle = %self.oracle, action = %self.label, "a failure did not reproduce after shrinking; dropped");
+            return Ok(None);
+        };
+        if race && reproduced == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Shrunk {
+            seq,
+            verdict,
+            trace,
+            reproduced: race.then_some((reproduced, runs)),
+            runs: self.runs,
+        }))
     }
-    Ok(Some(Shrunk {
-        seq,
-        verdict,
-        trace,
-        reproduced: race.then_some((reproduced, runs)),
-        runs: sh.runs,
-    }))
 }
 
 /// The steps of `seq` whose index passes `keep` (the focus always stays).
