@@ -3,6 +3,13 @@
 //! read-back (noise left out), and reads that "leak" are checked against a
 //! control request (a made-up id, a made-up token) so a target that answers
 //! 2xx to anything yields no finding.
+//!
+//! [`Oracles`] holds what they look at; `check` runs a sequence and asks
+//! the oracles its mutation family calls for, each in its own file
+//! (`server_error`, `cross_user`, `after_delete`, `stale_token`,
+//! `idempotency`, `stale_write`, `unexpected_accept`, `race`, and the user
+//! invariants in `invariant/`). `control` sends the control requests,
+//! `diff` compares JSON read-backs, `finding` is what a run reports.
 
 mod after_delete;
 mod check;

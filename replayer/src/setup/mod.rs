@@ -1,7 +1,8 @@
 //! Before anything is sent: the configuration (`config`), the recorded
-//! exchanges the model points at (`recorded`), the plan that binds the
-//! model's journeys to test users and live values (`plan`), and the
-//! starting configuration `venomqa init` writes (`starter`).
+//! exchanges the model points at (`recorded`), which actions log in and out
+//! (`auth`, from the model), the plan that binds the model's journeys to
+//! test users and live values (`plan`), and the starting configuration
+//! `venomqa init` writes (`starter`).
 
 pub(crate) mod auth;
 pub(crate) mod config;
