@@ -21,7 +21,7 @@ use crate::browse::sessions_table;
 use crate::cli::DemoArgs;
 use crate::learn::write_model;
 use crate::record::print_summary;
-use crate::replay::{print_progress, replay_error, report_context, write_json};
+use crate::replay::{print_progress, write_json};
 use crate::usage;
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -114,7 +114,7 @@ async fn replay_phase(
     let qa = workdir.join("qa");
     std::fs::create_dir_all(&qa).with_context(|| format!("cannot create {}", qa.display()))?;
     write_model(model, &qa.join("model.json"))?;
-    let recorded = Recorded::from_store(store, model).map_err(replay_error)?;
+    let recorded = Recorded::from_store(store, model)?;
     let mut text = venomqa_replayer::starter_config_from(
         model,
         &recorded,
@@ -128,10 +128,8 @@ async fn replay_phase(
         .with_context(|| format!("cannot write {}", config_path.display()))?;
     let config = Config::parse_with_env(&text, &config_path, shop_password)
         .map_err(|err| usage(err.to_string()))?;
-    let outcome = venomqa_replayer::replay(model, &recorded, &config, print_progress)
-        .await
-        .map_err(replay_error)?;
-    let context = report_context(&outcome, target);
+    let outcome = venomqa_replayer::replay(model, &recorded, &config, print_progress).await?;
+    let context = outcome.report_context(target);
     if let Some(path) = json {
         write_json(&outcome.findings, &context, path)?;
     }

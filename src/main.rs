@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("venomqa: error: {err:#}");
+            eprintln!("venomqa: error: {}", message(&err));
             ExitCode::from(exit_code_for(&err))
         }
     }
@@ -79,13 +79,50 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// 2 for usage and configuration mistakes; 3 for a store, target, file or
-/// network that could not be used.
+/// The error and its causes on one line, each cause once: an error whose
+/// text already includes its cause (`{path}: {source}`) is not repeated.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// The one place an error becomes an exit code: 2 for usage and
+/// configuration mistakes; 3 for a store, target, file or network that could
+/// not be used. The first typed cause in the chain decides.
 fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|cause| cause.is::<UsageError>()) {
-        2
-    } else {
-        3
+    for cause in err.chain() {
+        if cause.is::<UsageError>() || cause.is::<venomqa_replayer::ConfigError>() {
+            return 2;
+        }
+        if let Some(err) = cause.downcast_ref::<venomqa_replayer::Error>() {
+            return replay_exit_code(err);
+        }
+    }
+    3
+}
+
+/// A replay error's exit code: the configuration (or how it fits the model)
+/// is 2; the target or the store is 3.
+fn replay_exit_code(err: &venomqa_replayer::Error) -> u8 {
+    use venomqa_replayer::Error;
+    match err {
+        Error::Config(_) | Error::Setup(_) | Error::Model { .. } => 2,
+        // A refused login is wrong credentials in the configuration; no
+        // answer or a 5xx is the target's problem.
+        Error::Login { status: Some(s), .. } if (400..500).contains(s) => 2,
+        Error::Login { .. } | Error::Store(_) | Error::Unreachable { .. } | Error::Reset { .. } => {
+            3
+        }
     }
 }
 
@@ -94,4 +131,58 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use venomqa_replayer::{ConfigError, Error, ModelError};
+
+    use super::*;
+
+    fn code(err: impl Into<anyhow::Error>) -> u8 {
+        exit_code_for(&err.into())
+    }
+
+    #[test]
+    fn configuration_mistakes_exit_2_and_what_cannot_be_used_exits_3() {
+        let path = PathBuf::from("qa/venomqa.toml");
+        assert_eq!(code(UsageError("bad flag".into())), 2);
+        assert_eq!(code(ConfigError::MissingTarget { path: path.clone() }), 2);
+        assert_eq!(code(Error::Config(ConfigError::MissingTarget { path: path.clone() })), 2);
+        assert_eq!(code(Error::Setup("no user".into())), 2);
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(code(Error::Model { path, source: ModelError::Read(missing) }), 2);
+        let login = |status| Error::Login {
+            user: "bob".into(),
+            action: "POST /login".into(),
+            status,
+            body: String::new(),
+        };
+        assert_eq!(code(login(Some(401))), 2);
+        assert_eq!(code(login(Some(503))), 3);
+        assert_eq!(code(login(None)), 3);
+        let target = "http://127.0.0.1:9".to_string();
+        assert_eq!(code(Error::Unreachable { target, reason: "refused".into() }), 3);
+        let dir = PathBuf::from("venomqa-store");
+        assert_eq!(code(Error::Store(venomqa_traffic::Error::InUse { dir })), 3);
+        assert_eq!(code(anyhow::anyhow!("cannot write the report")), 3);
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let read = std::io::Error::other("disk on fire");
+        let err = ConfigError::Read { path: PathBuf::from("qa/venomqa.toml"), source: read };
+        assert_eq!(message(&err.into()), "cannot read qa/venomqa.toml: disk on fire");
+        let missing = std::io::Error::other("no such file");
+        let err = Error::Model { path: "qa/model.json".into(), source: ModelError::Read(missing) };
+        assert_eq!(message(&err.into()), "cannot read the model qa/model.json: no such file");
+    }
+
+    #[test]
+    fn a_typed_cause_under_a_context_still_decides() {
+        let err = anyhow::Error::new(Error::Setup("no user".into())).context("replaying");
+        assert_eq!(exit_code_for(&err), 2);
+    }
 }

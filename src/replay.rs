@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use venomqa_learner::LearnOptions;
 use venomqa_replayer::report::{
-    render_json, render_junit, render_terminal, write_reproducers, ReportContext, TestCase,
+    render_json, render_junit, render_terminal, write_reproducers, ReportContext,
 };
 use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_FILE};
 
@@ -76,14 +76,14 @@ pub fn init(args: InitArgs) -> Result<ExitCode> {
 
 pub async fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let mut config = load_config(&args.config)?;
-    config.set_target(&args.target).map_err(|err| usage(err.to_string()))?;
+    config.set_target(&args.target)?;
     execute(config, &args.reports).await
 }
 
 pub async fn run(args: RunArgs) -> Result<ExitCode> {
     let mut config = load_config(&args.dir)?;
     if let Some(target) = &args.target {
-        config.set_target(target).map_err(|err| usage(err.to_string()))?;
+        config.set_target(target)?;
     }
     execute(config, &args.reports).await
 }
@@ -97,7 +97,7 @@ fn load_config(path: &Path) -> Result<Config> {
             file.parent().map_or_else(|| ".".into(), |d| d.display().to_string())
         )));
     }
-    Config::load(&file).map_err(|err| usage(err.to_string()))
+    Ok(Config::load(&file)?)
 }
 
 /// Runs the replay, writes every report asked for, and turns findings into exit code 1.
@@ -111,9 +111,9 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     if let Some(out) = &reports.out {
         config.report.out = Some(out.clone());
     }
-    let target = config.target_url().map_err(|err| usage(err.to_string()))?.to_string();
+    let target = config.target_url()?.to_string();
     eprintln!("venomqa: replaying against {target}");
-    let outcome = venomqa_replayer::run(&config, print_progress).await.map_err(replay_error)?;
+    let outcome = venomqa_replayer::run(&config, print_progress).await?;
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let text = write_reports(&outcome, &config, &target, color)?;
     print!("{text}");
@@ -128,7 +128,7 @@ pub fn write_reports(
     target: &str,
     color: bool,
 ) -> Result<String> {
-    let mut context = report_context(outcome, target);
+    let mut context = outcome.report_context(target);
     if let Some(dir) = &config.report.out {
         context.reproducer_files = write_reproducers(&outcome.findings, dir)
             .with_context(|| format!("cannot write reproducers into {}", dir.display()))?;
@@ -149,41 +149,11 @@ pub fn write_json(findings: &[Finding], context: &ReportContext, path: &Path) ->
         .with_context(|| format!("cannot write the JSON report to {}", path.display()))
 }
 
-pub fn report_context(outcome: &RunOutcome, target: &str) -> ReportContext {
-    ReportContext {
-        target: target.to_string(),
-        sequences: outcome.stats.sequences,
-        requests: outcome.stats.requests,
-        seconds: outcome.stats.seconds,
-        testcases: outcome
-            .stats
-            .testcases
-            .iter()
-            .map(|t| TestCase {
-                journey: t.journey.clone(),
-                mutation: t.mutation.clone(),
-                findings: t.findings.clone(),
-                ..TestCase::default()
-            })
-            .collect(),
-        reproducer_files: Vec::new(),
-    }
-}
-
 /// One stderr line per new finding, so a long run shows it is getting somewhere.
 pub fn print_progress(progress: Progress) {
     if let Progress::Found(finding) = progress {
         let action = finding.actions.last().map(String::as_str).unwrap_or("");
         eprintln!("  found: {} on {action} ({})", finding.oracle, finding.mutation);
-    }
-}
-
-/// Replay errors keep their exit code: 2 configuration, 3 target or store.
-pub fn replay_error(err: venomqa_replayer::Error) -> anyhow::Error {
-    if err.exit_code() == 2 {
-        usage(err.to_string())
-    } else {
-        anyhow::Error::new(err)
     }
 }
 

@@ -33,6 +33,23 @@ fn recorded_and_initialised(dir: &Path, shop_url: &str) -> String {
     std::fs::read_to_string(qa.join("venomqa.toml")).unwrap()
 }
 
+/// The `time` attribute of every `<testcase>` element of a JUnit report, in seconds.
+fn testcase_times(junit: &str) -> Vec<f64> {
+    junit
+        .split("<testcase ")
+        .skip(1)
+        .map(|element| {
+            let attributes = element.split('>').next().unwrap_or("");
+            let time = attributes
+                .split(" time=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("a testcase without a time: {attributes}"));
+            time.parse().unwrap_or_else(|_| panic!("time=\"{time}\" is not a number"))
+        })
+        .collect()
+}
+
 /// `venomqa run DIR` with the shop's passwords in the environment.
 fn run_qa(args: &[&str]) -> Output {
     let mut command = venomqa();
@@ -85,6 +102,11 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     let junit = std::fs::read_to_string(&junit).unwrap();
     assert!(junit.starts_with("<?xml") && junit.contains("<testsuite name=\"venomqa\""), "{junit}");
     assert!(junit.contains("<failure"), "{junit}");
+    // Each testcase (journey × mutation) carries the time its cases took.
+    let times = testcase_times(&junit);
+    assert!(times.len() > 5, "a testcase per journey and mutation: {junit}");
+    assert!(times.iter().all(|t| *t >= 0.0), "{times:?}");
+    assert!(times.iter().any(|t| *t > 0.0), "real per-testcase times, not all 0.000: {junit}");
     let scripts = std::fs::read_dir(&out).unwrap().count();
     assert_eq!(scripts, findings.len(), "one reproducer a finding");
     shop.signal("TERM");

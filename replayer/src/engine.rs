@@ -1,27 +1,31 @@
 //! A run, phase by phase: plan the journeys, calibrate each one, generate
-//! the mutated cases, run and judge them within the budgets (in parallel
+//! the mutated cases, run and check them within the budgets (in parallel
 //! when nothing resets between sequences), shrink each new failure, and
 //! keep one finding per bug.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use venomqa_learner::Model;
 
-use crate::calibrate::{calibrate, Baseline};
-use crate::client::Client;
-use crate::config::{Config, ResetScope};
-use crate::execute::Runner;
-use crate::finding::{Finding, OracleKind, SentRequest};
+use crate::error::Error;
+use crate::mutate::mutation::Mutation;
 use crate::mutate::{cases, Case};
-use crate::mutation::Mutation;
-use crate::oracle::{rank, Judge, Verdict};
-use crate::plan::{normalize, Plan};
+use crate::oracle::diff::{normalize, Noise};
+use crate::oracle::finding::{Finding, OracleKind, SentRequest};
+use crate::oracle::{rank, Oracles, Verdict};
+use crate::report::curl_script;
+use crate::run::calibrate::{calibrate, Baseline};
+use crate::run::client::Client;
+use crate::run::execute::{Runner, Trace};
+use crate::run::sequence::Sequence;
+use crate::setup::config::{Config, ResetScope};
+use crate::setup::plan::Plan;
+use crate::setup::recorded::Recorded;
 use crate::shrink::{shrink, Shrunk};
-use crate::state::Noise;
-use crate::{Error, Recorded};
 
 /// Sequences a single shrink may run.
 const SHRINK_RUNS: u64 = 200;
@@ -31,6 +35,7 @@ const SHRINK_RUNS: u64 = 200;
 pub struct RunOutcome {
     /// One per distinct bug.
     pub findings: Vec<Finding>,
+    /// What it took: sequences, requests, time, and the JUnit testcases.
     pub stats: RunStats,
 }
 
@@ -41,11 +46,13 @@ pub struct RunStats {
     pub sequences: u64,
     /// HTTP requests sent (probes and resets included).
     pub requests: u64,
+    /// Wall-clock time of the whole run.
     pub seconds: f64,
     /// Journeys replayed.
     pub journeys: usize,
-    /// Mutated cases generated (after deduplication) and judged.
+    /// Mutated cases generated (after deduplication) and checked.
     pub cases_generated: usize,
+    /// Cases that ran before the budgets stopped exploration.
     pub cases_run: usize,
     /// Which budget stopped exploration early, if one did.
     pub stopped_by: Option<String>,
@@ -57,11 +64,13 @@ pub struct RunStats {
 /// What one journey × mutation family did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestcaseStats {
+    /// The journey's name (its recorded session).
     pub journey: String,
+    /// The family's name, or `replay` for the unmutated journey.
     pub mutation: String,
     /// Cases of this family run on this journey.
     pub sequences: u64,
-    /// Seconds spent judging them (shrinking included).
+    /// Seconds spent running and checking them (shrinking included).
     pub seconds: f64,
     /// Indexes into [`RunOutcome::findings`] of the findings it produced.
     pub findings: Vec<usize>,
@@ -72,11 +81,32 @@ pub struct TestcaseStats {
 #[non_exhaustive]
 pub enum Progress {
     /// A journey was replayed unmutated twice.
-    Calibrated { done: usize, of: usize },
-    /// A mutated case was judged.
-    Explored { cases: usize, of: usize, requests: u64, findings: usize },
+    Calibrated {
+        /// Journeys calibrated so far.
+        done: usize,
+        /// Journeys in all.
+        of: usize,
+    },
+    /// A mutated case was checked.
+    Explored {
+        /// Cases run so far.
+        cases: usize,
+        /// Cases generated.
+        of: usize,
+        /// Requests sent so far.
+        requests: u64,
+        /// Findings so far.
+        findings: usize,
+    },
     /// A failure is being shrunk.
-    Shrinking { oracle: OracleKind, mutation: String, action: String },
+    Shrinking {
+        /// The oracle that found the failure.
+        oracle: OracleKind,
+        /// The mutation family that exposed it.
+        mutation: String,
+        /// The focus step's action.
+        action: String,
+    },
     /// A new finding, shrunk and confirmed.
     Found(Box<Finding>),
 }
@@ -112,13 +142,14 @@ pub async fn run(
 ) -> Result<RunOutcome, Error> {
     config.target_url()?;
     let text = std::fs::read_to_string(&config.model)
-        .map_err(|e| Error::Model { path: config.model.clone(), message: e.to_string() })?;
+        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
     let model = Model::from_json(&text)
-        .map_err(|e| Error::Model { path: config.model.clone(), message: e.to_string() })?;
+        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
     let recorded = Recorded::open(&config.store, &model)?;
     replay(&model, &recorded, config, progress).await
 }
 
+/// What the tasks of a run share: the findings so far and the counts.
 #[derive(Default)]
 struct Shared {
     findings: Vec<Finding>,
@@ -158,142 +189,34 @@ pub async fn replay(
     }
     // A global reset serialises sequences; otherwise each creates its own resources.
     let parallel = if per_sequence { 1 } else { config.target.parallel.max(1) };
-    let invariants = &config.invariants;
 
-    // Calibration.
-    let of = plan.journeys.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let baselines: Vec<Result<Baseline, Error>> = stream::iter(plan.journeys.iter())
-        .map(|j| {
-            let (runner, plan, done, progress) = (&runner, &plan, &done, &progress);
-            async move {
-                let b = calibrate(runner, plan, j, invariants, per_sequence).await;
-                let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(Progress::Calibrated { done, of });
-                b
-            }
-        })
-        .buffered(parallel)
-        .collect()
-        .await;
-    let mut noise = volatile_noise(&plan);
-    let mut calibrated = Vec::with_capacity(baselines.len());
-    for b in baselines {
-        let b = b?;
-        noise.merge(b.noise.clone());
-        calibrated.push(Some(b));
-    }
-    let judge =
-        Judge { plan: &plan, runner: &runner, noise: &noise, invariants, reset: per_sequence };
-    let shared = Mutex::new(Shared { runs: 2 * of as u64, ..Shared::default() });
-
-    // The unmutated journeys: server errors and invariants they already break.
-    for (j, b) in calibrated.iter().enumerate() {
-        let Some(b) = b else { continue };
-        let seq = &plan.journeys[j].sequence;
-        entry_in(&mut lock(&shared), j, &plan, "replay").sequences += 2;
-        if let Some(v) = judge.plain_verdict(seq, &b.trace) {
-            let trace = b.trace.clone();
-            found(&judge, &shared, &progress, None, seq, v, trace, &HashSet::new(), config, &url)
-                .await?;
-        }
-    }
-
-    // Mutations.
+    let calibration = Calibration { runner: &runner, config, per_sequence, parallel };
+    let (calibrated, noise) = calibration.all(&plan, &progress).await?;
+    let oracles = Oracles {
+        plan: &plan,
+        runner: &runner,
+        noise: &noise,
+        invariants: &config.invariants,
+        reset: per_sequence,
+    };
+    let explorer = Explorer {
+        oracles: &oracles,
+        shared: Mutex::new(Shared { runs: 2 * plan.journeys.len() as u64, ..Shared::default() }),
+        progress: &progress,
+        config,
+        url: &url,
+        calibrated: &calibrated,
+    };
+    explorer.check_plain_journeys().await?;
     let all = cases(&plan, &calibrated, &config.mutations.enabled, config.mutations.concurrency);
     let total = all.len();
-    let budget = config.budget;
-    let deadline = started + Duration::from_secs(budget.seconds);
-    stream::iter(all)
-        .for_each_concurrent(parallel, |case: Case| {
-            let (judge, shared, progress, calibrated, client) =
-                (&judge, &shared, &progress, &calibrated, &client);
-            let url = url.as_str();
-            async move {
-                {
-                    let mut s = lock(shared);
-                    if s.error.is_some() || s.stopped_by.is_some() {
-                        return;
-                    }
-                    let stop = if s.runs >= budget.sequences {
-                        Some("sequences")
-                    } else if client.sent() >= budget.requests {
-                        Some("requests")
-                    } else if Instant::now() >= deadline {
-                        Some("seconds")
-                    } else {
-                        None
-                    };
-                    if let Some(which) = stop {
-                        s.stopped_by = Some(which.to_string());
-                        return;
-                    }
-                    let Some(f) = case.seq.focus() else { return };
-                    if s.covered.contains(&(
-                        case.family.name().to_string(),
-                        bucket_label(Some(case.family), &case.seq, f),
-                    )) {
-                        return;
-                    }
-                }
-                let Some(baseline) = calibrated.get(case.seq.journey).and_then(Option::as_ref)
-                else {
-                    return;
-                };
-                let case_started = Instant::now();
-                let judged = judge.evaluate(Some(case.family), &case.seq, &baseline.broken).await;
-                let judged = match judged {
-                    Ok(j) => j,
-                    Err(e) => {
-                        lock(shared).error.get_or_insert(e);
-                        return;
-                    }
-                };
-                let (findings, cases_run) = {
-                    let mut s = lock(shared);
-                    s.runs += judged.runs;
-                    s.cases_run += 1;
-                    entry_in(&mut s, case.seq.journey, judge.plan, case.family.name()).sequences +=
-                        1;
-                    (s.findings.len(), s.cases_run)
-                };
-                progress(Progress::Explored {
-                    cases: cases_run,
-                    of: total,
-                    requests: client.sent(),
-                    findings,
-                });
-                if let Some(v) = judged.verdict {
-                    let r = found(
-                        judge,
-                        shared,
-                        progress,
-                        Some(case.family),
-                        &case.seq,
-                        v,
-                        judged.trace,
-                        &baseline.broken,
-                        config,
-                        url,
-                    )
-                    .await;
-                    if let Err(e) = r {
-                        lock(shared).error.get_or_insert(e);
-                    }
-                }
-                let seconds = case_started.elapsed().as_secs_f64();
-                let mut s = lock(shared);
-                entry_in(&mut s, case.seq.journey, judge.plan, case.family.name()).seconds +=
-                    seconds;
-            }
-        })
-        .await;
+    let deadline = started + Duration::from_secs(config.budget.seconds);
+    explorer.explore(all, parallel, deadline).await;
 
-    let mut s = shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut s = explorer.shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(e) = s.error.take() {
         return Err(e);
     }
-    let testcases = s.testcases.into_values().collect();
     Ok(RunOutcome {
         findings: s.findings,
         stats: RunStats {
@@ -304,15 +227,223 @@ pub async fn replay(
             cases_generated: total,
             cases_run: s.cases_run,
             stopped_by: s.stopped_by,
-            testcases,
+            testcases: s.testcases.into_values().collect(),
         },
     })
 }
 
-fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Calibrating every journey before any mutation.
+struct Calibration<'a> {
+    runner: &'a Runner<'a>,
+    config: &'a Config,
+    per_sequence: bool,
+    parallel: usize,
 }
 
+impl Calibration<'_> {
+    /// Each journey replayed twice (`parallel` at a time): its baseline, and
+    /// the noise of all of them with the model's volatile values.
+    async fn all(
+        &self,
+        plan: &Plan,
+        progress: &(impl Fn(Progress) + Send + Sync),
+    ) -> Result<(Vec<Option<Baseline>>, Noise), Error> {
+        let of = plan.journeys.len();
+        let done = AtomicUsize::new(0);
+        let invariants = &self.config.invariants;
+        let baselines: Vec<Result<Baseline, Error>> = stream::iter(plan.journeys.iter())
+            .map(|j| {
+                let done = &done;
+                async move {
+                    let b = calibrate(self.runner, plan, j, invariants, self.per_sequence).await;
+                    let done = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    progress(Progress::Calibrated { done, of });
+                    b
+                }
+            })
+            .buffered(self.parallel)
+            .collect()
+            .await;
+        let mut noise = volatile_noise(plan);
+        let mut calibrated = Vec::with_capacity(baselines.len());
+        for b in baselines {
+            let b = b?;
+            noise.merge(b.noise.clone());
+            calibrated.push(Some(b));
+        }
+        Ok((calibrated, noise))
+    }
+}
+
+/// Running and checking the cases, shrinking and keeping what they find.
+struct Explorer<'a, P> {
+    oracles: &'a Oracles<'a>,
+    shared: Mutex<Shared>,
+    progress: &'a P,
+    config: &'a Config,
+    url: &'a str,
+    calibrated: &'a [Option<Baseline>],
+}
+
+impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
+    /// The unmutated journeys: server errors and invariants they already break.
+    async fn check_plain_journeys(&self) -> Result<(), Error> {
+        let plan = self.oracles.plan;
+        for (j, b) in self.calibrated.iter().enumerate() {
+            let Some(b) = b else { continue };
+            let seq = &plan.journeys[j].sequence;
+            entry_in(&mut self.lock(), j, plan, "replay").sequences += 2;
+            if let Some(v) = self.oracles.check_plain(seq, &b.trace) {
+                self.found(None, seq, v, b.trace.clone(), &HashSet::new()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every case, `parallel` at a time, until a budget or an error stops them.
+    async fn explore(&self, all: Vec<Case>, parallel: usize, deadline: Instant) {
+        let total = all.len();
+        stream::iter(all)
+            .for_each_concurrent(parallel, |case| self.run_case(case, total, deadline))
+            .await;
+    }
+
+    /// Runs and checks one case (unless it is skipped), counts it, and
+    /// shrinks and keeps what it finds.
+    async fn run_case(&self, case: Case, total: usize, deadline: Instant) {
+        if !self.admit(&case, deadline) {
+            return;
+        }
+        let Some(baseline) = self.calibrated.get(case.seq.journey).and_then(Option::as_ref) else {
+            return;
+        };
+        let case_started = Instant::now();
+        let checked = match self.oracles.check(Some(case.family), &case.seq, &baseline.broken).await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                self.lock().error.get_or_insert(e);
+                return;
+            }
+        };
+        let (findings, cases_run) = {
+            let mut s = self.lock();
+            s.runs += checked.runs;
+            s.cases_run += 1;
+            entry_in(&mut s, case.seq.journey, self.oracles.plan, case.family.name()).sequences +=
+                1;
+            (s.findings.len(), s.cases_run)
+        };
+        let requests = self.oracles.runner.client.sent();
+        (self.progress)(Progress::Explored { cases: cases_run, of: total, requests, findings });
+        if let Some(v) = checked.verdict {
+            let found =
+                self.found(Some(case.family), &case.seq, v, checked.trace, &baseline.broken).await;
+            if let Err(e) = found {
+                self.lock().error.get_or_insert(e);
+            }
+        }
+        let seconds = case_started.elapsed().as_secs_f64();
+        let mut s = self.lock();
+        entry_in(&mut s, case.seq.journey, self.oracles.plan, case.family.name()).seconds +=
+            seconds;
+    }
+
+    /// Whether `case` should run: no error yet, no budget spent (the first
+    /// one spent is recorded), and its family has not already found a bug
+    /// on the same focus.
+    fn admit(&self, case: &Case, deadline: Instant) -> bool {
+        let budget = self.config.budget;
+        let mut s = self.lock();
+        if s.error.is_some() || s.stopped_by.is_some() {
+            return false;
+        }
+        let stop = if s.runs >= budget.sequences {
+            Some("sequences")
+        } else if self.oracles.runner.client.sent() >= budget.requests {
+            Some("requests")
+        } else if Instant::now() >= deadline {
+            Some("seconds")
+        } else {
+            None
+        };
+        if let Some(which) = stop {
+            s.stopped_by = Some(which.to_string());
+            return false;
+        }
+        let Some(f) = case.seq.focus() else { return false };
+        let focus = (case.family.name().to_string(), bucket_label(Some(case.family), &case.seq, f));
+        !s.covered.contains(&focus)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A failure: shrink it unless its bucket is known, and keep it as a
+    /// finding unless its minimal sequence is already one.
+    async fn found(
+        &self,
+        family: Option<Mutation>,
+        seq: &Sequence,
+        verdict: Verdict,
+        trace: Trace,
+        broken: &HashSet<String>,
+    ) -> Result<(), Error> {
+        let mutation = family.map_or("replay", Mutation::name).to_string();
+        let label = bucket_label(family, seq, verdict.step);
+        if !self.lock().buckets.insert((verdict.oracle, label.clone(), mutation.clone())) {
+            return Ok(());
+        }
+        (self.progress)(Progress::Shrinking {
+            oracle: verdict.oracle,
+            mutation: mutation.clone(),
+            action: label.clone(),
+        });
+        let repeat = self.config.mutations.repeat;
+        let shrunk =
+            shrink(self.oracles, family, seq, verdict, trace, broken, repeat, SHRINK_RUNS).await?;
+        let Some(Shrunk { seq, verdict, trace, reproduced, runs }) = shrunk else { return Ok(()) };
+        let plan = self.oracles.plan;
+        let requests: Vec<SentRequest> =
+            trace.steps.iter().flat_map(|e| e.sent.iter().cloned()).collect();
+        let finding = Finding {
+            oracle: verdict.oracle,
+            mutation: mutation.clone(),
+            actions: seq.labels(),
+            confidence: verdict.confidence,
+            summary: verdict.summary,
+            evidence: verdict.evidence,
+            journey: plan.journeys[seq.journey].name.clone(),
+            reproducer: curl_script(&requests, self.url),
+            requests,
+            reproduced,
+        };
+        let mut s = self.lock();
+        s.runs += runs;
+        if let Some(f) = family {
+            s.covered.insert((f.name().to_string(), label));
+        }
+        // The same minimal sequence is the same bug, whichever family found it:
+        // keep the most specific oracle's finding.
+        if let Some(&known) = s.sequences.get(&finding.actions) {
+            if rank(finding.oracle) < rank(s.findings[known].oracle) {
+                s.findings[known] = finding.clone();
+                entry_in(&mut s, seq.journey, plan, &mutation).findings.push(known);
+            }
+            return Ok(());
+        }
+        let index = s.findings.len();
+        s.sequences.insert(finding.actions.clone(), index);
+        entry_in(&mut s, seq.journey, plan, &mutation).findings.push(index);
+        s.findings.push(finding.clone());
+        drop(s);
+        (self.progress)(Progress::Found(Box::new(finding)));
+        Ok(())
+    }
+}
+
+/// The testcase (JUnit) entry of `journey` × `mutation`, made on first use.
 fn entry_in<'a>(
     s: &'a mut Shared,
     journey: usize,
@@ -328,76 +459,14 @@ fn entry_in<'a>(
     })
 }
 
-/// A failure: shrink it unless its bucket is known, and keep it as a finding
-/// unless its minimal sequence is already one.
-#[allow(clippy::too_many_arguments)]
-async fn found(
-    judge: &Judge<'_>,
-    shared: &Mutex<Shared>,
-    progress: &(impl Fn(Progress) + Send + Sync),
-    family: Option<Mutation>,
-    seq: &crate::sequence::Sequence,
-    verdict: Verdict,
-    trace: crate::execute::Trace,
-    broken: &HashSet<String>,
-    config: &Config,
-    url: &str,
-) -> Result<(), Error> {
-    let mutation = family.map_or("replay", Mutation::name).to_string();
-    let label = bucket_label(family, seq, verdict.step);
-    if !lock(shared).buckets.insert((verdict.oracle, label.clone(), mutation.clone())) {
-        return Ok(());
-    }
-    progress(Progress::Shrinking {
-        oracle: verdict.oracle,
-        mutation: mutation.clone(),
-        action: label.clone(),
-    });
-    let shrunk =
-        shrink(judge, family, seq, verdict, trace, broken, config.mutations.repeat, SHRINK_RUNS)
-            .await?;
-    let Some(Shrunk { seq, verdict, trace, reproduced, runs }) = shrunk else { return Ok(()) };
-    let requests: Vec<SentRequest> =
-        trace.steps.iter().flat_map(|e| e.sent.iter().cloned()).collect();
-    let finding = Finding {
-        oracle: verdict.oracle,
-        mutation: mutation.clone(),
-        actions: seq.labels(),
-        confidence: verdict.confidence,
-        summary: verdict.summary,
-        evidence: verdict.evidence,
-        journey: judge.plan.journeys[seq.journey].name.clone(),
-        reproducer: crate::report::curl_script(&requests, url),
-        requests,
-        reproduced,
-    };
-    let mut s = lock(shared);
-    s.runs += runs;
-    if let Some(f) = family {
-        s.covered.insert((f.name().to_string(), label));
-    }
-    // The same minimal sequence is the same bug, whichever family found it:
-    // keep the most specific oracle's finding.
-    if let Some(&known) = s.sequences.get(&finding.actions) {
-        if rank(finding.oracle) < rank(s.findings[known].oracle) {
-            s.findings[known] = finding.clone();
-            entry_in(&mut s, seq.journey, judge.plan, &mutation).findings.push(known);
-        }
-        return Ok(());
-    }
-    let index = s.findings.len();
-    s.sequences.insert(finding.actions.clone(), index);
-    entry_in(&mut s, seq.journey, judge.plan, &mutation).findings.push(index);
-    s.findings.push(finding.clone());
-    drop(s);
-    progress(Progress::Found(Box::new(finding)));
-    Ok(())
-}
-
 /// What makes two failures the same bug besides their oracle and family:
 /// the focus step's actions; after a logout, any request with the dead token
 /// is the one bug "the logout did not end the session".
-fn bucket_label(family: Option<Mutation>, seq: &crate::sequence::Sequence, step: usize) -> String {
+fn bucket_label(
+    family: Option<Mutation>,
+    seq: &crate::run::sequence::Sequence,
+    step: usize,
+) -> String {
     if family == Some(Mutation::AfterLogout) {
         if let Some(logout) = seq.steps[..step].iter().rev().find(|s| s.call.logout) {
             return format!("any request after {}", logout.call.action());
@@ -410,7 +479,7 @@ fn bucket_label(family: Option<Mutation>, seq: &crate::sequence::Sequence, step:
 fn volatile_noise(plan: &Plan) -> Noise {
     let mut noise = Noise::default();
     for (action, pointer) in &plan.volatile {
-        noise.response.insert((action.clone(), pointer.clone()));
+        noise.response.insert((action.clone(), normalize(pointer)));
         for (r, info) in plan.resources.iter().enumerate() {
             if info.read.as_ref().is_some_and(|t| &*t.action == action) {
                 noise.resource.insert((r, normalize(pointer)));

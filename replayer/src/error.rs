@@ -1,9 +1,11 @@
-//! Why a run could not be made, each with what a user can do about it, and
-//! the exit code the CLI gives it.
+//! Why a run could not be made, each with what a user can do about it. The
+//! traffic store's and the learner's errors are kept whole (not as text), so
+//! a caller can still tell "the store is in use" from "the store is
+//! missing"; the `venomqa` binary maps each to its exit code.
 
 use std::path::PathBuf;
 
-use crate::config::ConfigError;
+use crate::setup::config::ConfigError;
 
 /// Why a replay could not run (findings are not errors).
 #[derive(Debug, thiserror::Error)]
@@ -15,34 +17,55 @@ pub enum Error {
     /// an unknown resource, no user for a recorded login, ...).
     #[error("{0}")]
     Setup(String),
-    /// The model file could not be read.
-    #[error("cannot read the model {}: {message}", path.display())]
-    Model { path: PathBuf, message: String },
-    /// The traffic store could not be read.
-    #[error("cannot read the store {}: {message}", path.display())]
-    Store { path: PathBuf, message: String },
+    /// The model file could not be read or is not a model this venomqa
+    /// reads; the cause is the error's `source()`.
+    #[error("cannot read the model {}", path.display())]
+    Model {
+        /// The model file named by the configuration.
+        path: PathBuf,
+        /// Why: the file system's error or the learner's.
+        source: ModelError,
+    },
+    /// The traffic store could not be opened or read (it names its directory).
+    #[error(transparent)]
+    Store(#[from] venomqa_traffic::Error),
     /// Nothing answers at the target.
     #[error("target {target} refused the connection; is it running? ({reason})")]
-    Unreachable { target: String, reason: String },
+    Unreachable {
+        /// The target's base URL.
+        target: String,
+        /// What the HTTP client said.
+        reason: String,
+    },
     /// A configured user could not log in.
     #[error("user {user} could not log in: {action} answered {}{}", status.map_or("nothing".to_string(), |s| s.to_string()), if body.is_empty() { String::new() } else { format!(": {body}") })]
-    Login { user: String, action: String, status: Option<u16>, body: String },
+    Login {
+        /// The configured user's name.
+        user: String,
+        /// The login action (`POST /login`).
+        action: String,
+        /// The answer's status; `None` when nothing answered.
+        status: Option<u16>,
+        /// The start of the answer's body.
+        body: String,
+    },
     /// The reset request or command failed.
     #[error("resetting the target failed ({how}): {message}")]
-    Reset { how: String, message: String },
+    Reset {
+        /// The reset request line or command.
+        how: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
-impl Error {
-    /// The exit code `venomqa` gives this error: 2 for configuration and
-    /// usage problems, 3 when the target or the store cannot be used.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Config(_) | Error::Setup(_) | Error::Model { .. } => 2,
-            // A refused login is wrong credentials in the configuration; no
-            // answer or a 5xx is the target's problem.
-            Error::Login { status: Some(s), .. } if (400..500).contains(s) => 2,
-            Error::Login { .. } | Error::Store { .. } | Error::Unreachable { .. } => 3,
-            Error::Reset { .. } => 3,
-        }
-    }
+/// Why the model file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+    /// The file is not a model this venomqa reads (the learner says why).
+    #[error(transparent)]
+    Invalid(#[from] venomqa_learner::Error),
 }

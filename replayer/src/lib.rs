@@ -1,5 +1,5 @@
 //! venomqa-replayer: replays learned journeys, mutated, against a test target,
-//! judges each run with oracles and invariants, shrinks failures, reports findings.
+//! checks each run with oracles and invariants, shrinks failures, reports findings.
 //!
 //! The smallest use: a configuration (`qa/venomqa.toml`, see [`Config`]) that
 //! names the target, the test users and the model, then [`run`]:
@@ -15,47 +15,67 @@
 //! ```
 //!
 //! With a model and its exchanges already in memory, [`replay`] takes them
-//! directly (`Recorded::from_exchanges`).
+//! directly ([`Recorded::from_exchanges`]).
 //!
-//! The pipeline, one concept a file: `config` reads the configuration;
-//! `plan` turns the model's journeys into sequences bound to live values
-//! (`sequence`, `request`); `execute` sends a sequence (`client`) and reads
-//! every touched instance back as its owner; `calibrate` replays each
-//! journey twice to learn the noise; `mutate` makes the cases of each
-//! [`Mutation`] family; `oracle` judges them by state (`state`); `shrink`
-//! reduces each failure; `engine` runs it all within the budgets;
-//! `starter` writes the starting configuration; `report` renders findings.
-mod calibrate;
-mod client;
-mod config;
+//! # The public names
+//! - Running: [`run`], [`replay`], [`Progress`], [`RunOutcome`] (with
+//!   [`RunOutcome::report_context`] for the reports), [`RunStats`],
+//!   [`TestcaseStats`]; [`Error`] and [`ModelError`] when a run cannot be made.
+//! - Configuring: [`Config`] and its parts [`Target`], [`Reset`],
+//!   [`ResetHow`], [`ResetScope`], [`Auth`], [`User`], [`Mutations`],
+//!   [`Budget`], [`Report`]; [`ConfigError`], [`CONFIG_FILE`], [`env_var`];
+//!   the starting file `venomqa init` writes: [`starter_config`],
+//!   [`starter_config_from`].
+//! - The recording: [`Recorded`].
+//! - Mutating: [`Mutation`] (the families), [`UnknownMutation`].
+//! - Checking: [`Invariant`], [`InvariantError`], [`Position`], [`singular`]
+//!   (the name an invariant sees a resource under).
+//! - Findings: [`Finding`], [`OracleKind`], [`Confidence`], [`SentRequest`];
+//!   rendered by the [`report`] module (terminal, JSON, JUnit, curl scripts).
+//!
+//! # Layout: one folder a stage
+//! - `setup/`: the configuration (`config/`), the recorded exchanges
+//!   (`recorded`), which actions log in and out (`auth`, from the model),
+//!   the plan binding journeys to users and live values (`plan`), and the
+//!   starting configuration (`starter`).
+//! - `run/`: sequences of steps (`sequence`) from request templates
+//!   (`request`), the HTTP `client`, executing a sequence with read-backs
+//!   (`execute`), and calibrating each journey twice (`calibrate`).
+//! - `mutate/`: the families (`mutation`, `families`), the case generation
+//!   (`generation`, over a calibrated `journey`), and what makes two cases
+//!   the same test (`relevance`).
+//! - `oracle/`: one file per oracle (`server_error`, `cross_user`,
+//!   `after_delete`, `stale_token`, `idempotency`, `stale_write`,
+//!   `unexpected_accept`, `race`, and `invariant/` with the CEL invariants),
+//!   the control requests (`control`), the JSON diff (`diff`), and the
+//!   [`Finding`]s (`finding`).
+//! - `engine` runs it all within the budgets, `shrink` reduces each failure,
+//!   `report/` renders the findings.
+//!
+//! No module imports a module that imports it back, directly or through
+//! others (`tests/layout.rs` checks it). The stages mostly follow the
+//! pipeline; the exceptions are leaves: the configuration holds the
+//! [`Invariant`]s and [`Mutation`] names it parses, the plan builds request
+//! templates, and the client records [`SentRequest`]s.
+
 mod engine;
 mod error;
-mod execute;
-mod finding;
-mod invariant;
 mod mutate;
-mod mutation;
 mod oracle;
-mod plan;
-mod race;
-mod recorded;
-mod relevance;
-mod request;
-mod sequence;
+mod run;
+mod setup;
 mod shrink;
-mod starter;
-mod state;
 
 pub mod report;
 
-pub use config::{
-    Auth, Budget, Config, ConfigError, Mutations, Report, Reset, ResetHow, ResetScope, Target,
-    User, CONFIG_FILE,
-};
 pub use engine::{replay, run, Progress, RunOutcome, RunStats, TestcaseStats};
-pub use error::Error;
-pub use finding::*;
-pub use invariant::*;
-pub use mutation::{Mutation, UnknownMutation};
-pub use recorded::Recorded;
-pub use starter::{env_var, starter_config, starter_config_from};
+pub use error::{Error, ModelError};
+pub use mutate::mutation::{Mutation, UnknownMutation};
+pub use oracle::finding::{Confidence, Finding, OracleKind, SentRequest};
+pub use oracle::invariant::{singular, Invariant, InvariantError, Position};
+pub use setup::config::{
+    env_var, Auth, Budget, Config, ConfigError, Mutations, Report, Reset, ResetHow, ResetScope,
+    Target, User, CONFIG_FILE,
+};
+pub use setup::recorded::Recorded;
+pub use setup::starter::{starter_config, starter_config_from};

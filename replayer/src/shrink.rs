@@ -6,13 +6,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::execute::Trace;
-use crate::finding::OracleKind;
-use crate::mutation::Mutation;
-use crate::oracle::{Judge, Verdict};
-use crate::relevance::relevant;
-use crate::sequence::{Role, Sequence};
-use crate::Error;
+use crate::error::Error;
+use crate::mutate::mutation::Mutation;
+use crate::mutate::relevance::relevant;
+use crate::oracle::finding::OracleKind;
+use crate::oracle::{Oracles, Verdict};
+use crate::run::execute::Trace;
+use crate::run::sequence::{Role, Sequence};
 
 /// A confirmed minimal failure.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ pub(crate) struct Shrunk {
 }
 
 struct Shrinker<'a, 'b> {
-    judge: &'a Judge<'b>,
+    oracles: &'a Oracles<'b>,
     family: Option<Mutation>,
     broken: &'a HashSet<String>,
     oracle: OracleKind,
@@ -40,10 +40,10 @@ struct Shrinker<'a, 'b> {
 }
 
 #[allow(clippy::too_many_arguments)]
-/// Shrinks `seq`, which `verdict` judged failing; `None` when the failure
+/// Shrinks `seq`, which `verdict` checked failing; `None` when the failure
 /// does not reproduce on a confirming run (flaky beyond what a race allows).
 pub(crate) async fn shrink(
-    judge: &Judge<'_>,
+    oracles: &Oracles<'_>,
     family: Option<Mutation>,
     seq: &Sequence,
     verdict: Verdict,
@@ -52,15 +52,10 @@ pub(crate) async fn shrink(
     repeat: u32,
     budget: u64,
 ) -> Result<Option<Shrunk>, Error> {
-    // The verdict's step is the focus; nothing after it matters.
-    let mut seq = seq.clone();
-    seq.steps.truncate(verdict.step + 1);
-    for (i, s) in seq.steps.iter_mut().enumerate() {
-        s.role = if i == verdict.step { Role::Focus } else { Role::Plain };
-    }
+    let seq = focused_at(seq, verdict.step);
     let race = verdict.oracle == OracleKind::Race;
     let mut sh = Shrinker {
-        judge,
+        oracles,
         family,
         broken,
         oracle: verdict.oracle,
@@ -71,62 +66,86 @@ pub(crate) async fn shrink(
         cache: HashMap::new(),
         best: Some((verdict, trace)),
     };
+    let seq = sh.minimise(seq).await?;
+    sh.confirm(seq, if race { repeat.max(1) } else { 1 }).await
+}
 
-    // 1. Everything the focus cannot depend on, in one try.
-    let keep = relevant(judge.plan, &seq);
-    if keep.len() < seq.steps.len() {
-        let candidate = subset(&seq, |i| keep.contains(&i));
-        if sh.fails(&candidate).await? {
-            seq = candidate;
-        }
+/// `seq` cut after `step`, which becomes its only focus: nothing after the
+/// step a verdict is about matters.
+fn focused_at(seq: &Sequence, step: usize) -> Sequence {
+    let mut seq = seq.clone();
+    seq.steps.truncate(step + 1);
+    for (i, s) in seq.steps.iter_mut().enumerate() {
+        s.role = if i == step { Role::Focus } else { Role::Plain };
     }
-    // 2. Delta debugging (complements) over the context steps.
-    let context: Vec<usize> = seq
-        .steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.role != Role::Focus)
-        .map(|(i, _)| i)
-        .collect();
-    let keep = ddmin(context, &mut Steps { shrinker: &mut sh, seq: &seq }).await?;
-    seq = subset(&seq, |i| keep.contains(&i));
-    // 3. Fewer copies at once.
-    if let Some(f) = seq.focus() {
-        while seq.steps[f].copies > 2 {
-            let mut candidate = seq.clone();
-            candidate.steps[f].copies -= 1;
-            if !sh.fails(&candidate).await? {
-                break;
+    seq
+}
+
+impl Shrinker<'_, '_> {
+    /// The smallest sequence found that still fails the same way.
+    async fn minimise(&mut self, mut seq: Sequence) -> Result<Sequence, Error> {
+        // 1. Everything the focus cannot depend on, in one try.
+        let keep = relevant(self.oracles.plan, &seq);
+        if keep.len() < seq.steps.len() {
+            let candidate = subset(&seq, |i| keep.contains(&i));
+            if self.fails(&candidate).await? {
+                seq = candidate;
             }
-            seq = candidate;
         }
-    }
-    // 4. Confirm; a race counts its reproductions.
-    let runs = if race { repeat.max(1) } else { 1 };
-    let mut reproduced = 0;
-    let mut confirmed = None;
-    for _ in 0..runs {
-        let judged = judge.evaluate(family, &seq, broken).await?;
-        sh.runs += judged.runs;
-        if let Some(v) = judged.verdict.filter(|v| sh.matches(&seq, v)) {
-            reproduced += 1;
-            confirmed.get_or_insert((v, judged.trace));
+        // 2. Delta debugging (complements) over the context steps.
+        let context: Vec<usize> = seq
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role != Role::Focus)
+            .map(|(i, _)| i)
+            .collect();
+        let keep = ddmin(context, &mut Steps { shrinker: self, seq: &seq }).await?;
+        seq = subset(&seq, |i| keep.contains(&i));
+        // 3. Fewer copies at once.
+        if let Some(f) = seq.focus() {
+            while seq.steps[f].copies > 2 {
+                let mut candidate = seq.clone();
+                candidate.steps[f].copies -= 1;
+                if !self.fails(&candidate).await? {
+                    break;
+                }
+                seq = candidate;
+            }
         }
+        Ok(seq)
     }
-    let Some((verdict, trace)) = confirmed.or(if race { sh.best.take() } else { None }) else {
-        tracing::info!(oracle = %sh.oracle, action = %sh.label, "a failure did not reproduce after shrinking; dropped");
-        return Ok(None);
-    };
-    if race && reproduced == 0 {
-        return Ok(None);
+
+    /// Runs the shrunk `seq` `runs` times: a failure must reproduce; a race
+    /// counts how often it does.
+    async fn confirm(mut self, seq: Sequence, runs: u32) -> Result<Option<Shrunk>, Error> {
+        let race = self.oracle == OracleKind::Race;
+        let mut reproduced = 0;
+        let mut confirmed = None;
+        for _ in 0..runs {
+            let checked = self.oracles.check(self.family, &seq, self.broken).await?;
+            self.runs += checked.runs;
+            if let Some(v) = checked.verdict.filter(|v| self.matches(&seq, v)) {
+                reproduced += 1;
+                confirmed.get_or_insert((v, checked.trace));
+            }
+        }
+        let Some((verdict, trace)) = confirmed.or(if race { self.best.take() } else { None })
+        else {
+            tracing::info!(oracle = %self.oracle, action = %self.label, "a failure did not reproduce after shrinking; dropped");
+            return Ok(None);
+        };
+        if race && reproduced == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Shrunk {
+            seq,
+            verdict,
+            trace,
+            reproduced: race.then_some((reproduced, runs)),
+            runs: self.runs,
+        }))
     }
-    Ok(Some(Shrunk {
-        seq,
-        verdict,
-        trace,
-        reproduced: race.then_some((reproduced, runs)),
-        runs: sh.runs,
-    }))
 }
 
 /// The steps of `seq` whose index passes `keep` (the focus always stays).
@@ -161,10 +180,10 @@ impl Shrinker<'_, '_> {
         }
         let mut failed = false;
         for _ in 0..self.tries {
-            let judged = self.judge.evaluate(self.family, candidate, self.broken).await?;
-            self.runs += judged.runs;
-            if let Some(v) = judged.verdict.filter(|v| self.matches(candidate, v)) {
-                self.best = Some((v, judged.trace));
+            let checked = self.oracles.check(self.family, candidate, self.broken).await?;
+            self.runs += checked.runs;
+            if let Some(v) = checked.verdict.filter(|v| self.matches(candidate, v)) {
+                self.best = Some((v, checked.trace));
                 failed = true;
                 break;
             }

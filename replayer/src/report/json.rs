@@ -34,7 +34,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{confidence_counts, confidence_name, seconds, ReportContext};
-use crate::{Finding, OracleKind, SentRequest};
+use crate::oracle::finding::{Finding, OracleKind, SentRequest};
 
 /// Renders `{"findings": [...], "stats": {...}}`.
 pub fn render_json(findings: &[Finding], ctx: &ReportContext) -> Value {

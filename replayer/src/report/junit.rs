@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{confidence_name, headline_action, seconds, steps, ReportContext, TestCase};
-use crate::Finding;
+use crate::oracle::finding::Finding;
 
 /// Renders the run as one JUnit `<testsuite name="venomqa">`.
 pub fn render_junit(findings: &[Finding], ctx: &ReportContext) -> String {

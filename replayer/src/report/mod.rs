@@ -16,10 +16,10 @@
 //! A finding's number (`#3`) is its position in the slice, counted from 1, in
 //! every report; the reproducer file of finding `#3` starts with `03-`.
 
-mod capture;
 mod json;
 mod junit;
 mod reproducer;
+mod script_vars;
 mod terminal;
 
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ pub use junit::render_junit;
 pub use reproducer::{curl_script, finding_script, write_reproducers};
 pub use terminal::render_terminal;
 
-use crate::{Confidence, Finding, SentRequest};
+use crate::oracle::finding::{Confidence, Finding, SentRequest};
 
 /// What the reports need to know about the run besides its findings.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -14,10 +14,10 @@
 //! ```
 //!
 //! Values the server produced earlier in the sequence (ids, tokens) are
-//! captured from the live responses (see [`super::capture`] for how they are
+//! extracted from the live responses (see [`super::script_vars`] for how they are
 //! found); everything else is sent literally as recorded.
 //!
-//! Every value is single-quoted (`'` written as `'\''`); a captured value is
+//! Every value is single-quoted (`'` written as `'\''`); an extracted value is
 //! spliced in as `"${S2_ID}"`. A step sent N times at once runs as N
 //! background curls and a `wait`; each step prints its status next to the
 //! recorded one.
@@ -26,9 +26,11 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::capture::{bind_request, find_captures, Bound, Capture, Piece, CAPTURE_FUNCTIONS};
+use super::script_vars::{
+    bind_request, find_script_vars, Bound, Piece, ScriptVar, EXTRACT_FUNCTIONS,
+};
 use super::{confidence_name, headline_action, one_line, strip_copies};
-use crate::{Finding, SentRequest};
+use crate::oracle::finding::{Finding, SentRequest};
 
 /// Seconds a single curl may take before the script gives up on the target.
 const MAX_TIME: u32 = 30;
@@ -37,12 +39,12 @@ const MAX_TIME: u32 = 30;
 /// printing each status beside the recorded one.
 pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
     let base = base_url(requests, target);
-    let captures = find_captures(requests, &base);
+    let vars = find_script_vars(requests, &base);
     let mut steps = Vec::with_capacity(requests.len());
-    let mut used = vec![false; captures.len()];
+    let mut used = vec![false; vars.len()];
     for (i, r) in requests.iter().enumerate() {
-        let usable: Vec<usize> = (0..captures.len()).filter(|&c| captures[c].step < i).collect();
-        steps.push(bind_request(r, &base, &captures, &usable, &mut used));
+        let usable: Vec<usize> = (0..vars.len()).filter(|&c| vars[c].step < i).collect();
+        steps.push(bind_request(r, &base, &vars, &usable, &mut used));
     }
 
     let mut s = String::from("#!/usr/bin/env bash\n");
@@ -52,9 +54,9 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
         requests.len(),
         if requests.len() == 1 { "" } else { "s" }
     );
-    let used_captures: Vec<&Capture> =
-        captures.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c).collect();
-    if used_captures.is_empty() {
+    let used_vars: Vec<&ScriptVar> =
+        vars.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c).collect();
+    if used_vars.is_empty() {
         s.push_str(
             "# Values: all sent literally as recorded (no later request used a value an\n\
              # earlier JSON response produced).\n",
@@ -65,7 +67,7 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
              # in brackets); everything else is sent literally as recorded, including any\n\
              # validator or cookie that came in a response header.\n",
         );
-        for c in &used_captures {
+        for c in &used_vars {
             let _ = writeln!(
                 s,
                 "#   {} = \"{}\" of step {}'s response  [{}]",
@@ -80,8 +82,8 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
     s.push_str("set -euo pipefail\n\n");
     let _ = writeln!(s, "TARGET=\"${{TARGET:-{}}}\"", escape_double_quoted(&base));
     s.push_str("WORK=\"$(mktemp -d)\"\ntrap 'rm -rf \"$WORK\"' EXIT\n");
-    if !used_captures.is_empty() {
-        s.push_str(CAPTURE_FUNCTIONS);
+    if !used_vars.is_empty() {
+        s.push_str(EXTRACT_FUNCTIONS);
     }
 
     for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
@@ -127,13 +129,13 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
                 sh_quote(&recorded)
             );
         }
-        for (c, capture) in captures.iter().enumerate() {
-            if capture.step == i && used[c] {
+        for (c, var) in vars.iter().enumerate() {
+            if var.step == i && used[c] {
                 let _ = writeln!(
                     s,
                     "{}=\"$(capture \"$WORK/{n}.body\" {} {n})\"",
-                    capture.var,
-                    sh_quote(&capture.key)
+                    var.var,
+                    sh_quote(&var.key)
                 );
             }
         }

@@ -22,7 +22,7 @@
 use std::fmt::Write as _;
 
 use super::{confidence_name, headline_action, one_line, steps, summary_line, ReportContext};
-use crate::{Confidence, Finding, OracleKind};
+use crate::oracle::finding::{Confidence, Finding, OracleKind};
 
 /// Longest evidence or summary line printed; the JSON report has it whole.
 const MAX_LINE: usize = 160;

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use venomqa_learner::Location;
 
-use crate::mutation::Mutation;
-use crate::plan::Plan;
-use crate::sequence::{Role, SeqStep, Sequence, INSERTED};
+use crate::mutate::mutation::Mutation;
+use crate::run::sequence::{Role, SeqStep, Sequence, INSERTED};
+use crate::setup::plan::Plan;
 
 /// A resource instance as a journey names it: created by one step, or the
 /// value one step's answer produced.

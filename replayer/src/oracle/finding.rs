@@ -30,6 +30,7 @@ pub enum OracleKind {
 }
 
 impl OracleKind {
+    /// Every oracle, in the order reports list them.
     pub const ALL: [OracleKind; 9] = [
         OracleKind::ServerError,
         OracleKind::Invariant,
@@ -68,8 +69,11 @@ impl std::fmt::Display for OracleKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Confidence {
+    /// The model never saw the step accepted there, but it may be allowed.
     Low,
+    /// A race: it depends on timing, so it may not reproduce every time.
     Medium,
+    /// The state the target shows proves it.
     High,
 }
 
@@ -80,27 +84,33 @@ pub struct SentRequest {
     pub action: String,
     /// The test user it was sent as, if any.
     pub user: Option<String>,
+    /// `GET`, `POST`, ...
     pub method: String,
     /// The full URL as sent, with live values bound.
     pub url: String,
     /// Headers as sent (secrets included: this is a test environment).
     pub headers: Vec<(String, String)>,
+    /// The request body as sent, if any.
     pub body: Option<String>,
     /// How many copies were sent at once (1 unless concurrent).
     pub copies: u32,
+    /// The answer's status; `None` when nothing answered.
     pub status: Option<u16>,
+    /// The answer's body, if any.
     pub response_body: Option<String>,
 }
 
 /// One distinct bug: deduplicated by oracle + action + mutation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    /// The oracle that found it.
     pub oracle: OracleKind,
     /// The mutation family that exposed it: `duplicate`, `as-other-user`, ...
     pub mutation: String,
     /// The minimal sequence as `"METHOD /template"` strings; a concurrent step
     /// is `"2x POST /orders/{order_id}/refund"`.
     pub actions: Vec<String>,
+    /// How sure venomqa is that it is a bug.
     pub confidence: Confidence,
     /// One sentence: what went wrong.
     pub summary: String,

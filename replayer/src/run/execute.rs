@@ -2,7 +2,7 @@
 //! from live values and sent (copies and partners at once), the instances it
 //! creates or names tracked, and each instance read back as its owner after
 //! every step that may have changed it. The result is a [`Trace`] the
-//! oracles judge.
+//! oracles check.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -12,13 +12,13 @@ use futures_util::future::join_all;
 use serde_json::Value;
 use venomqa_learner::Location;
 
-use crate::client::{Client, SendError};
-use crate::config::{Reset, ResetHow};
-use crate::finding::SentRequest;
-use crate::plan::Plan;
-use crate::request::{text_of, Draft, Reply, RequestTemplate};
-use crate::sequence::{Call, Sequence};
-use crate::Error;
+use crate::error::Error;
+use crate::oracle::finding::SentRequest;
+use crate::run::client::{Client, SendError};
+use crate::run::request::{text_of, Draft, Reply, RequestTemplate};
+use crate::run::sequence::{Call, SeqStep, Sequence};
+use crate::setup::config::{Reset, ResetHow};
+use crate::setup::plan::{Plan, ResourceInfo};
 
 /// A resource instance a sequence created or named.
 #[derive(Clone, Debug)]
@@ -41,6 +41,19 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// The learned state of `resource` this read-back shows: its state
+    /// field's value, or `deleted` when the owner's read finds nothing.
+    pub fn state(&self, resource: &ResourceInfo) -> Option<String> {
+        if matches!(self.status, 404 | 410) {
+            return Some("deleted".into());
+        }
+        let field = resource.state_field.as_ref()?;
+        match self.json.as_ref()?.get(field)? {
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
     }
 }
 
@@ -147,15 +160,15 @@ impl Runner<'_> {
                 let how = format!("{method} {path}");
                 let method = reqwest::Method::from_bytes(method.as_bytes())
                     .map_err(|e| Error::Reset { how: how.clone(), message: e.to_string() })?;
-                let template = crate::request::RequestTemplate {
+                let template = crate::run::request::RequestTemplate {
                     action: std::sync::Arc::from(how.as_str()),
                     method,
-                    segments: vec![crate::request::Segment::Literal(path.clone())],
+                    segments: vec![crate::run::request::Segment::Literal(path.clone())],
                     query: Vec::new(),
                     headers: Vec::new(),
                     idempotency_key: None,
                     content_type: None,
-                    body: crate::request::BodyTemplate::None,
+                    body: crate::run::request::BodyTemplate::None,
                 };
                 let (_, reply) = self.client.send(&template, &template.draft()).await.map_err(
                     |SendError::Unreachable(reason)| Error::Unreachable {
@@ -226,73 +239,14 @@ impl Runner<'_> {
                 },
                 None => None,
             };
-            let stale = self.uses_dead(&step.call, &live);
-            let copies = step.copies.max(1) as usize;
-            let results = if copies == 1 && partner.is_none() {
-                vec![self.client.send(&step.call.template, &draft).await]
-            } else {
-                let mut calls: Vec<(&RequestTemplate, &Draft)> =
-                    vec![(&step.call.template, &draft); copies];
-                if let Some((p, d)) = &partner {
-                    calls.push((&p.template, d));
-                }
-                let stagger = step.stagger;
-                join_all(calls.into_iter().enumerate().map(|(k, (t, d))| async move {
-                    if k > 0 && !stagger.is_zero() {
-                        tokio::time::sleep(stagger * k as u32).await;
-                    }
-                    self.client.send(t, d).await
-                }))
-                .await
-            };
-            let mut executed = Executed { stale, ..Executed::default() };
-            for (k, result) in results.into_iter().enumerate() {
-                let (mut sent, reply) = result.map_err(|SendError::Unreachable(reason)| {
-                    Error::Unreachable { target: self.client.base().to_string(), reason }
-                })?;
-                let call = if k < copies {
-                    &step.call
-                } else {
-                    partner.as_ref().map_or(&step.call, |p| p.0)
-                };
-                sent.user = call.user.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
-                if k == 0 || k == copies {
-                    sent.copies = if k == 0 { copies as u32 } else { 1 };
-                    executed.sent.push(sent);
-                }
-                executed.replies.push(reply);
-            }
+            let mut executed = self.send(step, &draft, partner.as_ref()).await?;
+            executed.stale = self.uses_dead(&step.call, &live);
             trace.steps.push(executed);
             live.by_origin.insert(step.origin, i);
-
-            let mut touched = Vec::new();
-            if let Some(k) = self.track(&step.call, &draft, i, 0..copies, &mut trace) {
-                trace.steps[i].instance = Some(k);
-                if !step.call.is_read() {
-                    touched.push(k);
-                }
-            }
-            if let Some((p, d)) = &partner {
-                if let Some(k) = self.track(p, d, i, copies..copies + 1, &mut trace) {
-                    trace.steps[i].partner_instance = Some(k);
-                    if !p.is_read() && !touched.contains(&k) {
-                        touched.push(k);
-                    }
-                }
-            }
+            let touched = self.track_step(step, &draft, partner.as_ref(), i, &mut trace);
             let calls = std::iter::once(&step.call).chain(partner.as_ref().map(|p| p.0));
             for call in calls {
-                if call.logout && trace.steps[i].replies.iter().any(Reply::ok) {
-                    for b in &call.binds {
-                        if let Some(&at) = live.by_origin.get(&b.origin) {
-                            if seq.steps.get(at).is_some_and(|s| s.call.login)
-                                && !live.dead.contains(&at)
-                            {
-                                live.dead.push(at);
-                            }
-                        }
-                    }
-                }
+                end_sessions(call, seq, &trace.steps[i], &mut live);
             }
             for k in touched {
                 if let Some(snapshot) = self.probe(k, &trace, &mut live, seq).await? {
@@ -312,6 +266,77 @@ impl Runner<'_> {
         Ok(trace)
     }
 
+    /// Sends a step: its call (once, or its copies at once, staggered when
+    /// asked) and its partner at the same time.
+    async fn send(
+        &self,
+        step: &SeqStep,
+        draft: &Draft,
+        partner: Option<&(&Call, Draft)>,
+    ) -> Result<Executed, Error> {
+        let copies = step.copies.max(1) as usize;
+        let results = if copies == 1 && partner.is_none() {
+            vec![self.client.send(&step.call.template, draft).await]
+        } else {
+            let mut calls: Vec<(&RequestTemplate, &Draft)> =
+                vec![(&step.call.template, draft); copies];
+            if let Some((p, d)) = partner {
+                calls.push((&p.template, d));
+            }
+            let stagger = step.stagger;
+            join_all(calls.into_iter().enumerate().map(|(k, (t, d))| async move {
+                if k > 0 && !stagger.is_zero() {
+                    tokio::time::sleep(stagger * k as u32).await;
+                }
+                self.client.send(t, d).await
+            }))
+            .await
+        };
+        let mut executed = Executed::default();
+        for (k, result) in results.into_iter().enumerate() {
+            let (mut sent, reply) = result.map_err(|SendError::Unreachable(reason)| {
+                Error::Unreachable { target: self.client.base().to_string(), reason }
+            })?;
+            let call = if k < copies { &step.call } else { partner.map_or(&step.call, |p| p.0) };
+            sent.user = call.user.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
+            if k == 0 || k == copies {
+                sent.copies = if k == 0 { copies as u32 } else { 1 };
+                executed.sent.push(sent);
+            }
+            executed.replies.push(reply);
+        }
+        Ok(executed)
+    }
+
+    /// Registers the instances step `i` (just executed) created or named;
+    /// returns those a write may have changed, to read back.
+    fn track_step(
+        &self,
+        step: &SeqStep,
+        draft: &Draft,
+        partner: Option<&(&Call, Draft)>,
+        i: usize,
+        trace: &mut Trace,
+    ) -> Vec<usize> {
+        let copies = step.copies.max(1) as usize;
+        let mut touched = Vec::new();
+        if let Some(k) = self.track(&step.call, draft, 0..copies, trace) {
+            trace.steps[i].instance = Some(k);
+            if !step.call.is_read() {
+                touched.push(k);
+            }
+        }
+        if let Some((p, d)) = partner {
+            if let Some(k) = self.track(p, d, copies..copies + 1, trace) {
+                trace.steps[i].partner_instance = Some(k);
+                if !p.is_read() && !touched.contains(&k) {
+                    touched.push(k);
+                }
+            }
+        }
+        touched
+    }
+
     fn uses_dead(&self, call: &Call, live: &Live) -> bool {
         call.binds
             .iter()
@@ -329,7 +354,7 @@ impl Runner<'_> {
                     &Value::String(value.clone()),
                 );
                 if !set {
-                    if let crate::request::BodyTemplate::Form(pairs) = &mut draft.body {
+                    if let crate::run::request::BodyTemplate::Form(pairs) = &mut draft.body {
                         pairs.push((field.clone(), value.clone()));
                     }
                 }
@@ -374,7 +399,6 @@ impl Runner<'_> {
         &self,
         call: &Call,
         draft: &Draft,
-        _step: usize,
         replies: std::ops::Range<usize>,
         trace: &mut Trace,
     ) -> Option<usize> {
@@ -451,17 +475,7 @@ impl Runner<'_> {
             return Ok(Some(r.clone()));
         }
         let Some(login) = self.plan.login.clone() else { return Ok(None) };
-        let call = crate::sequence::Call {
-            template: login.clone(),
-            binds: Vec::new(),
-            user: Some(user),
-            login: true,
-            logout: false,
-            idem_salt: 0,
-            marker: false,
-            creates: None,
-            acts_on: None,
-        };
+        let call = Call::login(&login, user);
         let Some(draft) = self.draft(&call, &Trace::default(), live) else { return Ok(None) };
         let (_, reply) =
             self.client.send(&login, &draft).await.map_err(|SendError::Unreachable(reason)| {
@@ -472,6 +486,21 @@ impl Runner<'_> {
         }
         live.probe_logins.insert(user, reply.clone());
         Ok(Some(reply))
+    }
+}
+
+/// A logout `call` that was accepted kills the sessions of the logins its
+/// credentials came from.
+fn end_sessions(call: &Call, seq: &Sequence, executed: &Executed, live: &mut Live) {
+    if !call.logout || !executed.replies.iter().any(Reply::ok) {
+        return;
+    }
+    for b in &call.binds {
+        if let Some(&at) = live.by_origin.get(&b.origin) {
+            if seq.steps.get(at).is_some_and(|s| s.call.login) && !live.dead.contains(&at) {
+                live.dead.push(at);
+            }
+        }
     }
 }
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::finding::SentRequest;
-use crate::request::{Draft, Reply, RequestTemplate};
-use crate::Error;
+use crate::error::Error;
+use crate::oracle::finding::SentRequest;
+use crate::run::request::{Draft, Reply, RequestTemplate};
 
 /// Sends drafts to the target.
 #[derive(Debug)]

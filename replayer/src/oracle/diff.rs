@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
-use crate::execute::Snapshot;
-use crate::plan::normalize;
+use crate::run::execute::Snapshot;
 
 /// Values that differ between identical runs: never a change.
 #[derive(Clone, Debug, Default)]
@@ -141,6 +140,23 @@ pub(crate) fn changes_across(
         })
         .map(|k| show(k))
         .collect()
+}
+
+/// A JSON pointer with array indexes as `*`, for noise keys.
+pub(crate) fn normalize(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(
+            |seg| {
+                if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                    "*"
+                } else {
+                    seg
+                }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `/refunded` → `refunded`, `/items/0/qty` → `items.0.qty`.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use venomqa_learner::Location;
 
-use crate::request::RequestTemplate;
+use crate::run::request::RequestTemplate;
 
 /// Origins of inserted steps start here, above any journey's length.
 pub(crate) const INSERTED: u32 = 1 << 20;
@@ -47,6 +47,21 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// A login of `user` with the login action's recorded request.
+    pub fn login(template: &Arc<RequestTemplate>, user: usize) -> Call {
+        Call {
+            template: template.clone(),
+            binds: Vec::new(),
+            user: Some(user),
+            login: true,
+            logout: false,
+            idem_salt: 0,
+            marker: false,
+            creates: None,
+            acts_on: None,
+        }
+    }
+
     pub fn action(&self) -> &str {
         &self.template.action
     }

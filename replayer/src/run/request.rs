@@ -51,6 +51,24 @@ pub(crate) enum BodyTemplate {
     Raw(Vec<u8>),
 }
 
+impl BodyTemplate {
+    /// Top-level scalar fields of a JSON or form body, as text.
+    pub fn fields(&self) -> Vec<(String, String)> {
+        match self {
+            BodyTemplate::Json(Value::Object(map)) => map
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    Value::String(s) => Some((k.clone(), s.clone())),
+                    Value::Number(n) => Some((k.clone(), n.to_string())),
+                    _ => None,
+                })
+                .collect(),
+            BodyTemplate::Form(pairs) => pairs.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A recorded request of one action, ready to be drafted again.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestTemplate {

@@ -5,19 +5,73 @@
 //! an invariant broken only when the requests were sent at once.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
-use crate::execute::Trace;
-use crate::finding::{Confidence, OracleKind};
-use crate::oracle::{compact, Judge, Verdict};
-use crate::sequence::{Call, SeqStep, Sequence};
-use crate::state::changes_across;
-use crate::Error;
+use crate::error::Error;
+use crate::oracle::diff::changes_across;
+use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::{compact, Oracles, Verdict};
+use crate::run::execute::Trace;
+use crate::run::sequence::{Call, SeqStep, Sequence};
 
-impl Judge<'_> {
+/// Runs of a concurrent step before concluding it does not race: both
+/// launch orders, at once and staggered.
+const RACE_ATTEMPTS: usize = 4;
+
+/// How much later each further request of a staggered concurrent step leaves.
+const RACE_STAGGER: Duration = Duration::from_millis(2);
+
+/// What the sequential orders of a concurrent step did.
+#[derive(Default)]
+struct InOrder {
+    /// The most requests any order accepted.
+    most: usize,
+    /// No order left the state the concurrent run left.
+    states_differ: bool,
+    /// Invariants some order broke.
+    broken: HashSet<String>,
+    /// Each order's statuses, for the evidence.
+    statuses: Vec<String>,
+}
+
+impl Oracles<'_> {
+    /// The race oracle over a few rounds: a race shows only when the
+    /// requests interleave inside its window, so the concurrent step at `f`
+    /// is sent again launching the other request first, and the later
+    /// requests a moment after the first. `trace` is the first round's and
+    /// ends as the last round's; returns the verdict and the runs it added.
+    pub(super) async fn race_rounds(
+        &self,
+        seq: &Sequence,
+        trace: &mut Trace,
+        f: usize,
+    ) -> Result<(Option<Verdict>, u64), Error> {
+        let mut attempt = seq.clone();
+        let mut in_order = None;
+        let mut runs = 0;
+        for round in 0..RACE_ATTEMPTS {
+            if round > 0 {
+                let step = &mut attempt.steps[f];
+                if let Some(p) = step.partner.as_mut() {
+                    std::mem::swap(&mut step.call, p);
+                }
+                step.stagger = if round % 3 == 0 { Duration::ZERO } else { RACE_STAGGER };
+                *trace = self.runner.run(&attempt, self.reset, false).await?;
+                runs += 1;
+            }
+            let (verdict, n) = self.race(&attempt, trace, f, &mut in_order).await?;
+            runs += n;
+            if verdict.is_some() {
+                return Ok((verdict, runs));
+            }
+        }
+        Ok((None, runs))
+    }
+
     /// Concurrent copies (or two actions) accepted more often than any
     /// sequential order allows, leaving a state no sequential order leaves;
     /// or an invariant broken only under concurrency.
-    pub(crate) async fn race(
+    async fn race(
         &self,
         seq: &Sequence,
         trace: &Trace,
@@ -42,35 +96,9 @@ impl Judge<'_> {
         let Some(traces) = in_order.as_ref().filter(|t| !t.is_empty()) else {
             return Ok((None, runs));
         };
-        let resource = trace.instances[k].resource;
         let at_once = trace.after(f, k);
-        let mut most = 0;
-        let mut states_differ = true;
-        let mut broken_in_order: HashSet<String> = HashSet::new();
-        let mut statuses = Vec::new();
-        for t in traces {
-            let replies: Vec<u16> =
-                t.steps[f..].iter().flat_map(|e| e.replies.iter().map(|r| r.status)).collect();
-            most = most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
-            statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
-            broken_in_order
-                .extend(self.violations(t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
-            let last = t.steps.len() - 1;
-            let same_state =
-                match (at_once, t.steps[last].instance.and_then(|kk| t.after(last, kk))) {
-                    (Some(a), Some(b)) => {
-                        let (ia, ib) = (
-                            &trace.instances[k].id,
-                            &t.instances[t.steps[last].instance.unwrap_or(0)].id,
-                        );
-                        changes_across(b, a, resource, self.noise, ib, ia).is_empty()
-                    }
-                    _ => true,
-                };
-            if same_state {
-                states_differ = false;
-            }
-        }
+        let InOrder { most, states_differ, broken: broken_in_order, statuses } =
+            self.compare_in_order(trace, k, f, traces);
         let at_once_statuses: Vec<String> =
             ex.replies.iter().map(|r| r.status.to_string()).collect();
         let label = st.label();
@@ -114,6 +142,37 @@ impl Judge<'_> {
             ));
         }
         Ok((None, runs))
+    }
+
+    /// What the one-after-the-other runs of the step at `f` did, against the
+    /// concurrent run's instance `k`.
+    fn compare_in_order(&self, trace: &Trace, k: usize, f: usize, traces: &[Trace]) -> InOrder {
+        let resource = trace.instances[k].resource;
+        let at_once = trace.after(f, k);
+        let mut seen = InOrder { states_differ: true, ..InOrder::default() };
+        for t in traces {
+            let replies: Vec<u16> =
+                t.steps[f..].iter().flat_map(|e| e.replies.iter().map(|r| r.status)).collect();
+            seen.most = seen.most.max(replies.iter().filter(|s| (200..300).contains(*s)).count());
+            seen.statuses.push(replies.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+            seen.broken.extend(self.violations(t, &HashSet::new(), f).into_iter().map(|(_, n)| n));
+            let last = t.steps.len() - 1;
+            let same_state =
+                match (at_once, t.steps[last].instance.and_then(|kk| t.after(last, kk))) {
+                    (Some(a), Some(b)) => {
+                        let (ia, ib) = (
+                            &trace.instances[k].id,
+                            &t.instances[t.steps[last].instance.unwrap_or(0)].id,
+                        );
+                        changes_across(b, a, resource, self.noise, ib, ia).is_empty()
+                    }
+                    _ => true,
+                };
+            if same_state {
+                seen.states_differ = false;
+            }
+        }
+        seen
     }
 
     /// The concurrent step of `seq` sent one request after the other, in

@@ -8,7 +8,7 @@ use std::path::Path;
 use venomqa_learner::Model;
 use venomqa_traffic::{Exchange, Store};
 
-use crate::Error;
+use crate::error::Error;
 
 /// The recorded exchanges of a model's journeys, by id.
 #[derive(Clone, Debug, Default)]
@@ -24,16 +24,12 @@ impl Recorded {
 
     /// Reads the exchanges the model's journeys refer to from an open store.
     pub fn from_store(store: &Store, model: &Model) -> Result<Recorded, Error> {
-        let failed = |e: venomqa_traffic::Error| Error::Store {
-            path: store.dir().to_path_buf(),
-            message: e.to_string(),
-        };
         let mut exchanges = HashMap::new();
         for step in model.journeys.iter().flat_map(|j| &j.steps) {
             if exchanges.contains_key(&step.exchange) {
                 continue;
             }
-            if let Some(exchange) = store.get(step.exchange).map_err(failed)? {
+            if let Some(exchange) = store.get(step.exchange)? {
                 exchanges.insert(step.exchange, exchange);
             }
         }
@@ -42,8 +38,7 @@ impl Recorded {
 
     /// Opens the store at `dir` read-only and reads what the model's journeys need.
     pub fn open(dir: &Path, model: &Model) -> Result<Recorded, Error> {
-        let store = Store::open_existing(dir)
-            .map_err(|e| Error::Store { path: dir.to_path_buf(), message: e.to_string() })?;
+        let store = Store::open_existing(dir)?;
         Recorded::from_store(&store, model)
     }
 

@@ -5,11 +5,11 @@
 
 use std::collections::HashSet;
 
-use crate::execute::{Runner, Trace, SETTLE};
-use crate::invariant::Invariant;
-use crate::plan::{Plan, PlannedJourney};
-use crate::state::{differing, Noise};
-use crate::Error;
+use crate::error::Error;
+use crate::oracle::diff::{differing, Noise};
+use crate::oracle::invariant::Invariant;
+use crate::run::execute::{Runner, Trace, SETTLE};
+use crate::setup::plan::{Plan, PlannedJourney};
 
 /// What the unmutated journey does.
 #[derive(Debug)]
@@ -49,8 +49,9 @@ pub(crate) async fn calibrate(
     let mut flaky = Vec::with_capacity(steps);
     for i in 0..steps {
         let (a, b) = (&first.steps[i], &second.steps[i]);
-        let statuses =
-            |e: &crate::execute::Executed| e.replies.iter().map(|r| r.status).collect::<Vec<_>>();
+        let statuses = |e: &crate::run::execute::Executed| {
+            e.replies.iter().map(|r| r.status).collect::<Vec<_>>()
+        };
         flaky.push(statuses(a) != statuses(b));
         let action = seq.steps[i].call.action();
         for (ra, rb) in a.replies.iter().zip(&b.replies) {
@@ -108,7 +109,7 @@ fn check_logins(plan: &Plan, journey: &PlannedJourney, trace: &Trace) -> Result<
                 user: user.to_string(),
                 action: step.call.action().to_string(),
                 status: (reply.status != 0).then_some(reply.status),
-                body: crate::execute::snippet(&reply.body),
+                body: crate::run::execute::snippet(&reply.body),
             });
         }
     }

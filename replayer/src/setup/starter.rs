@@ -8,22 +8,12 @@ use std::path::Path;
 use venomqa_learner::Model;
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
-use crate::invariant::singular;
-use crate::mutation::Mutation;
-use crate::plan::{body_fields, guess_login, guess_logout};
-use crate::request::RequestTemplate;
-use crate::Recorded;
-
-/// The environment variable holding a user's secret field:
-/// `VENOMQA_<USER>_<FIELD>`, upper-case, other characters `_`.
-pub fn env_var(user: &str, field: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
-            .collect()
-    };
-    format!("VENOMQA_{}_{}", clean(user), clean(field))
-}
+use crate::mutate::mutation::Mutation;
+use crate::oracle::invariant::singular;
+use crate::run::request::RequestTemplate;
+use crate::setup::auth::learned_auth;
+use crate::setup::config::env_var;
+use crate::setup::recorded::Recorded;
 
 /// A starting configuration for `model`, whose traffic is in `store` (read
 /// for the recorded logins; written into the file as given, so pass it as
@@ -48,10 +38,24 @@ pub fn starter_config_from(
     target: &str,
     reset: Option<&str>,
 ) -> String {
-    let login = guess_login(model);
-    let logout = guess_logout(model);
+    let learned = learned_auth(model);
+    let (login, logout) = (learned.login.as_deref(), learned.logout.as_deref());
     let mut out = String::new();
     let w = &mut out;
+    write_header(w, store);
+    write_target(w, target);
+    write_reset(w, reset);
+    write_auth(w, login, logout);
+    write_users(w, model, recorded, login);
+    write_mutations(w);
+    write_budget(w);
+    write_invariants(w, model);
+    write_report(w);
+    out
+}
+
+/// The file's header: what it is, and the store and model it reads.
+fn write_header(w: &mut String, store: &str) {
     let _ = writeln!(
         w,
         "# venomqa: what `venomqa run` needs beyond the recording. Written by `venomqa init`"
@@ -66,7 +70,10 @@ pub fn starter_config_from(
     );
     let _ = writeln!(w, "store = {}", quote(store));
     let _ = writeln!(w, "model = \"model.json\"\n");
+}
 
+/// `[target]`: the service under test.
+fn write_target(w: &mut String, target: &str) {
     let _ = writeln!(w, "[target]");
     let _ =
         writeln!(w, "# The service under test: a test environment, never production. Required:");
@@ -76,7 +83,10 @@ pub fn starter_config_from(
     let _ = writeln!(w, "timeout = \"10s\"");
     let _ = writeln!(w, "# Sequences in flight at once when no reset runs between them.");
     let _ = writeln!(w, "parallel = 8\n");
+}
 
+/// `[reset]`: the given request or command, or a commented example.
+fn write_reset(w: &mut String, reset: Option<&str>) {
     let _ = writeln!(
         w,
         "# Put the target back in a known state: an HTTP request on the target, or a shell"
@@ -93,8 +103,11 @@ pub fn starter_config_from(
     match reset {
         Some(r) => {
             let _ = writeln!(w, "[reset]");
-            let key =
-                if crate::config::parse_request_line(r).is_ok() { "request" } else { "command" };
+            let key = if crate::setup::config::parse_request_line(r).is_ok() {
+                "request"
+            } else {
+                "command"
+            };
             let _ = writeln!(w, "{key} = {}", quote(r));
             let _ = writeln!(w, "scope = \"sequence\"\n");
         }
@@ -104,7 +117,10 @@ pub fn starter_config_from(
             let _ = writeln!(w, "# scope = \"sequence\"\n");
         }
     }
+}
 
+/// `[auth]`: the login and logout the model names.
+fn write_auth(w: &mut String, login: Option<&str>, logout: Option<&str>) {
     let _ = writeln!(
         w,
         "# Which actions log in and out (learned from the recording; correct them if wrong)."
@@ -126,9 +142,10 @@ pub fn starter_config_from(
             let _ = writeln!(w, "# logout = \"POST /logout\"\n");
         }
     }
+}
 
-    write_users(w, model, recorded, login.as_deref());
-
+/// `[mutations]`: every family on.
+fn write_mutations(w: &mut String) {
     let _ = writeln!(w, "[mutations]");
     let _ = writeln!(w, "# The mutation families to run; remove a name to skip it.");
     let names: Vec<String> = Mutation::ALL.iter().map(|m| quote(m.name())).collect();
@@ -141,7 +158,10 @@ pub fn starter_config_from(
     let _ = writeln!(w, "concurrency = 2");
     let _ = writeln!(w, "# Re-runs of a race, to report how often it reproduces.");
     let _ = writeln!(w, "repeat = 5\n");
+}
 
+/// `[budget]`: the default limits.
+fn write_budget(w: &mut String) {
     let _ = writeln!(w, "[budget]");
     let _ = writeln!(
         w,
@@ -150,7 +170,10 @@ pub fn starter_config_from(
     let _ = writeln!(w, "sequences = 2000");
     let _ = writeln!(w, "requests = 100000");
     let _ = writeln!(w, "seconds = 120\n");
+}
 
+/// `[[invariants]]`: a commented example on the model's first resource.
+fn write_invariants(w: &mut String, model: &Model) {
     let _ = writeln!(
         w,
         "# Invariants: CEL over one instance of a resource, read back after every step;"
@@ -171,7 +194,10 @@ pub fn starter_config_from(
             let _ = writeln!(w, "# expr = \"order.refunded <= order.amount\"\n");
         }
     }
+}
 
+/// `[report]`: the default outputs.
+fn write_report(w: &mut String) {
     let _ = writeln!(w, "[report]");
     let _ = writeln!(
         w,
@@ -181,7 +207,6 @@ pub fn starter_config_from(
     let _ = writeln!(w, "json = \"venomqa-report.json\"");
     let _ = writeln!(w, "junit = \"venomqa-junit.xml\"");
     let _ = writeln!(w, "out = \"reproducers\"");
-    out
 }
 
 /// A user seen in the recorded logins: identity, readable fields, secret field names.
@@ -201,7 +226,7 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
             let Some(exchange) = recorded.get(step.exchange) else { continue };
             let template = RequestTemplate::from_exchange(login, exchange);
-            let fields = body_fields(&template.body);
+            let fields = template.body.fields();
             let (secret, visible): (Vec<_>, Vec<_>) = fields
                 .into_iter()
                 .partition(|(k, v)| is_pseudonym(v.as_bytes()) || is_secret_name(k.as_bytes()));

@@ -1,29 +1,31 @@
-//! Which values of a recorded sequence the server produced, and splicing
-//! them into later requests as shell variables for the curl reproducer.
+//! The reproducer's script variables: which values of a recorded sequence
+//! the server produced, and splicing them into later requests as shell
+//! variables extracted from the live responses.
 //!
 //! [`SentRequest`] records what was sent, not where each value came from, so
 //! the script works that out from the recording: a value in an earlier JSON
 //! response that no earlier request contained (so the server produced it: an
 //! id, a token) and that looks like an identifier (a string with a digit, or
 //! long; an integer, which is only matched as a whole path segment or query
-//! value) is captured from that response at run time, wherever a later
+//! value) is extracted from that response at run time, wherever a later
 //! request used it. Everything else is sent literally as recorded — notably
 //! validators and cookies that came in response *headers*, which the
-//! recording does not keep. A capture is only emitted when the script's own
+//! recording does not keep. A variable is only emitted when the script's own
 //! extraction (`grep`/`sed` for the first `"key": value` in the body, no
 //! `jq` needed) finds the recorded value in the recorded response, so it
 //! cannot pick the wrong field of the same name. The script's header says
-//! which values it captures.
+//! which values it extracts. (The script's shell helper is still called
+//! `capture`: the scripts venomqa writes stay as they were.)
 
-use crate::SentRequest;
+use crate::oracle::finding::SentRequest;
 
 /// Headers curl must compute itself besides the hop-by-hop ones, or that
-/// would make the response unreadable to the capture (compression), or name
+/// would make the response unreadable to the extraction (compression), or name
 /// the recorded host.
 const SKIPPED_HEADERS: &[&str] = &["host", "content-length", "accept-encoding"];
 
-/// Shell helpers emitted only when the script captures something.
-pub(super) const CAPTURE_FUNCTIONS: &str = r#"
+/// Shell helpers emitted only when the script extracts a variable.
+pub(super) const EXTRACT_FUNCTIONS: &str = r#"
 # json_field FILE KEY: the value of the first "KEY": in FILE, a string without
 # escapes or a number (what venomqa checked against the recorded response).
 json_field() {
@@ -43,7 +45,7 @@ capture() {
 "#;
 
 /// A value read from step `step`'s response into shell variable `var`.
-pub(super) struct Capture {
+pub(super) struct ScriptVar {
     pub(super) var: String,
     pub(super) step: usize,
     pub(super) key: String,
@@ -77,8 +79,8 @@ fn url_rest<'a>(url: &'a str, base: &str) -> Option<&'a str> {
 
 /// Every value worth capturing: produced by a response, not chosen by the
 /// client, looking like an identifier, and found by the script's extraction.
-pub(super) fn find_captures(requests: &[SentRequest], base: &str) -> Vec<Capture> {
-    let mut captures: Vec<Capture> = Vec::new();
+pub(super) fn find_script_vars(requests: &[SentRequest], base: &str) -> Vec<ScriptVar> {
+    let mut vars: Vec<ScriptVar> = Vec::new();
     for (j, r) in requests.iter().enumerate() {
         // The body of one of N concurrent copies is no base for later steps.
         if r.copies > 1 {
@@ -92,7 +94,7 @@ pub(super) fn find_captures(requests: &[SentRequest], base: &str) -> Vec<Capture
             if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
                 || key.is_empty()
                 || !looks_like_id(&value, integer)
-                || captures.iter().any(|c| c.value == value)
+                || vars.iter().any(|c| c.value == value)
                 || requests[..=j].iter().any(|earlier| request_mentions(earlier, base, &value))
                 || first_json_field(body, &key).as_deref() != Some(value.as_str())
             {
@@ -106,15 +108,15 @@ pub(super) fn find_captures(requests: &[SentRequest], base: &str) -> Vec<Capture
                     '_'
                 }
             }));
-            if captures.iter().any(|c| c.var == var) {
+            if vars.iter().any(|c| c.var == var) {
                 continue;
             }
-            captures.push(Capture { var, step: j, key, value, integer });
+            vars.push(ScriptVar { var, step: j, key, value, integer });
         }
     }
     // Longest values first, so a value inside a longer one is not spliced into it.
-    captures.sort_by(|a, b| b.value.len().cmp(&a.value.len()).then(a.step.cmp(&b.step)));
-    captures
+    vars.sort_by(|a, b| b.value.len().cmp(&a.value.len()).then(a.step.cmp(&b.step)));
+    vars
 }
 
 /// The scalar fields of a JSON document, as (key, text, is-integer), in
@@ -203,7 +205,7 @@ fn contains_token(text: &str, value: &str) -> bool {
 
 /// What the script's `json_field` extracts from `body`: the first
 /// `"key"[ \t]*:[ \t]*` followed by `"[^"\\]*"` or `-?[0-9][0-9.eE+-]*`,
-/// on one line, unquoted. Must stay in step with [`CAPTURE_FUNCTIONS`].
+/// on one line, unquoted. Must stay in step with [`EXTRACT_FUNCTIONS`].
 fn first_json_field(body: &str, key: &str) -> Option<String> {
     let needle = format!("\"{key}\"");
     let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c' | b'\r');
@@ -254,11 +256,11 @@ fn first_json_field(body: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Splices the usable captures into one request.
+/// Splices the usable script variables into one request.
 pub(super) fn bind_request(
     r: &SentRequest,
     base: &str,
-    captures: &[Capture],
+    vars: &[ScriptVar],
     usable: &[usize],
     used: &mut [bool],
 ) -> Bound {
@@ -277,17 +279,17 @@ pub(super) fn bind_request(
         .collect();
     let mut body = r.body.as_ref().map(|b| vec![Piece::Lit(b.clone())]);
     for &c in usable {
-        let capture = &captures[c];
+        let var = &vars[c];
         let mut hit = false;
-        if capture.integer {
-            hit |= splice(&mut url, capture, integer_spots);
+        if var.integer {
+            hit |= splice(&mut url, var, integer_spots);
         } else {
-            hit |= splice(&mut url, capture, token_matches);
+            hit |= splice(&mut url, var, token_matches);
             for (_, value) in &mut headers {
-                hit |= splice(value, capture, token_matches);
+                hit |= splice(value, var, token_matches);
             }
             if let Some(body) = &mut body {
-                hit |= splice(body, capture, token_matches);
+                hit |= splice(body, var, token_matches);
             }
         }
         if hit {
@@ -310,11 +312,11 @@ fn integer_spots(text: &str, value: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Replaces the matches of `capture` in the literal pieces of `word` by its
+/// Replaces the matches of `var` in the literal pieces of `word` by its
 /// variable; whether any was replaced.
 fn splice(
     word: &mut Vec<Piece>,
-    capture: &Capture,
+    var: &ScriptVar,
     find: fn(&str, &str) -> Vec<(usize, usize)>,
 ) -> bool {
     let mut hit = false;
@@ -325,11 +327,11 @@ fn splice(
             continue;
         };
         let mut last = 0;
-        for (start, end) in find(&text, &capture.value) {
+        for (start, end) in find(&text, &var.value) {
             if start > last {
                 out.push(Piece::Lit(text[last..start].to_string()));
             }
-            out.push(Piece::Var(capture.var.clone()));
+            out.push(Piece::Var(var.var.clone()));
             last = end;
             hit = true;
         }

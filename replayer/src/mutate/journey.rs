@@ -1,0 +1,197 @@
+//! A calibrated journey as the mutation families see it: its usable
+//! steps, the instances they act on, the states calibration saw, and
+//! recorded requests of other actions bound into it.
+
+use venomqa_learner::Location;
+
+use crate::mutate::mutation::Mutation;
+use crate::mutate::relevance::{inst_key, InstKey};
+use crate::run::calibrate::Baseline;
+use crate::run::sequence::{Bind, Call, Role, SeqStep, Sequence, INSERTED};
+use crate::setup::plan::Plan;
+
+/// A calibrated journey, ready to be mutated.
+pub(super) struct Journey<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) seq: &'a Sequence,
+    pub(super) baseline: &'a Baseline,
+    pub(super) usable: usize,
+}
+
+impl Journey<'_> {
+    pub(super) fn steps(&self) -> &[SeqStep] {
+        &self.seq.steps[..self.usable.min(self.seq.steps.len())]
+    }
+
+    pub(super) fn new_seq(&self, steps: Vec<SeqStep>) -> Sequence {
+        Sequence { journey: self.seq.journey, steps }
+    }
+
+    /// Steps that act on an existing instance and are not logins, logouts or creates.
+    pub(super) fn on_instance(&self) -> impl Iterator<Item = (usize, &SeqStep, InstKey)> + '_ {
+        self.steps().iter().enumerate().filter_map(|(i, s)| {
+            let c = &s.call;
+            if c.login || c.logout || c.creates.is_some() || c.acts_on.is_none() {
+                return None;
+            }
+            inst_key(self.plan, s).map(|k| (i, s, k))
+        })
+    }
+
+    pub(super) fn writes(&self) -> impl Iterator<Item = (usize, &SeqStep, InstKey)> + '_ {
+        self.on_instance().filter(|(_, s, _)| !s.call.is_read())
+    }
+
+    /// Indexes of the steps on instance `x`.
+    pub(super) fn steps_on(&self, x: &InstKey) -> Vec<usize> {
+        self.steps()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| inst_key(self.plan, s).as_ref() == Some(x))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Whether a step in `range` binds to `origin`.
+    pub(super) fn bound_in(&self, origin: u32, range: std::ops::Range<usize>) -> bool {
+        self.steps()[range].iter().any(|s| s.call.needs().any(|o| o == origin))
+    }
+
+    /// The state `x` is in before step `i`, from the calibration run.
+    pub(super) fn state_before(&self, i: usize) -> Option<String> {
+        let k = self.baseline.trace.steps.get(i)?.instance?;
+        let snap = self.baseline.trace.before(i, k)?;
+        snap.state(&self.plan.resources[self.baseline.trace.instances[k].resource])
+    }
+
+    pub(super) fn state_after(&self, i: usize) -> Option<String> {
+        let k = self.baseline.trace.steps.get(i)?.instance?;
+        let snap = self.baseline.trace.after(i, k)?;
+        snap.state(&self.plan.resources[self.baseline.trace.instances[k].resource])
+    }
+
+    /// The identity of a case that appends to a journey's prefix: the state
+    /// its instance was in (as calibration saw it), whose it is, and the
+    /// mutation's own steps. Two prefixes that leave the instance in the same
+    /// state make the same test; the first one stands for both.
+    pub(super) fn state_key(&self, family: Mutation, seq: &Sequence) -> Option<String> {
+        let f = seq.focus()?;
+        let focus = &seq.steps[f];
+        let (state, owner) = match inst_key(self.plan, focus) {
+            Some(x) => {
+                let last = seq.steps[..f].iter().rev().find(|s| {
+                    s.origin < INSERTED
+                        && !s.call.is_read()
+                        && inst_key(self.plan, s).as_ref() == Some(&x)
+                })?;
+                (self.state_after(last.origin as usize)?, last.call.user)
+            }
+            None => {
+                ("-".to_string(), seq.steps.iter().find(|s| s.call.login).and_then(|s| s.call.user))
+            }
+        };
+        let mut key = format!("{}|{state}", family.name());
+        for s in seq.steps.iter().filter(|s| s.role == Role::Focus || s.origin >= INSERTED) {
+            let who = if s.call.user == owner { "own" } else { "other" };
+            key.push_str(&format!(
+                "|{}#{who}{}{}",
+                s.label(),
+                if s.call.marker { "m" } else { "" },
+                s.call.idem_salt
+            ));
+        }
+        Some(key)
+    }
+
+    /// `call` with its credentials taken from the login at `origin`.
+    pub(super) fn reauth(&self, call: &Call, origin: u32, user: usize) -> Call {
+        let mut call = call.clone();
+        for b in &mut call.binds {
+            if self.seq.steps.iter().any(|s| s.origin == b.origin && s.call.login) {
+                b.origin = origin;
+            }
+        }
+        call.user = Some(user);
+        call
+    }
+
+    pub(super) fn origin_in(&self, origin: u32, range: std::ops::Range<usize>) -> bool {
+        self.steps()[range].iter().any(|s| s.origin == origin)
+    }
+
+    /// The recorded request of `action` (from any journey), bound into this
+    /// journey before step `at`: on instance `x`, with `user`'s credentials.
+    pub(super) fn catalog_call(
+        &self,
+        action: &str,
+        at: usize,
+        x: Option<&InstKey>,
+        user: Option<usize>,
+    ) -> Option<Call> {
+        let (template, cj, cs) = self.plan.catalog.get(action)?;
+        let src_seq = &self.plan.journeys.get(*cj)?.sequence;
+        let src = &src_seq.steps.get(*cs)?.call;
+        let prefix = &self.steps()[..at.min(self.usable)];
+        let mut binds: Vec<Bind> = Vec::new();
+        for b in &src.binds {
+            let producer = src_seq.steps.iter().find(|s| s.origin == b.origin)?;
+            if producer.call.login {
+                let o = prefix.iter().rev().find(|s| s.call.login && s.call.user == user)?.origin;
+                binds.push(Bind { to: b.to.clone(), origin: o, from: b.from.clone() });
+            } else if let Location::Path { name } = &b.to {
+                binds.push(self.path_bind(prefix, x?, name)?);
+            } else {
+                let k = prefix.iter().rposition(|s| {
+                    s.call.action() == producer.call.action()
+                        && inst_key(self.plan, s).is_none_or(|k| Some(&k) == x)
+                });
+                match k {
+                    Some(k) => binds.push(Bind {
+                        to: b.to.clone(),
+                        origin: prefix[k].origin,
+                        from: b.from.clone(),
+                    }),
+                    None if matches!(b.to, Location::Header { .. }) => {}
+                    None => return None,
+                }
+            }
+        }
+        for name in template.params() {
+            if !binds.iter().any(|b| matches!(&b.to, Location::Path { name: n } if n == name)) {
+                binds.push(self.path_bind(prefix, x?, name)?);
+            }
+        }
+        Some(Call {
+            template: template.clone(),
+            binds,
+            user,
+            login: false,
+            logout: src.logout,
+            idem_salt: 2,
+            marker: false,
+            creates: src.creates,
+            acts_on: src.acts_on,
+        })
+    }
+
+    /// Where path parameter `name` of instance `x` comes from in this journey.
+    pub(super) fn path_bind(&self, prefix: &[SeqStep], x: &InstKey, name: &str) -> Option<Bind> {
+        let to = Location::Path { name: name.to_string() };
+        let found = prefix
+            .iter()
+            .filter(|s| inst_key(self.plan, s).as_ref() == Some(x))
+            .find_map(|s| s.call.binds.iter().find(|b| b.to == to).cloned());
+        if found.is_some() {
+            return found;
+        }
+        (self.plan.resources[x.resource].id_param == name).then(|| Bind {
+            to,
+            origin: x.origin,
+            from: x.from.clone(),
+        })
+    }
+}
+
+pub(super) fn is_special(call: &Call) -> bool {
+    call.login || call.logout || call.creates.is_some()
+}

@@ -1,0 +1,74 @@
+//! Checking a sequence: run it, then ask each oracle that fits its mutation
+//! family, and keep the most specific verdict.
+
+use std::collections::HashSet;
+
+use crate::error::Error;
+use crate::mutate::mutation::Mutation;
+use crate::oracle::{rank, Checked, Oracles, Verdict};
+use crate::run::execute::Trace;
+use crate::run::sequence::Sequence;
+
+impl Oracles<'_> {
+    /// Runs `seq` (and what its family compares it with) and checks it.
+    /// `family` is `None` for an unmutated journey; `broken` names the
+    /// invariants the unmutated journey already violates.
+    pub async fn check(
+        &self,
+        family: Option<Mutation>,
+        seq: &Sequence,
+        broken: &HashSet<String>,
+    ) -> Result<Checked, Error> {
+        let mut trace = self.runner.run(seq, self.reset, false).await?;
+        let mut runs = 1;
+        let mut verdicts = self.server_errors(seq, &trace);
+        let focus = seq.focus().filter(|f| trace.steps.len() > *f);
+        match (family, focus) {
+            (Some(Mutation::Concurrent), Some(f)) => {
+                let (verdict, n) = self.race_rounds(seq, &mut trace, f).await?;
+                runs += n;
+                verdicts.extend(verdict);
+            }
+            (Some(Mutation::AsOtherUser), Some(f)) => {
+                verdicts.extend(self.cross_user(&trace, f).await?)
+            }
+            (Some(Mutation::AfterDelete), Some(f)) => {
+                verdicts.extend(self.after_delete(seq, &trace, f))
+            }
+            (Some(Mutation::AfterLogout), Some(f)) => {
+                verdicts.extend(self.stale_token(&trace, f).await?)
+            }
+            (Some(Mutation::IdempotencyRetry), Some(f)) => {
+                verdicts.extend(self.idempotency(seq, &trace, f))
+            }
+            (Some(Mutation::StaleValidator), Some(f)) => {
+                verdicts.extend(self.stale_write(seq, &trace, f))
+            }
+            _ => {}
+        }
+        if family != Some(Mutation::Concurrent) {
+            verdicts.extend(self.violations(&trace, broken, 0).into_iter().next().map(|(v, _)| v));
+        }
+        if matches!(
+            family,
+            Some(
+                Mutation::Duplicate
+                    | Mutation::Drop
+                    | Mutation::Swap
+                    | Mutation::MoveLater
+                    | Mutation::Splice
+            )
+        ) {
+            verdicts.extend(self.unexpected_accept(seq, &trace));
+        }
+        verdicts.sort_by_key(|v| (rank(v.oracle), v.step));
+        Ok(Checked { verdict: verdicts.into_iter().next(), trace, runs })
+    }
+
+    /// The failures of an unmutated journey's run: a 5xx, or an invariant it breaks.
+    pub fn check_plain(&self, seq: &Sequence, trace: &Trace) -> Option<Verdict> {
+        let mut verdicts = self.server_errors(seq, trace);
+        verdicts.extend(self.violations(trace, &HashSet::new(), 0).into_iter().map(|(v, _)| v));
+        verdicts.into_iter().min_by_key(|v| (rank(v.oracle), v.step))
+    }
+}

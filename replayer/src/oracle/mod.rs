@@ -1,0 +1,80 @@
+//! The oracles: checking a sequence by the state the target shows, not by its
+//! status codes alone. Every suspicious 2xx is checked against the owner's
+//! read-back (noise left out), and reads that "leak" are checked against a
+//! control request (a made-up id, a made-up token) so a target that answers
+//! 2xx to anything yields no finding.
+//!
+//! [`Oracles`] holds what they look at; `check` runs a sequence and asks
+//! the oracles its mutation family calls for, each in its own file
+//! (`server_error`, `cross_user`, `after_delete`, `stale_token`,
+//! `idempotency`, `stale_write`, `unexpected_accept`, `race`, and the user
+//! invariants in `invariant/`). `control` sends the control requests,
+//! `diff` compares JSON read-backs, `finding` is what a run reports.
+
+mod after_delete;
+mod check;
+mod control;
+mod cross_user;
+pub(crate) mod diff;
+pub(crate) mod finding;
+mod idempotency;
+pub(crate) mod invariant;
+mod race;
+mod server_error;
+mod stale_token;
+mod stale_write;
+mod unexpected_accept;
+
+use serde_json::Value;
+
+use crate::oracle::diff::Noise;
+use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::invariant::Invariant;
+use crate::run::execute::{snippet, Runner, Trace};
+use crate::setup::plan::Plan;
+
+/// What an oracle concluded about one step of a sequence.
+#[derive(Clone, Debug)]
+pub(crate) struct Verdict {
+    pub oracle: OracleKind,
+    pub confidence: Confidence,
+    /// The step it is about (the focus for shrinking).
+    pub step: usize,
+    pub summary: String,
+    pub evidence: Vec<String>,
+}
+
+/// A checked sequence: its verdict, if an oracle found something, and its trace.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub verdict: Option<Verdict>,
+    pub trace: Trace,
+    /// Sequences run (the case and its sequential counterparts).
+    pub runs: u64,
+}
+
+/// The oracles, with everything they look at: the plan, the runner (for
+/// counterparts and control requests), the calibrated noise, the invariants.
+pub(crate) struct Oracles<'a> {
+    pub plan: &'a Plan,
+    pub runner: &'a Runner<'a>,
+    pub noise: &'a Noise,
+    pub invariants: &'a [Invariant],
+    /// Reset before each sequence.
+    pub reset: bool,
+}
+
+/// Which oracle wins when several fire: the most specific first.
+pub(crate) fn rank(o: OracleKind) -> u8 {
+    match o {
+        OracleKind::ServerError => 0,
+        OracleKind::Invariant => 2,
+        OracleKind::UnexpectedAccept => 3,
+        _ => 1,
+    }
+}
+
+/// JSON on one line, cut to a readable length.
+pub(crate) fn compact(value: &Value) -> String {
+    snippet(&value.to_string())
+}

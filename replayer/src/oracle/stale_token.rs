@@ -1,0 +1,85 @@
+//! The stale-token oracle: a request carrying the credentials of a session
+//! that had logged out was accepted.
+
+use crate::error::Error;
+use crate::oracle::control::bogus_credentials;
+use crate::oracle::diff::{changes, holds_id};
+use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::{Oracles, Verdict};
+use crate::run::execute::Trace;
+
+impl Oracles<'_> {
+    /// A request with a logged-out session's credentials accepted: a read
+    /// that returns one of the sequence's resources (a made-up token being
+    /// refused), or a write whose effect the owner sees.
+    pub(super) async fn stale_token(
+        &self,
+        trace: &Trace,
+        f: usize,
+    ) -> Result<Option<Verdict>, Error> {
+        let ex = &trace.steps[f];
+        let (Some(reply), Some(sent)) = (ex.replies.first(), ex.sent.first()) else {
+            return Ok(None);
+        };
+        if !ex.stale || !reply.ok() {
+            return Ok(None);
+        }
+        let summary =
+            format!("{} was accepted with the token of a session that had logged out", sent.action);
+        if sent.method == "GET" {
+            let Some(inst) = trace
+                .instances
+                .iter()
+                .find(|i| reply.json.as_ref().is_some_and(|j| holds_id(j, &i.id)))
+            else {
+                return Ok(None);
+            };
+            let headers: Vec<(String, String)> = sent
+                .headers
+                .iter()
+                .map(|(n, v)| match n.as_str() {
+                    "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
+                    _ => (n.clone(), v.clone()),
+                })
+                .collect();
+            let control = self.control(sent, &sent.url, &headers).await?;
+            if control.ok() {
+                return Ok(None);
+            }
+            return Ok(Some(Verdict {
+                oracle: OracleKind::StaleToken,
+                confidence: Confidence::High,
+                step: f,
+                summary,
+                evidence: vec![
+                    format!(
+                        "after the logout, {} {} answered {} with {}",
+                        sent.method, sent.url, reply.status, inst.id
+                    ),
+                    format!(
+                        "control: the same request with a made-up token answered {}",
+                        control.status
+                    ),
+                ],
+            }));
+        }
+        let Some(k) = ex.instance else { return Ok(None) };
+        let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
+            return Ok(None);
+        };
+        let changed = changes(before, after, trace.instances[k].resource, self.noise);
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Verdict {
+            oracle: OracleKind::StaleToken,
+            confidence: Confidence::High,
+            step: f,
+            summary,
+            evidence: vec![
+                format!("after the logout, {} {} answered {}", sent.method, sent.url, reply.status),
+                format!("the owner's read-back changed: {}", changed.join(", ")),
+            ],
+        }))
+    }
+}

@@ -1,0 +1,350 @@
+//! `qa/venomqa.toml`: everything a run needs that the recording cannot say —
+//! the target, how to reset it, the test users and their secrets, which
+//! mutations to run, budgets, invariants and report outputs.
+//!
+//! Every table refuses keys it does not know, so a misspelt key is an error
+//! naming its file, line and column, never a silently ignored setting.
+//! Paths are relative to the directory holding the file.
+//!
+//! ```toml
+//! # Where `venomqa record` wrote the traffic and `venomqa learn` the model.
+//! store = "../venomqa-store"
+//! model = "model.json"
+//!
+//! [target]
+//! url = "http://127.0.0.1:8081"   # required: venomqa never guesses the target
+//! timeout = "10s"                 # per request: "500ms", "10s", "2m" or seconds
+//! parallel = 8                    # sequences in flight when nothing resets between them
+//!
+//! [reset]                         # optional: put the target back before each sequence
+//! request = "POST /__reset"       # an HTTP call on the target, or
+//! # command = "./reset-db.sh"    # a shell command run in this directory
+//! scope = "sequence"              # "sequence" (default) or "run": once, then sequences
+//!                                 # run in parallel, each on the resources it creates
+//!
+//! [auth]                          # optional: learned from the model when absent
+//! login = "POST /login"
+//! logout = "POST /logout"
+//!
+//! [users.alice]                   # one table per test user: the login's body fields
+//! username = "alice"
+//! password = { env = "VENOMQA_ALICE_PASSWORD" }  # read from the environment
+//!
+//! [users.bob]
+//! username = "bob"
+//! password = { env = "VENOMQA_BOB_PASSWORD" }
+//!
+//! [mutations]
+//! enabled = ["duplicate", "drop", "swap", "move-later", "as-other-user", "after-delete",
+//!            "after-logout", "concurrent", "splice", "idempotency-retry", "stale-validator"]
+//! concurrency = 2                 # copies `concurrent` sends at once
+//! repeat = 5                      # re-runs of a race, to say how often it reproduces
+//!
+//! [budget]                        # exploration stops at the first one reached
+//! sequences = 2000
+//! requests = 100000
+//! seconds = 120
+//!
+//! [[invariants]]                  # CEL over one instance, seen as the singular
+//! name = "refunds never exceed the amount"
+//! resource = "orders"
+//! expr = "order.refunded <= order.amount"
+//!
+//! [report]
+//! json = "venomqa-report.json"
+//! junit = "venomqa-junit.xml"
+//! out = "reproducers"
+//! ```
+
+mod parse;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::mutate::mutation::Mutation;
+use crate::oracle::invariant::Invariant;
+pub(crate) use parse::parse_request_line;
+use parse::{budget, check_url, File};
+use raw::RawConfig;
+
+/// The file `Config::load` reads inside a `qa/` directory.
+pub const CONFIG_FILE: &str = "venomqa.toml";
+
+/// A loaded, validated configuration: secrets resolved, invariants compiled.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it was read from (for messages).
+    pub path: PathBuf,
+    /// The directory relative paths are resolved against.
+    pub dir: PathBuf,
+    /// The traffic store directory.
+    pub store: PathBuf,
+    /// The learned model file.
+    pub model: PathBuf,
+    /// The service under test.
+    pub target: Target,
+    /// How to put the target back into a known state; `None`: sequences rely
+    /// on fresh resources only.
+    pub reset: Option<Reset>,
+    /// Which actions log in and out, when the model's are not right.
+    pub auth: Auth,
+    /// Test users, sorted by name.
+    pub users: Vec<User>,
+    /// Which mutation families run, and how.
+    pub mutations: Mutations,
+    /// Where exploration stops.
+    pub budget: Budget,
+    /// The user invariants, compiled.
+    pub invariants: Vec<Invariant>,
+    /// Where the reports go.
+    pub report: Report,
+}
+
+/// The system under test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// Base URL; `None` until given (in the file or by the CLI): a run refuses it.
+    pub url: Option<String>,
+    /// Longest a single request may take.
+    pub timeout: Duration,
+    /// Sequences in flight at once when no reset runs between them.
+    pub parallel: usize,
+}
+
+/// How the target is reset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reset {
+    /// A request on the target or a shell command.
+    pub how: ResetHow,
+    /// Before every sequence, or once.
+    pub scope: ResetScope,
+}
+
+/// A reset is an HTTP request on the target or a shell command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResetHow {
+    /// `POST /__reset`: method and path on the target.
+    Request {
+        /// `POST`
+        method: String,
+        /// `/__reset`
+        path: String,
+    },
+    /// Run with `sh -c` in the configuration's directory; must exit 0.
+    Command(String),
+}
+
+/// When the reset runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetScope {
+    /// Before every sequence; sequences then run one at a time.
+    Sequence,
+    /// Once before the run; sequences run in parallel, isolated by creating
+    /// their own resources.
+    Run,
+}
+
+/// Which actions log in and out, when the model's guess is not right.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Auth {
+    /// `POST /login`
+    pub login: Option<String>,
+    /// `POST /logout`
+    pub logout: Option<String>,
+}
+
+/// A test user: the values of the login's body fields, secrets resolved.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// The table's name (`alice` for `[users.alice]`); reports name the user by it.
+    pub name: String,
+    /// Field → value (`username` → `alice`, `password` → the secret).
+    pub fields: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secrets.
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Which mutations run and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mutations {
+    /// The families to run, in the order given, each once.
+    pub enabled: Vec<Mutation>,
+    /// Copies sent at once by `concurrent` (at least 2).
+    pub concurrency: u32,
+    /// Re-runs of a shrunk race to count how often it reproduces.
+    pub repeat: u32,
+}
+
+/// Exploration stops at the first limit reached (shrinking what was found still finishes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Sequences sent (calibration and shrinking included).
+    pub sequences: u64,
+    /// HTTP requests sent.
+    pub requests: u64,
+    /// Seconds since the run started.
+    pub seconds: u64,
+}
+
+/// Where reports go; the CLI writes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The JSON report.
+    pub json: Option<PathBuf>,
+    /// The JUnit XML report.
+    pub junit: Option<PathBuf>,
+    /// Directory for the reproducer scripts.
+    pub out: Option<PathBuf>,
+}
+
+/// Why a configuration was refused; `Display` starts with `file:line:column:`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The configuration file.
+        path: PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
+    /// Bad TOML, an unknown key, a wrong type or value.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        /// The configuration file.
+        path: PathBuf,
+        /// 1-based line of the value.
+        line: usize,
+        /// 1-based column of the value.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
+    /// A `{ env = "..." }` secret whose variable is not set.
+    #[error("{}:{line}:{column}: users.{user}.{field}: the environment variable {var} is not set", path.display())]
+    MissingEnv {
+        /// The configuration file.
+        path: PathBuf,
+        /// 1-based line of the value.
+        line: usize,
+        /// 1-based column of the value.
+        column: usize,
+        /// The user's table name.
+        user: String,
+        /// The field the secret is for.
+        field: String,
+        /// The environment variable that is not set.
+        var: String,
+    },
+    /// An invariant that does not compile.
+    #[error("{}:{line}:{column}: {source}", path.display())]
+    Invariant {
+        /// The configuration file.
+        path: PathBuf,
+        /// 1-based line of the value.
+        line: usize,
+        /// 1-based column of the value.
+        column: usize,
+        /// Why the invariant does not compile.
+        source: Box<crate::oracle::invariant::InvariantError>,
+    },
+    /// No target URL anywhere.
+    #[error("{}: no target: set [target] url (venomqa never guesses which service to send mutated traffic to)", path.display())]
+    MissingTarget {
+        /// The configuration file.
+        path: PathBuf,
+    },
+}
+
+impl Config {
+    /// Reads `path`: a `venomqa.toml` file or a directory holding one.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let file = if path.is_dir() { path.join(CONFIG_FILE) } else { path.to_path_buf() };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|source| ConfigError::Read { path: file.clone(), source })?;
+        Config::parse(&text, &file)
+    }
+
+    /// Parses the text of a configuration file, resolving relative paths
+    /// against `path`'s directory and secrets from the environment.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::parse_with_env(text, path, |var| std::env::var(var).ok())
+    }
+
+    /// [`Config::parse`] with the environment given as a function (for tests).
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file = File { text, path };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            file.invalid(e.span().unwrap_or(0..0), e.message().trim_end().to_string())
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &str| if p.is_empty() { dir.clone() } else { dir.join(p) };
+        let report = raw.report.unwrap_or_default();
+        Ok(Config {
+            path: path.to_path_buf(),
+            store: resolve(raw.store.as_deref().unwrap_or("../venomqa-store")),
+            model: resolve(raw.model.as_deref().unwrap_or("model.json")),
+            dir: dir.clone(),
+            target: file.target(raw.target)?,
+            reset: raw.reset.map(|r| file.reset(r)).transpose()?,
+            auth: raw.auth.map(|a| Auth { login: a.login, logout: a.logout }).unwrap_or_default(),
+            users: file.users(raw.users, &env)?,
+            mutations: file.mutations(raw.mutations.unwrap_or_default())?,
+            budget: budget(raw.budget.unwrap_or_default()),
+            invariants: file.invariants(raw.invariants)?,
+            report: Report {
+                json: report.json.as_deref().map(resolve),
+                junit: report.junit.as_deref().map(resolve),
+                out: report.out.as_deref().map(resolve),
+            },
+        })
+    }
+
+    /// The target URL, or the error a run gives without one.
+    pub fn target_url(&self) -> Result<&str, ConfigError> {
+        self.target
+            .url
+            .as_deref()
+            .ok_or_else(|| ConfigError::MissingTarget { path: self.path.clone() })
+    }
+
+    /// Sets the target (the CLI's `--target`), checking it is an http(s) URL.
+    pub fn set_target(&mut self, url: &str) -> Result<(), ConfigError> {
+        let url = url.trim_end_matches('/');
+        check_url(url).map_err(|message| ConfigError::Invalid {
+            path: PathBuf::from("--target"),
+            line: 1,
+            column: 1,
+            message,
+        })?;
+        self.target.url = Some(url.to_string());
+        Ok(())
+    }
+}
+
+/// The environment variable holding a user's secret field:
+/// `VENOMQA_<USER>_<FIELD>`, upper-case, other characters `_`.
+pub fn env_var(user: &str, field: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+            .collect()
+    };
+    format!("VENOMQA_{}_{}", clean(user), clean(field))
+}

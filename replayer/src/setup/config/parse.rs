@@ -1,0 +1,227 @@
+//! From the TOML tables to the validated configuration, one table a step:
+//! the target, the reset, the users (secrets from the environment), the
+//! mutations, the budget and the invariants. Every error names the file,
+//! line and column of the value it is about.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::raw::{
+    DurationValue, RawBudget, RawInvariant, RawMutations, RawReset, RawTarget, Secret,
+};
+use super::{Budget, ConfigError, Mutations, Reset, ResetHow, ResetScope, Target, User};
+use crate::mutate::mutation::{Mutation, UnknownMutation};
+use crate::oracle::invariant::Invariant;
+
+/// The configuration file being parsed: its text, to turn a span into a
+/// line and column, and its path, to name it.
+#[derive(Clone, Copy)]
+pub(super) struct File<'a> {
+    pub(super) text: &'a str,
+    pub(super) path: &'a Path,
+}
+
+impl File<'_> {
+    /// An invalid value at `span`.
+    pub(super) fn invalid(&self, span: Range<usize>, message: String) -> ConfigError {
+        let (line, column) = line_column(self.text, span.start);
+        ConfigError::Invalid { path: self.path.to_path_buf(), line, column, message }
+    }
+
+    /// `[target]`: the URL checked, the timeout parsed, defaults filled in.
+    pub(super) fn target(&self, raw: RawTarget) -> Result<Target, ConfigError> {
+        let url = match raw.url {
+            None => None,
+            Some(url) => {
+                let value = url.get_ref().trim_end_matches('/').to_string();
+                check_url(&value).map_err(|m| self.invalid(url.span(), m))?;
+                Some(value)
+            }
+        };
+        let timeout = raw.timeout.map_or(Ok(Duration::from_secs(10)), |t| {
+            parse_duration(t.get_ref()).map_err(|m| self.invalid(t.span(), m))
+        })?;
+        let parallel = raw.parallel.unwrap_or(8).max(1);
+        Ok(Target { url, timeout, parallel })
+    }
+
+    /// `[reset]`: a request or a command (exactly one), and its scope.
+    pub(super) fn reset(&self, raw: RawReset) -> Result<Reset, ConfigError> {
+        let how = match (raw.request, raw.command) {
+            (Some(req), None) => {
+                let (method, path) =
+                    parse_request_line(req.get_ref()).map_err(|m| self.invalid(req.span(), m))?;
+                ResetHow::Request { method, path }
+            }
+            (None, Some(cmd)) => ResetHow::Command(cmd.into_inner()),
+            (Some(req), Some(_)) => {
+                return Err(self
+                    .invalid(req.span(), "[reset] takes `request` or `command`, not both".into()))
+            }
+            (None, None) => {
+                return Err(self.invalid(0..0, "[reset] needs `request` or `command`".into()))
+            }
+        };
+        let scope = match raw.scope.as_ref().map(|s| s.get_ref().as_str()) {
+            None | Some("sequence") => ResetScope::Sequence,
+            Some("run") => ResetScope::Run,
+            Some(other) => {
+                let span = raw.scope.as_ref().map_or(0..0, Spanned::span);
+                return Err(self.invalid(
+                    span,
+                    format!("[reset] scope is \"sequence\" or \"run\", not \"{other}\""),
+                ));
+            }
+        };
+        Ok(Reset { how, scope })
+    }
+
+    /// `[users.NAME]`: each field literal or read from the environment.
+    pub(super) fn users(
+        &self,
+        raw: BTreeMap<String, BTreeMap<String, Spanned<Secret>>>,
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<User>, ConfigError> {
+        let mut users = Vec::new();
+        for (name, fields) in raw {
+            let mut resolved = BTreeMap::new();
+            for (field, value) in fields {
+                let span = value.span();
+                let text_value = match value.into_inner() {
+                    Secret::Literal(v) => v,
+                    Secret::Env(var) => env(&var).ok_or_else(|| {
+                        let (line, column) = line_column(self.text, span.start);
+                        ConfigError::MissingEnv {
+                            path: self.path.to_path_buf(),
+                            line,
+                            column,
+                            user: name.clone(),
+                            field: field.clone(),
+                            var,
+                        }
+                    })?,
+                };
+                resolved.insert(field, text_value);
+            }
+            users.push(User { name, fields: resolved });
+        }
+        Ok(users)
+    }
+
+    /// `[mutations]`: the enabled families by name (all when absent), once each.
+    pub(super) fn mutations(&self, raw: RawMutations) -> Result<Mutations, ConfigError> {
+        let enabled = match raw.enabled {
+            None => Mutation::ALL.to_vec(),
+            Some(names) => {
+                let mut enabled = Vec::new();
+                for name in names {
+                    let m: Mutation = name
+                        .get_ref()
+                        .parse()
+                        .map_err(|e: UnknownMutation| self.invalid(name.span(), e.to_string()))?;
+                    if !enabled.contains(&m) {
+                        enabled.push(m);
+                    }
+                }
+                enabled
+            }
+        };
+        Ok(Mutations {
+            enabled,
+            concurrency: raw.concurrency.unwrap_or(2).clamp(2, 64),
+            repeat: raw.repeat.unwrap_or(5).clamp(1, 100),
+        })
+    }
+
+    /// `[[invariants]]`: each compiled now, so a bad one is refused before a run.
+    pub(super) fn invariants(&self, raw: Vec<RawInvariant>) -> Result<Vec<Invariant>, ConfigError> {
+        raw.into_iter()
+            .map(|inv| {
+                Invariant::compile(&inv.name, &inv.resource, inv.expr.get_ref()).map_err(|source| {
+                    let (line, column) = line_column(self.text, inv.expr.span().start);
+                    ConfigError::Invariant {
+                        path: self.path.to_path_buf(),
+                        line,
+                        column,
+                        source: Box::new(source),
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// `[budget]`, defaults filled in.
+pub(super) fn budget(raw: RawBudget) -> Budget {
+    Budget {
+        sequences: raw.sequences.unwrap_or(2000),
+        requests: raw.requests.unwrap_or(100_000),
+        seconds: raw.seconds.unwrap_or(120),
+    }
+}
+
+pub(super) fn check_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Ok(()),
+        Ok(u) => Err(format!(
+            "target url `{url}` must be http:// or https:// with a host, not {}:",
+            u.scheme()
+        )),
+        Err(e) => Err(format!("target url `{url}` is not a URL: {e}")),
+    }
+}
+
+/// `POST /__reset` → (`POST`, `/__reset`).
+pub(crate) fn parse_request_line(line: &str) -> Result<(String, String), String> {
+    let mut parts = line.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(path), None)
+            if path.starts_with('/') && method.chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            Ok((method.to_ascii_uppercase(), path.to_string()))
+        }
+        _ => Err(format!("`{line}` is not `METHOD /path` (e.g. \"POST /__reset\")")),
+    }
+}
+
+/// "500ms", "10s", "2m", "1.5s" or a bare number of seconds.
+fn parse_duration(value: &DurationValue) -> Result<Duration, String> {
+    let secs = match value {
+        DurationValue::Seconds(s) => *s,
+        DurationValue::Text(t) => {
+            let t = t.trim();
+            let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+                Some(i) => (&t[..i], &t[i..]),
+                None => (t, "s"),
+            };
+            let n: f64 = number.trim().parse().map_err(|_| {
+                format!("`{t}` is not a duration such as \"500ms\", \"10s\" or \"2m\"")
+            })?;
+            match unit {
+                "ms" => n / 1000.0,
+                "s" => n,
+                "m" => n * 60.0,
+                _ => return Err(format!("`{t}`: the duration units are ms, s and m")),
+            }
+        }
+    };
+    if secs.is_finite() && secs > 0.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err("a duration must be positive".into())
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(1, |s| s.chars().count() + 1);
+    (line, column)
+}

@@ -1,0 +1,11 @@
+//! Before anything is sent: the configuration (`config`), the recorded
+//! exchanges the model points at (`recorded`), which actions log in and out
+//! (`auth`, from the model), the plan that binds the model's journeys to
+//! test users and live values (`plan`), and the starting configuration
+//! `venomqa init` writes (`starter`).
+
+pub(crate) mod auth;
+pub(crate) mod config;
+pub(crate) mod plan;
+pub(crate) mod recorded;
+pub(crate) mod starter;
