@@ -11,6 +11,7 @@
 //!   faulty ([`vacant_addr`], [`upstream_hanging_up_after`]).
 //! - [`socket`]: raw HTTP/1.1 over a `TcpStream`, for what a client library
 //!   would hide.
+//! - [`layout`]: a crate's module graph, so a test can forbid import cycles.
 //! - [`store`]: temp stores and exchanges built in code ([`TempStore`],
 //!   [`exchange`], [`record_all`]).
 //!
@@ -29,6 +30,7 @@
 //! # }
 //! ```
 
+pub mod layout;
 pub mod proxy;
 pub mod record;
 pub mod shop;

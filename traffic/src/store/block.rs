@@ -17,8 +17,13 @@
 //! and a range of ids by two, without decoding any record. Across blocks,
 //! ids increase too: a block's last id is below the next block's key.
 
-use super::layout::BLOCK_TARGET_BYTES;
 use crate::{Exchange, ExchangeId};
+
+/// Most exchanges in one block.
+pub(crate) const BLOCK_MAX_EXCHANGES: usize = 256;
+
+/// A block is closed once its records pass this many bytes.
+pub(crate) const BLOCK_TARGET_BYTES: usize = 64 * 1024;
 
 /// Bytes of one directory entry: id (u64) and end (u32).
 const ENTRY: usize = 12;

@@ -4,8 +4,8 @@
 //!
 //! Layout, one sled tree a concern (format version 2):
 //! - `blocks`: exchanges in blocks, a block a run of exchanges with
-//!   increasing ids (at most [`BLOCK_MAX_EXCHANGES`], closed once past
-//!   [`BLOCK_TARGET_BYTES`]; one large exchange is a block of its own),
+//!   increasing ids (at most [`BLOCK_MAX_EXCHANGES`](super::block::BLOCK_MAX_EXCHANGES), closed once past
+//!   [`BLOCK_TARGET_BYTES`](super::block::BLOCK_TARGET_BYTES); one large exchange is a block of its own),
 //!   keyed by its first id (big-endian u64); the value holds the
 //!   postcard-encoded [`Exchange`]s and a directory of their ids (see
 //!   `block.rs`). Blocks never overlap: a block's last id is below the next
@@ -43,12 +43,6 @@ use crate::{Error, Exchange, ExchangeId, Result};
 /// The on-disk format this code reads and writes: 2 keeps exchanges in
 /// blocks (1 kept one sled value per exchange).
 pub const FORMAT_VERSION: u32 = 2;
-
-/// Most exchanges in one block.
-pub(crate) const BLOCK_MAX_EXCHANGES: usize = 256;
-
-/// A block is closed once its records pass this many bytes.
-pub(crate) const BLOCK_TARGET_BYTES: usize = 64 * 1024;
 
 /// At most this many exchanges are in a group of the session index.
 pub(crate) const GROUP_EXCHANGES: usize = 8192;

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use super::batch::{build_blocks, Encoded, Pending};
 use super::block::BlockBuilder;
 use super::layout::{encode_ids, index_key, Layout};
-use super::writer::{build_blocks, Encoded, Pending};
 use crate::{ExchangeId, Result};
 
 /// The blocks to write for `batch` (its pending exchanges in id order):

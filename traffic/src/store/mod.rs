@@ -33,9 +33,11 @@
 //! which lets a small batch gather for 3 ms); sled recovers a consistent
 //! prefix of the rest, and the open after it indexes what the index missed.
 
+mod batch;
 mod block;
 mod layout;
 mod merge;
+mod options;
 mod read;
 mod recording;
 mod writer;
@@ -53,8 +55,9 @@ use crate::{Error, ExchangeId, Redactor, Result};
 use layout::{Layout, GROUP_EXCHANGES};
 
 pub use layout::FORMAT_VERSION;
+pub use options::RecordOptions;
 pub use read::{Exchanges, SessionExchanges, SessionSummary};
-pub use recording::{RecordOptions, RecordSummary, Recording};
+pub use recording::{RecordSummary, Recording};
 
 /// How often sled flushes on its own: the most a hard kill can lose.
 pub const FLUSH_EVERY_MS: u64 = 500;

@@ -19,37 +19,12 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
+use super::options::RecordOptions;
 use super::writer::Writer;
 use super::Store;
-use crate::capture::{capture_channel, CaptureSender, DEFAULT_CAPTURE_QUEUE};
-use crate::{Error, Exchange, Result, SessionRules, DEFAULT_IDLE_GAP};
-
-/// How a recording groups and protects what it writes.
-#[derive(Clone, Debug)]
-pub struct RecordOptions {
-    /// How exchanges are grouped into sessions (`--session-by`).
-    pub session_rules: SessionRules,
-    /// Quiet time after which a key starts a new session (`--idle-gap`).
-    pub idle_gap: Duration,
-    /// Replace secrets by pseudonyms before writing (off: `--keep-secrets`).
-    pub redact: bool,
-    /// Exchanges that may wait for the writer before captures are dropped
-    /// (16384 by default).
-    pub queue: usize,
-}
-
-impl Default for RecordOptions {
-    fn default() -> Self {
-        RecordOptions {
-            session_rules: SessionRules::default(),
-            idle_gap: DEFAULT_IDLE_GAP,
-            redact: true,
-            queue: DEFAULT_CAPTURE_QUEUE,
-        }
-    }
-}
+use crate::capture::{capture_channel, CaptureSender};
+use crate::{Error, Exchange, Result};
 
 /// What a finished recording did, for the summary `record` prints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -26,12 +26,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::block::{encode_into, BlockBuilder};
-use super::layout::{
-    Layout, BLOCK_MAX_EXCHANGES, BLOCK_TARGET_BYTES, GROUP_EXCHANGES, GROUP_MILLIS,
-};
+use super::batch::{build_blocks, Encoded};
+use super::block::BlockBuilder;
+use super::layout::{Layout, GROUP_EXCHANGES, GROUP_MILLIS};
 use super::merge;
-use super::recording::RecordOptions;
+use super::options::RecordOptions;
 use super::Store;
 use crate::capture::{CaptureReceiver, Received};
 use crate::session::KeyState;
@@ -44,9 +43,6 @@ const BATCH_MAX: usize = 512;
 /// How long the idle writer waits before looking at the stop flag again; it
 /// bounds how long `finish` waits on a quiet channel.
 const IDLE_WAIT: Duration = Duration::from_millis(50);
-
-/// The writer keeps its encoding buffers between batches up to this size.
-const KEEP_BYTES: usize = 4 * 1024 * 1024;
 
 /// How long the writer lets a batch that is not full gather more exchanges
 /// before writing it. Each batch has a fixed cost (a wake-up, a few sled
@@ -63,70 +59,6 @@ impl Drop for RecordingFlag {
     fn drop(&mut self) {
         self.0.release_writer();
     }
-}
-
-/// An exchange of the current batch, encoded at `records[start..end]`.
-pub(super) struct Pending {
-    pub id: ExchangeId,
-    pub session: String,
-    start: usize,
-    end: usize,
-}
-
-/// The current batch, encoded: the records one after another, and where
-/// each exchange's record lies.
-#[derive(Default)]
-pub(super) struct Encoded {
-    records: Vec<u8>,
-    /// In arrival order, or in id order once sorted for a merge.
-    pub pending: Vec<Pending>,
-}
-
-impl Encoded {
-    /// The encoded record of `p`.
-    pub fn record(&self, p: &Pending) -> &[u8] {
-        &self.records[p.start..p.end]
-    }
-
-    fn clear(&mut self) {
-        self.records.clear();
-        if self.records.capacity() > KEEP_BYTES {
-            // A burst of large bodies must not stay allocated for the
-            // whole recording.
-            self.records.shrink_to(KEEP_BYTES);
-        }
-        self.pending.clear();
-    }
-
-    /// Whether the batch follows every stored id (the last was `last`) in
-    /// increasing order: then its exchanges become new blocks at the end.
-    fn appends_after(&self, last: ExchangeId) -> bool {
-        self.pending[0].id > last && self.pending.windows(2).all(|w| w[0].id < w[1].id)
-    }
-}
-
-/// Builds blocks from `entries` (ids increasing), each closed at
-/// [`BLOCK_MAX_EXCHANGES`] or past [`BLOCK_TARGET_BYTES`], and hands each
-/// finished block's key and value to `done`.
-pub(super) fn build_blocks<'a>(
-    layout: &Layout,
-    builder: &mut BlockBuilder,
-    entries: impl IntoIterator<Item = (ExchangeId, &'a [u8])>,
-    mut done: impl FnMut([u8; 8], sled::IVec),
-) -> Result<()> {
-    for (id, record) in entries {
-        builder
-            .push_encoded(id, record)
-            .map_err(|_| layout.corrupt(format!("exchange {id} is too large to store")))?;
-        if builder.len() >= BLOCK_MAX_EXCHANGES || builder.bytes() >= BLOCK_TARGET_BYTES {
-            let (key, value) = builder.finish().expect("a block of at least one");
-            done(key, value);
-        }
-    }
-    if let Some((key, value)) = builder.finish() {
-        done(key, value);
-    }
-    Ok(())
 }
 
 pub(super) struct Writer {
@@ -185,7 +117,7 @@ impl Writer {
             last_id: store.layout().last_id()?,
             key_states: HashMap::new(),
             dirty_states: HashSet::new(),
-            batch: Encoded { records: Vec::new(), pending: Vec::with_capacity(BATCH_MAX) },
+            batch: Encoded::with_capacity(BATCH_MAX),
             builder: BlockBuilder::default(),
             group_from: None,
             group_started: Instant::now(),
@@ -319,13 +251,10 @@ impl Writer {
                 redactor.redact_exchange(&mut exchange);
             }
             exchange.id = self.assign_id(&exchange)?;
-            let start = self.batch.records.len();
-            encode_into(&exchange, &mut self.batch.records).map_err(|e| {
-                self.layout().corrupt(format!("exchange {} could not be encoded: {e}", exchange.id))
+            let id = exchange.id;
+            self.batch.push(&mut exchange).map_err(|e| {
+                self.layout().corrupt(format!("exchange {id} could not be encoded: {e}"))
             })?;
-            let session = std::mem::take(&mut exchange.session.0);
-            let end = self.batch.records.len();
-            self.batch.pending.push(Pending { id: exchange.id, session, start, end });
         }
         Ok(())
     }

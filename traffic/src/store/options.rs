@@ -1,0 +1,34 @@
+//! What a recording is asked to do: how it groups exchanges into sessions,
+//! whether it redacts, and how much may queue for the writer. Its own file
+//! so that the recording (which starts the writer) and the writer (which
+//! follows the options) both depend on it, not on each other.
+
+use std::time::Duration;
+
+use crate::capture::DEFAULT_CAPTURE_QUEUE;
+use crate::{SessionRules, DEFAULT_IDLE_GAP};
+
+/// How a recording groups and protects what it writes.
+#[derive(Clone, Debug)]
+pub struct RecordOptions {
+    /// How exchanges are grouped into sessions (`--session-by`).
+    pub session_rules: SessionRules,
+    /// Quiet time after which a key starts a new session (`--idle-gap`).
+    pub idle_gap: Duration,
+    /// Replace secrets by pseudonyms before writing (off: `--keep-secrets`).
+    pub redact: bool,
+    /// Exchanges that may wait for the writer before captures are dropped
+    /// (16384 by default).
+    pub queue: usize,
+}
+
+impl Default for RecordOptions {
+    fn default() -> Self {
+        RecordOptions {
+            session_rules: SessionRules::default(),
+            idle_gap: DEFAULT_IDLE_GAP,
+            redact: true,
+            queue: DEFAULT_CAPTURE_QUEUE,
+        }
+    }
+}
