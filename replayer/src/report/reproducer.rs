@@ -46,16 +46,39 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
         let usable: Vec<usize> = (0..vars.len()).filter(|&c| vars[c].step < i).collect();
         steps.push(bind_request(r, &base, &vars, &usable, &mut used));
     }
+    let used_vars: Vec<&ScriptVar> =
+        vars.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c).collect();
 
+    let mut s = script_header(requests.len(), &used_vars, &base);
+    for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
+        write_step(&mut s, i + 1, r, bound);
+        for (c, var) in vars.iter().enumerate() {
+            if var.step == i && used[c] {
+                let _ = writeln!(
+                    s,
+                    "{}=\"$(capture \"$WORK/{}.body\" {} {})\"",
+                    var.var,
+                    i + 1,
+                    sh_quote(&var.key),
+                    i + 1
+                );
+            }
+        }
+    }
+    s
+}
+
+/// The script up to its first step: what it does, which values it extracts
+/// from live responses, the target, a work directory, and the extract
+/// functions when any value is extracted.
+fn script_header(requests: usize, used_vars: &[&ScriptVar], base: &str) -> String {
     let mut s = String::from("#!/usr/bin/env bash\n");
     let _ = writeln!(
         s,
         "# Replays {} request{} against $TARGET and prints each status beside the one recorded.",
-        requests.len(),
-        if requests.len() == 1 { "" } else { "s" }
+        requests,
+        if requests == 1 { "" } else { "s" }
     );
-    let used_vars: Vec<&ScriptVar> =
-        vars.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c).collect();
     if used_vars.is_empty() {
         s.push_str(
             "# Values: all sent literally as recorded (no later request used a value an\n\
@@ -67,7 +90,7 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
              # in brackets); everything else is sent literally as recorded, including any\n\
              # validator or cookie that came in a response header.\n",
         );
-        for c in &used_vars {
+        for c in used_vars {
             let _ = writeln!(
                 s,
                 "#   {} = \"{}\" of step {}'s response  [{}]",
@@ -80,67 +103,57 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
     }
     s.push_str("# Needs bash, curl, grep and sed.\n");
     s.push_str("set -euo pipefail\n\n");
-    let _ = writeln!(s, "TARGET=\"${{TARGET:-{}}}\"", escape_double_quoted(&base));
+    let _ = writeln!(s, "TARGET=\"${{TARGET:-{}}}\"", escape_double_quoted(base));
     s.push_str("WORK=\"$(mktemp -d)\"\ntrap 'rm -rf \"$WORK\"' EXIT\n");
     if !used_vars.is_empty() {
         s.push_str(EXTRACT_FUNCTIONS);
     }
-
-    for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
-        let n = i + 1;
-        let copies = r.copies.max(1);
-        let label = if copies > 1 {
-            format!("{n}. {copies}x {}", one_line(&r.action, 200))
-        } else {
-            format!("{n}. {}", one_line(&r.action, 200))
-        };
-        let recorded = r.status.map_or("none".to_string(), |st| st.to_string());
-        let user =
-            r.user.as_deref().map(|u| format!(" as {}", one_line(u, 60))).unwrap_or_default();
-        let _ = writeln!(s, "\n# {label}{user} (recorded: {recorded})");
-        if copies == 1 {
-            let _ = writeln!(
-                s,
-                "status=\"$({})\"",
-                curl_command(r, bound, &format!("\"$WORK/{n}.body\""), "  ")
-            );
-            let _ = writeln!(
-                s,
-                "printf '%s -> %s (recorded %s)\\n' {} \"$status\" {}",
-                sh_quote(&label),
-                sh_quote(&recorded)
-            );
-        } else {
-            let _ = writeln!(s, "for i in $(seq 1 {copies}); do");
-            let _ = writeln!(
-                s,
-                "  {} >\"$WORK/{n}.$i.status\" &",
-                curl_command(r, bound, &format!("\"$WORK/{n}.$i.body\""), "    ")
-            );
-            s.push_str("done\nwait\nstatuses=\"\"\n");
-            let _ = writeln!(
-                s,
-                "for i in $(seq 1 {copies}); do statuses=\"$statuses $(cat \"$WORK/{n}.$i.status\")\"; done"
-            );
-            let _ = writeln!(
-                s,
-                "printf '%s ->%s (recorded %s)\\n' {} \"$statuses\" {}",
-                sh_quote(&label),
-                sh_quote(&recorded)
-            );
-        }
-        for (c, var) in vars.iter().enumerate() {
-            if var.step == i && used[c] {
-                let _ = writeln!(
-                    s,
-                    "{}=\"$(capture \"$WORK/{n}.body\" {} {n})\"",
-                    var.var,
-                    sh_quote(&var.key)
-                );
-            }
-        }
-    }
     s
+}
+
+/// Step `n`: a comment naming it, then one curl (or `copies` at once, in
+/// the background) and the status beside the recorded one.
+fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
+    let copies = r.copies.max(1);
+    let label = if copies > 1 {
+        format!("{n}. {copies}x {}", one_line(&r.action, 200))
+    } else {
+        format!("{n}. {}", one_line(&r.action, 200))
+    };
+    let recorded = r.status.map_or("none".to_string(), |st| st.to_string());
+    let user = r.user.as_deref().map(|u| format!(" as {}", one_line(u, 60))).unwrap_or_default();
+    let _ = writeln!(s, "\n# {label}{user} (recorded: {recorded})");
+    if copies == 1 {
+        let _ = writeln!(
+            s,
+            "status=\"$({})\"",
+            curl_command(r, bound, &format!("\"$WORK/{n}.body\""), "  ")
+        );
+        let _ = writeln!(
+            s,
+            "printf '%s -> %s (recorded %s)\\n' {} \"$status\" {}",
+            sh_quote(&label),
+            sh_quote(&recorded)
+        );
+        return;
+    }
+    let _ = writeln!(s, "for i in $(seq 1 {copies}); do");
+    let _ = writeln!(
+        s,
+        "  {} >\"$WORK/{n}.$i.status\" &",
+        curl_command(r, bound, &format!("\"$WORK/{n}.$i.body\""), "    ")
+    );
+    s.push_str("done\nwait\nstatuses=\"\"\n");
+    let _ = writeln!(
+        s,
+        "for i in $(seq 1 {copies}); do statuses=\"$statuses $(cat \"$WORK/{n}.$i.status\")\"; done"
+    );
+    let _ = writeln!(
+        s,
+        "printf '%s ->%s (recorded %s)\\n' {} \"$statuses\" {}",
+        sh_quote(&label),
+        sh_quote(&recorded)
+    );
 }
 
 /// [`curl_script`] headed by what the finding is: oracle, confidence, action,
