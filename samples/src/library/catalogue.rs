@@ -67,7 +67,7 @@ impl Library {
             Some(book) if book.status == BookStatus::Available => book,
             _ => return Err(LibraryError::NotFound("book")),
         };
-        let copy = Copy { id, barcode: barcode.trim().to_string(), status: CopyStatus::OnShelf };
+        let copy = Copy { id, barcode: barcode.trim().to_string(), status: CopyStatus::Shelved };
         book.copies.push(copy.clone());
         Ok(copy)
     }

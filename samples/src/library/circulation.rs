@@ -52,12 +52,12 @@ impl Library {
         if book.status == BookStatus::Withdrawn && !self.bug(LibraryBug::LoanAfterWithdraw) {
             return Err(LibraryError::NotFound("book"));
         }
-        if let Some(copy) = first_copy(book, CopyStatus::OnShelf) {
+        if let Some(copy) = first_copy(book, CopyStatus::Shelved) {
             return Ok(copy);
         }
         // BUG borrow-held-copy: a held copy may go to its holder at the
         // desk, and this fallback forgot to check who is asking.
-        match first_copy(book, CopyStatus::OnHold) {
+        match first_copy(book, CopyStatus::Held) {
             Some(copy) if self.bug(LibraryBug::BorrowHeldCopy) => Ok(copy),
             _ => Err(LibraryError::Conflict(format!("no copy of `{slug}` is on the shelf"))),
         }
@@ -109,7 +109,7 @@ impl Library {
         }
         loan.status = LoanStatus::Returned;
         let loan = loan.clone();
-        set_copy(&mut state, &loan.book, loan.copy, CopyStatus::OnShelf);
+        set_copy(&mut state, &loan.book, loan.copy, CopyStatus::Shelved);
         Ok(loan)
     }
 
@@ -140,10 +140,10 @@ impl Library {
             Some(book) if book.status == BookStatus::Available => book,
             _ => return Err(LibraryError::NotFound("book")),
         };
-        let copy = first_copy(book, CopyStatus::OnShelf).ok_or_else(|| {
+        let copy = first_copy(book, CopyStatus::Shelved).ok_or_else(|| {
             LibraryError::Conflict(format!("no copy of `{slug}` is on the shelf"))
         })?;
-        set_copy(&mut state, slug, copy, CopyStatus::OnHold);
+        set_copy(&mut state, slug, copy, CopyStatus::Held);
         let hold = Hold {
             id: state.hold_id(),
             member: caller.id,
@@ -183,7 +183,7 @@ impl Library {
         }
         hold.status = HoldStatus::Cancelled;
         let hold = hold.clone();
-        set_copy(&mut state, &hold.book, hold.copy, CopyStatus::OnShelf);
+        set_copy(&mut state, &hold.book, hold.copy, CopyStatus::Shelved);
         Ok(hold)
     }
 
@@ -221,7 +221,7 @@ fn sees(caller: &Member, owner: u64) -> bool {
 
 /// A new active loan of `copy` to `member`; the copy leaves the shelf.
 fn lend(state: &mut State, member: u64, slug: &str, copy: u64) -> Loan {
-    set_copy(state, slug, copy, CopyStatus::OnLoan);
+    set_copy(state, slug, copy, CopyStatus::Lent);
     let loan = Loan {
         id: state.loan_id(),
         member,

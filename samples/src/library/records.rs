@@ -72,12 +72,14 @@ pub(crate) struct Book {
 
 /// Where a physical copy is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
 pub(crate) enum CopyStatus {
-    OnShelf,
-    OnLoan,
+    #[serde(rename = "on_shelf")]
+    Shelved,
+    #[serde(rename = "on_loan")]
+    Lent,
     /// Set aside for a hold, waiting to be collected at the desk.
-    OnHold,
+    #[serde(rename = "on_hold")]
+    Held,
 }
 
 /// One physical copy of a book.

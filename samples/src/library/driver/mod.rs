@@ -92,29 +92,48 @@ pub async fn drive_library(opts: DriveOptions) -> Result<DriveReport, DriveError
     });
 
     let mut logs = vec![play(Arc::clone(&run), 0, Part::Catalogue).await?];
-    for wave in run.plan.sessions.chunks(opts.users).enumerate() {
-        let first = 1 + wave.0 * opts.users;
-        let indexes: Vec<usize> = (first..first + wave.1.len()).collect();
-        for group in indexes.chunks(opts.concurrency) {
+    logs.extend(play_members(&run, opts.users, opts.concurrency).await?);
+    logs.extend(play_desk(&run).await?);
+    Ok(report(&run, logs))
+}
+
+/// The member sessions in waves of `members` (each member once a wave),
+/// `concurrency` at a time; session `1 + k` plays the plan's `k`th.
+async fn play_members(
+    run: &Arc<Run>,
+    members: usize,
+    concurrency: usize,
+) -> Result<Vec<(usize, VisitLog)>, DriveError> {
+    let mut logs = Vec::new();
+    let indexes: Vec<usize> = (1..=run.plan.sessions.len()).collect();
+    for wave in indexes.chunks(members) {
+        for group in wave.chunks(concurrency) {
             let mut set = JoinSet::new();
             for &index in group {
-                set.spawn(play(Arc::clone(&run), index, Part::Member(index - 1)));
+                set.spawn(play(Arc::clone(run), index, Part::Member(index - 1)));
             }
             while let Some(joined) = set.join_next().await {
-                let played =
-                    joined.map_err(|err| DriveError::Client(format!("a task failed: {err}")))?;
-                logs.push(played?);
+                let failed = |err| DriveError::Client(format!("a driver task failed: {err}"));
+                logs.push(joined.map_err(failed)??);
             }
         }
     }
+    Ok(logs)
+}
+
+/// The desk's sessions, after every member's: [`DESK_BATCH`] codes each, at least one.
+async fn play_desk(run: &Arc<Run>) -> Result<Vec<(usize, VisitLog)>, DriveError> {
     let codes = std::mem::take(&mut *run.codes.lock().unwrap_or_else(PoisonError::into_inner));
-    let batches: Vec<Vec<String>> = codes.chunks(DESK_BATCH).map(<[String]>::to_vec).collect();
-    let mut index = 1 + run.plan.sessions.len();
-    for batch in if batches.is_empty() { vec![Vec::new()] } else { batches } {
-        logs.push(play(Arc::clone(&run), index, Part::Desk(batch)).await?);
-        index += 1;
+    let mut batches: Vec<Vec<String>> = codes.chunks(DESK_BATCH).map(<[String]>::to_vec).collect();
+    if batches.is_empty() {
+        batches.push(Vec::new());
     }
-    Ok(report(&run, logs))
+    let first = 1 + run.plan.sessions.len();
+    let mut logs = Vec::new();
+    for (index, batch) in (first..).zip(batches) {
+        logs.push(play(Arc::clone(run), index, Part::Desk(batch)).await?);
+    }
+    Ok(logs)
 }
 
 /// Which journey a session plays.
