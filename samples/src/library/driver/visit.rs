@@ -137,10 +137,10 @@ impl<'a> Visit<'a> {
     }
 
     /// Logs an answer that came with the right status and the wrong content.
-    pub fn note_problem(&mut self, call_endpoint: &'static str, path: &str, problem: &str) {
+    pub fn note_problem(&mut self, endpoint: &'static str, path: &str, problem: &str) {
         self.log.unexpected.push(UnexpectedAnswer {
             session_id: self.session_id.to_string(),
-            endpoint: call_endpoint.to_string(),
+            endpoint: endpoint.to_string(),
             path: path.to_string(),
             expected: 200,
             status: 200,
