@@ -106,3 +106,44 @@ async fn bad_options_are_refused_before_anything_is_sent() {
         assert!(matches!(drive_library(opts).await, Err(DriveError::Options(_))));
     }
 }
+
+/// What a bug would leave behind, read by staff after a run: two active
+/// loans of one copy, a loan of a withdrawn book, more loans than the run
+/// made, or a collected hold that had been cancelled.
+#[tokio::test]
+async fn a_run_against_every_bug_leaves_the_state_a_correct_library_would() {
+    let lib = TestLibrary::start(LibraryBugSet::all()).await;
+    let report = drive_library(options(lib.handle.base_url(), 11)).await.unwrap();
+    assert!(report.unexpected.is_empty(), "{report}");
+    let librarian = lib.staff(library_common::LIBRARIAN).await;
+    let loans = lib.loans(&librarian).await;
+    let made = |endpoint: &str| report.steps.iter().filter(|s| s.endpoint == endpoint).count();
+    assert_eq!(loans.len(), made("POST /api/v1/loans") + made("POST /api/v1/desk/pickups"));
+
+    let active: Vec<(&str, u64)> = loans
+        .iter()
+        .filter(|l| l["status"] == "active")
+        .map(|l| (l["book"].as_str().unwrap(), l["copy"].as_u64().unwrap()))
+        .collect();
+    let distinct: BTreeSet<_> = active.iter().collect();
+    assert_eq!(distinct.len(), active.len(), "no copy is lent twice at once");
+
+    let withdrawn = lib.get(&librarian, "/api/v1/books?status=withdrawn").await;
+    let withdrawn: Vec<&str> = withdrawn.body["books"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(withdrawn.len(), 1);
+    assert!(loans.iter().all(|l| !withdrawn.contains(&l["book"].as_str().unwrap())));
+
+    let holds =
+        lib.get(&librarian, "/api/v1/holds").await.body["holds"].as_array().unwrap().clone();
+    let collected = holds.iter().filter(|h| h["status"] == "collected").count();
+    assert_eq!(collected, made("POST /api/v1/desk/pickups"), "each code redeemed once");
+    assert_eq!(
+        holds.iter().filter(|h| h["status"] == "cancelled").count(),
+        made("POST /api/v1/holds/{id}/cancel")
+    );
+}
