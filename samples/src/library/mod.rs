@@ -10,8 +10,8 @@
 //! code issued to a member and redeemed by staff, and public next to
 //! private resources.
 //!
-//! Split the way a request flows: [`records`] are what the API shows,
-//! [`state`] holds them and the refusals, `accounts`, `catalogue` and
+//! Split the way a request flows: `records` are what the API shows,
+//! `state` holds them and the refusals, `accounts`, `catalogue` and
 //! `circulation` hold the rules (and the bugs), `http` and `routes` speak
 //! HTTP, `server` serves it, and `driver` plays QA sessions against it.
 //!
