@@ -298,16 +298,43 @@ pub enum ModelFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum SampleCommand {
-    /// Serve the sample shop: an orders API with planted sequence bugs.
+    /// Serve a sample with planted sequence bugs: the shop (default) or `--app library`.
     Serve(SampleServeArgs),
-    /// Play realistic happy-path QA sessions against a shop (directly or through `venomqa record`).
+    /// Play realistic happy-path QA sessions against a sample (directly or through `venomqa record`).
     Drive(SampleDriveArgs),
     /// Write N synthetic exchanges of shop-like QA traffic into a store, for benchmarks.
     Generate(SampleGenerateArgs),
 }
 
+/// Which sample service `sample serve` and `sample drive` speak to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SampleApp {
+    /// An orders API: bearer tokens, four fixed users, random ids, nine planted bugs.
+    #[default]
+    Shop,
+    /// A community library: cookie sessions, sign-up and login by email,
+    /// staff and members, slugs, sequential ids, a soft delete, pickup
+    /// codes, nine planted bugs.
+    Library,
+}
+
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The shop's bugs: double-refund, ship-unpaid, cancel-after-ship, cross-user, \
+pay-after-delete, concurrent-refund, token-after-logout, idempotency-recharge, lost-update.\n\
+The library's bugs: double-pickup, pickup-after-cancel, renew-after-return, borrow-held-copy, \
+cross-member-loan, loan-after-withdraw, concurrent-borrow, session-after-logout, stale-preferences.\n\n\
+Examples:\n  venomqa sample serve --port 8081\n  \
+venomqa sample serve --app library --port 8082 --bugs double-pickup,stale-preferences\n\n\
+Both answer POST /__reset (back to a fresh state) and GET /health. The library's \
+endpoints live under /api/v1; its staff log in as librarian@library.test / librarian-pw \
+and desk@library.test / desk-pw, and members sign up at POST /api/v1/members."
+)]
 pub struct SampleServeArgs {
+    /// Which sample to serve: `shop` (the default) or `library`.
+    #[arg(long, value_enum, default_value_t = SampleApp::Shop)]
+    pub app: SampleApp,
+
     /// Port to listen on (on 127.0.0.1 unless `--host` says otherwise).
     #[arg(long, default_value_t = 8081)]
     pub port: u16,
@@ -316,22 +343,34 @@ pub struct SampleServeArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
 
-    /// Planted bugs: `all`, `none`, or a comma-separated list of bug names.
+    /// Planted bugs: `all`, `none`, or a comma-separated list of the app's bug names (below).
     #[arg(long, value_name = "BUGS", default_value = "all")]
     pub bugs: String,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "The shop's sessions: one of its four users logs in, orders, pays, ships, \
+refunds, cancels or deletes, and sometimes logs out.\n\
+The library's run: the librarian stocks the catalogue; then --sessions member sessions, \
+--users members in turn (each signs up in their first session, then borrows, renews, \
+returns, holds and cancels); then the desk redeems the members' pickup codes. So it plays \
+two or more sessions beyond --sessions.\n\n\
+Examples:\n  venomqa record --upstream http://127.0.0.1:8082 --listen 127.0.0.1:8080 &\n  \
+venomqa sample drive --app library --base http://127.0.0.1:8080 --users 4 --sessions 20")]
 pub struct SampleDriveArgs {
-    /// Base URL of the shop, or of a `venomqa record` proxy in front of it.
+    /// Which sample the target is: `shop` (the default) or `library`.
+    #[arg(long, value_enum, default_value_t = SampleApp::Shop)]
+    pub app: SampleApp,
+
+    /// Base URL of the sample, or of a `venomqa record` proxy in front of it.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
     pub base: String,
 
-    /// How many of the shop's users take part (1 to 4).
+    /// How many users take part: 1 to 4 of the shop's, or 1 to 12 library members.
     #[arg(long, default_value_t = 3)]
     pub users: usize,
 
-    /// How many QA sessions to play.
+    /// How many QA sessions to play (for the library: member sessions).
     #[arg(long, default_value_t = 20)]
     pub sessions: usize,
 

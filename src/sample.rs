@@ -1,25 +1,40 @@
-//! `venomqa sample serve`, `drive` and `generate`: the shop to try venomqa on,
-//! and synthetic traffic for benchmarks.
+//! `venomqa sample serve`, `drive` and `generate`: the samples to try venomqa
+//! on (the shop, the default, and the library, `--app library`), and
+//! synthetic traffic for benchmarks.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use venomqa_samples::{BugSet, DriveOptions, GenerateOptions, ShopConfig};
+use venomqa_samples::{
+    BugSet, DriveOptions, GenerateOptions, LibraryBugSet, LibraryConfig, ShopConfig, STAFF,
+};
 use venomqa_traffic::{RecordOptions, Store};
 
-use crate::cli::{SampleDriveArgs, SampleGenerateArgs, SampleServeArgs};
+use crate::cli::{SampleApp, SampleDriveArgs, SampleGenerateArgs, SampleServeArgs};
 use crate::{shutdown, usage};
 
+/// Serves the sample `--app` names until Ctrl-C.
 pub async fn serve(args: SampleServeArgs) -> Result<ExitCode> {
-    let bugs: BugSet =
-        args.bugs.parse().map_err(|err| usage(format!("--bugs `{}`: {err}", args.bugs)))?;
     let addr = SocketAddr::new(args.host, args.port);
+    match args.app {
+        SampleApp::Shop => serve_shop(addr, &args.bugs).await,
+        SampleApp::Library => serve_library(addr, &args.bugs).await,
+    }
+}
+
+async fn listen(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr)> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (is the port in use?)"))?;
     let local = listener.local_addr().context("cannot read the listening address")?;
+    Ok((listener, local))
+}
+
+async fn serve_shop(addr: SocketAddr, bugs: &str) -> Result<ExitCode> {
+    let bugs: BugSet = bugs.parse().map_err(|err| usage(format!("--bugs `{bugs}`: {err}")))?;
+    let (listener, local) = listen(addr).await?;
     println!("sample shop listening on http://{local} with bugs: {bugs}");
     println!("users: alice, bob, carol, dave (password: <name>-pw); Ctrl-C to stop");
     venomqa_samples::serve_shop(listener, ShopConfig { bugs }, shutdown::signal())
@@ -28,9 +43,31 @@ pub async fn serve(args: SampleServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn serve_library(addr: SocketAddr, bugs: &str) -> Result<ExitCode> {
+    let bugs: LibraryBugSet =
+        bugs.parse().map_err(|err| usage(format!("--bugs `{bugs}`: {err}")))?;
+    let (listener, local) = listen(addr).await?;
+    println!("sample library listening on http://{local} with bugs: {bugs}");
+    let staff: Vec<String> =
+        STAFF.iter().map(|s| format!("{} / {}", s.email, s.password)).collect();
+    println!(
+        "API under /api/v1; staff: {}; members sign up at POST /api/v1/members; Ctrl-C to stop",
+        staff.join(", ")
+    );
+    venomqa_samples::serve_library(listener, LibraryConfig { bugs }, shutdown::signal())
+        .await
+        .context("the sample library stopped with an error")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Drives the sample `--app` names with happy-path QA sessions.
 pub async fn drive(args: SampleDriveArgs) -> Result<ExitCode> {
-    if !(1..=4).contains(&args.users) {
-        return Err(usage(format!("--users {}: the shop has 4 users; pick 1 to 4", args.users)));
+    let (most, who) = match args.app {
+        SampleApp::Shop => (4, "the shop has 4 users"),
+        SampleApp::Library => (12, "the library driver has 12 members"),
+    };
+    if !(1..=most).contains(&args.users) {
+        return Err(usage(format!("--users {}: {who}; pick 1 to {most}", args.users)));
     }
     let options = DriveOptions {
         base: args.base.trim_end_matches('/').to_string(),
@@ -39,13 +76,19 @@ pub async fn drive(args: SampleDriveArgs) -> Result<ExitCode> {
         seed: args.seed,
         concurrency: args.concurrency.max(1),
     };
-    let report = venomqa_samples::drive(options)
-        .await
-        .with_context(|| format!("driving {} failed", args.base))?;
+    let report = match args.app {
+        SampleApp::Shop => venomqa_samples::drive(options).await,
+        SampleApp::Library => venomqa_samples::drive_library(options).await,
+    }
+    .with_context(|| format!("driving {} failed", args.base))?;
     println!("{report}");
     if !report.unexpected.is_empty() {
+        let app = match args.app {
+            SampleApp::Shop => "shop",
+            SampleApp::Library => "library",
+        };
         anyhow::bail!(
-            "{} requests got unexpected answers, which a correct sample shop never gives; is {} the sample shop (or a proxy in front of it)?",
+            "{} requests got unexpected answers, which a correct sample {app} never gives; is {} the sample {app} (or a proxy in front of it)?",
             report.unexpected.len(),
             args.base
         );

@@ -12,6 +12,12 @@
 //!   ([`OrderStatus`], [`OrderAction`], [`Totals`]) that the shop enforces
 //!   and everything scripting it follows, and the `qa/venomqa.toml` its team
 //!   would write ([`shop_qa_config`], [`SHOP_INVARIANTS`], [`shop_password`]).
+//! - The **sample library** ([`serve_library`], [`spawn_library`],
+//!   [`drive_library`]) is a second service shaped unlike the shop: cookie
+//!   sessions, sign-up and login by email, staff and members, sequential
+//!   ids, slugs, a soft delete, pickup codes, with nine planted bugs
+//!   ([`LibraryBug`]); `samples/src/library/mod.rs` documents its endpoints
+//!   and bugs.
 //! - The **traffic generator** ([`generate`]) makes any number of synthetic
 //!   exchanges shaped like a recording of the driver, without a shop or a
 //!   proxy, deterministically for a seed: input for benchmarks.
@@ -43,6 +49,7 @@ mod bugs;
 mod driver;
 mod generate;
 mod ids;
+mod library;
 mod shop;
 
 pub use bugs::{Bug, BugSet, UnknownBug};
@@ -50,6 +57,10 @@ pub use driver::{
     drive, DriveError, DriveOptions, DriveReport, DriveStep, StatusClasses, UnexpectedAnswer,
 };
 pub use generate::{generate, GenerateOptions, Generator, DEFAULT_START_NS};
+pub use library::{
+    drive_library, serve_library, spawn_library, LibraryBug, LibraryBugSet, LibraryConfig,
+    LibraryHandle, StaffAccount, UnknownLibraryBug, STAFF,
+};
 pub use shop::{
     serve_shop, shop_password, shop_qa_config, spawn_shop, OrderAction, OrderStatus, ShopConfig,
     ShopHandle, Totals, User, SHOP_INVARIANTS, USERS,
