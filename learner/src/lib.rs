@@ -89,6 +89,7 @@ mod error;
 mod flow;
 mod journey;
 mod learn;
+mod listing;
 mod model;
 mod noise;
 mod openapi;

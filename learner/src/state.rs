@@ -69,9 +69,33 @@ impl Machine {
         *statuses.entry(status).or_default() += 1;
     }
 
-    /// Transitions that change state: what makes a field a state field.
+    /// Takes back one observation of a transition, when a later read showed
+    /// where the action really led (a soft delete).
+    fn untransition(&mut self, from: u16, action: u32, to: u16, status: u16) {
+        let key = (from, action, to);
+        let Some((count, statuses)) = self.transitions.get_mut(&key) else { return };
+        *count = count.saturating_sub(1);
+        if let Some(n) = statuses.get_mut(&status) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                statuses.remove(&status);
+            }
+        }
+        if *count == 0 {
+            self.transitions.remove(&key);
+        }
+    }
+
+    /// Transitions between two observed values: what makes a field a state
+    /// field. A move to or from `deleted` is the learner's own name for
+    /// "gone", so it proves nothing: a field constant within each instance
+    /// (`owner`, `username`) would otherwise "change" on every delete.
     fn changes(&self) -> (usize, u64) {
-        let moving = self.transitions.iter().filter(|((f, _, t), _)| f != t);
+        let deleted = self.index.get(DELETED).copied();
+        let moving = self
+            .transitions
+            .iter()
+            .filter(|((f, _, t), _)| f != t && Some(*f) != deleted && Some(*t) != deleted);
         let distinct = moving.clone().count();
         (distinct, moving.map(|(_, (n, _))| n).sum())
     }
@@ -178,10 +202,17 @@ impl ResourceMachines {
         let Some(to) = machine.state(value) else { return };
         let current = instance.fields.get(i).copied().flatten();
         if e.role == Role::Read {
-            // A read shows the state a pending (bodiless) action left.
-            if let (None, Some(p)) = (current, &instance.pending) {
+            // A read shows the state a pending (bodiless) action left; after
+            // a delete, a value other than `deleted` shows it was soft.
+            let deleted = machine.index.get(DELETED).copied();
+            if let Some(p) = &instance.pending {
                 if let Some(Some(from)) = p.from.get(i) {
-                    machine.transition(*from, p.action, to, p.status);
+                    if current.is_none() {
+                        machine.transition(*from, p.action, to, p.status);
+                    } else if let Some(d) = deleted.filter(|d| current == Some(*d) && *d != to) {
+                        machine.untransition(*from, p.action, d, p.status);
+                        machine.transition(*from, p.action, to, p.status);
+                    }
                 }
             }
         } else if let Some(from) = current {
@@ -216,7 +247,9 @@ impl ResourceMachines {
                 unknown = true;
             }
         }
-        if unknown {
+        // After a delete the instance stays pending too: a later list that
+        // still shows it (a soft delete) names the state it really went to.
+        if unknown || e.role == Role::Delete {
             instance.pending = Some(Pending { action: e.action, status: e.status, from: before });
         }
     }
@@ -251,6 +284,9 @@ pub(crate) struct Event<'a> {
     pub object: Option<&'a Map<String, Value>>,
     /// The request's top-level JSON object, to tell sent data from state.
     pub request: Option<&'a Map<String, Value>>,
+    /// The instance was an item of a list: a read of its state, but not a
+    /// request on it, so it counts as no precondition and no foreign access.
+    pub listed: bool,
 }
 
 /// Machines of every resource.
@@ -287,6 +323,10 @@ impl StateAcc {
             instances.insert(e.instance.into(), Instance::default());
         }
         let Some(instance) = instances.get_mut(e.instance) else { return };
+        if e.listed {
+            machines.apply(instance, e);
+            return;
+        }
         let foreign = machines.count_ownership(instance, e);
         machines.count_preconditions(instance, e, foreign);
         if success {

@@ -11,6 +11,7 @@ use venomqa_traffic::{Exchange, Response};
 use crate::action::{ActionAcc, Observed};
 use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{JourneyAcc, RawStep};
+use crate::listing::listed_items;
 use crate::model::SourceInfo;
 use crate::noise::NoiseRules;
 use crate::resource::{created_id, resource_object, Membership, Resources, Role};
@@ -230,6 +231,10 @@ impl<'t> Observer<'t> {
     ) {
         let action = resolved.action;
         let Some(member) = self.resources.of_action[action] else { return };
+        if self.is_list(member, action, response.status) {
+            self.follow_listed(session, member, action, response.status, parsed);
+            return;
+        }
         let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
         let def = &self.resources.defs[member.resource];
         let object = parsed.response.json().and_then(|json| resource_object(json, def, &instance));
@@ -243,7 +248,44 @@ impl<'t> Observer<'t> {
             session,
             object,
             request: parsed.request.json().and_then(Value::as_object),
+            listed: false,
         });
+    }
+
+    /// Whether the exchange is an accepted `GET` on a resource's collection
+    /// rather than on one instance: a list.
+    fn is_list(&self, member: Membership, action: usize, status: u16) -> bool {
+        member.role == Role::Other
+            && member.instance_param.is_none()
+            && (200..300).contains(&status)
+            && self.templater.actions[action].method == "GET"
+    }
+
+    /// A list is a read of every instance it shows.
+    fn follow_listed(
+        &mut self,
+        session: u32,
+        member: Membership,
+        action: usize,
+        status: u16,
+        parsed: &Parsed,
+    ) {
+        let def = &self.resources.defs[member.resource];
+        let Some(json) = parsed.response.json() else { return };
+        for (instance, object) in listed_items(json, def) {
+            self.states.observe(&Event {
+                resource: member.resource,
+                instance: &instance,
+                action: action as u32,
+                role: Role::Read,
+                label: &self.labels[action],
+                status,
+                session,
+                object: Some(object),
+                request: None,
+                listed: true,
+            });
+        }
     }
 
     /// The id of the instance an exchange acted on: for a create, from its
