@@ -90,6 +90,7 @@ mod flow;
 mod journey;
 mod learn;
 mod listing;
+mod login;
 mod model;
 mod noise;
 mod openapi;

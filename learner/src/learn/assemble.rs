@@ -64,7 +64,7 @@ fn model(o: &Observer<'_>) -> Model {
         volatile: o.volatile.finish(&action_ids),
         auth: Auth::default(),
     };
-    model.auth = Auth::infer(&model);
+    model.auth = crate::login::describe(Auth::infer(&model), &o.logins, &model, &action_ids);
     model
 }
 

@@ -12,6 +12,7 @@ use crate::action::{ActionAcc, Observed};
 use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{JourneyAcc, RawStep};
 use crate::listing::listed_items;
+use crate::login::LoginAcc;
 use crate::model::SourceInfo;
 use crate::noise::NoiseRules;
 use crate::resource::{created_id, resource_object, Membership, Resources, Role};
@@ -36,6 +37,7 @@ pub(super) struct Observer<'t> {
     pub flow: FlowAcc,
     pub states: StateAcc,
     pub journeys: JourneyAcc,
+    pub logins: LoginAcc,
     /// Sessions in progress, by session key.
     sessions: HashMap<String, SessionState>,
     /// A small number for every session key seen.
@@ -109,6 +111,7 @@ impl<'t> Observer<'t> {
             flow: FlowAcc::default(),
             states: StateAcc::new(resources.defs.len()),
             journeys: JourneyAcc::new(options.max_journeys),
+            logins: LoginAcc::default(),
             sessions: HashMap::new(),
             session_ids: HashMap::new(),
             id_pointers: BTreeMap::new(),
@@ -144,6 +147,8 @@ impl<'t> Observer<'t> {
         self.volatile.observe(action as u32, &parsed.response, &response.headers);
         self.sweep_idle_sessions(exchange.started_at);
         if let Some(session) = self.follow_session(exchange, response, &resolved, &parsed) {
+            let (request, answer) = (&parsed.request, &parsed.response);
+            self.logins.observe(session, action as u32, exchange, response, request, answer);
             self.follow_instance(session, response, &resolved, &parsed);
         }
     }
