@@ -10,7 +10,7 @@ use venomqa_traffic::{is_pseudonym, is_secret_name};
 
 use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
-use crate::run::request::RequestTemplate;
+use crate::run::request::{BodyTemplate, RequestTemplate};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::env_var;
 use crate::setup::recorded::Recorded;
@@ -226,7 +226,7 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
             let Some(exchange) = recorded.get(step.exchange) else { continue };
             let template = RequestTemplate::from_exchange(login, exchange);
-            let fields = template.body.fields();
+            let fields = login_fields(&template, model);
             let (secret, visible): (Vec<_>, Vec<_>) = fields
                 .into_iter()
                 .partition(|(k, v)| is_pseudonym(v.as_bytes()) || is_secret_name(k.as_bytes()));
@@ -240,6 +240,9 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
             if !users.iter().any(|(id, _, _)| *id == identity) {
                 users.push((identity, visible, secret));
             }
+        }
+        if secret_fields.is_empty() && !model.auth.credentials.is_empty() {
+            secret_fields = model.auth.credentials.iter().map(|p| field_key(p)).collect();
         }
         if secret_fields.is_empty() {
             if let Some(schema) = &login.request.schema {
@@ -263,9 +266,12 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         );
         let fields =
             if secret_fields.is_empty() { vec!["password".to_string()] } else { secret_fields };
+        let account = model.auth.account.as_deref().map_or("username".into(), field_key);
         for name in ["user1", "user2"] {
             let _ = writeln!(w, "[users.{name}]");
-            let _ = writeln!(w, "username = {}", quote(name));
+            let value =
+                if account.contains("email") { format!("{name}@example.com") } else { name.into() };
+            let _ = writeln!(w, "{} = {}", key(&account), quote(&value));
             for f in &fields {
                 let _ = writeln!(w, "{} = {{ env = {} }}", key(f), quote(&env_var(name, f)));
             }
@@ -284,6 +290,32 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         }
         w.push('\n');
     }
+}
+
+/// The fields of a recorded login a user gives: the top-level ones, or when
+/// the model's account field is nested (`/user/email`), the account and
+/// credentials at the model's pointers, keyed by pointer without its
+/// leading `/` (`user/email`), which is how a login draft sets them.
+fn login_fields(template: &RequestTemplate, model: &Model) -> Vec<(String, String)> {
+    let auth = &model.auth;
+    let Some(account) = auth.account.as_deref().filter(|p| p.matches('/').count() > 1) else {
+        return template.body.fields();
+    };
+    let BodyTemplate::Json(json) = &template.body else { return template.body.fields() };
+    let text = |pointer: &str| match json.pointer(pointer) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    std::iter::once(account)
+        .chain(auth.credentials.iter().map(String::as_str))
+        .filter_map(|p| Some((field_key(p), text(p)?)))
+        .collect()
+}
+
+/// A user field's key for a login field's pointer: `/user/email` → `user/email`.
+fn field_key(pointer: &str) -> String {
+    pointer.trim_start_matches('/').to_string()
 }
 
 /// A user's table name from its identifying value: `alice@example.com` → `alice`.
