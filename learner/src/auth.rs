@@ -310,6 +310,9 @@ mod tests {
             journeys: Vec::new(),
             volatile: Vec::new(),
             auth: Auth::default(),
+            roles: Vec::new(),
+            singletons: Vec::new(),
+            children: Vec::new(),
         }
     }
 

@@ -103,13 +103,13 @@ mod template;
 mod value;
 mod volatile;
 
-pub use auth::{guess_login, guess_logout, Auth};
+pub use auth::{guess_login, guess_logout, Auth, FailedLogin};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{
-    Action, Binding, Journey, Link, LinkSource, Location, Model, Ownership, PathParam, Resource,
-    ResponseShape, SourceInfo, State, StateBasis, StateMachine, Step, Transition, VolatileField,
-    MODEL_FORMAT, MODEL_VERSION,
+    Action, Binding, Child, Journey, Link, LinkSource, Location, Model, Ownership, PathParam,
+    Resource, ResponseShape, Singleton, SourceInfo, State, StateBasis, StateMachine, Step,
+    Transition, UserRole, VolatileField, MODEL_FORMAT, MODEL_VERSION,
 };
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};

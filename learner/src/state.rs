@@ -348,6 +348,7 @@ impl StateAcc {
                 created: machines.created,
                 foreign_accepted: machines.foreign_accepted,
                 foreign_rejected: machines.foreign_rejected,
+                ..Ownership::default()
             };
             if machines.instances == 0 {
                 continue;

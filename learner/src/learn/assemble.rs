@@ -63,6 +63,9 @@ fn model(o: &Observer<'_>) -> Model {
         journeys: o.journeys.finish(&action_ids, &o.flow.locations),
         volatile: o.volatile.finish(&action_ids),
         auth: Auth::default(),
+        roles: Vec::new(),
+        singletons: Vec::new(),
+        children: Vec::new(),
     };
     model.auth = crate::login::describe(Auth::infer(&model), &o.logins, &model, &action_ids);
     model
