@@ -83,6 +83,7 @@
 
 #![warn(missing_docs)]
 
+mod access;
 mod action;
 mod auth;
 mod error;

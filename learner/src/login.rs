@@ -158,7 +158,8 @@ pub(crate) struct LoginAcc {
 }
 
 impl LoginAcc {
-    /// Looks at one exchange of `action` in `session`.
+    /// Looks at one exchange of `action` in `session`; true when its request
+    /// carried a password (a login or a sign-up).
     pub(crate) fn observe(
         &mut self,
         session: u32,
@@ -167,7 +168,7 @@ impl LoginAcc {
         response: &Response,
         request: &ParsedBody,
         answer: &ParsedBody,
-    ) {
+    ) -> bool {
         let headers = &exchange.request.headers;
         if let Some(scheme) = headers.get_str("authorization").and_then(|a| a.split(' ').next()) {
             if !scheme.is_empty() && self.schemes.len() < 16 {
@@ -176,7 +177,7 @@ impl LoginAcc {
         }
         let body = &exchange.request.body.bytes;
         let content_type = headers.get_str("content-type");
-        let Some(sent) = CredentialRequest::of(request, body, content_type) else { return };
+        let Some(sent) = CredentialRequest::of(request, body, content_type) else { return false };
         let acc = self.actions.entry(action).or_default();
         acc.requests += 1;
         acc.form += u64::from(sent.form);
@@ -193,6 +194,7 @@ impl LoginAcc {
                 self.accounts.insert(session, value);
             }
         }
+        true
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 use venomqa_traffic::{Exchange, Response};
 
+use crate::access::{AccessAcc, Touch};
 use crate::action::{ActionAcc, Observed};
 use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{JourneyAcc, RawStep};
@@ -38,6 +39,7 @@ pub(super) struct Observer<'t> {
     pub states: StateAcc,
     pub journeys: JourneyAcc,
     pub logins: LoginAcc,
+    pub access: AccessAcc,
     /// Sessions in progress, by session key.
     sessions: HashMap<String, SessionState>,
     /// A small number for every session key seen.
@@ -112,6 +114,7 @@ impl<'t> Observer<'t> {
             states: StateAcc::new(resources.defs.len()),
             journeys: JourneyAcc::new(options.max_journeys),
             logins: LoginAcc::default(),
+            access: AccessAcc::new(resources.defs.len()),
             sessions: HashMap::new(),
             session_ids: HashMap::new(),
             id_pointers: BTreeMap::new(),
@@ -147,8 +150,7 @@ impl<'t> Observer<'t> {
         self.volatile.observe(action as u32, &parsed.response, &response.headers);
         self.sweep_idle_sessions(exchange.started_at);
         if let Some(session) = self.follow_session(exchange, response, &resolved, &parsed) {
-            let (request, answer) = (&parsed.request, &parsed.response);
-            self.logins.observe(session, action as u32, exchange, response, request, answer);
+            self.follow_user(session, exchange, response, action, &parsed);
             self.follow_instance(session, response, &resolved, &parsed);
         }
     }
@@ -225,6 +227,28 @@ impl<'t> Observer<'t> {
         Some(session.id)
     }
 
+    /// Feeds the session's logins, role and accepted actions: a user's own
+    /// answers are its login's and those of paths without parameters (`/me`).
+    fn follow_user(
+        &mut self,
+        session: u32,
+        exchange: &Exchange,
+        response: &Response,
+        action: usize,
+        parsed: &Parsed,
+    ) {
+        let (request, answer) = (&parsed.request, &parsed.response);
+        let id = action as u32;
+        let login = self.logins.observe(session, id, exchange, response, request, answer);
+        let own = login
+            || (self.templater.actions[action].params.is_empty()
+                && self.templater.actions[action].method == "GET");
+        if own && (200..300).contains(&response.status) {
+            self.access.profile(session, answer.json());
+        }
+        self.access.performed(session, id, response.status);
+    }
+
     /// Feeds what the exchange did to a resource instance to that
     /// resource's state machines.
     fn follow_instance(
@@ -254,6 +278,17 @@ impl<'t> Observer<'t> {
             object,
             request: parsed.request.json().and_then(Value::as_object),
             listed: false,
+        });
+        self.access.touch(&Touch {
+            resource: member.resource,
+            instance: &instance,
+            session,
+            action: action as u32,
+            status: response.status,
+            created: member.role == Role::Create,
+            listed: false,
+            object,
+            account: self.logins.accounts.get(&session).map(String::as_str),
         });
     }
 
@@ -289,6 +324,17 @@ impl<'t> Observer<'t> {
                 object: Some(object),
                 request: None,
                 listed: true,
+            });
+            self.access.touch(&Touch {
+                resource: member.resource,
+                instance: &instance,
+                session,
+                action: action as u32,
+                status,
+                created: false,
+                listed: true,
+                object: Some(object),
+                account: self.logins.accounts.get(&session).map(String::as_str),
             });
         }
     }
