@@ -86,6 +86,7 @@
 mod access;
 mod action;
 mod auth;
+mod child;
 mod error;
 mod flow;
 mod journey;
@@ -98,6 +99,7 @@ mod openapi;
 mod render;
 mod resource;
 mod shape;
+mod singleton;
 mod state;
 mod store;
 mod template;

@@ -69,6 +69,8 @@ fn model(o: &Observer<'_>) -> Model {
     };
     model.auth = crate::login::describe(Auth::infer(&model), &o.logins, &model, &action_ids);
     model.roles = o.access.finish_roles(&o.logins.accounts, &action_ids);
+    model.singletons = crate::singleton::singletons(&model);
+    model.children = crate::child::children(&model);
     model
 }
 
