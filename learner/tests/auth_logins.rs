@@ -85,3 +85,14 @@ fn an_oauth2_password_form_is_the_login_and_the_token_scheme_is_kept_as_sent() {
     assert_eq!(auth.scheme.as_deref(), Some("Token"));
     assert_eq!(auth.failed_login, None, "every login granted a token");
 }
+
+#[test]
+fn the_text_view_prints_the_account_secrets_scheme_and_failed_login() {
+    let text = venomqa_learner::render_text(&nested_email_logins().learn().model);
+    for expected in [
+        "account /user/email, secrets /user/password, as json, sent as cookie:sid",
+        "failed login: 200×1 with /error \"bad credentials\", /ok false",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+}

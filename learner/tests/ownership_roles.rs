@@ -91,3 +91,17 @@ fn roles_come_from_the_login_answer_and_staff_only_actions_are_named() {
     assert_eq!(roles[1].only, ["POST /codes/{code_id}/redeem"]);
     assert!(roles[0].only.iter().all(|a| a != "POST /login"), "{:?}", roles[0].only);
 }
+
+#[test]
+fn the_text_view_prints_owners_visibility_and_roles() {
+    let text = venomqa_learner::render_text(&recording().learn().model);
+    for expected in [
+        "owners: creator 1; public",
+        "owners: own_list 2; private",
+        "owners: field:owner 1; visibility unknown",
+        "roles (2)",
+        "staff (at /user/role): sam in 1 sessions\n    only  POST /codes/{code_id}/redeem",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+}

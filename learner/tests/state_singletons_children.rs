@@ -89,3 +89,13 @@ fn a_child_without_its_own_read_is_read_through_its_parent_and_a_command_is_no_c
     assert!(tracks.read.is_empty());
     assert_eq!(tracks.read_through.as_deref(), Some("GET /playlists/{playlist_id}"));
 }
+
+#[test]
+fn the_text_view_prints_singletons_and_children() {
+    let text = venomqa_learner::render_text(&singletons_recording().learn().model);
+    assert!(text.contains("singletons (1)\n  /me/settings  (etag)"), "{text}");
+    let text = venomqa_learner::render_text(&playlists_recording().learn().model);
+    let line = "/playlists/{playlist_id}/tracks (in playlists): create POST \
+                /playlists/{playlist_id}/tracks; read through GET /playlists/{playlist_id}";
+    assert!(text.contains(line), "{text}");
+}
