@@ -115,10 +115,13 @@ impl AccessAcc {
     /// Folds what one exchange showed about an instance.
     pub(crate) fn touch(&mut self, t: &Touch<'_>) {
         let Some(instances) = self.instances.get_mut(t.resource) else { return };
-        if !instances.contains_key(t.instance) && !(200..300).contains(&t.status) {
-            return;
+        if !instances.contains_key(t.instance) {
+            if !(200..300).contains(&t.status) {
+                return;
+            }
+            instances.insert(t.instance.into(), InstanceAccess::default());
         }
-        let entry = instances.entry(t.instance.into()).or_default();
+        let Some(entry) = instances.get_mut(t.instance) else { return };
         if t.created && (200..300).contains(&t.status) {
             entry.creator = Some(t.session);
         }

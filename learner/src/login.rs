@@ -38,6 +38,12 @@ impl CredentialRequest {
     pub(crate) fn of(body: &ParsedBody, raw: &[u8], content_type: Option<&str>) -> Option<Self> {
         let mut fields: Vec<(String, String)> = Vec::new();
         let form = content_type.is_some_and(|c| c.contains("x-www-form-urlencoded"));
+        // Every request passes here: look at the keys before building anything.
+        if !(form && contains_pass(raw)
+            || body.json().and_then(Value::as_object).is_some_and(has_pass))
+        {
+            return None;
+        }
         if let Some(object) = body.json().and_then(Value::as_object) {
             scalar_fields(object, "", &mut fields);
             for (key, value) in object {
@@ -62,6 +68,19 @@ impl CredentialRequest {
         });
         Some(CredentialRequest { credentials, account, form: form && body.json().is_none() })
     }
+}
+
+/// Whether a key of `object`, or of an object one level in, says `pass`.
+fn has_pass(object: &Map<String, Value>) -> bool {
+    object.iter().any(|(k, v)| {
+        contains_pass(k.as_bytes())
+            || v.as_object().is_some_and(|o| o.keys().any(|k| contains_pass(k.as_bytes())))
+    })
+}
+
+/// Whether the bytes contain `pass` in any case.
+fn contains_pass(bytes: &[u8]) -> bool {
+    bytes.windows(4).any(|w| w.eq_ignore_ascii_case(b"pass"))
 }
 
 /// Top-level string and number fields of `object`, under `prefix`.
@@ -171,8 +190,10 @@ impl LoginAcc {
     ) -> bool {
         let headers = &exchange.request.headers;
         if let Some(scheme) = headers.get_str("authorization").and_then(|a| a.split(' ').next()) {
-            if !scheme.is_empty() && self.schemes.len() < 16 {
-                *self.schemes.entry(scheme.to_string()).or_default() += 1;
+            if let Some(n) = self.schemes.get_mut(scheme) {
+                *n += 1;
+            } else if !scheme.is_empty() && self.schemes.len() < 16 {
+                self.schemes.insert(scheme.to_string(), 1);
             }
         }
         let body = &exchange.request.body.bytes;
