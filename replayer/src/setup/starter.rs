@@ -351,3 +351,76 @@ fn key(k: &str) -> String {
 fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use venomqa_learner::{learn, LearnOptions};
+    use venomqa_traffic::{Body, Exchange, Headers, Request, Response, SessionKey};
+
+    use super::*;
+
+    fn exchange(
+        id: u64,
+        method: &str,
+        url: &str,
+        body: serde_json::Value,
+        cookie: bool,
+    ) -> Exchange {
+        let mut request_headers = Headers::default();
+        request_headers.push("Content-Type", b"application/json".to_vec());
+        let mut response_headers = Headers::default();
+        if cookie {
+            response_headers.push("Set-Cookie", b"sid=s8k2m4q7x9; Path=/".to_vec());
+        } else {
+            request_headers.push("Cookie", b"sid=s8k2m4q7x9".to_vec());
+        }
+        Exchange {
+            id,
+            session: SessionKey("client:1".into()),
+            started_at: id,
+            duration_ns: 1,
+            client: None,
+            request: Request {
+                method: method.into(),
+                url: url.into(),
+                version: "HTTP/1.1".into(),
+                headers: request_headers,
+                body: Body::complete(body.to_string()),
+            },
+            response: Some(Response {
+                status: 200,
+                version: "HTTP/1.1".into(),
+                headers: response_headers,
+                body: Body::complete(json!({"ok": true}).to_string()),
+            }),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_nested_login_by_email_gives_users_its_pointers_not_a_username() {
+        let login =
+            json!({"user": {"email": "ann@example.com", "password": "~r:00000000000000aa"}});
+        let exchanges = vec![
+            exchange(1, "POST", "/session", login, true),
+            exchange(2, "GET", "/me", json!({}), false),
+        ];
+        let model =
+            learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).unwrap().model;
+        let recorded = Recorded::from_exchanges(exchanges);
+        let text = starter_config_from(&model, &recorded, "store", "http://127.0.0.1:1", None);
+        assert!(text.contains("[users.ann]\n\"user/email\" = \"ann@example.com\""), "{text}");
+        assert!(text.contains("\"user/password\" = { env = "), "{text}");
+        assert!(!text.contains("username"), "{text}");
+        let placeholders =
+            starter_config_from(&model, &Recorded::default(), "store", "http://127.0.0.1:1", None);
+        assert!(placeholders.contains("\"user/email\" = \"user1@example.com\""), "{placeholders}");
+        assert!(!placeholders.contains("username"), "{placeholders}");
+        let path = std::path::Path::new("qa/venomqa.toml");
+        let config =
+            crate::setup::config::Config::parse_with_env(&text, path, |_| Some("x".into()))
+                .expect("parses back");
+        assert_eq!(config.users[0].fields["user/email"], "ann@example.com");
+    }
+}
