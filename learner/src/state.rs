@@ -26,6 +26,9 @@ const MAX_FIELDS: usize = 16;
 /// States a machine may have before its field is judged not enum-like.
 const MAX_STATES: usize = 32;
 
+/// Requests remembered per soft-delete candidate, to move to its real state.
+const MAX_AFTER_DELETE: usize = 16;
+
 /// The state name every machine uses after a delete without a body.
 pub(crate) const DELETED: &str = "deleted";
 
@@ -67,6 +70,24 @@ impl Machine {
         let (count, statuses) = self.transitions.entry((from, action, to)).or_default();
         *count += 1;
         *statuses.entry(status).or_default() += 1;
+    }
+
+    /// Moves one accepted or rejected observation of `action` from state
+    /// `from` to state `to`.
+    fn move_precondition(&mut self, from: u16, to: u16, action: u32, status: u16) {
+        let counts = if (200..300).contains(&status) {
+            &mut self.accepted
+        } else if (400..500).contains(&status) {
+            &mut self.rejected
+        } else {
+            return;
+        };
+        let Some(n) = counts.get_mut(&(from, action)) else { return };
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&(from, action));
+        }
+        *counts.entry((to, action)).or_default() += 1;
     }
 
     /// Takes back one observation of a transition, when a later read showed
@@ -149,7 +170,7 @@ impl ResourceMachines {
     /// Preconditions: what was accepted or rejected in the state before.
     /// Only the owner's rejections count: another user's 403 says nothing
     /// about the state.
-    fn count_preconditions(&mut self, instance: &Instance, e: &Event<'_>, foreign: bool) {
+    fn count_preconditions(&mut self, instance: &mut Instance, e: &Event<'_>, foreign: bool) {
         let success = (200..300).contains(&e.status);
         let count_in = |m: &mut Machine, s: Option<u16>| {
             if let Some(s) = s {
@@ -162,7 +183,15 @@ impl ResourceMachines {
         };
         count_in(&mut self.last_action, instance.last_action);
         for (i, (_, m)) in self.fields.iter_mut().enumerate() {
-            count_in(m, instance.fields.get(i).copied().flatten());
+            let state = instance.fields.get(i).copied().flatten();
+            count_in(m, state);
+            // Counted in `deleted` for now; moved if a list shows the delete was soft.
+            let provisional = state.is_some() && state == m.index.get(DELETED).copied();
+            if let Some(p) = instance.pending.as_mut().filter(|p| provisional && p.delete) {
+                if p.after_delete.len() < MAX_AFTER_DELETE {
+                    p.after_delete.push((i, e.action, e.status));
+                }
+            }
         }
     }
 
@@ -212,6 +241,10 @@ impl ResourceMachines {
                     } else if let Some(d) = deleted.filter(|d| current == Some(*d) && *d != to) {
                         machine.untransition(*from, p.action, d, p.status);
                         machine.transition(*from, p.action, to, p.status);
+                        let seen = p.after_delete.iter().filter(|(f, _, _)| *f == i);
+                        for (_, action, status) in seen {
+                            machine.move_precondition(d, to, *action, *status);
+                        }
                     }
                 }
             }
@@ -250,7 +283,13 @@ impl ResourceMachines {
         // After a delete the instance stays pending too: a later list that
         // still shows it (a soft delete) names the state it really went to.
         if unknown || e.role == Role::Delete {
-            instance.pending = Some(Pending { action: e.action, status: e.status, from: before });
+            instance.pending = Some(Pending {
+                action: e.action,
+                status: e.status,
+                from: before,
+                delete: e.role == Role::Delete,
+                after_delete: Vec::new(),
+            });
         }
     }
 }
@@ -260,6 +299,10 @@ struct Pending {
     action: u32,
     status: u16,
     from: Vec<Option<u16>>,
+    /// The action was a delete: fields are `deleted` until a read says otherwise.
+    delete: bool,
+    /// `(field, action, status)` counted in `deleted` since the delete.
+    after_delete: Vec<(usize, u32, u16)>,
 }
 
 #[derive(Debug, Default)]

@@ -47,6 +47,11 @@ fn a_soft_delete_seen_only_in_a_filtered_list_is_a_transition_of_status_not_owne
     assert_eq!(machine.field.as_deref(), Some("status"), "owner is constant per note");
     assert!(machine.has_transition("open", "DELETE /notes/{note_id}", "closed"), "{machine:#?}");
     assert!(!machine.has_transition("open", "DELETE /notes/{note_id}", "deleted"));
+    // The read refused after the delete was refused in `closed`.
+    let state = |name: &str| machine.states.iter().find(|s| s.name == name);
+    let closed = state("closed").expect("a closed state");
+    assert_eq!(closed.rejected.get("GET /notes/{note_id}"), Some(&3), "{machine:#?}");
+    assert!(state("deleted").is_none_or(|d| d.rejected.is_empty()), "{machine:#?}");
 }
 
 #[test]
