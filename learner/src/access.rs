@@ -4,7 +4,8 @@
 //! - **Owner**: the session that created the instance (`creator`); else the
 //!   session whose account equals an owner-like field of the instance
 //!   (`field:<name>`); else the one session whose list showed it, of a list
-//!   several sessions called (`own_list`). Otherwise unknown.
+//!   several sessions called and that never showed one instance to two
+//!   users (`own_list`). Otherwise unknown.
 //! - **Visibility**: `public` when a user other than the owner read the
 //!   instance (its read, or a list showing it) and was answered 2xx;
 //!   `private` when such reads were refused and none accepted.
@@ -149,10 +150,11 @@ impl AccessAcc {
         accounts: &HashMap<u32, String>,
     ) -> (BTreeMap<String, u64>, Option<String>) {
         let user = |s: u32| accounts.get(&s).cloned().unwrap_or_else(|| format!("#{s}"));
+        let shared = self.shared_lists(&user);
         let mut owners: BTreeMap<String, u64> = BTreeMap::new();
         let (mut public, mut refused) = (false, false);
         for access in self.instances.get(resource).into_iter().flat_map(HashMap::values) {
-            let owner = self.owner_of(access);
+            let owner = self.owner_of(access, &shared);
             if let Some((basis, _)) = &owner {
                 *owners.entry(basis.clone()).or_default() += 1;
             }
@@ -175,15 +177,29 @@ impl AccessAcc {
         (owners, visibility.map(str::to_string))
     }
 
+    /// List actions that showed one instance to two users: their items are
+    /// not each user's own.
+    fn shared_lists(&self, user: &dyn Fn(u32) -> String) -> HashSet<u32> {
+        let mut shared = HashSet::new();
+        for access in self.instances.iter().flat_map(HashMap::values) {
+            let users: BTreeSet<String> = access.listed_by.iter().map(|s| user(*s)).collect();
+            if let (Some(action), true) = (access.list_action, users.len() > 1) {
+                shared.insert(action);
+            }
+        }
+        shared
+    }
+
     /// An instance's owner and how it is known.
-    fn owner_of(&self, access: &InstanceAccess) -> Option<(String, u32)> {
+    fn owner_of(&self, access: &InstanceAccess, shared: &HashSet<u32>) -> Option<(String, u32)> {
         if let Some(s) = access.creator {
             return Some(("creator".into(), s));
         }
         if let Some((field, s)) = &access.field_owner {
             return Some((format!("field:{field}"), *s));
         }
-        let called = access.list_action.and_then(|a| self.list_callers.get(&a));
+        let own_list = access.list_action.filter(|a| !shared.contains(a));
+        let called = own_list.and_then(|a| self.list_callers.get(&a));
         match access.listed_by.as_slice() {
             [only] if called.is_some_and(|c| c.len() > 1) => Some(("own_list".into(), *only)),
             _ => None,

@@ -33,6 +33,11 @@ fn recording() -> Traffic {
     // Bo's draft, read by ann (the intruder touching it first): refused.
     let bo_draft = token_id("drf", 2);
     t.push(call(&ann, "GET", &format!("/drafts/{bo_draft}")).bearer(&ann_token).status(404));
+    // A public list: bo sees what ann sees and one more, which is not his.
+    let (a1, a2) = (token_id("art", 1), token_id("art", 2));
+    t.push(call(&ann, "GET", "/articles").bearer(&ann_token).reply(json!([{"id": a1}])));
+    t.push(call(&bo, "GET", "/articles").bearer(&bo_token).reply(json!([{"id": a1}, {"id": a2}])));
+    t.push(call(&bo, "GET", &format!("/articles/{a2}")).bearer(&bo_token).reply(json!({"id": a2})));
     // Notes name their owner.
     let note = token_id("nte", 1);
     t.push(
@@ -69,6 +74,10 @@ fn owners_are_known_by_creator_owner_field_or_own_list() {
     assert_eq!(owners("posts").into_iter().collect::<Vec<_>>(), [("creator".to_string(), 1)]);
     assert_eq!(owners("notes").into_iter().collect::<Vec<_>>(), [("field:owner".to_string(), 1)]);
     assert_eq!(owners("drafts").into_iter().collect::<Vec<_>>(), [("own_list".to_string(), 2)]);
+    assert!(
+        owners("articles").is_empty(),
+        "a list that shows one item to two users is no one's own"
+    );
 }
 
 #[test]
@@ -78,6 +87,7 @@ fn a_resource_read_by_others_is_public_and_one_refused_to_others_is_private() {
     assert_eq!(visibility("posts").as_deref(), Some("public"));
     assert_eq!(visibility("drafts").as_deref(), Some("private"), "listed, never created");
     assert_eq!(visibility("notes"), None, "only its owner read it: unknown");
+    assert_eq!(visibility("articles").as_deref(), Some("public"));
 }
 
 #[test]
