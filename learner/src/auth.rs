@@ -22,6 +22,10 @@
 //! - **credential fields**: the login request's body fields named like a
 //!   secret (the traffic crate's rule: `password`, `secret`, `token`,
 //!   `api_key`, ...) or `pin`.
+//!
+//! What only the exchanges show (where a nested or form login carries its
+//! account and secrets, the scheme as sent, failed 2xx logins) is gathered
+//! while learning by `login`, which completes this [`Auth`].
 
 use std::collections::BTreeMap;
 
