@@ -149,7 +149,7 @@ impl AccessAcc {
         resource: usize,
         accounts: &HashMap<u32, String>,
     ) -> (BTreeMap<String, u64>, Option<String>) {
-        let user = |s: u32| accounts.get(&s).cloned().unwrap_or_else(|| format!("#{s}"));
+        let user = |s: u32| user_of(accounts, s);
         let shared = self.shared_lists(&user);
         let mut owners: BTreeMap<String, u64> = BTreeMap::new();
         let (mut public, mut refused) = (false, false);
@@ -159,11 +159,10 @@ impl AccessAcc {
                 *owners.entry(basis.clone()).or_default() += 1;
             }
             let owner_user = owner.map(|(_, s)| user(s));
-            let seen: BTreeSet<String> =
-                access.readers.iter().chain(&access.listed_by).map(|s| user(*s)).collect();
-            public |= match &owner_user {
-                Some(o) => seen.iter().any(|u| u != o),
-                None => seen.len() > 1,
+            let mut seen = access.readers.iter().chain(&access.listed_by).map(|s| user(*s));
+            public |= match owner_user {
+                Some(o) => seen.any(|u| u != o),
+                None => seen.next().is_some_and(|first| seen.any(|u| u != first)),
             };
             refused |= access.refused.iter().any(|s| Some(user(*s)) != owner_user);
         }
@@ -179,11 +178,12 @@ impl AccessAcc {
 
     /// List actions that showed one instance to two users: their items are
     /// not each user's own.
-    fn shared_lists(&self, user: &dyn Fn(u32) -> String) -> HashSet<u32> {
+    fn shared_lists<'a>(&self, user: &dyn Fn(u32) -> User<'a>) -> HashSet<u32> {
         let mut shared = HashSet::new();
         for access in self.instances.iter().flat_map(HashMap::values) {
-            let users: BTreeSet<String> = access.listed_by.iter().map(|s| user(*s)).collect();
-            if let (Some(action), true) = (access.list_action, users.len() > 1) {
+            let mut users = access.listed_by.iter().map(|s| user(*s));
+            let two = users.next().is_some_and(|first| users.any(|u| u != first));
+            if let (Some(action), true) = (access.list_action, two) {
                 shared.insert(action);
             }
         }
@@ -254,6 +254,17 @@ impl AccessAcc {
         only.sort();
         only
     }
+}
+
+/// A user: the account a session logged in with, else the session alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum User<'a> {
+    Account(&'a str),
+    Session(u32),
+}
+
+fn user_of(accounts: &HashMap<u32, String>, session: u32) -> User<'_> {
+    accounts.get(&session).map_or(User::Session(session), |a| User::Account(a))
 }
 
 /// Adds a session to a short list of distinct ones.
