@@ -2,7 +2,8 @@
 //! from evidence in the recording rather than from the order of a sequence.
 //!
 //! - **Owner**: the session that created the instance (`creator`); else the
-//!   session whose account equals an owner-like field of the instance
+//!   session whose account equals an owner-like field of the instance, or
+//!   whose login answered the user id an `owner_id`-like field holds
 //!   (`field:<name>`); else the one session whose list showed it, of a list
 //!   several sessions called and that never showed one instance to two
 //!   users (`own_list`). Otherwise unknown.
@@ -36,6 +37,9 @@ const OWNER_FIELDS: [&str; 10] = [
     "email",
     "user_email",
 ];
+/// Fields whose value is the owner's user id.
+const OWNER_ID_FIELDS: [&str; 6] =
+    ["owner_id", "user_id", "author_id", "creator_id", "created_by_id", "created_by"];
 /// Fields that say which role a user acts in.
 const ROLE_FIELDS: [&str; 10] = [
     "role",
@@ -89,6 +93,8 @@ pub(crate) struct Touch<'a> {
     pub object: Option<&'a Map<String, Value>>,
     /// The account the session logged in with, if known.
     pub account: Option<&'a str>,
+    /// The user id its login answered, if known.
+    pub user_id: Option<&'a str>,
 }
 
 impl AccessAcc {
@@ -127,7 +133,9 @@ impl AccessAcc {
             entry.creator = Some(t.session);
         }
         if entry.field_owner.is_none() {
-            entry.field_owner = owner_field(t.object, t.account).map(|f| (f.into(), t.session));
+            let field = owner_field(t.object, &OWNER_FIELDS, t.account)
+                .or_else(|| owner_field(t.object, &OWNER_ID_FIELDS, t.user_id));
+            entry.field_owner = field.map(|f| (f.into(), t.session));
         }
         let sessions = match (t.listed, (200..300).contains(&t.status)) {
             (true, _) => {
@@ -274,15 +282,22 @@ fn remember(sessions: &mut Vec<u32>, session: u32) {
     }
 }
 
-/// The owner-like field of `object` whose value is the session's account.
+/// The field of `object` among `names` whose value is `user` (an account
+/// or a user id).
 fn owner_field<'o>(
     object: Option<&'o Map<String, Value>>,
-    account: Option<&str>,
+    names: &[&str],
+    user: Option<&str>,
 ) -> Option<&'o str> {
-    let (object, account) = (object?, account?);
-    OWNER_FIELDS.iter().find_map(|name| {
+    let (object, user) = (object?, user?);
+    names.iter().find_map(|name| {
         let (key, value) = object.get_key_value(*name)?;
-        (value.as_str() == Some(account)).then_some(key.as_str())
+        let same = match value {
+            Value::String(s) => s == user,
+            Value::Number(n) => n.to_string() == user,
+            _ => false,
+        };
+        same.then_some(key.as_str())
     })
 }
 
@@ -336,8 +351,11 @@ mod tests {
     #[test]
     fn an_owner_field_counts_only_when_it_names_the_sessions_account() {
         let note = json!({"owner": "ann", "title": "x"});
-        assert_eq!(owner_field(note.as_object(), Some("ann")), Some("owner"));
-        assert_eq!(owner_field(note.as_object(), Some("bo")), None);
-        assert_eq!(owner_field(note.as_object(), None), None);
+        assert_eq!(owner_field(note.as_object(), &OWNER_FIELDS, Some("ann")), Some("owner"));
+        assert_eq!(owner_field(note.as_object(), &OWNER_FIELDS, Some("bo")), None);
+        assert_eq!(owner_field(note.as_object(), &OWNER_FIELDS, None), None);
+        let task = json!({"id": 7, "owner_id": 3});
+        assert_eq!(owner_field(task.as_object(), &OWNER_ID_FIELDS, Some("3")), Some("owner_id"));
+        assert_eq!(owner_field(task.as_object(), &OWNER_ID_FIELDS, Some("7")), None);
     }
 }

@@ -125,6 +125,15 @@ pub(crate) fn grants_credential(response: &Response, body: &ParsedBody) -> bool 
     secret(object) || object.values().filter_map(Value::as_object).any(secret)
 }
 
+/// The user's id in a login answer: `/user_id`, `/id`, `/user/id`, `/data/id`.
+fn user_id(answer: &Value) -> Option<String> {
+    ["/user_id", "/id", "/user/id", "/data/id"].iter().find_map(|p| match answer.pointer(p)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
 /// The evidence of one action whose requests carried a password.
 #[derive(Debug, Default)]
 pub(crate) struct ActionLogins {
@@ -174,6 +183,8 @@ pub(crate) struct LoginAcc {
     pub schemes: BTreeMap<String, u64>,
     /// The account each session logged in or signed up as.
     pub accounts: HashMap<u32, String>,
+    /// The user id a session's granted login answered (`/id`, `/user/id`).
+    pub user_ids: HashMap<u32, String>,
 }
 
 impl LoginAcc {
@@ -213,6 +224,9 @@ impl LoginAcc {
             acc.answer(granted, response.status, answer);
             if let Some((_, value)) = sent.account.filter(|_| granted) {
                 self.accounts.insert(session, value);
+            }
+            if let Some(id) = answer.json().and_then(user_id).filter(|_| granted) {
+                self.user_ids.insert(session, id);
             }
         }
         true

@@ -115,3 +115,27 @@ fn the_text_view_prints_owners_visibility_and_roles() {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
 }
+
+#[test]
+fn an_owner_id_equal_to_the_user_id_the_login_answered_names_the_owner() {
+    let mut t = Traffic::new();
+    for (n, user) in [(3u64, "ann"), (4, "bo")] {
+        let s = format!("client:{user}");
+        let token = format!("{user}tok8f2k9x3m7q");
+        t.push(
+            call(&s, "POST", "/auth/login")
+                .json(json!({"email": format!("{user}@x.io"), "password": pseudonym(n)}))
+                .reply(json!({"access_token": token, "user": {"id": n}})),
+        );
+        // Task ids collide with user ids on purpose: only `owner_id` counts.
+        let task = token_id("tsk", n);
+        t.push(
+            call(&s, "GET", &format!("/tasks/{task}"))
+                .bearer(&token)
+                .reply(json!({"id": task, "owner_id": n, "assignee_id": 9})),
+        );
+    }
+    let model = t.learn().model;
+    let owners = &model.resource("tasks").unwrap().ownership.owners;
+    assert_eq!(owners.iter().collect::<Vec<_>>(), [(&"field:owner_id".to_string(), &2)]);
+}

@@ -289,6 +289,7 @@ impl<'t> Observer<'t> {
             listed: false,
             object,
             account: self.logins.accounts.get(&session).map(String::as_str),
+            user_id: self.logins.user_ids.get(&session).map(String::as_str),
         });
     }
 
@@ -335,6 +336,7 @@ impl<'t> Observer<'t> {
                 listed: true,
                 object: Some(object),
                 account: self.logins.accounts.get(&session).map(String::as_str),
+                user_id: self.logins.user_ids.get(&session).map(String::as_str),
             });
         }
     }
