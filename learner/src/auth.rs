@@ -22,6 +22,10 @@
 //! - **credential fields**: the login request's body fields named like a
 //!   secret (the traffic crate's rule: `password`, `secret`, `token`,
 //!   `api_key`, ...) or `pin`.
+//!
+//! What only the exchanges show (where a nested or form login carries its
+//! account and secrets, the scheme as sent, failed 2xx logins) is gathered
+//! while learning by `login`, which completes this [`Auth`].
 
 use std::collections::BTreeMap;
 
@@ -49,6 +53,39 @@ pub struct Auth {
     /// The login request's body fields that hold secrets (`password`), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credential_fields: Vec<String>,
+    /// Where the login request names the account, as a JSON pointer into its
+    /// body or form (`/username`, `/user/email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Where the login request carries its secrets, as JSON pointers
+    /// (`/password`, `/user/password`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<String>,
+    /// How the login request is encoded: `json` or `form`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_body: Option<String>,
+    /// How requests present their credential, as sent: an `Authorization`
+    /// scheme (`Bearer`, `Token`, `Basic`) or `cookie:<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// What a login that failed yet answered 2xx looks like, when the
+    /// recording shows both kinds of 2xx answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_login: Option<FailedLogin>,
+}
+
+/// A login answered 2xx without a credential: how to tell it from a
+/// successful one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedLogin {
+    /// The 2xx statuses of failed logins, with counts.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Top-level answer fields (JSON pointers) of failed logins, with the
+    /// values (as JSON text) that successful logins never showed there; a
+    /// field successful logins never had at all is listed with its values.
+    pub fields: BTreeMap<String, Vec<String>>,
+    /// Successful logins observed, for contrast.
+    pub granted: u64,
 }
 
 impl Auth {
@@ -63,6 +100,7 @@ impl Auth {
             credential_fields: login_action.map(credential_fields).unwrap_or_default(),
             logout: guess_logout(model),
             login,
+            ..Auth::default()
         }
     }
 
@@ -276,6 +314,9 @@ mod tests {
             journeys: Vec::new(),
             volatile: Vec::new(),
             auth: Auth::default(),
+            roles: Vec::new(),
+            singletons: Vec::new(),
+            children: Vec::new(),
         }
     }
 

@@ -60,7 +60,8 @@
 //!   [`QueryParam`], [`ValueKind`]; [`Resource`], [`Ownership`]; [`Link`],
 //!   [`LinkSource`], [`Location`]; [`StateMachine`], [`StateBasis`],
 //!   [`State`], [`Transition`]; [`Journey`], [`Step`], [`Binding`];
-//!   [`VolatileField`]; [`SourceInfo`]; [`Auth`].
+//!   [`VolatileField`]; [`SourceInfo`]; [`Auth`], [`FailedLogin`];
+//!   [`UserRole`], [`Singleton`], [`Child`].
 //! - Authentication rules, for models written before they carried
 //!   [`Auth`]: [`guess_login`], [`guess_logout`].
 //! - Views: [`render_text`], [`render_mermaid`], [`mermaid_machine`],
@@ -74,40 +75,49 @@
 //! templates; `shape` infers query and body shapes; `flow` links request
 //! values to the responses that produced them; `resource` groups actions by
 //! what they act on; `state` learns each resource's state machine;
+//! `listing` reads list responses as reads of the instances they show;
 //! `journey` keeps the sessions replayable; `volatile` marks values that
 //! change on every call; `auth` finds which actions log in, log out, sign
-//! up and refresh; `learn` runs the passes (`learn/templates`,
+//! up and refresh, and `login` where a login carries its account and
+//! secrets and what a failed one looks like; `access` learns owners,
+//! visibility and roles; `singleton` finds per-user paths without an id and
+//! `child` things created under a parent; `learn` runs the passes (`learn/templates`,
 //! `learn/observe`, `learn/assemble`); `store` feeds them from a store on a
 //! reader thread; `model` is the JSON contract with the replayer; `render`
 //! and `openapi` are views for people and other tools.
 
 #![warn(missing_docs)]
 
+mod access;
 mod action;
 mod auth;
+mod child;
 mod error;
 mod flow;
 mod journey;
 mod learn;
+mod listing;
+mod login;
 mod model;
 mod noise;
 mod openapi;
 mod render;
 mod resource;
 mod shape;
+mod singleton;
 mod state;
 mod store;
 mod template;
 mod value;
 mod volatile;
 
-pub use auth::{guess_login, guess_logout, Auth};
+pub use auth::{guess_login, guess_logout, Auth, FailedLogin};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{
-    Action, Binding, Journey, Link, LinkSource, Location, Model, Ownership, PathParam, Resource,
-    ResponseShape, SourceInfo, State, StateBasis, StateMachine, Step, Transition, VolatileField,
-    MODEL_FORMAT, MODEL_VERSION,
+    Action, Binding, Child, Journey, Link, LinkSource, Location, Model, Ownership, PathParam,
+    Resource, ResponseShape, Singleton, SourceInfo, State, StateBasis, StateMachine, Step,
+    Transition, UserRole, VolatileField, MODEL_FORMAT, MODEL_VERSION,
 };
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};

@@ -45,6 +45,16 @@ pub struct Model {
     /// written before it was learned.
     #[serde(default)]
     pub auth: Auth,
+    /// Roles users act in, sorted by name; empty when the recording shows
+    /// no role-like field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<UserRole>,
+    /// Per-user instances without an id, sorted by path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub singletons: Vec<Singleton>,
+    /// Collections created under a parent instance, sorted by collection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Child>,
 }
 
 /// The traffic a model was learned from.
@@ -218,6 +228,67 @@ pub struct Ownership {
     pub foreign_accepted: u64,
     /// Requests by a session other than the owner answered 4xx.
     pub foreign_rejected: u64,
+    /// How each instance's owner is known, with instance counts: `creator`
+    /// (its create was seen), `field:<name>` (a field such as `owner` equal
+    /// to the reading user's account), `own_list` (only one user's list
+    /// showed it, of a list several users called).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub owners: BTreeMap<String, u64>,
+    /// `public` when users other than an instance's owner read it, `private`
+    /// when their reads were refused and none accepted; absent when the
+    /// recording does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+}
+
+/// A role users act in, from a role-like field of their own login answer or
+/// profile, and what the recording shows only users in it doing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRole {
+    /// The role's value (`staff`), or `<field>=<bool>` for a flag (`is_admin=true`).
+    pub name: String,
+    /// Where it was read, a JSON pointer into the answer (`/role`, `/user/role`).
+    pub field: String,
+    /// The accounts seen in this role, sorted.
+    pub users: Vec<String>,
+    /// Sessions that acted in this role.
+    pub sessions: u64,
+    /// Actions answered 2xx only to sessions in this role, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
+}
+
+/// A per-user instance without an id in its path (`/me/settings`,
+/// `/basket`): read and written by each authenticated user as their own.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Singleton {
+    /// Its path (`/me/settings`).
+    pub path: String,
+    /// Actions that read it.
+    pub read: Vec<String>,
+    /// Actions that change it.
+    pub write: Vec<String>,
+    /// Whether its reads answered an `ETag`, so writes may need `If-Match`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub etag: bool,
+}
+
+/// Things created under a parent instance (`POST /playlists/{id}/tracks`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Child {
+    /// Its collection template (`/playlists/{playlist_id}/tracks`).
+    pub collection: String,
+    /// The parent resource's name.
+    pub parent: String,
+    /// The action that creates one: for ordering, a write on the parent.
+    pub create: String,
+    /// Actions that read a child on its own path; empty when it has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<String>,
+    /// When it has no read of its own: the action that shows it, the
+    /// parent's read or the child collection's list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_through: Option<String>,
 }
 
 /// One learned data-flow link: `order_id` of `POST /orders/{order_id}/pay`

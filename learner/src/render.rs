@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::auth::Auth;
-use crate::model::{Model, StateBasis, StateMachine};
+use crate::model::{Model, Ownership, StateBasis, StateMachine};
 
 /// The human view of a model: actions with their status codes, resources,
 /// links, state machines and journeys, in the model's order.
@@ -18,7 +18,11 @@ pub fn render_text(model: &Model) -> String {
     );
     write_actions(&mut out, model);
     let _ = writeln!(out, "\nauth: {}", auth_line(&model.auth));
+    write_login_details(&mut out, &model.auth);
     write_resources(&mut out, model);
+    write_roles(&mut out, model);
+    write_singletons(&mut out, model);
+    write_children(&mut out, model);
     write_links(&mut out, model);
     write_machines(&mut out, model);
     let sessions: u64 = model.journeys.iter().map(|j| j.sessions).sum();
@@ -68,6 +72,98 @@ fn write_resources(out: &mut String, model: &Model) {
             "    {} instances ({} created); other sessions: {} accepted, {} rejected",
             o.instances, o.created, o.foreign_accepted, o.foreign_rejected
         );
+        write_owners(out, o);
+    }
+}
+
+/// `    owners: creator 3, field:owner 1; public`, when anything is known.
+fn write_owners(out: &mut String, o: &Ownership) {
+    let owners: Vec<String> = o.owners.iter().map(|(how, n)| format!("{how} {n}")).collect();
+    let visibility = o.visibility.as_deref().unwrap_or("visibility unknown");
+    if !owners.is_empty() || o.visibility.is_some() {
+        let owners = if owners.is_empty() { "unknown".into() } else { owners.join(", ") };
+        let _ = writeln!(out, "    owners: {owners}; {visibility}");
+    }
+}
+
+/// Where the login names the account and carries its secrets, the scheme
+/// credentials are sent in, and what a failed 2xx login looks like.
+fn write_login_details(out: &mut String, auth: &Auth) {
+    let mut parts = Vec::new();
+    if let Some(account) = &auth.account {
+        parts.push(format!("account {account}"));
+    }
+    if !auth.credentials.is_empty() {
+        parts.push(format!("secrets {}", auth.credentials.join(", ")));
+    }
+    if let Some(body) = &auth.login_body {
+        parts.push(format!("as {body}"));
+    }
+    if let Some(scheme) = &auth.scheme {
+        parts.push(format!("sent as {scheme}"));
+    }
+    if !parts.is_empty() {
+        let _ = writeln!(out, "  {}", parts.join(", "));
+    }
+    if let Some(failed) = &auth.failed_login {
+        let statuses: Vec<String> =
+            failed.statuses.iter().map(|(st, n)| format!("{st}×{n}")).collect();
+        let fields: Vec<String> =
+            failed.fields.iter().map(|(p, v)| format!("{p} {}", v.join("|"))).collect();
+        let _ = writeln!(
+            out,
+            "  failed login: {} with {}",
+            statuses.join(" "),
+            if fields.is_empty() { "no credential".to_string() } else { fields.join(", ") }
+        );
+    }
+}
+
+/// Each role: its users and what only they did.
+fn write_roles(out: &mut String, model: &Model) {
+    if model.roles.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nroles ({})", model.roles.len());
+    for r in &model.roles {
+        let users = if r.users.is_empty() { "-".to_string() } else { r.users.join(", ") };
+        let _ = writeln!(out, "  {} (at {}): {users} in {} sessions", r.name, r.field, r.sessions);
+        if !r.only.is_empty() {
+            let _ = writeln!(out, "    only  {}", r.only.join(", "));
+        }
+    }
+}
+
+/// Each per-user singleton: its reads and writes.
+fn write_singletons(out: &mut String, model: &Model) {
+    if model.singletons.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nsingletons ({})", model.singletons.len());
+    for s in &model.singletons {
+        let etag = if s.etag { "  (etag)" } else { "" };
+        let _ = writeln!(out, "  {}{etag}", s.path);
+        for (role, list) in [("read", &s.read), ("write", &s.write)] {
+            if !list.is_empty() {
+                let _ = writeln!(out, "    {role:6}  {}", list.join(", "));
+            }
+        }
+    }
+}
+
+/// Each child collection: its parent, create, and how it is read.
+fn write_children(out: &mut String, model: &Model) {
+    if model.children.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nchildren ({})", model.children.len());
+    for c in &model.children {
+        let read = match (&c.read_through, c.read.is_empty()) {
+            (Some(through), _) => format!("read through {through}"),
+            (None, false) => format!("read {}", c.read.join(", ")),
+            (None, true) => "no read".to_string(),
+        };
+        let _ = writeln!(out, "  {} (in {}): create {}; {read}", c.collection, c.parent, c.create);
     }
 }
 

@@ -26,6 +26,9 @@ const MAX_FIELDS: usize = 16;
 /// States a machine may have before its field is judged not enum-like.
 const MAX_STATES: usize = 32;
 
+/// Requests remembered per soft-delete candidate, to move to its real state.
+const MAX_AFTER_DELETE: usize = 16;
+
 /// The state name every machine uses after a delete without a body.
 pub(crate) const DELETED: &str = "deleted";
 
@@ -69,9 +72,51 @@ impl Machine {
         *statuses.entry(status).or_default() += 1;
     }
 
-    /// Transitions that change state: what makes a field a state field.
+    /// Moves one accepted or rejected observation of `action` from state
+    /// `from` to state `to`.
+    fn move_precondition(&mut self, from: u16, to: u16, action: u32, status: u16) {
+        let counts = if (200..300).contains(&status) {
+            &mut self.accepted
+        } else if (400..500).contains(&status) {
+            &mut self.rejected
+        } else {
+            return;
+        };
+        let Some(n) = counts.get_mut(&(from, action)) else { return };
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&(from, action));
+        }
+        *counts.entry((to, action)).or_default() += 1;
+    }
+
+    /// Takes back one observation of a transition, when a later read showed
+    /// where the action really led (a soft delete).
+    fn untransition(&mut self, from: u16, action: u32, to: u16, status: u16) {
+        let key = (from, action, to);
+        let Some((count, statuses)) = self.transitions.get_mut(&key) else { return };
+        *count = count.saturating_sub(1);
+        if let Some(n) = statuses.get_mut(&status) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                statuses.remove(&status);
+            }
+        }
+        if *count == 0 {
+            self.transitions.remove(&key);
+        }
+    }
+
+    /// Transitions between two observed values: what makes a field a state
+    /// field. A move to or from `deleted` is the learner's own name for
+    /// "gone", so it proves nothing: a field constant within each instance
+    /// (`owner`, `username`) would otherwise "change" on every delete.
     fn changes(&self) -> (usize, u64) {
-        let moving = self.transitions.iter().filter(|((f, _, t), _)| f != t);
+        let deleted = self.index.get(DELETED).copied();
+        let moving = self
+            .transitions
+            .iter()
+            .filter(|((f, _, t), _)| f != t && Some(*f) != deleted && Some(*t) != deleted);
         let distinct = moving.clone().count();
         (distinct, moving.map(|(_, (n, _))| n).sum())
     }
@@ -125,7 +170,7 @@ impl ResourceMachines {
     /// Preconditions: what was accepted or rejected in the state before.
     /// Only the owner's rejections count: another user's 403 says nothing
     /// about the state.
-    fn count_preconditions(&mut self, instance: &Instance, e: &Event<'_>, foreign: bool) {
+    fn count_preconditions(&mut self, instance: &mut Instance, e: &Event<'_>, foreign: bool) {
         let success = (200..300).contains(&e.status);
         let count_in = |m: &mut Machine, s: Option<u16>| {
             if let Some(s) = s {
@@ -138,7 +183,15 @@ impl ResourceMachines {
         };
         count_in(&mut self.last_action, instance.last_action);
         for (i, (_, m)) in self.fields.iter_mut().enumerate() {
-            count_in(m, instance.fields.get(i).copied().flatten());
+            let state = instance.fields.get(i).copied().flatten();
+            count_in(m, state);
+            // Counted in `deleted` for now; moved if a list shows the delete was soft.
+            let provisional = state.is_some() && state == m.index.get(DELETED).copied();
+            if let Some(p) = instance.pending.as_mut().filter(|p| provisional && p.delete) {
+                if p.after_delete.len() < MAX_AFTER_DELETE {
+                    p.after_delete.push((i, e.action, e.status));
+                }
+            }
         }
     }
 
@@ -178,10 +231,21 @@ impl ResourceMachines {
         let Some(to) = machine.state(value) else { return };
         let current = instance.fields.get(i).copied().flatten();
         if e.role == Role::Read {
-            // A read shows the state a pending (bodiless) action left.
-            if let (None, Some(p)) = (current, &instance.pending) {
+            // A read shows the state a pending (bodiless) action left; after
+            // a delete, a value other than `deleted` shows it was soft.
+            let deleted = machine.index.get(DELETED).copied();
+            if let Some(p) = &instance.pending {
                 if let Some(Some(from)) = p.from.get(i) {
-                    machine.transition(*from, p.action, to, p.status);
+                    if current.is_none() {
+                        machine.transition(*from, p.action, to, p.status);
+                    } else if let Some(d) = deleted.filter(|d| current == Some(*d) && *d != to) {
+                        machine.untransition(*from, p.action, d, p.status);
+                        machine.transition(*from, p.action, to, p.status);
+                        let seen = p.after_delete.iter().filter(|(f, _, _)| *f == i);
+                        for (_, action, status) in seen {
+                            machine.move_precondition(d, to, *action, *status);
+                        }
+                    }
                 }
             }
         } else if let Some(from) = current {
@@ -216,8 +280,16 @@ impl ResourceMachines {
                 unknown = true;
             }
         }
-        if unknown {
-            instance.pending = Some(Pending { action: e.action, status: e.status, from: before });
+        // After a delete the instance stays pending too: a later list that
+        // still shows it (a soft delete) names the state it really went to.
+        if unknown || e.role == Role::Delete {
+            instance.pending = Some(Pending {
+                action: e.action,
+                status: e.status,
+                from: before,
+                delete: e.role == Role::Delete,
+                after_delete: Vec::new(),
+            });
         }
     }
 }
@@ -227,6 +299,10 @@ struct Pending {
     action: u32,
     status: u16,
     from: Vec<Option<u16>>,
+    /// The action was a delete: fields are `deleted` until a read says otherwise.
+    delete: bool,
+    /// `(field, action, status)` counted in `deleted` since the delete.
+    after_delete: Vec<(usize, u32, u16)>,
 }
 
 #[derive(Debug, Default)]
@@ -251,6 +327,9 @@ pub(crate) struct Event<'a> {
     pub object: Option<&'a Map<String, Value>>,
     /// The request's top-level JSON object, to tell sent data from state.
     pub request: Option<&'a Map<String, Value>>,
+    /// The instance was an item of a list: a read of its state, but not a
+    /// request on it, so it counts as no precondition and no foreign access.
+    pub listed: bool,
 }
 
 /// Machines of every resource.
@@ -287,6 +366,10 @@ impl StateAcc {
             instances.insert(e.instance.into(), Instance::default());
         }
         let Some(instance) = instances.get_mut(e.instance) else { return };
+        if e.listed {
+            machines.apply(instance, e);
+            return;
+        }
         let foreign = machines.count_ownership(instance, e);
         machines.count_preconditions(instance, e, foreign);
         if success {
@@ -308,6 +391,7 @@ impl StateAcc {
                 created: machines.created,
                 foreign_accepted: machines.foreign_accepted,
                 foreign_rejected: machines.foreign_rejected,
+                ..Ownership::default()
             };
             if machines.instances == 0 {
                 continue;

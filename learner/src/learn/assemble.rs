@@ -63,8 +63,14 @@ fn model(o: &Observer<'_>) -> Model {
         journeys: o.journeys.finish(&action_ids, &o.flow.locations),
         volatile: o.volatile.finish(&action_ids),
         auth: Auth::default(),
+        roles: Vec::new(),
+        singletons: Vec::new(),
+        children: Vec::new(),
     };
-    model.auth = Auth::infer(&model);
+    model.auth = crate::login::describe(Auth::infer(&model), &o.logins, &model, &action_ids);
+    model.roles = o.access.finish_roles(&o.logins.accounts, &action_ids);
+    model.singletons = crate::singleton::singletons(&model);
+    model.children = crate::child::children(&model);
     model
 }
 
@@ -103,12 +109,24 @@ fn resource(
         update: of_role(Role::Update),
         delete: of_role(Role::Delete),
         other: of_role(Role::Other),
-        ownership: finished
-            .iter()
-            .find(|(i, _, _)| *i == r)
-            .map(|(_, _, ownership)| ownership.clone())
-            .unwrap_or_default(),
+        ownership: ownership(o, r, finished),
     }
+}
+
+/// Resource `r`'s ownership counters, with how its owners are known and
+/// its visibility.
+fn ownership(
+    o: &Observer<'_>,
+    r: usize,
+    finished: &[(usize, StateMachine, Ownership)],
+) -> Ownership {
+    let mut ownership = finished
+        .iter()
+        .find(|(i, _, _)| *i == r)
+        .map(|(_, _, ownership)| ownership.clone())
+        .unwrap_or_default();
+    (ownership.owners, ownership.visibility) = o.access.finish_ownership(r, &o.logins.accounts);
+    ownership
 }
 
 /// Where the create response holds the id, as the data flow learned it: a

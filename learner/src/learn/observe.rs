@@ -8,9 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 use venomqa_traffic::{Exchange, Response};
 
+use crate::access::{AccessAcc, Touch};
 use crate::action::{ActionAcc, Observed};
 use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{JourneyAcc, RawStep};
+use crate::listing::listed_items;
+use crate::login::LoginAcc;
 use crate::model::SourceInfo;
 use crate::noise::NoiseRules;
 use crate::resource::{created_id, resource_object, Membership, Resources, Role};
@@ -35,6 +38,8 @@ pub(super) struct Observer<'t> {
     pub flow: FlowAcc,
     pub states: StateAcc,
     pub journeys: JourneyAcc,
+    pub logins: LoginAcc,
+    pub access: AccessAcc,
     /// Sessions in progress, by session key.
     sessions: HashMap<String, SessionState>,
     /// A small number for every session key seen.
@@ -108,6 +113,8 @@ impl<'t> Observer<'t> {
             flow: FlowAcc::default(),
             states: StateAcc::new(resources.defs.len()),
             journeys: JourneyAcc::new(options.max_journeys),
+            logins: LoginAcc::default(),
+            access: AccessAcc::new(resources.defs.len()),
             sessions: HashMap::new(),
             session_ids: HashMap::new(),
             id_pointers: BTreeMap::new(),
@@ -143,6 +150,7 @@ impl<'t> Observer<'t> {
         self.volatile.observe(action as u32, &parsed.response, &response.headers);
         self.sweep_idle_sessions(exchange.started_at);
         if let Some(session) = self.follow_session(exchange, response, &resolved, &parsed) {
+            self.follow_user(session, exchange, response, action, &parsed);
             self.follow_instance(session, response, &resolved, &parsed);
         }
     }
@@ -219,6 +227,28 @@ impl<'t> Observer<'t> {
         Some(session.id)
     }
 
+    /// Feeds the session's logins, role and accepted actions: a user's own
+    /// answers are its login's and those of paths without parameters (`/me`).
+    fn follow_user(
+        &mut self,
+        session: u32,
+        exchange: &Exchange,
+        response: &Response,
+        action: usize,
+        parsed: &Parsed,
+    ) {
+        let (request, answer) = (&parsed.request, &parsed.response);
+        let id = action as u32;
+        let login = self.logins.observe(session, id, exchange, response, request, answer);
+        let own = login
+            || (self.templater.actions[action].params.is_empty()
+                && self.templater.actions[action].method == "GET");
+        if own && (200..300).contains(&response.status) {
+            self.access.profile(session, answer.json());
+        }
+        self.access.performed(session, id, response.status);
+    }
+
     /// Feeds what the exchange did to a resource instance to that
     /// resource's state machines.
     fn follow_instance(
@@ -230,6 +260,10 @@ impl<'t> Observer<'t> {
     ) {
         let action = resolved.action;
         let Some(member) = self.resources.of_action[action] else { return };
+        if self.is_list(member, action, response.status) {
+            self.follow_listed(session, member, action, response.status, parsed);
+            return;
+        }
         let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
         let def = &self.resources.defs[member.resource];
         let object = parsed.response.json().and_then(|json| resource_object(json, def, &instance));
@@ -243,7 +277,68 @@ impl<'t> Observer<'t> {
             session,
             object,
             request: parsed.request.json().and_then(Value::as_object),
+            listed: false,
         });
+        self.access.touch(&Touch {
+            resource: member.resource,
+            instance: &instance,
+            session,
+            action: action as u32,
+            status: response.status,
+            created: member.role == Role::Create,
+            listed: false,
+            object,
+            account: self.logins.accounts.get(&session).map(String::as_str),
+            user_id: self.logins.user_ids.get(&session).map(String::as_str),
+        });
+    }
+
+    /// Whether the exchange is an accepted `GET` on a resource's collection
+    /// rather than on one instance: a list.
+    fn is_list(&self, member: Membership, action: usize, status: u16) -> bool {
+        member.role == Role::Other
+            && member.instance_param.is_none()
+            && (200..300).contains(&status)
+            && self.templater.actions[action].method == "GET"
+    }
+
+    /// A list is a read of every instance it shows.
+    fn follow_listed(
+        &mut self,
+        session: u32,
+        member: Membership,
+        action: usize,
+        status: u16,
+        parsed: &Parsed,
+    ) {
+        let def = &self.resources.defs[member.resource];
+        let Some(json) = parsed.response.json() else { return };
+        for (instance, object) in listed_items(json, def) {
+            self.states.observe(&Event {
+                resource: member.resource,
+                instance: &instance,
+                action: action as u32,
+                role: Role::Read,
+                label: &self.labels[action],
+                status,
+                session,
+                object: Some(object),
+                request: None,
+                listed: true,
+            });
+            self.access.touch(&Touch {
+                resource: member.resource,
+                instance: &instance,
+                session,
+                action: action as u32,
+                status,
+                created: false,
+                listed: true,
+                object: Some(object),
+                account: self.logins.accounts.get(&session).map(String::as_str),
+                user_id: self.logins.user_ids.get(&session).map(String::as_str),
+            });
+        }
     }
 
     /// The id of the instance an exchange acted on: for a create, from its

@@ -10,7 +10,7 @@ use venomqa_traffic::{is_pseudonym, is_secret_name};
 
 use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
-use crate::run::request::RequestTemplate;
+use crate::run::request::{BodyTemplate, RequestTemplate};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::env_var;
 use crate::setup::recorded::Recorded;
@@ -226,7 +226,7 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
             let Some(exchange) = recorded.get(step.exchange) else { continue };
             let template = RequestTemplate::from_exchange(login, exchange);
-            let fields = template.body.fields();
+            let fields = login_fields(&template, model);
             let (secret, visible): (Vec<_>, Vec<_>) = fields
                 .into_iter()
                 .partition(|(k, v)| is_pseudonym(v.as_bytes()) || is_secret_name(k.as_bytes()));
@@ -240,6 +240,9 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
             if !users.iter().any(|(id, _, _)| *id == identity) {
                 users.push((identity, visible, secret));
             }
+        }
+        if secret_fields.is_empty() && !model.auth.credentials.is_empty() {
+            secret_fields = model.auth.credentials.iter().map(|p| field_key(p)).collect();
         }
         if secret_fields.is_empty() {
             if let Some(schema) = &login.request.schema {
@@ -263,9 +266,12 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         );
         let fields =
             if secret_fields.is_empty() { vec!["password".to_string()] } else { secret_fields };
+        let account = model.auth.account.as_deref().map_or("username".into(), field_key);
         for name in ["user1", "user2"] {
             let _ = writeln!(w, "[users.{name}]");
-            let _ = writeln!(w, "username = {}", quote(name));
+            let value =
+                if account.contains("email") { format!("{name}@example.com") } else { name.into() };
+            let _ = writeln!(w, "{} = {}", key(&account), quote(&value));
             for f in &fields {
                 let _ = writeln!(w, "{} = {{ env = {} }}", key(f), quote(&env_var(name, f)));
             }
@@ -284,6 +290,32 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         }
         w.push('\n');
     }
+}
+
+/// The fields of a recorded login a user gives: the top-level ones, or when
+/// the model's account field is nested (`/user/email`), the account and
+/// credentials at the model's pointers, keyed by pointer without its
+/// leading `/` (`user/email`), which is how a login draft sets them.
+fn login_fields(template: &RequestTemplate, model: &Model) -> Vec<(String, String)> {
+    let auth = &model.auth;
+    let Some(account) = auth.account.as_deref().filter(|p| p.matches('/').count() > 1) else {
+        return template.body.fields();
+    };
+    let BodyTemplate::Json(json) = &template.body else { return template.body.fields() };
+    let text = |pointer: &str| match json.pointer(pointer) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    std::iter::once(account)
+        .chain(auth.credentials.iter().map(String::as_str))
+        .filter_map(|p| Some((field_key(p), text(p)?)))
+        .collect()
+}
+
+/// A user field's key for a login field's pointer: `/user/email` → `user/email`.
+fn field_key(pointer: &str) -> String {
+    pointer.trim_start_matches('/').to_string()
 }
 
 /// A user's table name from its identifying value: `alice@example.com` → `alice`.
@@ -318,4 +350,77 @@ fn key(k: &str) -> String {
 /// A TOML basic string.
 fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use venomqa_learner::{learn, LearnOptions};
+    use venomqa_traffic::{Body, Exchange, Headers, Request, Response, SessionKey};
+
+    use super::*;
+
+    fn exchange(
+        id: u64,
+        method: &str,
+        url: &str,
+        body: serde_json::Value,
+        cookie: bool,
+    ) -> Exchange {
+        let mut request_headers = Headers::default();
+        request_headers.push("Content-Type", b"application/json".to_vec());
+        let mut response_headers = Headers::default();
+        if cookie {
+            response_headers.push("Set-Cookie", b"sid=s8k2m4q7x9; Path=/".to_vec());
+        } else {
+            request_headers.push("Cookie", b"sid=s8k2m4q7x9".to_vec());
+        }
+        Exchange {
+            id,
+            session: SessionKey("client:1".into()),
+            started_at: id,
+            duration_ns: 1,
+            client: None,
+            request: Request {
+                method: method.into(),
+                url: url.into(),
+                version: "HTTP/1.1".into(),
+                headers: request_headers,
+                body: Body::complete(body.to_string()),
+            },
+            response: Some(Response {
+                status: 200,
+                version: "HTTP/1.1".into(),
+                headers: response_headers,
+                body: Body::complete(json!({"ok": true}).to_string()),
+            }),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_nested_login_by_email_gives_users_its_pointers_not_a_username() {
+        let login =
+            json!({"user": {"email": "ann@example.com", "password": "~r:00000000000000aa"}});
+        let exchanges = vec![
+            exchange(1, "POST", "/session", login, true),
+            exchange(2, "GET", "/me", json!({}), false),
+        ];
+        let model =
+            learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).unwrap().model;
+        let recorded = Recorded::from_exchanges(exchanges);
+        let text = starter_config_from(&model, &recorded, "store", "http://127.0.0.1:1", None);
+        assert!(text.contains("[users.ann]\n\"user/email\" = \"ann@example.com\""), "{text}");
+        assert!(text.contains("\"user/password\" = { env = "), "{text}");
+        assert!(!text.contains("username"), "{text}");
+        let placeholders =
+            starter_config_from(&model, &Recorded::default(), "store", "http://127.0.0.1:1", None);
+        assert!(placeholders.contains("\"user/email\" = \"user1@example.com\""), "{placeholders}");
+        assert!(!placeholders.contains("username"), "{placeholders}");
+        let path = std::path::Path::new("qa/venomqa.toml");
+        let config =
+            crate::setup::config::Config::parse_with_env(&text, path, |_| Some("x".into()))
+                .expect("parses back");
+        assert_eq!(config.users[0].fields["user/email"], "ann@example.com");
+    }
 }

@@ -1,0 +1,361 @@
+//! Who owns each instance, who may read it, and which roles users act in,
+//! from evidence in the recording rather than from the order of a sequence.
+//!
+//! - **Owner**: the session that created the instance (`creator`); else the
+//!   session whose account equals an owner-like field of the instance, or
+//!   whose login answered the user id an `owner_id`-like field holds
+//!   (`field:<name>`); else the one session whose list showed it, of a list
+//!   several sessions called and that never showed one instance to two
+//!   users (`own_list`). Otherwise unknown.
+//! - **Visibility**: `public` when a user other than the owner read the
+//!   instance (its read, or a list showing it) and was answered 2xx;
+//!   `private` when such reads were refused and none accepted.
+//! - **Roles**: a role-like field (`role`, `is_admin`, ...) at the top of, or
+//!   one level into, a user's own answers (a login, a path without
+//!   parameters such as `/me`); then the actions only that role's sessions
+//!   were answered 2xx.
+//!
+//! Sessions stand for users through the account they logged in with, so two
+//! sessions of one user are one reader.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::model::UserRole;
+
+/// Fields whose value names an instance's owner.
+const OWNER_FIELDS: [&str; 10] = [
+    "owner",
+    "owner_name",
+    "owner_email",
+    "user",
+    "username",
+    "author",
+    "creator",
+    "created_by",
+    "email",
+    "user_email",
+];
+/// Fields whose value is the owner's user id.
+const OWNER_ID_FIELDS: [&str; 6] =
+    ["owner_id", "user_id", "author_id", "creator_id", "created_by_id", "created_by"];
+/// Fields that say which role a user acts in.
+const ROLE_FIELDS: [&str; 10] = [
+    "role",
+    "roles",
+    "user_role",
+    "user_type",
+    "account_type",
+    "is_admin",
+    "is_staff",
+    "is_superuser",
+    "admin",
+    "staff",
+];
+/// Distinct sessions remembered per instance and list: two tell "several".
+const MAX_SESSIONS: usize = 4;
+
+/// What is known of one instance.
+#[derive(Debug, Default)]
+struct InstanceAccess {
+    creator: Option<u32>,
+    /// The owner-like field and the session whose account it named.
+    field_owner: Option<(Box<str>, u32)>,
+    listed_by: Vec<u32>,
+    list_action: Option<u32>,
+    readers: Vec<u32>,
+    refused: Vec<u32>,
+}
+
+/// Ownership, visibility and roles in progress.
+#[derive(Debug, Default)]
+pub(crate) struct AccessAcc {
+    /// Per resource, per instance id.
+    instances: Vec<HashMap<Box<str>, InstanceAccess>>,
+    /// Per list action, sessions it answered 2xx.
+    list_callers: HashMap<u32, Vec<u32>>,
+    /// Per session, its role: (pointer, value).
+    roles: HashMap<u32, (String, String)>,
+    /// `(session, action)` pairs answered 2xx.
+    performed: HashSet<(u32, u32)>,
+}
+
+/// What one exchange showed about one instance.
+pub(crate) struct Touch<'a> {
+    pub resource: usize,
+    pub instance: &'a str,
+    pub session: u32,
+    pub action: u32,
+    pub status: u16,
+    pub created: bool,
+    pub listed: bool,
+    pub object: Option<&'a Map<String, Value>>,
+    /// The account the session logged in with, if known.
+    pub account: Option<&'a str>,
+    /// The user id its login answered, if known.
+    pub user_id: Option<&'a str>,
+}
+
+impl AccessAcc {
+    pub(crate) fn new(resources: usize) -> AccessAcc {
+        AccessAcc {
+            instances: (0..resources).map(|_| HashMap::new()).collect(),
+            ..AccessAcc::default()
+        }
+    }
+
+    /// Remembers an action answered to a session, for roles.
+    pub(crate) fn performed(&mut self, session: u32, action: u32, status: u16) {
+        if (200..300).contains(&status) {
+            self.performed.insert((session, action));
+        }
+    }
+
+    /// Reads a role-like field from a user's own answer (a login, a profile).
+    pub(crate) fn profile(&mut self, session: u32, answer: Option<&Value>) {
+        if let Some(role) = answer.and_then(Value::as_object).and_then(role_in) {
+            self.roles.insert(session, role);
+        }
+    }
+
+    /// Folds what one exchange showed about an instance.
+    pub(crate) fn touch(&mut self, t: &Touch<'_>) {
+        let Some(instances) = self.instances.get_mut(t.resource) else { return };
+        if !instances.contains_key(t.instance) {
+            if !(200..300).contains(&t.status) {
+                return;
+            }
+            instances.insert(t.instance.into(), InstanceAccess::default());
+        }
+        let Some(entry) = instances.get_mut(t.instance) else { return };
+        if t.created && (200..300).contains(&t.status) {
+            entry.creator = Some(t.session);
+        }
+        if entry.field_owner.is_none() {
+            let field = owner_field(t.object, &OWNER_FIELDS, t.account)
+                .or_else(|| owner_field(t.object, &OWNER_ID_FIELDS, t.user_id));
+            entry.field_owner = field.map(|f| (f.into(), t.session));
+        }
+        let sessions = match (t.listed, (200..300).contains(&t.status)) {
+            (true, _) => {
+                entry.list_action = Some(t.action);
+                remember(self.list_callers.entry(t.action).or_default(), t.session);
+                &mut entry.listed_by
+            }
+            (false, true) => &mut entry.readers,
+            (false, false) if (400..500).contains(&t.status) => &mut entry.refused,
+            _ => return,
+        };
+        remember(sessions, t.session);
+    }
+
+    /// Each resource's owner evidence and visibility, with `accounts` naming
+    /// each session's user.
+    pub(crate) fn finish_ownership(
+        &self,
+        resource: usize,
+        accounts: &HashMap<u32, String>,
+    ) -> (BTreeMap<String, u64>, Option<String>) {
+        let user = |s: u32| user_of(accounts, s);
+        let shared = self.shared_lists(&user);
+        let mut owners: BTreeMap<String, u64> = BTreeMap::new();
+        let (mut public, mut refused) = (false, false);
+        for access in self.instances.get(resource).into_iter().flat_map(HashMap::values) {
+            let owner = self.owner_of(access, &shared);
+            if let Some((basis, _)) = &owner {
+                *owners.entry(basis.clone()).or_default() += 1;
+            }
+            let owner_user = owner.map(|(_, s)| user(s));
+            let mut seen = access.readers.iter().chain(&access.listed_by).map(|s| user(*s));
+            public |= match owner_user {
+                Some(o) => seen.any(|u| u != o),
+                None => seen.next().is_some_and(|first| seen.any(|u| u != first)),
+            };
+            refused |= access.refused.iter().any(|s| Some(user(*s)) != owner_user);
+        }
+        let visibility = if public {
+            Some("public")
+        } else if refused {
+            Some("private")
+        } else {
+            None
+        };
+        (owners, visibility.map(str::to_string))
+    }
+
+    /// List actions that showed one instance to two users: their items are
+    /// not each user's own.
+    fn shared_lists<'a>(&self, user: &dyn Fn(u32) -> User<'a>) -> HashSet<u32> {
+        let mut shared = HashSet::new();
+        for access in self.instances.iter().flat_map(HashMap::values) {
+            let mut users = access.listed_by.iter().map(|s| user(*s));
+            let two = users.next().is_some_and(|first| users.any(|u| u != first));
+            if let (Some(action), true) = (access.list_action, two) {
+                shared.insert(action);
+            }
+        }
+        shared
+    }
+
+    /// An instance's owner and how it is known.
+    fn owner_of(&self, access: &InstanceAccess, shared: &HashSet<u32>) -> Option<(String, u32)> {
+        if let Some(s) = access.creator {
+            return Some(("creator".into(), s));
+        }
+        if let Some((field, s)) = &access.field_owner {
+            return Some((format!("field:{field}"), *s));
+        }
+        let own_list = access.list_action.filter(|a| !shared.contains(a));
+        let called = own_list.and_then(|a| self.list_callers.get(&a));
+        match access.listed_by.as_slice() {
+            [only] if called.is_some_and(|c| c.len() > 1) => Some(("own_list".into(), *only)),
+            _ => None,
+        }
+    }
+
+    /// The roles seen, with their users and the actions only they performed.
+    pub(crate) fn finish_roles(
+        &self,
+        accounts: &HashMap<u32, String>,
+        action_ids: &[String],
+    ) -> Vec<UserRole> {
+        let mut by_role: BTreeMap<(String, String), Vec<u32>> = BTreeMap::new();
+        for (session, (field, name)) in &self.roles {
+            by_role.entry((name.clone(), field.clone())).or_default().push(*session);
+        }
+        if by_role.len() < 2 {
+            return Vec::new();
+        }
+        by_role
+            .into_iter()
+            .map(|((name, field), sessions)| {
+                let users: BTreeSet<String> =
+                    sessions.iter().filter_map(|s| accounts.get(s).cloned()).collect();
+                UserRole {
+                    only: self.only_for(&sessions, action_ids),
+                    sessions: sessions.len() as u64,
+                    users: users.into_iter().collect(),
+                    name,
+                    field,
+                }
+            })
+            .collect()
+    }
+
+    /// Actions answered 2xx to some of `sessions` and to no other session.
+    fn only_for(&self, sessions: &[u32], action_ids: &[String]) -> Vec<String> {
+        let mut ours: BTreeSet<u32> = BTreeSet::new();
+        let mut others: HashSet<u32> = HashSet::new();
+        for (session, action) in &self.performed {
+            if sessions.contains(session) {
+                ours.insert(*action);
+            } else {
+                others.insert(*action);
+            }
+        }
+        let mut only: Vec<String> = ours
+            .into_iter()
+            .filter(|a| !others.contains(a))
+            .filter_map(|a| action_ids.get(a as usize).cloned())
+            .collect();
+        only.sort();
+        only
+    }
+}
+
+/// A user: the account a session logged in with, else the session alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum User<'a> {
+    Account(&'a str),
+    Session(u32),
+}
+
+fn user_of(accounts: &HashMap<u32, String>, session: u32) -> User<'_> {
+    accounts.get(&session).map_or(User::Session(session), |a| User::Account(a))
+}
+
+/// Adds a session to a short list of distinct ones.
+fn remember(sessions: &mut Vec<u32>, session: u32) {
+    if sessions.len() < MAX_SESSIONS && !sessions.contains(&session) {
+        sessions.push(session);
+    }
+}
+
+/// The field of `object` among `names` whose value is `user` (an account
+/// or a user id).
+fn owner_field<'o>(
+    object: Option<&'o Map<String, Value>>,
+    names: &[&str],
+    user: Option<&str>,
+) -> Option<&'o str> {
+    let (object, user) = (object?, user?);
+    names.iter().find_map(|name| {
+        let (key, value) = object.get_key_value(*name)?;
+        let same = match value {
+            Value::String(s) => s == user,
+            Value::Number(n) => n.to_string() == user,
+            _ => false,
+        };
+        same.then_some(key.as_str())
+    })
+}
+
+/// A role-like field at the top of an answer or one level in, as
+/// `(pointer, role)`.
+fn role_in(object: &Map<String, Value>) -> Option<(String, String)> {
+    let here = |o: &Map<String, Value>, prefix: &str| {
+        ROLE_FIELDS.iter().find_map(|name| {
+            let value = role_value(name, o.get(*name)?)?;
+            Some((format!("{prefix}/{name}"), value))
+        })
+    };
+    here(object, "")
+        .or_else(|| object.iter().find_map(|(k, v)| here(v.as_object()?, &format!("/{k}"))))
+}
+
+/// A role's name from a field's value: a word, sorted words of a list, or
+/// `field=true|false` for a flag.
+fn role_value(field: &str, value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.is_empty() && s.len() <= 40 => Some(s.clone()),
+        Value::Bool(b) => Some(format!("{field}={b}")),
+        Value::Array(items) => {
+            let mut words: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            words.sort_unstable();
+            (!words.is_empty()).then(|| words.join("+"))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn roles_are_read_at_the_top_or_one_level_in() {
+        let top = json!({"id": 1, "role": "staff"});
+        assert_eq!(role_in(top.as_object().unwrap()), Some(("/role".into(), "staff".into())));
+        let nested = json!({"ok": true, "user": {"is_admin": false}});
+        assert_eq!(
+            role_in(nested.as_object().unwrap()),
+            Some(("/user/is_admin".into(), "is_admin=false".into()))
+        );
+        let listed = json!({"roles": ["viewer", "editor"]});
+        assert_eq!(role_in(listed.as_object().unwrap()).unwrap().1, "editor+viewer");
+    }
+
+    #[test]
+    fn an_owner_field_counts_only_when_it_names_the_sessions_account() {
+        let note = json!({"owner": "ann", "title": "x"});
+        assert_eq!(owner_field(note.as_object(), &OWNER_FIELDS, Some("ann")), Some("owner"));
+        assert_eq!(owner_field(note.as_object(), &OWNER_FIELDS, Some("bo")), None);
+        assert_eq!(owner_field(note.as_object(), &OWNER_FIELDS, None), None);
+        let task = json!({"id": 7, "owner_id": 3});
+        assert_eq!(owner_field(task.as_object(), &OWNER_ID_FIELDS, Some("3")), Some("owner_id"));
+        assert_eq!(owner_field(task.as_object(), &OWNER_ID_FIELDS, Some("7")), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! Logins of other shapes than `{"username", "password"}`: nested one level
+//! and named by email, an OAuth2 password form, schemes other than
+//! `Bearer`, and failed logins that still answer 200.
+
+mod common;
+
+use common::{call, pseudonym, Traffic};
+use serde_json::json;
+
+/// Users log in with `{"user": {"email", "password"}}`; the answer sets a
+/// cookie. One login fails yet answers `200 {"ok": false}` with no cookie.
+fn nested_email_logins() -> Traffic {
+    let mut t = Traffic::new();
+    for (n, email) in ["ann@example.com", "bo@example.com"].iter().enumerate() {
+        let s = format!("client:{n}");
+        let cookie = format!("sid=s{n}x9k2m4q7");
+        if n == 1 {
+            t.push(
+                call(&s, "POST", "/session")
+                    .json(json!({"user": {"email": email, "password": pseudonym(9)}}))
+                    .reply(json!({"ok": false, "error": "bad credentials"})),
+            );
+        }
+        t.push(
+            call(&s, "POST", "/session")
+                .json(json!({"user": {"email": email, "password": pseudonym(n as u64)}}))
+                .reply_header("Set-Cookie", &format!("{cookie}; Path=/; HttpOnly"))
+                .reply(json!({"ok": true, "user": {"email": email}})),
+        );
+        t.push(
+            call(&s, "GET", "/me/settings")
+                .header("Cookie", &cookie)
+                .reply(json!({"theme": "dark"})),
+        );
+    }
+    t
+}
+
+#[test]
+fn a_nested_login_by_email_names_its_account_and_secret_by_pointer() {
+    let auth = nested_email_logins().learn().model.auth;
+    assert_eq!(auth.login.as_deref(), Some("POST /session"));
+    assert_eq!(auth.account.as_deref(), Some("/user/email"));
+    assert_eq!(auth.credentials, ["/user/password"]);
+    assert_eq!(auth.login_body.as_deref(), Some("json"));
+    assert_eq!(auth.scheme.as_deref(), Some("cookie:sid"));
+}
+
+#[test]
+fn a_2xx_login_without_a_credential_is_a_failed_login() {
+    let auth = nested_email_logins().learn().model.auth;
+    let failed = auth.failed_login.expect("a failed login was recorded");
+    assert_eq!(failed.statuses.into_iter().collect::<Vec<_>>(), [(200, 1)]);
+    assert_eq!(failed.granted, 2);
+    assert_eq!(failed.fields["/ok"], ["false"]);
+    assert_eq!(failed.fields["/error"], ["\"bad credentials\""]);
+    assert!(!failed.fields.contains_key("/user"), "{:?}", failed.fields);
+}
+
+#[test]
+fn an_oauth2_password_form_is_the_login_and_the_token_scheme_is_kept_as_sent() {
+    let mut t = Traffic::new();
+    for n in 0..2u64 {
+        let s = format!("client:{n}");
+        let token = format!("tok{n}a8f3k2j9x7");
+        t.push(
+            call(&s, "POST", "/oauth/token")
+                .raw(
+                    "application/x-www-form-urlencoded",
+                    format!("grant_type=password&username=u{n}&password=p").as_bytes(),
+                )
+                .reply(json!({"access_token": token, "token_type": "bearer"})),
+        );
+        t.push(
+            call(&s, "GET", "/projects")
+                .header("Authorization", &format!("Token {token}"))
+                .reply(json!([])),
+        );
+    }
+    let auth = t.learn().model.auth;
+    assert_eq!(auth.login.as_deref(), Some("POST /oauth/token"));
+    assert_eq!(auth.account.as_deref(), Some("/username"));
+    assert_eq!(auth.credentials, ["/password"]);
+    assert_eq!(auth.login_body.as_deref(), Some("form"));
+    assert_eq!(auth.scheme.as_deref(), Some("Token"));
+    assert_eq!(auth.failed_login, None, "every login granted a token");
+}
+
+#[test]
+fn the_text_view_prints_the_account_secrets_scheme_and_failed_login() {
+    let text = venomqa_learner::render_text(&nested_email_logins().learn().model);
+    for expected in [
+        "account /user/email, secrets /user/password, as json, sent as cookie:sid",
+        "failed login: 200×1 with /error \"bad credentials\", /ok false",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+}

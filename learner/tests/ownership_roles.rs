@@ -1,0 +1,141 @@
+//! Who owns instances and who may read them, known from the recording
+//! (a create, an owner field naming the reader, a list only its owner's
+//! session got) and never from who touched an instance first; and which
+//! roles users act in, with what only one role did.
+
+mod common;
+
+use common::{call, pseudonym, token_id, Traffic};
+use serde_json::json;
+
+/// `user` logs in with a bearer token; the login answers their role.
+fn login(t: &mut Traffic, user: &str, role: &str) -> (String, String) {
+    let s = format!("client:{user}");
+    let token = format!("{user}tok8f2k9x3m7q");
+    t.push(
+        call(&s, "POST", "/login")
+            .json(json!({"username": user, "password": pseudonym(1)}))
+            .reply(json!({"token": token, "user": {"name": user, "role": role}})),
+    );
+    (s, token)
+}
+
+fn recording() -> Traffic {
+    let mut t = Traffic::new();
+    let (ann, ann_token) = login(&mut t, "ann", "member");
+    let (bo, bo_token) = login(&mut t, "bo", "member");
+    let (sam, sam_token) = login(&mut t, "sam", "staff");
+    // Drafts exist before the recording: each user's list shows only theirs.
+    for (s, token, user) in [(&ann, &ann_token, "ann"), (&bo, &bo_token, "bo")] {
+        let draft = token_id("drf", user.len() as u64);
+        t.push(call(s, "GET", "/drafts").bearer(token).reply(json!([{"id": draft}])));
+    }
+    // Bo's draft, read by ann (the intruder touching it first): refused.
+    let bo_draft = token_id("drf", 2);
+    t.push(call(&ann, "GET", &format!("/drafts/{bo_draft}")).bearer(&ann_token).status(404));
+    // A public list: bo sees what ann sees and one more, which is not his.
+    let (a1, a2) = (token_id("art", 1), token_id("art", 2));
+    t.push(call(&ann, "GET", "/articles").bearer(&ann_token).reply(json!([{"id": a1}])));
+    t.push(call(&bo, "GET", "/articles").bearer(&bo_token).reply(json!([{"id": a1}, {"id": a2}])));
+    t.push(call(&bo, "GET", &format!("/articles/{a2}")).bearer(&bo_token).reply(json!({"id": a2})));
+    // Notes name their owner.
+    let note = token_id("nte", 1);
+    t.push(
+        call(&bo, "GET", &format!("/notes/{note}"))
+            .bearer(&bo_token)
+            .reply(json!({"id": note, "owner": "bo"})),
+    );
+    // Posts are created by ann and read by bo: public.
+    let post = token_id("pst", 1);
+    t.push(
+        call(&ann, "POST", "/posts")
+            .bearer(&ann_token)
+            .json(json!({"body": "hi"}))
+            .status(201)
+            .reply(json!({"id": post})),
+    );
+    t.push(
+        call(&bo, "GET", &format!("/posts/{post}")).bearer(&bo_token).reply(json!({"id": post})),
+    );
+    // Only staff redeem codes.
+    let code = token_id("cde", 1);
+    t.push(
+        call(&sam, "POST", &format!("/codes/{code}/redeem"))
+            .bearer(&sam_token)
+            .reply(json!({"id": code})),
+    );
+    t
+}
+
+#[test]
+fn owners_are_known_by_creator_owner_field_or_own_list() {
+    let model = recording().learn().model;
+    let owners = |name: &str| model.resource(name).unwrap().ownership.owners.clone();
+    assert_eq!(owners("posts").into_iter().collect::<Vec<_>>(), [("creator".to_string(), 1)]);
+    assert_eq!(owners("notes").into_iter().collect::<Vec<_>>(), [("field:owner".to_string(), 1)]);
+    assert_eq!(owners("drafts").into_iter().collect::<Vec<_>>(), [("own_list".to_string(), 2)]);
+    assert!(
+        owners("articles").is_empty(),
+        "a list that shows one item to two users is no one's own"
+    );
+}
+
+#[test]
+fn a_resource_read_by_others_is_public_and_one_refused_to_others_is_private() {
+    let model = recording().learn().model;
+    let visibility = |name: &str| model.resource(name).unwrap().ownership.visibility.clone();
+    assert_eq!(visibility("posts").as_deref(), Some("public"));
+    assert_eq!(visibility("drafts").as_deref(), Some("private"), "listed, never created");
+    assert_eq!(visibility("notes"), None, "only its owner read it: unknown");
+    assert_eq!(visibility("articles").as_deref(), Some("public"));
+}
+
+#[test]
+fn roles_come_from_the_login_answer_and_staff_only_actions_are_named() {
+    let roles = recording().learn().model.roles;
+    let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["member", "staff"]);
+    assert_eq!(roles[0].field, "/user/role");
+    assert_eq!(roles[0].users, ["ann", "bo"]);
+    assert_eq!(roles[1].users, ["sam"]);
+    assert_eq!(roles[1].only, ["POST /codes/{code_id}/redeem"]);
+    assert!(roles[0].only.iter().all(|a| a != "POST /login"), "{:?}", roles[0].only);
+}
+
+#[test]
+fn the_text_view_prints_owners_visibility_and_roles() {
+    let text = venomqa_learner::render_text(&recording().learn().model);
+    for expected in [
+        "owners: creator 1; public",
+        "owners: own_list 2; private",
+        "owners: field:owner 1; visibility unknown",
+        "roles (2)",
+        "staff (at /user/role): sam in 1 sessions\n    only  POST /codes/{code_id}/redeem",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+}
+
+#[test]
+fn an_owner_id_equal_to_the_user_id_the_login_answered_names_the_owner() {
+    let mut t = Traffic::new();
+    for (n, user) in [(3u64, "ann"), (4, "bo")] {
+        let s = format!("client:{user}");
+        let token = format!("{user}tok8f2k9x3m7q");
+        t.push(
+            call(&s, "POST", "/auth/login")
+                .json(json!({"email": format!("{user}@x.io"), "password": pseudonym(n)}))
+                .reply(json!({"access_token": token, "user": {"id": n}})),
+        );
+        // Task ids collide with user ids on purpose: only `owner_id` counts.
+        let task = token_id("tsk", n);
+        t.push(
+            call(&s, "GET", &format!("/tasks/{task}"))
+                .bearer(&token)
+                .reply(json!({"id": task, "owner_id": n, "assignee_id": 9})),
+        );
+    }
+    let model = t.learn().model;
+    let owners = &model.resource("tasks").unwrap().ownership.owners;
+    assert_eq!(owners.iter().collect::<Vec<_>>(), [(&"field:owner_id".to_string(), &2)]);
+}

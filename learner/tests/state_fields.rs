@@ -1,0 +1,93 @@
+//! Which field is an instance's state: one that changes within an instance
+//! over time, never one constant per instance, and changes made by bodiless
+//! actions count when a later read or list shows them.
+
+mod common;
+
+use common::{call, token_id, Traffic};
+use serde_json::json;
+use venomqa_learner::StateBasis;
+
+/// A note as the API shows it.
+fn note(id: &str, owner: &str, status: &str) -> serde_json::Value {
+    json!({"id": id, "owner": owner, "status": status, "title": "groceries"})
+}
+
+/// Each user creates a note, reads it, deletes it (a bodiless `204`), finds
+/// its read answering `404`, and sees it again only in the list filtered by
+/// `status=closed`: a soft delete.
+fn soft_deleted_notes() -> Traffic {
+    let mut t = Traffic::new();
+    for (n, user) in ["alice", "bob", "carol"].iter().enumerate() {
+        let s = format!("cookie:{user}");
+        let id = token_id("note", n as u64);
+        let path = format!("/notes/{id}");
+        t.push(
+            call(&s, "POST", "/notes")
+                .json(json!({"title": "groceries"}))
+                .status(201)
+                .reply(note(&id, user, "open")),
+        );
+        t.push(call(&s, "GET", &path).reply(note(&id, user, "open")));
+        t.push(call(&s, "DELETE", &path).status(204));
+        t.push(call(&s, "GET", &path).status(404).reply(json!({"error": "not found"})));
+        t.push(
+            call(&s, "GET", "/notes?status=closed")
+                .reply(json!({"items": [note(&id, user, "closed")]})),
+        );
+    }
+    t
+}
+
+#[test]
+fn a_soft_delete_seen_only_in_a_filtered_list_is_a_transition_of_status_not_owner() {
+    let model = soft_deleted_notes().learn().model;
+    let machine = model.machine("notes").expect("a machine for notes");
+    assert_eq!(machine.basis, StateBasis::Field);
+    assert_eq!(machine.field.as_deref(), Some("status"), "owner is constant per note");
+    assert!(machine.has_transition("open", "DELETE /notes/{note_id}", "closed"), "{machine:#?}");
+    assert!(!machine.has_transition("open", "DELETE /notes/{note_id}", "deleted"));
+    // The read refused after the delete was refused in `closed`.
+    let state = |name: &str| machine.states.iter().find(|s| s.name == name);
+    let closed = state("closed").expect("a closed state");
+    assert_eq!(closed.rejected.get("GET /notes/{note_id}"), Some(&3), "{machine:#?}");
+    assert!(state("deleted").is_none_or(|d| d.rejected.is_empty()), "{machine:#?}");
+}
+
+#[test]
+fn a_status_named_field_constant_per_instance_is_not_the_state() {
+    let mut t = Traffic::new();
+    for (n, status) in ["active", "archived", "active", "archived"].iter().enumerate() {
+        let s = format!("x-session:{n}");
+        let id = token_id("wid", n as u64);
+        let path = format!("/widgets/{id}");
+        let widget = |name: &str| json!({"id": id, "status": status, "name": name});
+        t.push(
+            call(&s, "POST", "/widgets").json(json!({"name": "a"})).status(201).reply(widget("a")),
+        );
+        t.push(call(&s, "PUT", &path).json(json!({"name": "b"})).reply(widget("b")));
+        t.push(call(&s, "DELETE", &path).status(204));
+        t.push(call(&s, "GET", &path).status(404));
+    }
+    let model = t.learn().model;
+    let machine = model.machine("widgets").expect("a machine for widgets");
+    assert_eq!(machine.basis, StateBasis::LastAction, "{machine:#?}");
+    assert_eq!(machine.field, None);
+}
+
+#[test]
+fn a_bodiless_command_whose_effect_shows_in_a_later_list_is_a_transition() {
+    let mut t = Traffic::new();
+    for n in 0..3u64 {
+        let s = format!("x-session:{n}");
+        let id = token_id("tkt", n);
+        let ticket = |status: &str| json!({"id": id, "status": status});
+        t.push(call(&s, "POST", "/tickets").status(201).reply(ticket("open")));
+        t.push(call(&s, "POST", &format!("/tickets/{id}/close")).status(204));
+        t.push(call(&s, "GET", "/tickets").reply(json!([ticket("closed")])));
+    }
+    let model = t.learn().model;
+    let machine = model.machine("tickets").expect("a machine for tickets");
+    assert_eq!(machine.field.as_deref(), Some("status"));
+    assert!(machine.has_transition("open", "POST /tickets/{ticket_id}/close", "closed"));
+}
