@@ -29,64 +29,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use venomqa_traffic::is_secret_name;
 
-use crate::model::{Action, Location, Model};
-
-/// How the API authenticates, so replay can log its test users in, sign
-/// new ones up, and re-use a token after logout on purpose.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Auth {
-    /// The action that logs a user in (`POST /login`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub login: Option<String>,
-    /// The action that ends a session (`POST /logout`, `DELETE /sessions`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logout: Option<String>,
-    /// The action that creates a user with a password (`POST /users`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sign_up: Option<String>,
-    /// The action that trades a credential for a fresh one (`POST /auth/refresh`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh: Option<String>,
-    /// The login request's body fields that hold secrets (`password`), sorted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub credential_fields: Vec<String>,
-    /// Where the login request names the account, as a JSON pointer into its
-    /// body or form (`/username`, `/user/email`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    /// Where the login request carries its secrets, as JSON pointers
-    /// (`/password`, `/user/password`), sorted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub credentials: Vec<String>,
-    /// How the login request is encoded: `json` or `form`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub login_body: Option<String>,
-    /// How requests present their credential, as sent: an `Authorization`
-    /// scheme (`Bearer`, `Token`, `Basic`) or `cookie:<name>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<String>,
-    /// What a login that failed yet answered 2xx looks like, when the
-    /// recording shows both kinds of 2xx answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed_login: Option<FailedLogin>,
-}
-
-/// A login answered 2xx without a credential: how to tell it from a
-/// successful one.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailedLogin {
-    /// The 2xx statuses of failed logins, with counts.
-    pub statuses: BTreeMap<u16, u64>,
-    /// Top-level answer fields (JSON pointers) of failed logins, with the
-    /// values (as JSON text) that successful logins never showed there; a
-    /// field successful logins never had at all is listed with its values.
-    pub fields: BTreeMap<String, Vec<String>>,
-    /// Successful logins observed, for contrast.
-    pub granted: u64,
-}
+use crate::model::{Action, Auth, Location, Model};
 
 impl Auth {
     /// Infers every part of the authentication from a model's actions,

@@ -111,13 +111,13 @@ mod template;
 mod value;
 mod volatile;
 
-pub use auth::{guess_login, guess_logout, Auth, FailedLogin};
+pub use auth::{guess_login, guess_logout};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{
-    Action, Binding, Child, Journey, Link, LinkSource, Location, Model, Ownership, PathParam,
-    Resource, ResponseShape, Singleton, SourceInfo, State, StateBasis, StateMachine, Step,
-    Transition, UserRole, VolatileField, MODEL_FORMAT, MODEL_VERSION,
+    Action, Auth, Binding, Child, FailedLogin, Journey, Link, LinkSource, Location, Model,
+    Ownership, PathParam, Resource, ResponseShape, Singleton, SourceInfo, State, StateBasis,
+    StateMachine, Step, Transition, UserRole, VolatileField, MODEL_FORMAT, MODEL_VERSION,
 };
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};

@@ -14,8 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 use venomqa_traffic::{is_secret_name, Exchange, Response};
 
-use crate::auth::{Auth, FailedLogin};
-use crate::model::Model;
+use crate::model::{Auth, FailedLogin, Model};
 use crate::shape::{parse_query, ParsedBody};
 
 /// Field names that name the account a secret belongs to, best first.

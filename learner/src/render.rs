@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::auth::Auth;
+use crate::model::Auth;
 use crate::model::{Model, Ownership, StateBasis, StateMachine};
 
 /// The human view of a model: actions with their status codes, resources,

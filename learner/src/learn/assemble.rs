@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::auth::Auth;
+use crate::model::Auth;
 use crate::model::{
     Link, Location, Model, Ownership, Resource, StateMachine, MODEL_FORMAT, MODEL_VERSION,
 };
