@@ -7,9 +7,11 @@
 //!   (`field:<name>`); else the one session whose list showed it, of a list
 //!   several sessions called and that never showed one instance to two
 //!   users (`own_list`). Otherwise unknown.
-//! - **Visibility**: `public` when a user other than the owner read the
-//!   instance (its read, or a list showing it) and was answered 2xx;
-//!   `private` when such reads were refused and none accepted.
+//! - **Visibility**: `public` when a user other than the owner, in the
+//!   owner's role (or a role not known), read the instance (its read, or a
+//!   list showing it) and was answered 2xx; `private` when such reads were
+//!   refused and none accepted. A reader in another role (staff who see
+//!   every member's loans) says nothing about the owner's peers.
 //! - **Roles**: a role-like field (`role`, `is_admin`, ...) at the top of, or
 //!   one level into, a user's own answers (a login, a path without
 //!   parameters such as `/me`); then the actions only that role's sessions
@@ -166,8 +168,17 @@ impl AccessAcc {
             if let Some((basis, _)) = &owner {
                 *owners.entry(basis.clone()).or_default() += 1;
             }
-            let owner_user = owner.map(|(_, s)| user(s));
-            let mut seen = access.readers.iter().chain(&access.listed_by).map(|s| user(*s));
+            let owner_session = owner.map(|(_, s)| s);
+            let owner_user = owner_session.map(user);
+            // A reader in another role than the owner's (staff reading every
+            // member's loans) shows what that role may read, not that the
+            // instance is public.
+            let peers = access
+                .readers
+                .iter()
+                .chain(&access.listed_by)
+                .filter(|s| owner_session.is_none_or(|o| !self.other_roles(o, **s)));
+            let mut seen = peers.map(|s| user(*s));
             public |= match owner_user {
                 Some(o) => seen.any(|u| u != o),
                 None => seen.next().is_some_and(|first| seen.any(|u| u != first)),
@@ -182,6 +193,14 @@ impl AccessAcc {
             None
         };
         (owners, visibility.map(str::to_string))
+    }
+
+    /// Whether both sessions' roles are known and differ.
+    fn other_roles(&self, a: u32, b: u32) -> bool {
+        match (self.roles.get(&a), self.roles.get(&b)) {
+            (Some((_, x)), Some((_, y))) => x != y,
+            _ => false,
+        }
     }
 
     /// List actions that showed one instance to two users: their items are

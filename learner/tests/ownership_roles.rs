@@ -139,3 +139,48 @@ fn an_owner_id_equal_to_the_user_id_the_login_answered_names_the_owner() {
     let owners = &model.resource("tasks").unwrap().ownership.owners;
     assert_eq!(owners.iter().collect::<Vec<_>>(), [(&"field:owner_id".to_string(), &2)]);
 }
+
+#[test]
+fn a_reader_in_another_role_does_not_make_an_instance_public() {
+    let mut t = Traffic::new();
+    let (ann, ann_token) = login(&mut t, "ann", "member");
+    let (bo, bo_token) = login(&mut t, "bo", "member");
+    let (sam, sam_token) = login(&mut t, "sam", "staff");
+    let mut loans = Vec::new();
+    for (s, token, n) in [(&ann, &ann_token, 1), (&bo, &bo_token, 2)] {
+        let loan = token_id("lon", n);
+        t.push(
+            call(s, "POST", "/loans")
+                .bearer(token)
+                .json(json!({"book": "dune"}))
+                .status(201)
+                .reply(json!({"id": loan})),
+        );
+        t.push(call(s, "GET", &format!("/loans/{loan}")).bearer(token).reply(json!({"id": loan})));
+        loans.push(json!({"id": loan}));
+    }
+    // Staff see every member's loans, in the list and one by one.
+    t.push(call(&sam, "GET", "/loans").bearer(&sam_token).reply(json!(loans)));
+    let first = token_id("lon", 1);
+    t.push(
+        call(&sam, "GET", &format!("/loans/{first}"))
+            .bearer(&sam_token)
+            .reply(json!({"id": first})),
+    );
+    let model = t.learn().model;
+    let loans = model.resource("loans").expect("loans are a resource");
+    assert_eq!(
+        loans.ownership.visibility, None,
+        "staff reading every loan says nothing of members"
+    );
+
+    // A member reading another member's loan does make it public.
+    let mut t = recording();
+    let (cy, cy_token) = login(&mut t, "cy", "member");
+    let post = token_id("pst", 1);
+    t.push(
+        call(&cy, "GET", &format!("/posts/{post}")).bearer(&cy_token).reply(json!({"id": post})),
+    );
+    let model = t.learn().model;
+    assert_eq!(model.resource("posts").unwrap().ownership.visibility.as_deref(), Some("public"));
+}
