@@ -90,6 +90,7 @@ mod flow;
 mod journey;
 mod learn;
 mod model;
+mod naming;
 mod noise;
 mod openapi;
 mod render;

@@ -13,10 +13,14 @@
 //! many hyphenated slugs leading to the same sub-API. Low-cardinality words
 //! (`/orders/pending`, `/v1`, `/api`) stay literal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use venomqa_traffic::Exchange;
+use venomqa_traffic::{Exchange, Request};
 
+use crate::naming::{
+    collection_param_name, collection_word, field_param_name, is_client_key_name, is_key_like,
+};
+use crate::shape::parse_query;
 use crate::value::{classify, is_enum_word, is_id_name, singular, ValueKind};
 
 /// How many distinct words a position may hold while streaming before it is
@@ -44,7 +48,12 @@ struct Node {
 struct Literal {
     node: Node,
     hits: u64,
+    /// Times an earlier response of the session produced this word.
     produced: u64,
+    /// Times an earlier create request of the session sent it (a key the
+    /// client chose).
+    sent: u64,
+    fields: FieldCounts,
 }
 
 #[derive(Debug, Default)]
@@ -52,8 +61,72 @@ struct Param {
     node: Node,
     kinds: [u64; 7],
     prefixes: BTreeSet<String>,
+    /// The fields that produced this position's values: they name it.
+    fields: FieldCounts,
     name: String,
     kind: Option<ValueKind>,
+}
+
+/// Which field produced a word seen in a path: a response member (`slug`)
+/// or, for a key the client chose, a member of an earlier create request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Producer<'a> {
+    pub field: &'a str,
+    pub sent: bool,
+}
+
+/// How often each field produced a position's values (a few fields at
+/// most), words and ids apart: a word (`alice`, `red-shoes`) names what it
+/// is wherever it came from, but an id in a `payer_id` field may only
+/// refer to an instance made elsewhere.
+#[derive(Debug, Default)]
+struct FieldCounts {
+    words: BTreeMap<String, u64>,
+    ids: BTreeMap<String, u64>,
+    /// Every value seen at the position, produced or not.
+    seen: u64,
+}
+
+fn add_count(map: &mut BTreeMap<String, u64>, field: &str, n: u64) {
+    if map.contains_key(field) || map.len() < 8 {
+        *map.entry(field.to_string()).or_default() += n;
+    }
+}
+
+/// The field counted most, with its count and the total of all fields.
+fn best_field(map: &BTreeMap<String, u64>) -> Option<(&str, u64, u64)> {
+    let total: u64 = map.values().sum();
+    let (field, n) = map.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
+    Some((field, *n, total))
+}
+
+impl FieldCounts {
+    fn add(&mut self, field: &str, value: &str) {
+        let map = if classify(value).is_id_like() { &mut self.ids } else { &mut self.words };
+        add_count(map, field, 1);
+    }
+
+    fn absorb(&mut self, other: &FieldCounts) {
+        for (field, n) in &other.words {
+            add_count(&mut self.words, field, *n);
+        }
+        for (field, n) in &other.ids {
+            add_count(&mut self.ids, field, *n);
+        }
+        self.seen += other.seen;
+    }
+
+    /// The field that names the position: the one that produced most of
+    /// its words, or (for ids) most of all its values; never a bare `id`.
+    fn name(&self) -> Option<String> {
+        if let Some((field, n, total)) = best_field(&self.words) {
+            if 2 * n > total {
+                return field_param_name(field);
+            }
+        }
+        let (field, n, _) = best_field(&self.ids)?;
+        (2 * n > self.seen).then(|| field_param_name(field)).flatten()
+    }
 }
 
 /// One segment of a learned template.
@@ -113,9 +186,14 @@ fn id_prefix(segment: &str) -> Option<&str> {
 }
 
 impl PathTrie {
-    /// Records one request path; `produced` says whether a word was produced
-    /// by an earlier response of the same session.
-    pub(crate) fn insert(&mut self, method: &str, path: &str, produced: &dyn Fn(&str) -> bool) {
+    /// Records one request path; `produced` says which field of an earlier
+    /// response (or create request) of the same session produced a segment.
+    pub(crate) fn insert<'w>(
+        &mut self,
+        method: &str,
+        path: &str,
+        produced: &dyn Fn(&str) -> Option<Producer<'w>>,
+    ) {
         let mut node = &mut self.root;
         for segment in segments(path) {
             let value_kind = is_value_segment(segment);
@@ -134,6 +212,10 @@ impl PathTrie {
                         param.prefixes.insert(prefix.to_string());
                     }
                 }
+                param.fields.seen += 1;
+                if let Some(p) = produced(segment) {
+                    param.fields.add(p.field, segment);
+                }
                 node = &mut param.node;
             } else {
                 if !node.literals.contains_key(segment) {
@@ -141,8 +223,14 @@ impl PathTrie {
                 }
                 let Some(literal) = node.literals.get_mut(segment) else { return };
                 literal.hits += 1;
-                if produced(segment) {
-                    literal.produced += 1;
+                literal.fields.seen += 1;
+                if let Some(p) = produced(segment) {
+                    if p.sent {
+                        literal.sent += 1;
+                    } else {
+                        literal.produced += 1;
+                    }
+                    literal.fields.add(p.field, segment);
                 }
                 node = &mut literal.node;
             }
@@ -152,9 +240,10 @@ impl PathTrie {
 
     /// Decides every position and names every parameter.
     pub(crate) fn finish(mut self, max_literal_values: usize) -> Templater {
-        self.root.decide(max_literal_values);
+        self.root.decide(max_literal_values, 0);
         let mut found = Vec::new();
-        self.root.collect(&mut Vec::new(), &mut Vec::new(), &mut found);
+        let mut claimed = BTreeMap::new();
+        self.root.collect(&mut Vec::new(), &mut Vec::new(), &mut claimed, &mut found);
         found.sort_by(|a, b| (&a.template, &a.method).cmp(&(&b.template, &b.method)));
         let index: HashMap<(String, String), usize> = found
             .iter()
@@ -180,6 +269,7 @@ impl Node {
         if let Some(literal) = self.literals.remove(word) {
             let param = self.param.get_or_insert_with(Default::default);
             param.kinds[ValueKind::Slug.index()] += literal.hits;
+            param.fields.absorb(&literal.fields);
             param.node.absorb(literal.node);
         }
     }
@@ -194,6 +284,8 @@ impl Node {
             let mine = self.literals.entry(word).or_default();
             mine.hits += literal.hits;
             mine.produced += literal.produced;
+            mine.sent += literal.sent;
+            mine.fields.absorb(&literal.fields);
             mine.node.absorb(literal.node);
         }
         if let Some(other_param) = other.param {
@@ -202,6 +294,7 @@ impl Node {
                 param.kinds[k] += v;
             }
             param.prefixes.extend(other_param.prefixes);
+            param.fields.absorb(&other_param.fields);
             param.node.absorb(other_param.node);
         }
     }
@@ -223,7 +316,10 @@ impl Node {
         out
     }
 
-    fn decide(&mut self, max_literal_values: usize) {
+    /// Decides which words of this position (at `depth` segments) are
+    /// values. A word a create request sent is one below the root only: a
+    /// client-chosen key names an instance inside a collection.
+    fn decide(&mut self, max_literal_values: usize, depth: usize) {
         if self.literals.len() > max_literal_values {
             self.fold_all_literals();
         } else if self.literals.len() >= SLUG_MIN_VALUES {
@@ -242,6 +338,7 @@ impl Node {
             .iter()
             .filter(|(word, literal)| {
                 literal.produced > 0
+                    || (literal.sent > 0 && depth > 0)
                     || id_prefix(word).is_some_and(|p| prefixes.contains(p) && word.len() >= 8)
             })
             .map(|(word, _)| word.clone())
@@ -250,19 +347,22 @@ impl Node {
             self.fold_literal(&word);
         }
         for literal in self.literals.values_mut() {
-            literal.node.decide(max_literal_values);
+            literal.node.decide(max_literal_values, depth + 1);
         }
         if let Some(param) = &mut self.param {
             param.kind = Some(param_kind(&param.kinds));
-            param.node.decide(max_literal_values);
+            param.node.decide(max_literal_values, depth + 1);
         }
     }
 
     /// Walks the decided trie, naming parameters and listing every action.
+    /// `claimed` maps each field-given name to the collection that took it,
+    /// so two collections never share one (`{slug}` of posts and of pages).
     fn collect(
         &mut self,
         segs: &mut Vec<Segment>,
         params: &mut Vec<ParamInfo>,
+        claimed: &mut BTreeMap<String, String>,
         found: &mut Vec<ActionShape>,
     ) {
         if !self.methods.is_empty() {
@@ -279,25 +379,16 @@ impl Node {
         }
         for (word, literal) in &mut self.literals {
             segs.push(Segment::Literal(word.clone()));
-            literal.node.collect(segs, params, found);
+            literal.node.collect(segs, params, claimed, found);
             segs.pop();
         }
         if let Some(param) = &mut self.param {
-            let base = match segs.last() {
-                Some(Segment::Literal(word)) => format!("{}_id", singular(word)),
-                _ => "id".to_string(),
-            };
-            let mut name = base.clone();
-            let mut n = 2;
-            while params.iter().any(|p| p.name == name) {
-                name = format!("{base}_{n}");
-                n += 1;
-            }
+            let name = param_name(segs, params, &param.fields, claimed);
             param.name = name.clone();
             let kind = param.kind.unwrap_or(ValueKind::Slug);
             segs.push(Segment::Param(params.len()));
             params.push(ParamInfo { name, kind });
-            param.node.collect(segs, params, found);
+            param.node.collect(segs, params, claimed, found);
             params.pop();
             segs.pop();
         }
@@ -324,6 +415,44 @@ impl Node {
             template.truncate(len);
         }
     }
+}
+
+/// The name of the parameter after `segs`: the field that produced its
+/// values, else the collection before it (versions skipped), made unique
+/// within the template.
+fn param_name(
+    segs: &[Segment],
+    params: &[ParamInfo],
+    fields: &FieldCounts,
+    claimed: &mut BTreeMap<String, String>,
+) -> String {
+    let literals = || {
+        segs.iter().filter_map(|s| match s {
+            Segment::Literal(w) => Some(w.as_str()),
+            Segment::Param(_) => None,
+        })
+    };
+    let collection = collection_word(literals());
+    let here = render_template(segs, params);
+    let base = match fields.name() {
+        Some(field) => match claimed.get(&field) {
+            Some(owner) if *owner != here => {
+                format!("{}_{field}", collection.map_or("item".to_string(), singular))
+            }
+            _ => {
+                claimed.insert(field.clone(), here);
+                field
+            }
+        },
+        None => collection_param_name(collection),
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while params.iter().any(|p| p.name == name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
 }
 
 /// The kind most values at a position had; words and dates make a slug.
@@ -387,28 +516,78 @@ impl Templater {
     }
 }
 
+/// Where a harvested word came from: the field, and whether the client
+/// sent it in a create request rather than a response producing it.
+#[derive(Clone, Debug)]
+pub(crate) struct Harvested {
+    pub field: Box<str>,
+    pub sent: bool,
+}
+
+/// Words harvested per session at most: the first pass's memory bound.
+const SESSION_WORD_CAP: usize = 256;
+
 /// Words that a response produced in an id-named field, or as the last
-/// segment of its `Location`: a later path segment equal to one is a value.
-pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashSet<String>) {
+/// segment of its `Location`, and keys the client chose in a create request
+/// (identity-named members of its JSON body, form or query): a later path
+/// segment equal to one is a value, named after that field.
+pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashMap<String, Harvested>) {
     let Some(response) = &exchange.response else { return };
-    let mut add = |w: &str| {
-        if into.len() < 256 && is_enum_word(w) {
-            into.insert(w.to_string());
+    let mut add = |w: &str, field: &str, sent: bool| {
+        if into.len() < SESSION_WORD_CAP && !into.contains_key(w) {
+            into.insert(w.to_string(), Harvested { field: field.into(), sent });
         }
     };
     if let Some(location) = response.headers.get_str("location") {
         if let Some(last) = segments(location.split('?').next().unwrap_or(location)).last() {
-            add(last);
+            if is_enum_word(last) {
+                add(last, "id", false);
+            }
         }
     }
     scan_string_members(&response.body.bytes, &mut |key, value| {
-        if is_id_name(key) {
-            add(value);
+        let names = field_param_name(key).is_some() && classify(value).is_id_like();
+        if is_id_name(key) && (is_enum_word(value) || names) {
+            add(value, key, false);
         }
     });
+    if !is_create_method(&exchange.request.method) {
+        return;
+    }
+    for_each_sent_key(&exchange.request, &mut |key, value| add(value, key, true));
 }
 
-/// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
+/// Methods that may create: their request values can name what they made.
+pub(crate) fn is_create_method(method: &str) -> bool {
+    ["POST", "PUT"].iter().any(|m| method.eq_ignore_ascii_case(m))
+}
+
+/// Calls `visit(key, value)` for every key-like value a request sent under
+/// an identity-like name: JSON members at any depth, form fields, query
+/// values.
+pub(crate) fn for_each_sent_key(request: &Request, visit: &mut dyn FnMut(&str, &str)) {
+    let mut keep = |key: &str, value: &str| {
+        if is_client_key_name(key) && is_key_like(value) && !classify(value).is_id_like() {
+            visit(key, value);
+        }
+    };
+    scan_string_members(&request.body.bytes, &mut keep);
+    let form = request
+        .headers
+        .get_str("content-type")
+        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
+    if form {
+        let text = String::from_utf8_lossy(&request.body.bytes);
+        for (k, v) in parse_query(&text) {
+            keep(&k, &v);
+        }
+    }
+    for (k, v) in request.query().map(parse_query).unwrap_or_default() {
+        keep(&k, &v);
+    }
+}
+
+//// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
 /// text, at any depth, without building a document: the first pass only
 /// needs the words of id-named members, and a full parse per exchange would
 /// double its cost. Strings with escapes are skipped (no id word has one);
@@ -473,7 +652,9 @@ mod tests {
     fn learn(paths: &[(&str, &str)], produced: &[&str]) -> Templater {
         let mut trie = PathTrie::default();
         for (method, path) in paths {
-            trie.insert(method, path, &|w| produced.contains(&w));
+            trie.insert(method, path, &|w| {
+                produced.contains(&w).then_some(Producer { field: "id", sent: false })
+            });
         }
         trie.finish(32)
     }

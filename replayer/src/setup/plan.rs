@@ -263,12 +263,16 @@ impl Planner<'_> {
         }
     }
 
-    /// The resource whose instance `action` names last in its path.
+    /// The resource whose instance `action` names last in its path, found
+    /// by its collection path (two collections may share a parameter name).
     fn acts_on(&self, action: &str) -> Option<usize> {
         let template = &self.model.action(action)?.template;
-        let last = template.rsplit('{').next().filter(|_| template.contains('{'))?;
-        let param = last.split('}').next()?;
-        self.resources.iter().position(|r| r.id_param == param)
+        let end = template.rfind('}')? + 1;
+        let instance = &template[..end];
+        self.model
+            .resources
+            .iter()
+            .position(|r| format!("{}/{{{}}}", r.collection, r.id_param) == instance)
     }
 
     /// The resource `action` creates.
