@@ -1,32 +1,45 @@
 //! Data flow: which earlier response a request value came from.
 //!
 //! Each session keeps an index of the values its responses produced (ids,
-//! tokens, slugs in id-named fields, `Set-Cookie` values, `ETag`s), first
-//! producer wins. Every value a later request of the same session carries
-//! (path parameter, query value, JSON body leaf, bearer token, cookie,
-//! header) is looked up in that index: a hit is a binding for the journey and
-//! an observation of a link for the model. Pseudonyms (`~r:…`) are opaque
-//! strings, so a redacted token still matches the redacted login response.
+//! tokens, slugs in id-named fields, `Set-Cookie` values, `ETag`s) and of
+//! the keys its create requests chose (a username sent at sign-up). A value
+//! can have several candidate producers: small sequential ids collide (loan
+//! 1 and hold 1), and ids start again after a reset. Every value a later
+//! request of the same session carries (path parameter, query value, JSON
+//! body leaf, bearer token, cookie, header) is looked up in that index, and
+//! the candidates are weighed by evidence ([`crate::evidence`]): the
+//! binding goes to the best one, and every candidate's agreement (or
+//! disagreement) is tallied for the model's link. Pseudonyms (`~r:…`) are
+//! opaque strings, so a redacted token still matches the redacted login
+//! response. A value no response of the session produced may come from
+//! another session ([`crate::cross`]).
 //!
 //! Only values worth linking are indexed (id-named fields, id-like strings),
 //! so `"status": "paid"` in a response never links a `?status=paid` filter.
-//! A link whose consumer value never varied across sessions is a constant and
-//! is dropped.
+//! A response value its own request carried (`GET /orders/7` answering
+//! `{"id": 7}`) is an echo, not a production. A link whose consumer value
+//! never varied across sessions is a constant and is dropped.
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use venomqa_traffic::{Headers, Request};
 
+use crate::cross::{CrossIndex, RawCross};
+use crate::evidence::{Candidate, LinkTallies, ProducerKey, ProducerKeys};
 use crate::model::{Link, Location};
+use crate::naming::{is_client_key_name, is_key_like};
+use crate::shape::parse_query;
 use crate::shape::ParsedBody;
 use crate::value::{classify, is_id_name, leaf_text, walk_leaves};
 
 /// Values a session indexes before it stops adding: the memory bound of a
 /// very long session.
 const SESSION_VALUE_CAP: usize = 4096;
+
+/// Candidate producers kept per value: the first and the latest few.
+const CANDIDATES_PER_VALUE: usize = 4;
 
 /// Request headers never worth a lookup: transport and content negotiation.
 const BORING_REQUEST_HEADERS: [&str; 14] = [
@@ -69,20 +82,13 @@ impl Locations {
     }
 }
 
-/// The first response of a session that produced a value.
-#[derive(Clone, Copy, Debug)]
-struct Produced {
-    step: u32,
-    action: u32,
-    status: u16,
-    exact: u32,
-    general: u32,
-}
-
-/// One session's index of produced values.
+/// One session's index of produced values, and which producers produced
+/// anything at all (a producer that did, but not the value a request
+/// carries, disagrees with it).
 #[derive(Debug, Default)]
 pub(crate) struct SessionFlow {
-    produced: HashMap<Box<str>, Produced>,
+    produced: HashMap<Box<str>, Vec<Candidate>>,
+    producers: HashSet<u32>,
 }
 
 /// A request value bound to an earlier step: interned locations.
@@ -93,26 +99,28 @@ pub(crate) struct RawBinding {
     pub from: u32,
 }
 
-#[derive(Debug, Default)]
-struct LinkAcc {
-    producers: HashMap<(u32, u16, u32), u64>,
-    first_value: u64,
-    varied: bool,
-    first_session: u32,
-    multi_session: bool,
-    observed: u64,
+/// What the flow knows of each action: whether it writes, and the
+/// singular of its resource, for name agreement.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ActionFacts {
+    pub write: bool,
+    pub resource: Option<String>,
 }
 
 /// Link observations across all sessions.
 #[derive(Debug, Default)]
 pub(crate) struct FlowAcc {
     pub locations: Locations,
-    links: HashMap<(u32, u32), LinkAcc>,
+    pub(crate) keys: ProducerKeys,
+    facts: Vec<ActionFacts>,
+    links: HashMap<(u32, u32), LinkTallies>,
     /// Numbers in request bodies under names that say nothing (`from`, `to`,
     /// `target`): how often each (action, location) carried one. Such a
     /// number is linked only when it nearly always matches a produced id, so
     /// an `amount` that happens to equal an id once never becomes a link.
     unnamed_numbers: HashMap<(u32, u32), u64>,
+    /// Values produced in one session and consumed in another.
+    pub cross: CrossIndex,
 }
 
 /// Share of an unnamed number's occurrences that must match a produced id.
@@ -127,143 +135,164 @@ pub(crate) struct RequestValues<'a> {
     pub request: &'a Request,
 }
 
-fn hash_of(value: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
+/// One request value to look up: where it is and what it is called.
+struct Wanted<'v> {
+    value: Cow<'v, str>,
+    exact: Location,
+    general: Option<Location>,
+    name: &'v str,
+    /// Whether a value produced by another session may have fed it.
+    crossable: bool,
+}
+
+/// What looking a request up found: its bindings, the values it carried
+/// (a response echoing one produced nothing), and values from other sessions.
+#[derive(Debug, Default)]
+pub(crate) struct Consumed {
+    pub bindings: Vec<RawBinding>,
+    pub carried: HashSet<String>,
+    pub cross: Vec<RawCross>,
+    /// Path values a create request of the session chose: (parameter index, producer).
+    pub sent_keys: Vec<(usize, Candidate)>,
+    /// The consuming step's index in its session.
+    step: u32,
 }
 
 impl FlowAcc {
-    /// Records one request value found in the session's index: a binding
-    /// for the journey and an observation of the link. Locations are built
-    /// only here, for hits, so misses cost one hash lookup.
-    #[allow(clippy::too_many_arguments)]
-    fn hit(
-        &mut self,
-        bindings: &mut Vec<RawBinding>,
-        p: &Produced,
-        session_id: u32,
-        action: u32,
-        exact: Location,
-        general: Option<Location>,
-        value: &str,
-    ) {
-        let to_exact = self.locations.intern(exact);
-        let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
-        bindings.push(RawBinding { to: to_exact, step: p.step, from: p.exact });
-        let acc = self.links.entry((action, to_general)).or_default();
-        let h = hash_of(value);
-        if acc.observed == 0 {
-            acc.first_value = h;
-            acc.first_session = session_id;
-        } else {
-            acc.varied |= acc.first_value != h;
-            acc.multi_session |= acc.first_session != session_id;
-        }
-        acc.observed += 1;
-        *acc.producers.entry((p.action, p.status, p.general)).or_default() += 1;
+    /// A flow for these actions.
+    pub(crate) fn new(facts: Vec<ActionFacts>) -> FlowAcc {
+        FlowAcc { facts, ..FlowAcc::default() }
     }
 
-    /// Looks every value of a request up in its session's index; records
-    /// the links and returns the step's bindings.
+    /// Looks every value of a request up in its session's index (and, for
+    /// what it did not produce, in other sessions'); records the links and
+    /// returns the step's bindings.
     pub(crate) fn consume(
         &mut self,
         session: &SessionFlow,
         session_id: u32,
+        step: u32,
         action: u32,
         values: &RequestValues<'_>,
-    ) -> Vec<RawBinding> {
-        let mut bindings = Vec::new();
-        if session.produced.is_empty() {
-            return bindings;
-        }
-        let found = |value: &str| session.produced.get(value).copied();
-        for (name, value) in values.param_names.iter().zip(values.params) {
-            if let Some(p) = found(value) {
-                let at = Location::Path { name: name.to_string() };
-                self.hit(&mut bindings, &p, session_id, action, at, None, value);
+    ) -> Consumed {
+        let mut out = Consumed { step, ..Consumed::default() };
+        let wanted = self.wanted(action, values);
+        for (i, w) in wanted.into_iter().enumerate() {
+            out.carried.insert(w.value.to_string());
+            let Some(candidates) = session.produced.get(w.value.as_ref()) else {
+                if w.crossable {
+                    self.consume_cross(&mut out, session_id, action, &w);
+                }
+                continue;
+            };
+            let best = self.hit(&mut out.bindings, session, session_id, action, &w, candidates);
+            if best.sent && i < values.params.len() {
+                out.sent_keys.push((i, best));
             }
         }
+        out.bindings.sort();
+        out.bindings.dedup();
+        out
+    }
+
+    /// Every value of a request worth a lookup, path parameters first (in
+    /// parameter order). A value of one or two characters (`7`, `42`) is
+    /// looked up only where its name says it is an id: elsewhere it is far
+    /// more often a count or an amount.
+    fn wanted<'v>(&mut self, action: u32, values: &'v RequestValues<'v>) -> Vec<Wanted<'v>> {
+        let mut out = Vec::new();
+        for (name, value) in values.param_names.iter().zip(values.params) {
+            let exact = Location::Path { name: name.to_string() };
+            let value = Cow::Borrowed(*value);
+            out.push(Wanted { value, exact, general: None, name, crossable: true });
+        }
         for (key, value) in values.query {
-            if let Some(p) = found(value) {
-                let at = Location::Query { key: key.clone() };
-                self.hit(&mut bindings, &p, session_id, action, at, None, value);
+            if value.len() > 2 || is_id_name(key) {
+                let exact = Location::Query { key: key.clone() };
+                let value = Cow::Borrowed(value.as_str());
+                out.push(Wanted { value, exact, general: None, name: key, crossable: true });
             }
         }
         if let Some(json) = values.body.json() {
             walk_leaves(json, &mut |path, leaf| {
-                if matches!(leaf, Value::Number(_)) && !is_id_name(path.key()) {
+                let key = path.key();
+                if matches!(leaf, Value::Number(_)) && !is_id_name(key) {
                     let location = Location::Body { pointer: path.general() };
                     let to = self.locations.intern(location);
                     *self.unnamed_numbers.entry((action, to)).or_default() += 1;
                 }
-                let Some(text) = leaf_text(leaf) else { return };
-                if let Some(p) = found(&text) {
-                    let general =
-                        path.in_array().then(|| Location::Body { pointer: path.general() });
-                    let at = Location::Body { pointer: path.exact() };
-                    self.hit(&mut bindings, &p, session_id, action, at, general, &text);
+                let Some(value) = leaf_text(leaf) else { return };
+                if value.len() <= 2 && !is_id_name(key) {
+                    return;
                 }
+                let general = path.in_array().then(|| Location::Body { pointer: path.general() });
+                let exact = Location::Body { pointer: path.exact() };
+                let crossable = matches!(leaf, Value::String(_));
+                out.push(Wanted { value, exact, general, name: key, crossable });
             });
         }
-        for header in values.request.headers.iter() {
-            let value = header.value_str();
-            let name = header.name.as_str();
-            if name.eq_ignore_ascii_case("authorization") {
-                if let Some((token, p)) = bearer_token(&value).and_then(|t| Some((t, found(t)?))) {
-                    self.hit(&mut bindings, &p, session_id, action, Location::Bearer, None, token);
-                }
-            } else if name.eq_ignore_ascii_case("cookie") {
-                for (cookie, v) in cookie_pairs(&value) {
-                    if let Some(p) = found(v) {
-                        let at = Location::Cookie { name: cookie.to_string() };
-                        self.hit(&mut bindings, &p, session_id, action, at, None, v);
-                    }
-                }
-            } else if let Some(p) = found(value.trim()) {
-                let name = name.to_ascii_lowercase();
-                if !BORING_REQUEST_HEADERS.contains(&name.as_str()) {
-                    let at = Location::Header { name };
-                    self.hit(&mut bindings, &p, session_id, action, at, None, value.trim());
-                }
-            }
-        }
-        bindings.sort();
-        bindings.dedup();
-        bindings
+        header_values(values.request, &mut out);
+        out
     }
 
-    /// Indexes the values a 2xx/3xx response produced, for later steps of
-    /// the same session.
+    /// Records one request value found in the session's index: a binding
+    /// to its best candidate, and every candidate's agreement. Returns the
+    /// best candidate.
+    fn hit(
+        &mut self,
+        bindings: &mut Vec<RawBinding>,
+        session: &SessionFlow,
+        session_id: u32,
+        action: u32,
+        w: &Wanted<'_>,
+        candidates: &[Candidate],
+    ) -> Candidate {
+        let to_exact = self.locations.intern(w.exact.clone());
+        let to_general = w.general.clone().map_or(to_exact, |g| self.locations.intern(g));
+        let tallies = self.links.entry((action, to_general)).or_default();
+        tallies.observe_value(&w.value, session_id);
+        let agreement = |c: &Candidate| {
+            let key = self.keys.get(c.key);
+            let resource = self.facts.get(key.action as usize).and_then(|f| f.resource.as_deref());
+            crate::naming::agreement(w.name, &key.field, resource)
+        };
+        let scored: Vec<(Candidate, u8)> = candidates.iter().map(|c| (*c, agreement(c))).collect();
+        let best = tallies.weigh(&scored, &session.producers);
+        bindings.push(RawBinding { to: to_exact, step: best.step, from: best.exact });
+        best
+    }
+
+    /// A value no response of this session produced: another session's?
+    fn consume_cross(&mut self, out: &mut Consumed, session_id: u32, action: u32, w: &Wanted<'_>) {
+        let Some(produced) = self.cross.lookup(&w.value, session_id) else { return };
+        let to_exact = self.locations.intern(w.exact.clone());
+        let to_general = w.general.clone().map_or(to_exact, |g| self.locations.intern(g));
+        self.cross.observe(action, to_general, produced.key, &w.value);
+        out.cross.push(RawCross {
+            at_step: out.step,
+            to: to_exact,
+            session: produced.session,
+            step: produced.step,
+            from: produced.exact,
+        });
+    }
+
+    /// Indexes the values a 2xx/3xx response produced (and the keys its
+    /// create request chose), for later steps of the same session and, for
+    /// ids that can travel, of other sessions.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn produce(
         &mut self,
         session: &mut SessionFlow,
+        session_id: u32,
         step: u32,
         action: u32,
         status: u16,
         body: &ParsedBody,
         headers: &Headers,
+        carried: &HashSet<String>,
     ) {
-        // Ids keep their first producer (a read that echoes an id is not its
-        // origin); validators and cookies keep the latest (`latest_wins`),
-        // because a conditional write must carry the ETag of the freshest read.
-        let mut add = |this: &mut FlowAcc,
-                       value: &str,
-                       latest_wins: bool,
-                       at: &dyn Fn() -> (Location, Option<Location>)| {
-            if value.len() < 2 || value.len() > 512 || session.produced.len() >= SESSION_VALUE_CAP {
-                return;
-            }
-            if !latest_wins && session.produced.contains_key(value) {
-                return;
-            }
-            let (exact, general) = at();
-            let exact = this.locations.intern(exact);
-            let general = general.map_or(exact, |g| this.locations.intern(g));
-            session
-                .produced
-                .insert(value.into(), Produced { step, action, status, exact, general });
-        };
+        let at = Producing { step, action, status };
         if let Some(json) = body.json() {
             walk_leaves(json, &mut |path, leaf| {
                 let worth = match leaf {
@@ -274,70 +303,137 @@ impl FlowAcc {
                     Value::Number(_) => is_id_name(path.key()),
                     _ => false,
                 };
-                if let (true, Some(text)) = (worth, leaf_text(leaf)) {
-                    add(self, &text, false, &|| {
-                        let general =
-                            path.in_array().then(|| Location::Body { pointer: path.general() });
-                        (Location::Body { pointer: path.exact() }, general)
-                    });
+                let Some(text) = leaf_text(leaf).filter(|_| worth) else { return };
+                if carried.contains(text.as_ref()) {
+                    return;
+                }
+                let general = path.in_array().then(|| Location::Body { pointer: path.general() });
+                let exact = Location::Body { pointer: path.exact() };
+                let field = path.key();
+                let c = self.add(session, &at, &text, false, field, exact, general, false);
+                if let Some(c) = c {
+                    self.cross.offer(&text, session_id, c);
                 }
             });
         }
         for header in headers.iter() {
-            let value = header.value_str();
             let name = header.name.as_str();
+            let Ok(value) = std::str::from_utf8(&header.value) else { continue };
             if name.eq_ignore_ascii_case("set-cookie") {
-                if let Some((cookie, v)) = cookie_pairs(&value).next() {
-                    add(self, v, true, &|| (Location::Cookie { name: cookie.to_string() }, None));
+                if let Some((cookie, v)) = cookie_pairs(value).next() {
+                    let exact = Location::Cookie { name: cookie.to_string() };
+                    self.add(session, &at, v, true, cookie, exact, None, false);
                 }
             } else if name.eq_ignore_ascii_case("location") {
-                if let Some(id) = location_id(&value) {
-                    add(self, id, false, &|| (Location::LocationId, None));
+                if let Some(id) = location_id(value).filter(|id| !carried.contains(*id)) {
+                    if let Some(c) =
+                        self.add(session, &at, id, false, "id", Location::LocationId, None, false)
+                    {
+                        self.cross.offer(id, session_id, c);
+                    }
                 }
             } else if name.eq_ignore_ascii_case("etag") || is_credential_header(name) {
-                add(self, value.trim(), true, &|| {
-                    (Location::Header { name: name.to_ascii_lowercase() }, None)
-                });
+                let exact = Location::Header { name: name.to_ascii_lowercase() };
+                self.add(session, &at, value.trim(), true, name, exact, None, false);
             }
         }
     }
 
-    /// The learned links: per consumer location the most frequent producer,
-    /// constants dropped.
+    /// Indexes the keys a create request chose (`{"user": {"username":
+    /// "alice"}}`), so a later path that names the instance by it links to
+    /// that request.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn produce_sent(
+        &mut self,
+        session: &mut SessionFlow,
+        step: u32,
+        action: u32,
+        status: u16,
+        request: &Request,
+        body: &ParsedBody,
+    ) {
+        let at = Producing { step, action, status };
+        for (field, value, exact) in sent_keys(request, body) {
+            self.add(session, &at, &value, false, &field, exact, None, true);
+        }
+    }
+
+    /// Adds one produced value to the session's index; returns its candidate.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        session: &mut SessionFlow,
+        at: &Producing,
+        value: &str,
+        latest_wins: bool,
+        field: &str,
+        exact: Location,
+        general: Option<Location>,
+        sent: bool,
+    ) -> Option<Candidate> {
+        if value.is_empty() || value.len() > 512 {
+            return None;
+        }
+        let full = session.produced.len() >= SESSION_VALUE_CAP;
+        if full && !session.produced.contains_key(value) {
+            return None;
+        }
+        let exact = self.locations.intern(exact);
+        let general = general.map_or(exact, |g| self.locations.intern(g));
+        let key = self.keys.intern(ProducerKey {
+            action: at.action,
+            status: at.status,
+            from: general,
+            field: field.into(),
+            sent,
+        });
+        session.producers.insert(key);
+        let write = self.facts.get(at.action as usize).is_some_and(|f| f.write);
+        let c = Candidate { key, step: at.step, exact, write, sent };
+        let list = session.produced.entry(value.into()).or_default();
+        if latest_wins {
+            list.clear();
+        }
+        // One response holding the value twice (`/id` and `Location`): its
+        // first place is where it comes from.
+        if let Some(same) = list.iter().find(|old| old.step == at.step) {
+            return Some(*same);
+        }
+        match list.iter().position(|old| old.key == key) {
+            // The same producer again (ids restarted after a reset): the latest counts.
+            Some(i) => {
+                list.remove(i);
+            }
+            None if list.len() >= CANDIDATES_PER_VALUE => {
+                list.remove(1);
+            }
+            None => {}
+        }
+        list.push(c);
+        Some(c)
+    }
+
+    /// The learned links: per consumer location the producer the evidence
+    /// favours, constants dropped; then the links seen only across sessions.
     pub(crate) fn finish(&self, action_ids: &[String]) -> Vec<Link> {
         let mut links = Vec::new();
-        for ((consumer, to), acc) in &self.links {
-            if acc.multi_session && !acc.varied {
+        for ((consumer, to), tallies) in &self.links {
+            if tallies.constant() {
                 continue;
             }
             if let Some(&seen) = self.unnamed_numbers.get(&(*consumer, *to)) {
-                if acc.observed < 2
-                    || (acc.observed as f64) < UNNAMED_NUMBER_MIN_SHARE * seen as f64
-                {
+                let observed = tallies.observed();
+                if observed < 2 || (observed as f64) < UNNAMED_NUMBER_MIN_SHARE * seen as f64 {
                     continue;
                 }
             }
-            let best = acc.producers.iter().max_by(|(a, na), (b, nb)| {
-                na.cmp(nb).then_with(|| {
-                    let key = |(action, status, from): &(u32, u16, u32)| {
-                        (
-                            action_ids[*action as usize].clone(),
-                            *status,
-                            self.locations.get(*from).clone(),
-                        )
-                    };
-                    key(b).cmp(&key(a))
-                })
-            });
-            if let Some(((producer, status, from), count)) = best {
-                links.push(Link {
-                    consumer: action_ids[*consumer as usize].clone(),
-                    to: self.locations.get(*to).clone(),
-                    producer: action_ids[*producer as usize].clone(),
-                    status: *status,
-                    from: self.locations.get(*from).clone(),
-                    count: *count,
-                });
+            if let Some((key, count)) = tallies.best(&self.keys, &self.locations, action_ids) {
+                links.push(self.link(action_ids, *consumer, *to, key, count, false));
+            }
+        }
+        for (consumer, to, key, count) in self.cross.links() {
+            if !self.links.contains_key(&(consumer, to)) {
+                links.push(self.link(action_ids, consumer, to, key, count, true));
             }
         }
         links.sort_by(|a, b| {
@@ -350,6 +446,95 @@ impl FlowAcc {
         });
         links
     }
+
+    fn link(
+        &self,
+        ids: &[String],
+        consumer: u32,
+        to: u32,
+        key: u32,
+        count: u64,
+        cross: bool,
+    ) -> Link {
+        let producer = self.keys.get(key);
+        Link {
+            consumer: ids[consumer as usize].clone(),
+            to: self.locations.get(to).clone(),
+            producer: ids[producer.action as usize].clone(),
+            status: producer.status,
+            from: self.locations.get(producer.from).clone(),
+            count,
+            from_request: producer.sent,
+            cross_session: cross,
+        }
+    }
+}
+
+/// Who is producing: the session, step, action and status of a response.
+struct Producing {
+    step: u32,
+    action: u32,
+    status: u16,
+}
+
+/// Bearer tokens, cookies and meaningful headers of a request.
+fn header_values<'v>(request: &'v Request, out: &mut Vec<Wanted<'v>>) {
+    for header in request.headers.iter() {
+        let name = header.name.as_str();
+        let Ok(value) = std::str::from_utf8(&header.value) else { continue };
+        let mut push = |value: &'v str, exact: Location, name: &'v str| {
+            let value = Cow::Borrowed(value);
+            out.push(Wanted { value, exact, general: None, name, crossable: false });
+        };
+        if name.eq_ignore_ascii_case("authorization") {
+            if let Some(token) = bearer_token(value) {
+                push(token, Location::Bearer, "token");
+            }
+        } else if name.eq_ignore_ascii_case("cookie") {
+            for (cookie, v) in cookie_pairs(value) {
+                push(v, Location::Cookie { name: cookie.to_string() }, cookie);
+            }
+        } else if !BORING_REQUEST_HEADERS.iter().any(|b| name.eq_ignore_ascii_case(b)) {
+            push(value.trim(), Location::Header { name: name.to_ascii_lowercase() }, name);
+        }
+    }
+}
+
+/// The keys a create request chose, with where they sit: identity-named
+/// strings of its JSON body (at any depth: `{"user": {"username": …}}`),
+/// of its form, or of its query.
+fn sent_keys(request: &Request, body: &ParsedBody) -> Vec<(String, String, Location)> {
+    let keep =
+        |k: &str, v: &str| is_client_key_name(k) && is_key_like(v) && !classify(v).is_id_like();
+    let mut sent = Vec::new();
+    if let Some(json) = body.json() {
+        walk_leaves(json, &mut |path, leaf| {
+            if let Value::String(v) = leaf {
+                if keep(path.key(), v) {
+                    let at = Location::Body { pointer: path.exact() };
+                    sent.push((path.key().to_string(), v.clone(), at));
+                }
+            }
+        });
+        return sent;
+    }
+    let form = request
+        .headers
+        .get_str("content-type")
+        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
+    if form {
+        for (k, v) in parse_query(&String::from_utf8_lossy(&request.body.bytes)) {
+            if keep(&k, &v) {
+                sent.push((k.clone(), v, Location::Body { pointer: format!("/{k}") }));
+            }
+        }
+    }
+    for (k, v) in request.query().map(parse_query).unwrap_or_default() {
+        if keep(&k, &v) {
+            sent.push((k.clone(), v, Location::Query { key: k }));
+        }
+    }
+    sent
 }
 
 /// The last path segment of a `Location` URL (`/orders/ord_k3j5` → `ord_k3j5`).

@@ -59,7 +59,8 @@
 //!   [`ResponseShape`], [`BodyShape`], [`BodyKind`], [`Schema`],
 //!   [`QueryParam`], [`ValueKind`]; [`Resource`], [`Ownership`]; [`Link`],
 //!   [`LinkSource`], [`Location`]; [`StateMachine`], [`StateBasis`],
-//!   [`State`], [`Transition`]; [`Journey`], [`Step`], [`Binding`];
+//!   [`State`], [`Transition`]; [`Journey`], [`Step`], [`Binding`],
+//!   [`Consumption`];
 //!   [`VolatileField`]; [`SourceInfo`]; [`Auth`].
 //! - Authentication rules, for models written before they carried
 //!   [`Auth`]: [`guess_login`], [`guess_logout`].
@@ -72,7 +73,8 @@
 //! The pipeline, one module a concept: [`noise`](LearnOptions::ignore) drops
 //! what says nothing about the API; `template` turns paths into action
 //! templates; `shape` infers query and body shapes; `flow` links request
-//! values to the responses that produced them; `resource` groups actions by
+//! values to the responses that produced them, weighing candidates by
+//! `evidence` and across sessions by `cross`; `naming` names parameters; `resource` groups actions by
 //! what they act on; `state` learns each resource's state machine;
 //! `journey` keeps the sessions replayable; `volatile` marks values that
 //! change on every call; `auth` finds which actions log in, log out, sign
@@ -85,7 +87,9 @@
 
 mod action;
 mod auth;
+mod cross;
 mod error;
+mod evidence;
 mod flow;
 mod journey;
 mod learn;
@@ -106,9 +110,9 @@ pub use auth::{guess_login, guess_logout, Auth};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{
-    Action, Binding, Journey, Link, LinkSource, Location, Model, Ownership, PathParam, Resource,
-    ResponseShape, SourceInfo, State, StateBasis, StateMachine, Step, Transition, VolatileField,
-    MODEL_FORMAT, MODEL_VERSION,
+    Action, Binding, Consumption, Journey, Link, LinkSource, Location, Model, Ownership, PathParam,
+    Resource, ResponseShape, SourceInfo, State, StateBasis, StateMachine, Step, Transition,
+    VolatileField, MODEL_FORMAT, MODEL_VERSION,
 };
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};

@@ -20,6 +20,7 @@ pub fn render_text(model: &Model) -> String {
     let _ = writeln!(out, "\nauth: {}", auth_line(&model.auth));
     write_resources(&mut out, model);
     write_links(&mut out, model);
+    crate::cross::write_cross_session(&mut out, model);
     write_machines(&mut out, model);
     let sessions: u64 = model.journeys.iter().map(|j| j.sessions).sum();
     let _ = writeln!(out, "\njourneys: {} distinct from {sessions} sessions", model.journeys.len());
