@@ -418,7 +418,12 @@ impl FlowAcc {
     pub(crate) fn finish(&self, action_ids: &[String]) -> Vec<Link> {
         let mut links = Vec::new();
         for ((consumer, to), tallies) in &self.links {
-            if tallies.constant() {
+            let best = tallies.best(&self.keys, &self.locations, action_ids);
+            // The same value in every session is a constant, unless a write
+            // of the session made it each time: small ids restart after a
+            // reset, so hold 1 is created anew in every session.
+            let made_by_write = best.is_some_and(|(key, _)| self.is_write(key));
+            if tallies.constant() && !made_by_write {
                 continue;
             }
             if let Some(&seen) = self.unnamed_numbers.get(&(*consumer, *to)) {
@@ -427,7 +432,7 @@ impl FlowAcc {
                     continue;
                 }
             }
-            if let Some((key, count)) = tallies.best(&self.keys, &self.locations, action_ids) {
+            if let Some((key, count)) = best {
                 links.push(self.link(action_ids, *consumer, *to, key, count, false));
             }
         }
@@ -445,6 +450,11 @@ impl FlowAcc {
             ))
         });
         links
+    }
+
+    fn is_write(&self, key: u32) -> bool {
+        let action = self.keys.get(key).action as usize;
+        self.facts.get(action).is_some_and(|f| f.write)
     }
 
     fn link(

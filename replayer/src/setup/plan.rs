@@ -93,7 +93,10 @@ impl Plan {
         }
         if auth_binds.is_empty() {
             // No recorded request used a login's answer: the model's links say how.
-            let login_links = model.links.iter().filter(|l| Some(&l.producer) == login.as_ref());
+            let login_links = model
+                .links
+                .iter()
+                .filter(|l| Some(&l.producer) == login.as_ref() && !l.from_request);
             auth_binds.extend(login_links.map(|link| (link.to.clone(), link.from.clone())));
         }
         for r in &mut resources {
