@@ -196,9 +196,9 @@ impl FlowAcc {
     }
 
     /// Every value of a request worth a lookup, path parameters first (in
-    /// parameter order). A value of one or two characters (`7`, `42`) is
-    /// looked up only where its name says it is an id: elsewhere it is far
-    /// more often a count or an amount.
+    /// parameter order). A value of one character (`7`) is looked up only
+    /// where its name says it is an id: elsewhere it is far more often a
+    /// count or an amount.
     fn wanted<'v>(&mut self, action: u32, values: &'v RequestValues<'v>) -> Vec<Wanted<'v>> {
         let mut out = Vec::new();
         for (name, value) in values.param_names.iter().zip(values.params) {
@@ -207,7 +207,7 @@ impl FlowAcc {
             out.push(Wanted { value, exact, general: None, name, crossable: true });
         }
         for (key, value) in values.query {
-            if value.len() > 2 || is_id_name(key) {
+            if value.len() > 1 || is_id_name(key) {
                 let exact = Location::Query { key: key.clone() };
                 let value = Cow::Borrowed(value.as_str());
                 out.push(Wanted { value, exact, general: None, name: key, crossable: true });
@@ -222,7 +222,7 @@ impl FlowAcc {
                     *self.unnamed_numbers.entry((action, to)).or_default() += 1;
                 }
                 let Some(value) = leaf_text(leaf) else { return };
-                if value.len() <= 2 && !is_id_name(key) {
+                if value.len() < 2 && !is_id_name(key) {
                     return;
                 }
                 let general = path.in_array().then(|| Location::Body { pointer: path.general() });
