@@ -108,7 +108,9 @@ pub(crate) struct LinkTallies {
     observed: u64,
 }
 
-fn hash_of(value: &str) -> u64 {
+/// A value's hash: what a tally remembers of a value, and how a request's
+/// values are told from its response's echoes.
+pub(crate) fn hash_of(value: &str) -> u64 {
     let mut h = DefaultHasher::new();
     value.hash(&mut h);
     h.finish()
@@ -147,9 +149,9 @@ impl LinkTallies {
         scored: &[(Candidate, u8)],
         produced_in_session: &HashSet<u32>,
     ) -> Candidate {
-        let candidates: HashSet<u32> = scored.iter().map(|(c, _)| c.key).collect();
         for (key, record) in self.records.iter_mut() {
-            if !candidates.contains(key) && produced_in_session.contains(key) {
+            let candidate = scored.iter().any(|(c, _)| c.key == *key);
+            if !candidate && produced_in_session.contains(key) {
                 record.disagree += 1;
             }
         }

@@ -20,14 +20,13 @@
 //! `{"id": 7}`) is an echo, not a production. A link whose consumer value
 //! never varied across sessions is a constant and is dropped.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use venomqa_traffic::{Headers, Request};
 
 use crate::cross::{CrossIndex, RawCross};
-use crate::evidence::{Candidate, LinkTallies, ProducerKey, ProducerKeys};
+use crate::evidence::{hash_of, Candidate, LinkTallies, ProducerKey, ProducerKeys};
 use crate::model::{Link, Location};
 use crate::naming::{is_client_key_name, is_key_like};
 use crate::shape::parse_query;
@@ -135,14 +134,23 @@ pub(crate) struct RequestValues<'a> {
     pub request: &'a Request,
 }
 
-/// One request value to look up: where it is and what it is called.
+/// One request value to look up: what it is called, and where it sits
+/// (built only for a hit, so a miss costs one hash lookup).
 struct Wanted<'v> {
-    value: Cow<'v, str>,
-    exact: Location,
-    general: Option<Location>,
+    value: &'v str,
     name: &'v str,
+    /// Its index among the path parameters, for a path value.
+    param: Option<usize>,
     /// Whether a value produced by another session may have fed it.
     crossable: bool,
+    at: &'v dyn Fn() -> (Location, Option<Location>),
+}
+
+/// The session a request is looked up in.
+struct Looking<'s> {
+    session: &'s SessionFlow,
+    session_id: u32,
+    action: u32,
 }
 
 /// What looking a request up found: its bindings, the values it carried
@@ -150,7 +158,7 @@ struct Wanted<'v> {
 #[derive(Debug, Default)]
 pub(crate) struct Consumed {
     pub bindings: Vec<RawBinding>,
-    pub carried: HashSet<String>,
+    pub carried: HashSet<u64>,
     pub cross: Vec<RawCross>,
     /// Path values a create request of the session chose: (parameter index, producer).
     pub sent_keys: Vec<(usize, Candidate)>,
@@ -166,7 +174,9 @@ impl FlowAcc {
 
     /// Looks every value of a request up in its session's index (and, for
     /// what it did not produce, in other sessions'); records the links and
-    /// returns the step's bindings.
+    /// returns the step's bindings. A value of one character (`7`) is
+    /// looked up only where its name says it is an id: elsewhere it is far
+    /// more often a count or an amount.
     pub(crate) fn consume(
         &mut self,
         session: &SessionFlow,
@@ -176,41 +186,17 @@ impl FlowAcc {
         values: &RequestValues<'_>,
     ) -> Consumed {
         let mut out = Consumed { step, ..Consumed::default() };
-        let wanted = self.wanted(action, values);
-        for (i, w) in wanted.into_iter().enumerate() {
-            out.carried.insert(w.value.to_string());
-            let Some(candidates) = session.produced.get(w.value.as_ref()) else {
-                if w.crossable {
-                    self.consume_cross(&mut out, session_id, action, &w);
-                }
-                continue;
-            };
-            let best = self.hit(&mut out.bindings, session, session_id, action, &w, candidates);
-            if best.sent && i < values.params.len() {
-                out.sent_keys.push((i, best));
-            }
-        }
-        out.bindings.sort();
-        out.bindings.dedup();
-        out
-    }
-
-    /// Every value of a request worth a lookup, path parameters first (in
-    /// parameter order). A value of one character (`7`) is looked up only
-    /// where its name says it is an id: elsewhere it is far more often a
-    /// count or an amount.
-    fn wanted<'v>(&mut self, action: u32, values: &'v RequestValues<'v>) -> Vec<Wanted<'v>> {
-        let mut out = Vec::new();
-        for (name, value) in values.param_names.iter().zip(values.params) {
-            let exact = Location::Path { name: name.to_string() };
-            let value = Cow::Borrowed(*value);
-            out.push(Wanted { value, exact, general: None, name, crossable: true });
+        let ctx = Looking { session, session_id, action };
+        for (i, (name, value)) in values.param_names.iter().zip(values.params).enumerate() {
+            let at = || (Location::Path { name: name.to_string() }, None);
+            let w = Wanted { value, name, param: Some(i), crossable: true, at: &at };
+            self.look(&mut out, &ctx, &w);
         }
         for (key, value) in values.query {
             if value.len() > 1 || is_id_name(key) {
-                let exact = Location::Query { key: key.clone() };
-                let value = Cow::Borrowed(value.as_str());
-                out.push(Wanted { value, exact, general: None, name: key, crossable: true });
+                let at = || (Location::Query { key: key.clone() }, None);
+                let w = Wanted { value, name: key, param: None, crossable: true, at: &at };
+                self.look(&mut out, &ctx, &w);
             }
         }
         if let Some(json) = values.body.json() {
@@ -225,14 +211,61 @@ impl FlowAcc {
                 if value.len() < 2 && !is_id_name(key) {
                     return;
                 }
-                let general = path.in_array().then(|| Location::Body { pointer: path.general() });
-                let exact = Location::Body { pointer: path.exact() };
+                let at = || {
+                    let general =
+                        path.in_array().then(|| Location::Body { pointer: path.general() });
+                    (Location::Body { pointer: path.exact() }, general)
+                };
                 let crossable = matches!(leaf, Value::String(_));
-                out.push(Wanted { value, exact, general, name: key, crossable });
+                let w = Wanted { value: &value, name: key, param: None, crossable, at: &at };
+                self.look(&mut out, &ctx, &w);
             });
         }
-        header_values(values.request, &mut out);
+        self.look_in_headers(&mut out, &ctx, values.request);
+        out.bindings.sort();
+        out.bindings.dedup();
         out
+    }
+
+    /// Bearer tokens, cookies and meaningful headers of a request.
+    fn look_in_headers(&mut self, out: &mut Consumed, ctx: &Looking<'_>, request: &Request) {
+        for header in request.headers.iter() {
+            let name = header.name.as_str();
+            let Ok(value) = std::str::from_utf8(&header.value) else { continue };
+            let mut look =
+                |value: &str, name: &str, at: &dyn Fn() -> (Location, Option<Location>)| {
+                    let w = Wanted { value, name, param: None, crossable: false, at };
+                    self.look(out, ctx, &w);
+                };
+            if name.eq_ignore_ascii_case("authorization") {
+                if let Some(token) = bearer_token(value) {
+                    look(token, "token", &|| (Location::Bearer, None));
+                }
+            } else if name.eq_ignore_ascii_case("cookie") {
+                for (cookie, v) in cookie_pairs(value) {
+                    look(v, cookie, &|| (Location::Cookie { name: cookie.to_string() }, None));
+                }
+            } else if !BORING_REQUEST_HEADERS.iter().any(|b| name.eq_ignore_ascii_case(b)) {
+                let lower = || (Location::Header { name: name.to_ascii_lowercase() }, None);
+                look(value.trim(), name, &lower);
+            }
+        }
+    }
+
+    /// Looks one request value up: in the session's index, else (when it
+    /// can travel) in other sessions'.
+    fn look(&mut self, out: &mut Consumed, ctx: &Looking<'_>, w: &Wanted<'_>) {
+        out.carried.insert(hash_of(w.value));
+        match ctx.session.produced.get(w.value) {
+            Some(candidates) => {
+                let best = self.hit(&mut out.bindings, ctx, w, candidates);
+                if let (true, Some(i)) = (best.sent, w.param) {
+                    out.sent_keys.push((i, best));
+                }
+            }
+            None if w.crossable => self.consume_cross(out, ctx, w),
+            None => {}
+        }
     }
 
     /// Records one request value found in the session's index: a binding
@@ -241,33 +274,33 @@ impl FlowAcc {
     fn hit(
         &mut self,
         bindings: &mut Vec<RawBinding>,
-        session: &SessionFlow,
-        session_id: u32,
-        action: u32,
+        ctx: &Looking<'_>,
         w: &Wanted<'_>,
         candidates: &[Candidate],
     ) -> Candidate {
-        let to_exact = self.locations.intern(w.exact.clone());
-        let to_general = w.general.clone().map_or(to_exact, |g| self.locations.intern(g));
-        let tallies = self.links.entry((action, to_general)).or_default();
-        tallies.observe_value(&w.value, session_id);
+        let (exact, general) = (w.at)();
+        let to_exact = self.locations.intern(exact);
+        let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
+        let tallies = self.links.entry((ctx.action, to_general)).or_default();
+        tallies.observe_value(w.value, ctx.session_id);
         let agreement = |c: &Candidate| {
             let key = self.keys.get(c.key);
             let resource = self.facts.get(key.action as usize).and_then(|f| f.resource.as_deref());
             crate::naming::agreement(w.name, &key.field, resource)
         };
         let scored: Vec<(Candidate, u8)> = candidates.iter().map(|c| (*c, agreement(c))).collect();
-        let best = tallies.weigh(&scored, &session.producers);
+        let best = tallies.weigh(&scored, &ctx.session.producers);
         bindings.push(RawBinding { to: to_exact, step: best.step, from: best.exact });
         best
     }
 
     /// A value no response of this session produced: another session's?
-    fn consume_cross(&mut self, out: &mut Consumed, session_id: u32, action: u32, w: &Wanted<'_>) {
-        let Some(produced) = self.cross.lookup(&w.value, session_id) else { return };
-        let to_exact = self.locations.intern(w.exact.clone());
-        let to_general = w.general.clone().map_or(to_exact, |g| self.locations.intern(g));
-        self.cross.observe(action, to_general, produced.key, &w.value);
+    fn consume_cross(&mut self, out: &mut Consumed, ctx: &Looking<'_>, w: &Wanted<'_>) {
+        let Some(produced) = self.cross.lookup(w.value, ctx.session_id) else { return };
+        let (exact, general) = (w.at)();
+        let to_exact = self.locations.intern(exact);
+        let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
+        self.cross.observe(ctx.action, to_general, produced.key, w.value);
         out.cross.push(RawCross {
             at_step: out.step,
             to: to_exact,
@@ -290,7 +323,7 @@ impl FlowAcc {
         status: u16,
         body: &ParsedBody,
         headers: &Headers,
-        carried: &HashSet<String>,
+        carried: &HashSet<u64>,
     ) {
         let at = Producing { step, action, status };
         if let Some(json) = body.json() {
@@ -304,7 +337,7 @@ impl FlowAcc {
                     _ => false,
                 };
                 let Some(text) = leaf_text(leaf).filter(|_| worth) else { return };
-                if carried.contains(text.as_ref()) {
+                if carried.contains(&hash_of(&text)) {
                     return;
                 }
                 let general = path.in_array().then(|| Location::Body { pointer: path.general() });
@@ -325,7 +358,7 @@ impl FlowAcc {
                     self.add(session, &at, v, true, cookie, exact, None, false);
                 }
             } else if name.eq_ignore_ascii_case("location") {
-                if let Some(id) = location_id(value).filter(|id| !carried.contains(*id)) {
+                if let Some(id) = location_id(value).filter(|id| !carried.contains(&hash_of(id))) {
                     if let Some(c) =
                         self.add(session, &at, id, false, "id", Location::LocationId, None, false)
                     {
@@ -485,29 +518,6 @@ struct Producing {
     step: u32,
     action: u32,
     status: u16,
-}
-
-/// Bearer tokens, cookies and meaningful headers of a request.
-fn header_values<'v>(request: &'v Request, out: &mut Vec<Wanted<'v>>) {
-    for header in request.headers.iter() {
-        let name = header.name.as_str();
-        let Ok(value) = std::str::from_utf8(&header.value) else { continue };
-        let mut push = |value: &'v str, exact: Location, name: &'v str| {
-            let value = Cow::Borrowed(value);
-            out.push(Wanted { value, exact, general: None, name, crossable: false });
-        };
-        if name.eq_ignore_ascii_case("authorization") {
-            if let Some(token) = bearer_token(value) {
-                push(token, Location::Bearer, "token");
-            }
-        } else if name.eq_ignore_ascii_case("cookie") {
-            for (cookie, v) in cookie_pairs(value) {
-                push(v, Location::Cookie { name: cookie.to_string() }, cookie);
-            }
-        } else if !BORING_REQUEST_HEADERS.iter().any(|b| name.eq_ignore_ascii_case(b)) {
-            push(value.trim(), Location::Header { name: name.to_ascii_lowercase() }, name);
-        }
-    }
 }
 
 /// The keys a create request chose, with where they sit: identity-named

@@ -587,7 +587,7 @@ pub(crate) fn for_each_sent_key(request: &Request, visit: &mut dyn FnMut(&str, &
     }
 }
 
-//// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
+/// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
 /// text, at any depth, without building a document: the first pass only
 /// needs the words of id-named members, and a full parse per exchange would
 /// double its cost. Strings with escapes are skipped (no id word has one);
