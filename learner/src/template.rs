@@ -426,13 +426,15 @@ fn param_name(
     fields: &FieldCounts,
     claimed: &mut BTreeMap<String, String>,
 ) -> String {
-    let literals = || {
-        segs.iter().filter_map(|s| match s {
-            Segment::Literal(w) => Some(w.as_str()),
-            Segment::Param(_) => None,
-        })
-    };
-    let collection = collection_word(literals());
+    // The literals right before the parameter, back to the previous one:
+    // `/orgs/{org_id}/{repo}` has no collection of its own.
+    let since_param =
+        segs.iter().rposition(|s| matches!(s, Segment::Param(_))).map_or(0, |i| i + 1);
+    let literals = segs[since_param..].iter().filter_map(|s| match s {
+        Segment::Literal(w) => Some(w.as_str()),
+        Segment::Param(_) => None,
+    });
+    let collection = collection_word(literals);
     let here = render_template(segs, params);
     let base = match fields.name() {
         Some(field) => match claimed.get(&field) {
@@ -693,6 +695,22 @@ mod tests {
         let t =
             learn(&[("GET", "/products/red-shoes"), ("GET", "/products/blue-hat")], &["red-shoes"]);
         assert_eq!(ids(&t), ["GET /products/blue-hat", "GET /products/{product_id}"]);
+    }
+
+    #[test]
+    fn versions_and_earlier_collections_never_name_a_parameter() {
+        let t = learn(
+            &[
+                ("GET", "/users/v1/3f2b8c1e-9d4a-4b6e-8f00-1a2b3c4d5e6f"),
+                ("GET", "/orgs/org_k3j5x9a2/ord_77ab12cd"),
+                ("GET", "/api/v2/42"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            ids(&t),
+            ["GET /api/v2/{id}", "GET /orgs/{org_id}/{id}", "GET /users/v1/{user_id}"]
+        );
     }
 
     #[test]
