@@ -72,16 +72,18 @@
 //!
 //! The pipeline, one module a concept: [`noise`](LearnOptions::ignore) drops
 //! what says nothing about the API; `template` turns paths into action
-//! templates; `shape` infers query and body shapes; `flow` links request
-//! values to the responses that produced them, weighing candidates by
-//! `evidence` and across sessions by `cross`; `naming` names parameters; `resource` groups actions by
-//! what they act on; `state` learns each resource's state machine;
-//! `journey` keeps the sessions replayable; `volatile` marks values that
-//! change on every call; `auth` finds which actions log in, log out, sign
-//! up and refresh; `learn` runs the passes (`learn/templates`,
-//! `learn/observe`, `learn/assemble`); `store` feeds them from a store on a
-//! reader thread; `model` is the JSON contract with the replayer; `render`
-//! and `openapi` are views for people and other tools.
+//! templates, with `harvest` remembering what each session produced and
+//! `naming` naming each parameter after what it holds; `shape` infers query
+//! and body shapes; `flow` links request values to the responses (or create
+//! requests) that produced them, weighing candidates by `evidence` and
+//! looking across sessions in `cross`; `resource` groups actions by what
+//! they act on; `state` learns each resource's state machine; `journey`
+//! keeps the sessions replayable; `volatile` marks values that change on
+//! every call; `auth` finds which actions log in, log out, sign up and
+//! refresh; `learn` runs the passes (`learn/templates`, `learn/observe`,
+//! `learn/assemble`); `store` feeds them from a store on a reader thread;
+//! `model` is the JSON contract with the replayer; `render` and `openapi`
+//! are views for people and other tools.
 
 #![warn(missing_docs)]
 
@@ -91,6 +93,7 @@ mod cross;
 mod error;
 mod evidence;
 mod flow;
+mod harvest;
 mod journey;
 mod learn;
 mod model;

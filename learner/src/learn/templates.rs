@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use venomqa_traffic::Exchange;
 
+use crate::harvest::{harvest_words, Harvested};
 use crate::noise::NoiseRules;
-use crate::template::{harvest_words, Harvested, PathTrie, Producer, Templater};
+use crate::template::{PathTrie, Producer, Templater};
 use crate::Error;
 
 /// What the first pass learned: the templates, and what it counted.
