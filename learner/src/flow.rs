@@ -290,7 +290,11 @@ impl FlowAcc {
         };
         let scored: Vec<(Candidate, u8)> = candidates.iter().map(|c| (*c, agreement(c))).collect();
         let best = tallies.weigh(&scored, &ctx.session.producers);
-        bindings.push(RawBinding { to: to_exact, step: best.step, from: best.exact });
+        // A key the client chose is replayed as recorded: a binding reads a
+        // live *response*, and this value was only ever in a request.
+        if !best.sent {
+            bindings.push(RawBinding { to: to_exact, step: best.step, from: best.exact });
+        }
         best
     }
 

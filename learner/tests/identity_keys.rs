@@ -103,3 +103,26 @@ fn a_login_that_names_an_existing_account_creates_nothing() {
     assert_eq!(people.create, None);
     assert_eq!(people.ownership.created, 0);
 }
+
+#[test]
+fn a_chosen_key_is_linked_but_never_bound_in_a_journey() {
+    // Replay rebinds values from live responses; a value that was only in
+    // a request stays as recorded, so the journey has no binding for it.
+    let mut t = Traffic::new();
+    for user in ["alice", "bob"] {
+        let s = format!("x-session:{user}");
+        t.push(
+            call(&s, "POST", "/signup")
+                .json(json!({"username": user}))
+                .status(201)
+                .reply(json!({"username": user, "id": format!("usr_{user}9x8y7z")})),
+        );
+        t.push(call(&s, "GET", &format!("/people/{user}")).reply(json!({"bio": ""})));
+    }
+    let model = t.learn().model;
+    let link = link_into(&model, "GET /people/{username}");
+    assert!(link.from_request, "the response's echo of the request is no production");
+    for journey in &model.journeys {
+        assert!(journey.steps[1].bindings.is_empty(), "{journey:?}");
+    }
+}
