@@ -29,8 +29,16 @@ const SESSION_WORD_CAP: usize = 256;
 /// segment equal to one is a value, named after that field.
 pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashMap<String, Harvested>) {
     let Some(response) = &exchange.response else { return };
+    // A word known already keeps its place; it takes a field that says more
+    // than `id` (a `Location` and a `slug` member naming the same book), and
+    // a response producing it outranks a request having sent it.
     let mut add = |w: &str, field: &str, sent: bool| {
-        if into.len() < SESSION_WORD_CAP && !into.contains_key(w) {
+        if let Some(known) = into.get_mut(w) {
+            if field_param_name(&known.field).is_none() && field_param_name(field).is_some() {
+                known.field = field.into();
+            }
+            known.sent &= sent;
+        } else if into.len() < SESSION_WORD_CAP {
             into.insert(w.to_string(), Harvested { field: field.into(), sent });
         }
     };

@@ -116,3 +116,23 @@ fn two_collections_never_share_a_field_given_name() {
     assert_ne!(params[0], params[1], "{params:?}");
     assert!(params.contains(&"slug"), "{params:?}");
 }
+
+#[test]
+fn a_slug_the_client_chose_names_the_parameter_even_with_a_location() {
+    // The create answers `Location: /api/v1/books/dune`: the `slug` the
+    // request sent says more than the location's bare id.
+    let mut t = Traffic::new();
+    for (s, slug) in [("x-session:a", "dune"), ("x-session:b", "emma")] {
+        t.push(
+            call(s, "POST", "/api/v1/books")
+                .json(json!({"slug": slug, "title": "A book"}))
+                .status(201)
+                .reply_header("Location", &format!("/api/v1/books/{slug}")),
+        );
+        t.push(call(s, "GET", &format!("/api/v1/books/{slug}")).reply(json!({"title": "A book"})));
+    }
+    let model = t.learn().model;
+    let books = model.resource("books").unwrap();
+    assert_eq!((books.collection.as_str(), books.id_param.as_str()), ("/api/v1/books", "slug"));
+    assert_eq!(books.ownership.created, 2);
+}
