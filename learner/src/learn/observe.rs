@@ -49,8 +49,9 @@ pub(super) struct Observer<'t> {
     /// Exchanges since the last look for idle sessions.
     since_sweep: u64,
     /// Instances any exchange acted on: a key the client chose creates an
-    /// instance only when nothing touched it before.
-    touched: HashSet<(usize, Box<str>)>,
+    /// instance only when nothing touched it before. Hashes of (resource,
+    /// instance), so a look costs no allocation.
+    touched: HashSet<u64>,
 }
 
 /// Per-session state of the second pass.
@@ -253,7 +254,7 @@ impl<'t> Observer<'t> {
         let Some(i) = member.instance_param else { return };
         let Some((_, c)) = sent.iter().find(|(p, _)| *p == i) else { return };
         let Some(instance) = resolved.params.get(i) else { return };
-        if self.touched.contains(&(member.resource, (*instance).into())) {
+        if self.touched.contains(&instance_hash(member.resource, instance)) {
             return;
         }
         let producer = self.flow.keys.get(c.key);
@@ -282,7 +283,7 @@ impl<'t> Observer<'t> {
         let action = resolved.action;
         let Some(member) = self.resources.of_action[action] else { return };
         let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
-        self.touched.insert((member.resource, instance.as_str().into()));
+        self.touched.insert(instance_hash(member.resource, &instance));
         let def = &self.resources.defs[member.resource];
         let object = parsed.response.json().and_then(|json| resource_object(json, def, &instance));
         self.states.observe(&Event {
@@ -322,6 +323,13 @@ impl<'t> Observer<'t> {
         }
         response.headers.get_str("location").and_then(location_id).map(str::to_string)
     }
+}
+
+fn instance_hash(resource: usize, instance: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (resource, instance).hash(&mut h);
+    h.finish()
 }
 
 /// What the flow needs of each action: whether it writes, and the
