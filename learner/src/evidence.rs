@@ -38,22 +38,30 @@ pub(crate) struct ProducerKey {
     pub sent: bool,
 }
 
-/// Interns producer keys so candidates stay a few integers.
+/// Interns producer keys so candidates stay a few integers. A key is
+/// found by its integers alone (its field follows from its location), so
+/// finding one allocates nothing.
 #[derive(Debug, Default)]
 pub(crate) struct ProducerKeys {
-    map: HashMap<ProducerKey, u32>,
+    map: HashMap<(u32, u16, u32, bool), u32>,
     list: Vec<ProducerKey>,
 }
 
 impl ProducerKeys {
-    pub(crate) fn intern(&mut self, key: ProducerKey) -> u32 {
-        if let Some(id) = self.map.get(&key) {
-            return *id;
-        }
-        let id = self.list.len() as u32;
-        self.map.insert(key.clone(), id);
-        self.list.push(key);
-        id
+    /// The key of a producer; `field` is only read for a new one.
+    pub(crate) fn intern(
+        &mut self,
+        action: u32,
+        status: u16,
+        from: u32,
+        sent: bool,
+        field: &str,
+    ) -> u32 {
+        let list = &mut self.list;
+        *self.map.entry((action, status, from, sent)).or_insert_with(|| {
+            list.push(ProducerKey { action, status, from, field: field.into(), sent });
+            list.len() as u32 - 1
+        })
     }
 
     pub(crate) fn get(&self, id: u32) -> &ProducerKey {
@@ -84,8 +92,6 @@ struct Record {
     disagree: u64,
     /// Observations where it was the best candidate.
     best: u64,
-    /// Its best name agreement with the consumer.
-    name: u8,
 }
 
 impl Record {
@@ -165,10 +171,8 @@ impl LinkTallies {
             .max_by_key(|entry| rank(*entry, &self.records))
             .map(|(_, (c, _))| *c)
             .unwrap_or(scored[0].0);
-        for (c, name) in scored {
-            let record = self.records.entry(c.key).or_default();
-            record.agree += 1;
-            record.name = record.name.max(*name);
+        for (c, _) in scored {
+            self.records.entry(c.key).or_default().agree += 1;
         }
         if let Some(record) = self.records.get_mut(&best.key) {
             record.best += 1;
@@ -176,12 +180,14 @@ impl LinkTallies {
         best
     }
 
-    /// The producer with the best record, and how often it agreed.
+    /// The producer with the best record, and how often it agreed;
+    /// `agreement` gives a producer's name agreement with the consumer.
     pub(crate) fn best(
         &self,
         keys: &ProducerKeys,
         locations: &Locations,
         action_ids: &[String],
+        agreement: &dyn Fn(u32) -> u8,
     ) -> Option<(u32, u64)> {
         // Ties go to the smallest (action, status, location), as before evidence.
         let order = |key: &u32| {
@@ -192,8 +198,8 @@ impl LinkTallies {
         self.records
             .iter()
             .max_by(|(ka, a), (kb, b)| {
-                (a.consistent(), a.name, a.best, a.agree)
-                    .cmp(&(b.consistent(), b.name, b.best, b.agree))
+                (a.consistent(), agreement(**ka), a.best, a.agree)
+                    .cmp(&(b.consistent(), agreement(**kb), b.best, b.agree))
                     .then_with(|| order(ka).cmp(&order(kb)))
             })
             .map(|(key, record)| (*key, record.agree))

@@ -26,7 +26,7 @@ use serde_json::Value;
 use venomqa_traffic::{Headers, Request};
 
 use crate::cross::{CrossIndex, RawCross};
-use crate::evidence::{hash_of, Candidate, LinkTallies, ProducerKey, ProducerKeys};
+use crate::evidence::{hash_of, Candidate, LinkTallies, ProducerKeys};
 use crate::model::{Link, Location};
 use crate::naming::{is_client_key_name, is_key_like};
 use crate::shape::parse_query;
@@ -281,14 +281,13 @@ impl FlowAcc {
         let (exact, general) = (w.at)();
         let to_exact = self.locations.intern(exact);
         let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
+        // Names only matter when there is a choice: most values have one
+        // producer, and stems cost allocations.
+        let single = candidates.len() == 1;
+        let agreement = |c: &Candidate| if single { 0 } else { self.agreement(w.name, c.key) };
+        let scored: Vec<(Candidate, u8)> = candidates.iter().map(|c| (*c, agreement(c))).collect();
         let tallies = self.links.entry((ctx.action, to_general)).or_default();
         tallies.observe_value(w.value, ctx.session_id);
-        let agreement = |c: &Candidate| {
-            let key = self.keys.get(c.key);
-            let resource = self.facts.get(key.action as usize).and_then(|f| f.resource.as_deref());
-            crate::naming::agreement(w.name, &key.field, resource)
-        };
-        let scored: Vec<(Candidate, u8)> = candidates.iter().map(|c| (*c, agreement(c))).collect();
         let best = tallies.weigh(&scored, &ctx.session.producers);
         // A key the client chose is replayed as recorded: a binding reads a
         // live *response*, and this value was only ever in a request.
@@ -417,17 +416,14 @@ impl FlowAcc {
         }
         let exact = self.locations.intern(exact);
         let general = general.map_or(exact, |g| self.locations.intern(g));
-        let key = self.keys.intern(ProducerKey {
-            action: at.action,
-            status: at.status,
-            from: general,
-            field: field.into(),
-            sent,
-        });
+        let key = self.keys.intern(at.action, at.status, general, sent, field);
         session.producers.insert(key);
         let write = self.facts.get(at.action as usize).is_some_and(|f| f.write);
         let c = Candidate { key, step: at.step, exact, write, sent };
-        let list = session.produced.entry(value.into()).or_default();
+        let Some(list) = session.produced.get_mut(value) else {
+            session.produced.insert(value.into(), vec![c]);
+            return Some(c);
+        };
         if latest_wins {
             list.clear();
         }
@@ -455,7 +451,9 @@ impl FlowAcc {
     pub(crate) fn finish(&self, action_ids: &[String]) -> Vec<Link> {
         let mut links = Vec::new();
         for ((consumer, to), tallies) in &self.links {
-            let best = tallies.best(&self.keys, &self.locations, action_ids);
+            let name = location_name(self.locations.get(*to));
+            let agreement = |key: u32| self.agreement(name, key);
+            let best = tallies.best(&self.keys, &self.locations, action_ids, &agreement);
             // The same value in every session is a constant, unless a write
             // of the session made it each time: small ids restart after a
             // reset, so hold 1 is created anew in every session.
@@ -487,6 +485,13 @@ impl FlowAcc {
             ))
         });
         links
+    }
+
+    /// How well a consumer's name agrees with a producer's field or resource.
+    fn agreement(&self, consumer: &str, key: u32) -> u8 {
+        let key = self.keys.get(key);
+        let resource = self.facts.get(key.action as usize).and_then(|f| f.resource.as_deref());
+        crate::naming::agreement(consumer, &key.field, resource)
     }
 
     fn is_write(&self, key: u32) -> bool {
@@ -559,6 +564,19 @@ fn sent_keys(request: &Request, body: &ParsedBody) -> Vec<(String, String, Locat
         }
     }
     sent
+}
+
+/// What a request location is called: its parameter, key, member or header.
+fn location_name(location: &Location) -> &str {
+    match location {
+        Location::Path { name } | Location::Header { name } | Location::Cookie { name } => name,
+        Location::Query { key } => key,
+        Location::Body { pointer } => {
+            pointer.rsplit('/').find(|t| *t != "*" && t.parse::<usize>().is_err()).unwrap_or("")
+        }
+        Location::Bearer => "token",
+        Location::LocationId => "id",
+    }
 }
 
 /// The last path segment of a `Location` URL (`/orders/ord_k3j5` → `ord_k3j5`).

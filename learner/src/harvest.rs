@@ -50,8 +50,7 @@ pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashMap<String, Harv
         }
     }
     scan_string_members(&response.body.bytes, &mut |key, value| {
-        let names = field_param_name(key).is_some() && classify(value).is_id_like();
-        if is_id_name(key) && (is_enum_word(value) || names) {
+        if is_id_name(key) && is_enum_word(value) {
             add(value, key, false);
         }
     });

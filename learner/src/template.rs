@@ -77,57 +77,30 @@ pub(crate) struct Producer<'a> {
     pub sent: bool,
 }
 
-/// How often each field produced a position's values (a few fields at
-/// most), words and ids apart: a word (`alice`, `red-shoes`) names what it
-/// is wherever it came from, but an id in a `payer_id` field may only
-/// refer to an instance made elsewhere.
+/// How often each field produced a position's words (a few fields at
+/// most): the one that produced most of them names the position.
 #[derive(Debug, Default)]
-struct FieldCounts {
-    words: BTreeMap<String, u64>,
-    ids: BTreeMap<String, u64>,
-    /// Every value seen at the position, produced or not.
-    seen: u64,
-}
-
-fn add_count(map: &mut BTreeMap<String, u64>, field: &str, n: u64) {
-    if map.contains_key(field) || map.len() < 8 {
-        *map.entry(field.to_string()).or_default() += n;
-    }
-}
-
-/// The field counted most, with its count and the total of all fields.
-fn best_field(map: &BTreeMap<String, u64>) -> Option<(&str, u64, u64)> {
-    let total: u64 = map.values().sum();
-    let (field, n) = map.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
-    Some((field, *n, total))
-}
+struct FieldCounts(BTreeMap<String, u64>);
 
 impl FieldCounts {
-    fn add(&mut self, field: &str, value: &str) {
-        let map = if classify(value).is_id_like() { &mut self.ids } else { &mut self.words };
-        add_count(map, field, 1);
+    fn add(&mut self, field: &str, n: u64) {
+        if self.0.contains_key(field) || self.0.len() < 8 {
+            *self.0.entry(field.to_string()).or_default() += n;
+        }
     }
 
     fn absorb(&mut self, other: &FieldCounts) {
-        for (field, n) in &other.words {
-            add_count(&mut self.words, field, *n);
+        for (field, n) in &other.0 {
+            self.add(field, *n);
         }
-        for (field, n) in &other.ids {
-            add_count(&mut self.ids, field, *n);
-        }
-        self.seen += other.seen;
     }
 
-    /// The field that names the position: the one that produced most of
-    /// its words, or (for ids) most of all its values; never a bare `id`.
+    /// The field that produced more of the position's words than all the
+    /// others together, when it says more than `id`.
     fn name(&self) -> Option<String> {
-        if let Some((field, n, total)) = best_field(&self.words) {
-            if 2 * n > total {
-                return field_param_name(field);
-            }
-        }
-        let (field, n, _) = best_field(&self.ids)?;
-        (2 * n > self.seen).then(|| field_param_name(field)).flatten()
+        let total: u64 = self.0.values().sum();
+        let (field, n) = self.0.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
+        (2 * n > total).then(|| field_param_name(field)).flatten()
     }
 }
 
@@ -214,10 +187,6 @@ impl PathTrie {
                         param.prefixes.insert(prefix.to_string());
                     }
                 }
-                param.fields.seen += 1;
-                if let Some(p) = produced(segment) {
-                    param.fields.add(p.field, segment);
-                }
                 node = &mut param.node;
             } else {
                 if !node.literals.contains_key(segment) {
@@ -225,14 +194,13 @@ impl PathTrie {
                 }
                 let Some(literal) = node.literals.get_mut(segment) else { return };
                 literal.hits += 1;
-                literal.fields.seen += 1;
                 if let Some(p) = produced(segment) {
                     if p.sent {
                         literal.sent += 1;
                     } else {
                         literal.produced += 1;
                     }
-                    literal.fields.add(p.field, segment);
+                    literal.fields.add(p.field, 1);
                 }
                 node = &mut literal.node;
             }
