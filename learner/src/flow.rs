@@ -158,7 +158,8 @@ struct Looking<'s> {
 #[derive(Debug, Default)]
 pub(crate) struct Consumed {
     pub bindings: Vec<RawBinding>,
-    pub carried: HashSet<u64>,
+    /// Hashes of the request's values (a few: a list beats a set).
+    pub carried: Vec<u64>,
     pub cross: Vec<RawCross>,
     /// Path values a create request of the session chose: (parameter index, producer).
     pub sent_keys: Vec<(usize, Candidate)>,
@@ -255,7 +256,7 @@ impl FlowAcc {
     /// Looks one request value up: in the session's index, else (when it
     /// can travel) in other sessions'.
     fn look(&mut self, out: &mut Consumed, ctx: &Looking<'_>, w: &Wanted<'_>) {
-        out.carried.insert(hash_of(w.value));
+        out.carried.push(hash_of(w.value));
         match ctx.session.produced.get(w.value) {
             Some(candidates) => {
                 let best = self.hit(&mut out.bindings, ctx, w, candidates);
@@ -326,7 +327,7 @@ impl FlowAcc {
         status: u16,
         body: &ParsedBody,
         headers: &Headers,
-        carried: &HashSet<u64>,
+        carried: &[u64],
     ) {
         let at = Producing { step, action, status };
         if let Some(json) = body.json() {
