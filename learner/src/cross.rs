@@ -16,7 +16,6 @@ use std::fmt::Write;
 
 use crate::evidence::Candidate;
 use crate::model::Model;
-use crate::value::{classify, ValueKind};
 
 /// Values issued across all sessions before the index stops adding: the
 /// memory bound of a very large recording.
@@ -58,11 +57,10 @@ pub(crate) struct CrossIndex {
     tallies: HashMap<(u32, u32), Tally>,
 }
 
-/// Whether a value can travel from one user to another.
+/// Whether a value (already worth indexing: an id) can travel from one
+/// user to another: long enough, not a number, not a credential.
 fn can_travel(value: &str) -> bool {
-    value.len() >= 6
-        && !value.starts_with("~r:")
-        && !matches!(classify(value), ValueKind::Number | ValueKind::Timestamp)
+    value.len() >= 6 && !value.starts_with("~r:") && !value.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl CrossIndex {
