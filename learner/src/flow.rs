@@ -120,6 +120,8 @@ pub(crate) struct FlowAcc {
     unnamed_numbers: HashMap<(u32, u32), u64>,
     /// Values produced in one session and consumed in another.
     pub cross: CrossIndex,
+    /// Name agreement per (consumer location, producer), weighed once.
+    agreements: HashMap<(u32, u32), u8>,
 }
 
 /// Share of an unnamed number's occurrences that must match a produced id.
@@ -282,11 +284,22 @@ impl FlowAcc {
         let (exact, general) = (w.at)();
         let to_exact = self.locations.intern(exact);
         let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
-        // Names only matter when there is a choice: most values have one
-        // producer, and stems cost allocations.
+        // Names only matter when there is a choice, and each pair of names
+        // is weighed once: stems cost allocations.
         let single = candidates.len() == 1;
-        let agreement = |c: &Candidate| if single { 0 } else { self.agreement(w.name, c.key) };
-        let scored: Vec<(Candidate, u8)> = candidates.iter().map(|c| (*c, agreement(c))).collect();
+        let mut scored: Vec<(Candidate, u8)> = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let name = if single {
+                0
+            } else {
+                let (keys, facts) = (&self.keys, &self.facts);
+                *self
+                    .agreements
+                    .entry((to_general, c.key))
+                    .or_insert_with(|| agreement_of(keys, facts, w.name, c.key))
+            };
+            scored.push((*c, name));
+        }
         let tallies = self.links.entry((ctx.action, to_general)).or_default();
         tallies.observe_value(w.value, ctx.session_id);
         let best = tallies.weigh(&scored, &ctx.session.producers);
@@ -490,9 +503,7 @@ impl FlowAcc {
 
     /// How well a consumer's name agrees with a producer's field or resource.
     fn agreement(&self, consumer: &str, key: u32) -> u8 {
-        let key = self.keys.get(key);
-        let resource = self.facts.get(key.action as usize).and_then(|f| f.resource.as_deref());
-        crate::naming::agreement(consumer, &key.field, resource)
+        agreement_of(&self.keys, &self.facts, consumer, key)
     }
 
     fn is_write(&self, key: u32) -> bool {
@@ -565,6 +576,13 @@ fn sent_keys(request: &Request, body: &ParsedBody) -> Vec<(String, String, Locat
         }
     }
     sent
+}
+
+/// How well a consumer's name agrees with a producer's field or resource.
+fn agreement_of(keys: &ProducerKeys, facts: &[ActionFacts], consumer: &str, key: u32) -> u8 {
+    let key = keys.get(key);
+    let resource = facts.get(key.action as usize).and_then(|f| f.resource.as_deref());
+    crate::naming::agreement(consumer, &key.field, resource)
 }
 
 /// What a request location is called: its parameter, key, member or header.
