@@ -317,6 +317,17 @@ impl FlowAcc {
         let (exact, general) = (w.at)();
         let to_exact = self.locations.intern(exact);
         let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
+        // Across sessions a shared value is weaker evidence (a user name
+        // typed at login equals the `owner` of someone's order): the names
+        // must agree too, or the value is left unlinked.
+        let (keys, facts) = (&self.keys, &self.facts);
+        let agreement = *self
+            .agreements
+            .entry((to_general, produced.key))
+            .or_insert_with(|| agreement_of(keys, facts, w.name, produced.key));
+        if agreement == 0 {
+            return;
+        }
         self.cross.observe(ctx.action, to_general, produced.key, w.value);
         out.cross.push(RawCross {
             at_step: out.step,

@@ -95,3 +95,26 @@ fn a_value_a_session_produced_itself_is_not_cross_session() {
     assert!(!link.cross_session);
     assert!(model.journeys.iter().all(|j| j.consumes.is_empty()));
 }
+
+#[test]
+fn a_name_typed_at_login_is_not_taken_from_another_sessions_response() {
+    // Bob's order shows `"owner": "alice-smith"`; Alice later logs in with
+    // that name. The value matches, but nothing says it travelled: the
+    // names disagree, so no link.
+    let mut t = Traffic::new();
+    t.push(
+        call("x-session:bob", "POST", "/orders")
+            .status(201)
+            .reply(json!({"id": "ord_k3j5x9a2", "owner_ref": "alice-smith"})),
+    );
+    t.push(call("x-session:alice", "POST", "/login").json(json!({"username": "alice-smith"})));
+    t.push(
+        call("x-session:bob", "POST", "/orders")
+            .status(201)
+            .reply(json!({"id": "ord_k3j5x9b7", "owner_ref": "carol-jones"})),
+    );
+    t.push(call("x-session:carol", "POST", "/login").json(json!({"username": "carol-jones"})));
+    let model = t.learn().model;
+    assert_eq!(model.links_into("POST /login").count(), 0, "{:?}", model.links);
+    assert!(model.journeys.iter().all(|j| j.consumes.is_empty()));
+}
