@@ -28,10 +28,10 @@ use venomqa_traffic::{Headers, Request};
 use crate::cross::{CrossIndex, RawCross};
 use crate::evidence::{hash_of, Candidate, LinkTallies, ProducerKeys};
 use crate::model::{Link, Location};
-use crate::naming::{is_client_key_name, is_key_like};
-use crate::shape::parse_query;
 use crate::shape::ParsedBody;
 use crate::value::{classify, is_id_name, leaf_text, walk_leaves};
+pub(crate) use crate::wire::{bearer_token, location_id};
+use crate::wire::{cookie_pairs, is_credential_header, location_name, sent_keys};
 
 /// Values a session indexes before it stops adding: the memory bound of a
 /// very long session.
@@ -552,91 +552,9 @@ struct Producing {
     status: u16,
 }
 
-/// The keys a create request chose, with where they sit: identity-named
-/// strings of its JSON body (at any depth: `{"user": {"username": …}}`),
-/// of its form, or of its query.
-fn sent_keys(request: &Request, body: &ParsedBody) -> Vec<(String, String, Location)> {
-    let keep =
-        |k: &str, v: &str| is_client_key_name(k) && is_key_like(v) && !classify(v).is_id_like();
-    let mut sent = Vec::new();
-    if let Some(json) = body.json() {
-        walk_leaves(json, &mut |path, leaf| {
-            if let Value::String(v) = leaf {
-                if keep(path.key(), v) {
-                    let at = Location::Body { pointer: path.exact() };
-                    sent.push((path.key().to_string(), v.clone(), at));
-                }
-            }
-        });
-        return sent;
-    }
-    let form = request
-        .headers
-        .get_str("content-type")
-        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
-    if form {
-        for (k, v) in parse_query(&String::from_utf8_lossy(&request.body.bytes)) {
-            if keep(&k, &v) {
-                sent.push((k.clone(), v, Location::Body { pointer: format!("/{k}") }));
-            }
-        }
-    }
-    for (k, v) in request.query().map(parse_query).unwrap_or_default() {
-        if keep(&k, &v) {
-            sent.push((k.clone(), v, Location::Query { key: k }));
-        }
-    }
-    sent
-}
-
 /// How well a consumer's name agrees with a producer's field or resource.
 fn agreement_of(keys: &ProducerKeys, facts: &[ActionFacts], consumer: &str, key: u32) -> u8 {
     let key = keys.get(key);
     let resource = facts.get(key.action as usize).and_then(|f| f.resource.as_deref());
     crate::naming::agreement(consumer, &key.field, resource)
-}
-
-/// What a request location is called: its parameter, key, member or header.
-fn location_name(location: &Location) -> &str {
-    match location {
-        Location::Path { name } | Location::Header { name } | Location::Cookie { name } => name,
-        Location::Query { key } => key,
-        Location::Body { pointer } => {
-            pointer.rsplit('/').find(|t| *t != "*" && t.parse::<usize>().is_err()).unwrap_or("")
-        }
-        Location::Bearer => "token",
-        Location::LocationId => "id",
-    }
-}
-
-/// The last path segment of a `Location` URL (`/orders/ord_k3j5` → `ord_k3j5`).
-pub(crate) fn location_id(url: &str) -> Option<&str> {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    path.rsplit('/').find(|s| !s.is_empty()).filter(|s| !s.contains(':'))
-}
-
-/// `X-CSRF-Token`, `X-Session-Key`: a response header a client sends back.
-/// Request ids and the like are not: they are never sent back, and every
-/// response has a new one.
-fn is_credential_header(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.starts_with("x-")
-        && ["token", "csrf", "xsrf", "session", "key", "auth"].iter().any(|w| lower.contains(w))
-}
-
-/// The token of `Bearer <token>`, any case of the scheme.
-pub(crate) fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
-}
-
-/// `a=1; b=2` (a `Cookie` header) or the first pair of a `Set-Cookie`.
-/// A value redacted whole, without `name=`, yields nothing: it cannot be
-/// matched to the cookie it came from.
-pub(crate) fn cookie_pairs(value: &str) -> impl Iterator<Item = (&str, &str)> {
-    value.split(';').filter_map(|pair| {
-        let (name, v) = pair.trim().split_once('=')?;
-        let name = name.trim();
-        (!name.is_empty() && !v.is_empty()).then_some((name, v.trim().trim_matches('"')))
-    })
 }

@@ -76,8 +76,9 @@
 //! `naming` naming each parameter after what it holds; `shape` infers query
 //! and body shapes; `flow` links request values to the responses (or create
 //! requests) that produced them, weighing candidates by `evidence` and
-//! looking across sessions in `cross`; `resource` groups actions by what
-//! they act on; `state` learns each resource's state machine; `journey`
+//! looking across sessions in `cross`, reading values where `wire` says
+//! they sit; `resource` groups actions by what they act on; `state` learns
+//! each resource's state machine; `journey`
 //! keeps the sessions replayable; `volatile` marks values that change on
 //! every call; `auth` finds which actions log in, log out, sign up and
 //! refresh; `learn` runs the passes (`learn/templates`, `learn/observe`,
@@ -108,6 +109,7 @@ mod store;
 mod template;
 mod value;
 mod volatile;
+mod wire;
 
 pub use auth::{guess_login, guess_logout, Auth};
 pub use error::Error;
