@@ -78,10 +78,9 @@
 //! requests) that produced them, weighing candidates by `evidence` and
 //! looking across sessions in `cross`, reading values where `wire` says
 //! they sit; `resource` groups actions by what they act on; `state` learns
-//! each resource's state machine; `journey`
-//! keeps the sessions replayable; `volatile` marks values that change on
-//! every call; `auth` finds which actions log in, log out, sign up and
-//! refresh; `learn` runs the passes (`learn/templates`, `learn/observe`,
+//! each resource's state machine; `journey` keeps the sessions
+//! replayable; `volatile` marks values that change on every call; `auth`
+//! finds which actions log in, log out, sign up and refresh; `learn` runs the passes (`learn/templates`, `learn/observe`,
 //! `learn/assemble`); `store` feeds them from a store on a reader thread;
 //! `model` is the JSON contract with the replayer; `render` and `openapi`
 //! are views for people and other tools.
