@@ -226,6 +226,8 @@ mod tests {
             status: 200,
             from: Location::Body { pointer: "/token".into() },
             count,
+            from_request: false,
+            cross_session: false,
         }
     }
 

@@ -6,13 +6,16 @@
 //! bindings) are one journey with a count: a QA team runs the same scenario
 //! many times, and replaying it once per mutation is enough. At most
 //! `max_journeys` distinct shapes are kept; the rest are counted as dropped.
+//! A journey also says which other journeys' values it consumed (a code
+//! another session was issued), so replay can run those first.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use crate::cross::RawCross;
 use crate::flow::{Locations, RawBinding};
-use crate::model::{Binding, Journey, Step};
+use crate::model::{Binding, Consumption, Journey, Step};
 
 /// One step as recorded while streaming: integers only.
 #[derive(Debug)]
@@ -36,6 +39,18 @@ struct Kept {
     session: String,
     sessions: u64,
     steps: Vec<RawStep>,
+    cross: Vec<RawCross>,
+}
+
+/// A finished session, as the journeys take it.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub key: String,
+    /// The session's number, as cross-session values name their producer.
+    pub id: u32,
+    pub steps: Vec<RawStep>,
+    /// Its request values that other sessions produced.
+    pub cross: Vec<RawCross>,
 }
 
 /// Distinct journeys seen so far.
@@ -48,6 +63,8 @@ pub(crate) struct JourneyAcc {
     pub dropped: u64,
     /// Sessions seen.
     pub sessions: u64,
+    /// Per session number, the kept journey that session followed.
+    placed: Vec<Option<u32>>,
 }
 
 fn shape_hash(steps: &[RawStep]) -> u64 {
@@ -60,11 +77,19 @@ fn shape_hash(steps: &[RawStep]) -> u64 {
 
 impl JourneyAcc {
     pub(crate) fn new(max: usize) -> JourneyAcc {
-        JourneyAcc { max, kept: Vec::new(), by_shape: HashMap::new(), dropped: 0, sessions: 0 }
+        JourneyAcc {
+            max,
+            kept: Vec::new(),
+            by_shape: HashMap::new(),
+            dropped: 0,
+            sessions: 0,
+            placed: Vec::new(),
+        }
     }
 
     /// Adds a finished session.
-    pub(crate) fn add(&mut self, session: String, steps: Vec<RawStep>) {
+    pub(crate) fn add(&mut self, finished: Finished) {
+        let Finished { key: session, id, steps, cross } = finished;
         if steps.is_empty() {
             return;
         }
@@ -76,7 +101,7 @@ impl JourneyAcc {
                 kept.len() == steps.len() && kept.iter().zip(&steps).all(|(a, b)| a.same_shape(b))
             })
         });
-        match same {
+        let placed = match same {
             Some(i) => {
                 let kept = &mut self.kept[i];
                 kept.sessions += 1;
@@ -84,47 +109,88 @@ impl JourneyAcc {
                 if steps[0].exchange < kept.steps[0].exchange {
                     kept.session = session;
                     kept.steps = steps;
+                    kept.cross = cross;
                 }
+                Some(i)
             }
             None if self.kept.len() < self.max => {
                 self.by_shape.entry(hash).or_default().push(self.kept.len());
-                self.kept.push(Kept { session, sessions: 1, steps });
+                self.kept.push(Kept { session, sessions: 1, steps, cross });
+                Some(self.kept.len() - 1)
             }
-            None => self.dropped += 1,
+            None => {
+                self.dropped += 1;
+                None
+            }
+        };
+        let id = id as usize;
+        if self.placed.len() <= id {
+            self.placed.resize(id + 1, None);
         }
+        self.placed[id] = placed.map(|i| i as u32);
     }
 
     /// Distinct journeys, in the order their first exchange happened.
     pub(crate) fn finish(&self, action_ids: &[String], locations: &Locations) -> Vec<Journey> {
-        let mut kept: Vec<&Kept> = self.kept.iter().collect();
-        kept.sort_by_key(|k| k.steps.first().map(|s| s.exchange));
-        kept.into_iter()
-            .map(|k| Journey {
-                session: k.session.clone(),
-                sessions: k.sessions,
-                steps: k
-                    .steps
-                    .iter()
-                    .map(|s| Step {
-                        action: action_ids.get(s.action as usize).cloned().unwrap_or_default(),
-                        exchange: s.exchange,
-                        status: s.status,
-                        bindings: {
-                            let mut bindings: Vec<Binding> = s
-                                .bindings
-                                .iter()
-                                .map(|b| Binding {
-                                    to: locations.get(b.to).clone(),
-                                    step: b.step as usize,
-                                    from: locations.get(b.from).clone(),
-                                })
-                                .collect();
-                            bindings.sort();
-                            bindings
-                        },
-                    })
-                    .collect(),
+        let mut order: Vec<usize> = (0..self.kept.len()).collect();
+        order.sort_by_key(|i| self.kept[*i].steps.first().map(|s| s.exchange));
+        let mut position = vec![0; self.kept.len()];
+        for (at, i) in order.iter().enumerate() {
+            position[*i] = at;
+        }
+        order
+            .iter()
+            .map(|i| {
+                let k = &self.kept[*i];
+                Journey {
+                    session: k.session.clone(),
+                    sessions: k.sessions,
+                    steps: k.steps.iter().map(|s| step(s, action_ids, locations)).collect(),
+                    consumes: self.consumes(k, &position, locations),
+                }
             })
             .collect()
+    }
+
+    /// Which other journeys' values a kept journey consumed; a producer
+    /// whose session was not kept as a journey is left out.
+    fn consumes(&self, k: &Kept, position: &[usize], locations: &Locations) -> Vec<Consumption> {
+        let mut out: Vec<Consumption> = k
+            .cross
+            .iter()
+            .filter_map(|c| {
+                let kept = self.placed.get(c.session as usize).copied().flatten()? as usize;
+                Some(Consumption {
+                    step: c.at_step as usize,
+                    to: locations.get(c.to).clone(),
+                    journey: position[kept],
+                    journey_step: c.step as usize,
+                    from: locations.get(c.from).clone(),
+                })
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// A recorded step as the model shows it.
+fn step(s: &RawStep, action_ids: &[String], locations: &Locations) -> Step {
+    let mut bindings: Vec<Binding> = s
+        .bindings
+        .iter()
+        .map(|b| Binding {
+            to: locations.get(b.to).clone(),
+            step: b.step as usize,
+            from: locations.get(b.from).clone(),
+        })
+        .collect();
+    bindings.sort();
+    Step {
+        action: action_ids.get(s.action as usize).cloned().unwrap_or_default(),
+        exchange: s.exchange,
+        status: s.status,
+        bindings,
     }
 }

@@ -59,9 +59,9 @@
 //!   [`ResponseShape`], [`BodyShape`], [`BodyKind`], [`Schema`],
 //!   [`QueryParam`], [`ValueKind`]; [`Resource`], [`Ownership`]; [`Link`],
 //!   [`LinkSource`], [`Location`]; [`StateMachine`], [`StateBasis`],
-//!   [`State`], [`Transition`]; [`Journey`], [`Step`], [`Binding`];
-//!   [`VolatileField`]; [`SourceInfo`]; [`Auth`], [`FailedLogin`];
-//!   [`UserRole`], [`Singleton`], [`Child`].
+//!   [`State`], [`Transition`]; [`Journey`], [`Step`], [`Binding`],
+//!   [`Consumption`]; [`VolatileField`]; [`SourceInfo`]; [`Auth`],
+//!   [`FailedLogin`]; [`UserRole`], [`Singleton`], [`Child`].
 //! - Authentication rules, for models written before they carried
 //!   [`Auth`]: [`guess_login`], [`guess_logout`].
 //! - Views: [`render_text`], [`render_mermaid`], [`mermaid_machine`],
@@ -72,19 +72,23 @@
 //!
 //! The pipeline, one module a concept: [`noise`](LearnOptions::ignore) drops
 //! what says nothing about the API; `template` turns paths into action
-//! templates; `shape` infers query and body shapes; `flow` links request
-//! values to the responses that produced them; `resource` groups actions by
-//! what they act on; `state` learns each resource's state machine;
-//! `listing` reads list responses as reads of the instances they show;
-//! `journey` keeps the sessions replayable; `volatile` marks values that
-//! change on every call; `auth` finds which actions log in, log out, sign
-//! up and refresh, and `login` where a login carries its account and
-//! secrets and what a failed one looks like; `access` learns owners,
-//! visibility and roles; `singleton` finds per-user paths without an id and
-//! `child` things created under a parent; `learn` runs the passes (`learn/templates`,
-//! `learn/observe`, `learn/assemble`); `store` feeds them from a store on a
-//! reader thread; `model` is the JSON contract with the replayer; `render`
-//! and `openapi` are views for people and other tools.
+//! templates, with `harvest` remembering what each session produced and
+//! `naming` naming each parameter after what it holds; `shape` infers query
+//! and body shapes; `flow` links request values to the responses (or create
+//! requests) that produced them, weighing candidates by `evidence` and
+//! looking across sessions in `cross`, reading values where `wire` says
+//! they sit; `resource` groups actions by what they act on; `state` learns
+//! each resource's state machine; `listing` reads list responses as reads
+//! of the instances they show; `journey` keeps the sessions replayable;
+//! `volatile` marks values that change on every call; `auth` finds which
+//! actions log in, log out, sign up and refresh, and `login` where a login
+//! carries its account and secrets and what a failed one looks like;
+//! `access` learns owners, visibility and roles; `singleton` finds per-user
+//! paths without an id and `child` things created under a parent; `learn`
+//! runs the passes (`learn/templates`, `learn/observe`, `learn/assemble`);
+//! `store` feeds them from a store on a reader thread; `model` is the JSON
+//! contract with the replayer; `render` and `openapi` are views for people
+//! and other tools.
 
 #![warn(missing_docs)]
 
@@ -92,13 +96,17 @@ mod access;
 mod action;
 mod auth;
 mod child;
+mod cross;
 mod error;
+mod evidence;
 mod flow;
+mod harvest;
 mod journey;
 mod learn;
 mod listing;
 mod login;
 mod model;
+mod naming;
 mod noise;
 mod openapi;
 mod render;
@@ -110,13 +118,14 @@ mod store;
 mod template;
 mod value;
 mod volatile;
+mod wire;
 
 pub use auth::{guess_login, guess_logout};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{
-    Action, Auth, Binding, Child, FailedLogin, Journey, Link, LinkSource, Location, Model,
-    Ownership, PathParam, Resource, ResponseShape, Singleton, SourceInfo, State, StateBasis,
+    Action, Auth, Binding, Child, Consumption, FailedLogin, Journey, Link, LinkSource, Location,
+    Model, Ownership, PathParam, Resource, ResponseShape, Singleton, SourceInfo, State, StateBasis,
     StateMachine, Step, Transition, UserRole, VolatileField, MODEL_FORMAT, MODEL_VERSION,
 };
 pub use openapi::render_openapi;

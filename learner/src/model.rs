@@ -306,6 +306,19 @@ pub struct Link {
     pub from: Location,
     /// How often this flow was observed.
     pub count: u64,
+    /// The value was in the producer's *request*, not its response: a key
+    /// the client chose (a username sent at sign-up) that later names the
+    /// instance that request created.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub from_request: bool,
+    /// The producer ran in another session (another user or role): replay
+    /// runs the producing journey first.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cross_session: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// How a machine's states are named.
@@ -371,6 +384,25 @@ pub struct Journey {
     pub sessions: u64,
     /// The steps of the first session.
     pub steps: Vec<Step>,
+    /// Values this journey's requests took from other journeys' responses
+    /// (cross-session links): run those journeys first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumes: Vec<Consumption>,
+}
+
+/// A request value of one journey produced by another journey's response.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Consumption {
+    /// The consuming step of this journey.
+    pub step: usize,
+    /// Where in that step's request.
+    pub to: Location,
+    /// The producing journey's index in the model's journeys.
+    pub journey: usize,
+    /// The producing step of that journey.
+    pub journey_step: usize,
+    /// Where in that step's response.
+    pub from: Location,
 }
 
 /// One request of a journey.

@@ -24,6 +24,7 @@ pub fn render_text(model: &Model) -> String {
     write_singletons(&mut out, model);
     write_children(&mut out, model);
     write_links(&mut out, model);
+    crate::cross::write_cross_session(&mut out, model);
     write_machines(&mut out, model);
     let sessions: u64 = model.journeys.iter().map(|j| j.sessions).sum();
     let _ = writeln!(out, "\njourneys: {} distinct from {sessions} sessions", model.journeys.len());

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::naming::collection_word;
 use crate::template::{ActionShape, Segment};
 use crate::value::{classify, is_id_name, leaf_text, singular};
 
@@ -114,7 +115,8 @@ impl Resources {
                 })
                 .max_by_key(|(_, d)| d.depth)
                 .map(|(j, _)| j);
-            let last = words.last().cloned().unwrap_or_else(|| "items".to_string());
+            let last =
+                collection_word(words.iter().map(String::as_str)).unwrap_or("items").to_string();
             let name = match parent {
                 Some(p) => format!("{}.{}", defs[p].name, last),
                 None => last.clone(),
@@ -242,7 +244,7 @@ mod tests {
             ("DELETE", "/accounts/acc_1a2b3c4d/holds/hld_9z8y7x6w"),
             ("POST", "/login"),
         ] {
-            trie.insert(m, p, &|_| false);
+            trie.insert(m, p, &|_| None);
         }
         let t = trie.finish(32);
         let r = Resources::derive(&t.actions);

@@ -11,13 +11,19 @@
 //! returned by a create), words that share the `prefix_` of the ids beside
 //! them, and every word of a position with too many distinct words or with
 //! many hyphenated slugs leading to the same sub-API. Low-cardinality words
-//! (`/orders/pending`, `/v1`, `/api`) stay literal.
+//! (`/orders/pending`, `/v1`, `/api`) stay literal. A word a create request
+//! of the session sent (a username chosen at sign-up, [`crate::harvest`])
+//! is a value too, below the root.
+//!
+//! Each parameter is then named after what it holds ([`crate::naming`]):
+//! the field that produced most of its values (`{username}`, `{slug}`),
+//! else the collection before it (`{order_id}`), never a version segment;
+//! a field-given name is never shared by two collections.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use venomqa_traffic::Exchange;
-
-use crate::value::{classify, is_enum_word, is_id_name, singular, ValueKind};
+use crate::naming::{collection_param_name, collection_word, field_param_name};
+use crate::value::{classify, singular, ValueKind};
 
 /// How many distinct words a position may hold while streaming before it is
 /// folded into a parameter, whatever the final threshold: the memory bound.
@@ -44,7 +50,12 @@ struct Node {
 struct Literal {
     node: Node,
     hits: u64,
+    /// Times an earlier response of the session produced this word.
     produced: u64,
+    /// Times an earlier create request of the session sent it (a key the
+    /// client chose).
+    sent: u64,
+    fields: FieldCounts,
 }
 
 #[derive(Debug, Default)]
@@ -52,8 +63,45 @@ struct Param {
     node: Node,
     kinds: [u64; 7],
     prefixes: BTreeSet<String>,
+    /// The fields that produced this position's values: they name it.
+    fields: FieldCounts,
     name: String,
     kind: Option<ValueKind>,
+}
+
+/// Which field produced a word seen in a path: a response member (`slug`)
+/// or, for a key the client chose, a member of an earlier create request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Producer<'a> {
+    pub field: &'a str,
+    pub sent: bool,
+}
+
+/// How often each field produced a position's words (a few fields at
+/// most): the one that produced most of them names the position.
+#[derive(Debug, Default)]
+struct FieldCounts(BTreeMap<String, u64>);
+
+impl FieldCounts {
+    fn add(&mut self, field: &str, n: u64) {
+        if self.0.contains_key(field) || self.0.len() < 8 {
+            *self.0.entry(field.to_string()).or_default() += n;
+        }
+    }
+
+    fn absorb(&mut self, other: &FieldCounts) {
+        for (field, n) in &other.0 {
+            self.add(field, *n);
+        }
+    }
+
+    /// The field that produced more of the position's words than all the
+    /// others together, when it says more than `id`.
+    fn name(&self) -> Option<String> {
+        let total: u64 = self.0.values().sum();
+        let (field, n) = self.0.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
+        (2 * n > total).then(|| field_param_name(field)).flatten()
+    }
 }
 
 /// One segment of a learned template.
@@ -113,9 +161,14 @@ fn id_prefix(segment: &str) -> Option<&str> {
 }
 
 impl PathTrie {
-    /// Records one request path; `produced` says whether a word was produced
-    /// by an earlier response of the same session.
-    pub(crate) fn insert(&mut self, method: &str, path: &str, produced: &dyn Fn(&str) -> bool) {
+    /// Records one request path; `produced` says which field of an earlier
+    /// response (or create request) of the same session produced a segment.
+    pub(crate) fn insert<'w>(
+        &mut self,
+        method: &str,
+        path: &str,
+        produced: &dyn Fn(&str) -> Option<Producer<'w>>,
+    ) {
         let mut node = &mut self.root;
         for segment in segments(path) {
             let value_kind = is_value_segment(segment);
@@ -141,8 +194,13 @@ impl PathTrie {
                 }
                 let Some(literal) = node.literals.get_mut(segment) else { return };
                 literal.hits += 1;
-                if produced(segment) {
-                    literal.produced += 1;
+                if let Some(p) = produced(segment) {
+                    if p.sent {
+                        literal.sent += 1;
+                    } else {
+                        literal.produced += 1;
+                    }
+                    literal.fields.add(p.field, 1);
                 }
                 node = &mut literal.node;
             }
@@ -152,9 +210,10 @@ impl PathTrie {
 
     /// Decides every position and names every parameter.
     pub(crate) fn finish(mut self, max_literal_values: usize) -> Templater {
-        self.root.decide(max_literal_values);
+        self.root.decide(max_literal_values, 0);
         let mut found = Vec::new();
-        self.root.collect(&mut Vec::new(), &mut Vec::new(), &mut found);
+        let mut claimed = BTreeMap::new();
+        self.root.collect(&mut Vec::new(), &mut Vec::new(), &mut claimed, &mut found);
         found.sort_by(|a, b| (&a.template, &a.method).cmp(&(&b.template, &b.method)));
         let index: HashMap<(String, String), usize> = found
             .iter()
@@ -180,6 +239,7 @@ impl Node {
         if let Some(literal) = self.literals.remove(word) {
             let param = self.param.get_or_insert_with(Default::default);
             param.kinds[ValueKind::Slug.index()] += literal.hits;
+            param.fields.absorb(&literal.fields);
             param.node.absorb(literal.node);
         }
     }
@@ -194,6 +254,8 @@ impl Node {
             let mine = self.literals.entry(word).or_default();
             mine.hits += literal.hits;
             mine.produced += literal.produced;
+            mine.sent += literal.sent;
+            mine.fields.absorb(&literal.fields);
             mine.node.absorb(literal.node);
         }
         if let Some(other_param) = other.param {
@@ -202,6 +264,7 @@ impl Node {
                 param.kinds[k] += v;
             }
             param.prefixes.extend(other_param.prefixes);
+            param.fields.absorb(&other_param.fields);
             param.node.absorb(other_param.node);
         }
     }
@@ -223,7 +286,10 @@ impl Node {
         out
     }
 
-    fn decide(&mut self, max_literal_values: usize) {
+    /// Decides which words of this position (at `depth` segments) are
+    /// values. A word a create request sent is one below the root only: a
+    /// client-chosen key names an instance inside a collection.
+    fn decide(&mut self, max_literal_values: usize, depth: usize) {
         if self.literals.len() > max_literal_values {
             self.fold_all_literals();
         } else if self.literals.len() >= SLUG_MIN_VALUES {
@@ -242,6 +308,7 @@ impl Node {
             .iter()
             .filter(|(word, literal)| {
                 literal.produced > 0
+                    || (literal.sent > 0 && depth > 0)
                     || id_prefix(word).is_some_and(|p| prefixes.contains(p) && word.len() >= 8)
             })
             .map(|(word, _)| word.clone())
@@ -250,19 +317,22 @@ impl Node {
             self.fold_literal(&word);
         }
         for literal in self.literals.values_mut() {
-            literal.node.decide(max_literal_values);
+            literal.node.decide(max_literal_values, depth + 1);
         }
         if let Some(param) = &mut self.param {
             param.kind = Some(param_kind(&param.kinds));
-            param.node.decide(max_literal_values);
+            param.node.decide(max_literal_values, depth + 1);
         }
     }
 
     /// Walks the decided trie, naming parameters and listing every action.
+    /// `claimed` maps each field-given name to the collection that took it,
+    /// so two collections never share one (`{slug}` of posts and of pages).
     fn collect(
         &mut self,
         segs: &mut Vec<Segment>,
         params: &mut Vec<ParamInfo>,
+        claimed: &mut BTreeMap<String, String>,
         found: &mut Vec<ActionShape>,
     ) {
         if !self.methods.is_empty() {
@@ -279,25 +349,16 @@ impl Node {
         }
         for (word, literal) in &mut self.literals {
             segs.push(Segment::Literal(word.clone()));
-            literal.node.collect(segs, params, found);
+            literal.node.collect(segs, params, claimed, found);
             segs.pop();
         }
         if let Some(param) = &mut self.param {
-            let base = match segs.last() {
-                Some(Segment::Literal(word)) => format!("{}_id", singular(word)),
-                _ => "id".to_string(),
-            };
-            let mut name = base.clone();
-            let mut n = 2;
-            while params.iter().any(|p| p.name == name) {
-                name = format!("{base}_{n}");
-                n += 1;
-            }
+            let name = param_name(segs, params, &param.fields, claimed);
             param.name = name.clone();
             let kind = param.kind.unwrap_or(ValueKind::Slug);
             segs.push(Segment::Param(params.len()));
             params.push(ParamInfo { name, kind });
-            param.node.collect(segs, params, found);
+            param.node.collect(segs, params, claimed, found);
             params.pop();
             segs.pop();
         }
@@ -324,6 +385,46 @@ impl Node {
             template.truncate(len);
         }
     }
+}
+
+/// The name of the parameter after `segs`: the field that produced its
+/// values, else the collection before it (versions skipped), made unique
+/// within the template.
+fn param_name(
+    segs: &[Segment],
+    params: &[ParamInfo],
+    fields: &FieldCounts,
+    claimed: &mut BTreeMap<String, String>,
+) -> String {
+    // The literals right before the parameter, back to the previous one:
+    // `/orgs/{org_id}/{repo}` has no collection of its own.
+    let since_param =
+        segs.iter().rposition(|s| matches!(s, Segment::Param(_))).map_or(0, |i| i + 1);
+    let literals = segs[since_param..].iter().filter_map(|s| match s {
+        Segment::Literal(w) => Some(w.as_str()),
+        Segment::Param(_) => None,
+    });
+    let collection = collection_word(literals);
+    let here = render_template(segs, params);
+    let base = match fields.name() {
+        Some(field) => match claimed.get(&field) {
+            Some(owner) if *owner != here => {
+                format!("{}_{field}", collection.map_or("item".to_string(), singular))
+            }
+            _ => {
+                claimed.insert(field.clone(), here);
+                field
+            }
+        },
+        None => collection_param_name(collection),
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while params.iter().any(|p| p.name == name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
 }
 
 /// The kind most values at a position had; words and dates make a slug.
@@ -387,85 +488,6 @@ impl Templater {
     }
 }
 
-/// Words that a response produced in an id-named field, or as the last
-/// segment of its `Location`: a later path segment equal to one is a value.
-pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashSet<String>) {
-    let Some(response) = &exchange.response else { return };
-    let mut add = |w: &str| {
-        if into.len() < 256 && is_enum_word(w) {
-            into.insert(w.to_string());
-        }
-    };
-    if let Some(location) = response.headers.get_str("location") {
-        if let Some(last) = segments(location.split('?').next().unwrap_or(location)).last() {
-            add(last);
-        }
-    }
-    scan_string_members(&response.body.bytes, &mut |key, value| {
-        if is_id_name(key) {
-            add(value);
-        }
-    });
-}
-
-/// Calls `visit(key, value)` for every `"key": "value"` member of a JSON
-/// text, at any depth, without building a document: the first pass only
-/// needs the words of id-named members, and a full parse per exchange would
-/// double its cost. Strings with escapes are skipped (no id word has one);
-/// anything that is not JSON simply yields nothing.
-fn scan_string_members(bytes: &[u8], visit: &mut dyn FnMut(&str, &str)) {
-    // Returns the string starting at `at` (a `"`), and the index after it.
-    fn string_at(bytes: &[u8], at: usize) -> Option<(Option<&str>, usize)> {
-        let mut i = at + 1;
-        let mut escaped = false;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' => {
-                    escaped = true;
-                    i += 2;
-                    continue;
-                }
-                b'"' => {
-                    let text =
-                        (!escaped).then(|| std::str::from_utf8(&bytes[at + 1..i]).ok()).flatten();
-                    return Some((text, i + 1));
-                }
-                _ => i += 1,
-            }
-        }
-        None
-    }
-    let skip_ws = |mut i: usize| {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        i
-    };
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'"' {
-            i += 1;
-            continue;
-        }
-        let Some((key, after)) = string_at(bytes, i) else { return };
-        i = after;
-        let colon = skip_ws(after);
-        if bytes.get(colon) != Some(&b':') {
-            continue;
-        }
-        let value_at = skip_ws(colon + 1);
-        if bytes.get(value_at) != Some(&b'"') {
-            i = value_at;
-            continue;
-        }
-        let Some((value, after)) = string_at(bytes, value_at) else { return };
-        if let (Some(key), Some(value)) = (key, value) {
-            visit(key, value);
-        }
-        i = after;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,7 +495,9 @@ mod tests {
     fn learn(paths: &[(&str, &str)], produced: &[&str]) -> Templater {
         let mut trie = PathTrie::default();
         for (method, path) in paths {
-            trie.insert(method, path, &|w| produced.contains(&w));
+            trie.insert(method, path, &|w| {
+                produced.contains(&w).then_some(Producer { field: "id", sent: false })
+            });
         }
         trie.finish(32)
     }
@@ -512,6 +536,22 @@ mod tests {
         let t =
             learn(&[("GET", "/products/red-shoes"), ("GET", "/products/blue-hat")], &["red-shoes"]);
         assert_eq!(ids(&t), ["GET /products/blue-hat", "GET /products/{product_id}"]);
+    }
+
+    #[test]
+    fn versions_and_earlier_collections_never_name_a_parameter() {
+        let t = learn(
+            &[
+                ("GET", "/users/v1/3f2b8c1e-9d4a-4b6e-8f00-1a2b3c4d5e6f"),
+                ("GET", "/orgs/org_k3j5x9a2/ord_77ab12cd"),
+                ("GET", "/api/v2/42"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            ids(&t),
+            ["GET /api/v2/{id}", "GET /orgs/{org_id}/{id}", "GET /users/v1/{user_id}"]
+        );
     }
 
     #[test]

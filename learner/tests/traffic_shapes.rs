@@ -258,7 +258,8 @@ fn many_slugs_leading_to_the_same_sub_api_become_one_parameter() {
     let learned = t.learn();
     assert_eq!(
         action_ids(&learned),
-        ["GET /products/{product_id}", "GET /products/{product_id}/reviews"]
+        ["GET /products/{slug}", "GET /products/{slug}/reviews"],
+        "the field that holds the value names the parameter"
     );
     assert_eq!(learned.model.actions[0].params[0].kind, ValueKind::Slug);
 }
@@ -275,8 +276,8 @@ fn a_word_an_earlier_response_produced_is_a_parameter() {
     t.push(call("s", "GET", "/teams/core-team").reply(json!({"slug": "core-team"})));
     t.push(call("s", "GET", "/teams/mine").reply(json!([])));
     let learned = t.learn();
-    assert_eq!(action_ids(&learned), ["POST /teams", "GET /teams/mine", "GET /teams/{team_id}"]);
-    let link = learned.model.links_into("GET /teams/{team_id}").next().unwrap();
+    assert_eq!(action_ids(&learned), ["POST /teams", "GET /teams/mine", "GET /teams/{slug}"]);
+    let link = learned.model.links_into("GET /teams/{slug}").next().unwrap();
     assert_eq!(link.from, Location::Body { pointer: "/slug".into() });
 }
 

@@ -93,7 +93,7 @@ fn resource(
             .map(|(i, _)| action_ids[i].clone())
             .collect()
     };
-    let create = of_role(Role::Create).into_iter().next();
+    let create = of_role(Role::Create).into_iter().next().or_else(|| created_by_key(def, links));
     let id_pointer = create
         .as_deref()
         .and_then(|create| linked_id_pointer(def, create, links))
@@ -134,12 +134,33 @@ fn ownership(
 fn linked_id_pointer(def: &ResourceDef, create: &str, links: &[Link]) -> Option<String> {
     links.iter().find_map(|l| match (&l.to, &l.from) {
         (Location::Path { name }, Location::Body { pointer })
-            if l.producer == create && *name == def.id_param && !pointer.contains('*') =>
+            if l.producer == create
+                && *name == def.id_param
+                && !pointer.contains('*')
+                && !l.from_request =>
         {
             Some(pointer.clone())
         }
         _ => None,
     })
+}
+
+/// For a resource without a create of its own, the request that created
+/// its instances by naming them (a sign-up that chose the username the
+/// profile path uses): the most frequent producer of a key the client
+/// chose for its id parameter.
+fn created_by_key(def: &ResourceDef, links: &[Link]) -> Option<String> {
+    let instance = format!("{}/{{{}}}", def.collection, def.id_param);
+    links
+        .iter()
+        .filter(|l| l.from_request && l.to == Location::Path { name: def.id_param.clone() })
+        .filter(|l| {
+            l.consumer
+                .split_once(' ')
+                .is_some_and(|(_, t)| t == instance || t.starts_with(&format!("{instance}/")))
+        })
+        .max_by(|a, b| a.count.cmp(&b.count).then_with(|| b.producer.cmp(&a.producer)))
+        .map(|l| l.producer.clone())
 }
 
 /// Where create responses most often held the new instance's id.

@@ -3,15 +3,17 @@
 //! volatility, the session's data flow and journey, and the state machine of
 //! the resource instance it acted on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 use venomqa_traffic::{Exchange, Response};
 
 use crate::access::{AccessAcc, Touch};
 use crate::action::{ActionAcc, Observed};
-use crate::flow::{location_id, FlowAcc, RequestValues, SessionFlow};
-use crate::journey::{JourneyAcc, RawStep};
+use crate::cross::RawCross;
+use crate::evidence::Candidate;
+use crate::flow::{location_id, ActionFacts, FlowAcc, RequestValues, SessionFlow};
+use crate::journey::{Finished, JourneyAcc, RawStep};
 use crate::listing::listed_items;
 use crate::login::LoginAcc;
 use crate::model::SourceInfo;
@@ -19,7 +21,7 @@ use crate::noise::NoiseRules;
 use crate::resource::{created_id, resource_object, Membership, Resources, Role};
 use crate::shape::{parse_query, ParsedBody};
 use crate::state::{Event, StateAcc};
-use crate::template::{Resolved, Segment, Templater};
+use crate::template::{ActionShape, Resolved, Segment, Templater};
 use crate::volatile::VolatileAcc;
 
 use super::LearnOptions;
@@ -51,6 +53,10 @@ pub(super) struct Observer<'t> {
     pub unstable: u64,
     /// Exchanges since the last look for idle sessions.
     since_sweep: u64,
+    /// Instances any exchange acted on: a key the client chose creates an
+    /// instance only when nothing touched it before. Hashes of (resource,
+    /// instance), so a look costs no allocation.
+    touched: HashSet<u64>,
 }
 
 /// Per-session state of the second pass.
@@ -59,6 +65,7 @@ struct SessionState {
     id: u32,
     flow: SessionFlow,
     steps: Vec<RawStep>,
+    cross: Vec<RawCross>,
     last_seen: u64,
 }
 
@@ -110,7 +117,7 @@ impl<'t> Observer<'t> {
             labels,
             actions: shapes.iter().map(|_| ActionAcc::default()).collect(),
             volatile: VolatileAcc::default(),
-            flow: FlowAcc::default(),
+            flow: FlowAcc::new(action_facts(templater, resources)),
             states: StateAcc::new(resources.defs.len()),
             journeys: JourneyAcc::new(options.max_journeys),
             logins: LoginAcc::default(),
@@ -121,6 +128,7 @@ impl<'t> Observer<'t> {
             source: SourceInfo { exchanges: total, ..SourceInfo::default() },
             unstable: 0,
             since_sweep: 0,
+            touched: HashSet::new(),
         }
     }
 
@@ -149,8 +157,9 @@ impl<'t> Observer<'t> {
         });
         self.volatile.observe(action as u32, &parsed.response, &response.headers);
         self.sweep_idle_sessions(exchange.started_at);
-        if let Some(session) = self.follow_session(exchange, response, &resolved, &parsed) {
+        if let Some((session, sent)) = self.follow_session(exchange, response, &resolved, &parsed) {
             self.follow_user(session, exchange, response, action, &parsed);
+            self.create_by_sent_key(session, &resolved, &sent);
             self.follow_instance(session, response, &resolved, &parsed);
         }
     }
@@ -180,21 +189,27 @@ impl<'t> Observer<'t> {
     }
 
     /// Adds the exchange to its session's journey, binding its request values
-    /// to earlier responses and offering its response's values to later
-    /// requests. Returns the session's number.
+    /// to earlier responses and offering its response's values (and the
+    /// keys its create request chose) to later requests. Returns the
+    /// session's number and the path values a create request chose.
     fn follow_session(
         &mut self,
         exchange: &Exchange,
         response: &Response,
         resolved: &Resolved<'_>,
         parsed: &Parsed,
-    ) -> Option<u32> {
+    ) -> Option<(u32, Vec<(usize, Candidate)>)> {
         let key = exchange.session.as_str();
         if !self.sessions.contains_key(key) {
             let next = self.session_ids.len() as u32;
             let id = *self.session_ids.entry(key.to_string()).or_insert(next);
-            let state =
-                SessionState { id, flow: SessionFlow::default(), steps: Vec::new(), last_seen: 0 };
+            let state = SessionState {
+                id,
+                flow: SessionFlow::default(),
+                steps: Vec::new(),
+                cross: Vec::new(),
+                last_seen: 0,
+            };
             self.sessions.insert(key.to_string(), state);
         }
         let session = self.sessions.get_mut(key)?;
@@ -212,19 +227,69 @@ impl<'t> Observer<'t> {
             body: &parsed.request,
             request: &exchange.request,
         };
-        let bindings = self.flow.consume(&session.flow, session.id, action, &values);
         let step = session.steps.len() as u32;
+        let consumed = self.flow.consume(&session.flow, session.id, step, action, &values);
         session.steps.push(RawStep {
             action,
             status,
             exchange: exchange.id,
-            bindings: bindings.into(),
+            bindings: consumed.bindings.into(),
         });
+        session.cross.extend(consumed.cross);
         if (200..400).contains(&status) {
-            let body = &parsed.response;
-            self.flow.produce(&mut session.flow, step, action, status, body, &response.headers);
+            let flow = &mut session.flow;
+            let (body, headers) = (&parsed.response, &response.headers);
+            let carried = &consumed.carried;
+            self.flow.produce(flow, session.id, step, action, status, body, headers, carried);
+            if creates_by_key(&self.templater.actions[resolved.action]) {
+                let (request, sent) = (&exchange.request, &parsed.request);
+                self.flow.produce_sent(flow, step, action, status, request, sent);
+            }
         }
-        Some(session.id)
+        Some((session.id, consumed.sent_keys))
+    }
+
+    /// A path value a create request chose (a username sent at sign-up)
+    /// names the instance that request created: the first time such an
+    /// instance is acted on, its creation is that request.
+    fn create_by_sent_key(
+        &mut self,
+        session: u32,
+        resolved: &Resolved<'_>,
+        sent: &[(usize, Candidate)],
+    ) {
+        let Some(member) = self.resources.of_action[resolved.action] else { return };
+        let Some(i) = member.instance_param else { return };
+        let Some((_, c)) = sent.iter().find(|(p, _)| *p == i) else { return };
+        let Some(instance) = resolved.params.get(i) else { return };
+        if self.touched.contains(&instance_hash(member.resource, instance)) {
+            return;
+        }
+        let producer = self.flow.keys.get(c.key);
+        self.states.observe(&Event {
+            resource: member.resource,
+            instance,
+            action: producer.action,
+            role: Role::Create,
+            label: "created",
+            status: producer.status,
+            session,
+            object: None,
+            request: None,
+            listed: false,
+        });
+        self.access.touch(&Touch {
+            resource: member.resource,
+            instance,
+            session,
+            action: producer.action,
+            status: producer.status,
+            created: true,
+            listed: false,
+            object: None,
+            account: self.logins.accounts.get(&session).map(String::as_str),
+            user_id: self.logins.user_ids.get(&session).map(String::as_str),
+        });
     }
 
     /// Feeds the session's logins, role and accepted actions: a user's own
@@ -265,6 +330,7 @@ impl<'t> Observer<'t> {
             return;
         }
         let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
+        self.touched.insert(instance_hash(member.resource, &instance));
         let def = &self.resources.defs[member.resource];
         let object = parsed.response.json().and_then(|json| resource_object(json, def, &instance));
         self.states.observe(&Event {
@@ -367,6 +433,41 @@ impl<'t> Observer<'t> {
     }
 }
 
+fn instance_hash(resource: usize, instance: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (resource, instance).hash(&mut h);
+    h.finish()
+}
+
+/// What the flow needs of each action: whether it writes, and the
+/// singular of the resource it acts on.
+fn action_facts(templater: &Templater, resources: &Resources) -> Vec<ActionFacts> {
+    templater
+        .actions
+        .iter()
+        .zip(&resources.of_action)
+        .map(|(a, m)| ActionFacts {
+            write: !matches!(a.method.as_str(), "GET" | "HEAD" | "OPTIONS"),
+            resource: m.map(|m| resources.defs[m.resource].singular.clone()),
+        })
+        .collect()
+}
+
+/// Whether an action's request may choose the key of what it creates: a
+/// `POST` or `PUT` that is not a sign-in (a login names an account that
+/// exists already).
+fn creates_by_key(action: &ActionShape) -> bool {
+    const SIGN_IN: [&str; 9] =
+        ["login", "signin", "sign-in", "sign_in", "session", "sessions", "token", "tokens", "auth"];
+    let last = action.segments.iter().rev().find_map(|s| match s {
+        Segment::Literal(w) => Some(w.to_ascii_lowercase()),
+        Segment::Param(_) => None,
+    });
+    matches!(action.method.as_str(), "POST" | "PUT")
+        && !last.is_some_and(|w| SIGN_IN.contains(&w.as_str()))
+}
+
 /// The label an action gives an instance in the last-action machine.
 fn label_of(method: &str, segs: &[Segment], role: Option<Role>) -> String {
     match role {
@@ -397,7 +498,8 @@ fn finish_idle(
     done.sort();
     for (_, key) in done {
         if let Some(session) = sessions.remove(&key) {
-            journeys.add(key, session.steps);
+            let SessionState { id, steps, cross, .. } = session;
+            journeys.add(Finished { key, id, steps, cross });
         }
     }
 }

@@ -2,12 +2,13 @@
 //! words each session's responses produced, so the end of the pass can
 //! decide which segments are parameters. Nothing else is kept.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use venomqa_traffic::Exchange;
 
+use crate::harvest::{harvest_words, Harvested};
 use crate::noise::NoiseRules;
-use crate::template::{harvest_words, PathTrie, Templater};
+use crate::template::{PathTrie, Producer, Templater};
 use crate::Error;
 
 /// What the first pass learned: the templates, and what it counted.
@@ -40,7 +41,7 @@ struct TemplatePass {
     trie: PathTrie,
     /// Per session, the words its responses produced so far: a later path
     /// segment equal to one of them is a value, not a literal.
-    words: HashMap<String, HashSet<String>>,
+    words: HashMap<String, HashMap<String, Harvested>>,
     total: u64,
     used: u64,
     ignored: BTreeMap<String, u64>,
@@ -65,7 +66,10 @@ impl TemplatePass {
         }
         self.used += 1;
         let produced = self.words.get(exchange.session.as_str());
-        self.trie.insert(&method, path, &|w| produced.is_some_and(|p| p.contains(w)));
+        self.trie.insert(&method, path, &|w| {
+            let h = produced?.get(w)?;
+            Some(Producer { field: &h.field, sent: h.sent })
+        });
         if (200..400).contains(&response.status) {
             let mut mine = self.words.remove(exchange.session.as_str()).unwrap_or_default();
             harvest_words(exchange, &mut mine);

@@ -93,7 +93,10 @@ impl Plan {
         }
         if auth_binds.is_empty() {
             // No recorded request used a login's answer: the model's links say how.
-            let login_links = model.links.iter().filter(|l| Some(&l.producer) == login.as_ref());
+            let login_links = model
+                .links
+                .iter()
+                .filter(|l| Some(&l.producer) == login.as_ref() && !l.from_request);
             auth_binds.extend(login_links.map(|link| (link.to.clone(), link.from.clone())));
         }
         for r in &mut resources {
@@ -263,12 +266,16 @@ impl Planner<'_> {
         }
     }
 
-    /// The resource whose instance `action` names last in its path.
+    /// The resource whose instance `action` names last in its path, found
+    /// by its collection path (two collections may share a parameter name).
     fn acts_on(&self, action: &str) -> Option<usize> {
         let template = &self.model.action(action)?.template;
-        let last = template.rsplit('{').next().filter(|_| template.contains('{'))?;
-        let param = last.split('}').next()?;
-        self.resources.iter().position(|r| r.id_param == param)
+        let end = template.rfind('}')? + 1;
+        let instance = &template[..end];
+        self.model
+            .resources
+            .iter()
+            .position(|r| format!("{}/{{{}}}", r.collection, r.id_param) == instance)
     }
 
     /// The resource `action` creates.

@@ -1,0 +1,140 @@
+//! Cross-session links: a value one session's response produced and
+//! another session consumed (a code issued to one user and redeemed by
+//! another, an id one user shares with a second role).
+//!
+//! Only values that can travel between users are offered: ids of six or
+//! more characters that are not plain numbers (small integers collide
+//! across sessions, and restart after every reset) and not pseudonyms
+//! (credentials are never shared). The first session to produce a value is
+//! its issuer. A request value its own session never produced is looked up
+//! here; a hit is a link marked `cross_session`, and the consuming journey
+//! records which other journey's step fed it, so replay can run that one
+//! first.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::evidence::Candidate;
+use crate::model::Model;
+
+/// Values issued across all sessions before the index stops adding: the
+/// memory bound of a very large recording.
+const ISSUED_CAP: usize = 1 << 18;
+
+/// A value's issuer: the session, step and producer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Issued {
+    pub session: u32,
+    pub step: u32,
+    pub key: u32,
+    pub exact: u32,
+}
+
+/// A request value fed by another session: consumer step and location,
+/// producing session, step and location (interned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RawCross {
+    pub at_step: u32,
+    pub to: u32,
+    pub session: u32,
+    pub step: u32,
+    pub from: u32,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    producers: HashMap<u32, u64>,
+    first_value: Option<Box<str>>,
+    varied: bool,
+    sessions: u64,
+}
+
+/// Every value offered for other sessions, and the cross-session
+/// observations per consumer location.
+#[derive(Debug, Default)]
+pub(crate) struct CrossIndex {
+    issued: HashMap<Box<str>, Issued>,
+    tallies: HashMap<(u32, u32), Tally>,
+}
+
+/// Whether a value (already worth indexing: an id) can travel from one
+/// user to another: long enough, not a number, not a credential.
+fn can_travel(value: &str) -> bool {
+    value.len() >= 6 && !value.starts_with("~r:") && !value.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl CrossIndex {
+    /// Offers a value a session produced; the first session keeps it.
+    pub(crate) fn offer(&mut self, value: &str, session: u32, c: Candidate) {
+        if self.issued.len() >= ISSUED_CAP || !can_travel(value) || self.issued.contains_key(value)
+        {
+            return;
+        }
+        let issued = Issued { session, step: c.step, key: c.key, exact: c.exact };
+        self.issued.insert(value.into(), issued);
+    }
+
+    /// The issuer of a value, when it is another session.
+    pub(crate) fn lookup(&self, value: &str, session: u32) -> Option<Issued> {
+        self.issued.get(value).copied().filter(|i| i.session != session)
+    }
+
+    /// Counts one cross-session consumption at (consumer action, location).
+    pub(crate) fn observe(&mut self, consumer: u32, to: u32, key: u32, value: &str) {
+        let tally = self.tallies.entry((consumer, to)).or_default();
+        *tally.producers.entry(key).or_default() += 1;
+        tally.sessions += 1;
+        match &tally.first_value {
+            None => tally.first_value = Some(value.into()),
+            Some(first) => tally.varied |= **first != *value,
+        }
+    }
+
+    /// Per consumer location, its most frequent producer and count;
+    /// a value consumed several times and never varying is a constant.
+    pub(crate) fn links(&self) -> Vec<(u32, u32, u32, u64)> {
+        let mut out = Vec::new();
+        for ((consumer, to), tally) in &self.tallies {
+            if tally.sessions > 1 && !tally.varied {
+                continue;
+            }
+            let best =
+                tally.producers.iter().max_by_key(|(key, n)| (**n, std::cmp::Reverse(**key)));
+            if let Some((key, n)) = best {
+                out.push((*consumer, *to, *key, *n));
+            }
+        }
+        out
+    }
+}
+
+/// The text view's lines for cross-session links and the journeys that
+/// consume other journeys' values; nothing when there are none.
+pub(crate) fn write_cross_session(out: &mut String, model: &Model) {
+    let links: Vec<_> = model.links.iter().filter(|l| l.cross_session).collect();
+    if !links.is_empty() {
+        let _ = writeln!(out, "\ncross-session links ({})", links.len());
+        for l in links {
+            let _ = writeln!(
+                out,
+                "  {} {}  ⇐  another session's {} {} {}  (×{})",
+                l.consumer, l.to, l.producer, l.status, l.from, l.count
+            );
+        }
+    }
+    let consuming: Vec<_> =
+        model.journeys.iter().enumerate().filter(|(_, j)| !j.consumes.is_empty()).collect();
+    if consuming.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\njourneys consuming other journeys' values ({})", consuming.len());
+    for (i, journey) in consuming {
+        for c in &journey.consumes {
+            let _ = writeln!(
+                out,
+                "  journey {i} step {} {}  ⇐  journey {} step {} {}",
+                c.step, c.to, c.journey, c.journey_step, c.from
+            );
+        }
+    }
+}
