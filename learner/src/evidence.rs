@@ -24,7 +24,7 @@ use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use crate::flow::Locations;
+use crate::wire::Locations;
 
 /// A producer of values: an action's status and where in its response (or,
 /// `sent`, in its request) the value sat, with the field's name.

@@ -31,7 +31,7 @@ use crate::model::{Link, Location};
 use crate::shape::ParsedBody;
 use crate::value::{classify, is_id_name, leaf_text, walk_leaves};
 pub(crate) use crate::wire::{bearer_token, location_id};
-use crate::wire::{cookie_pairs, is_credential_header, location_name, sent_keys};
+use crate::wire::{cookie_pairs, is_credential_header, location_name, sent_keys, Locations};
 
 /// Values a session indexes before it stops adding: the memory bound of a
 /// very long session.
@@ -57,29 +57,6 @@ const BORING_REQUEST_HEADERS: [&str; 14] = [
     "origin",
     "referer",
 ];
-
-/// Interns locations so per-step bindings stay three integers.
-#[derive(Debug, Default)]
-pub(crate) struct Locations {
-    map: HashMap<Location, u32>,
-    list: Vec<Location>,
-}
-
-impl Locations {
-    pub(crate) fn intern(&mut self, location: Location) -> u32 {
-        if let Some(id) = self.map.get(&location) {
-            return *id;
-        }
-        let id = self.list.len() as u32;
-        self.map.insert(location.clone(), id);
-        self.list.push(location);
-        id
-    }
-
-    pub(crate) fn get(&self, id: u32) -> &Location {
-        &self.list[id as usize]
-    }
-}
 
 /// One session's index of produced values, and which producers produced
 /// anything at all (a producer that did, but not the value a request

@@ -14,8 +14,9 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::cross::RawCross;
-use crate::flow::{Locations, RawBinding};
+use crate::flow::RawBinding;
 use crate::model::{Binding, Consumption, Journey, Step};
+use crate::wire::Locations;
 
 /// One step as recorded while streaming: integers only.
 #[derive(Debug)]

@@ -1,7 +1,10 @@
 //! Where values sit on the wire: the keys a create request chose, the id
 //! at the end of a `Location`, a bearer token, cookie pairs, the headers a
-//! client sends back, and what a request location is called. The data flow
-//! ([`crate::flow`]) reads requests and responses through these.
+//! client sends back, what a request location is called, and the interned
+//! locations that bindings point at. The data flow (`flow.rs`) reads
+//! requests and responses through these.
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 use venomqa_traffic::Request;
@@ -91,4 +94,27 @@ pub(crate) fn cookie_pairs(value: &str) -> impl Iterator<Item = (&str, &str)> {
         let name = name.trim();
         (!name.is_empty() && !v.is_empty()).then_some((name, v.trim().trim_matches('"')))
     })
+}
+
+/// Interns locations so per-step bindings stay three integers.
+#[derive(Debug, Default)]
+pub(crate) struct Locations {
+    map: HashMap<Location, u32>,
+    list: Vec<Location>,
+}
+
+impl Locations {
+    pub(crate) fn intern(&mut self, location: Location) -> u32 {
+        if let Some(id) = self.map.get(&location) {
+            return *id;
+        }
+        let id = self.list.len() as u32;
+        self.map.insert(location.clone(), id);
+        self.list.push(location);
+        id
+    }
+
+    pub(crate) fn get(&self, id: u32) -> &Location {
+        &self.list[id as usize]
+    }
 }

@@ -2,7 +2,7 @@
 //! (directly or through others) imports it back.
 //!
 //! Each source file is a module; an import is any `crate::…` or `super::…`
-//! path in its code (unit tests left out), resolved to the longest module it
+//! path in its code (unit tests and comments left out), resolved to the longest module it
 //! names. A path through the crate root (`crate::Error`) names no module and
 //! is checked with [`imports_through_root`].
 
@@ -93,7 +93,16 @@ pub fn module_graph(src: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> 
     for file in &files {
         let module = module_of(src, file);
         let text = std::fs::read_to_string(file).expect("read a source file");
-        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        // Unit tests and comments (intra-doc links) are not imports.
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or("")
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let code = code.as_str();
         // `super` of `oracle/invariant/mod.rs` and of `oracle/race.rs` alike is `oracle`.
         let parent: Vec<String> =
             module.iter().take(module.len().saturating_sub(1)).cloned().collect();
