@@ -50,6 +50,7 @@ mod driver;
 mod generate;
 mod ids;
 mod library;
+mod serve;
 mod shop;
 
 pub use bugs::{Bug, BugSet, UnknownBug};
@@ -61,6 +62,7 @@ pub use library::{
     drive_library, serve_library, spawn_library, LibraryBug, LibraryBugSet, LibraryConfig,
     LibraryHandle, StaffAccount, UnknownLibraryBug, STAFF,
 };
+pub use serve::SampleHandle;
 pub use shop::{
     serve_shop, shop_password, shop_qa_config, spawn_shop, OrderAction, OrderStatus, ShopConfig,
     ShopHandle, Totals, User, SHOP_INVARIANTS, USERS,

@@ -1,31 +1,28 @@
-//! Serving the shop: the accept loop, one task a connection, graceful shutdown.
-//!
-//! Shutdown follows mini-redis: when the caller's future resolves, the loop
-//! stops accepting, a watch channel tells every connection to finish the
-//! request in flight and close, and the loop waits (bounded) for them.
+//! Serving the shop: the shared sample server (`serve.rs`) answering with
+//! the shop's routes.
 
 use std::future::Future;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use hyper::body::Incoming;
+use hyper::Request;
+use tokio::net::TcpListener;
 
 use super::routes;
 use super::state::Shop;
 use super::ShopConfig;
+use crate::serve::{serve, spawn, BoxAnswer, SampleHandle};
 
-/// How long in-flight requests get to finish once shutdown starts.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// A shop running in a background task, for tests and the demo.
+///
+/// Dropping the handle stops the shop too, without waiting for it.
+pub type ShopHandle = SampleHandle;
 
-/// A client that opens a connection and never finishes its headers is dropped after this.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Answers each request with the routes, over one shared `Shop`.
+fn app(shop: Arc<Shop>) -> impl Fn(Request<Incoming>) -> BoxAnswer + Clone {
+    move |req| Box::pin(routes::handle(Arc::clone(&shop), req))
+}
 
 /// Serves the shop on `listener` until `shutdown` resolves, then drains.
 ///
@@ -36,109 +33,10 @@ pub async fn serve_shop(
     config: ShopConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let shop = Arc::new(Shop::new(config.bugs));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut connections = JoinSet::new();
-    tokio::pin!(shutdown);
-
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    connections.spawn(serve_connection(stream, Arc::clone(&shop), stop_rx.clone()));
-                }
-                Err(err) => {
-                    // Usually out of file descriptors or a connection reset
-                    // before accept; back off a moment instead of spinning.
-                    tracing::warn!(error = %err, "the shop could not accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            // Reap finished connections so the set does not grow forever.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-
-    drop(listener);
-    // Receivers that already finished are gone; a send error only means none are left.
-    let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            left = connections.len(),
-            "shop connections still open after the drain timeout; closing them"
-        );
-        connections.abort_all();
-    }
-    Ok(())
-}
-
-async fn serve_connection(stream: TcpStream, shop: Arc<Shop>, mut stop: watch::Receiver<bool>) {
-    // Small JSON answers: send them now rather than waiting to fill a segment.
-    let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| routes::handle(Arc::clone(&shop), req));
-    let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        served = conn.as_mut() => {
-            if let Err(err) = served {
-                tracing::debug!(error = %err, "shop connection ended with an error");
-            }
-        }
-        // `wait_for` also sees a stop sent before this task started; a closed
-        // channel means the server is gone, which is a stop too. The borrowed
-        // value is dropped inside the block: it must not live across an await.
-        () = async { let _ = stop.wait_for(|stopped| *stopped).await; } => {
-            conn.as_mut().graceful_shutdown();
-            if let Err(err) = conn.await {
-                tracing::debug!(error = %err, "shop connection ended with an error while draining");
-            }
-        }
-    }
-}
-
-/// A shop running in a background task, for tests and the demo.
-///
-/// Dropping the handle stops the shop too, without waiting for it.
-pub struct ShopHandle {
-    /// Where the shop listens (127.0.0.1 and a free port).
-    pub addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<io::Result<()>>,
-}
-
-impl ShopHandle {
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops accepting, lets requests in flight finish, and waits for the shop to end.
-    pub async fn shutdown(self) {
-        // The shop may have stopped already; then there is nobody to tell.
-        let _ = self.stop.send(());
-        match self.task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "the sample shop stopped with an error"),
-            Err(err) => tracing::warn!(error = %err, "the sample shop task failed"),
-        }
-    }
+    serve("shop", listener, app(Arc::new(Shop::new(config.bugs))), shutdown).await
 }
 
 /// Starts a shop on 127.0.0.1 and a free port, in a background task.
 pub async fn spawn_shop(config: ShopConfig) -> io::Result<ShopHandle> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve_shop(listener, config, async move {
-        // Resolves on `shutdown()` and when the handle is dropped.
-        let _ = stopped.await;
-    }));
-    Ok(ShopHandle { addr, stop, task })
+    spawn("shop", app(Arc::new(Shop::new(config.bugs)))).await
 }
