@@ -11,6 +11,7 @@
 
 pub(crate) mod plan;
 mod session;
+pub(crate) mod text;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,6 +24,7 @@ use crate::ids::random_chars;
 use crate::shop::USERS;
 use plan::SessionPlan;
 use session::{SessionLog, SessionRun};
+use text::{error_chain, plain_http_base};
 
 /// How long one request may take before the run fails.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -148,18 +150,6 @@ impl DriveError {
     }
 }
 
-/// An error and its causes on one line: reqwest's own message alone rarely says what failed.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// Plays `opts.sessions` QA sessions against `opts.base` and reports what happened.
 ///
 /// Unexpected answers are reported, not errors; the run fails only when it
@@ -269,22 +259,7 @@ fn validate(opts: &DriveOptions) -> Result<String, DriveError> {
     if opts.concurrency == 0 {
         return Err(DriveError::Options("concurrency must be at least 1".into()));
     }
-    let base = opts.base.trim().trim_end_matches('/');
-    let url = reqwest::Url::parse(base)
-        .map_err(|err| DriveError::Options(format!("base `{}` is not a URL: {err}", opts.base)))?;
-    if url.scheme() != "http" {
-        return Err(DriveError::Options(format!(
-            "base `{}`: the driver speaks plain http:// (the sample shop has no TLS)",
-            opts.base
-        )));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(DriveError::Options(format!(
-            "base `{}` must not have a query or fragment",
-            opts.base
-        )));
-    }
-    Ok(base.to_string())
+    plain_http_base(&opts.base, "shop")
 }
 
 impl fmt::Display for DriveReport {

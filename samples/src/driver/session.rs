@@ -11,6 +11,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::plan::{OrderPlan, SessionPlan, Step};
+use super::text::snippet;
 use super::{DriveError, DriveStep, UnexpectedAnswer};
 use crate::ids::random_chars;
 
@@ -275,14 +276,4 @@ impl<'a> SessionRun<'a> {
             problem: problem.to_string(),
         });
     }
-}
-
-/// The start of a body, for a report line.
-fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut snippet: String = text.chars().take(200).collect();
-    if text.chars().count() > 200 {
-        snippet.push('…');
-    }
-    snippet
 }

@@ -22,11 +22,12 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
+use crate::driver::text::{error_chain, plain_http_base};
 use crate::driver::{DriveError, DriveOptions, DriveReport};
 use crate::ids::random_chars;
 use journeys::Account;
 use plan::{RunPlan, MEMBER_NAMES};
-use visit::{error_chain, Visit, VisitLog};
+use visit::{Visit, VisitLog};
 
 /// How long one request may take before the run fails.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -194,14 +195,5 @@ fn validate(opts: &DriveOptions) -> Result<String, DriveError> {
     if opts.concurrency == 0 {
         return Err(DriveError::Options("concurrency must be at least 1".into()));
     }
-    let base = opts.base.trim().trim_end_matches('/');
-    let url = reqwest::Url::parse(base)
-        .map_err(|err| DriveError::Options(format!("base `{}` is not a URL: {err}", opts.base)))?;
-    if url.scheme() != "http" || url.query().is_some() || url.fragment().is_some() {
-        return Err(DriveError::Options(format!(
-            "base `{}` must be a plain http:// URL without a query (the library has no TLS)",
-            opts.base
-        )));
-    }
-    Ok(base.to_string())
+    plain_http_base(&opts.base, "library")
 }

@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
+use crate::driver::text::{error_chain, snippet};
 use crate::driver::{DriveError, DriveStep, UnexpectedAnswer};
 
 /// A request body as a browser or script would send it.
@@ -158,26 +159,4 @@ impl<'a> Visit<'a> {
             problem,
         });
     }
-}
-
-/// An error and its causes on one line.
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// The start of a body, for a report line.
-fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut snippet: String = text.chars().take(200).collect();
-    if text.chars().count() > 200 {
-        snippet.push('…');
-    }
-    snippet
 }
