@@ -68,7 +68,11 @@ impl CaptureSender {
 }
 
 /// What the writer gets from one wait on the channel.
+///
+/// Returned by value and consumed at once, so the exchange is not boxed:
+/// a box would cost an allocation per capture to save bytes on the stack.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Received {
     /// The next exchange to write.
     Exchange(Exchange),
