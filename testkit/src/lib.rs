@@ -39,7 +39,7 @@ pub mod store;
 pub mod upstream;
 
 pub use proxy::Proxy;
-pub use record::record_qa_sessions;
+pub use record::{record_library_sessions, record_qa_sessions};
 pub use shop::start_shop;
 pub use store::{exchange, record_all, ExchangeExt, TempStore};
 pub use upstream::{upstream_hanging_up_after, vacant_addr, Upstream};
