@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{call, pseudonym, Traffic};
+use common::{call, pseudonym, signups_then_profiles, Traffic};
 use serde_json::json;
 use venomqa_learner::{Link, Location, Model};
 
@@ -14,18 +14,7 @@ fn link_into<'m>(model: &'m Model, consumer: &'m str) -> &'m Link {
 
 #[test]
 fn a_username_chosen_at_sign_up_names_the_user_it_created() {
-    let mut t = Traffic::new();
-    for (n, user) in ["alice", "bob", "carol"].iter().enumerate() {
-        let s = format!("x-session:{user}");
-        t.push(
-            call(&s, "POST", "/signup")
-                .json(json!({"user": {"username": user, "password": pseudonym(n as u64)}}))
-                .status(201)
-                .reply(json!({"ok": true})),
-        );
-        t.push(call(&s, "GET", &format!("/people/v2/{user}")).reply(json!({"bio": ""})));
-        t.push(call(&s, "PUT", &format!("/people/v2/{user}")).reply(json!({"bio": "x"})));
-    }
+    let t = signups_then_profiles();
     let model = t.learn().model;
     let link = link_into(&model, "GET /people/v2/{username}");
     assert_eq!(link.to, Location::Path { name: "username".into() });

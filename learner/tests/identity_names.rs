@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{action_ids, call, pseudonym, Traffic};
+use common::{action_ids, call, signups_then_profiles, Traffic};
 use serde_json::json;
 use venomqa_learner::render_openapi;
 
@@ -62,18 +62,7 @@ fn collections_under_an_api_prefix_are_distinct_resources() {
 
 #[test]
 fn a_key_the_client_chose_at_sign_up_names_the_parameter() {
-    let mut t = Traffic::new();
-    for (n, user) in ["alice", "bob", "carol"].iter().enumerate() {
-        let s = format!("x-session:{user}");
-        t.push(
-            call(&s, "POST", "/signup")
-                .json(json!({"user": {"username": user, "password": pseudonym(n as u64)}}))
-                .status(201)
-                .reply(json!({"ok": true})),
-        );
-        t.push(call(&s, "GET", &format!("/people/v2/{user}")).reply(json!({"bio": ""})));
-        t.push(call(&s, "PUT", &format!("/people/v2/{user}")).reply(json!({"bio": "x"})));
-    }
+    let t = signups_then_profiles();
     let learned = t.learn();
     let ids = action_ids(&learned);
     assert_eq!(

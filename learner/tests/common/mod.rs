@@ -4,7 +4,7 @@
 
 pub mod shop;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use venomqa_learner::{learn, LearnOptions, Learned};
 use venomqa_traffic::{Body, Exchange, ExchangeError, Headers, Request, Response, SessionKey};
 
@@ -179,4 +179,22 @@ pub fn token_id(prefix: &str, n: u64) -> String {
 /// A redaction pseudonym as the store writes it: `~r:` and 16 hex digits.
 pub fn pseudonym(n: u64) -> String {
     format!("~r:{:016x}", n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5_5A5A_0F0F_F0F0)
+}
+
+/// Three users sign up choosing a username (nested JSON, an answer without
+/// an id), then read and write their profile under `/people/v2/{username}`.
+pub fn signups_then_profiles() -> Traffic {
+    let mut t = Traffic::new();
+    for (n, user) in ["alice", "bob", "carol"].iter().enumerate() {
+        let s = format!("x-session:{user}");
+        t.push(
+            call(&s, "POST", "/signup")
+                .json(json!({"user": {"username": user, "password": pseudonym(n as u64)}}))
+                .status(201)
+                .reply(json!({"ok": true})),
+        );
+        t.push(call(&s, "GET", &format!("/people/v2/{user}")).reply(json!({"bio": ""})));
+        t.push(call(&s, "PUT", &format!("/people/v2/{user}")).reply(json!({"bio": "x"})));
+    }
+    t
 }

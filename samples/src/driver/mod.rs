@@ -141,7 +141,8 @@ pub enum DriveError {
 }
 
 impl DriveError {
-    fn request(method: &reqwest::Method, url: &str, err: &reqwest::Error) -> DriveError {
+    /// A request that failed on the way: its method, URL and the causes.
+    pub(crate) fn request(method: &reqwest::Method, url: &str, err: &reqwest::Error) -> DriveError {
         DriveError::Request {
             method: method.to_string(),
             url: url.to_string(),

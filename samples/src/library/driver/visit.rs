@@ -11,7 +11,7 @@ use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
-use crate::driver::text::{error_chain, snippet};
+use crate::driver::text::snippet;
 use crate::driver::{DriveError, DriveStep, UnexpectedAnswer};
 
 /// A request body as a browser or script would send it.
@@ -108,11 +108,7 @@ impl<'a> Visit<'a> {
             Body::Json(body) => request.json(body),
             Body::Form(fields) => request.form(fields),
         };
-        let failed = |err: reqwest::Error| DriveError::Request {
-            method: call.method.to_string(),
-            url: url.clone(),
-            reason: error_chain(&err),
-        };
+        let failed = |err: reqwest::Error| DriveError::request(&call.method, &url, &err);
         let response = request.send().await.map_err(failed)?;
         let status = response.status();
         let headers = response.headers().clone();
