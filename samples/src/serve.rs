@@ -162,6 +162,3 @@ where
     }));
     Ok(SampleHandle { addr, name, stop, task })
 }
-
-/// An app's answer in progress, boxed so an app can be named as a plain `Fn`.
-pub(crate) type BoxAnswer = std::pin::Pin<Box<dyn Future<Output = Answer> + Send>>;

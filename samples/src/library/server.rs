@@ -5,22 +5,15 @@ use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
-use hyper::Request;
 use tokio::net::TcpListener;
 
 use super::routes;
 use super::state::Library;
 use super::LibraryConfig;
-use crate::serve::{serve, spawn, BoxAnswer, SampleHandle};
+use crate::serve::{serve, spawn, SampleHandle};
 
 /// A library running in a background task, for tests. Dropping it stops the library too.
 pub type LibraryHandle = SampleHandle;
-
-/// Answers each request with the routes, over one shared `Library`.
-fn app(library: Arc<Library>) -> impl Fn(Request<Incoming>) -> BoxAnswer + Clone {
-    move |req| Box::pin(routes::handle(Arc::clone(&library), req))
-}
 
 /// Serves the library on `listener` until `shutdown` resolves, then drains.
 ///
@@ -30,10 +23,12 @@ pub async fn serve_library(
     config: LibraryConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    serve("library", listener, app(Arc::new(Library::new(config.bugs))), shutdown).await
+    let library = Arc::new(Library::new(config.bugs));
+    serve("library", listener, move |req| routes::handle(Arc::clone(&library), req), shutdown).await
 }
 
 /// Starts a library on 127.0.0.1 and a free port, in a background task.
 pub async fn spawn_library(config: LibraryConfig) -> io::Result<LibraryHandle> {
-    spawn("library", app(Arc::new(Library::new(config.bugs)))).await
+    let library = Arc::new(Library::new(config.bugs));
+    spawn("library", move |req| routes::handle(Arc::clone(&library), req)).await
 }

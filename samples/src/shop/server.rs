@@ -5,24 +5,17 @@ use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
-use hyper::Request;
 use tokio::net::TcpListener;
 
 use super::routes;
 use super::state::Shop;
 use super::ShopConfig;
-use crate::serve::{serve, spawn, BoxAnswer, SampleHandle};
+use crate::serve::{serve, spawn, SampleHandle};
 
 /// A shop running in a background task, for tests and the demo.
 ///
 /// Dropping the handle stops the shop too, without waiting for it.
 pub type ShopHandle = SampleHandle;
-
-/// Answers each request with the routes, over one shared `Shop`.
-fn app(shop: Arc<Shop>) -> impl Fn(Request<Incoming>) -> BoxAnswer + Clone {
-    move |req| Box::pin(routes::handle(Arc::clone(&shop), req))
-}
 
 /// Serves the shop on `listener` until `shutdown` resolves, then drains.
 ///
@@ -33,10 +26,12 @@ pub async fn serve_shop(
     config: ShopConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    serve("shop", listener, app(Arc::new(Shop::new(config.bugs))), shutdown).await
+    let shop = Arc::new(Shop::new(config.bugs));
+    serve("shop", listener, move |req| routes::handle(Arc::clone(&shop), req), shutdown).await
 }
 
 /// Starts a shop on 127.0.0.1 and a free port, in a background task.
 pub async fn spawn_shop(config: ShopConfig) -> io::Result<ShopHandle> {
-    spawn("shop", app(Arc::new(Shop::new(config.bugs)))).await
+    let shop = Arc::new(Shop::new(config.bugs));
+    spawn("shop", move |req| routes::handle(Arc::clone(&shop), req)).await
 }
