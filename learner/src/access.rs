@@ -15,7 +15,10 @@
 //! - **Roles**: a role-like field (`role`, `is_admin`, ...) at the top of, or
 //!   one level into, a user's own answers (a login, a path without
 //!   parameters such as `/me`); then the actions only that role's sessions
-//!   were answered 2xx.
+//!   were answered 2xx. Without such a field, the actions some users were
+//!   granted and others refused with `403` split users in two roles,
+//!   `privileged` and `regular` (see `roles_by_refusal`), when no user was
+//!   both granted one and refused another.
 //!
 //! Sessions stand for users through the account they logged in with, so two
 //! sessions of one user are one reader.
@@ -81,6 +84,8 @@ pub(crate) struct AccessAcc {
     roles: HashMap<u32, (String, String)>,
     /// `(session, action)` pairs answered 2xx.
     performed: HashSet<(u32, u32)>,
+    /// `(session, action)` pairs answered `403 Forbidden`.
+    forbidden: HashSet<(u32, u32)>,
 }
 
 /// What one exchange showed about one instance.
@@ -111,6 +116,8 @@ impl AccessAcc {
     pub(crate) fn performed(&mut self, session: u32, action: u32, status: u16) {
         if (200..300).contains(&status) {
             self.performed.insert((session, action));
+        } else if status == 403 {
+            self.forbidden.insert((session, action));
         }
     }
 
@@ -244,7 +251,7 @@ impl AccessAcc {
             by_role.entry((name.clone(), field.clone())).or_default().push(*session);
         }
         if by_role.len() < 2 {
-            return Vec::new();
+            return self.roles_by_refusal(accounts, action_ids);
         }
         by_role
             .into_iter()
@@ -257,6 +264,56 @@ impl AccessAcc {
                     users: users.into_iter().collect(),
                     name,
                     field,
+                }
+            })
+            .collect()
+    }
+
+    /// Two roles from actions only: the users granted an action others were
+    /// refused with `403` are `privileged`, those refused are `regular`.
+    /// None when no action splits users so, or when one user was granted one
+    /// such action and refused another (more than two roles, or a rule that
+    /// is not about roles).
+    fn roles_by_refusal(
+        &self,
+        accounts: &HashMap<u32, String>,
+        action_ids: &[String],
+    ) -> Vec<UserRole> {
+        let users_of = |pairs: &HashSet<(u32, u32)>, action: u32| -> BTreeSet<&str> {
+            pairs
+                .iter()
+                .filter(|(_, a)| *a == action)
+                .filter_map(|(s, _)| accounts.get(s).map(String::as_str))
+                .collect()
+        };
+        let (mut granted, mut refused) = (BTreeSet::new(), BTreeSet::new());
+        let actions: BTreeSet<u32> = self.forbidden.iter().map(|(_, a)| *a).collect();
+        for action in actions {
+            let yes = users_of(&self.performed, action);
+            let no: BTreeSet<&str> =
+                users_of(&self.forbidden, action).difference(&yes).copied().collect();
+            if !yes.is_empty() && !no.is_empty() {
+                granted.extend(yes);
+                refused.extend(no);
+            }
+        }
+        if granted.is_empty() || !granted.is_disjoint(&refused) {
+            return Vec::new();
+        }
+        [("privileged", granted), ("regular", refused)]
+            .into_iter()
+            .map(|(name, users)| {
+                let sessions: Vec<u32> = accounts
+                    .iter()
+                    .filter(|(_, a)| users.contains(a.as_str()))
+                    .map(|(s, _)| *s)
+                    .collect();
+                UserRole {
+                    name: name.into(),
+                    field: String::new(),
+                    users: users.iter().map(|u| u.to_string()).collect(),
+                    sessions: sessions.len() as u64,
+                    only: self.only_for(&sessions, action_ids),
                 }
             })
             .collect()

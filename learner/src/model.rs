@@ -241,12 +241,15 @@ pub struct Ownership {
 }
 
 /// A role users act in, from a role-like field of their own login answer or
-/// profile, and what the recording shows only users in it doing.
+/// profile (else from actions some users were refused), and what the
+/// recording shows only users in it doing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRole {
     /// The role's value (`staff`), or `<field>=<bool>` for a flag (`is_admin=true`).
     pub name: String,
-    /// Where it was read, a JSON pointer into the answer (`/role`, `/user/role`).
+    /// Where it was read, a JSON pointer into the answer (`/role`,
+    /// `/user/role`); empty when the role is known only from actions some
+    /// users were granted and others refused (`privileged`, `regular`).
     pub field: String,
     /// The accounts seen in this role, sorted.
     pub users: Vec<String>,

@@ -128,7 +128,12 @@ fn write_roles(out: &mut String, model: &Model) {
     let _ = writeln!(out, "\nroles ({})", model.roles.len());
     for r in &model.roles {
         let users = if r.users.is_empty() { "-".to_string() } else { r.users.join(", ") };
-        let _ = writeln!(out, "  {} (at {}): {users} in {} sessions", r.name, r.field, r.sessions);
+        let source = if r.field.is_empty() {
+            "by refused actions".into()
+        } else {
+            format!("at {}", r.field)
+        };
+        let _ = writeln!(out, "  {} ({source}): {users} in {} sessions", r.name, r.sessions);
         if !r.only.is_empty() {
             let _ = writeln!(out, "    only  {}", r.only.join(", "));
         }

@@ -184,3 +184,60 @@ fn a_reader_in_another_role_does_not_make_an_instance_public() {
     let model = t.learn().model;
     assert_eq!(model.resource("posts").unwrap().ownership.visibility.as_deref(), Some("public"));
 }
+
+/// `user` logs in; the answer says nothing of a role.
+fn plain_login(t: &mut Traffic, user: &str) -> (String, String) {
+    let s = format!("client:{user}");
+    let token = format!("{user}tok8f2k9x3m7q");
+    t.push(
+        call(&s, "POST", "/login")
+            .json(json!({"username": user, "password": pseudonym(1)}))
+            .reply(json!({"token": token})),
+    );
+    (s, token)
+}
+
+#[test]
+fn without_a_role_field_an_action_granted_to_some_and_forbidden_to_others_splits_roles() {
+    let mut t = Traffic::new();
+    let users: Vec<(String, String)> =
+        ["ann", "bo", "sam"].iter().map(|u| plain_login(&mut t, u)).collect();
+    let report = token_id("rpt", 1);
+    for (k, (s, token)) in users.iter().enumerate() {
+        t.push(call(s, "GET", "/articles").bearer(token).reply(json!([])));
+        let status = if k == 2 { 200 } else { 403 };
+        t.push(call(s, "POST", &format!("/reports/{report}/approve")).bearer(token).status(status));
+    }
+    let roles = t.learn().model.roles;
+    let names: Vec<(&str, &str)> =
+        roles.iter().map(|r| (r.name.as_str(), r.field.as_str())).collect();
+    assert_eq!(names, [("privileged", ""), ("regular", "")]);
+    assert_eq!(roles[0].users, ["sam"]);
+    assert_eq!(roles[0].only, ["POST /reports/{report_id}/approve"]);
+    assert_eq!(roles[1].users, ["ann", "bo"]);
+}
+
+#[test]
+fn an_action_only_one_user_happened_to_perform_is_no_role() {
+    // Nobody was refused: doing something others did not do is not a role.
+    let mut t = Traffic::new();
+    let users: Vec<(String, String)> =
+        ["ann", "bo"].iter().map(|u| plain_login(&mut t, u)).collect();
+    let report = token_id("rpt", 1);
+    let (s, token) = &users[0];
+    t.push(call(s, "POST", &format!("/reports/{report}/approve")).bearer(token));
+    assert!(t.learn().model.roles.is_empty());
+
+    // A user granted one such action and refused another: not two roles.
+    let mut t = Traffic::new();
+    let users: Vec<(String, String)> =
+        ["ann", "bo"].iter().map(|u| plain_login(&mut t, u)).collect();
+    for (k, path) in ["/reports/{id}/approve", "/reports/{id}/archive"].iter().enumerate() {
+        let path = path.replace("{id}", &token_id("rpt", 1));
+        for (j, (s, token)) in users.iter().enumerate() {
+            let status = if j == k { 200 } else { 403 };
+            t.push(call(s, "POST", &path).bearer(token).status(status));
+        }
+    }
+    assert!(t.learn().model.roles.is_empty(), "{:?}", t.learn().model.roles);
+}
