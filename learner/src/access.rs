@@ -246,27 +246,39 @@ impl AccessAcc {
         accounts: &HashMap<u32, String>,
         action_ids: &[String],
     ) -> Vec<UserRole> {
-        let mut by_role: BTreeMap<(String, String), Vec<u32>> = BTreeMap::new();
-        for (session, (field, name)) in &self.roles {
-            by_role.entry((name.clone(), field.clone())).or_default().push(*session);
+        let mut by_role: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        for (session, (_, name)) in &self.roles {
+            by_role.entry(name.as_str()).or_default().push(*session);
         }
         if by_role.len() < 2 {
             return self.roles_by_refusal(accounts, action_ids);
         }
         by_role
             .into_iter()
-            .map(|((name, field), sessions)| {
+            .map(|(name, sessions)| {
                 let users: BTreeSet<String> =
                     sessions.iter().filter_map(|s| accounts.get(s).cloned()).collect();
                 UserRole {
                     only: self.only_for(&sessions, action_ids),
+                    field: self.commonest_pointer(&sessions),
                     sessions: sessions.len() as u64,
                     users: users.into_iter().collect(),
-                    name,
-                    field,
+                    name: name.to_string(),
                 }
             })
             .collect()
+    }
+
+    /// Where most of `sessions` showed their role (the first such pointer
+    /// on a tie): one role read from a login answer (`/user/role`) and from
+    /// a profile (`/role`) is one role.
+    fn commonest_pointer(&self, sessions: &[u32]) -> String {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (field, _) in sessions.iter().filter_map(|s| self.roles.get(s)) {
+            *counts.entry(field.as_str()).or_default() += 1;
+        }
+        let most = counts.values().copied().max().unwrap_or(0);
+        counts.into_iter().find(|(_, n)| *n == most).map(|(f, _)| f.to_string()).unwrap_or_default()
     }
 
     /// Two roles from actions only: the users granted an action others were

@@ -217,16 +217,30 @@ pub(crate) fn resource_object<'a>(
     def: &ResourceDef,
     instance: &str,
 ) -> Option<&'a Map<String, Value>> {
-    let top = json.as_object()?;
-    let object = [def.singular.as_str(), "data"]
-        .iter()
-        .find_map(|k| top.get(*k).and_then(Value::as_object))
-        .filter(|_| !top.contains_key("id"))
-        .unwrap_or(top);
+    let object = answer_object(json, def)?;
     match object.get("id").and_then(leaf_text) {
         Some(id) if id != instance => None,
         _ => Some(object),
     }
+}
+
+/// Whether a response describes another instance than `instance`: its
+/// object names a different `id` (a child the action created, a receipt),
+/// so it says nothing of this instance's fields.
+pub(crate) fn describes_another(json: &Value, def: &ResourceDef, instance: &str) -> bool {
+    let id = answer_object(json, def).and_then(|o| o.get("id")).and_then(leaf_text);
+    id.is_some_and(|id| id != instance)
+}
+
+/// The object a response is about: the top level, or a wrapper's
+/// `data`/`<singular>` member when the top level has no `id`.
+fn answer_object<'a>(json: &'a Value, def: &ResourceDef) -> Option<&'a Map<String, Value>> {
+    let top = json.as_object()?;
+    let wrapped = [def.singular.as_str(), "data"]
+        .iter()
+        .find_map(|k| top.get(*k).and_then(Value::as_object))
+        .filter(|_| !top.contains_key("id"));
+    Some(wrapped.unwrap_or(top))
 }
 
 #[cfg(test)]

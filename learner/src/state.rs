@@ -204,6 +204,11 @@ impl ResourceMachines {
         if e.role != Role::Read {
             self.apply_last_action(instance, e);
         }
+        if e.another && e.role != Role::Delete {
+            // Nothing shown of this instance, and nothing known to have
+            // changed: its fields keep their states, no transition is guessed.
+            return;
+        }
         for (i, value) in values {
             self.apply_shown(instance, e, i, value);
         }
@@ -330,6 +335,9 @@ pub(crate) struct Event<'a> {
     /// The instance was an item of a list: a read of its state, but not a
     /// request on it, so it counts as no precondition and no foreign access.
     pub listed: bool,
+    /// The response described another instance (a child it created): the
+    /// action's effect on this one's fields is unknown, not hidden.
+    pub another: bool,
 }
 
 /// Machines of every resource.

@@ -85,6 +85,23 @@ async fn the_library_model_is_right_field_by_field() {
     assert!(staff.contains(&"POST /api/v1/books"), "{:?}", model.roles);
     assert!(staff.contains(&"POST /api/v1/desk/pickups"), "{:?}", model.roles);
 
+    // One staff role, whether its users' role showed in a login or a profile.
+    let staff_roles: Vec<_> = model.roles.iter().filter(|r| r.name == "staff").collect();
+    assert_eq!(staff_roles.len(), 1, "{:?}", model.roles);
+    assert_eq!(staff_roles[0].users, ["desk@library.test", "librarian@library.test"]);
+
+    // Withdrawing a book is a soft delete: a transition of its status, seen
+    // only in the filtered list, not "gone"; copies added in between have a
+    // status of their own that is not the book's.
+    let books = model.machine("books").expect("books have a machine");
+    assert_eq!(books.field.as_deref(), Some("status"), "{books:#?}");
+    assert!(books.has_transition("available", "DELETE /api/v1/books/{slug}", "withdrawn"));
+    assert!(books.states.iter().all(|s| s.name != "on_shelf"), "{books:#?}");
+    let holds = model.machine("holds").expect("holds have a machine");
+    assert!(holds.has_transition("ready", "POST /api/v1/holds/{hold_id}/cancel", "cancelled"));
+    let loans = model.machine("loans").expect("loans have a machine");
+    assert!(loans.has_transition("active", "POST /api/v1/loans/{loan_id}/return", "returned"));
+
     // A per-user singleton with an ETag, and copies read only through their book.
     let prefs = model.singletons.iter().find(|s| s.path == "/api/v1/me/preferences");
     assert!(prefs.is_some_and(|s| s.etag), "{:?}", model.singletons);

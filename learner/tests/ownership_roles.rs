@@ -241,3 +241,23 @@ fn an_action_only_one_user_happened_to_perform_is_no_role() {
     }
     assert!(t.learn().model.roles.is_empty(), "{:?}", t.learn().model.roles);
 }
+
+#[test]
+fn one_role_seen_at_two_places_is_one_role() {
+    let mut t = Traffic::new();
+    login(&mut t, "ann", "member");
+    // Sam's login answers `{"user": {"role"}}`; Tia's profile answers `{"role"}`.
+    let (sam, sam_token) = login(&mut t, "sam", "staff");
+    let tia = "client:tia".to_string();
+    t.push(
+        call(&tia, "POST", "/login")
+            .json(json!({"username": "tia", "password": pseudonym(2)}))
+            .reply(json!({"token": "tiatok8f2k9x3m7q"})),
+    );
+    t.push(call(&tia, "GET", "/me").bearer("tiatok8f2k9x3m7q").reply(json!({"role": "staff"})));
+    t.push(call(&sam, "GET", "/me").bearer(&sam_token).reply(json!({"name": "sam"})));
+    let roles = t.learn().model.roles;
+    let staff: Vec<_> = roles.iter().filter(|r| r.name == "staff").collect();
+    assert_eq!(staff.len(), 1, "{roles:?}");
+    assert_eq!(staff[0].users, ["sam", "tia"]);
+}

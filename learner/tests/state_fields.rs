@@ -91,3 +91,48 @@ fn a_bodiless_command_whose_effect_shows_in_a_later_list_is_a_transition() {
     assert_eq!(machine.field.as_deref(), Some("status"));
     assert!(machine.has_transition("open", "POST /tickets/{ticket_id}/close", "closed"));
 }
+
+/// Boards keyed by a slug the client chose; each gets items (children whose
+/// create answers the item, with a `status` of its own), then is archived by
+/// a bodiless `DELETE` that only the filtered list shows.
+fn boards_with_items_archived() -> Traffic {
+    let mut t = Traffic::new();
+    for (n, name) in ["roadmap", "bugs", "ideas"].iter().enumerate() {
+        let s = format!("cookie:user{n}");
+        let board = |status: &str| json!({"slug": name, "title": name, "status": status});
+        t.push(
+            call(&s, "POST", "/boards")
+                .json(json!({"slug": name, "title": name}))
+                .status(201)
+                .reply(board("active")),
+        );
+        for k in 0..2u64 {
+            let item = json!({"id": 10 * n as u64 + k, "text": "x", "status": "todo"});
+            t.push(
+                call(&s, "POST", &format!("/boards/{name}/items"))
+                    .json(json!({"text": "x"}))
+                    .status(201)
+                    .reply(item),
+            );
+        }
+        t.push(call(&s, "DELETE", &format!("/boards/{name}")).status(204));
+        t.push(
+            call(&s, "GET", "/boards?status=archived")
+                .reply(json!({"boards": [board("archived")]})),
+        );
+    }
+    t
+}
+
+#[test]
+fn a_child_created_in_between_neither_lends_its_status_nor_hides_the_parents() {
+    let model = boards_with_items_archived().learn().model;
+    let machine = model.machine("boards").expect("a machine for boards");
+    assert_eq!(machine.field.as_deref(), Some("status"), "{machine:#?}");
+    assert!(
+        machine.has_transition("active", "DELETE /boards/{slug}", "archived"),
+        "the archive is a transition of the board's status: {machine:#?}"
+    );
+    let names: Vec<&str> = machine.states.iter().map(|s| s.name.as_str()).collect();
+    assert!(!names.contains(&"todo"), "an item's status is not the board's: {names:?}");
+}

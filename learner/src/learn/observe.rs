@@ -18,10 +18,13 @@ use crate::listing::listed_items;
 use crate::login::LoginAcc;
 use crate::model::SourceInfo;
 use crate::noise::NoiseRules;
-use crate::resource::{created_id, resource_object, Membership, Resources, Role};
+use crate::resource::{
+    created_id, describes_another, resource_object, Membership, Resources, Role,
+};
 use crate::shape::{parse_query, ParsedBody};
 use crate::state::{Event, StateAcc};
 use crate::template::{ActionShape, Resolved, Segment, Templater};
+use crate::value::is_id_name;
 use crate::volatile::VolatileAcc;
 
 use super::LearnOptions;
@@ -277,6 +280,7 @@ impl<'t> Observer<'t> {
             object: None,
             request: None,
             listed: false,
+            another: false,
         });
         self.access.touch(&Touch {
             resource: member.resource,
@@ -332,7 +336,9 @@ impl<'t> Observer<'t> {
         let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
         self.touched.insert(instance_hash(member.resource, &instance));
         let def = &self.resources.defs[member.resource];
-        let object = parsed.response.json().and_then(|json| resource_object(json, def, &instance));
+        let json = parsed.response.json();
+        let object = json.and_then(|json| resource_object(json, def, &instance));
+        let another = json.is_some_and(|json| describes_another(json, def, &instance));
         self.states.observe(&Event {
             resource: member.resource,
             instance: &instance,
@@ -344,6 +350,7 @@ impl<'t> Observer<'t> {
             object,
             request: parsed.request.json().and_then(Value::as_object),
             listed: false,
+            another,
         });
         self.access.touch(&Touch {
             resource: member.resource,
@@ -379,7 +386,9 @@ impl<'t> Observer<'t> {
     ) {
         let def = &self.resources.defs[member.resource];
         let Some(json) = parsed.response.json() else { return };
-        for (instance, object) in listed_items(json, def) {
+        let touched = &self.touched;
+        let known = |id: &str| touched.contains(&instance_hash(member.resource, id));
+        for (instance, object) in listed_items(json, def, &known) {
             self.states.observe(&Event {
                 resource: member.resource,
                 instance: &instance,
@@ -391,6 +400,7 @@ impl<'t> Observer<'t> {
                 object: Some(object),
                 request: None,
                 listed: true,
+                another: false,
             });
             self.access.touch(&Touch {
                 resource: member.resource,
@@ -425,12 +435,27 @@ impl<'t> Observer<'t> {
         }
         let def = &self.resources.defs[member.resource];
         let from_body = parsed.response.json().and_then(|json| created_id(json, def));
-        if let Some((id, pointer)) = from_body {
+        let echoed = || {
+            let by_key = creates_by_key(&self.templater.actions[resolved.action]);
+            by_key.then(|| echoed_key(parsed.request.json()?, parsed.response.json()?)).flatten()
+        };
+        if let Some((id, pointer)) = from_body.or_else(echoed) {
             *self.id_pointers.entry((member.resource, pointer)).or_default() += 1;
             return Some(id);
         }
         response.headers.get_str("location").and_then(location_id).map(str::to_string)
     }
+}
+
+/// A key the client chose and the create's answer echoed under an id-named
+/// field (`{"slug": "roadmap"}` sent and answered): the created instance's
+/// id, and its pointer in the answer.
+fn echoed_key(request: &Value, response: &Value) -> Option<(String, String)> {
+    let sent = request.as_object()?;
+    response.as_object()?.iter().find_map(|(k, v)| {
+        let text = v.as_str().filter(|t| !t.is_empty() && is_id_name(k))?;
+        (sent.get(k)?.as_str()? == text).then(|| (text.to_string(), format!("/{k}")))
+    })
 }
 
 fn instance_hash(resource: usize, instance: &str) -> u64 {
