@@ -277,9 +277,11 @@ pub struct ModelShowArgs {
     #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
     pub format: ModelFormat,
 
-    /// With `--format mermaid`: only this resource's state machine (e.g. `orders`).
-    /// A model with one machine prints a bare diagram that `mmdc` reads; with
-    /// several, each comes in a fenced Markdown block.
+    /// Only this resource (e.g. `orders`, or its collection `/api/v1/orders`),
+    /// in every format: its actions, links, state machine and children. With
+    /// `--format mermaid`, one machine prints a bare diagram that `mmdc`
+    /// reads; several come in fenced Markdown blocks. An unknown name is an
+    /// error (exit 2) that lists the resources there are.
     #[arg(long, value_name = "NAME")]
     pub resource: Option<String>,
 }
@@ -290,7 +292,7 @@ pub enum ModelFormat {
     Text,
     /// One Mermaid `stateDiagram-v2` per resource.
     Mermaid,
-    /// A Graphviz digraph per resource.
+    /// One Graphviz digraph, a cluster per resource.
     Dot,
     /// An OpenAPI 3.1 document (JSON) of the learned actions, with links.
     Openapi,

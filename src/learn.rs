@@ -34,9 +34,18 @@ pub fn learn(args: LearnArgs) -> Result<ExitCode> {
 
 pub fn show(args: ModelShowArgs) -> Result<ExitCode> {
     let model = read_model(&args.model)?;
+    let model = match args.resource.as_deref() {
+        Some(name) => model.resource_view(name).ok_or_else(|| {
+            usage(format!(
+                "--resource `{name}`: the model has no such resource; it has: {}",
+                model.resource_names().join(", ")
+            ))
+        })?,
+        None => model,
+    };
     match args.format {
         ModelFormat::Text => print!("{}", venomqa_learner::render_text(&model)),
-        ModelFormat::Mermaid => print!("{}", mermaid(&model, args.resource.as_deref())?),
+        ModelFormat::Mermaid => print!("{}", mermaid(&model)),
         ModelFormat::Dot => print!("{}", venomqa_learner::render_dot(&model)),
         ModelFormat::Openapi => {
             println!("{}", serde_json::to_string_pretty(&venomqa_learner::render_openapi(&model))?)
@@ -47,24 +56,11 @@ pub fn show(args: ModelShowArgs) -> Result<ExitCode> {
 
 /// A bare `stateDiagram-v2` when one machine is shown, so Mermaid's own tools
 /// read the output unchanged; fenced Markdown blocks when there are several.
-fn mermaid(model: &Model, resource: Option<&str>) -> Result<String> {
-    let machines: Vec<_> = match resource {
-        Some(name) => {
-            let machine = model.machine(name).ok_or_else(|| {
-                let known: Vec<&str> = model.machines.iter().map(|m| m.resource.as_str()).collect();
-                usage(format!(
-                    "--resource `{name}`: the model has no state machine for it; it has: {}",
-                    known.join(", ")
-                ))
-            })?;
-            vec![machine]
-        }
-        None => model.machines.iter().collect(),
-    };
-    Ok(match machines.as_slice() {
+fn mermaid(model: &Model) -> String {
+    match model.machines.as_slice() {
         [one] => venomqa_learner::mermaid_machine(one),
         _ => venomqa_learner::render_mermaid(model),
-    })
+    }
 }
 
 pub fn write_model(model: &Model, path: &Path) -> Result<()> {

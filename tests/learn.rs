@@ -61,7 +61,7 @@ fn the_shop_model_is_learned_deterministically_and_shown_in_every_format() {
     assert!(!mermaid.contains("shipped --> cancelled"), "an unobserved transition: {mermaid}");
 
     let dot = text(&run(&["model", "show", first.to_str().unwrap(), "--format", "dot"]).stdout);
-    assert!(dot.contains("digraph"), "{dot}");
+    assert_eq!(dot.matches("digraph").count(), 1, "one graph for `dot -Tpng`: {dot}");
 
     let openapi = run(&["model", "show", first.to_str().unwrap(), "--format", "openapi"]);
     let openapi: Value = serde_json::from_slice(&openapi.stdout).expect("openapi is JSON");
@@ -88,6 +88,18 @@ fn the_shop_model_is_learned_deterministically_and_shown_in_every_format() {
         "names the resources there are: {}",
         text(&unknown.stderr)
     );
+    // Every format honours `--resource`, and refuses an unknown one.
+    for format in ["text", "dot", "openapi", "mermaid"] {
+        let args = ["model", "show", first.to_str().unwrap(), "--format", format];
+        let shown = run(&[&args[..], &["--resource", "orders"]].concat());
+        assert!(shown.status.success(), "{format}: {}", text(&shown.stderr));
+        if format == "text" || format == "openapi" {
+            let all = run(&args);
+            assert!(shown.stdout.len() < all.stdout.len(), "{format}: the login is not orders'");
+        }
+        let unknown = run(&[&args[..], &["--resource", "carts"]].concat());
+        assert_eq!(unknown.status.code(), Some(2), "{format}");
+    }
 }
 
 #[test]

@@ -100,6 +100,7 @@ mod cross;
 mod error;
 mod evidence;
 mod flow;
+mod focus;
 mod harvest;
 mod journey;
 mod learn;

@@ -150,6 +150,12 @@ fn operation(model: &Model, a: &Action, ops: &HashMap<String, String>) -> Value 
         }
         responses.insert(status.to_string(), Value::Object(response));
     }
+    // Statuses the recording never showed are not undocumented behaviour:
+    // schema-driven fuzzers read `default` as "any other answer".
+    responses.insert(
+        "default".into(),
+        json!({"description": "any other status: not observed in the recording"}),
+    );
     op.insert("responses".into(), Value::Object(responses));
     match a.auth.as_deref() {
         Some("bearer") => {

@@ -295,39 +295,37 @@ fn mermaid_id(name: &str) -> String {
     }
 }
 
-/// Every resource's state machine as a Graphviz digraph (several graphs in
-/// one file, which `dot` renders one after another).
+/// Every resource's state machine in one Graphviz digraph, a cluster per
+/// resource (one graph, so `dot -Tpng` draws them all). Node ids carry the
+/// resource (`orders/paid`), labels the state alone.
 pub fn render_dot(model: &Model) -> String {
-    let mut out = String::new();
+    let mut out = String::from("digraph model {\n  rankdir=LR;\n");
+    let _ = writeln!(out, "  node [shape=box, style=rounded];");
     for m in &model.machines {
-        let _ = writeln!(out, "digraph {} {{", dot_quote(&m.resource));
-        let _ = writeln!(out, "  rankdir=LR;");
-        let _ = writeln!(out, "  node [shape=box, style=rounded];");
-        let _ = writeln!(out, "  \"[*]\" [shape=point];");
-        for state in &m.states {
-            let _ = writeln!(out, "  {};", dot_quote(&state.name));
-        }
-        for (state, n) in &m.initial {
-            let _ = writeln!(
-                out,
-                "  \"[*]\" -> {} [label={}];",
-                dot_quote(state),
-                dot_quote(&format!("×{n}"))
-            );
-        }
-        for t in &m.transitions {
-            let label = format!("{} (×{})", t.action, t.count);
-            let _ = writeln!(
-                out,
-                "  {} -> {} [label={}];",
-                dot_quote(&t.from),
-                dot_quote(&t.to),
-                dot_quote(&label)
-            );
-        }
-        let _ = writeln!(out, "}}");
+        write_dot_cluster(&mut out, m);
     }
+    out.push_str("}\n");
     out
+}
+
+/// One resource's machine as a `subgraph cluster_…` of the model's digraph.
+fn write_dot_cluster(out: &mut String, m: &StateMachine) {
+    let node = |state: &str| dot_quote(&format!("{}/{state}", m.resource));
+    let _ = writeln!(out, "  subgraph {} {{", dot_quote(&format!("cluster_{}", m.resource)));
+    let _ = writeln!(out, "    label={};", dot_quote(&m.resource));
+    let _ = writeln!(out, "    {} [shape=point, label=\"\"];", node("[*]"));
+    for state in &m.states {
+        let _ = writeln!(out, "    {} [label={}];", node(&state.name), dot_quote(&state.name));
+    }
+    for (state, n) in &m.initial {
+        let label = dot_quote(&format!("×{n}"));
+        let _ = writeln!(out, "    {} -> {} [label={label}];", node("[*]"), node(state));
+    }
+    for t in &m.transitions {
+        let label = dot_quote(&format!("{} (×{})", t.action, t.count));
+        let _ = writeln!(out, "    {} -> {} [label={label}];", node(&t.from), node(&t.to));
+    }
+    let _ = writeln!(out, "  }}");
 }
 
 fn dot_quote(s: &str) -> String {

@@ -38,18 +38,46 @@ fn mermaid_draws_one_state_diagram_per_resource_with_observed_transitions() {
 }
 
 #[test]
-fn dot_draws_a_digraph_per_resource() {
+fn dot_draws_one_digraph_with_a_cluster_per_resource() {
     let model = qa_traffic().learn().model;
     let dot = render_dot(&model);
-    assert!(dot.starts_with("digraph \"orders\" {"));
+    assert!(dot.starts_with("digraph model {"), "{dot}");
+    assert_eq!(dot.matches("digraph").count(), 1, "one graph, so `dot -Tpng` draws all: {dot}");
+    assert!(dot.contains("subgraph \"cluster_orders\" {"), "{dot}");
     assert!(
-        dot.contains("\"created\" -> \"paid\" [label=\"POST /orders/{order_id}/pay (×5)\"];"),
+        dot.contains(
+            "\"orders/created\" -> \"orders/paid\" [label=\"POST /orders/{order_id}/pay (×5)\"];"
+        ),
         "{dot}"
     );
     assert_eq!(
         dot.matches('{').count() - dot.matches("{order_id}").count(),
         dot.matches('}').count() - dot.matches("{order_id}").count()
     );
+}
+
+#[test]
+fn two_resources_with_the_same_state_names_stay_apart_in_dot() {
+    let mut model = qa_traffic().learn().model;
+    let mut carts = model.machines[0].clone();
+    carts.resource = "carts".into();
+    model.machines.push(carts);
+    let dot = render_dot(&model);
+    assert_eq!(dot.matches("subgraph").count(), 2, "{dot}");
+    assert!(dot.contains("\"carts/created\" [label=\"created\"];"), "{dot}");
+    assert!(dot.contains("\"orders/created\" [label=\"created\"];"), "{dot}");
+}
+
+#[test]
+fn a_resource_view_keeps_that_resource_only_and_an_unknown_one_is_none() {
+    let model = qa_traffic().learn().model;
+    let view = model.resource_view("orders").expect("orders");
+    assert_eq!(view.resources.len(), 1);
+    assert!(view.actions.iter().all(|a| a.template.starts_with("/orders")), "{:?}", view.actions);
+    assert!(view.links.iter().all(|l| l.consumer.contains("/orders")));
+    assert!(view.journeys.is_empty(), "journeys span resources");
+    assert_eq!(model.resource_view("/orders").map(|v| v.resources.len()), Some(1));
+    assert!(model.resource_view("carts").is_none());
 }
 
 #[test]
@@ -81,7 +109,8 @@ fn openapi_is_3_1_with_every_path_parameter_declared_and_links_on_producers() {
                 .collect();
             assert_eq!(declared, in_path, "{method} {path}");
             let responses = op["responses"].as_object().unwrap();
-            assert!(!responses.is_empty());
+            assert!(responses.len() >= 2, "the statuses seen and `default`: {responses:?}");
+            assert!(responses.contains_key("default"), "other statuses are documented as such");
             assert!(responses.values().all(|r| r["description"].is_string()));
         }
     }
