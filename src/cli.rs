@@ -165,6 +165,12 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub sessions: SessionArgs,
+
+    /// Keep exchanges the store holds already (same start time, method, URL
+    /// and request body). By default they are skipped and counted, so
+    /// importing one HAR twice adds nothing.
+    #[arg(long)]
+    pub allow_duplicates: bool,
 }
 
 /// Where reports go; each flag overrides the `[report]` table of the configuration.

@@ -5,7 +5,7 @@ use std::io::{BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use venomqa_traffic::{read_har, write_har, Exchange, HarError, Store};
+use venomqa_traffic::{read_har, write_har, Exchange, HarError, Store, StoredExchanges};
 
 use crate::browse::{open_store, resolve_session};
 use crate::cli::{ExportArgs, ImportArgs};
@@ -56,6 +56,16 @@ pub fn import(args: ImportArgs) -> Result<ExitCode> {
     let options = record_options(&args.sessions)?;
     let store = Store::open(&args.store.store)
         .with_context(|| format!("cannot open the store at {}", args.store.store.display()))?;
+    let (exchanges, duplicates) = if args.allow_duplicates {
+        (exchanges, 0)
+    } else {
+        let stored = StoredExchanges::scan(&store)
+            .with_context(|| format!("cannot read the store at {}", args.store.store.display()))?;
+        let before = exchanges.len();
+        let new: Vec<Exchange> = exchanges.into_iter().filter(|e| !stored.contains(e)).collect();
+        let skipped = before - new.len();
+        (new, skipped)
+    };
     let summary = store.append(exchanges, options).context("failed to write to the store")?;
     println!(
         "imported {} exchanges in {} sessions from {} into {}",
@@ -64,6 +74,11 @@ pub fn import(args: ImportArgs) -> Result<ExitCode> {
         args.file.display(),
         args.store.store.display()
     );
+    if duplicates > 0 {
+        println!(
+            "skipped {duplicates} exchanges the store holds already (--allow-duplicates keeps them)"
+        );
+    }
     if summary.captures_dropped > 0 {
         anyhow::bail!("{} exchanges could not be written", summary.captures_dropped);
     }

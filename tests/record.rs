@@ -161,3 +161,73 @@ fn importing_a_file_that_is_not_a_har_is_refused_and_changes_nothing() {
     assert!(text(&out.stderr).contains("bad.har"), "{}", text(&out.stderr));
     assert!(!store.exists(), "a refused import creates no store");
 }
+
+/// A HAR with one login whose password the store redacts (so the stored body
+/// is longer or shorter than the `content-length` the client sent).
+fn login_har(dir: &std::path::Path) -> std::path::PathBuf {
+    let body = r#"{"username":"ann","password":"hunter2"}"#;
+    let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
+    "entries": [{
+        "startedDateTime": "2026-12-01T10:00:00.123Z", "time": 3.0,
+        "request": {"method": "POST", "url": "http://api.test/login", "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "content-type", "value": "application/json"},
+                        {"name": "content-length", "value": body.len().to_string()}],
+            "queryString": [], "cookies": [], "headersSize": -1, "bodySize": body.len(),
+            "postData": {"mimeType": "application/json", "text": body}},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "content-type", "value": "application/json"},
+                        {"name": "content-length", "value": "15"}],
+            "cookies": [], "content": {"size": 15, "mimeType": "application/json",
+                "text": r#"{"token":"t1x"}"#},
+            "redirectURL": "", "headersSize": -1, "bodySize": 15},
+        "cache": {}, "timings": {"send": 0, "wait": 3, "receive": 0}
+    }]}});
+    let path = dir.join("login.har");
+    std::fs::write(&path, har.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn importing_one_har_twice_adds_nothing_unless_duplicates_are_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let (store, har) = (store.to_str().unwrap(), login_har(dir.path()));
+    let har = har.to_str().unwrap();
+    let count = || text(&run(&["sessions", "--store", store]).stdout).lines().count() - 1;
+
+    let first = run(&["import", har, "--store", store]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("imported 1 exchanges"), "{}", text(&first.stdout));
+    let again = run(&["import", har, "--store", store]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let said = text(&again.stdout);
+    assert!(said.contains("imported 0 exchanges") && said.contains("skipped 1"), "{said}");
+    assert_eq!(count(), 1, "still one session of one exchange");
+
+    let kept = run(&["import", har, "--store", store, "--allow-duplicates"]);
+    assert!(text(&kept.stdout).contains("imported 1 exchanges"), "{}", text(&kept.stdout));
+}
+
+#[test]
+fn an_exported_har_tells_the_length_of_the_redacted_body_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let (store, har) = (store.to_str().unwrap(), login_har(dir.path()));
+    assert!(run(&["import", har.to_str().unwrap(), "--store", store]).status.success());
+    let out = dir.path().join("out.har");
+    let exported = run(&["export", "--store", store, "--har", out.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let request = &doc["log"]["entries"][0]["request"];
+    let body = request["postData"]["text"].as_str().unwrap();
+    assert!(!body.contains("hunter2"), "the password is redacted: {body}");
+    let length = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "content-length")
+        .and_then(|h| h["value"].as_str())
+        .unwrap();
+    assert_eq!(length, body.len().to_string(), "content-length is the written body's");
+}

@@ -63,6 +63,6 @@ pub use session::{
 };
 pub use store::{
     Exchanges, RecordOptions, RecordSummary, Recording, SessionExchanges, SessionSummary, Stats,
-    Store, FLUSH_EVERY_MS, FORMAT_VERSION,
+    Store, StoredExchanges, FLUSH_EVERY_MS, FORMAT_VERSION,
 };
 pub use timestamp::{rfc3339, rfc3339_millis, utc_millis};

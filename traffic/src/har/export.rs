@@ -10,7 +10,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use super::HarError;
-use crate::{rfc3339_millis, Exchange, Header, Headers, Request, Response};
+use crate::{rfc3339_millis, Body, Exchange, Header, Headers, Request, Response};
 
 /// Writes `exchanges` as a HAR 1.2 log, one entry at a time, and returns the
 /// number of entries written.
@@ -202,7 +202,7 @@ fn request_out(request: &Request) -> RequestOut<'_> {
         url,
         http_version: &request.version,
         cookies: request_cookies(&request.headers),
-        headers: request.headers.iter().map(header_out).collect(),
+        headers: headers_out(&request.headers, body),
         query_string: query_string(request.query().unwrap_or("")),
         post_data,
         headers_size: -1,
@@ -239,7 +239,7 @@ fn response_out(response: Option<&Response>) -> ResponseOut<'_> {
         status_text: reason_phrase(response.status),
         http_version: &response.version,
         cookies: response_cookies(&response.headers),
-        headers: response.headers.iter().map(header_out).collect(),
+        headers: headers_out(&response.headers, body),
         content: ContentOut {
             size: body.original_len,
             mime_type: content_type(&response.headers).unwrap_or(Cow::Borrowed("x-unknown")),
@@ -271,6 +271,24 @@ fn body_text(bytes: &[u8]) -> (Option<Cow<'_, str>>, Option<&'static str>) {
         Ok(text) => (Some(Cow::Borrowed(text)), None),
         Err(_) => (Some(Cow::Owned(STANDARD.encode(bytes))), Some("base64")),
     }
+}
+
+/// The headers as written, with `content-length` telling the length of the
+/// body this file holds: redaction and truncation change a body, and a HAR
+/// whose length disagrees with its body is refused by strict readers. A
+/// length for a body that never came (`HEAD`, `304`) is left as it was.
+fn headers_out<'a>(headers: &'a Headers, body: &Body) -> Vec<NameValueOut<'a>> {
+    let had_body = !body.bytes.is_empty() || body.original_len > 0;
+    headers
+        .iter()
+        .map(|h| {
+            if had_body && h.name.eq_ignore_ascii_case("content-length") {
+                owned_name_value(&h.name, &body.bytes.len().to_string())
+            } else {
+                header_out(h)
+            }
+        })
+        .collect()
 }
 
 fn header_out(header: &Header) -> NameValueOut<'_> {

@@ -40,6 +40,7 @@ mod merge;
 mod options;
 mod read;
 mod recording;
+mod stored;
 mod writer;
 
 use std::collections::HashMap;
@@ -58,6 +59,7 @@ pub use layout::FORMAT_VERSION;
 pub use options::RecordOptions;
 pub use read::{Exchanges, SessionExchanges, SessionSummary};
 pub use recording::{RecordSummary, Recording};
+pub use stored::StoredExchanges;
 
 /// How often sled flushes on its own: the most a hard kill can lose.
 pub const FLUSH_EVERY_MS: u64 = 500;
