@@ -3,8 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde_json::json;
-use venomqa_traffic::{rfc3339, utc_millis, Exchange, SessionKey, SessionSummary, Store};
+use venomqa_traffic::{
+    rfc3339, utc_millis, Body, Exchange, Headers, SessionKey, SessionSummary, Store,
+};
 
 use crate::cli::{SessionsArgs, ShowArgs};
 use crate::format::Table;
@@ -124,15 +128,38 @@ fn session_json(session: &SessionSummary) -> serde_json::Value {
 }
 
 fn exchange_json(exchange: &Exchange) -> serde_json::Value {
+    let request = &exchange.request;
     json!({
         "id": exchange.id,
         "time": rfc3339(exchange.started_at),
-        "method": exchange.request.method,
-        "url": exchange.request.url,
+        "method": request.method,
+        "url": request.url,
         "status": exchange.response.as_ref().map(|r| r.status),
         "error": exchange.error.as_ref().map(|e| json!({"kind": e.kind, "message": e.message})),
         "duration_ms": exchange.duration_ns as f64 / 1e6,
+        "request": {"headers": headers_json(&request.headers), "body": body_json(&request.body)},
+        "response": exchange.response.as_ref().map(|r| {
+            json!({"headers": headers_json(&r.headers), "body": body_json(&r.body)})
+        }),
     })
+}
+
+/// Headers in order, as `[{"name", "value"}]` (values redacted as stored).
+fn headers_json(headers: &Headers) -> serde_json::Value {
+    headers.iter().map(|h| json!({"name": h.name, "value": h.value_str()})).collect()
+}
+
+/// A body as stored: `text` when it is UTF-8, else `base64`; with its length
+/// on the wire and whether the store cut it short.
+fn body_json(body: &Body) -> serde_json::Value {
+    let content = match std::str::from_utf8(&body.bytes) {
+        Ok(text) => json!({"text": text}),
+        Err(_) => json!({"base64": STANDARD.encode(&body.bytes)}),
+    };
+    let mut out = content;
+    out["original_len"] = json!(body.original_len);
+    out["truncated"] = json!(body.truncated);
+    out
 }
 
 fn status_text(exchange: &Exchange) -> String {

@@ -136,16 +136,21 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub store: StoreArg,
 
-    /// Print one JSON document instead of a table.
+    /// Print one JSON document instead of a table: each exchange with its
+    /// request and response headers and bodies, redacted as stored.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The HAR file to write.
+    /// The HAR file to write; `-` writes it to standard output.
     #[arg(long, value_name = "FILE")]
     pub har: PathBuf,
+
+    /// Print one JSON line (`{"exported": N, "har": FILE}`) instead of a sentence.
+    #[arg(long)]
+    pub json: bool,
 
     /// Export only this session (a unique prefix is enough).
     #[arg(long, value_name = "SESSION")]
@@ -157,8 +162,13 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The HAR file to read.
+    /// The HAR file to read; `-` reads standard input.
     pub file: PathBuf,
+
+    /// Print one JSON line (`imported`, `sessions`, `skipped_duplicates`,
+    /// `dropped`, `file`, `store`) instead of sentences.
+    #[arg(long)]
+    pub json: bool,
 
     #[command(flatten)]
     pub store: StoreArg,
@@ -253,7 +263,8 @@ pub struct LearnArgs {
     #[command(flatten)]
     pub store: StoreArg,
 
-    /// Where to write the model (pretty, deterministic JSON: same store, same bytes).
+    /// Where to write the model (pretty, deterministic JSON: same store, same
+    /// bytes); `-` writes it to standard output, and the summary to stderr.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_MODEL)]
     pub out: PathBuf,
 
@@ -265,6 +276,11 @@ pub struct LearnArgs {
     /// Print the model's text view after learning.
     #[arg(long)]
     pub show: bool,
+
+    /// Print the summary as one JSON line (counts, `ignored` by reason, and
+    /// `model`: where it was written) instead of sentences.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use regex::Regex;
-use venomqa_learner::{LearnOptions, Model};
+use venomqa_learner::{LearnOptions, LearnSummary, Model};
 
 use crate::browse::open_store;
 use crate::cli::{LearnArgs, ModelFormat, ModelShowArgs};
+use crate::output::{self, is_stdio, say, shown};
 use crate::usage;
 
 pub fn learn(args: LearnArgs) -> Result<ExitCode> {
@@ -22,14 +23,40 @@ pub fn learn(args: LearnArgs) -> Result<ExitCode> {
     // Nothing learnable in the store (empty, only errors, only noise) makes it unusable: exit 3.
     let learned = venomqa_learner::learn_store(&store, &options)
         .with_context(|| format!("cannot learn from {}", store.dir().display()))?;
+    let model_on_stdout = is_stdio(&args.out);
+    if model_on_stdout && (args.json || args.show) {
+        return Err(usage("--out - writes the model to standard output: --json and --show want it too; give --out a file"));
+    }
     write_model(&learned.model, &args.out)?;
-    print!("{}", learned.summary);
-    println!("model written to {}", args.out.display());
+    if args.json {
+        println!("{}", summary_json(&learned.summary, &args.out));
+        return Ok(ExitCode::SUCCESS);
+    }
+    say(model_on_stdout, learned.summary.to_string().trim_end());
+    say(model_on_stdout, &format!("model written to {}", shown(&args.out)));
     if args.show {
         println!();
         print!("{}", venomqa_learner::render_text(&learned.model));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `learn --json`: the summary's counts, and where the model went.
+fn summary_json(s: &LearnSummary, out: &Path) -> serde_json::Value {
+    serde_json::json!({
+        "exchanges": s.exchanges,
+        "used": s.used,
+        "ignored": s.ignored,
+        "sessions": s.sessions,
+        "actions": s.actions,
+        "resources": s.resources,
+        "links": s.links,
+        "states": s.states,
+        "transitions": s.transitions,
+        "journeys": s.journeys,
+        "journeys_dropped": s.journeys_dropped,
+        "model": out,
+    })
 }
 
 pub fn show(args: ModelShowArgs) -> Result<ExitCode> {
@@ -63,9 +90,10 @@ fn mermaid(model: &Model) -> String {
     }
 }
 
+/// Writes the model to `path`, or to standard output for `-`.
 pub fn write_model(model: &Model, path: &Path) -> Result<()> {
-    std::fs::write(path, model.to_json_pretty())
-        .with_context(|| format!("cannot write the model to {}", path.display()))
+    output::write_all(path, model.to_json_pretty().as_bytes())
+        .with_context(|| format!("cannot write the model to {}", shown(path)))
 }
 
 pub fn read_model(path: &Path) -> Result<Model> {

@@ -7,6 +7,7 @@ mod demo;
 mod format;
 mod har;
 mod learn;
+mod output;
 mod record;
 mod replay;
 mod sample;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{all_bytes_under, contains, run, start_recorder, start_shop, text};
+use common::{all_bytes_under, contains, login_har, run, start_recorder, start_shop, text};
 use serde_json::Value;
 use venomqa_testkit::TempStore;
 
@@ -160,31 +160,6 @@ fn importing_a_file_that_is_not_a_har_is_refused_and_changes_nothing() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("bad.har"), "{}", text(&out.stderr));
     assert!(!store.exists(), "a refused import creates no store");
-}
-
-/// A HAR with one login whose password the store redacts (so the stored body
-/// is longer or shorter than the `content-length` the client sent).
-fn login_har(dir: &std::path::Path) -> std::path::PathBuf {
-    let body = r#"{"username":"ann","password":"hunter2"}"#;
-    let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
-    "entries": [{
-        "startedDateTime": "2026-12-01T10:00:00.123Z", "time": 3.0,
-        "request": {"method": "POST", "url": "http://api.test/login", "httpVersion": "HTTP/1.1",
-            "headers": [{"name": "content-type", "value": "application/json"},
-                        {"name": "content-length", "value": body.len().to_string()}],
-            "queryString": [], "cookies": [], "headersSize": -1, "bodySize": body.len(),
-            "postData": {"mimeType": "application/json", "text": body}},
-        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
-            "headers": [{"name": "content-type", "value": "application/json"},
-                        {"name": "content-length", "value": "15"}],
-            "cookies": [], "content": {"size": 15, "mimeType": "application/json",
-                "text": r#"{"token":"t1x"}"#},
-            "redirectURL": "", "headersSize": -1, "bodySize": 15},
-        "cache": {}, "timings": {"send": 0, "wait": 3, "receive": 0}
-    }]}});
-    let path = dir.join("login.har");
-    std::fs::write(&path, har.to_string()).unwrap();
-    path
 }
 
 #[test]

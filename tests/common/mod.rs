@@ -193,3 +193,28 @@ pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A HAR with one login whose password the store redacts (so the stored body
+/// is longer or shorter than the `content-length` the client sent).
+pub fn login_har(dir: &Path) -> std::path::PathBuf {
+    let body = r#"{"username":"ann","password":"hunter2"}"#;
+    let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
+    "entries": [{
+        "startedDateTime": "2026-12-01T10:00:00.123Z", "time": 3.0,
+        "request": {"method": "POST", "url": "http://api.test/login", "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "content-type", "value": "application/json"},
+                        {"name": "content-length", "value": body.len().to_string()}],
+            "queryString": [], "cookies": [], "headersSize": -1, "bodySize": body.len(),
+            "postData": {"mimeType": "application/json", "text": body}},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "content-type", "value": "application/json"},
+                        {"name": "content-length", "value": "15"}],
+            "cookies": [], "content": {"size": 15, "mimeType": "application/json",
+                "text": r#"{"token":"t1x"}"#},
+            "redirectURL": "", "headersSize": -1, "bodySize": 15},
+        "cache": {}, "timings": {"send": 0, "wait": 3, "receive": 0}
+    }]}});
+    let path = dir.join("login.har");
+    std::fs::write(&path, har.to_string()).unwrap();
+    path
+}

@@ -1,0 +1,101 @@
+//! Commands compose in scripts: `-` is standard output (or input) for every
+//! file a command writes (or reads), the command's own messages then go to
+//! stderr, no file named `-` appears, and `--json` prints one document a
+//! script can read.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use common::{login_har, text, venomqa};
+use serde_json::Value;
+
+/// Runs venomqa in `dir`, feeding `stdin`.
+fn run_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = venomqa()
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("venomqa starts");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().expect("venomqa exits")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}): {}", text(&out.stdout)))
+}
+
+#[test]
+fn a_har_goes_in_from_stdin_and_out_to_stdout_with_json_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = std::fs::read(login_har(dir.path())).unwrap();
+    let imported = json_of(&run_in(dir.path(), &["import", "-", "--store", "s", "--json"], &har));
+    assert_eq!(imported["imported"], 1, "{imported}");
+    assert_eq!(imported["skipped_duplicates"], 0, "{imported}");
+    let again = json_of(&run_in(dir.path(), &["import", "-", "--store", "s", "--json"], &har));
+    assert_eq!(
+        (again["imported"].as_u64(), again["skipped_duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+
+    let exported = run_in(dir.path(), &["export", "--store", "s", "--har", "-"], b"");
+    let doc = json_of(&exported);
+    assert_eq!(doc["log"]["entries"].as_array().map(Vec::len), Some(1), "the HAR is on stdout");
+    assert!(text(&exported.stderr).contains("exported 1 exchanges to standard output"));
+    assert!(!dir.path().join("-").exists(), "no file named `-`");
+
+    let summary =
+        json_of(&run_in(dir.path(), &["export", "--store", "s", "--har", "x.har", "--json"], b""));
+    assert_eq!(summary["exported"], 1, "{summary}");
+    let both = run_in(dir.path(), &["export", "--store", "s", "--har", "-", "--json"], b"");
+    assert_eq!(both.status.code(), Some(2), "both want stdout: {}", text(&both.stderr));
+}
+
+#[test]
+fn show_json_carries_headers_and_bodies_as_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = login_har(dir.path());
+    assert!(run_in(dir.path(), &["import", har.to_str().unwrap(), "--store", "s"], b"")
+        .status
+        .success());
+    let sessions = json_of(&run_in(dir.path(), &["sessions", "--store", "s", "--json"], b""));
+    let key = sessions[0]["key"].as_str().unwrap().to_string();
+    let shown = json_of(&run_in(dir.path(), &["show", &key, "--store", "s", "--json"], b""));
+    let exchange = &shown["exchanges"][0];
+    let headers = exchange["request"]["headers"].as_array().expect("request headers");
+    assert!(headers.iter().any(|h| h["name"] == "content-type"), "{exchange}");
+    let body = exchange["request"]["body"]["text"].as_str().expect("a text body");
+    assert!(body.contains("\"username\":\"ann\""), "{body}");
+    assert!(!body.contains("hunter2"), "the password is redacted as stored: {body}");
+    let answer = exchange["response"]["body"]["text"].as_str().expect("the answer's body");
+    assert!(answer.starts_with(r#"{"token":"~r:"#), "the token is a pseudonym: {answer}");
+}
+
+#[test]
+fn learn_writes_the_model_to_stdout_or_a_json_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = login_har(dir.path());
+    assert!(run_in(dir.path(), &["import", har.to_str().unwrap(), "--store", "s"], b"")
+        .status
+        .success());
+    let piped = run_in(dir.path(), &["learn", "--store", "s", "--out", "-"], b"");
+    let model = json_of(&piped);
+    assert!(model["actions"].as_array().is_some_and(|a| !a.is_empty()), "the model is on stdout");
+    assert!(text(&piped.stderr).contains("model written to standard output"));
+    assert!(!dir.path().join("-").exists(), "no file named `-`");
+
+    let summary =
+        json_of(&run_in(dir.path(), &["learn", "--store", "s", "--out", "m.json", "--json"], b""));
+    assert_eq!(summary["actions"], 1, "{summary}");
+    assert_eq!(summary["model"], "m.json", "{summary}");
+    assert!(dir.path().join("m.json").exists());
+    let both = run_in(dir.path(), &["learn", "--store", "s", "--out", "-", "--json"], b"");
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both.stderr));
+}
