@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::color::ColorChoice;
+
 /// Store directory used when `--store` is not given.
 pub const DEFAULT_STORE: &str = "./venomqa-store";
 
@@ -21,6 +23,11 @@ Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 the target or
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Colour the output for people: `auto` colours a terminal unless
+    /// `NO_COLOR` is set or `TERM=dumb` (`CLICOLOR_FORCE=1` colours a pipe too).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,6 @@
 //! proxy, show the sessions the store captured, learn the shop's model, and
 //! replay mutated journeys against the shop to find its planted bugs.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -134,7 +133,7 @@ async fn replay_phase(
         write_json(&outcome.findings, &context, path)?;
     }
     println!();
-    print!("{}", render_terminal(&outcome.findings, &context, std::io::stdout().is_terminal()));
+    print!("{}", render_terminal(&outcome.findings, &context, crate::color::enabled()));
     if let Some(path) = json {
         println!("findings written to {}", path.display());
     }

@@ -3,6 +3,7 @@
 
 mod browse;
 mod cli;
+mod color;
 mod demo;
 mod format;
 mod har;
@@ -44,6 +45,7 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    color::init(cli.color);
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -1,7 +1,6 @@
 //! `venomqa init`, `venomqa replay` and `venomqa run`: from a configuration
 //! to findings, reports and an exit code CI understands.
 
-use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
@@ -114,8 +113,7 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     let target = config.target_url()?.to_string();
     eprintln!("venomqa: replaying against {target}");
     let outcome = venomqa_replayer::run(&config, print_progress).await?;
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let text = write_reports(&outcome, &config, &target, color)?;
+    let text = write_reports(&outcome, &config, &target, crate::color::enabled())?;
     print!("{text}");
     Ok(if outcome.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -122,6 +122,10 @@ fn a_correct_target_gives_exit_code_0_and_no_findings() {
     let stdout = text(&ran.stdout);
     assert_eq!(ran.status.code(), Some(0), "{stdout}\n{}", text(&ran.stderr));
     assert!(stdout.contains("0 findings"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no colour into a pipe: {stdout:?}");
+    // `--color always` colours a pipe too, over NO_COLOR (set for every test run).
+    let coloured = run_qa(&["run", qa.to_str().unwrap(), "--color", "always"]);
+    assert!(text(&coloured.stdout).contains("\x1b[32m"), "{:?}", text(&coloured.stdout));
     shop.signal("TERM");
 }
 
