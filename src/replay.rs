@@ -87,13 +87,23 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     execute(config, &args.reports).await
 }
 
+/// The configuration in `path`: a directory holding `venomqa.toml` (the
+/// usual `qa/`), or the file itself.
 fn load_config(path: &Path) -> Result<Config> {
-    let file = if path.is_dir() { path.join(CONFIG_FILE) } else { path.to_path_buf() };
+    let names_file = path.is_file() || path.extension().is_some_and(|e| e == "toml");
+    let (dir, file) = if names_file {
+        (
+            path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+            path.to_path_buf(),
+        )
+    } else {
+        (path, path.join(CONFIG_FILE))
+    };
     if !file.exists() {
         return Err(usage(format!(
             "no configuration at {}; write one with `venomqa init {} --target URL`",
             file.display(),
-            file.parent().map_or_else(|| ".".into(), |d| d.display().to_string())
+            dir.display()
         )));
     }
     Ok(Config::load(&file)?)

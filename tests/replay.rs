@@ -173,8 +173,10 @@ fn configuration_and_target_problems_get_their_exit_codes_and_name_the_cause() {
     assert!(text(&ran.stderr).contains("no target"), "{}", text(&ran.stderr));
 
     // No configuration at all says how to make one.
-    let ran = run_qa(&["run", dir.path().join("nowhere").to_str().unwrap()]);
+    let nowhere = dir.path().join("nowhere");
+    let ran = run_qa(&["run", nowhere.to_str().unwrap()]);
     assert_eq!(ran.status.code(), Some(2));
-    assert!(text(&ran.stderr).contains("venomqa init"), "{}", text(&ran.stderr));
+    let hint = format!("`venomqa init {} --target URL`", nowhere.display());
+    assert!(text(&ran.stderr).contains(&hint), "{}", text(&ran.stderr));
     shop.signal("TERM");
 }
