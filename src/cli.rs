@@ -28,6 +28,14 @@ pub struct Cli {
     /// `NO_COLOR` is set or `TERM=dumb` (`CLICOLOR_FORCE=1` colours a pipe too).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// No progress bars, and only errors in the log.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More in the log on stderr: `-v` info, `-vv` debug (`RUST_LOG` overrides).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use regex::Regex;
-use venomqa_learner::{LearnOptions, LearnSummary, Model};
+use venomqa_learner::{LearnOptions, LearnProgress, LearnSummary, Model};
 
 use crate::browse::open_store;
 use crate::cli::{LearnArgs, ModelFormat, ModelShowArgs};
 use crate::output::{self, is_stdio, say, shown};
+use crate::progress;
 use crate::usage;
 
 pub fn learn(args: LearnArgs) -> Result<ExitCode> {
@@ -21,8 +22,12 @@ pub fn learn(args: LearnArgs) -> Result<ExitCode> {
     }
     let store = open_store(&args.store.store)?;
     // Nothing learnable in the store (empty, only errors, only noise) makes it unusable: exit 3.
-    let learned = venomqa_learner::learn_store(&store, &options)
-        .with_context(|| format!("cannot learn from {}", store.dir().display()))?;
+    let total = store.stats().map_or(0, |s| s.exchanges);
+    let progress = LearnProgress::default();
+    let learned = progress::learning(total, &progress, || {
+        venomqa_learner::learn_store_with_progress(&store, &options, &progress)
+    })
+    .with_context(|| format!("cannot learn from {}", store.dir().display()))?;
     let model_on_stdout = is_stdio(&args.out);
     if model_on_stdout && (args.json || args.show) {
         return Err(usage("--out - writes the model to standard output: --json and --show want it too; give --out a file"));

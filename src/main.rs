@@ -9,6 +9,7 @@ mod format;
 mod har;
 mod learn;
 mod output;
+mod progress;
 mod record;
 mod replay;
 mod sample;
@@ -46,7 +47,8 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     color::init(cli.color);
-    init_logging();
+    progress::init(cli.quiet);
+    init_logging(cli.quiet, cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -129,10 +131,18 @@ fn replay_exit_code(err: &venomqa_replayer::Error) -> u8 {
     }
 }
 
-/// Logs go to stderr, quiet unless `RUST_LOG` asks (e.g. `RUST_LOG=venomqa_proxy=debug`).
-fn init_logging() {
+/// Logs go to stderr: warnings by default, errors only with `-q`, more
+/// with each `-v` (`info`, then `debug`); `RUST_LOG` overrides (e.g.
+/// `RUST_LOG=venomqa_proxy=debug`).
+fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 

@@ -132,7 +132,7 @@ pub use model::{
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};
 pub use shape::{BodyKind, BodyShape, QueryParam, Schema};
-pub use store::learn_store;
+pub use store::{learn_store, learn_store_with_progress, LearnProgress};
 pub use value::{singular_word, ValueKind};
 
 use venomqa_traffic::Exchange;

@@ -6,6 +6,7 @@
 //! A record that cannot be read stops learning with an error rather than
 //! quietly giving a model of part of the traffic.
 
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
@@ -30,23 +31,60 @@ type Batch = Result<Vec<Exchange>, venomqa_traffic::Error>;
 /// matchable), and like [`learn`](crate::learn) when there is nothing to
 /// learn from.
 pub fn learn_store(store: &Store, options: &LearnOptions) -> Result<Learned, Error> {
-    learn_passes(|| ReaderPass::start(store.clone()), options)
+    learn_store_with_progress(store, options, &LearnProgress::default())
+}
+
+/// [`learn_store`], telling `progress` how far it has come (another thread
+/// may read it to draw a progress bar).
+pub fn learn_store_with_progress(
+    store: &Store,
+    options: &LearnOptions,
+    progress: &LearnProgress,
+) -> Result<Learned, Error> {
+    learn_passes(|| ReaderPass::start(store.clone(), progress), options)
+}
+
+/// How far learning from a store has come: which of its
+/// [`PASSES`](LearnProgress::PASSES) over the store it is in, and how many
+/// exchanges that pass has read.
+#[derive(Debug, Default)]
+pub struct LearnProgress {
+    pass: AtomicU32,
+    read: AtomicU64,
+}
+
+impl LearnProgress {
+    /// Passes over the store: the templates, then everything else.
+    pub const PASSES: u32 = 2;
+
+    /// The pass under way, from 1; 0 before the first.
+    pub fn pass(&self) -> u32 {
+        self.pass.load(Ordering::Relaxed)
+    }
+
+    /// Exchanges the pass under way has read.
+    pub fn read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
 }
 
 /// One pass over the store, fed by a reader thread.
-struct ReaderPass {
+struct ReaderPass<'p> {
     batches: Receiver<Batch>,
     /// Joined once the channel closes, to tell a finished reader from a
     /// panicked one.
     reader: Option<JoinHandle<()>>,
     current: std::vec::IntoIter<Exchange>,
+    progress: &'p LearnProgress,
 }
 
-impl ReaderPass {
-    fn start(store: Store) -> ReaderPass {
+impl<'p> ReaderPass<'p> {
+    fn start(store: Store, progress: &'p LearnProgress) -> ReaderPass<'p> {
         let (sender, batches) = mpsc::sync_channel::<Batch>(READ_AHEAD);
         let reader = std::thread::spawn(move || read_in_batches(&store, &sender));
-        ReaderPass { batches, reader: Some(reader), current: Vec::new().into_iter() }
+        progress.pass.fetch_add(1, Ordering::Relaxed);
+        progress.read.store(0, Ordering::Relaxed);
+        ReaderPass { batches, reader: Some(reader), current: Vec::new().into_iter(), progress }
     }
 
     /// The reader closed the channel: it finished, or it panicked.
@@ -84,7 +122,7 @@ fn read_in_batches(store: &Store, sender: &SyncSender<Batch>) {
     }
 }
 
-impl Iterator for ReaderPass {
+impl Iterator for ReaderPass<'_> {
     type Item = Result<Exchange, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -93,7 +131,10 @@ impl Iterator for ReaderPass {
                 return Some(Ok(exchange));
             }
             match self.batches.recv() {
-                Ok(Ok(batch)) => self.current = batch.into_iter(),
+                Ok(Ok(batch)) => {
+                    self.progress.read.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    self.current = batch.into_iter();
+                }
                 Ok(Err(err)) => return Some(Err(err.into())),
                 Err(_) => return self.reader_finished(),
             }
@@ -151,5 +192,18 @@ mod tests {
         let err = learn_passes(passes, &LearnOptions::default()).unwrap_err();
         assert!(matches!(err, Error::Traffic(venomqa_traffic::Error::Corrupt { .. })), "{err}");
         assert_eq!(err.to_string(), corrupt().to_string(), "the store's own message, once");
+    }
+
+    #[test]
+    fn progress_counts_each_pass_and_the_exchanges_it_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("store")).unwrap();
+        let exchanges: Vec<Exchange> = (1..=2500).map(exchange).collect();
+        store.append(exchanges, venomqa_traffic::RecordOptions::default()).unwrap();
+        let progress = LearnProgress::default();
+        assert_eq!((progress.pass(), progress.read()), (0, 0));
+        learn_store_with_progress(&store, &LearnOptions::default(), &progress).unwrap();
+        assert_eq!(progress.pass(), LearnProgress::PASSES);
+        assert_eq!(progress.read(), 2500, "the last pass read every exchange");
     }
 }
