@@ -268,6 +268,7 @@ mod tests {
         for bug in LibraryBug::all() {
             assert_eq!(bug.name().parse::<LibraryBug>(), Ok(bug));
         }
+        assert_eq!(LibraryBugSet::all().iter().count(), 17, "one bit a bug, none lost");
         let set: LibraryBugSet = "double-pickup, stale-preferences".parse().unwrap();
         assert_eq!(set.to_string(), "double-pickup,stale-preferences");
         assert_eq!("all".parse::<LibraryBugSet>(), Ok(LibraryBugSet::all()));
