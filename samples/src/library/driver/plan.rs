@@ -10,7 +10,9 @@
 //! with every bug planted answers the same way: each member borrows and
 //! holds only their own two books, so no two sessions race for a copy and
 //! no one borrows a copy set aside for somebody else's hold; each code is
-//! redeemed once, and never for a cancelled hold.
+//! redeemed once, and never for a cancelled hold; reading lists gather the
+//! member's own two books; a member changes their password only in their
+//! last session, so every earlier session logs in with the first one.
 
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;

@@ -62,11 +62,13 @@ async fn withdraw_damaged(visit: &mut Visit<'_>, run: &Run) -> Step {
     Ok(())
 }
 
-/// The desk redeems `codes`, then lists the holds and loans it can see (all of them).
+/// The desk checks who it is logged in as, redeems `codes`, then lists the
+/// holds and loans it can see (all of them).
 pub(crate) async fn redeem_pickups(visit: &mut Visit<'_>, codes: &[String]) -> Step {
     if !log_in(visit, &Account::staff(1), true).await? {
         return Ok(());
     }
+    visit.send(Call::get("GET /api/v1/me", "/api/v1/me".into())).await?;
     visit.send(Call::get("GET /api/v1/holds", "/api/v1/holds".into())).await?;
     for code in codes {
         let path = "/api/v1/desk/pickups".into();
