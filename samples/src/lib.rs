@@ -15,7 +15,8 @@
 //! - The **sample library** ([`serve_library`], [`spawn_library`],
 //!   [`drive_library`]) is a second service shaped unlike the shop: cookie
 //!   sessions, sign-up and login by email, staff and members, sequential
-//!   ids, slugs, a soft delete, pickup codes, with nine planted bugs
+//!   ids, slugs, a soft delete, pickup codes, reading lists, with
+//!   seventeen planted bugs
 //!   ([`LibraryBug`]); `samples/src/library/mod.rs` documents its endpoints
 //!   and bugs.
 //! - The **traffic generator** ([`generate`]) makes any number of synthetic
