@@ -353,7 +353,7 @@ pub enum SampleApp {
     Shop,
     /// A community library: cookie sessions, sign-up and login by email,
     /// staff and members, slugs, sequential ids, a soft delete, pickup
-    /// codes, nine planted bugs.
+    /// codes, reading lists, seventeen planted bugs.
     Library,
 }
 
@@ -362,7 +362,9 @@ pub enum SampleApp {
     after_help = "The shop's bugs: double-refund, ship-unpaid, cancel-after-ship, cross-user, \
 pay-after-delete, concurrent-refund, token-after-logout, idempotency-recharge, lost-update.\n\
 The library's bugs: double-pickup, pickup-after-cancel, renew-after-return, borrow-held-copy, \
-cross-member-loan, loan-after-withdraw, concurrent-borrow, session-after-logout, stale-preferences.\n\n\
+cross-member-loan, loan-after-withdraw, concurrent-borrow, session-after-logout, stale-preferences, \
+role-injection, login-enumeration, stale-patch-after-put, item-after-publish, edit-after-withdraw, \
+create-after-logout, cross-member-password, feature-by-member.\n\n\
 Examples:\n  venomqa sample serve --port 8081\n  \
 venomqa sample serve --app library --port 8082 --bugs double-pickup,stale-preferences\n\n\
 Both answer POST /__reset (back to a fresh state) and GET /health. The library's \

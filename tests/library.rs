@@ -6,6 +6,7 @@ mod common;
 
 use common::{run, start_recorder, text, Running};
 use serde_json::Value;
+use venomqa_samples::LibraryBug;
 use venomqa_testkit::TempStore;
 
 /// `venomqa sample serve --app library` on a free port; the library and its URL.
@@ -70,4 +71,15 @@ fn an_unknown_sample_app_is_a_usage_error_naming_the_known_ones() {
     assert!(said.contains("shop") && said.contains("library"), "{said}");
     let driven = run(&["sample", "drive", "--app", "zoo"]);
     assert_eq!(driven.status.code(), Some(2));
+}
+
+#[test]
+fn serve_help_names_every_library_bug() {
+    let help = run(&["sample", "serve", "--help"]);
+    assert!(help.status.success(), "{}", text(&help.stderr));
+    let said = text(&help.stdout);
+    let missing: Vec<&str> =
+        LibraryBug::all().into_iter().map(LibraryBug::name).filter(|n| !said.contains(n)).collect();
+    assert!(missing.is_empty(), "the help leaves out {missing:?}: {said}");
+    assert!(said.contains("seventeen planted bugs"), "{said}");
 }

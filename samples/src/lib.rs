@@ -15,9 +15,9 @@
 //! - The **sample library** ([`serve_library`], [`spawn_library`],
 //!   [`drive_library`]) is a second service shaped unlike the shop: cookie
 //!   sessions, sign-up and login by email, staff and members, sequential
-//!   ids, slugs, a soft delete, pickup codes, with nine planted bugs
-//!   ([`LibraryBug`]); `samples/src/library/mod.rs` documents its endpoints
-//!   and bugs.
+//!   ids, slugs, a soft delete, pickup codes, reading lists, with
+//!   seventeen planted bugs ([`LibraryBug`]); `samples/src/library/mod.rs`
+//!   documents its endpoints and bugs.
 //! - The **traffic generator** ([`generate`]) makes any number of synthetic
 //!   exchanges shaped like a recording of the driver, without a shop or a
 //!   proxy, deterministically for a seed: input for benchmarks.

@@ -65,6 +65,16 @@ async fn a_run_covers_every_endpoint() {
         "GET /api/v1/holds/{id}",
         "POST /api/v1/holds/{id}/cancel",
         "POST /api/v1/desk/pickups",
+        "PUT /api/v1/me",
+        "PUT /api/v1/members/{id}/password",
+        "PATCH /api/v1/me/preferences",
+        "PATCH /api/v1/books/{slug}",
+        "POST /api/v1/books/{slug}/feature",
+        "GET /api/v1/lists",
+        "POST /api/v1/lists",
+        "GET /api/v1/lists/{id}",
+        "POST /api/v1/lists/{id}/items",
+        "POST /api/v1/lists/{id}/publish",
     ]
     .into();
     assert_eq!(endpoints, expected);
@@ -138,6 +148,14 @@ async fn a_run_against_every_bug_leaves_the_state_a_correct_library_would() {
     assert_eq!(withdrawn.len(), 1);
     assert!(loans.iter().all(|l| !withdrawn.contains(&l["book"].as_str().unwrap())));
 
+    let books = lib.get(&librarian, "/api/v1/books").await.body["books"].clone();
+    let featured = books.as_array().unwrap().iter().filter(|b| b["featured"] == true).count();
+    assert_eq!(featured, made("POST /api/v1/books/{slug}/feature"), "only staff feature books");
+    let lists = lib.get(&librarian, "/api/v1/lists").await.body["lists"].clone();
+    let items: usize =
+        lists.as_array().unwrap().iter().map(|l| l["items"].as_array().unwrap().len()).sum();
+    assert_eq!(items, made("POST /api/v1/lists/{id}/items"), "no item lost or added");
+
     let holds =
         lib.get(&librarian, "/api/v1/holds").await.body["holds"].as_array().unwrap().clone();
     let collected = holds.iter().filter(|h| h["status"] == "collected").count();
@@ -146,4 +164,47 @@ async fn a_run_against_every_bug_leaves_the_state_a_correct_library_would() {
         holds.iter().filter(|h| h["status"] == "cancelled").count(),
         made("POST /api/v1/holds/{id}/cancel")
     );
+}
+
+/// The sessions (by index) that sent `endpoint`.
+fn senders(report: &DriveReport, endpoint: &str) -> BTreeSet<usize> {
+    report.steps.iter().filter(|s| s.endpoint == endpoint).map(|s| s.session).collect()
+}
+
+/// The traffic each bug needs to be learnable: staff-only actions from the
+/// librarian only, members editing their own profile and password, a
+/// preferences `PATCH` whose session also `PUT`s them, failed logins.
+#[tokio::test]
+async fn each_new_endpoint_is_used_by_the_users_it_belongs_to() {
+    for seed in [7, 1, 2024] {
+        let report = drive_fresh(LibraryBugSet::none(), seed).await;
+        let librarian = BTreeSet::from([0]);
+        for staff_only in ["POST /api/v1/books/{slug}/feature", "PATCH /api/v1/books/{slug}"] {
+            assert_eq!(senders(&report, staff_only), librarian, "seed {seed}: {staff_only}");
+        }
+        let members: BTreeSet<usize> = (1..=12).collect();
+        for own in ["PUT /api/v1/me", "PUT /api/v1/members/{id}/password", "POST /api/v1/lists"] {
+            let who = senders(&report, own);
+            assert!(!who.is_empty() && who.is_subset(&members), "seed {seed}: {own} by {who:?}");
+        }
+        let patched = senders(&report, "PATCH /api/v1/me/preferences");
+        assert!(!patched.is_empty(), "seed {seed}");
+        assert!(patched.is_subset(&senders(&report, "PUT /api/v1/me/preferences")));
+        for session in senders(&report, "PUT /api/v1/members/{id}/password") {
+            let after: Vec<&str> = report
+                .steps
+                .iter()
+                .filter(|s| s.session == session)
+                .map(|s| s.endpoint.as_str())
+                .skip_while(|e| *e != "PUT /api/v1/members/{id}/password")
+                .collect();
+            let relogin = ["DELETE /api/v1/session", "POST /api/v1/session", "GET /api/v1/me"];
+            assert_eq!(after[1..4], relogin, "seed {seed}: a login with the new password");
+        }
+        let logins = report.steps.iter().filter(|s| s.endpoint == "POST /api/v1/session").count();
+        assert!(
+            logins >= report.sessions + 2,
+            "seed {seed}: a mistyped password, an unknown email"
+        );
+    }
 }

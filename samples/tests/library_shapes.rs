@@ -1,7 +1,8 @@
 //! The library's shapes, each as a client sees it on a real socket: cookie
 //! sessions, failed logins, sequential ids that collide and restart, slugs,
 //! the preferences singleton, children read through their parent, the soft
-//! delete, the pickup code crossing roles, public and private reads.
+//! delete, the pickup code crossing roles, public and private reads,
+//! reading lists with items read through them, and a preferences `PATCH`.
 
 mod library_common;
 
@@ -212,4 +213,58 @@ async fn a_loan_renews_twice_then_is_refused_and_returns_once() {
     let back = format!("/api/v1/loans/{id}/return");
     assert_eq!(lib.post(&ada, &back).await.body["status"], "returned");
     assert_eq!(lib.post(&ada, &back).await.status, 409);
+}
+
+#[tokio::test]
+async fn reading_lists_are_private_drafts_whose_items_show_only_through_the_list() {
+    let lib = correct().await;
+    lib.book("dune", 1).await;
+    let ada = lib.member("ada").await;
+    let bob = lib.member("bob").await;
+    lib.borrow(&ada, "dune").await;
+    let list = lib.post_json(&ada, "/api/v1/lists", json!({ "name": "Summer" })).await;
+    assert_eq!((list.status, list.header("location")), (201, Some("/api/v1/lists/1")));
+    assert_eq!(list.body["status"], "draft");
+    let item = lib.post_json(&ada, "/api/v1/lists/1/items", json!({ "book": "dune" })).await;
+    assert_eq!(item.body, json!({ "id": 1, "book": "dune" }), "list 1 and loan 1 side by side");
+
+    let items = lib.get(&ada, "/api/v1/lists/1/items").await;
+    assert_eq!((items.status, items.header("allow")), (405, Some("POST")));
+    assert_eq!(lib.get(&ada, "/api/v1/lists/1/items/1").await.status, 404);
+    assert_eq!(lib.get(&ada, "/api/v1/lists/1").await.body["items"][0]["book"], "dune");
+    assert_eq!(lib.get(&bob, "/api/v1/lists/1").await.status, 404, "private to Ada");
+    let librarian = lib.staff(LIBRARIAN).await;
+    assert_eq!(lib.get(&librarian, "/api/v1/lists/1").await.status, 200, "staff see all");
+    let others = lib.post_json(&bob, "/api/v1/lists/1/items", json!({ "book": "dune" })).await;
+    assert_eq!(others.status, 404);
+
+    let injected =
+        lib.post_json(&ada, "/api/v1/lists", json!({ "name": "x", "status": "published" })).await;
+    assert_eq!(injected.status, 400, "a field the create does not take");
+    assert_eq!(lib.post(&ada, "/api/v1/lists/1/publish").await.body["status"], "published");
+    let again = lib.post(&ada, "/api/v1/lists/1/publish").await;
+    assert_eq!(
+        (again.status, again.error()),
+        (409, "cannot publish a reading list that is published")
+    );
+}
+
+#[tokio::test]
+async fn preferences_take_a_patch_of_some_fields_under_the_same_if_match_rules() {
+    let lib = correct().await;
+    let ada = lib.member("ada").await;
+    let path = "/api/v1/me/preferences";
+    let body = || json!({ "newsletter": true });
+    let bare = send(lib.request(Method::PATCH, path, Some(&ada)).json(&body())).await;
+    assert_eq!(bare.status, 428);
+    let patched = lib.write_if_match(Method::PATCH, &ada, path, "\"1\"", body()).await;
+    assert_eq!((patched.status, patched.header("etag")), (200, Some("\"2\"")));
+    assert_eq!(patched.body, json!({ "notify_by": "email", "language": "en", "newsletter": true }));
+    let unknown =
+        lib.write_if_match(Method::PATCH, &ada, path, "\"2\"", json!({ "theme": "dark" })).await;
+    assert_eq!(unknown.status, 400);
+    let me = lib.get(&ada, "/api/v1/me").await;
+    assert_eq!((me.status, me.header("allow")), (200, None));
+    let wrong = send(lib.request(Method::PATCH, "/api/v1/me", Some(&ada))).await;
+    assert_eq!((wrong.status, wrong.header("allow")), (405, Some("GET, PUT")));
 }

@@ -1,4 +1,4 @@
-//! The nine sequence bugs the library can plant, and the set a library runs with.
+//! The seventeen sequence bugs the library can plant, and the set a library runs with.
 //!
 //! Like the shop's, every bug lives between calls: each endpoint is right on
 //! its own, every violating call answers 2xx, and with no bug planted every
@@ -6,7 +6,17 @@
 //! of sequence bug: a double operation, stale state, actions after a final
 //! state, a cross-user read and write, a write after a soft delete, a race
 //! of concurrent duplicates, a session that outlives its logout, and a
-//! stale validator.
+//! stale validator; and each kind of evidence beyond one read-back: a
+//! field injected into an update, two failed logins that answer apart, a
+//! validator reused across two different writes, a child added to a parent
+//! after its transition, a write on an instance only a filtered list still
+//! shows, a create under a logged-out session, another member's password
+//! changed, and a staff-only action taken by a member.
+//!
+//! The one bug the QA driver's own traffic shows is `login-enumeration`:
+//! its failed logins (a mistyped password, an unknown email) carry the
+//! leaking messages. Every other request of the driver is answered the same
+//! with or without bugs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -32,11 +42,27 @@ pub enum LibraryBug {
     SessionAfterLogout,
     /// A preferences write with an outdated `If-Match` overwrites a newer one.
     StalePreferences,
+    /// A profile update takes `role`, a field it shows but never takes: mass assignment.
+    RoleInjection,
+    /// A failed login says whether the email has an account: user enumeration.
+    LoginEnumeration,
+    /// A preferences `PATCH` takes an `If-Match` from before a later `PUT`.
+    StalePatchAfterPut,
+    /// A book goes onto a reading list after the list was published.
+    ItemAfterPublish,
+    /// Staff can edit a withdrawn (soft-deleted) book.
+    EditAfterWithdraw,
+    /// A create with the `sid` of a logged-out session makes the instance.
+    CreateAfterLogout,
+    /// A member changes another member's password by their id.
+    CrossMemberPassword,
+    /// A member features a book, a staff-only action.
+    FeatureByMember,
 }
 
 impl LibraryBug {
     /// Every bug, in the order they are documented.
-    pub fn all() -> [LibraryBug; 9] {
+    pub fn all() -> [LibraryBug; 17] {
         use LibraryBug::*;
         [
             DoublePickup,
@@ -48,6 +74,14 @@ impl LibraryBug {
             ConcurrentBorrow,
             SessionAfterLogout,
             StalePreferences,
+            RoleInjection,
+            LoginEnumeration,
+            StalePatchAfterPut,
+            ItemAfterPublish,
+            EditAfterWithdraw,
+            CreateAfterLogout,
+            CrossMemberPassword,
+            FeatureByMember,
         ]
     }
 
@@ -64,6 +98,14 @@ impl LibraryBug {
             ConcurrentBorrow => "concurrent-borrow",
             SessionAfterLogout => "session-after-logout",
             StalePreferences => "stale-preferences",
+            RoleInjection => "role-injection",
+            LoginEnumeration => "login-enumeration",
+            StalePatchAfterPut => "stale-patch-after-put",
+            ItemAfterPublish => "item-after-publish",
+            EditAfterWithdraw => "edit-after-withdraw",
+            CreateAfterLogout => "create-after-logout",
+            CrossMemberPassword => "cross-member-password",
+            FeatureByMember => "feature-by-member",
         }
     }
 
@@ -86,11 +128,33 @@ impl LibraryBug {
             StalePreferences => {
                 "`PUT /api/v1/me/preferences` with an outdated `If-Match` overwrites a newer version"
             }
+            RoleInjection => {
+                "`PUT /api/v1/me` takes a `role` field it never asks for: a member makes themself staff"
+            }
+            LoginEnumeration => {
+                "a failed login says \"no account with this email\" or \"wrong password\": who has an account shows"
+            }
+            StalePatchAfterPut => {
+                "`PATCH /api/v1/me/preferences` with an `If-Match` from before a later `PUT` undoes that `PUT`"
+            }
+            ItemAfterPublish => "a book can be added to a reading list after the list was published",
+            EditAfterWithdraw => {
+                "staff can edit a withdrawn book, which only `?status=withdrawn` still shows"
+            }
+            CreateAfterLogout => {
+                "creates accept the `sid` of a logged-out session (reads and other writes refuse it)"
+            }
+            CrossMemberPassword => {
+                "`PUT /api/v1/members/{id}/password` changes any member's password, not only the caller's"
+            }
+            FeatureByMember => {
+                "`POST /api/v1/books/{slug}/feature`, a staff action, only checks that someone is logged in"
+            }
         }
     }
 
-    fn bit(self) -> u16 {
-        1 << (self as u16)
+    fn bit(self) -> u32 {
+        1 << (self as u32)
     }
 }
 
@@ -120,7 +184,7 @@ pub struct UnknownLibraryBug(pub String);
 /// The bugs a library plants: `all` (the default, it is a demo target),
 /// `none`, or a list such as `double-pickup,stale-preferences`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct LibraryBugSet(u16);
+pub struct LibraryBugSet(u32);
 
 impl LibraryBugSet {
     /// Every bug planted.
@@ -204,6 +268,7 @@ mod tests {
         for bug in LibraryBug::all() {
             assert_eq!(bug.name().parse::<LibraryBug>(), Ok(bug));
         }
+        assert_eq!(LibraryBugSet::all().iter().count(), 17, "one bit a bug, none lost");
         let set: LibraryBugSet = "double-pickup, stale-preferences".parse().unwrap();
         assert_eq!(set.to_string(), "double-pickup,stale-preferences");
         assert_eq!("all".parse::<LibraryBugSet>(), Ok(LibraryBugSet::all()));

@@ -1,6 +1,8 @@
-//! The catalogue: books named by client-chosen slugs, their copies, and
-//! withdrawal (a soft delete). Anyone may read it; only staff write it.
+//! The catalogue: books named by client-chosen slugs, their copies, edits,
+//! the front page's featured books, and withdrawal (a soft delete). Anyone
+//! may read it; only staff write it.
 
+use super::bugs::LibraryBug;
 use super::records::{Book, BookStatus, Copy, CopyStatus, Member};
 use super::state::{require_staff, Library, LibraryError};
 
@@ -44,6 +46,7 @@ impl Library {
             title: new.title.trim().to_string(),
             author: new.author.trim().to_string(),
             status: BookStatus::Available,
+            featured: false,
             copies: Vec::new(),
         };
         state.books.insert(book.slug.clone(), book.clone());
@@ -80,6 +83,59 @@ impl Library {
             Some(book) if book.status == BookStatus::Available => {
                 book.status = BookStatus::Withdrawn;
                 Ok(())
+            }
+            _ => Err(LibraryError::NotFound("book")),
+        }
+    }
+}
+
+/// What staff send to edit a book; a field left out keeps its value.
+#[derive(Debug, Default)]
+pub(crate) struct BookEdit {
+    pub title: Option<String>,
+    pub author: Option<String>,
+}
+
+impl Library {
+    /// Edits the title or author of a book in the catalogue.
+    pub fn edit_book(
+        &self,
+        caller: &Member,
+        slug: &str,
+        edit: BookEdit,
+    ) -> Result<Book, LibraryError> {
+        require_staff(caller)?;
+        if edit.title.as_deref().is_some_and(|title| title.trim().is_empty()) {
+            return Err(LibraryError::Invalid("a book needs a title".into()));
+        }
+        let mut state = self.lock();
+        // BUG edit-after-withdraw: the edit looks the slug up and forgets
+        // that a withdrawn book has left the catalogue.
+        let withdrawn_too = self.bug(LibraryBug::EditAfterWithdraw);
+        let book = match state.books.get_mut(slug) {
+            Some(book) if book.status == BookStatus::Available || withdrawn_too => book,
+            _ => return Err(LibraryError::NotFound("book")),
+        };
+        if let Some(title) = edit.title {
+            book.title = title.trim().to_string();
+        }
+        if let Some(author) = edit.author {
+            book.author = author.trim().to_string();
+        }
+        Ok(book.clone())
+    }
+
+    /// Shows a book on the front page.
+    pub fn feature_book(&self, caller: &Member, slug: &str) -> Result<Book, LibraryError> {
+        // BUG feature-by-member: the handler checks that someone is logged
+        // in (the caller) and forgets to check that they are staff.
+        if !self.bug(LibraryBug::FeatureByMember) {
+            require_staff(caller)?;
+        }
+        match self.lock().books.get_mut(slug) {
+            Some(book) if book.status == BookStatus::Available => {
+                book.featured = true;
+                Ok(book.clone())
             }
             _ => Err(LibraryError::NotFound("book")),
         }

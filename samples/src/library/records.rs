@@ -1,5 +1,6 @@
 //! The library's records exactly as the API shows them: members,
-//! preferences, books with their copies, loans and holds.
+//! preferences, books with their copies, loans, holds, and reading lists
+//! with their items.
 
 use serde::Serialize;
 
@@ -31,6 +32,9 @@ pub(crate) struct Preferences {
     /// Bumped by every write; the `ETag` is this number, quoted.
     #[serde(skip)]
     pub version: u64,
+    /// The version the last `PUT` replaced, if there was one.
+    #[serde(skip)]
+    pub put_from: Option<u64>,
 }
 
 impl Preferences {
@@ -47,6 +51,7 @@ impl Default for Preferences {
             language: "en".into(),
             newsletter: false,
             version: 1,
+            put_from: None,
         }
     }
 }
@@ -66,6 +71,8 @@ pub(crate) struct Book {
     pub title: String,
     pub author: String,
     pub status: BookStatus,
+    /// Set by staff to show the book on the front page.
+    pub featured: bool,
     /// The physical copies: they have no endpoint of their own.
     pub copies: Vec<Copy>,
 }
@@ -153,4 +160,41 @@ pub(crate) struct Hold {
     pub status: HoldStatus,
     /// Issued to the member, redeemed by staff at `POST /api/v1/desk/pickups`.
     pub code: String,
+}
+
+/// Where a reading list is: a draft takes books; once published it is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ListStatus {
+    Draft,
+    Published,
+}
+
+impl ListStatus {
+    /// The status as the API spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListStatus::Draft => "draft",
+            ListStatus::Published => "published",
+        }
+    }
+}
+
+/// A member's reading list: books picked while it is a draft, then published.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ReadingList {
+    pub id: u64,
+    pub member: u64,
+    pub name: String,
+    pub status: ListStatus,
+    /// The books on it: they have no endpoint of their own.
+    pub items: Vec<ListItem>,
+}
+
+/// One book on a reading list.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ListItem {
+    pub id: u64,
+    /// The book's slug.
+    pub book: String,
 }

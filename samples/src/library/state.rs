@@ -1,8 +1,10 @@
 //! The library's in-memory state, its refusals, and the reset hook.
 //!
 //! The operations live next to their rules, one concern a file:
-//! `accounts` (sign-up, sessions, preferences), `catalogue` (books and
-//! copies) and `circulation` (loans, holds, the desk). Each planted bug is a
+//! `accounts` (sign-up, sessions), `profile` (the member's own account),
+//! `preferences` (the versioned singleton), `catalogue` (books and
+//! copies), `circulation` (loans, holds, the desk) and `lists` (reading
+//! lists). Each planted bug is a
 //! small, believable mistake in a guard, switched on by the library's
 //! [`LibraryBugSet`], with the correct branch right next to it.
 //!
@@ -13,24 +15,29 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::bugs::{LibraryBug, LibraryBugSet};
-use super::records::{Book, Hold, Loan, Member, Preferences, Role};
+use super::records::{Book, Hold, Loan, Member, Preferences, ReadingList, Role};
 use super::STAFF;
 
 /// Everything the library holds. Ids are small integers counted from 1,
 /// and counting starts again after a reset.
 pub(crate) struct State {
     pub members: BTreeMap<u64, Member>,
-    /// Session id (the `sid` cookie) to member id.
+    /// Session id (the `sid` cookie) to member id, for live sessions.
     pub sessions: HashMap<String, u64>,
+    /// Every session id ever issued, logged out or not: the audit log.
+    pub issued: HashMap<String, u64>,
     pub preferences: HashMap<u64, Preferences>,
     /// By slug; withdrawn books stay here with their status.
     pub books: BTreeMap<String, Book>,
     pub loans: BTreeMap<u64, Loan>,
     pub holds: BTreeMap<u64, Hold>,
+    pub lists: BTreeMap<u64, ReadingList>,
     next_member: u64,
     next_copy: u64,
     next_loan: u64,
     next_hold: u64,
+    next_list: u64,
+    next_item: u64,
 }
 
 impl State {
@@ -39,14 +46,18 @@ impl State {
         let mut state = State {
             members: BTreeMap::new(),
             sessions: HashMap::new(),
+            issued: HashMap::new(),
             preferences: HashMap::new(),
             books: BTreeMap::new(),
             loans: BTreeMap::new(),
             holds: BTreeMap::new(),
+            lists: BTreeMap::new(),
             next_member: 0,
             next_copy: 0,
             next_loan: 0,
             next_hold: 0,
+            next_list: 0,
+            next_item: 0,
         };
         for staff in STAFF {
             state.add_member(staff.email, staff.password, staff.name, Role::Staff);
@@ -84,6 +95,18 @@ impl State {
     pub fn hold_id(&mut self) -> u64 {
         self.next_hold += 1;
         self.next_hold
+    }
+
+    /// The next reading list id.
+    pub fn list_id(&mut self) -> u64 {
+        self.next_list += 1;
+        self.next_list
+    }
+
+    /// The next list item id.
+    pub fn item_id(&mut self) -> u64 {
+        self.next_item += 1;
+        self.next_item
     }
 }
 

@@ -74,6 +74,30 @@ impl TestLibrary {
         send(self.request(Method::POST, path, Some(sid)).json(&body)).await
     }
 
+    /// Any method with a JSON body: the `PUT`s and `PATCH`es.
+    pub async fn send_json(&self, method: Method, sid: &str, path: &str, body: Value) -> Answer {
+        send(self.request(method, path, Some(sid)).json(&body)).await
+    }
+
+    /// A conditional write with `If-Match: if_match`.
+    pub async fn write_if_match(
+        &self,
+        method: Method,
+        sid: &str,
+        path: &str,
+        if_match: &str,
+        body: Value,
+    ) -> Answer {
+        let request = self.request(method, path, Some(sid)).header("if-match", if_match);
+        send(request.json(&body)).await
+    }
+
+    /// The caller's member id, from `GET /api/v1/me`.
+    pub async fn member_id(&self, sid: &str) -> u64 {
+        let me = self.get(sid, "/api/v1/me").await;
+        me.body["id"].as_u64().unwrap_or_else(|| panic!("a member id in {me:?}"))
+    }
+
     /// The answer to a nested-JSON login.
     pub async fn try_login(&self, email: &str, password: &str) -> Answer {
         let body = json!({ "member": { "email": email, "password": password } });

@@ -1,150 +1,89 @@
-//! The three journeys a library run plays: the librarian stocks the
-//! catalogue, members borrow and hold, the desk redeems pickup codes.
+//! A member's session, as planned: sign up or log in, fill in the profile,
+//! browse, set preferences, borrow, hold, gather a reading list, and log
+//! out (or change the password on the way out).
 //!
-//! Each journey logs in, works, and (mostly) logs out, in the order a
-//! person at a browser would; a step whose answer was unexpected ends the
-//! part of the journey that depended on it.
+//! Each step runs in the order a person at a browser would; a step whose
+//! answer was unexpected ends the part of the journey that depended on it.
 
-use reqwest::header::ETAG;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use super::auth::{self, log_in, log_out};
 use super::plan::{LoanFate, MemberSession, RunPlan};
-use super::visit::{Body, Call, Visit};
+use super::profile::{edit_preferences, rename};
+use super::visit::{Call, Visit};
 use super::Run;
 use crate::driver::DriveError;
-use crate::library::STAFF;
 
 type Step<T = ()> = Result<T, DriveError>;
-
-/// An account as the driver logs in with it.
-pub(crate) struct Account {
-    pub email: String,
-    pub password: String,
-    pub name: String,
-}
-
-impl Account {
-    /// A seeded staff account: 0 the librarian, 1 the desk.
-    pub fn staff(k: usize) -> Account {
-        let staff = STAFF[k];
-        Account {
-            email: staff.email.into(),
-            password: staff.password.into(),
-            name: staff.name.into(),
-        }
-    }
-}
-
-fn post(endpoint: &'static str, path: String, expected: StatusCode) -> Call {
-    Call::new(Method::POST, endpoint, path, expected)
-}
-
-fn get(endpoint: &'static str, path: String) -> Call {
-    Call::new(Method::GET, endpoint, path, StatusCode::OK)
-}
-
-/// Logs in with nested JSON or a form; false when no session came of it.
-async fn log_in(visit: &mut Visit<'_>, account: &Account, form: bool) -> Step<bool> {
-    let mut call = post("POST /api/v1/session", "/api/v1/session".into(), StatusCode::OK);
-    call.body = if form {
-        Body::Form(vec![("email", account.email.clone()), ("password", account.password.clone())])
-    } else {
-        Body::Json(json!({ "member": { "email": account.email, "password": account.password } }))
-    };
-    let Some(answer) = visit.send(call).await? else { return Ok(false) };
-    if answer.body["ok"] != true || !visit.keep_cookie(&answer) {
-        visit.note_problem("POST /api/v1/session", "/api/v1/session", "login gave no session");
-        return Ok(false);
-    }
-    Ok(true)
-}
-
-/// A mistyped password: the library answers `200 {"ok": false}` and no cookie.
-async fn mistype_password(visit: &mut Visit<'_>, account: &Account) -> Step {
-    let body = json!({ "member": { "email": account.email, "password": "wrong-password" } });
-    let call = post("POST /api/v1/session", "/api/v1/session".into(), StatusCode::OK).json(body);
-    if let Some(answer) = visit.send(call).await? {
-        if answer.body["ok"] != false {
-            visit.note_problem(
-                "POST /api/v1/session",
-                "/api/v1/session",
-                "a wrong password was accepted",
-            );
-        }
-    }
-    Ok(())
-}
-
-async fn log_out(visit: &mut Visit<'_>) -> Step {
-    let call = Call::new(
-        Method::DELETE,
-        "DELETE /api/v1/session",
-        "/api/v1/session".into(),
-        StatusCode::NO_CONTENT,
-    );
-    if visit.send(call).await?.is_some() {
-        visit.forget_cookie();
-    }
-    Ok(())
-}
-
-/// The librarian adds every planned book with its copies, withdraws the
-/// last one, and checks the lists.
-pub(crate) async fn stock_catalogue(visit: &mut Visit<'_>, run: &Run) -> Step {
-    if !log_in(visit, &Account::staff(0), false).await? {
-        return Ok(());
-    }
-    visit.send(get("GET /api/v1/me", "/api/v1/me".into())).await?;
-    for (k, book) in run.plan.books.iter().enumerate() {
-        let slug = run.slug(k);
-        let body = json!({ "slug": slug, "title": book.title, "author": book.author });
-        let create = post("POST /api/v1/books", "/api/v1/books".into(), StatusCode::CREATED);
-        if visit.send(create.json(body)).await?.is_none() {
-            continue;
-        }
-        for c in 0..book.copies {
-            let barcode = format!("{}-c{}", slug.chars().take(12).collect::<String>(), c + 1);
-            let path = format!("/api/v1/books/{slug}/copies");
-            let call = post("POST /api/v1/books/{slug}/copies", path, StatusCode::CREATED);
-            visit.send(call.json(json!({ "barcode": barcode }))).await?;
-        }
-    }
-    let withdrawn = run.slug(run.plan.withdrawn_book());
-    visit.send(get("GET /api/v1/books/{slug}", format!("/api/v1/books/{withdrawn}"))).await?;
-    let delete = Call::new(
-        Method::DELETE,
-        "DELETE /api/v1/books/{slug}",
-        format!("/api/v1/books/{withdrawn}"),
-        StatusCode::NO_CONTENT,
-    );
-    visit.send(delete).await?;
-    visit.send(get("GET /api/v1/books", "/api/v1/books?status=withdrawn".into())).await?;
-    visit.send(get("GET /api/v1/books", "/api/v1/books".into())).await?;
-    log_out(visit).await
-}
 
 /// One member session, as planned; pickup codes for the desk go to `run`.
 pub(crate) async fn member_session(visit: &mut Visit<'_>, run: &Run, plan: &MemberSession) -> Step {
     let account = run.member(plan.member);
-    if plan.sign_up {
-        let body = json!({ "member": { "email": account.email, "password": account.password, "name": account.name } });
-        let call = post("POST /api/v1/members", "/api/v1/members".into(), StatusCode::CREATED);
-        if visit.send(call.json(body)).await?.is_none() {
-            return Ok(());
-        }
+    if plan.sign_up && !sign_up(visit, run, plan).await? {
+        return Ok(());
     }
     if plan.typo_first {
-        mistype_password(visit, &account).await?;
+        auth::mistype_password(visit, &account).await?;
     }
     if !log_in(visit, &account, plan.form_login).await? {
         return Ok(());
     }
-    visit.send(get("GET /api/v1/me", "/api/v1/me".into())).await?;
-    browse(visit, run, &plan.browse).await?;
-    if let Some((notify_by, newsletter)) = plan.preferences {
-        edit_preferences(visit, notify_by, newsletter).await?;
+    let me = visit.send(Call::get("GET /api/v1/me", "/api/v1/me".into())).await?;
+    let my_id = me.and_then(|me| number(visit, &me.body, "GET /api/v1/me", "/api/v1/me"));
+    if plan.rename {
+        rename(visit, &run.full_name(plan.member)).await?;
     }
+    browse(visit, run, &plan.browse).await?;
+    if let Some(preferences) = plan.preferences {
+        edit_preferences(visit, preferences, plan.newsletter_first).await?;
+    }
+    circulate(visit, run, plan).await?;
+    if let Some(publish) = plan.reading_list {
+        reading_list(visit, run, plan.member, publish).await?;
+    }
+    if plan.list_at_end {
+        for (endpoint, path) in [
+            ("GET /api/v1/loans", "/api/v1/loans"),
+            ("GET /api/v1/holds", "/api/v1/holds"),
+            ("GET /api/v1/lists", "/api/v1/lists"),
+        ] {
+            visit.send(Call::get(endpoint, path.into())).await?;
+        }
+    }
+    match my_id {
+        Some(id) if plan.change_password => {
+            auth::change_password(visit, &run.member_renewed(plan.member), id).await
+        }
+        _ if plan.logout || plan.change_password => log_out(visit).await,
+        _ => Ok(()),
+    }
+}
+
+/// Signs the member up, after trying to log in first when planned; false
+/// when no account came of it.
+async fn sign_up(visit: &mut Visit<'_>, run: &Run, plan: &MemberSession) -> Step<bool> {
+    let account = run.member(plan.member);
+    if plan.login_before_sign_up {
+        auth::log_in_before_signing_up(visit, &account).await?;
+    }
+    let body = json!({ "member": { "email": account.email, "password": account.password, "name": account.name } });
+    let call = Call::post("POST /api/v1/members", "/api/v1/members".into(), StatusCode::CREATED);
+    Ok(visit.send(call.json(body)).await?.is_some())
+}
+
+/// The catalogue, then a few books: reads anyone may make.
+async fn browse(visit: &mut Visit<'_>, run: &Run, books: &[usize]) -> Step {
+    visit.send(Call::get("GET /api/v1/books", "/api/v1/books".into())).await?;
+    for &k in books {
+        let path = format!("/api/v1/books/{}", run.slug(k));
+        visit.send(Call::get("GET /api/v1/books/{slug}", path)).await?;
+    }
+    Ok(())
+}
+
+/// The session's loan and hold, as planned.
+async fn circulate(visit: &mut Visit<'_>, run: &Run, plan: &MemberSession) -> Step {
     if let Some(fate) = plan.loan {
         borrow(visit, &run.slug(RunPlan::loan_book(plan.member)), fate).await?;
     }
@@ -154,54 +93,18 @@ pub(crate) async fn member_session(visit: &mut Visit<'_>, run: &Run, plan: &Memb
             run.hand_to_desk(code);
         }
     }
-    if plan.list_at_end {
-        visit.send(get("GET /api/v1/loans", "/api/v1/loans".into())).await?;
-        visit.send(get("GET /api/v1/holds", "/api/v1/holds".into())).await?;
-    }
-    if plan.logout {
-        log_out(visit).await?;
-    }
-    Ok(())
-}
-
-/// The catalogue, then a few books: reads anyone may make.
-async fn browse(visit: &mut Visit<'_>, run: &Run, books: &[usize]) -> Step {
-    visit.send(get("GET /api/v1/books", "/api/v1/books".into())).await?;
-    for &k in books {
-        let path = format!("/api/v1/books/{}", run.slug(k));
-        visit.send(get("GET /api/v1/books/{slug}", path)).await?;
-    }
-    Ok(())
-}
-
-/// A fresh read of the preferences, then a `PUT` with that read's `ETag`.
-async fn edit_preferences(visit: &mut Visit<'_>, notify_by: &str, newsletter: bool) -> Step {
-    let path = "/api/v1/me/preferences";
-    let Some(read) = visit.send(get("GET /api/v1/me/preferences", path.into())).await? else {
-        return Ok(());
-    };
-    let Some(etag) = read.headers.get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_string)
-    else {
-        visit.note_problem("GET /api/v1/me/preferences", path, "the answer has no ETag");
-        return Ok(());
-    };
-    let body = json!({ "notify_by": notify_by, "language": "en", "newsletter": newsletter });
-    let mut put = Call::new(Method::PUT, "PUT /api/v1/me/preferences", path.into(), StatusCode::OK)
-        .json(body);
-    put.headers.push(("if-match", etag));
-    visit.send(put).await?;
     Ok(())
 }
 
 /// Borrows a copy of `slug`, reads the loan, and takes it where `fate` says.
 async fn borrow(visit: &mut Visit<'_>, slug: &str, fate: LoanFate) -> Step {
-    let call = post("POST /api/v1/loans", "/api/v1/loans".into(), StatusCode::CREATED);
+    let call = Call::post("POST /api/v1/loans", "/api/v1/loans".into(), StatusCode::CREATED);
     let Some(answer) = visit.send(call.json(json!({ "book": slug }))).await? else { return Ok(()) };
     let Some(id) = number(visit, &answer.body, "POST /api/v1/loans", "/api/v1/loans") else {
         return Ok(());
     };
     let loan = format!("/api/v1/loans/{id}");
-    visit.send(get("GET /api/v1/loans/{id}", loan.clone())).await?;
+    visit.send(Call::get("GET /api/v1/loans/{id}", loan.clone())).await?;
     let actions: &[(&'static str, &str)] = match fate {
         LoanFate::Keep => &[],
         LoanFate::Renew => &[("POST /api/v1/loans/{id}/renew", "renew")],
@@ -212,7 +115,8 @@ async fn borrow(visit: &mut Visit<'_>, slug: &str, fate: LoanFate) -> Step {
         ],
     };
     for (endpoint, action) in actions {
-        if visit.send(post(endpoint, format!("{loan}/{action}"), StatusCode::OK)).await?.is_none() {
+        let call = Call::post(endpoint, format!("{loan}/{action}"), StatusCode::OK);
+        if visit.send(call).await?.is_none() {
             break;
         }
     }
@@ -222,7 +126,7 @@ async fn borrow(visit: &mut Visit<'_>, slug: &str, fate: LoanFate) -> Step {
 /// Holds a copy of `slug`; the pickup code when it goes to the desk, or
 /// `None` when the hold is cancelled instead.
 async fn hold(visit: &mut Visit<'_>, slug: &str, pickup: bool) -> Step<Option<String>> {
-    let call = post("POST /api/v1/holds", "/api/v1/holds".into(), StatusCode::CREATED);
+    let call = Call::post("POST /api/v1/holds", "/api/v1/holds".into(), StatusCode::CREATED);
     let Some(answer) = visit.send(call.json(json!({ "book": slug }))).await? else {
         return Ok(None);
     };
@@ -231,28 +135,48 @@ async fn hold(visit: &mut Visit<'_>, slug: &str, pickup: bool) -> Step<Option<St
     };
     let code = answer.body["code"].as_str().map(str::to_string);
     let path = format!("/api/v1/holds/{id}");
-    visit.send(get("GET /api/v1/holds/{id}", path.clone())).await?;
+    visit.send(Call::get("GET /api/v1/holds/{id}", path.clone())).await?;
     if pickup {
         return Ok(code);
     }
-    let cancel = post("POST /api/v1/holds/{id}/cancel", format!("{path}/cancel"), StatusCode::OK);
+    let cancel =
+        Call::post("POST /api/v1/holds/{id}/cancel", format!("{path}/cancel"), StatusCode::OK);
     visit.send(cancel).await?;
     Ok(None)
 }
 
-/// The desk redeems `codes`, then lists the holds and loans it can see (all of them).
-pub(crate) async fn redeem_pickups(visit: &mut Visit<'_>, codes: &[String]) -> Step {
-    if !log_in(visit, &Account::staff(1), true).await? {
+/// A reading list of the member's two books, read back, and published
+/// (then read again) when `publish`.
+async fn reading_list(visit: &mut Visit<'_>, run: &Run, member: usize, publish: bool) -> Step {
+    let create = Call::post("POST /api/v1/lists", "/api/v1/lists".into(), StatusCode::CREATED);
+    let name = format!("{}'s picks", run.member(member).name);
+    let Some(answer) = visit.send(create.json(json!({ "name": name }))).await? else {
         return Ok(());
+    };
+    let Some(id) = number(visit, &answer.body, "POST /api/v1/lists", "/api/v1/lists") else {
+        return Ok(());
+    };
+    let path = format!("/api/v1/lists/{id}");
+    for k in [RunPlan::loan_book(member), RunPlan::hold_book(member)] {
+        let add = Call::post(
+            "POST /api/v1/lists/{id}/items",
+            format!("{path}/items"),
+            StatusCode::CREATED,
+        );
+        visit.send(add.json(json!({ "book": run.slug(k) }))).await?;
     }
-    visit.send(get("GET /api/v1/holds", "/api/v1/holds".into())).await?;
-    for code in codes {
-        let call =
-            post("POST /api/v1/desk/pickups", "/api/v1/desk/pickups".into(), StatusCode::CREATED);
-        visit.send(call.json(json!({ "code": code }))).await?;
+    visit.send(Call::get("GET /api/v1/lists/{id}", path.clone())).await?;
+    if publish {
+        let call = Call::post(
+            "POST /api/v1/lists/{id}/publish",
+            format!("{path}/publish"),
+            StatusCode::OK,
+        );
+        if visit.send(call).await?.is_some() {
+            visit.send(Call::get("GET /api/v1/lists/{id}", path)).await?;
+        }
     }
-    visit.send(get("GET /api/v1/loans", "/api/v1/loans".into())).await?;
-    log_out(visit).await
+    Ok(())
 }
 
 /// The answer's `id`, or a logged problem.

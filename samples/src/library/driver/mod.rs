@@ -1,20 +1,27 @@
 //! The library's QA driver: realistic happy-path sessions to record.
 //!
-//! A run is planned from its seed (`plan`), then played in three parts
-//! (`journeys`): the librarian stocks the catalogue; members play their
-//! sessions in waves, up to `concurrency` at a time, each member once a
-//! wave; the desk redeems the pickup codes members were issued, in batches
-//! of [`DESK_BATCH`]. `--sessions` counts the member sessions, so a run
-//! plays one more session before them and at least one after.
+//! A run is planned from its seed (`plan`), then played in three parts:
+//! the librarian stocks the catalogue (`staff`); members play their
+//! sessions (`journeys`, with `auth` and `profile`) in waves, up to
+//! `concurrency` at a time, each member once a wave; the desk redeems the
+//! pickup codes members were issued, in batches of [`DESK_BATCH`]
+//! (`staff`). `--sessions` counts the member sessions, so a run plays one
+//! more session before them and at least one after.
 //!
 //! Members sign up in their first session with an email made unique by the
 //! run (as book slugs are), so two runs can share a library without a
-//! reset. The driver goes through `HTTP_PROXY` when it is set, like the
-//! shop's, and never triggers a planted bug: a library with every bug
-//! planted answers each of its requests exactly like a correct one.
+//! reset; a member changes their password only in their last session. The
+//! driver goes through `HTTP_PROXY` when it is set, like the shop's, and
+//! never triggers a planted bug: a library with every bug planted answers
+//! each of its requests with the status a correct one gives, and the same
+//! body, except the message of a failed login (`login-enumeration` lives
+//! in that message).
 
+mod auth;
 mod journeys;
 pub(crate) mod plan;
+mod profile;
+mod staff;
 mod visit;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,8 +32,8 @@ use tokio::task::JoinSet;
 use crate::driver::text::{error_chain, plain_http_base};
 use crate::driver::{DriveError, DriveOptions, DriveReport};
 use crate::ids::random_chars;
-use journeys::Account;
-use plan::{RunPlan, MEMBER_NAMES};
+use auth::Account;
+use plan::{RunPlan, MEMBER_NAMES, SURNAMES};
 use visit::{Visit, VisitLog};
 
 /// How long one request may take before the run fails.
@@ -61,6 +68,17 @@ impl Run {
             password: format!("{lower}-reads-{}", self.run_id),
             name: name.to_string(),
         }
+    }
+
+    /// Member `k`'s account after their password change.
+    fn member_renewed(&self, k: usize) -> Account {
+        let lower = MEMBER_NAMES[k].to_ascii_lowercase();
+        Account { password: format!("{lower}-rereads-{}", self.run_id), ..self.member(k) }
+    }
+
+    /// The name member `k` gives their profile: first name and surname.
+    fn full_name(&self, k: usize) -> String {
+        format!("{} {}", MEMBER_NAMES[k], SURNAMES[k])
     }
 
     fn hand_to_desk(&self, code: String) {
@@ -149,11 +167,11 @@ async fn play(run: Arc<Run>, index: usize, part: Part) -> Result<(usize, VisitLo
     let session_id = run.session_id(index);
     let mut visit = Visit::new(&run.client, &run.base, index, &session_id);
     match part {
-        Part::Catalogue => journeys::stock_catalogue(&mut visit, &run).await?,
+        Part::Catalogue => staff::stock_catalogue(&mut visit, &run).await?,
         Part::Member(k) => {
             journeys::member_session(&mut visit, &run, &run.plan.sessions[k]).await?
         }
-        Part::Desk(codes) => journeys::redeem_pickups(&mut visit, &codes).await?,
+        Part::Desk(codes) => staff::redeem_pickups(&mut visit, &codes).await?,
     }
     Ok((index, visit.log))
 }

@@ -10,7 +10,9 @@
 //! with every bug planted answers the same way: each member borrows and
 //! holds only their own two books, so no two sessions race for a copy and
 //! no one borrows a copy set aside for somebody else's hold; each code is
-//! redeemed once, and never for a cancelled hold.
+//! redeemed once, and never for a cancelled hold; reading lists gather the
+//! member's own two books; a member changes their password only in their
+//! last session, so every earlier session logs in with the first one.
 
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -37,6 +39,12 @@ const TITLES: [(&str, &str); 12] = [
 pub(crate) const MEMBER_NAMES: [&str; 12] = [
     "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Leslie",
     "Margaret", "Niklaus",
+];
+
+/// The surname member `k` adds to their profile when they fill it in.
+pub(crate) const SURNAMES: [&str; 12] = [
+    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman",
+    "Lamport", "Hamilton", "Wirth",
 ];
 
 /// Ways of being notified a member may choose.
@@ -67,6 +75,8 @@ pub(crate) struct MemberSession {
     /// Index into the run's members.
     pub member: usize,
     pub sign_up: bool,
+    /// Try to log in before signing up (an email with no account yet).
+    pub login_before_sign_up: bool,
     /// Type the password wrong once first (a failed login, `200 {"ok": false}`).
     pub typo_first: bool,
     /// Log in with a form instead of nested JSON.
@@ -75,11 +85,20 @@ pub(crate) struct MemberSession {
     pub browse: Vec<usize>,
     /// New preferences to write: `notify_by`, `newsletter`.
     pub preferences: Option<(&'static str, bool)>,
+    /// Before writing the preferences, flip the newsletter alone with a `PATCH`.
+    pub newsletter_first: bool,
     pub loan: Option<LoanFate>,
     /// A hold, and whether its code goes to the desk (or it is cancelled).
     pub hold: Option<bool>,
     pub list_at_end: bool,
     pub logout: bool,
+    /// Add the surname to the profile's name.
+    pub rename: bool,
+    /// A reading list of the session's two books, and whether it is published.
+    pub reading_list: Option<bool>,
+    /// Change the password, then log out and in with it; only on a
+    /// member's last session, so no later session needs the new one.
+    pub change_password: bool,
 }
 
 /// A whole run.
@@ -111,13 +130,18 @@ impl RunPlan {
 /// Plans `sessions` member sessions for `members` members, deterministically for `seed`.
 ///
 /// Every run shows each behaviour at least once (when it has a session at
-/// all): a typo login, a form login, a preferences write, a renewed and
-/// returned loan, a cancelled hold, a hold picked up, a logout.
+/// all): a login before signing up, a typo login, a form login, a
+/// preferences write after a newsletter `PATCH`, a renewed
+/// and returned loan, a cancelled hold, a hold picked up, a logout, a
+/// renamed profile, a published reading list, and a password change.
 pub(crate) fn plan(seed: u64, members: usize, sessions: usize) -> RunPlan {
     let mut rng = StdRng::seed_from_u64(seed);
     let book_count = 2 * members + 1;
     let mut plans: Vec<MemberSession> =
         (0..sessions).map(|i| random_session(&mut rng, i, members, book_count)).collect();
+    for (i, plan) in plans.iter_mut().enumerate() {
+        plan.change_password &= i + members >= sessions;
+    }
     require_each_behaviour(&mut plans);
     let mut books: Vec<BookPlan> = (0..book_count).map(book).collect();
     for session in &plans {
@@ -151,6 +175,11 @@ fn random_session(rng: &mut StdRng, i: usize, members: usize, books: usize) -> M
         hold: rng.random_bool(0.6).then(|| rng.random_bool(0.7)),
         list_at_end: rng.random_bool(0.4),
         logout: rng.random_bool(0.6),
+        login_before_sign_up: i < members && rng.random_bool(0.3),
+        newsletter_first: rng.random_bool(0.5),
+        rename: rng.random_bool(0.3),
+        reading_list: rng.random_bool(0.3).then(|| rng.random_bool(0.6)),
+        change_password: rng.random_bool(0.3),
     }
 }
 
@@ -160,20 +189,25 @@ fn require_each_behaviour(plans: &mut [MemberSession]) {
     if n == 0 {
         return;
     }
-    let requirements: [fn(&mut MemberSession); 7] = [
+    let requirements: [fn(&mut MemberSession); 9] = [
         |s| s.typo_first = true,
         |s| s.form_login = true,
-        |s| s.preferences = Some(("sms", true)),
+        |s| (s.preferences, s.newsletter_first) = (Some(("sms", true)), true),
         |s| s.loan = Some(LoanFate::RenewAndReturn),
         |s| s.hold = Some(false),
         |s| s.hold = Some(true),
         |s| s.logout = true,
+        |s| s.rename = true,
+        |s| s.reading_list = Some(true),
     ];
     // Requirements that would undo each other on one session go to the next.
     for (j, require) in requirements.iter().enumerate() {
         let k = if j == 5 && n > 1 { (4 % n + 1) % n } else { j % n };
         require(&mut plans[k]);
     }
+    // The first session signs up, the last is its member's last.
+    plans[0].login_before_sign_up = true;
+    plans[n - 1].change_password = true;
 }
 
 /// The `k`th book of a run: titles in turn, a volume number once they repeat.
@@ -220,6 +254,21 @@ mod tests {
         assert!(s.iter().any(|s| s.typo_first) && s.iter().any(|s| s.form_login));
         assert!(s.iter().any(|s| s.hold == Some(false)) && s.iter().any(|s| s.hold == Some(true)));
         assert!(s.iter().any(|s| s.loan == Some(LoanFate::RenewAndReturn)));
+        assert!(s.iter().any(|s| s.preferences.is_some() && s.newsletter_first));
+        assert!(s.iter().any(|s| s.rename) && s.iter().any(|s| s.reading_list == Some(true)));
+        assert!(s[0].sign_up && s[0].login_before_sign_up && s[1].change_password);
+    }
+
+    #[test]
+    fn passwords_change_only_in_a_members_last_session_and_logins_fail_only_before_sign_up() {
+        for seed in 0..20 {
+            let run = plan(seed, 3, 10);
+            for (i, session) in run.sessions.iter().enumerate() {
+                let later = run.sessions[i + 1..].iter().any(|s| s.member == session.member);
+                assert!(!(session.change_password && later), "seed {seed}, session {i}");
+                assert!(!session.login_before_sign_up || session.sign_up, "seed {seed}, {i}");
+            }
+        }
     }
 
     #[test]

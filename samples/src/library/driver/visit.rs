@@ -37,9 +37,25 @@ impl Call {
         Call { method, endpoint, path, expected, body: Body::None, headers: Vec::new() }
     }
 
+    /// A `POST` to `path`, expecting `expected`.
+    pub fn post(endpoint: &'static str, path: String, expected: StatusCode) -> Call {
+        Call::new(Method::POST, endpoint, path, expected)
+    }
+
+    /// A `GET` of `path`, expecting 200.
+    pub fn get(endpoint: &'static str, path: String) -> Call {
+        Call::new(Method::GET, endpoint, path, StatusCode::OK)
+    }
+
     /// The same call with a JSON body.
     pub fn json(mut self, body: Value) -> Call {
         self.body = Body::Json(body);
+        self
+    }
+
+    /// The same call with one more header.
+    pub fn header(mut self, name: &'static str, value: String) -> Call {
+        self.headers.push((name, value));
         self
     }
 }
