@@ -102,6 +102,17 @@ async fn the_library_model_is_right_field_by_field() {
     let loans = model.machine("loans").expect("loans have a machine");
     assert!(loans.has_transition("active", "POST /api/v1/loans/{loan_id}/return", "returned"));
 
+    // Reading lists move from draft to published; their items are children
+    // read only through the list.
+    let lists = model.machine("lists").expect("reading lists have a machine");
+    assert_eq!(lists.field.as_deref(), Some("status"), "{lists:#?}");
+    let publish = "POST /api/v1/lists/{list_id}/publish";
+    assert!(lists.has_transition("draft", publish, "published"), "{lists:#?}");
+    let items = model.children.iter().find(|c| c.collection.ends_with("/items"));
+    let items = items.unwrap_or_else(|| panic!("list items are children: {:?}", model.children));
+    assert_eq!(items.read_through.as_deref(), Some("GET /api/v1/lists/{list_id}"));
+    assert!(staff.contains(&"POST /api/v1/books/{slug}/feature"), "{:?}", model.roles);
+
     // A per-user singleton with an ETag, and copies read only through their book.
     let prefs = model.singletons.iter().find(|s| s.path == "/api/v1/me/preferences");
     assert!(prefs.is_some_and(|s| s.etag), "{:?}", model.singletons);
