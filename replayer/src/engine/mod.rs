@@ -25,6 +25,7 @@ use crate::run::client::Client;
 use crate::run::execute::{Runner, Trace};
 use crate::run::sequence::Sequence;
 use crate::setup::config::{Config, ResetScope};
+use crate::setup::consumes::run_producers_first;
 use crate::setup::plan::Plan;
 use crate::setup::recorded::Recorded;
 use crate::shrink::{shrink, Shrunk};
@@ -193,7 +194,9 @@ pub async fn replay(
 ) -> Result<RunOutcome, Error> {
     let started = Instant::now();
     let url = config.target_url()?.to_string();
-    let plan = Plan::new(model, recorded, config)?;
+    let mut plan = Plan::new(model, recorded, config)?;
+    run_producers_first(model, &mut plan);
+    let plan = plan;
     if plan.journeys.iter().all(|j| j.sequence.steps.is_empty()) {
         return Err(Error::Setup(
             "the model has no journeys whose recorded exchanges are at hand: record traffic and learn again".into(),

@@ -125,7 +125,15 @@ pub(crate) async fn calibrate(
             }
         }
     }
-    Ok(Baseline { trace: first, flaky, broken, noise })
+    let baseline = Baseline { trace: first, flaky, broken, noise };
+    tracing::debug!(
+        journey = %journey.name,
+        steps = seq.steps.len(),
+        usable = baseline.usable(),
+        unexpected = ?baseline.unexpected(&journey.statuses),
+        "calibrated"
+    );
+    Ok(baseline)
 }
 
 /// A configured user whose login is refused stops the run: nothing after it means anything.
