@@ -159,6 +159,94 @@ async fn a_case_whose_prefix_leaves_the_calibrated_path_is_not_exercised() {
     );
 }
 
+/// Two journeys whose refund cases are the same test: the first credits
+/// `first_amount` (and issues a code first when `with_code`) and reads its
+/// account at the end; the second credits 100.
+async fn record_refunds(base: &str, first_amount: i64, with_code: bool) -> (Model, Recorded) {
+    let mut r = Recorder::new(base);
+    for (n, amount) in [(0, first_amount), (1, 100)] {
+        let s = format!("refund-{n}");
+        let t = r.login(&s, "alice").await;
+        let t = Some(t.as_str());
+        if n == 0 && with_code {
+            r.call(&s, t, "POST", "/codes", None).await;
+        }
+        let account =
+            r.call(&s, t, "POST", "/accounts", None).await["id"].as_str().expect("id").to_string();
+        let credit = serde_json::json!({ "amount": amount });
+        r.call(&s, t, "POST", &format!("/accounts/{account}/credit"), Some(credit)).await;
+        let debit = serde_json::json!({"amount": 30});
+        let receipt =
+            r.call(&s, t, "POST", &format!("/accounts/{account}/debit"), Some(debit)).await;
+        let receipt = receipt["receipt"].as_str().expect("receipt").to_string();
+        r.call(&s, t, "POST", &format!("/receipts/{receipt}/refund"), None).await;
+        r.call(&s, t, "GET", &format!("/receipts/{receipt}"), None).await;
+        if n == 0 {
+            r.call(&s, t, "GET", &format!("/accounts/{account}"), None).await;
+        }
+    }
+    learned(r)
+}
+
+/// The journey of the finding whose last step is a refund.
+fn refund_journey(outcome: &venomqa_replayer::RunOutcome) -> Option<String> {
+    let f = outcome.findings.iter().find(|f| f.actions.last().map(String::as_str) == Some(REFUND));
+    f.map(|f| f.journey.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_is_run_from_the_journey_that_calibrated_cleanly() {
+    let recording = ledger::start(Faults::default()).await;
+    let (model, recorded) = record_refunds(&recording.url, 100, true).await;
+    assert_eq!(model.journeys.len(), 2, "{:#?}", model.journeys);
+    // Both journeys give the same refund case; the first one's code is
+    // refused on replay, an unexpected 4xx before the focus: the second,
+    // calibrated cleanly, stands for the test.
+    let faults = Faults { double_refund: true, refuse_codes: true, ..Faults::default() };
+    let (outcome, _) = run(&model, &recorded, faults, "duplicate", ledger::REFUND_INVARIANT).await;
+    assert_eq!(
+        refund_journey(&outcome).as_deref(),
+        Some("x-session:refund-1"),
+        "{:#?}",
+        actions(&outcome)
+    );
+    // When both calibrate cleanly, the first generated stands for it.
+    let faults = Faults { double_refund: true, ..Faults::default() };
+    let (outcome, _) = run(&model, &recorded, faults, "duplicate", ledger::REFUND_INVARIANT).await;
+    assert_eq!(
+        refund_journey(&outcome).as_deref(),
+        Some("x-session:refund-0"),
+        "{:#?}",
+        actions(&outcome)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_whose_first_case_cannot_be_exercised_tries_an_equivalent_one() {
+    let recording = ledger::start(Faults::default()).await;
+    let (model, recorded) = record_refunds(&recording.url, 77, false).await;
+    assert_eq!(model.journeys.len(), 2, "{:#?}", model.journeys);
+    // After calibration, credits of 77 (the first journey's) fail: its case
+    // diverges even with its full prefix, and the second journey's case,
+    // the same test, runs instead and finds the double refund.
+    let faults = Faults { double_refund: true, broken_amount: Some(77), ..Faults::default() };
+    faults.broken_after.store(2 * model.journeys.len(), std::sync::atomic::Ordering::Relaxed);
+    let (outcome, _) = run(&model, &recorded, faults, "duplicate", ledger::REFUND_INVARIANT).await;
+    assert_eq!(
+        refund_journey(&outcome).as_deref(),
+        Some("x-session:refund-1"),
+        "{:#?}",
+        actions(&outcome)
+    );
+    accounted(&outcome.stats);
+    // When every credit fails, no equivalent case helps: not exercised.
+    let faults = Faults { double_refund: true, ..Faults::default() };
+    faults.broken_after.store(2 * model.journeys.len(), std::sync::atomic::Ordering::Relaxed);
+    let (outcome, _) = run(&model, &recorded, faults, "duplicate", ledger::REFUND_INVARIANT).await;
+    assert_eq!(refund_journey(&outcome), None, "{:#?}", actions(&outcome));
+    assert!(outcome.stats.cases_skipped.get("prefix_diverged").is_some(), "{:?}", outcome.stats);
+}
+
 /// Alice issues a code; in another session, Bob redeems it. Twice.
 async fn record_codes(base: &str) -> (Model, Recorded) {
     let mut r = Recorder::new(base);

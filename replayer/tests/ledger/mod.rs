@@ -32,6 +32,10 @@ pub struct Faults {
     pub double_pay: bool,
     /// Resets after which every credit answers 503 (0: never).
     pub broken_after: AtomicUsize,
+    /// Only credits of this amount break.
+    pub broken_amount: Option<i64>,
+    /// Once reset, codes are no longer issued (403).
+    pub refuse_codes: bool,
 }
 
 /// What the server holds.
@@ -183,11 +187,13 @@ fn route(
 
 fn credit(s: &mut State, ledger: &Ledger, id: &str, body: &Value) -> (u16, Value) {
     let broken_after = ledger.faults.broken_after.load(Ordering::Relaxed);
-    if broken_after > 0 && ledger.resets() > broken_after {
+    let amount = body["amount"].as_i64().unwrap_or(0);
+    let this_amount = ledger.faults.broken_amount.is_none_or(|a| a == amount);
+    if broken_after > 0 && ledger.resets() > broken_after && this_amount {
         return (503, json!({"error": "the ledger is down"}));
     }
     let Some(balance) = s.accounts.get_mut(id) else { return (404, json!({})) };
-    *balance += body["amount"].as_i64().unwrap_or(0);
+    *balance += amount;
     (200, json!({"id": id, "balance": *balance}))
 }
 
@@ -251,6 +257,9 @@ fn carts_and_codes(
             None => (404, json!({})),
         },
         ("POST", ["orders", id, "pay"]) => pay(s, ledger, id),
+        ("POST", ["codes"]) if ledger.faults.refuse_codes && ledger.resets() > 0 => {
+            (403, json!({"error": "codes are closed"}))
+        }
         ("POST", ["codes"]) => {
             let code = fresh(s, "INV");
             s.codes.insert(code.clone(), (user.to_string(), false));
@@ -381,6 +390,14 @@ fn now_ns() -> u64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     since.map_or(0, |d| d.as_nanos() as u64)
 }
+
+/// The invariant a receipt refunded twice breaks.
+pub const REFUND_INVARIANT: &str = r#"
+[[invariants]]
+name = "a receipt is refunded at most once"
+resource = "receipts"
+expr = "receipt.refunds <= 1"
+"#;
 
 /// The invariants the planted bugs break.
 pub const INVARIANTS: &str = r#"
