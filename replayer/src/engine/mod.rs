@@ -1,7 +1,8 @@
-//! A run, phase by phase: plan the journeys, calibrate each one, generate
-//! the mutated cases, run and check them within the budgets (in parallel
-//! when nothing resets between sequences), shrink each new failure, and
-//! keep one finding per bug.
+//! A run, phase by phase: plan the journeys (consumers behind their
+//! producers), calibrate each one, generate the mutated cases, run and
+//! check them within the budgets (in parallel when nothing resets between
+//! sequences; `exercise` counts which reached their focus as calibrated),
+//! shrink each new failure, and keep one finding per bug.
 
 mod exercise;
 

@@ -17,7 +17,8 @@ use crate::run::sequence::{Bind, SeqStep};
 use crate::setup::plan::Plan;
 
 /// Puts each consumer's producers in front of it, producers of producers
-/// first; a journey among a cycle of consumers is left as recorded.
+/// first; of a cycle of consumers, the journey reached first keeps its
+/// recorded steps.
 pub(crate) fn run_producers_first(model: &Model, plan: &mut Plan) {
     // Journey → how many steps were put in front of it.
     let mut done: HashMap<usize, usize> = HashMap::new();
@@ -51,36 +52,13 @@ fn prefix(
         let last = needed.entry(c.journey).or_insert(c.journey_step);
         *last = (*last).max(c.journey_step);
     }
-    let mut steps: Vec<SeqStep> = Vec::new();
-    let mut statuses: Vec<u16> = Vec::new();
-    // Producer journey → where its own first recorded step sits here.
-    let mut placed: BTreeMap<usize, u32> = BTreeMap::new();
-    for (&p, &last) in &needed {
-        let Some(producer) = plan.journeys.get(p) else { continue };
-        // The producer's own prefix was put in front of it already: its
-        // producing step sits that much further on.
-        let shift = done.get(&p).copied().unwrap_or(0);
-        let upto = last + shift;
-        if upto >= producer.sequence.steps.len() {
-            tracing::debug!(
-                journey = p,
-                step = last,
-                "the producing step is not at hand; its consumers replay as recorded"
-            );
-            continue;
-        }
-        let offset = steps.len() as u32;
-        placed.insert(p, offset + shift as u32);
-        steps.extend(producer.sequence.steps[..=upto].iter().map(|s| shifted(s, offset)));
-        statuses.extend(producer.statuses.iter().take(upto + 1));
-    }
+    let Front { mut steps, mut statuses, placed } = front(plan, &needed, done);
     if steps.is_empty() {
         return;
     }
     let offset = steps.len() as u32;
     let consumer = &mut plan.journeys[j];
-    let own: Vec<SeqStep> = consumer.sequence.steps.iter().map(|s| shifted(s, offset)).collect();
-    steps.extend(own);
+    steps.extend(consumer.sequence.steps.iter().map(|s| shifted(s, offset)));
     statuses.extend_from_slice(&consumer.statuses);
     for c in &journey.consumes {
         bind_consumed(&mut steps, c, offset, &placed);
@@ -93,6 +71,39 @@ fn prefix(
             *cs += offset as usize;
         }
     }
+}
+
+/// The steps put in front of a consumer.
+struct Front {
+    steps: Vec<SeqStep>,
+    statuses: Vec<u16>,
+    /// Producer journey → where its own first recorded step sits here.
+    placed: BTreeMap<usize, u32>,
+}
+
+/// Each producer's steps up to the last one `needed`, one after another.
+fn front(plan: &Plan, needed: &BTreeMap<usize, usize>, done: &HashMap<usize, usize>) -> Front {
+    let mut f = Front { steps: Vec::new(), statuses: Vec::new(), placed: BTreeMap::new() };
+    for (&p, &last) in needed {
+        let Some(producer) = plan.journeys.get(p) else { continue };
+        // The producer's own producers are in front of it already: its
+        // producing step sits that much further on.
+        let shift = done.get(&p).copied().unwrap_or(0);
+        let upto = last + shift;
+        if upto >= producer.sequence.steps.len() {
+            tracing::debug!(
+                journey = p,
+                step = last,
+                "the producing step is not at hand; its consumers replay as recorded"
+            );
+            continue;
+        }
+        let offset = f.steps.len() as u32;
+        f.placed.insert(p, offset + shift as u32);
+        f.steps.extend(producer.sequence.steps[..=upto].iter().map(|s| shifted(s, offset)));
+        f.statuses.extend(producer.statuses.iter().take(upto + 1));
+    }
+    f
 }
 
 /// `step` moved `by` positions on, with the bindings it has.
