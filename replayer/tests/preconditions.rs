@@ -74,6 +74,16 @@ fn actions(outcome: &venomqa_replayer::RunOutcome) -> Vec<Vec<String>> {
     outcome.findings.iter().map(|f| f.actions.clone()).collect()
 }
 
+/// Every case of `family` that ran was exercised by its cut alone: one
+/// sequence each, none re-run with its full prefix.
+fn cut_alone(outcome: &venomqa_replayer::RunOutcome, family: &str) {
+    let stats = &outcome.stats;
+    let tests = stats.testcases.iter().filter(|t| t.mutation == family);
+    let sequences: u64 = tests.map(|t| t.sequences).sum();
+    assert_eq!(sequences, stats.cases_run as u64, "{stats:?}");
+    assert_eq!(stats.cases_run, stats.cases_exercised, "{stats:?}");
+}
+
 /// Every planned case is either exercised or skipped for a reason.
 fn accounted(stats: &venomqa_replayer::RunStats) {
     let skipped: usize = stats.cases_skipped.values().sum();
@@ -113,6 +123,7 @@ async fn a_case_keeps_the_writes_its_steps_depend_on() {
     let stats = &outcome.stats;
     accounted(stats);
     assert_eq!(stats.cases_skipped.get("prefix_diverged"), None, "{stats:?}");
+    cut_alone(&outcome, "duplicate");
 
     // The same cases on a ledger without the bugs: exercised, and silent.
     let (clean, _) =
@@ -157,6 +168,43 @@ async fn a_case_whose_prefix_leaves_the_calibrated_path_is_not_exercised() {
         text.contains(&line) && text.contains(&format!("{diverged} prefix diverged")),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_on_a_seeded_instance_keeps_the_writes_on_it() {
+    // The account exists before the journeys (its id is in their paths as
+    // recorded, produced by no step): the debit still needs the credit.
+    let recording = ledger::start(Faults::default()).await;
+    let mut r = Recorder::new(&recording.url);
+    for n in 0..2 {
+        let s = format!("seeded-{n}");
+        let t = r.login(&s, "alice").await;
+        let t = Some(t.as_str());
+        let account = format!("/accounts/{}", ledger::SEEDED);
+        let credit = serde_json::json!({"amount": 100});
+        r.call(&s, t, "POST", &format!("{account}/credit"), Some(credit)).await;
+        let debit = serde_json::json!({"amount": 30});
+        let receipt = r.call(&s, t, "POST", &format!("{account}/debit"), Some(debit)).await;
+        let receipt = receipt["receipt"].as_str().expect("receipt").to_string();
+        r.call(&s, t, "POST", &format!("/receipts/{receipt}/refund"), None).await;
+        r.call(&s, t, "GET", &format!("/receipts/{receipt}"), None).await;
+        // Other accounts, created, so the path is learned as a template.
+        let other =
+            r.call(&s, t, "POST", "/accounts", None).await["id"].as_str().expect("id").to_string();
+        r.call(&s, t, "GET", &format!("/accounts/{other}"), None).await;
+    }
+    let (model, recorded) = learned(r);
+    let faults = Faults { double_refund: true, ..Faults::default() };
+    let (outcome, _) = run(&model, &recorded, faults, "duplicate", ledger::REFUND_INVARIANT).await;
+    let found = actions(&outcome);
+    let refund = [LOGIN, CREDIT, DEBIT, REFUND, REFUND];
+    assert!(found.contains(&refund.map(String::from).to_vec()), "{found:#?} {:?}", outcome.stats);
+    accounted(&outcome.stats);
+    cut_alone(&outcome, "duplicate");
+    let (clean, _) =
+        run(&model, &recorded, Faults::default(), "duplicate", ledger::REFUND_INVARIANT).await;
+    assert!(clean.findings.is_empty(), "{:#?}", actions(&clean));
+    assert_eq!(clean.stats.cases_exercised, clean.stats.cases_planned, "{:?}", clean.stats);
 }
 
 /// Two journeys whose refund cases are the same test: the first credits

@@ -55,8 +55,9 @@ pub(crate) fn key(family: Mutation, seq: &Sequence) -> String {
 /// kept step depends on: the producers of its bound values, and the earlier
 /// writes on any instance it names. A step names its own instance, the
 /// parents in its path and the instances its body or query refers to, so a
-/// debit keeps the credit on its account, a parent's transition keeps the
-/// creates of its children, and a child keeps its parent's writes.
+/// debit keeps the credit on its account (created in the journey or seeded
+/// before it), a parent's transition keeps the creates of its children,
+/// and a child keeps its parent's writes.
 pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
     let logins: HashSet<u32> =
         seq.steps.iter().filter(|s| s.call.login).map(|s| s.origin).collect();
@@ -93,20 +94,18 @@ pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
 }
 
 /// An instance as the dependency closure tells instances apart: a value
-/// one step's answer produced (whatever resource it names), a value the
-/// recording put in a path (a seeded instance, a client-chosen key), or a
-/// user's own instance without an id (`/me/settings`).
+/// one step's answer produced (whatever resource it names), or a value the
+/// recording put in a path (a seeded instance, a client-chosen key), told
+/// apart by the parameter that holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Ident {
     Produced(u32, Location),
     Literal { param: String, value: String },
-    Own { path: String, user: Option<usize> },
 }
 
 /// The instances `step` names: the one it creates, those in its path (its
-/// own and its parents'), those its body or query refers to, or the
-/// user's own instance at its path when it names no other. Credentials
-/// (values from a login's answer) name no instance.
+/// own and its parents'), and those its body or query refers to.
+/// Credentials (values from a login's answer) name no instance.
 fn idents(plan: &Plan, step: &SeqStep, logins: &HashSet<u32>) -> Vec<Ident> {
     let mut out = Vec::new();
     let calls = std::iter::once(&step.call).chain(step.partner.as_ref());
@@ -131,11 +130,6 @@ fn idents(plan: &Plan, step: &SeqStep, logins: &HashSet<u32>) -> Vec<Ident> {
             .filter(|b| matches!(b.to, Location::Body { .. } | Location::Query { .. }))
             .filter(|b| !logins.contains(&b.origin));
         out.extend(in_body.map(|b| Ident::Produced(b.origin, b.from.clone())));
-        let no_id = call.creates.is_none() && call.template.params().next().is_none();
-        if no_id && call.user.is_some() {
-            let path = call.action().split_once(' ').map_or(call.action(), |(_, p)| p);
-            out.push(Ident::Own { path: path.to_string(), user: call.user });
-        }
     }
     out
 }

@@ -23,6 +23,9 @@ use hyper::{Request, Response};
 use serde_json::{json, Value};
 use venomqa_traffic::{Body, Exchange, Headers, RecordOptions, SessionKey};
 
+/// An account that exists before any journey: every reset puts it back, empty.
+pub const SEEDED: &str = "acc_5eed0c4f7a";
+
 /// Which bugs are planted, and when the credit starts failing.
 #[derive(Default)]
 pub struct Faults {
@@ -73,7 +76,9 @@ pub async fn start(faults: Faults) -> Ledger {
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let ledger =
         Ledger { url, faults: Arc::new(faults), redeemed: Arc::default(), resets: Arc::default() };
-    let state = Arc::new(Mutex::new(State::default()));
+    let mut seeded = State::default();
+    seeded.accounts.insert(SEEDED.to_string(), 0);
+    let state = Arc::new(Mutex::new(seeded));
     let served = ledger.clone();
     tokio::spawn(async move {
         loop {
@@ -114,6 +119,7 @@ async fn serve(
     let (status, reply) = match (method.as_str(), segments.as_slice(), user) {
         ("POST", ["__reset"], _) => {
             *s = State { next: s.next, ..State::default() };
+            s.accounts.insert(SEEDED.to_string(), 0);
             ledger.resets.fetch_add(1, Ordering::Relaxed);
             (204, Value::Null)
         }
