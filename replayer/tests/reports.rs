@@ -196,6 +196,7 @@ fn context() -> ReportContext {
             },
         ],
         reproducer_files: Vec::new(),
+        ..ReportContext::default()
     }
 }
 
@@ -367,7 +368,10 @@ fn json_report_has_the_public_field_names_and_values() {
             "requests": 1234,
             "seconds": 3.2,
             "testcases": 4,
-            "failed_testcases": 3
+            "failed_testcases": 3,
+            "cases_planned": 0,
+            "cases_exercised": 0,
+            "cases_skipped": {}
         })
     );
     let clean = render_json(&[], &ctx);

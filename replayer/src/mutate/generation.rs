@@ -1,70 +1,52 @@
 //! Mutating journeys: every family applied systematically to every step it
-//! fits, each result a [`Case`] with its focus step marked. Cases whose
-//! relevant steps (the focus, what it binds to, and the earlier steps on
-//! the same resource instance) are the same as an earlier case's are the
-//! same test and are generated once, so hundreds of recorded sessions cost
-//! little more than the few shapes they share.
+//! fits, each result a [`Case`] with its focus step marked and cut down to
+//! what the focus depends on (`relevance`). Cases whose cut is the same are
+//! the same test and are planned once, so hundreds of recorded sessions
+//! cost little more than the few shapes they share; a few equivalent cases
+//! are kept behind the first, those whose journey calibrated cleanly in
+//! front, so a test whose first case cannot be exercised tries the next.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::mutate::journey::Journey;
 use crate::mutate::mutation::Mutation;
 use crate::mutate::relevance::{key, relevant};
 use crate::run::calibrate::Baseline;
-use crate::run::sequence::Sequence;
+use crate::run::sequence::{Sequence, INSERTED};
 use crate::setup::plan::Plan;
+
+/// Equivalent cases kept for one test: the first that can be exercised stands for all.
+pub(crate) const EQUIVALENTS: usize = 3;
 
 /// One mutated sequence to run and check.
 #[derive(Clone, Debug)]
 pub(crate) struct Case {
     pub family: Mutation,
+    /// The steps the focus depends on.
     pub seq: Sequence,
+    /// The family's sequence uncut (the journey's steps up to the mutation),
+    /// to fall back on when the cut one does not reach the focus as calibrated.
+    pub full: Sequence,
+    /// Its journey calibrated without an unexpected non-2xx before the focus.
+    pub clean: bool,
 }
 
-/// Every case of the enabled families over the calibrated journeys,
+/// One test: equivalent cases, the cleanly calibrated first.
+#[derive(Clone, Debug)]
+pub(crate) struct Planned {
+    pub cases: Vec<Case>,
+}
+
+/// Every test of the enabled families over the calibrated journeys,
 /// interleaved family by family so a budget spreads over all of them.
 pub(crate) fn cases(
     plan: &Plan,
     baselines: &[Option<Baseline>],
     enabled: &[Mutation],
     concurrency: u32,
-) -> Vec<Case> {
-    let mut per_family: Vec<Vec<Case>> = Vec::new();
-    let mut seen = HashSet::new();
-    for &family in enabled {
-        let mut list = Vec::new();
-        for (j, journey) in plan.journeys.iter().enumerate() {
-            let Some(baseline) = baselines.get(j).and_then(Option::as_ref) else { continue };
-            let g = Journey { plan, seq: &journey.sequence, baseline, usable: baseline.usable() };
-            for seq in g.family(family, concurrency) {
-                if !seq.buildable() || seq.focus().is_none() {
-                    continue;
-                }
-                // Run only what matters to the focus: the same test from
-                // another journey is then recognised, and it costs less.
-                let keep = relevant(plan, &seq);
-                let seq = Sequence {
-                    journey: seq.journey,
-                    steps: seq
-                        .steps
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(i, _)| keep.contains(i))
-                        .map(|(_, s)| s)
-                        .collect(),
-                };
-                let k = match family {
-                    // These change the history itself: it is part of the test.
-                    Mutation::Drop | Mutation::Swap | Mutation::MoveLater => None,
-                    _ => g.state_key(family, &seq),
-                };
-                if seen.insert(k.unwrap_or_else(|| key(family, &seq))) {
-                    list.push(Case { family, seq });
-                }
-            }
-        }
-        per_family.push(list);
-    }
+) -> Vec<Planned> {
+    let per_family: Vec<Vec<Planned>> =
+        enabled.iter().map(|&f| family_cases(plan, baselines, f, concurrency)).collect();
     let mut out = Vec::new();
     let longest = per_family.iter().map(Vec::len).max().unwrap_or(0);
     for i in 0..longest {
@@ -75,4 +57,73 @@ pub(crate) fn cases(
         }
     }
     out
+}
+
+/// The tests of one family, each with up to [`EQUIVALENTS`] cases.
+fn family_cases(
+    plan: &Plan,
+    baselines: &[Option<Baseline>],
+    family: Mutation,
+    concurrency: u32,
+) -> Vec<Planned> {
+    let mut tests: Vec<Planned> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for (j, journey) in plan.journeys.iter().enumerate() {
+        let Some(baseline) = baselines.get(j).and_then(Option::as_ref) else { continue };
+        let g = Journey { plan, seq: &journey.sequence, baseline, usable: baseline.usable() };
+        let unexpected = baseline.unexpected(&journey.statuses);
+        for full in g.family(family, concurrency) {
+            if !full.buildable() || full.focus().is_none() {
+                continue;
+            }
+            // Run only what matters to the focus: the same test from
+            // another journey is then recognised, and it costs less.
+            let seq = cut(plan, &full);
+            let k = match family {
+                // These change the history itself: it is part of the test.
+                Mutation::Drop | Mutation::Swap | Mutation::MoveLater => None,
+                _ => g.state_key(family, &seq),
+            };
+            let clean = calibrated_cleanly(&seq, unexpected);
+            let case = Case { family, seq, full, clean };
+            let k = k.unwrap_or_else(|| key(family, &case.seq));
+            match by_key.get(&k) {
+                Some(&t) => keep_equivalent(&mut tests[t].cases, case),
+                None => {
+                    by_key.insert(k, tests.len());
+                    tests.push(Planned { cases: vec![case] });
+                }
+            }
+        }
+    }
+    for t in &mut tests {
+        // Stable: among equally clean cases the first generated stays first.
+        t.cases.sort_by_key(|c| !c.clean);
+        t.cases.truncate(EQUIVALENTS);
+    }
+    tests
+}
+
+/// `full` reduced to the steps its focus depends on.
+fn cut(plan: &Plan, full: &Sequence) -> Sequence {
+    let keep = relevant(plan, full);
+    let steps = full.steps.iter().enumerate().filter(|(i, _)| keep.contains(i));
+    Sequence { journey: full.journey, steps: steps.map(|(_, s)| s.clone()).collect() }
+}
+
+/// Keeps `case` behind the test's first unless enough of its kind (clean
+/// or not) are kept already.
+fn keep_equivalent(cases: &mut Vec<Case>, case: Case) {
+    let alike = cases.iter().filter(|c| c.clean == case.clean).count();
+    if alike < EQUIVALENTS {
+        cases.push(case);
+    }
+}
+
+/// Whether every journey step before the focus comes before the journey's
+/// first unexpected non-2xx in calibration.
+fn calibrated_cleanly(seq: &Sequence, unexpected: Option<usize>) -> bool {
+    let Some(u) = unexpected else { return true };
+    let focus = seq.focus().unwrap_or(seq.steps.len());
+    seq.steps[..focus].iter().all(|s| s.origin >= INSERTED || (s.origin as usize) < u)
 }

@@ -10,4 +10,4 @@ mod journey;
 pub(crate) mod mutation;
 pub(crate) mod relevance;
 
-pub(crate) use generation::{cases, Case};
+pub(crate) use generation::cases;

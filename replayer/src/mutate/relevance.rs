@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use venomqa_learner::Location;
 
 use crate::mutate::mutation::Mutation;
+use crate::run::request::Segment;
 use crate::run::sequence::{Role, SeqStep, Sequence, INSERTED};
 use crate::setup::plan::Plan;
 
@@ -49,11 +50,18 @@ pub(crate) fn key(family: Mutation, seq: &Sequence) -> String {
     key
 }
 
-/// Indexes of the steps that matter to the focus steps: the focus, earlier
-/// writes on its instances, the mutation's inserted steps, and
-/// (transitively) every step those bind to.
+/// Indexes of the steps that matter to the focus steps: the focus, the
+/// mutation's inserted steps, and (transitively) every step whose effects a
+/// kept step depends on: the producers of its bound values, and the earlier
+/// writes on any instance it names. A step names its own instance, the
+/// parents in its path and the instances its body or query refers to, so a
+/// debit keeps the credit on its account (created in the journey or seeded
+/// before it), a parent's transition keeps the creates of its children,
+/// and a child keeps its parent's writes.
 pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
-    let mut keep: HashSet<usize> = HashSet::new();
+    let logins: HashSet<u32> =
+        seq.steps.iter().filter(|s| s.call.login).map(|s| s.origin).collect();
+    let named: Vec<Vec<Ident>> = seq.steps.iter().map(|s| idents(plan, s, &logins)).collect();
     let mut work: Vec<usize> = seq
         .steps
         .iter()
@@ -61,19 +69,10 @@ pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
         .filter(|(_, s)| s.role == Role::Focus)
         .map(|(i, _)| i)
         .collect();
-    let focus_insts: Vec<InstKey> =
-        work.iter().filter_map(|&i| inst_key(plan, &seq.steps[i])).collect();
     let last = work.iter().copied().max().unwrap_or(0);
-    for (i, s) in seq.steps.iter().enumerate().take(last) {
-        // Earlier writes on the focus's instances (reads change nothing: they
-        // stay only if something binds to them), and every inserted step:
-        // they are the mutation.
-        let write_on_focus =
-            !s.call.is_read() && inst_key(plan, s).is_some_and(|k| focus_insts.contains(&k));
-        if write_on_focus || s.origin >= INSERTED {
-            work.push(i);
-        }
-    }
+    // Every inserted step before the last focus: they are the mutation.
+    work.extend((0..last).filter(|&i| seq.steps[i].origin >= INSERTED));
+    let mut keep: HashSet<usize> = HashSet::new();
     while let Some(i) = work.pop() {
         if !keep.insert(i) {
             continue;
@@ -85,6 +84,52 @@ pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
                 work.push(k);
             }
         }
+        // Reads change nothing: they stay only when something binds to them.
+        let earlier_writes = (0..i).filter(|&k| {
+            !seq.steps[k].call.is_read() && named[k].iter().any(|x| named[i].contains(x))
+        });
+        work.extend(earlier_writes);
     }
     keep
+}
+
+/// An instance as the dependency closure tells instances apart: a value
+/// one step's answer produced (whatever resource it names), or a value the
+/// recording put in a path (a seeded instance, a client-chosen key), told
+/// apart by the parameter that holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Ident {
+    Produced(u32, Location),
+    Literal { param: String, value: String },
+}
+
+/// The instances `step` names: the one it creates, those in its path (its
+/// own and its parents'), and those its body or query refers to.
+/// Credentials (values from a login's answer) name no instance.
+fn idents(plan: &Plan, step: &SeqStep, logins: &HashSet<u32>) -> Vec<Ident> {
+    let mut out = Vec::new();
+    let calls = std::iter::once(&step.call).chain(step.partner.as_ref());
+    for call in calls {
+        if call.login || call.logout {
+            continue;
+        }
+        if let Some(r) = call.creates {
+            out.push(Ident::Produced(step.origin, plan.resources[r].id_from.clone()));
+        }
+        for seg in &call.template.segments {
+            let Segment::Param { name, recorded } = seg else { continue };
+            let to = Location::Path { name: name.clone() };
+            out.push(match call.binds.iter().find(|b| b.to == to) {
+                Some(b) => Ident::Produced(b.origin, b.from.clone()),
+                None => Ident::Literal { param: name.clone(), value: recorded.clone() },
+            });
+        }
+        let in_body = call
+            .binds
+            .iter()
+            .filter(|b| matches!(b.to, Location::Body { .. } | Location::Query { .. }))
+            .filter(|b| !logins.contains(&b.origin));
+        out.extend(in_body.map(|b| Ident::Produced(b.origin, b.from.clone())));
+    }
+    out
 }

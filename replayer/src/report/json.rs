@@ -22,14 +22,19 @@
 //!   }],
 //!   "stats": {"target": "...", "findings": 1, "high": 1, "medium": 0, "low": 0,
 //!             "by_oracle": {"race": 1}, "sequences": 120, "requests": 1234,
-//!             "seconds": 3.2, "testcases": 40, "failed_testcases": 1}
+//!             "seconds": 3.2, "testcases": 40, "failed_testcases": 1,
+//!             "cases_planned": 430, "cases_exercised": 412,
+//!             "cases_skipped": {"prefix_diverged": 12, "budget": 6}}
 //! }
 //! ```
 //!
 //! `reproduced` is `null` unless the finding was re-run to measure how often
 //! it reproduces (races); `reproducer` is the script itself, `reproducer_file`
 //! where it was written (`null` when it was not); `body`, `status`, `user`
-//! and `response_body` are `null` when absent.
+//! and `response_body` are `null` when absent. A case is exercised when it
+//! reached its focus the way the unmutated journey did; `cases_skipped`
+//! says why the others were not (`prefix_diverged`, `budget`,
+//! `already_found`).
 
 use serde_json::{json, Map, Value};
 
@@ -63,6 +68,9 @@ pub fn render_json(findings: &[Finding], ctx: &ReportContext) -> Value {
             "seconds": seconds(ctx.seconds),
             "testcases": ctx.testcases.len(),
             "failed_testcases": failed_testcases,
+            "cases_planned": ctx.cases.planned,
+            "cases_exercised": ctx.cases.exercised,
+            "cases_skipped": ctx.cases.skipped,
         }
     })
 }

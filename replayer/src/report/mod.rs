@@ -50,6 +50,20 @@ pub struct ReportContext {
     /// findings ([`write_reproducers`] returns exactly this); empty when none
     /// were written.
     pub reproducer_files: Vec<PathBuf>,
+    /// How many mutated cases were planned, exercised and skipped.
+    pub cases: CaseCounts,
+}
+
+/// The mutated cases of a run: a case that never reached its focus the way
+/// the unmutated journey did tested nothing, and is counted as skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseCounts {
+    /// Tests planned (distinct mutated cases).
+    pub planned: usize,
+    /// Tests that reached their focus as calibrated.
+    pub exercised: usize,
+    /// Tests not exercised, by reason (`prefix_diverged`, `budget`, ...).
+    pub skipped: std::collections::BTreeMap<String, usize>,
 }
 
 /// One journey × mutation family that was tried: a JUnit test case.
@@ -100,6 +114,26 @@ pub(crate) fn summary_line(findings: &[Finding], ctx: &ReportContext) -> String 
         ctx.requests,
         seconds(ctx.seconds)
     )
+}
+
+/// `412 of 430 cases exercised; 18 not: 12 prefix diverged, 6 budget`, or
+/// nothing when no case was planned.
+pub(crate) fn cases_line(cases: &CaseCounts) -> Option<String> {
+    if cases.planned == 0 {
+        return None;
+    }
+    let mut line = format!("{} of {} cases exercised", cases.exercised, cases.planned);
+    let not: usize = cases.skipped.values().sum();
+    if not > 0 {
+        let reasons: Vec<String> = cases
+            .skipped
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(why, n)| format!("{n} {}", why.replace('_', " ")))
+            .collect();
+        line.push_str(&format!("; {not} not: {}", reasons.join(", ")));
+    }
+    Some(line)
 }
 
 /// Non-negative, finite seconds: what a report can print.

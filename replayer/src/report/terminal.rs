@@ -21,7 +21,9 @@
 
 use std::fmt::Write as _;
 
-use super::{confidence_name, headline_action, one_line, steps, summary_line, ReportContext};
+use super::{
+    cases_line, confidence_name, headline_action, one_line, steps, summary_line, ReportContext,
+};
 use crate::oracle::finding::{Confidence, Finding, OracleKind};
 
 /// Longest evidence or summary line printed; the JSON report has it whole.
@@ -81,6 +83,10 @@ pub fn render_terminal(findings: &[Finding], ctx: &ReportContext, color: bool) -
         for (index, finding) in group {
             render_finding(&mut out, &style, index, finding, ctx);
         }
+    }
+    if let Some(line) = cases_line(&ctx.cases) {
+        out.push_str(&style.dim(&line));
+        out.push('\n');
     }
     let summary = summary_line(findings, ctx);
     let summary = match findings.iter().map(|f| f.confidence).max() {

@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use crate::error::Error;
 use crate::oracle::diff::{differing, Noise};
 use crate::oracle::invariant::Invariant;
-use crate::run::execute::{Runner, Trace, SETTLE};
+use crate::run::execute::{Executed, Runner, Trace, SETTLE};
+use crate::run::sequence::{Sequence, INSERTED};
 use crate::setup::plan::{Plan, PlannedJourney};
 
 /// What the unmutated journey does.
@@ -29,6 +30,42 @@ impl Baseline {
     pub fn usable(&self) -> usize {
         self.trace.steps.len().min(self.flaky.len())
     }
+
+    /// The first step the recording saw accepted (2xx) that calibration did
+    /// not (answered otherwise, or never sent because a value was missing).
+    pub fn unexpected(&self, recorded: &[u16]) -> Option<usize> {
+        recorded.iter().enumerate().position(|(i, status)| {
+            let calibrated = self.trace.steps.get(i).and_then(|e| e.reply()).map(|r| r.status);
+            class(*status) == 2 && calibrated.is_none_or(|s| class(s) != 2)
+        })
+    }
+
+    /// Where a run of `seq` (a case of this journey) left the calibrated
+    /// path before its focus: the first journey step before the focus whose
+    /// answer is of another class (2xx, 4xx, ...) than calibration's, or the
+    /// step where the run stopped before reaching the focus. Inserted steps
+    /// (the mutation) and steps whose answer varied between the two
+    /// calibration runs are not compared.
+    pub fn diverges(&self, seq: &Sequence, trace: &Trace) -> Option<usize> {
+        let focus = seq.focus()?;
+        if trace.steps.len() <= focus {
+            return Some(trace.steps.len());
+        }
+        (0..focus).find(|&i| {
+            let origin = seq.steps[i].origin;
+            if origin >= INSERTED || self.flaky.get(origin as usize) != Some(&false) {
+                return false;
+            }
+            let status = |e: &Executed| e.reply().map_or(0, |r| r.status);
+            let calibrated = self.trace.steps.get(origin as usize).map_or(0, status);
+            class(calibrated) != class(status(&trace.steps[i]))
+        })
+    }
+}
+
+/// The class of a status: 2 for 2xx, 4 for 4xx, 0 for no answer.
+fn class(status: u16) -> u16 {
+    status / 100
 }
 
 /// Replays `journey` twice and compares.
@@ -49,9 +86,7 @@ pub(crate) async fn calibrate(
     let mut flaky = Vec::with_capacity(steps);
     for i in 0..steps {
         let (a, b) = (&first.steps[i], &second.steps[i]);
-        let statuses = |e: &crate::run::execute::Executed| {
-            e.replies.iter().map(|r| r.status).collect::<Vec<_>>()
-        };
+        let statuses = |e: &Executed| e.replies.iter().map(|r| r.status).collect::<Vec<_>>();
         flaky.push(statuses(a) != statuses(b));
         let action = seq.steps[i].call.action();
         for (ra, rb) in a.replies.iter().zip(&b.replies) {
@@ -90,7 +125,15 @@ pub(crate) async fn calibrate(
             }
         }
     }
-    Ok(Baseline { trace: first, flaky, broken, noise })
+    let baseline = Baseline { trace: first, flaky, broken, noise };
+    tracing::debug!(
+        journey = %journey.name,
+        steps = seq.steps.len(),
+        usable = baseline.usable(),
+        unexpected = ?baseline.unexpected(&journey.statuses),
+        "calibrated"
+    );
+    Ok(baseline)
 }
 
 /// A configured user whose login is refused stops the run: nothing after it means anything.

@@ -2,10 +2,12 @@
 //! exchanges the model points at (`recorded`), which actions log in and out
 //! (`auth`, from the model), the plan that binds the model's journeys to
 //! test users and live values (`plan`), and the starting configuration
-//! `venomqa init` writes (`starter`).
+//! `venomqa init` writes (`starter`); journeys that consume another's
+//! values are planned behind their producers (`consumes`).
 
 pub(crate) mod auth;
 pub(crate) mod config;
+pub(crate) mod consumes;
 pub(crate) mod plan;
 pub(crate) mod recorded;
 pub(crate) mod starter;

@@ -1,7 +1,10 @@
-//! A run, phase by phase: plan the journeys, calibrate each one, generate
-//! the mutated cases, run and check them within the budgets (in parallel
-//! when nothing resets between sequences), shrink each new failure, and
-//! keep one finding per bug.
+//! A run, phase by phase: plan the journeys (consumers behind their
+//! producers), calibrate each one, generate the mutated cases, run and
+//! check them within the budgets (in parallel when nothing resets between
+//! sequences; `exercise` counts which reached their focus as calibrated),
+//! shrink each new failure, and keep one finding per bug.
+
+mod exercise;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,8 +15,8 @@ use futures_util::stream::{self, StreamExt};
 use venomqa_learner::Model;
 
 use crate::error::Error;
+use crate::mutate::cases;
 use crate::mutate::mutation::Mutation;
-use crate::mutate::{cases, Case};
 use crate::oracle::diff::{normalize, Noise};
 use crate::oracle::finding::{Finding, OracleKind, SentRequest};
 use crate::oracle::{rank, Oracles, Verdict};
@@ -23,6 +26,7 @@ use crate::run::client::Client;
 use crate::run::execute::{Runner, Trace};
 use crate::run::sequence::Sequence;
 use crate::setup::config::{Config, ResetScope};
+use crate::setup::consumes::run_producers_first;
 use crate::setup::plan::Plan;
 use crate::setup::recorded::Recorded;
 use crate::shrink::{shrink, Shrunk};
@@ -54,6 +58,16 @@ pub struct RunStats {
     pub cases_generated: usize,
     /// Cases that ran before the budgets stopped exploration.
     pub cases_run: usize,
+    /// Tests planned: the mutated cases after deduplication (each test
+    /// keeps a few equivalent cases to fall back on).
+    pub cases_planned: usize,
+    /// Planned tests whose case reached its focus the way calibration did:
+    /// the only ones that tested anything.
+    pub cases_exercised: usize,
+    /// Planned tests not exercised, by reason: `prefix_diverged` (no
+    /// equivalent case reached its focus as calibrated), `budget`,
+    /// `already_found` (its family had found a bug on the same focus).
+    pub cases_skipped: BTreeMap<String, usize>,
     /// Which budget stopped exploration early, if one did.
     pub stopped_by: Option<String>,
     /// One entry per journey × mutation family that ran (JUnit testcases);
@@ -131,6 +145,11 @@ impl RunOutcome {
                 })
                 .collect(),
             reproducer_files: Vec::new(),
+            cases: crate::report::CaseCounts {
+                planned: self.stats.cases_planned,
+                exercised: self.stats.cases_exercised,
+                skipped: self.stats.cases_skipped.clone(),
+            },
         }
     }
 }
@@ -161,6 +180,8 @@ struct Shared {
     testcases: BTreeMap<(usize, String), TestcaseStats>,
     runs: u64,
     cases_run: usize,
+    exercised: usize,
+    skipped: BTreeMap<String, usize>,
     stopped_by: Option<String>,
     error: Option<Error>,
 }
@@ -174,7 +195,9 @@ pub async fn replay(
 ) -> Result<RunOutcome, Error> {
     let started = Instant::now();
     let url = config.target_url()?.to_string();
-    let plan = Plan::new(model, recorded, config)?;
+    let mut plan = Plan::new(model, recorded, config)?;
+    run_producers_first(model, &mut plan);
+    let plan = plan;
     if plan.journeys.iter().all(|j| j.sequence.steps.is_empty()) {
         return Err(Error::Setup(
             "the model has no journeys whose recorded exchanges are at hand: record traffic and learn again".into(),
@@ -226,6 +249,9 @@ pub async fn replay(
             journeys: plan.journeys.len(),
             cases_generated: total,
             cases_run: s.cases_run,
+            cases_planned: total,
+            cases_exercised: s.exercised,
+            cases_skipped: s.skipped,
             stopped_by: s.stopped_by,
             testcases: s.testcases.into_values().collect(),
         },
@@ -298,82 +324,6 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             }
         }
         Ok(())
-    }
-
-    /// Every case, `parallel` at a time, until a budget or an error stops them.
-    async fn explore(&self, all: Vec<Case>, parallel: usize, deadline: Instant) {
-        let total = all.len();
-        stream::iter(all)
-            .for_each_concurrent(parallel, |case| self.run_case(case, total, deadline))
-            .await;
-    }
-
-    /// Runs and checks one case (unless it is skipped), counts it, and
-    /// shrinks and keeps what it finds.
-    async fn run_case(&self, case: Case, total: usize, deadline: Instant) {
-        if !self.admit(&case, deadline) {
-            return;
-        }
-        let Some(baseline) = self.calibrated.get(case.seq.journey).and_then(Option::as_ref) else {
-            return;
-        };
-        let case_started = Instant::now();
-        let checked = match self.oracles.check(Some(case.family), &case.seq, &baseline.broken).await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                self.lock().error.get_or_insert(e);
-                return;
-            }
-        };
-        let (findings, cases_run) = {
-            let mut s = self.lock();
-            s.runs += checked.runs;
-            s.cases_run += 1;
-            entry_in(&mut s, case.seq.journey, self.oracles.plan, case.family.name()).sequences +=
-                1;
-            (s.findings.len(), s.cases_run)
-        };
-        let requests = self.oracles.runner.client.sent();
-        (self.progress)(Progress::Explored { cases: cases_run, of: total, requests, findings });
-        if let Some(v) = checked.verdict {
-            let found =
-                self.found(Some(case.family), &case.seq, v, checked.trace, &baseline.broken).await;
-            if let Err(e) = found {
-                self.lock().error.get_or_insert(e);
-            }
-        }
-        let seconds = case_started.elapsed().as_secs_f64();
-        let mut s = self.lock();
-        entry_in(&mut s, case.seq.journey, self.oracles.plan, case.family.name()).seconds +=
-            seconds;
-    }
-
-    /// Whether `case` should run: no error yet, no budget spent (the first
-    /// one spent is recorded), and its family has not already found a bug
-    /// on the same focus.
-    fn admit(&self, case: &Case, deadline: Instant) -> bool {
-        let budget = self.config.budget;
-        let mut s = self.lock();
-        if s.error.is_some() || s.stopped_by.is_some() {
-            return false;
-        }
-        let stop = if s.runs >= budget.sequences {
-            Some("sequences")
-        } else if self.oracles.runner.client.sent() >= budget.requests {
-            Some("requests")
-        } else if Instant::now() >= deadline {
-            Some("seconds")
-        } else {
-            None
-        };
-        if let Some(which) = stop {
-            s.stopped_by = Some(which.to_string());
-            return false;
-        }
-        let Some(f) = case.seq.focus() else { return false };
-        let focus = (case.family.name().to_string(), bucket_label(Some(case.family), &case.seq, f));
-        !s.covered.contains(&focus)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
