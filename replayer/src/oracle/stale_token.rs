@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::oracle::control::bogus_credentials;
-use crate::oracle::diff::{changes, holds_id};
+use crate::oracle::diff::holds_id;
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::Trace;
@@ -63,22 +63,17 @@ impl Oracles<'_> {
                 ],
             }));
         }
-        let Some(k) = ex.instance else { return Ok(None) };
-        let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
+        let Some(effect) = ex.instance.and_then(|k| self.effect(trace, f, k)) else {
             return Ok(None);
         };
-        let changed = changes(before, after, trace.instances[k].resource, self.noise);
-        if changed.is_empty() {
-            return Ok(None);
-        }
         Ok(Some(Verdict {
             oracle: OracleKind::StaleToken,
-            confidence: Confidence::High,
+            confidence: effect.confidence,
             step: f,
             summary,
             evidence: vec![
                 format!("after the logout, {} {} answered {}", sent.method, sent.url, reply.status),
-                format!("the owner's read-back changed: {}", changed.join(", ")),
+                effect.describe(),
             ],
         }))
     }
