@@ -275,6 +275,7 @@ impl Runner<'_> {
                 },
                 None => None,
             };
+            self.probe_before_write(i, seq, &step.call, &draft, &mut trace, &mut live).await?;
             let mut executed = self.send(step, &draft, partner.as_ref()).await?;
             executed.stale = self.uses_dead(&step.call, &live);
             trace.steps.push(executed);
@@ -300,6 +301,31 @@ impl Runner<'_> {
             }
         }
         Ok(trace)
+    }
+
+    /// Reads the instance write `call` (step `i`) is about to change, when
+    /// no read-back has shown it yet: the owner's view before the write
+    /// (an instance the sequence only listed or read has none).
+    async fn probe_before_write(
+        &self,
+        i: usize,
+        seq: &Sequence,
+        call: &Call,
+        draft: &Draft,
+        trace: &mut Trace,
+        live: &mut Live,
+    ) -> Result<(), Error> {
+        if i == 0 || call.is_read() {
+            return Ok(());
+        }
+        let Some(k) = self.register_named(seq, live, call, draft, trace) else { return Ok(()) };
+        if trace.probes.iter().any(|p| p.instance == k) {
+            return Ok(());
+        }
+        if let Some(snapshot) = self.probe(k, trace, live, seq).await? {
+            trace.probes.push(ProbeAt { after: i - 1, instance: k, snapshot });
+        }
+        Ok(())
     }
 
     /// Sends a step: its call (once, or its copies at once, staggered when

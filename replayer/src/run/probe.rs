@@ -52,7 +52,10 @@ impl Runner<'_> {
         if !reply.ok() {
             return Ok(Some(Snapshot { status: reply.status, json: None, seen_in }));
         }
-        let item = reply.json.as_ref().and_then(|j| item_with_id(j, &inst.id, &self.id_keys(inst)));
+        let item = reply
+            .json
+            .as_ref()
+            .and_then(|j| item_with_id(j, &inst.id, &self.id_keys(inst.resource)));
         // The parent answers but no longer shows the child: it is gone.
         let status = if item.is_some() { reply.status } else { 404 };
         Ok(Some(Snapshot { status, json: item, seen_in }))
@@ -65,7 +68,7 @@ impl Runner<'_> {
         inst: &Instance,
         auth: Option<&Reply>,
     ) -> Result<Option<(Value, String)>, Error> {
-        let keys = self.id_keys(inst);
+        let keys = self.id_keys(inst.resource);
         for list in &self.plan.resources[inst.resource].lists {
             let Some(reply) = self.read_as(list, inst, auth).await? else { continue };
             let Some(json) = reply.json.as_ref().filter(|_| reply.ok()) else { continue };
@@ -88,8 +91,8 @@ impl Runner<'_> {
 
     /// The fields an item of the instance's resource names its id by: the
     /// field the create answered it in, the path parameter's name, `id`.
-    fn id_keys(&self, inst: &Instance) -> Vec<String> {
-        let info = &self.plan.resources[inst.resource];
+    pub(super) fn id_keys(&self, resource: usize) -> Vec<String> {
+        let info = &self.plan.resources[resource];
         let mut keys = Vec::new();
         if let Location::Body { pointer } = &info.id_from {
             keys.extend(pointer.rsplit('/').next().map(str::to_string));

@@ -1,17 +1,21 @@
 //! Which instances a step created or named, and whose they are.
 //!
 //! The owner comes from evidence, never from who touched an instance first:
-//! the creator when the create is in the sequence; else, when the model
-//! knows the resource's owners by an owner field or by each user's own
-//! list, the user whose step produced the instance's id (the list or read
-//! that obtained it) — or whose login answered it, since a login names its
-//! own account; else nobody, and oracles then judge no one for touching
-//! someone else's instance. A per-user singleton (`/me/preferences`)
+//! the creator when the create is in the sequence; the user whose login
+//! answered its id (a login names its own account); the test user its owner
+//! field names, in the answer that produced its id, when the model knows
+//! owners by that field; else, when the model knows the resource's owners
+//! by an owner field or by each user's own list, the user whose step
+//! produced the instance's id (the list or read that obtained it); else
+//! nobody, and oracles then judge no one for touching someone else's
+//! instance. A per-user singleton (`/me/preferences`)
 //! belongs to the user whose credentials reach it.
 
+use serde_json::Value;
 use venomqa_learner::Location;
 
 use crate::run::execute::{Instance, Live, Runner, Trace};
+use crate::run::probe::item_with_id;
 use crate::run::request::{text_of, Draft};
 use crate::run::sequence::{Call, Sequence};
 
@@ -57,53 +61,107 @@ impl Runner<'_> {
         replies: std::ops::Range<usize>,
         trace: &mut Trace,
     ) -> Option<usize> {
+        let Some(r) = call.creates else {
+            return self.register_named(seq, live, call, draft, trace);
+        };
+        let info = self.plan.resources.get(r)?;
+        let reply = trace.steps.last()?.replies.get(replies)?.iter().find(|r| r.ok())?;
+        let id = text_of(&reply.extract(&info.id_from)?);
+        let mut params = draft.params.clone();
+        params.retain(|(n, _)| *n != info.id_param);
+        params.push((info.id_param.clone(), id.clone()));
+        Some(self.register(r, id, params, Obtained::Created(call.user), call, trace))
+    }
+
+    /// Registers the instance a call names in its path (or the singleton it
+    /// reaches), before or after it is sent; returns its index.
+    pub(super) fn register_named(
+        &self,
+        seq: &Sequence,
+        live: &Live,
+        call: &Call,
+        draft: &Draft,
+        trace: &mut Trace,
+    ) -> Option<usize> {
         if let Some(r) = self.plan.singleton_of(call.action()) {
             return Some(self.track_singleton(r, call, trace));
         }
-        let executed = trace.steps.last()?;
-        let (resource, id, mut params, owner) = if let Some(r) = call.creates {
-            let info = self.plan.resources.get(r)?;
-            let reply = executed.replies.get(replies)?.iter().find(|r| r.ok())?;
-            let id = text_of(&reply.extract(&info.id_from)?);
-            let mut params = draft.params.clone();
-            params.retain(|(n, _)| *n != info.id_param);
-            params.push((info.id_param.clone(), id.clone()));
-            (r, id, params, Obtained::Created(call.user))
-        } else {
-            let r = call.acts_on?;
-            let info = self.plan.resources.get(r)?;
-            let id = draft.params.iter().find(|(n, _)| *n == info.id_param)?.1.clone();
-            (r, id, draft.params.clone(), self.obtained(seq, live, call, &info.id_param))
-        };
-        if let Some(k) = trace.instances.iter().position(|i| i.resource == resource && i.id == id) {
-            return Some(k);
+        let r = call.acts_on?;
+        let info = self.plan.resources.get(r)?;
+        let id = draft.params.iter().find(|(n, _)| *n == info.id_param)?.1.clone();
+        let at = Lookup { seq, live, trace, resource: r, id: &id };
+        let obtained = self.obtained(at, call);
+        Some(self.register(r, id, draft.params.clone(), obtained, call, trace))
+    }
+
+    /// The index of instance `id` of resource `r`, added when new with its
+    /// owner and reader.
+    fn register(
+        &self,
+        r: usize,
+        id: String,
+        mut params: Vec<(String, String)>,
+        obtained: Obtained,
+        call: &Call,
+        trace: &mut Trace,
+    ) -> usize {
+        if let Some(k) = trace.instances.iter().position(|i| i.resource == r && i.id == id) {
+            return k;
         }
         params.dedup();
-        let owned_by_obtainer = self.plan.resources[resource].owned_by_obtainer;
-        let (owner, reader) = match owner {
+        let owned_by_obtainer = self.plan.resources[r].owned_by_obtainer;
+        let (owner, reader) = match obtained {
             Obtained::Created(user) => (user, user),
-            Obtained::ByLogin(user) => (Some(user), Some(user)),
+            Obtained::ByLogin(user) | Obtained::Named(user) => (Some(user), Some(user)),
             Obtained::By(user) => (Some(user).filter(|_| owned_by_obtainer), Some(user)),
             Obtained::Unknown => (None, call.user),
         };
-        trace.instances.push(Instance { resource, id, params, owner, reader });
-        Some(trace.instances.len() - 1)
+        trace.instances.push(Instance { resource: r, id, params, owner, reader });
+        trace.instances.len() - 1
     }
 
     /// How the instance `call` names got into the sequence: the step that
-    /// produced its id (`id_param`), and whose step that was.
-    fn obtained(&self, seq: &Sequence, live: &Live, call: &Call, id_param: &str) -> Obtained {
-        let to = Location::Path { name: id_param.to_string() };
-        let producer = call
-            .binds
-            .iter()
-            .find(|b| b.to == to)
-            .and_then(|b| live.by_origin.get(&b.origin))
-            .and_then(|&at| seq.steps.get(at));
-        match producer.map(|s| (&s.call, s.call.user)) {
-            Some((c, Some(user))) if c.login => Obtained::ByLogin(user),
-            Some((_, Some(user))) => Obtained::By(user),
-            _ => Obtained::Unknown,
+    /// produced its id (the path parameter `id_param` of resource `r`), whose
+    /// step that was, and whose the instance's owner field says it is.
+    fn obtained(&self, at: Lookup<'_>, call: &Call) -> Obtained {
+        let Lookup { seq, live, trace, resource, id } = at;
+        let to = Location::Path { name: self.plan.resources[resource].id_param.clone() };
+        let Some(&step) =
+            call.binds.iter().find(|b| b.to == to).and_then(|b| live.by_origin.get(&b.origin))
+        else {
+            return Obtained::Unknown;
+        };
+        let Some(producer) = seq.steps.get(step).map(|s| &s.call) else { return Obtained::Unknown };
+        let Some(user) = producer.user else { return Obtained::Unknown };
+        if producer.login {
+            return Obtained::ByLogin(user);
+        }
+        let answer = trace.steps.get(step).and_then(|e| e.reply()).and_then(|r| r.json.as_ref());
+        match answer.map(|json| self.owner_field(resource, id, json)) {
+            Some(Some(Some(owner))) => Obtained::Named(owner),
+            Some(Some(None)) => Obtained::Unknown,
+            _ => Obtained::By(user),
+        }
+    }
+
+    /// What the instance's owner field (in the answer that produced its id)
+    /// says: `Some(Some(user))` a test user, `Some(None)` someone else (an
+    /// account no test user has), `None` nothing (no such field, or an id
+    /// that cannot be matched to a user).
+    fn owner_field(&self, resource: usize, id: &str, answer: &Value) -> Option<Option<usize>> {
+        let keys = self.id_keys(resource);
+        let holds = |v: &Value| keys.iter().any(|k| v.get(k).is_some_and(|x| text_of(x) == id));
+        let item = match answer {
+            top if holds(top) => top.clone(),
+            _ => item_with_id(answer, id, &keys)?,
+        };
+        let fields = &self.plan.resources[resource].owner_fields;
+        let (field, value) = fields.iter().find_map(|f| Some((f, text_of(item.get(f)?))))?;
+        let user = self.plan.users.iter().position(|u| u.fields.values().any(|v| *v == value));
+        match user {
+            Some(u) => Some(Some(u)),
+            None if field.ends_with("_id") || field.ends_with("_by") => None,
+            None => Some(None),
         }
     }
 
@@ -125,6 +183,15 @@ impl Runner<'_> {
     }
 }
 
+/// Where to look for the step that produced instance `id` of `resource`.
+struct Lookup<'a> {
+    seq: &'a Sequence,
+    live: &'a Live,
+    trace: &'a Trace,
+    resource: usize,
+    id: &'a str,
+}
+
 /// Where an instance not created by the sequence came from.
 enum Obtained {
     /// Its create is in the sequence, sent as this user.
@@ -133,6 +200,8 @@ enum Obtained {
     ByLogin(usize),
     /// Its id came from an answer to this user (a list, a read).
     By(usize),
+    /// Its owner field names this test user.
+    Named(usize),
     /// Its id is a recorded literal, or came from no user's step.
     Unknown,
 }

@@ -27,6 +27,8 @@ pub(crate) fn add_evidence(
         let owners = &resource.ownership.owners;
         info.owned_by_obtainer =
             owners.keys().any(|basis| basis.starts_with("field:") || basis == "own_list");
+        info.owner_fields =
+            owners.keys().filter_map(|b| b.strip_prefix("field:")).map(str::to_string).collect();
         info.public = resource.ownership.visibility.as_deref() == Some("public");
         info.lists = list_reads(model, recorded, &resource.collection);
         if info.read.is_none() {

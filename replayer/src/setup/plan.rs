@@ -40,6 +40,8 @@ pub(crate) struct ResourceInfo {
     /// knows owners by an owner field or by each user's own list, so the
     /// user whose step obtained an instance owns it.
     pub owned_by_obtainer: bool,
+    /// The owner fields the model knows owners by (`owner`, `author_id`).
+    pub owner_fields: Vec<String>,
     /// Anyone may read its instances (`visibility = "public"`): another
     /// user's read is no leak.
     pub public: bool,
@@ -67,6 +69,7 @@ impl ResourceInfo {
             accepted: HashMap::new(),
             guarded: HashSet::new(),
             owned_by_obtainer: false,
+            owner_fields: Vec::new(),
             public: false,
             lists: Vec::new(),
             read_through: None,
@@ -454,6 +457,7 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
                 accepted,
                 guarded,
                 owned_by_obtainer: false,
+                owner_fields: Vec::new(),
                 public: false,
                 lists: Vec::new(),
                 read_through: None,
