@@ -27,41 +27,7 @@ impl Oracles<'_> {
         let summary =
             format!("{} was accepted with the token of a session that had logged out", sent.action);
         if sent.method == "GET" {
-            let Some(inst) = trace
-                .instances
-                .iter()
-                .find(|i| reply.json.as_ref().is_some_and(|j| holds_id(j, &i.id)))
-            else {
-                return Ok(None);
-            };
-            let headers: Vec<(String, String)> = sent
-                .headers
-                .iter()
-                .map(|(n, v)| match n.as_str() {
-                    "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
-                    _ => (n.clone(), v.clone()),
-                })
-                .collect();
-            let control = self.control(sent, &sent.url, &headers).await?;
-            if control.ok() {
-                return Ok(None);
-            }
-            return Ok(Some(Verdict {
-                oracle: OracleKind::StaleToken,
-                confidence: Confidence::High,
-                step: f,
-                summary,
-                evidence: vec![
-                    format!(
-                        "after the logout, {} {} answered {} with {}",
-                        sent.method, sent.url, reply.status, inst.id
-                    ),
-                    format!(
-                        "control: the same request with a made-up token answered {}",
-                        control.status
-                    ),
-                ],
-            }));
+            return self.stale_read(trace, f, summary).await;
         }
         let Some(effect) = ex.instance.and_then(|k| self.effect(trace, f, k)) else {
             return Ok(None);
@@ -74,6 +40,55 @@ impl Oracles<'_> {
             evidence: vec![
                 format!("after the logout, {} {} answered {}", sent.method, sent.url, reply.status),
                 effect.describe(),
+            ],
+        }))
+    }
+
+    /// A read with a logged-out session's credentials that returned one of
+    /// the sequence's instances, while a made-up token is refused.
+    async fn stale_read(
+        &self,
+        trace: &Trace,
+        f: usize,
+        summary: String,
+    ) -> Result<Option<Verdict>, Error> {
+        let ex = &trace.steps[f];
+        let (Some(reply), Some(sent)) = (ex.replies.first(), ex.sent.first()) else {
+            return Ok(None);
+        };
+        let Some(inst) = trace
+            .instances
+            .iter()
+            .find(|i| reply.json.as_ref().is_some_and(|j| holds_id(j, &i.id)))
+        else {
+            return Ok(None);
+        };
+        let headers: Vec<(String, String)> = sent
+            .headers
+            .iter()
+            .map(|(n, v)| match n.as_str() {
+                "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
+                _ => (n.clone(), v.clone()),
+            })
+            .collect();
+        let control = self.control(sent, &sent.url, &headers).await?;
+        if control.ok() {
+            return Ok(None);
+        }
+        Ok(Some(Verdict {
+            oracle: OracleKind::StaleToken,
+            confidence: Confidence::High,
+            step: f,
+            summary,
+            evidence: vec![
+                format!(
+                    "after the logout, {} {} answered {} with {}",
+                    sent.method, sent.url, reply.status, inst.id
+                ),
+                format!(
+                    "control: the same request with a made-up token answered {}",
+                    control.status
+                ),
             ],
         }))
     }
