@@ -3,64 +3,79 @@
 //! visibility), the lists that still show an instance its read no longer
 //! shows (a soft delete, with the filters the recording used), the parent
 //! read that shows a child without a read of its own, and the per-user
-//! singletons (`/me/preferences`) read as their owner.
+//! singletons (`/me/preferences`) read as their owner. The plan puts them
+//! on its resources.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use venomqa_learner::{Location, Model};
+use venomqa_learner::{Location, Model, Resource};
 
 use crate::run::request::RequestTemplate;
-use crate::setup::plan::{Catalogued, ResourceInfo};
 use crate::setup::recorded::Recorded;
 
-/// Fills each resource's evidence sources from the model, and appends one
-/// resource a per-user singleton (after the model's resources, so their
-/// indexes stay the model's).
-pub(crate) fn add_evidence(
+/// What the model says of one resource beyond its actions.
+#[derive(Debug, Default)]
+pub(crate) struct Evidence {
+    /// Owners are known by an owner field or by each user's own list.
+    pub owned_by_obtainer: bool,
+    /// The owner fields owners are known by.
+    pub owner_fields: Vec<String>,
+    /// `visibility = "public"`.
+    pub public: bool,
+    /// Its list reads, one per recorded query string.
+    pub lists: Vec<Arc<RequestTemplate>>,
+    /// For a child without a read of its own: the parent's read.
+    pub read_through: Option<Arc<RequestTemplate>>,
+}
+
+/// The evidence sources of `resource`; `template_of` gives an action's
+/// recorded request.
+pub(crate) fn of_resource(
     model: &Model,
     recorded: &Recorded,
-    catalog: &std::collections::HashMap<String, Catalogued>,
-    resources: &mut Vec<ResourceInfo>,
-) {
-    for (info, resource) in resources.iter_mut().zip(&model.resources) {
-        let owners = &resource.ownership.owners;
-        info.owned_by_obtainer =
-            owners.keys().any(|basis| basis.starts_with("field:") || basis == "own_list");
-        info.owner_fields =
-            owners.keys().filter_map(|b| b.strip_prefix("field:")).map(str::to_string).collect();
-        info.public = resource.ownership.visibility.as_deref() == Some("public");
-        info.lists = list_reads(model, recorded, &resource.collection);
-        if info.read.is_none() {
-            info.read_through = model
-                .children
-                .iter()
-                .find(|c| c.collection == resource.collection && c.read.is_empty())
-                .and_then(|c| c.read_through.as_deref())
-                .filter(|read| model.action(read).is_some_and(|a| a.method == "GET"))
-                .and_then(|read| template_of(model, catalog, read));
-        }
-    }
-    for singleton in &model.singletons {
-        let Some(read) = singleton.read.first().and_then(|r| template_of(model, catalog, r)) else {
-            continue;
-        };
-        let mut actions = singleton.read.clone();
-        actions.extend(singleton.write.iter().cloned());
-        resources.push(ResourceInfo::singleton(&singleton.path, read, actions));
+    resource: &Resource,
+    template_of: &dyn Fn(&str) -> Option<Arc<RequestTemplate>>,
+) -> Evidence {
+    let owners = &resource.ownership.owners;
+    let read_through = model
+        .children
+        .iter()
+        .find(|c| c.collection == resource.collection && c.read.is_empty())
+        .and_then(|c| c.read_through.as_deref())
+        .filter(|read| model.action(read).is_some_and(|a| a.method == "GET"))
+        .filter(|_| resource.read.is_empty())
+        .and_then(template_of);
+    Evidence {
+        owned_by_obtainer: owners
+            .keys()
+            .any(|basis| basis.starts_with("field:") || basis == "own_list"),
+        owner_fields: owners
+            .keys()
+            .filter_map(|b| b.strip_prefix("field:"))
+            .map(str::to_string)
+            .collect(),
+        public: resource.ownership.visibility.as_deref() == Some("public"),
+        lists: list_reads(model, recorded, &resource.collection),
+        read_through,
     }
 }
 
-/// The recorded request of `action` (the first accepted one), else the bare action.
-fn template_of(
+/// Each per-user singleton with a read: its path, its read's recorded
+/// request, and every action that reads or changes it.
+pub(crate) fn singletons(
     model: &Model,
-    catalog: &std::collections::HashMap<String, Catalogued>,
-    action: &str,
-) -> Option<Arc<RequestTemplate>> {
-    catalog
-        .get(action)
-        .map(|(t, _, _)| t.clone())
-        .or_else(|| model.action(action).map(|a| Arc::new(RequestTemplate::bare(a))))
+    template_of: &dyn Fn(&str) -> Option<Arc<RequestTemplate>>,
+) -> Vec<(String, Arc<RequestTemplate>, Vec<String>)> {
+    model
+        .singletons
+        .iter()
+        .filter_map(|s| {
+            let read = s.read.first().and_then(|r| template_of(r))?;
+            let actions = s.read.iter().chain(&s.write).cloned().collect();
+            Some((s.path.clone(), read, actions))
+        })
+        .collect()
 }
 
 /// The list reads of a collection: `GET <collection>` once per distinct

@@ -16,6 +16,7 @@ use crate::run::request::RequestTemplate;
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
+use crate::setup::evidence;
 use crate::setup::recorded::Recorded;
 
 /// A resource as the engine uses it.
@@ -147,7 +148,7 @@ impl Plan {
         for r in &mut resources {
             r.read = probe_read(model, &catalog, &r.name);
         }
-        crate::setup::evidence::add_evidence(model, recorded, &catalog, &mut resources);
+        add_evidence(model, recorded, &catalog, &mut resources);
         let (secret_fields, login_secrets) = secrets(model);
         check_invariants(&config.invariants, &resources)?;
         let volatile = model
@@ -368,6 +369,34 @@ fn probe_read(
         .get(read)
         .map(|(t, _, _)| t.clone())
         .or_else(|| model.action(read).map(|a| Arc::new(RequestTemplate::bare(a))))
+}
+
+/// Fills each resource's evidence sources from the model, and appends one
+/// resource a per-user singleton (after the model's resources, so their
+/// indexes stay the model's).
+fn add_evidence(
+    model: &Model,
+    recorded: &Recorded,
+    catalog: &HashMap<String, Catalogued>,
+    resources: &mut Vec<ResourceInfo>,
+) {
+    let template_of = |action: &str| {
+        catalog
+            .get(action)
+            .map(|(t, _, _)| t.clone())
+            .or_else(|| model.action(action).map(|a| Arc::new(RequestTemplate::bare(a))))
+    };
+    for (info, resource) in resources.iter_mut().zip(&model.resources) {
+        let found = evidence::of_resource(model, recorded, resource, &template_of);
+        info.owned_by_obtainer = found.owned_by_obtainer;
+        info.owner_fields = found.owner_fields;
+        info.public = found.public;
+        info.lists = found.lists;
+        info.read_through = found.read_through;
+    }
+    for (path, read, actions) in evidence::singletons(model, &template_of) {
+        resources.push(ResourceInfo::singleton(&path, read, actions));
+    }
 }
 
 /// The body fields that carry secrets, and where the login carries them:
