@@ -32,31 +32,47 @@ impl Runner<'_> {
             None => None,
         };
         let auth = credentials.as_ref();
-        if let Some(read) = &info.read {
-            let Some(reply) = self.read_as(read, inst, auth).await? else { return Ok(None) };
-            if !matches!(reply.status, 404 | 410) {
-                return Ok(Some(Snapshot {
-                    status: reply.status,
-                    json: reply.json,
-                    seen_in: None,
-                }));
-            }
-            let listed = self.in_lists(inst, auth).await?;
-            let (json, seen_in) =
-                listed.map_or((None, None), |(item, url)| (Some(item), Some(url)));
-            return Ok(Some(Snapshot { status: reply.status, json, seen_in }));
+        match (&info.read, &info.read_through) {
+            (Some(read), _) => self.read_back(read, inst, auth).await,
+            (None, Some(parent)) => self.read_in_parent(parent, inst, auth).await,
+            (None, None) => Ok(None),
         }
-        let Some(parent) = &info.read_through else { return Ok(None) };
+    }
+
+    /// The instance's own read; when it answers 404 or 410, its item in one
+    /// of the resource's lists if one still shows it (a soft delete).
+    async fn read_back(
+        &self,
+        read: &RequestTemplate,
+        inst: &Instance,
+        auth: Option<&Reply>,
+    ) -> Result<Option<Snapshot>, Error> {
+        let Some(reply) = self.read_as(read, inst, auth).await? else { return Ok(None) };
+        let gone = matches!(reply.status, 404 | 410);
+        let listed = if gone { self.in_lists(inst, auth).await? } else { None };
+        Ok(Some(match listed {
+            Some((item, list)) => {
+                Snapshot { status: reply.status, json: Some(item), seen_in: Some(list) }
+            }
+            None => Snapshot { status: reply.status, json: reply.json, seen_in: None },
+        }))
+    }
+
+    /// A child's item in its parent's read; 404 when the parent answers
+    /// without it.
+    async fn read_in_parent(
+        &self,
+        parent: &RequestTemplate,
+        inst: &Instance,
+        auth: Option<&Reply>,
+    ) -> Result<Option<Snapshot>, Error> {
         let Some(reply) = self.read_as(parent, inst, auth).await? else { return Ok(None) };
         let seen_in = Some(format!("{} (its parent)", parent.action));
         if !reply.ok() {
             return Ok(Some(Snapshot { status: reply.status, json: None, seen_in }));
         }
-        let item = reply
-            .json
-            .as_ref()
-            .and_then(|j| item_with_id(j, &inst.id, &self.id_keys(inst.resource)));
-        // The parent answers but no longer shows the child: it is gone.
+        let keys = self.id_keys(inst.resource);
+        let item = reply.json.as_ref().and_then(|j| item_with_id(j, &inst.id, &keys));
         let status = if item.is_some() { reply.status } else { 404 };
         Ok(Some(Snapshot { status, json: item, seen_in }))
     }
