@@ -35,6 +35,8 @@ pub(crate) struct Instance {
     /// Whose view the read-backs show: the owner, else the user whose step
     /// obtained it, else the first user to act on it.
     pub reader: Option<usize>,
+    /// The step that created it, when its create is in the sequence.
+    pub created_at: Option<usize>,
 }
 
 /// An instance read back by its owner.

@@ -70,7 +70,10 @@ impl Runner<'_> {
         let mut params = draft.params.clone();
         params.retain(|(n, _)| *n != info.id_param);
         params.push((info.id_param.clone(), id.clone()));
-        Some(self.register(r, id, params, Obtained::Created(call.user), call, trace))
+        let k = self.register(r, id, params, Obtained::Created(call.user), call, trace);
+        let at = trace.steps.len() - 1;
+        trace.instances[k].created_at.get_or_insert(at);
+        Some(k)
     }
 
     /// Registers the instance a call names in its path (or the singleton it
@@ -116,7 +119,7 @@ impl Runner<'_> {
             Obtained::By(user) => (Some(user).filter(|_| owned_by_obtainer), Some(user)),
             Obtained::Unknown => (None, call.user),
         };
-        trace.instances.push(Instance { resource: r, id, params, owner, reader });
+        trace.instances.push(Instance { resource: r, id, params, owner, reader, created_at: None });
         trace.instances.len() - 1
     }
 
@@ -178,6 +181,7 @@ impl Runner<'_> {
             params: Vec::new(),
             owner: call.user,
             reader: call.user,
+            created_at: None,
         });
         trace.instances.len() - 1
     }
