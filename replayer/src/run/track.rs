@@ -8,8 +8,8 @@
 //! by an owner field or by each user's own list, the user whose step
 //! produced the instance's id (the list or read that obtained it); else
 //! nobody, and oracles then judge no one for touching someone else's
-//! instance. A per-user singleton (`/me/preferences`)
-//! belongs to the user whose credentials reach it.
+//! instance. A per-user singleton (`/me/preferences`) belongs to the user
+//! whose credentials reach it.
 
 use serde_json::Value;
 use venomqa_learner::Location;
@@ -70,9 +70,11 @@ impl Runner<'_> {
         let mut params = draft.params.clone();
         params.retain(|(n, _)| *n != info.id_param);
         params.push((info.id_param.clone(), id.clone()));
+        let known = trace.instances.len();
         let k = self.register(r, id, params, Obtained::Created(call.user), call, trace);
-        let at = trace.steps.len() - 1;
-        trace.instances[k].created_at.get_or_insert(at);
+        if k == known {
+            trace.instances[k].created_at = Some(trace.steps.len() - 1);
+        }
         Some(k)
     }
 
@@ -123,9 +125,9 @@ impl Runner<'_> {
         trace.instances.len() - 1
     }
 
-    /// How the instance `call` names got into the sequence: the step that
-    /// produced its id (the path parameter `id_param` of resource `r`), whose
-    /// step that was, and whose the instance's owner field says it is.
+    /// How the instance `call` names (`at`) got into the sequence: the step
+    /// that produced its id, whose step that was, and whose the instance's
+    /// owner field in that step's answer says it is.
     fn obtained(&self, at: Lookup<'_>, call: &Call) -> Obtained {
         let Lookup { seq, live, trace, resource, id } = at;
         let to = Location::Path { name: self.plan.resources[resource].id_param.clone() };
@@ -140,18 +142,17 @@ impl Runner<'_> {
             return Obtained::ByLogin(user);
         }
         let answer = trace.steps.get(step).and_then(|e| e.reply()).and_then(|r| r.json.as_ref());
-        match answer.map(|json| self.owner_field(resource, id, json)) {
-            Some(Some(Some(owner))) => Obtained::Named(owner),
-            Some(Some(None)) => Obtained::Unknown,
-            _ => Obtained::By(user),
+        match answer.and_then(|json| self.owner_field(resource, id, json)) {
+            Some(FieldSays::TestUser(owner)) => Obtained::Named(owner),
+            Some(FieldSays::Stranger) => Obtained::Unknown,
+            None => Obtained::By(user),
         }
     }
 
     /// What the instance's owner field (in the answer that produced its id)
-    /// says: `Some(Some(user))` a test user, `Some(None)` someone else (an
-    /// account no test user has), `None` nothing (no such field, or an id
-    /// that cannot be matched to a user).
-    fn owner_field(&self, resource: usize, id: &str, answer: &Value) -> Option<Option<usize>> {
+    /// says; `None` when there is no such field, or it holds an id no test
+    /// user can be matched to.
+    fn owner_field(&self, resource: usize, id: &str, answer: &Value) -> Option<FieldSays> {
         let keys = self.id_keys(resource);
         let holds = |v: &Value| keys.iter().any(|k| v.get(k).is_some_and(|x| text_of(x) == id));
         let item = match answer {
@@ -162,9 +163,9 @@ impl Runner<'_> {
         let (field, value) = fields.iter().find_map(|f| Some((f, text_of(item.get(f)?))))?;
         let user = self.plan.users.iter().position(|u| u.fields.values().any(|v| *v == value));
         match user {
-            Some(u) => Some(Some(u)),
+            Some(u) => Some(FieldSays::TestUser(u)),
             None if field.ends_with("_id") || field.ends_with("_by") => None,
-            None => Some(None),
+            None => Some(FieldSays::Stranger),
         }
     }
 
@@ -194,6 +195,14 @@ struct Lookup<'a> {
     trace: &'a Trace,
     resource: usize,
     id: &'a str,
+}
+
+/// Whose an instance's owner field says it is.
+enum FieldSays {
+    /// This test user's (a field of theirs holds the value).
+    TestUser(usize),
+    /// An account no test user has.
+    Stranger,
 }
 
 /// Where an instance not created by the sequence came from.
