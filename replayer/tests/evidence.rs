@@ -17,10 +17,13 @@ async fn owners_come_from_the_model_never_from_who_touched_an_instance_first() {
             let notes = v.send("GET", "/notes", None).await;
             let id = notes["notes"][0]["id"].as_str().expect("a note").to_string();
             v.send("GET", &format!("/notes/{id}"), None).await;
-            // Public posts: everyone reads alice's.
+            // Public posts: everyone reads alice's, and bob likes it.
             let v = Visit::login(&base, &format!("posts-{n}"), user).await;
             v.send("GET", "/posts", None).await;
             v.send("GET", "/posts/post-alice-k2", None).await;
+            if user == "bob" {
+                v.send("POST", "/posts/post-alice-k2/like", None).await;
+            }
             // A shared board, listed and changed by everyone: no owner.
             let v = Visit::login(&base, &format!("boards-{n}"), user).await;
             v.send("GET", "/boards", None).await;
@@ -39,8 +42,10 @@ async fn owners_come_from_the_model_never_from_who_touched_an_instance_first() {
     assert_eq!(leaked[0].actions.last().map(String::as_str), Some("GET /notes/{note_id}"));
     assert!(leaked[0].evidence.iter().any(|e| e.contains("made-up id")), "{:?}", leaked[0]);
 
-    // Public posts read by others, and boards whose owner no evidence names
-    // (alice reads a board first, then bob changes it): no finding.
+    // Public posts read by others; alice liking her own post, which bob's
+    // list had shown him (its `author` says whose it is, not the list); and
+    // boards whose owner no evidence names (alice reads one first, then bob
+    // changes it): no finding.
     let quiet = findings(&learned, "as-other-user", &[]).await;
     assert!(quiet.is_empty(), "{:#?}", summary(&quiet));
 }

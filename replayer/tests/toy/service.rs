@@ -1,6 +1,6 @@
 //! A small service on loopback with the shapes the evidence tests need,
 //! each bug planted on request: seeded private notes (an `owner` field),
-//! public posts (an `author`), shared boards (no owner), things that are
+//! public posts (an `author`) anyone may like, shared boards (no owner), things that are
 //! soft-deleted (404, shown by `GET /things?state=archived`), tickets with
 //! no read, playlists whose tracks are read only through them, accounts
 //! whose password can be changed, and a per-user singleton `/me/prefs`.
@@ -144,6 +144,13 @@ fn authenticated(
         }
         ("GET", ["posts"]) => list(&s.posts, |_| true, "posts"),
         ("GET", ["posts", id]) => read(&s.posts, id, |_| true),
+        ("POST", ["posts", id, "like"]) => match s.posts.get_mut(*id) {
+            Some(post) => {
+                post["likes"] = json!(post["likes"].as_u64().unwrap_or(0) + 1);
+                (StatusCode::OK, post.clone())
+            }
+            None => refuse(StatusCode::NOT_FOUND),
+        },
         ("GET", ["boards"]) => list(&s.boards, |_| true, "boards"),
         ("GET", ["boards", id]) => read(&s.boards, id, |_| true),
         ("PATCH", ["boards", id]) => patch(&mut s.boards, id, &c.body, "title"),
