@@ -1,9 +1,10 @@
 //! A small service on loopback with the shapes the evidence tests need,
 //! each bug planted on request: seeded private notes (an `owner` field),
-//! public posts (an `author`) anyone may like, shared boards (no owner), things that are
-//! soft-deleted (404, shown by `GET /things?state=archived`), tickets with
-//! no read, playlists whose tracks are read only through them, accounts
-//! whose password can be changed, and a per-user singleton `/me/prefs`.
+//! public posts (an `author`) anyone may like, shared boards (no owner),
+//! things that are soft-deleted (404, shown by `GET /things?state=archived`),
+//! tickets with no read, playlists whose tracks are read only through them,
+//! accounts whose password can be changed, and a per-user singleton
+//! `/me/prefs`.
 //!
 //! `POST /login {"username","password"}` → `{"token"}`, sent as `Bearer`;
 //! `POST /logout`; `POST /__reset`. Refusals: 401, 404 (missing or someone
