@@ -1,8 +1,9 @@
 //! The after-delete oracle: a write accepted on a resource whose delete was
-//! accepted, and the resource changed (or came back).
+//! accepted, and the resource changed (or came back). A soft-deleted
+//! instance is judged by its item in a list, and one no view shows by the
+//! write's own answer (see `evidence`).
 
-use crate::oracle::diff::changes;
-use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::finding::OracleKind;
 use crate::oracle::invariant::singular;
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::Trace;
@@ -27,16 +28,11 @@ impl Oracles<'_> {
         if !trace.steps[d].replies.first()?.ok() || deleted.ok() {
             return None; // the delete did not happen: nothing to check
         }
-        let after = trace.after(f, k)?;
-        let before = trace.before(f, k)?;
-        let changed = changes(before, after, inst.resource, self.noise);
-        if changed.is_empty() {
-            return None;
-        }
+        let effect = self.effect(trace, f, k)?;
         let sent = ex.sent.first()?;
         Some(Verdict {
             oracle: OracleKind::AfterDelete,
-            confidence: Confidence::High,
+            confidence: effect.confidence,
             step: f,
             summary: format!(
                 "{} was accepted on {} {} after its delete",
@@ -52,7 +48,7 @@ impl Oracles<'_> {
                     deleted.status
                 ),
                 format!("{} {} answered {}", sent.method, sent.url, reply.status),
-                format!("the owner's read-back changed: {}", changed.join(", ")),
+                effect.describe(),
             ],
         })
     }

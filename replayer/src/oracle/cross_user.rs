@@ -1,8 +1,13 @@
-//! The cross-user oracle: another user read or changed someone's resource.
+//! The cross-user oracle: another user read or changed someone's resource,
+//! or changed someone's credentials.
+//!
+//! Only an owner the model lets us know counts (see `run::track`): an
+//! instance whose owner is unknown yields no verdict, and a read of a
+//! public resource is no leak.
 
 use crate::error::Error;
 use crate::oracle::control::bogus;
-use crate::oracle::diff::{changes, holds_id};
+use crate::oracle::diff::holds_id;
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::invariant::singular;
 use crate::oracle::{Oracles, Verdict};
@@ -10,7 +15,9 @@ use crate::run::execute::{snippet, Trace};
 
 impl Oracles<'_> {
     /// As another user: a read that returns the victim's resource (and a
-    /// made-up id is refused), or a write the owner sees take effect.
+    /// made-up id is refused), a change to the victim's credentials (their
+    /// secret no longer logs them in, the one sent does), or a write whose
+    /// effect the owner sees.
     pub(super) async fn cross_user(
         &self,
         trace: &Trace,
@@ -22,72 +29,79 @@ impl Oracles<'_> {
             return Ok(None);
         };
         let inst = &trace.instances[k];
+        let Some(owner_index) = inst.owner else { return Ok(None) };
         let actor = sent.user.clone().unwrap_or_default();
-        let owner = inst
-            .owner
-            .and_then(|o| self.plan.users.get(o))
-            .map(|u| u.name.clone())
-            .unwrap_or_default();
+        let owner = self.plan.users.get(owner_index).map(|u| u.name.clone()).unwrap_or_default();
         if !reply.ok() || actor == owner {
             return Ok(None);
         }
         let resource = &self.plan.resources[inst.resource];
+        let what = format!("{}'s {} {}", owner, singular(&resource.name), inst.id);
         if sent.method == "GET" {
-            let leaked = reply.json.as_ref().is_some_and(|j| holds_id(j, &inst.id));
-            if !leaked || !sent.url.contains(&inst.id) {
+            if resource.public {
                 return Ok(None);
             }
-            let bogus = bogus(&inst.id);
-            let control =
-                self.control(sent, &sent.url.replace(&inst.id, &bogus), &sent.headers).await?;
-            if control.ok() {
-                return Ok(None);
-            }
-            return Ok(Some(Verdict {
-                oracle: OracleKind::CrossUser,
-                confidence: Confidence::High,
-                step: f,
-                summary: format!(
-                    "{actor} read {owner}'s {} {} ({})",
-                    singular(&resource.name),
-                    inst.id,
-                    sent.action
-                ),
-                evidence: vec![
-                    format!(
-                        "as {actor}: {} {} answered {} with it: {}",
-                        sent.method,
-                        sent.url,
-                        reply.status,
-                        snippet(&reply.body)
-                    ),
-                    format!(
-                        "control: the same request for a made-up id {bogus} answered {}",
-                        control.status
-                    ),
-                ],
-            }));
+            return self.leaked_read(trace, f, &actor, &what).await;
         }
-        let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
+        if let Some(verdict) = self.credential_change(trace, f, owner_index, &actor, &owner).await?
+        {
+            return Ok(Some(verdict));
+        }
+        let Some(effect) = self.effect(trace, f, k) else { return Ok(None) };
+        Ok(Some(Verdict {
+            oracle: OracleKind::CrossUser,
+            confidence: effect.confidence,
+            step: f,
+            summary: format!("{actor} changed {what} with {}", sent.action),
+            evidence: vec![
+                format!("as {actor}: {} {} answered {}", sent.method, sent.url, reply.status),
+                effect.describe(),
+            ],
+        }))
+    }
+
+    /// A read as `actor` that answered the instance, while the same request
+    /// for a made-up id is refused.
+    async fn leaked_read(
+        &self,
+        trace: &Trace,
+        f: usize,
+        actor: &str,
+        what: &str,
+    ) -> Result<Option<Verdict>, Error> {
+        let ex = &trace.steps[f];
+        let (Some(k), Some(reply), Some(sent)) = (ex.instance, ex.replies.first(), ex.sent.first())
+        else {
             return Ok(None);
         };
-        let changed = changes(before, after, inst.resource, self.noise);
-        if changed.is_empty() {
+        let id = &trace.instances[k].id;
+        let leaked = reply.json.as_ref().is_some_and(|j| holds_id(j, id));
+        if !leaked || !sent.url.contains(id.as_str()) {
+            return Ok(None);
+        }
+        let bogus = bogus(id);
+        let control =
+            self.control(sent, &sent.url.replace(id.as_str(), &bogus), &sent.headers).await?;
+        if control.ok() {
             return Ok(None);
         }
         Ok(Some(Verdict {
             oracle: OracleKind::CrossUser,
             confidence: Confidence::High,
             step: f,
-            summary: format!(
-                "{actor} changed {owner}'s {} {} with {}",
-                singular(&resource.name),
-                inst.id,
-                sent.action
-            ),
+            summary: format!("{actor} read {what} ({})", sent.action),
             evidence: vec![
-                format!("as {actor}: {} {} answered {}", sent.method, sent.url, reply.status),
-                format!("{owner}'s read-back changed: {}", changed.join(", ")),
+                format!(
+                    "as {actor}: {} {} answered {} with it: {}",
+                    sent.method,
+                    sent.url,
+                    reply.status,
+                    snippet(&reply.body)
+                ),
+                format!(
+                    "control: the same request for a made-up id {bogus} answered {}",
+                    control.status
+                ),
             ],
         }))
     }

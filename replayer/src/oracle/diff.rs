@@ -182,10 +182,16 @@ mod tests {
 
     #[test]
     fn changes_leave_noise_out_and_name_each_field() {
-        let before =
-            Snapshot { status: 200, json: Some(json!({"status": "paid", "at": 1, "n": [1]})) };
-        let after =
-            Snapshot { status: 200, json: Some(json!({"status": "refunded", "at": 2, "n": [1]})) };
+        let before = Snapshot {
+            status: 200,
+            json: Some(json!({"status": "paid", "at": 1, "n": [1]})),
+            seen_in: None,
+        };
+        let after = Snapshot {
+            status: 200,
+            json: Some(json!({"status": "refunded", "at": 2, "n": [1]})),
+            seen_in: None,
+        };
         let mut noise = Noise::default();
         noise.resource.insert((0, "/at".into()));
         assert_eq!(changes(&before, &after, 0, &noise), ["status: \"paid\" → \"refunded\""]);

@@ -9,13 +9,17 @@
 //! (`server_error`, `cross_user`, `after_delete`, `stale_token`,
 //! `idempotency`, `stale_write`, `unexpected_accept`, `race`, and the user
 //! invariants in `invariant/`). `control` sends the control requests,
-//! `diff` compares JSON read-backs, `finding` is what a run reports.
+//! `diff` compares JSON read-backs, `evidence` says what shows a step's
+//! effect (a read-back, a list, a parent, the step's answer), `credential`
+//! probes logins after a credential change, `finding` is what a run reports.
 
 mod after_delete;
 mod check;
 mod control;
+mod credential;
 mod cross_user;
 pub(crate) mod diff;
+mod evidence;
 pub(crate) mod finding;
 mod idempotency;
 pub(crate) mod invariant;

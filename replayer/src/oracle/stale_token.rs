@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::oracle::control::bogus_credentials;
-use crate::oracle::diff::{changes, holds_id};
+use crate::oracle::diff::holds_id;
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::Trace;
@@ -27,48 +27,52 @@ impl Oracles<'_> {
         let summary =
             format!("{} was accepted with the token of a session that had logged out", sent.action);
         if sent.method == "GET" {
-            let Some(inst) = trace
-                .instances
-                .iter()
-                .find(|i| reply.json.as_ref().is_some_and(|j| holds_id(j, &i.id)))
-            else {
-                return Ok(None);
-            };
-            let headers: Vec<(String, String)> = sent
-                .headers
-                .iter()
-                .map(|(n, v)| match n.as_str() {
-                    "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
-                    _ => (n.clone(), v.clone()),
-                })
-                .collect();
-            let control = self.control(sent, &sent.url, &headers).await?;
-            if control.ok() {
-                return Ok(None);
-            }
-            return Ok(Some(Verdict {
-                oracle: OracleKind::StaleToken,
-                confidence: Confidence::High,
-                step: f,
-                summary,
-                evidence: vec![
-                    format!(
-                        "after the logout, {} {} answered {} with {}",
-                        sent.method, sent.url, reply.status, inst.id
-                    ),
-                    format!(
-                        "control: the same request with a made-up token answered {}",
-                        control.status
-                    ),
-                ],
-            }));
+            return self.stale_read(trace, f, summary).await;
         }
-        let Some(k) = ex.instance else { return Ok(None) };
-        let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) else {
+        let Some(effect) = ex.instance.and_then(|k| self.effect(trace, f, k)) else {
             return Ok(None);
         };
-        let changed = changes(before, after, trace.instances[k].resource, self.noise);
-        if changed.is_empty() {
+        Ok(Some(Verdict {
+            oracle: OracleKind::StaleToken,
+            confidence: effect.confidence,
+            step: f,
+            summary,
+            evidence: vec![
+                format!("after the logout, {} {} answered {}", sent.method, sent.url, reply.status),
+                effect.describe(),
+            ],
+        }))
+    }
+
+    /// A read with a logged-out session's credentials that returned one of
+    /// the sequence's instances, while a made-up token is refused.
+    async fn stale_read(
+        &self,
+        trace: &Trace,
+        f: usize,
+        summary: String,
+    ) -> Result<Option<Verdict>, Error> {
+        let ex = &trace.steps[f];
+        let (Some(reply), Some(sent)) = (ex.replies.first(), ex.sent.first()) else {
+            return Ok(None);
+        };
+        let Some(inst) = trace
+            .instances
+            .iter()
+            .find(|i| reply.json.as_ref().is_some_and(|j| holds_id(j, &i.id)))
+        else {
+            return Ok(None);
+        };
+        let headers: Vec<(String, String)> = sent
+            .headers
+            .iter()
+            .map(|(n, v)| match n.as_str() {
+                "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
+                _ => (n.clone(), v.clone()),
+            })
+            .collect();
+        let control = self.control(sent, &sent.url, &headers).await?;
+        if control.ok() {
             return Ok(None);
         }
         Ok(Some(Verdict {
@@ -77,8 +81,14 @@ impl Oracles<'_> {
             step: f,
             summary,
             evidence: vec![
-                format!("after the logout, {} {} answered {}", sent.method, sent.url, reply.status),
-                format!("the owner's read-back changed: {}", changed.join(", ")),
+                format!(
+                    "after the logout, {} {} answered {} with {}",
+                    sent.method, sent.url, reply.status, inst.id
+                ),
+                format!(
+                    "control: the same request with a made-up token answered {}",
+                    control.status
+                ),
             ],
         }))
     }

@@ -1,8 +1,8 @@
 //! Running one sequence against the target: reset, then each step drafted
 //! from live values and sent (copies and partners at once), the instances it
-//! creates or names tracked, and each instance read back as its owner after
-//! every step that may have changed it. The result is a [`Trace`] the
-//! oracles check.
+//! creates or names tracked (`track`), and each instance read back as its
+//! owner after every step that may have changed it (`probe`). The result is
+//! a [`Trace`] the oracles check.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -15,7 +15,7 @@ use venomqa_learner::Location;
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
 use crate::run::client::{Client, SendError};
-use crate::run::request::{text_of, Draft, Reply, RequestTemplate};
+use crate::run::request::{Draft, Reply, RequestTemplate};
 use crate::run::sequence::{Call, SeqStep, Sequence};
 use crate::setup::config::{Reset, ResetHow};
 use crate::setup::plan::{Plan, ResourceInfo};
@@ -27,15 +27,29 @@ pub(crate) struct Instance {
     pub id: String,
     /// Path parameter values that locate it (parents included).
     pub params: Vec<(String, String)>,
-    /// The user who created it (or first acted on it).
+    /// Its owner as the model lets us know it: the user who created it in
+    /// the sequence, or (when the model knows owners by an owner field or
+    /// own lists) the user whose step obtained its id; `None` when unknown,
+    /// and then no one is judged for touching someone else's instance.
     pub owner: Option<usize>,
+    /// Whose view the read-backs show: the owner, else the user whose step
+    /// obtained it, else the first user to act on it.
+    pub reader: Option<usize>,
+    /// The step that created it, when its create is in the sequence.
+    pub created_at: Option<usize>,
 }
 
 /// An instance read back by its owner.
 #[derive(Clone, Debug)]
 pub(crate) struct Snapshot {
+    /// The status of the instance's own read (or of its parent's read).
     pub status: u16,
+    /// What it shows of the instance: the read's body, or its item in a
+    /// list or in its parent's body (`seen_in` says which).
     pub json: Option<Value>,
+    /// The request that showed `json` when it is not the instance's own
+    /// read: a list (`GET /things?state=archived`) or the parent's read.
+    pub seen_in: Option<String>,
 }
 
 impl Snapshot {
@@ -43,10 +57,26 @@ impl Snapshot {
         (200..300).contains(&self.status)
     }
 
+    /// Whether it shows the instance at all (its read, a list or its parent).
+    pub fn shows(&self) -> bool {
+        self.json.is_some() && (self.ok() || self.seen_in.is_some())
+    }
+
+    /// Who saw it, for evidence: `the owner's read-back`, or the list or
+    /// parent read that showed it.
+    pub fn source(&self) -> String {
+        match &self.seen_in {
+            Some(request) => format!("the owner's view in {request}"),
+            None => "the owner's read-back".to_string(),
+        }
+    }
+
     /// The learned state of `resource` this read-back shows: its state
-    /// field's value, or `deleted` when the owner's read finds nothing.
+    /// field's value (from a list when its read no longer shows it), or
+    /// `deleted` when the owner finds it nowhere.
     pub fn state(&self, resource: &ResourceInfo) -> Option<String> {
-        if matches!(self.status, 404 | 410) {
+        let listed = self.seen_in.is_some() && self.json.is_some();
+        if matches!(self.status, 404 | 410) && !listed {
             return Some("deleted".into());
         }
         let field = resource.state_field.as_ref()?;
@@ -141,14 +171,28 @@ fn nonce() -> u64 {
 }
 
 /// The state of one sequence while it runs.
-struct Live {
+pub(super) struct Live {
     nonce: u64,
     /// origin → index of its latest execution.
-    by_origin: HashMap<u32, usize>,
+    pub by_origin: HashMap<u32, usize>,
     /// Indexes of login steps whose session logged out.
-    dead: Vec<usize>,
+    pub dead: Vec<usize>,
     fresh: HashMap<String, String>,
-    probe_logins: HashMap<usize, Reply>,
+    /// The probe's own login of each user, once made.
+    pub probe_logins: HashMap<usize, Reply>,
+}
+
+impl Live {
+    /// A sequence about to start, with a nonce of its own.
+    pub fn new() -> Live {
+        Live {
+            nonce: nonce(),
+            by_origin: HashMap::new(),
+            dead: Vec::new(),
+            fresh: HashMap::new(),
+            probe_logins: HashMap::new(),
+        }
+    }
 }
 
 impl Runner<'_> {
@@ -216,13 +260,7 @@ impl Runner<'_> {
         if reset {
             self.reset().await?;
         }
-        let mut live = Live {
-            nonce: nonce(),
-            by_origin: HashMap::new(),
-            dead: Vec::new(),
-            fresh: HashMap::new(),
-            probe_logins: HashMap::new(),
-        };
+        let mut live = Live::new();
         let mut trace = Trace { steps: Vec::with_capacity(seq.steps.len()), ..Trace::default() };
         for (i, step) in seq.steps.iter().enumerate() {
             let Some(draft) = self.draft(&step.call, &trace, &mut live) else {
@@ -239,11 +277,12 @@ impl Runner<'_> {
                 },
                 None => None,
             };
+            self.probe_before_write(i, seq, &step.call, &draft, &mut trace, &mut live).await?;
             let mut executed = self.send(step, &draft, partner.as_ref()).await?;
             executed.stale = self.uses_dead(&step.call, &live);
             trace.steps.push(executed);
             live.by_origin.insert(step.origin, i);
-            let touched = self.track_step(step, &draft, partner.as_ref(), i, &mut trace);
+            let touched = self.track_step(seq, &live, &draft, partner.as_ref(), i, &mut trace);
             let calls = std::iter::once(&step.call).chain(partner.as_ref().map(|p| p.0));
             for call in calls {
                 end_sessions(call, seq, &trace.steps[i], &mut live);
@@ -264,6 +303,31 @@ impl Runner<'_> {
             }
         }
         Ok(trace)
+    }
+
+    /// Reads the instance write `call` (step `i`) is about to change, when
+    /// no read-back has shown it yet: the owner's view before the write
+    /// (an instance the sequence only listed or read has none).
+    async fn probe_before_write(
+        &self,
+        i: usize,
+        seq: &Sequence,
+        call: &Call,
+        draft: &Draft,
+        trace: &mut Trace,
+        live: &mut Live,
+    ) -> Result<(), Error> {
+        if i == 0 || call.is_read() {
+            return Ok(());
+        }
+        let Some(k) = self.register_named(seq, live, call, draft, trace) else { return Ok(()) };
+        if trace.probes.iter().any(|p| p.instance == k) {
+            return Ok(());
+        }
+        if let Some(snapshot) = self.probe(k, trace, live, seq).await? {
+            trace.probes.push(ProbeAt { after: i - 1, instance: k, snapshot });
+        }
+        Ok(())
     }
 
     /// Sends a step: its call (once, or its copies at once, staggered when
@@ -308,35 +372,6 @@ impl Runner<'_> {
         Ok(executed)
     }
 
-    /// Registers the instances step `i` (just executed) created or named;
-    /// returns those a write may have changed, to read back.
-    fn track_step(
-        &self,
-        step: &SeqStep,
-        draft: &Draft,
-        partner: Option<&(&Call, Draft)>,
-        i: usize,
-        trace: &mut Trace,
-    ) -> Vec<usize> {
-        let copies = step.copies.max(1) as usize;
-        let mut touched = Vec::new();
-        if let Some(k) = self.track(&step.call, draft, 0..copies, trace) {
-            trace.steps[i].instance = Some(k);
-            if !step.call.is_read() {
-                touched.push(k);
-            }
-        }
-        if let Some((p, d)) = partner {
-            if let Some(k) = self.track(p, d, copies..copies + 1, trace) {
-                trace.steps[i].partner_instance = Some(k);
-                if !p.is_read() && !touched.contains(&k) {
-                    touched.push(k);
-                }
-            }
-        }
-        touched
-    }
-
     fn uses_dead(&self, call: &Call, live: &Live) -> bool {
         call.binds
             .iter()
@@ -344,7 +379,7 @@ impl Runner<'_> {
     }
 
     /// The call with its live values, or `None` when a binding has none.
-    fn draft(&self, call: &Call, trace: &Trace, live: &mut Live) -> Option<Draft> {
+    pub(super) fn draft(&self, call: &Call, trace: &Trace, live: &mut Live) -> Option<Draft> {
         let mut draft = call.template.draft();
         if call.login {
             let user = self.plan.users.get(call.user?)?;
@@ -392,100 +427,6 @@ impl Runner<'_> {
             draft.mark_strings(&format!(" [venomqa {:08x}]", nonce as u32), &bound);
         }
         Some(draft)
-    }
-
-    /// Registers the instance a call created or named; returns its index.
-    fn track(
-        &self,
-        call: &Call,
-        draft: &Draft,
-        replies: std::ops::Range<usize>,
-        trace: &mut Trace,
-    ) -> Option<usize> {
-        let executed = trace.steps.last()?;
-        let (resource, id, mut params) = if let Some(r) = call.creates {
-            let info = self.plan.resources.get(r)?;
-            let reply = executed.replies.get(replies)?.iter().find(|r| r.ok())?;
-            let id = text_of(&reply.extract(&info.id_from)?);
-            let mut params = draft.params.clone();
-            params.retain(|(n, _)| *n != info.id_param);
-            params.push((info.id_param.clone(), id.clone()));
-            (r, id, params)
-        } else {
-            let r = call.acts_on?;
-            let info = self.plan.resources.get(r)?;
-            let id = draft.params.iter().find(|(n, _)| *n == info.id_param)?.1.clone();
-            (r, id, draft.params.clone())
-        };
-        if let Some(k) = trace.instances.iter().position(|i| i.resource == resource && i.id == id) {
-            return Some(k);
-        }
-        params.dedup();
-        trace.instances.push(Instance { resource, id, params, owner: call.user });
-        Some(trace.instances.len() - 1)
-    }
-
-    /// Reads `instance` back as its owner.
-    async fn probe(
-        &self,
-        instance: usize,
-        trace: &Trace,
-        live: &mut Live,
-        seq: &Sequence,
-    ) -> Result<Option<Snapshot>, Error> {
-        let Some(inst) = trace.instances.get(instance) else { return Ok(None) };
-        let Some(read) = self.plan.resources.get(inst.resource).and_then(|r| r.read.clone()) else {
-            return Ok(None);
-        };
-        let mut draft = read.draft();
-        for name in read.params() {
-            let Some((_, value)) = inst.params.iter().find(|(n, _)| n == name) else {
-                return Ok(None);
-            };
-            draft.set(&Location::Path { name: name.to_string() }, &Value::String(value.clone()));
-        }
-        if let Some(owner) = inst.owner {
-            // The owner's own live session in the sequence, else a login of its own.
-            let own = (0..trace.steps.len()).rev().find(|&at| {
-                seq.steps.get(at).is_some_and(|s| s.call.login && s.call.user == Some(owner))
-                    && !live.dead.contains(&at)
-                    && trace.steps[at].reply().is_some_and(Reply::ok)
-            });
-            let login_reply = match own {
-                Some(at) => trace.steps[at].reply().cloned(),
-                None => self.probe_login(owner, live).await?,
-            };
-            let Some(login_reply) = login_reply else { return Ok(None) };
-            for (to, from) in &self.plan.auth_binds {
-                if let Some(v) = login_reply.extract(from) {
-                    draft.set(to, &v);
-                }
-            }
-        }
-        let (_, reply) =
-            self.client.send(&read, &draft).await.map_err(|SendError::Unreachable(reason)| {
-                Error::Unreachable { target: self.client.base().to_string(), reason }
-            })?;
-        Ok(Some(Snapshot { status: reply.status, json: reply.json }))
-    }
-
-    /// A separate session of `user` for probes.
-    async fn probe_login(&self, user: usize, live: &mut Live) -> Result<Option<Reply>, Error> {
-        if let Some(r) = live.probe_logins.get(&user) {
-            return Ok(Some(r.clone()));
-        }
-        let Some(login) = self.plan.login.clone() else { return Ok(None) };
-        let call = Call::login(&login, user);
-        let Some(draft) = self.draft(&call, &Trace::default(), live) else { return Ok(None) };
-        let (_, reply) =
-            self.client.send(&login, &draft).await.map_err(|SendError::Unreachable(reason)| {
-                Error::Unreachable { target: self.client.base().to_string(), reason }
-            })?;
-        if !reply.ok() {
-            return Ok(None);
-        }
-        live.probe_logins.insert(user, reply.clone());
-        Ok(Some(reply))
     }
 }
 

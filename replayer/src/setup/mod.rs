@@ -8,6 +8,7 @@
 pub(crate) mod auth;
 pub(crate) mod config;
 pub(crate) mod consumes;
+pub(crate) mod evidence;
 pub(crate) mod plan;
 pub(crate) mod recorded;
 pub(crate) mod starter;

@@ -16,6 +16,7 @@ use crate::run::request::RequestTemplate;
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
+use crate::setup::evidence;
 use crate::setup::recorded::Recorded;
 
 /// A resource as the engine uses it.
@@ -36,6 +37,46 @@ pub(crate) struct ResourceInfo {
     /// Actions that move the state machine (have a transition to another
     /// state): their acceptance depends on the state.
     pub guarded: HashSet<String>,
+    /// Owners of instances not created in a sequence are known: the model
+    /// knows owners by an owner field or by each user's own list, so the
+    /// user whose step obtained an instance owns it.
+    pub owned_by_obtainer: bool,
+    /// The owner fields the model knows owners by (`owner`, `author_id`).
+    pub owner_fields: Vec<String>,
+    /// Anyone may read its instances (`visibility = "public"`): another
+    /// user's read is no leak.
+    pub public: bool,
+    /// Its list reads, one per recorded query string: where an instance its
+    /// read no longer shows (a soft delete) may still be seen.
+    pub lists: Vec<Arc<RequestTemplate>>,
+    /// A child without a read of its own: the parent's read that shows it.
+    pub read_through: Option<Arc<RequestTemplate>>,
+    /// A per-user singleton (`/me/preferences`): the actions that read or
+    /// change it; empty for a collection.
+    pub singleton: Vec<String>,
+}
+
+impl ResourceInfo {
+    /// A per-user singleton at `path`, read by `read`, touched by `actions`.
+    pub fn singleton(path: &str, read: Arc<RequestTemplate>, actions: Vec<String>) -> ResourceInfo {
+        ResourceInfo {
+            name: path.to_string(),
+            id_param: String::new(),
+            id_from: Location::LocationId,
+            read: Some(read),
+            deletes: Vec::new(),
+            create: None,
+            state_field: None,
+            accepted: HashMap::new(),
+            guarded: HashSet::new(),
+            owned_by_obtainer: false,
+            owner_fields: Vec::new(),
+            public: false,
+            lists: Vec::new(),
+            read_through: None,
+            singleton: actions,
+        }
+    }
 }
 
 /// One journey, ready to replay.
@@ -65,6 +106,11 @@ pub(crate) struct Plan {
     pub catalog: HashMap<String, Catalogued>,
     /// (action, JSON pointer) of response values that change on every call.
     pub volatile: HashSet<(String, String)>,
+    /// Request body fields that carry a secret (`password`): a write that
+    /// sends one changes someone's credentials.
+    pub secret_fields: Vec<String>,
+    /// Where the login request carries its secrets (`/member/password`).
+    pub login_secrets: Vec<Location>,
 }
 
 impl Plan {
@@ -102,6 +148,8 @@ impl Plan {
         for r in &mut resources {
             r.read = probe_read(model, &catalog, &r.name);
         }
+        add_evidence(model, recorded, &catalog, &mut resources);
+        let (secret_fields, login_secrets) = secrets(model);
         check_invariants(&config.invariants, &resources)?;
         let volatile = model
             .volatile
@@ -120,7 +168,14 @@ impl Plan {
             journeys,
             catalog,
             volatile,
+            secret_fields,
+            login_secrets,
         })
+    }
+
+    /// The singleton (a resource index) `action` reads or changes.
+    pub fn singleton_of(&self, action: &str) -> Option<usize> {
+        self.resources.iter().position(|r| r.singleton.iter().any(|a| a == action))
     }
 
     /// Whether `action` moves `resource`'s state machine and was never seen
@@ -316,6 +371,50 @@ fn probe_read(
         .or_else(|| model.action(read).map(|a| Arc::new(RequestTemplate::bare(a))))
 }
 
+/// Fills each resource's evidence sources from the model, and appends one
+/// resource a per-user singleton (after the model's resources, so their
+/// indexes stay the model's).
+fn add_evidence(
+    model: &Model,
+    recorded: &Recorded,
+    catalog: &HashMap<String, Catalogued>,
+    resources: &mut Vec<ResourceInfo>,
+) {
+    let template_of = |action: &str| {
+        catalog
+            .get(action)
+            .map(|(t, _, _)| t.clone())
+            .or_else(|| model.action(action).map(|a| Arc::new(RequestTemplate::bare(a))))
+    };
+    for (info, resource) in resources.iter_mut().zip(&model.resources) {
+        let found = evidence::of_resource(model, recorded, resource, &template_of);
+        info.owned_by_obtainer = found.owned_by_obtainer;
+        info.owner_fields = found.owner_fields;
+        info.public = found.public;
+        info.lists = found.lists;
+        info.read_through = found.read_through;
+    }
+    for (path, read, actions) in evidence::singletons(model, &template_of) {
+        resources.push(ResourceInfo::singleton(&path, read, actions));
+    }
+}
+
+/// The body fields that carry secrets, and where the login carries them:
+/// the model's credential fields and pointers.
+fn secrets(model: &Model) -> (Vec<String>, Vec<Location>) {
+    let auth = learned_auth(model);
+    let mut fields = auth.credential_fields.clone();
+    for pointer in &auth.credentials {
+        if let Some(last) = pointer.rsplit('/').next().filter(|l| !l.is_empty()) {
+            fields.push(last.to_string());
+        }
+    }
+    fields.sort();
+    fields.dedup();
+    let at = auth.credentials.iter().map(|p| Location::Body { pointer: p.clone() }).collect();
+    (fields, at)
+}
+
 /// Every invariant must be about a resource of the model.
 fn check_invariants(invariants: &[Invariant], resources: &[ResourceInfo]) -> Result<(), Error> {
     for inv in invariants {
@@ -386,6 +485,12 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
                 state_field,
                 accepted,
                 guarded,
+                owned_by_obtainer: false,
+                owner_fields: Vec::new(),
+                public: false,
+                lists: Vec::new(),
+                read_through: None,
+                singleton: Vec::new(),
             }
         })
         .collect()

@@ -1,0 +1,134 @@
+//! The evidence tests' world: the toy service (`service`), its traffic
+//! recorded through the real proxy into a real store (sessions assigned,
+//! secrets redacted, as `venomqa record` writes), the model learned from
+//! it, and a replay of one mutation family against the service with some
+//! bugs planted.
+#![allow(dead_code)]
+
+pub mod service;
+
+use std::path::Path;
+
+use serde_json::Value;
+use venomqa_learner::{learn, LearnOptions, Model};
+use venomqa_replayer::{replay, Config, Finding, Recorded};
+use venomqa_testkit::{record_all, store::all, Proxy, TempStore};
+use venomqa_traffic::{Exchange, RecordOptions};
+
+/// One user's session through the recording proxy.
+pub struct Visit {
+    client: reqwest::Client,
+    base: String,
+    session: String,
+    token: Option<String>,
+}
+
+impl Visit {
+    /// Logs `user` in (a session of its own, named `session`).
+    pub async fn login(base: &str, session: &str, user: &str) -> Visit {
+        let password = service::USERS.iter().find(|(u, _)| *u == user).expect("a user").1;
+        let mut visit = Visit {
+            client: reqwest::Client::new(),
+            base: base.to_string(),
+            session: session.to_string(),
+            token: None,
+        };
+        let answer = visit
+            .send(
+                "POST",
+                "/login",
+                Some(serde_json::json!({"username": user, "password": password})),
+            )
+            .await;
+        visit.token = answer["token"].as_str().map(str::to_string);
+        assert!(visit.token.is_some(), "{user} logs in: {answer}");
+        visit
+    }
+
+    /// Sends a request as this user; its JSON answer (`null` when bodiless).
+    /// Panics on a 4xx or 5xx: a recording is of accepted traffic.
+    pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.base);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, &url).header("x-session", &self.session);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the toy answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert!(status.is_success(), "{path} answered {status}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// `send` with a JSON body.
+    pub async fn with(&self, method: &str, path: &str, body: Value) -> Value {
+        self.send(method, path, Some(body)).await
+    }
+}
+
+/// A recording learned: the model and the exchanges its journeys name.
+pub struct Learned {
+    pub model: Model,
+    pub recorded: Recorded,
+}
+
+/// Records what `drive` does against a correct toy service, through the
+/// real proxy into a store, and learns the model.
+pub async fn record<F, Fut>(drive: F) -> Learned
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let toy = service::start(&[]).await;
+    let mut proxy = Proxy::start(toy.url()).await;
+    drive(format!("http://{}", proxy.addr)).await;
+    proxy.shutdown().await;
+    let captured = proxy.drain_captures();
+    let temp = TempStore::new();
+    let (store, _) = record_all(temp.path(), RecordOptions::default(), captured);
+    let exchanges: Vec<Exchange> = all(&store);
+    let model =
+        learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).expect("learns").model;
+    Learned { model, recorded: Recorded::from_exchanges(exchanges) }
+}
+
+/// The findings of `family` alone against a toy service with `bugs`.
+pub async fn findings(learned: &Learned, family: &str, bugs: &[&'static str]) -> Vec<Finding> {
+    let toy = service::start(bugs).await;
+    let text = format!(
+        r#"
+[target]
+url = "http://{}"
+timeout = "5s"
+
+[reset]
+request = "POST /__reset"
+
+[users.alice]
+username = "alice"
+password = "alice-pw"
+
+[users.bob]
+username = "bob"
+password = "bob-pw"
+
+[mutations]
+enabled = ["{family}"]
+"#,
+        toy.addr
+    );
+    let config = Config::parse_with_env(&text, Path::new("qa/venomqa.toml"), |_| None)
+        .expect("the configuration parses");
+    let outcome =
+        replay(&learned.model, &learned.recorded, &config, |_| {}).await.expect("the replay runs");
+    outcome.findings
+}
+
+/// `oracle: summary` of each finding, for messages.
+pub fn summary(findings: &[Finding]) -> Vec<String> {
+    findings.iter().map(|f| format!("{} {:?}: {}", f.oracle, f.actions, f.summary)).collect()
+}

@@ -1,0 +1,362 @@
+//! A small service on loopback with the shapes the evidence tests need,
+//! each bug planted on request: seeded private notes (an `owner` field),
+//! public posts (an `author`) anyone may like, shared boards (no owner),
+//! things that are soft-deleted (404, shown by `GET /things?state=archived`),
+//! tickets with no read, playlists whose tracks are read only through them,
+//! accounts whose password can be changed, and a per-user singleton
+//! `/me/prefs`.
+//!
+//! `POST /login {"username","password"}` → `{"token"}`, sent as `Bearer`;
+//! `POST /logout`; `POST /__reset`. Refusals: 401, 404 (missing or someone
+//! else's), 409 (not in this state).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use serde_json::{json, Value};
+use venomqa_testkit::upstream::{full, handler, TestBody};
+use venomqa_testkit::Upstream;
+
+/// The users and their passwords.
+pub const USERS: [(&str, &str); 2] = [("alice", "alice-pw"), ("bob", "bob-pw")];
+
+#[derive(Default)]
+struct State {
+    passwords: HashMap<String, String>,
+    tokens: HashMap<String, String>,
+    next: u64,
+    notes: BTreeMap<String, Value>,
+    posts: BTreeMap<String, Value>,
+    boards: BTreeMap<String, Value>,
+    things: BTreeMap<String, Value>,
+    tickets: BTreeMap<String, Value>,
+    playlists: BTreeMap<String, Value>,
+    prefs: HashMap<String, Value>,
+}
+
+impl State {
+    fn seeded() -> State {
+        let mut s = State::default();
+        for (user, password) in USERS {
+            s.passwords.insert(user.into(), password.into());
+            let note = format!("note-{user}-q7");
+            s.notes.insert(note.clone(), json!({"id": note, "owner": user, "text": "mine"}));
+            let post = format!("post-{user}-k2");
+            s.posts.insert(post.clone(), json!({"id": post, "author": user, "title": "hello"}));
+            s.prefs.insert(user.into(), json!({"theme": "light"}));
+        }
+        s.boards.insert("board-x9".into(), json!({"id": "board-x9", "title": "team"}));
+        s
+    }
+
+    fn fresh_id(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}{}z", self.next)
+    }
+}
+
+/// The service with `bugs` planted; it stops when the returned server is dropped.
+pub async fn start(bugs: &[&'static str]) -> Upstream {
+    let bugs: Arc<HashSet<&'static str>> = Arc::new(bugs.iter().copied().collect());
+    let state = Arc::new(Mutex::new(State::seeded()));
+    Upstream::start(handler(move |req| {
+        let (state, bugs) = (state.clone(), bugs.clone());
+        async move { answer(&state, &bugs, req).await }
+    }))
+    .await
+}
+
+/// One request, from its parts.
+struct Call {
+    method: String,
+    segments: Vec<String>,
+    query: String,
+    user: Option<String>,
+    body: Value,
+}
+
+async fn answer(
+    state: &Mutex<State>,
+    bugs: &HashSet<&'static str>,
+    req: Request<Incoming>,
+) -> Response<TestBody> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let bytes = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let mut state = state.lock().expect("state");
+    let user = token.and_then(|t| state.tokens.get(&t).cloned());
+    let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
+    let call = Call { method, segments, query, user, body };
+    let (status, json) = route(&mut state, bugs, &call);
+    let mut response = Response::builder().status(status);
+    if call.segments == ["me", "prefs"] && status == StatusCode::OK {
+        response = response.header("etag", format!("\"{}\"", fingerprint(&json)));
+    }
+    let text = if json.is_null() { String::new() } else { json.to_string() };
+    response.header("content-type", "application/json").body(full(text)).expect("response")
+}
+
+type Answer = (StatusCode, Value);
+
+fn route(s: &mut State, bugs: &HashSet<&'static str>, c: &Call) -> Answer {
+    let seg: Vec<&str> = c.segments.iter().map(String::as_str).collect();
+    match (c.method.as_str(), seg.as_slice()) {
+        ("POST", ["__reset"]) => {
+            *s = State::seeded();
+            (StatusCode::NO_CONTENT, Value::Null)
+        }
+        ("POST", ["login"]) => login(s, &c.body),
+        _ => {
+            let Some(user) = c.user.clone() else { return refuse(StatusCode::UNAUTHORIZED) };
+            authenticated(s, bugs, c, &user, &seg)
+        }
+    }
+}
+
+fn authenticated(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    match (c.method.as_str(), seg) {
+        ("POST", ["logout"]) => {
+            if !bugs.contains("session-after-logout") {
+                s.tokens.retain(|_, u| u != user);
+            }
+            (StatusCode::NO_CONTENT, Value::Null)
+        }
+        ("GET", ["notes"]) => list(&s.notes, |n| n["owner"] == user, "notes"),
+        ("GET", ["notes", id]) => {
+            let leak = bugs.contains("note-leak");
+            read(&s.notes, id, |n| leak || n["owner"] == user)
+        }
+        ("GET", ["posts"]) => list(&s.posts, |_| true, "posts"),
+        ("GET", ["posts", id]) => read(&s.posts, id, |_| true),
+        ("POST", ["posts", id, "like"]) => match s.posts.get_mut(*id) {
+            Some(post) => {
+                post["likes"] = json!(post["likes"].as_u64().unwrap_or(0) + 1);
+                (StatusCode::OK, post.clone())
+            }
+            None => refuse(StatusCode::NOT_FOUND),
+        },
+        ("GET", ["boards"]) => list(&s.boards, |_| true, "boards"),
+        ("GET", ["boards", id]) => read(&s.boards, id, |_| true),
+        ("PATCH", ["boards", id]) => patch(&mut s.boards, id, &c.body, "title"),
+        (_, ["things", ..]) => things(s, bugs, c, user, seg),
+        (_, ["tickets", ..]) => tickets(s, bugs, c, user, seg),
+        (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
+        (_, ["me", ..] | ["accounts", ..]) => accounts(s, bugs, c, user, seg),
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+fn login(s: &mut State, body: &Value) -> Answer {
+    let (Some(user), Some(password)) = (body["username"].as_str(), body["password"].as_str())
+    else {
+        return refuse(StatusCode::BAD_REQUEST);
+    };
+    if s.passwords.get(user).map(String::as_str) != Some(password) {
+        return refuse(StatusCode::UNAUTHORIZED);
+    }
+    let token = format!("tok-{}-{}", user, s.fresh_id("t"));
+    s.tokens.insert(token.clone(), user.to_string());
+    (StatusCode::OK, json!({ "token": token }))
+}
+
+/// Things are soft-deleted: their read answers 404 once archived, and the
+/// owner's `GET /things?state=archived` still lists them.
+fn things(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    let mine = |t: &Value| t["owner"] == user;
+    match (c.method.as_str(), seg) {
+        ("POST", ["things"]) => {
+            let id = s.fresh_id("thing");
+            let thing =
+                json!({"id": id, "owner": user, "title": c.body["title"], "state": "active"});
+            s.things.insert(id, thing.clone());
+            (StatusCode::CREATED, thing)
+        }
+        ("GET", ["things"]) => {
+            let wanted = if c.query.contains("state=archived") { "archived" } else { "active" };
+            list(&s.things, |t| mine(t) && t["state"] == wanted, "things")
+        }
+        ("GET", ["things", id]) => read(&s.things, id, |t| mine(t) && t["state"] == "active"),
+        ("DELETE", ["things", id]) => match s.things.get_mut(*id).filter(|t| mine(t)) {
+            Some(t) if t["state"] == "active" => {
+                t["state"] = json!("archived");
+                (StatusCode::NO_CONTENT, Value::Null)
+            }
+            _ => refuse(StatusCode::NOT_FOUND),
+        },
+        ("POST", ["things", id, "rename"]) => match s.things.get_mut(*id).filter(|t| mine(t)) {
+            Some(t) if t["state"] == "active" || bugs.contains("rename-archived") => {
+                t["title"] = c.body["title"].clone();
+                (StatusCode::NO_CONTENT, Value::Null)
+            }
+            Some(_) => refuse(StatusCode::CONFLICT),
+            None => refuse(StatusCode::NOT_FOUND),
+        },
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Tickets have no read: their answers are all there is to see.
+fn tickets(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    match (c.method.as_str(), seg) {
+        ("POST", ["tickets"]) => {
+            let id = s.fresh_id("ticket");
+            let ticket = json!({"id": id, "owner": user, "status": "open"});
+            s.tickets.insert(id, ticket.clone());
+            (StatusCode::CREATED, ticket)
+        }
+        ("POST", ["tickets", id, "close"]) => {
+            let anyone = bugs.contains("ticket-cross");
+            match s.tickets.get_mut(*id).filter(|t| anyone || t["owner"] == user) {
+                Some(t) => {
+                    t["status"] = json!("closed");
+                    (StatusCode::OK, t.clone())
+                }
+                None => refuse(StatusCode::NOT_FOUND),
+            }
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Tracks live inside their playlist and are read only through it.
+fn playlists(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    let anyone = bugs.contains("track-cross");
+    match (c.method.as_str(), seg) {
+        ("POST", ["playlists"]) => {
+            let id = s.fresh_id("list");
+            let playlist = json!({"id": id, "owner": user, "name": c.body["name"], "tracks": []});
+            s.playlists.insert(id, playlist.clone());
+            (StatusCode::CREATED, playlist)
+        }
+        ("GET", ["playlists", id]) => read(&s.playlists, id, |p| p["owner"] == user),
+        ("POST", ["playlists", id, "tracks"]) => {
+            let track_id = s.fresh_id("track");
+            let Some(p) = s.playlists.get_mut(*id).filter(|p| p["owner"] == user) else {
+                return refuse(StatusCode::NOT_FOUND);
+            };
+            let track = json!({"id": track_id, "song": c.body["song"]});
+            p["tracks"].as_array_mut().expect("tracks").push(track.clone());
+            (StatusCode::CREATED, track)
+        }
+        ("PATCH", ["playlists", id, "tracks", track]) => {
+            let Some(p) = s.playlists.get_mut(*id).filter(|p| anyone || p["owner"] == user) else {
+                return refuse(StatusCode::NOT_FOUND);
+            };
+            let tracks = p["tracks"].as_array_mut().expect("tracks");
+            match tracks.iter_mut().find(|t| t["id"] == *track) {
+                Some(t) => {
+                    t["song"] = c.body["song"].clone();
+                    (StatusCode::OK, json!({"ok": true}))
+                }
+                None => refuse(StatusCode::NOT_FOUND),
+            }
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Accounts (named by `GET /me`), their password, and `/me/prefs`.
+fn accounts(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    let account = |name: &str| json!({"id": format!("acct-{name}"), "username": name});
+    match (c.method.as_str(), seg) {
+        ("GET", ["me"]) => (StatusCode::OK, account(user)),
+        ("GET", ["me", "prefs"]) => (StatusCode::OK, s.prefs[user].clone()),
+        ("PUT", ["me", "prefs"]) => {
+            s.prefs.insert(user.to_string(), json!({"theme": c.body["theme"]}));
+            (StatusCode::OK, s.prefs[user].clone())
+        }
+        ("GET", ["accounts", id]) if *id == format!("acct-{user}") => {
+            (StatusCode::OK, account(user))
+        }
+        ("PATCH", ["accounts", id]) => {
+            let Some(name) = id.strip_prefix("acct-").filter(|n| s.passwords.contains_key(*n))
+            else {
+                return refuse(StatusCode::NOT_FOUND);
+            };
+            if name != user && !bugs.contains("account-takeover") {
+                return refuse(StatusCode::FORBIDDEN);
+            }
+            let Some(password) = c.body["password"].as_str() else {
+                return refuse(StatusCode::BAD_REQUEST);
+            };
+            s.passwords.insert(name.to_string(), password.to_string());
+            (StatusCode::NO_CONTENT, Value::Null)
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+fn list(items: &BTreeMap<String, Value>, keep: impl Fn(&Value) -> bool, name: &str) -> Answer {
+    let shown: Vec<&Value> = items.values().filter(|v| keep(v)).collect();
+    (StatusCode::OK, json!({ name: shown }))
+}
+
+fn read(items: &BTreeMap<String, Value>, id: &str, allowed: impl Fn(&Value) -> bool) -> Answer {
+    match items.get(id).filter(|v| allowed(v)) {
+        Some(v) => (StatusCode::OK, v.clone()),
+        None => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+fn patch(items: &mut BTreeMap<String, Value>, id: &str, body: &Value, field: &str) -> Answer {
+    match items.get_mut(id) {
+        Some(v) => {
+            v[field] = body[field].clone();
+            (StatusCode::OK, v.clone())
+        }
+        None => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+fn refuse(status: StatusCode) -> Answer {
+    (status, json!({ "error": status.canonical_reason().unwrap_or("refused") }))
+}
+
+/// A validator for a JSON value.
+fn fingerprint(value: &Value) -> u32 {
+    value
+        .to_string()
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
