@@ -65,6 +65,9 @@ pub(crate) struct Plan {
     pub catalog: HashMap<String, Catalogued>,
     /// (action, JSON pointer) of response values that change on every call.
     pub volatile: HashSet<(String, String)>,
+    /// The learned model, for the families that need more of it than the
+    /// plan keeps (roles, children, machines, auth, body shapes).
+    pub model: Arc<Model>,
 }
 
 impl Plan {
@@ -120,6 +123,7 @@ impl Plan {
             journeys,
             catalog,
             volatile,
+            model: Arc::new(model.clone()),
         })
     }
 
