@@ -1,32 +1,36 @@
 //! The child-after-transition family: a child created under its parent
 //! (the model's `children`) after the parent's transition to a state where
 //! the recording never saw a child added — add a track to a playlist after
-//! it was published, an item to an order after it was submitted.
+//! it was published, an item to an order after it was submitted. The
+//! evidence: the journey created a child on the instance before the
+//! transition, calibration saw the transition change the parent's state,
+//! and no recorded journey created a child after that transition.
 
-use venomqa_learner::{Child, StateMachine};
+use venomqa_learner::{Child, Model, Step};
 
 use crate::mutate::journey::Journey;
+use crate::mutate::relevance::inst_key;
 use crate::run::sequence::{SeqStep, Sequence};
 
 impl Journey<'_> {
-    /// After each transition of a parent instance into a state where its
-    /// children were never created, a child create on that instance.
+    /// After each transition of a parent instance that followed a child
+    /// create on it, another child create, unless some recorded journey
+    /// already created a child after that transition.
     pub(super) fn child_after_transition(&self) -> Vec<Sequence> {
         let model = &self.plan.model;
         let mut out = Vec::new();
         for child in &model.children {
-            let Some(machine) = model.machine(&child.parent) else { continue };
-            if !accepted_somewhere(machine, child) {
-                continue;
-            }
             for (j, s, x) in self.writes() {
-                if self.plan.resources[x.resource].name != child.parent {
+                if self.plan.resources[x.resource].name != child.parent
+                    || self.state_before(j) == self.state_after(j)
+                    || self.state_after(j).is_none()
+                    || created_after(model, s.call.action(), child)
+                {
                     continue;
                 }
-                let (Some(from), Some(to)) = (self.state_before(j), self.state_after(j)) else {
-                    continue;
-                };
-                if from == to || accepted_in(machine, &to, child) {
+                let before = self.steps()[..j].iter();
+                let mut before = before.filter(|b| b.call.action() == child.create);
+                if !before.any(|b| inst_key(self.plan, b).as_ref() == Some(&x)) {
                     continue;
                 }
                 let Some(call) = self.catalog_call(&child.create, j + 1, Some(&x), s.call.user)
@@ -42,13 +46,12 @@ impl Journey<'_> {
     }
 }
 
-/// Whether the recording saw `child` created in some state of its parent:
-/// its create is then a write the parent's state may gate.
-fn accepted_somewhere(machine: &StateMachine, child: &Child) -> bool {
-    machine.states.iter().any(|s| s.accepted.contains_key(&child.create))
-}
-
-/// Whether the recording saw `child` created while its parent was in `state`.
-pub(crate) fn accepted_in(machine: &StateMachine, state: &str, child: &Child) -> bool {
-    machine.states.iter().any(|s| s.name == state && s.accepted.contains_key(&child.create))
+/// Whether a recorded journey created `child` (accepted) after an accepted
+/// `transition`: then the recording shows it allowed there.
+pub(crate) fn created_after(model: &Model, transition: &str, child: &Child) -> bool {
+    let ok = |s: &&Step| (200..300).contains(&s.status);
+    model.journeys.iter().any(|j| {
+        let t = j.steps.iter().position(|s| s.action == transition && ok(&s));
+        t.is_some_and(|t| j.steps[t + 1..].iter().filter(ok).any(|s| s.action == child.create))
+    })
 }

@@ -8,7 +8,7 @@
 //! transition), `enumerate` (failed logins compared), `roles` (as a user of
 //! a lesser role).
 
-mod children;
+pub(crate) mod children;
 mod enumerate;
 mod families;
 pub(crate) mod generation;

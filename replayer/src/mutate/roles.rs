@@ -1,18 +1,19 @@
 //! The as-lesser-role family: an action the recording shows only for users
 //! of one role (the model's `roles[].only`: staff, admin, organiser) sent
-//! by a configured user the model knows in another role, who never used it.
+//! by a configured user the model knows in another role, who never used it,
+//! on instances of their own: the journey's actor is replaced by that user.
 
 use venomqa_learner::UserRole;
 
 use crate::mutate::journey::Journey;
-use crate::run::sequence::{Call, SeqStep, Sequence};
+use crate::run::sequence::{SeqStep, Sequence};
 use crate::setup::config::User;
 
 impl Journey<'_> {
-    /// Each step of a role-only action re-sent, after a login of their own,
-    /// by a configured user in another role.
+    /// The journey up to each step of a role-only action, every step of
+    /// its actor sent by a configured user in another role instead: the
+    /// instances the action needs are then that user's own.
     pub(super) fn as_lesser_role(&self) -> Vec<Sequence> {
-        let Some(login) = &self.plan.login else { return Vec::new() };
         let roles = &self.plan.model.roles;
         let mut out = Vec::new();
         for (i, s) in self.steps().iter().enumerate() {
@@ -22,12 +23,15 @@ impl Journey<'_> {
             }
             for role in roles.iter().filter(|r| r.only.iter().any(|a| a == c.action())) {
                 let Some(lesser) = self.lesser_user(role, c.user) else { continue };
-                let origin = self.seq.fresh_origin();
-                let mut steps = self.steps()[..i].to_vec();
-                steps.push(SeqStep::plain(origin, Call::login(login, lesser)));
-                let mut step = s.clone();
-                step.call = self.reauth(&step.call, origin, lesser);
-                steps.push(step.focus());
+                let mut steps = self.steps()[..=i].to_vec();
+                for step in steps.iter_mut().filter(|st| st.call.user == c.user) {
+                    step.call.user = Some(lesser);
+                }
+                if !steps[..i].iter().any(|st| st.call.login && st.call.user == Some(lesser)) {
+                    continue;
+                }
+                let focus = steps.pop().map(SeqStep::focus);
+                steps.extend(focus);
                 out.push(self.new_seq(steps));
             }
         }

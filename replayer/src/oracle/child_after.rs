@@ -1,9 +1,11 @@
 //! The child-after-transition oracle: a child created under a parent after
 //! the parent moved to a state where the recording never saw children added
-//! was accepted, and the child exists: its own read shows it, or the
+//! (reached by a transition, not an initial state, and no recorded journey
+//! added a child after that transition) was accepted, and the child exists: its own read shows it, or the
 //! parent's read-back changed. Lower confidence: the recording may simply
 //! never have tried it there.
 
+use crate::mutate::children::created_after;
 use crate::oracle::diff::{changes, holds_id};
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::invariant::singular;
@@ -32,7 +34,16 @@ impl Oracles<'_> {
                 .then(|| format!("the parent's read-back changed: {}", changed.join(", ")))?
         };
         let parent = self.plan.resources.iter().position(|r| r.name == child.parent)?;
-        let state = self.parent_state(trace, f, parent).unwrap_or_else(|| "changed".into());
+        let state = self.parent_state(trace, f, parent, &sent.url)?;
+        let machine = self.plan.model.machine(&child.parent)?;
+        let mut into = machine.transitions.iter().filter(|t| t.to == state && t.from != t.to);
+        let reached = machine.transitions.iter().any(|t| t.to == state && t.from != t.to);
+        if !reached
+            || machine.initial.contains_key(&state)
+            || into.any(|t| created_after(&self.plan.model, &t.action, child))
+        {
+            return None;
+        }
         Some(Verdict {
             oracle: OracleKind::UnexpectedAccept,
             confidence: Confidence::Low,
@@ -49,13 +60,12 @@ impl Oracles<'_> {
         })
     }
 
-    /// The state of the last parent instance read back before step `f`.
-    fn parent_state(&self, trace: &Trace, f: usize, parent: usize) -> Option<String> {
-        let probe = trace
-            .probes
-            .iter()
-            .rev()
-            .find(|p| p.after < f && trace.instances[p.instance].resource == parent)?;
+    /// The state of the parent instance `url` names, as last read back before step `f`.
+    fn parent_state(&self, trace: &Trace, f: usize, parent: usize, url: &str) -> Option<String> {
+        let probe = trace.probes.iter().rev().find(|p| {
+            let inst = &trace.instances[p.instance];
+            p.after < f && inst.resource == parent && url.contains(&format!("/{}/", inst.id))
+        })?;
         probe.snapshot.state(&self.plan.resources[parent])
     }
 }
