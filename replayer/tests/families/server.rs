@@ -76,6 +76,9 @@ pub async fn start(bugs: Bugs) -> Upstream {
 
 type Reply = Response<TestBody>;
 
+/// A refusal's status and reason.
+type Refusal = (u16, &'static str);
+
 fn reply(status: u16, body: &Value) -> Reply {
     Response::builder()
         .status(status)
@@ -202,20 +205,20 @@ impl Call<'_> {
     }
 
     /// The project `id` if the caller may see it (its owner, or staff).
-    fn project(&mut self, id: &str) -> Result<(&mut Project, &'static str), Reply> {
+    fn project(&mut self, id: &str) -> Result<(&mut Project, &'static str), Refusal> {
         let Some((name, role)) = self.caller(false) else {
-            return Err(refuse(401, "not logged in"));
+            return Err((401, "not logged in"));
         };
         match self.s.projects.iter_mut().find(|p| p.id == id) {
             Some(p) if p.owner == name || role == "staff" => Ok((p, role)),
-            _ => Err(refuse(404, "no such project")),
+            _ => Err((404, "no such project")),
         }
     }
 
     fn read(&mut self, id: &str) -> Reply {
         match self.project(id) {
             Ok((p, _)) => with_etag(reply(200, &p.json()), p),
-            Err(r) => r,
+            Err((status, why)) => refuse(status, why),
         }
     }
 
@@ -224,7 +227,7 @@ impl Call<'_> {
         let name = self.body.get("name").and_then(Value::as_str).map(str::to_string);
         let (p, _) = match self.project(id) {
             Ok(found) => found,
-            Err(r) => return r,
+            Err((status, why)) => return refuse(status, why),
         };
         let Some(v) = if_match else { return refuse(428, "If-Match required") };
         let fresh = if interleaved { v != p.last_validator } else { v == p.etag() };
@@ -243,7 +246,7 @@ impl Call<'_> {
         let staff_only = to == "approved" && !self.bugs.lesser_role;
         let (p, role) = match self.project(id) {
             Ok(found) => found,
-            Err(r) => return r,
+            Err((status, why)) => return refuse(status, why),
         };
         if staff_only && role != "staff" {
             return refuse(403, "staff only");
@@ -263,7 +266,7 @@ impl Call<'_> {
         let task_id = format!("tsk{}m", self.s.tasks + 500);
         let (p, _) = match self.project(id) {
             Ok(found) => found,
-            Err(r) => return r,
+            Err((status, why)) => return refuse(status, why),
         };
         if p.status != "draft" && !any_state {
             return refuse(409, "tasks are added to drafts only");
@@ -277,7 +280,7 @@ impl Call<'_> {
     fn read_task(&mut self, id: &str, task: &str) -> Reply {
         let (p, _) = match self.project(id) {
             Ok(found) => found,
-            Err(r) => return r,
+            Err((status, why)) => return refuse(status, why),
         };
         match p.tasks.iter().find(|t| t["id"] == task) {
             Some(t) => reply(200, t),
