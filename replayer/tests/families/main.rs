@@ -159,4 +159,7 @@ async fn a_staff_only_action_accepted_from_a_member_is_found_by_its_effect() {
     }
     assert!(f.evidence.iter().any(|e| e.contains("approved")), "{:?}", f.evidence);
     assert!(run(&learned, "as-lesser-role", Bugs::default()).await.is_empty());
+    // A 200 that changes nothing is no finding.
+    let noop = Bugs { lesser_noop: true, ..Bugs::default() };
+    assert!(run(&learned, "as-lesser-role", noop).await.is_empty());
 }
