@@ -7,7 +7,7 @@
 use venomqa_learner::Location;
 
 use crate::mutate::journey::Journey;
-use crate::run::sequence::{Bind, Sequence};
+use crate::run::sequence::{Bind, SeqStep, Sequence};
 
 impl Journey<'_> {
     /// A@v, a fresh read, B with the fresh validator, then A@v marked.
@@ -25,21 +25,21 @@ impl Journey<'_> {
             if !read.call.is_read() {
                 continue;
             }
+            // Every step of the mutation is inserted (a fresh origin), so the
+            // cut to relevant steps keeps A even where it names no instance.
             let first = self.seq.fresh_origin();
-            let mut fresh_read = read.clone();
-            fresh_read.origin = first;
-            let mut b = a.clone();
-            b.origin = first + 1;
+            let inserted = |step: &SeqStep, n: u32| SeqStep { origin: first + n, ..step.clone() };
+            let fresh_read = inserted(read, 1);
+            let mut b = inserted(a, 2);
             b.call.idem_salt = 1;
             for bind in b.call.binds.iter_mut().filter(|b| is_validator(b)) {
-                bind.origin = first;
+                bind.origin = first + 1;
             }
-            let mut again = a.clone();
-            again.origin = first + 2;
+            let mut again = inserted(a, 3);
             again.call.idem_salt = 2;
             again.call.marker = true;
-            let mut steps = self.steps()[..=i].to_vec();
-            steps.extend([fresh_read, b, again.focus()]);
+            let mut steps = self.steps()[..i].to_vec();
+            steps.extend([inserted(a, 0), fresh_read, b, again.focus()]);
             out.push(self.new_seq(steps));
         }
         out

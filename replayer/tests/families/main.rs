@@ -100,9 +100,19 @@ async fn a_validator_made_stale_by_another_write_is_found_only_interleaved() {
     let learned = record().await;
     let bug = Bugs { interleaved: true, ..Bugs::default() };
     let found = run(&learned, "interleaved-validator", bug).await;
-    let f = only(&found, OracleKind::StaleWrite, "PATCH /projects/{project_id}");
-    let patches = f.actions.iter().filter(|a| a.starts_with("PATCH")).count();
-    assert!(patches >= 2, "{:?}", f.actions);
+    assert_eq!(found.len(), 2, "{:#?}", show(&found));
+    assert!(found.iter().all(|f| f.oracle == OracleKind::StaleWrite), "{:#?}", show(&found));
+    let on = |last: &str| found.iter().find(|f| f.actions.last().map(String::as_str) == Some(last));
+    let patch = on("PATCH /projects/{project_id}").expect("a project's stale PATCH");
+    let patches = patch.actions.iter().filter(|a| a.starts_with("PATCH")).count();
+    assert!(patches >= 2, "{:?}", patch.actions);
+    // The settings have no instance of their own: a read sent again shows the stale write.
+    let put = on("PUT /me/settings").expect("the settings' stale PUT");
+    assert!(
+        put.evidence.iter().any(|e| e.contains("GET") && e.contains("now shows")),
+        "{:?}",
+        put.evidence
+    );
     // The same tracker refuses the stale validator sent twice in a row.
     assert!(run(&learned, "stale-validator", bug).await.is_empty());
     assert!(run(&learned, "interleaved-validator", Bugs::default()).await.is_empty());

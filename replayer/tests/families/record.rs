@@ -87,6 +87,8 @@ pub async fn record() -> Learned {
     for (n, user) in ["ann", "bo", "ann", "bo"].into_iter().enumerate() {
         let mut s = session(&format!("qa-{n}"));
         s.login(user).await;
+        let (_, etag) = s.send(Method::GET, "/me/settings", Value::Null, None).await;
+        s.send(Method::PUT, "/me/settings", json!({"theme": "dark"}), etag.as_deref()).await;
         s.project().await;
         s.send(Method::POST, "/logout", Value::Null, None).await;
     }

@@ -43,6 +43,8 @@ pub const USERS: [(&str, &str, &str); 3] =
 struct State {
     tokens: HashMap<String, (String, bool)>,
     projects: Vec<Project>,
+    /// Each user's settings: (theme, version, validator of the last write).
+    settings: HashMap<String, (String, u64, String)>,
     tasks: u64,
     issued: u64,
 }
@@ -132,6 +134,8 @@ async fn serve(state: &Mutex<State>, bugs: Bugs, req: Request<Incoming>) -> Repl
         }
         (&Method::POST, ["projects", id, "tasks"]) => call.add_task(id),
         (&Method::GET, ["projects", id, "tasks", task]) => call.read_task(id, task),
+        (&Method::GET, ["me", "settings"]) => call.settings(None),
+        (&Method::PUT, ["me", "settings"]) => call.settings(Some(if_match)),
         _ => refuse(404, "no such endpoint"),
     }
 }
@@ -287,6 +291,27 @@ impl Call<'_> {
         p.tasks.push(task.clone());
         p.version += 1;
         reply(201, &task)
+    }
+
+    /// Reads the caller's settings, or with `write` replaces them under the
+    /// same `If-Match` rule as projects.
+    fn settings(&mut self, write: Option<Option<String>>) -> Reply {
+        let Some((name, _)) = self.caller(false) else { return refuse(401, "not logged in") };
+        let theme = self.body.get("theme").and_then(Value::as_str).map(str::to_string);
+        let interleaved = self.bugs.interleaved;
+        let entry = self.s.settings.entry(name).or_insert(("light".into(), 1, String::new()));
+        if let Some(if_match) = write {
+            let Some(v) = if_match else { return refuse(428, "If-Match required") };
+            let current = format!("\"s{}\"", entry.1);
+            let fresh = if interleaved { v != entry.2 } else { v == current };
+            let Some(theme) = theme.filter(|_| fresh) else {
+                return refuse(412, "stale If-Match");
+            };
+            *entry = (theme, entry.1 + 1, v);
+        }
+        let mut r = reply(200, &json!({"theme": entry.0}));
+        r.headers_mut().insert("etag", format!("\"s{}\"", entry.1).parse().expect("etag"));
+        r
     }
 
     fn read_task(&mut self, id: &str, task: &str) -> Reply {
