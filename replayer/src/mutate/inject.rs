@@ -149,6 +149,15 @@ pub(crate) fn injectable(plan: &Plan, r: usize) -> Vec<Injectable> {
             }
         }
     }
+    // The state first, then flags (`is_admin`), words (`role`), numbers:
+    // the engine keeps one finding per action, the surest one.
+    let state = plan.resources[r].state_field.as_deref();
+    out.sort_by_key(|i| match &i.kind {
+        _ if state == Some(i.field.as_str()) => 0,
+        FieldKind::Flag => 1,
+        FieldKind::Word(_) => 2,
+        FieldKind::Number => 3,
+    });
     out
 }
 

@@ -22,8 +22,10 @@ pub struct Bugs {
     pub interleaved: bool,
     /// Tasks are added to projects that are no longer drafts.
     pub child_after: bool,
-    /// `POST /projects` stores a `budget` and a `status` the client sent.
-    pub injection: bool,
+    /// `POST /projects` stores a `status` the client sent.
+    pub injected_status: bool,
+    /// `POST /projects` stores a `budget` the client sent.
+    pub injected_budget: bool,
     /// An unknown username is a 404 "no such user", a wrong password a 401.
     pub enumeration: bool,
     /// Members may approve projects.
@@ -205,9 +207,11 @@ impl Call<'_> {
             last_validator: String::new(),
             tasks: Vec::new(),
         };
-        if self.bugs.injection {
+        if self.bugs.injected_budget {
             p.budget = self.body.get("budget").and_then(Value::as_i64).unwrap_or(0);
-            if let Some(status) = self.body.get("status").and_then(Value::as_str) {
+        }
+        if let Some(status) = self.body.get("status").and_then(Value::as_str) {
+            if self.bugs.injected_status {
                 p.status = status.to_string();
             }
         }
