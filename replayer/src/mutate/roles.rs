@@ -1,11 +1,14 @@
 //! The as-lesser-role family: an action the recording shows only for users
 //! of one role (the model's `roles[].only`: staff, admin, organiser) sent
 //! by a configured user the model knows in another role, who never used it,
-//! on instances of their own: the journey's actor is replaced by that user.
+//! in two ways: a role's journey replayed with its actor replaced by that
+//! user (the instances the action needs are then theirs), and a journey of
+//! a user in another role followed by the role-only action.
 
 use venomqa_learner::UserRole;
 
 use crate::mutate::journey::Journey;
+use crate::mutate::relevance::{inst_key, InstKey};
 use crate::run::sequence::{SeqStep, Sequence};
 use crate::setup::config::User;
 
@@ -35,7 +38,52 @@ impl Journey<'_> {
                 out.push(self.new_seq(steps));
             }
         }
+        out.extend(self.role_action_appended());
         out
+    }
+
+    /// After the steps of each journey's login of a user the model knows
+    /// only in other roles (up to their logout), each action one of those
+    /// roles alone performed, sent as that user.
+    fn role_action_appended(&self) -> Vec<Sequence> {
+        let roles = &self.plan.model.roles;
+        let mut out = Vec::new();
+        for (i, s) in self.steps().iter().enumerate().filter(|(_, s)| s.call.login) {
+            let Some(user) = s.call.user.and_then(|u| self.plan.users.get(u)) else { continue };
+            if !roles.iter().any(|r| in_role(r, user)) {
+                continue;
+            }
+            let end = self.steps()[i + 1..]
+                .iter()
+                .position(|st| st.call.logout && st.call.user == s.call.user)
+                .map_or(self.steps().len(), |k| i + 1 + k);
+            for role in roles.iter().filter(|r| !in_role(r, user)) {
+                for action in &role.only {
+                    let x = self.instance_for(action, end);
+                    let Some(call) = self.catalog_call(action, end, x.as_ref(), s.call.user) else {
+                        continue;
+                    };
+                    if call.login || call.logout {
+                        continue;
+                    }
+                    let mut steps = self.steps()[..end].to_vec();
+                    steps.push(SeqStep::plain(self.seq.fresh_origin(), call).focus());
+                    out.push(self.new_seq(steps));
+                }
+            }
+        }
+        out
+    }
+
+    /// The last instance before step `end` of the resource `action` names.
+    fn instance_for(&self, action: &str, end: usize) -> Option<InstKey> {
+        let (_, j, k) = self.plan.catalog.get(action)?;
+        let r = self.plan.journeys.get(*j)?.sequence.steps.get(*k)?.call.acts_on?;
+        self.steps()[..end]
+            .iter()
+            .rev()
+            .filter_map(|st| inst_key(self.plan, st))
+            .find(|x| x.resource == r)
     }
 
     /// A configured user other than `actor` that the model knows in some
