@@ -50,14 +50,11 @@ impl Journey<'_> {
         let mut out = Vec::new();
         for (i, s) in self.steps().iter().enumerate().filter(|(_, s)| s.call.login) {
             let Some(user) = s.call.user.and_then(|u| self.plan.users.get(u)) else { continue };
-            if !roles.iter().any(|r| in_role(r, user)) {
-                continue;
-            }
             let end = self.steps()[i + 1..]
                 .iter()
                 .position(|st| st.call.logout && st.call.user == s.call.user)
                 .map_or(self.steps().len(), |k| i + 1 + k);
-            for role in roles.iter().filter(|r| !in_role(r, user)) {
+            for role in roles.iter().filter(|r| above(r, roles, user)) {
                 for action in &role.only {
                     let x = self.instance_for(action, end);
                     let Some(call) = self.catalog_call(action, end, x.as_ref(), s.call.user) else {
@@ -86,17 +83,24 @@ impl Journey<'_> {
             .find(|x| x.resource == r)
     }
 
-    /// A configured user other than `actor` that the model knows in some
-    /// role, none of them `role`.
+    /// A configured user other than `actor` whose every known role `role`
+    /// ranks above.
     fn lesser_user(&self, role: &UserRole, actor: Option<usize>) -> Option<usize> {
         let roles = &self.plan.model.roles;
-        self.plan.users.iter().enumerate().find_map(|(u, user)| {
-            let known: Vec<&UserRole> = roles.iter().filter(|r| in_role(r, user)).collect();
-            let lesser =
-                Some(u) != actor && !known.is_empty() && known.iter().all(|r| r.name != role.name);
-            lesser.then_some(u)
-        })
+        let mut users = self.plan.users.iter().enumerate();
+        users.find_map(|(u, user)| (Some(u) != actor && above(role, roles, user)).then_some(u))
     }
+}
+
+/// Whether `role` ranks above every role the model knows `user` in: the
+/// user is in none of its accounts, and it has fewer accounts than each of
+/// the user's roles (staff and admins are few; the roles everyone has are
+/// not a privilege).
+fn above(role: &UserRole, roles: &[UserRole], user: &User) -> bool {
+    let mine: Vec<&UserRole> = roles.iter().filter(|r| in_role(r, user)).collect();
+    !mine.is_empty()
+        && !in_role(role, user)
+        && mine.iter().all(|r| r.name != role.name && r.users.len() > role.users.len())
 }
 
 /// Whether the model saw `user`'s account (any of its login fields) in `role`.
