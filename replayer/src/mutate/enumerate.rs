@@ -37,6 +37,10 @@ impl Journey<'_> {
         let (Some(unknown), Some(wrong)) = (attempt(&unknown_like(known)), attempt(known)) else {
             return Vec::new();
         };
+        // One case per known account: the salt tells them apart when cases
+        // from different journeys are deduplicated.
+        let mut wrong = wrong;
+        wrong.idem_salt = user as u32 + 1;
         let first = self.seq.fresh_origin();
         let steps = vec![
             SeqStep::plain(first, unknown.clone()),

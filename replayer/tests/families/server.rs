@@ -32,6 +32,8 @@ pub struct Bugs {
     pub lesser_role: bool,
     /// Members' approvals answer 200 and change nothing.
     pub lesser_noop: bool,
+    /// Not a bug: failed logins name the account and carry a fresh request id.
+    pub chatty_logins: bool,
     /// `POST /projects` takes any token, or none: creates with an unknown
     /// token are anonymous, with a logged-out one the user's.
     pub open_create: bool,
@@ -161,14 +163,20 @@ impl Call<'_> {
     fn login(&mut self) -> Reply {
         let field = |k: &str| self.body.get(k).and_then(Value::as_str).unwrap_or_default();
         let (name, password) = (field("username").to_string(), field("password").to_string());
+        self.s.issued += 1;
+        let failed = if self.bugs.chatty_logins {
+            json!({"error": format!("invalid credentials for {name}"), "request_id": self.s.issued})
+        } else {
+            json!({"error": "invalid credentials"})
+        };
         let Some(user) = USERS.iter().find(|u| u.0 == name) else {
             if self.bugs.enumeration {
                 return refuse(404, "no such user");
             }
-            return refuse(401, "invalid credentials");
+            return reply(401, &failed);
         };
         if user.1 != password {
-            return refuse(401, "invalid credentials");
+            return reply(401, &failed);
         }
         self.s.issued += 1;
         let token = format!("tok{}x{name}q8z", self.s.issued * 7919);
