@@ -1,5 +1,7 @@
 //! One generator per mutation family: each returns the mutated sequences
-//! of a journey, the focus step marked.
+//! of a journey, the focus step marked. The families that need more of the
+//! model than its journeys (roles, children, auth, body shapes) have their
+//! own files; this one dispatches to them.
 
 use venomqa_learner::Location;
 

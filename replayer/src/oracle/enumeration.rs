@@ -25,7 +25,8 @@ impl Oracles<'_> {
             .filter_map(|s| answer(&s.sent, &s.replies, pointer))
             .collect();
         let first = unknown.first()?;
-        if [first.reply.status, known.reply.status].contains(&429) {
+        let steady = unknown.iter().all(|u| u.reply.status == first.reply.status);
+        if !steady || [first.reply.status, known.reply.status].contains(&429) {
             return None;
         }
         let difference = if first.reply.status != known.reply.status {
@@ -34,31 +35,14 @@ impl Oracles<'_> {
                 first.reply.status, known.reply.status
             )
         } else {
-            let noise: Vec<String> = unknown
-                .windows(2)
-                .flat_map(|w| differing(w[0].json.as_ref(), w[1].json.as_ref()))
-                .collect();
-            let fields: Vec<String> = differing(first.json.as_ref(), known.json.as_ref())
-                .into_iter()
-                .filter(|p| !noise.contains(p))
-                .collect();
-            let texts_differ =
-                first.json.is_none() && known.json.is_none() && first.text != known.text;
-            if fields.is_empty() && !texts_differ {
-                return None;
-            }
-            if fields.is_empty() {
-                "the answers' text".to_string()
-            } else {
-                format!("fields {}", fields.join(", "))
-            }
+            body_difference(&unknown, &known)?
         };
         Some(Verdict {
             oracle: OracleKind::Enumeration,
             confidence: Confidence::Low,
             step: f,
             summary: format!(
-                "{action} tells an unknown account from a wrong secret: {difference} differ"
+                "{action} tells an unknown account from a wrong secret by its answer: {difference}"
             ),
             evidence: vec![
                 format!("unknown account: {} {}", first.reply.status, snippet(&first.reply.body)),
@@ -70,6 +54,25 @@ impl Oracles<'_> {
             ],
         })
     }
+}
+
+/// What differs between the answers beyond what differed between the
+/// identical unknown-account logins; `None` without two of them to tell.
+fn body_difference(unknown: &[Answer], known: &Answer) -> Option<String> {
+    let [first, second, ..] = unknown else { return None };
+    if first.json.is_none() || known.json.is_none() {
+        let differ = first.text == second.text && first.text != known.text;
+        return differ.then(|| "the text differs".to_string());
+    }
+    let noise: Vec<String> = unknown
+        .windows(2)
+        .flat_map(|w| differing(w[0].json.as_ref(), w[1].json.as_ref()))
+        .collect();
+    let fields: Vec<String> = differing(first.json.as_ref(), known.json.as_ref())
+        .into_iter()
+        .filter(|p| !noise.contains(p))
+        .collect();
+    (!fields.is_empty()).then(|| format!("{} differ", fields.join(", ")))
 }
 
 /// One failed login's answer with the account it named taken out.

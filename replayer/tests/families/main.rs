@@ -156,6 +156,11 @@ async fn an_unknown_user_answered_otherwise_than_a_wrong_password_is_enumeration
     let f = only(&found, OracleKind::Enumeration, "POST /login");
     assert_eq!(f.confidence, Confidence::Low);
     assert!(f.summary.contains("status 404"), "{}", f.summary);
+    // The same status with another message is told apart too.
+    let by_body = Bugs { enumeration_body: true, ..Bugs::default() };
+    let found = run(&learned, "enumeration", by_body).await;
+    let f = only(&found, OracleKind::Enumeration, "POST /login");
+    assert!(f.summary.contains("/error differ"), "{}", f.summary);
     assert!(run(&learned, "enumeration", Bugs::default()).await.is_empty());
     // Answers that differ only by the account they name and a fresh request id are the same.
     let chatty = Bugs { chatty_logins: true, ..Bugs::default() };

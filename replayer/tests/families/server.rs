@@ -32,6 +32,9 @@ pub struct Bugs {
     pub lesser_role: bool,
     /// Members' approvals answer 200 and change nothing.
     pub lesser_noop: bool,
+    /// An unknown username is a 401 "no such user", a wrong password a 401
+    /// "invalid credentials".
+    pub enumeration_body: bool,
     /// Not a bug: failed logins name the account and carry a fresh request id.
     pub chatty_logins: bool,
     /// `POST /projects` takes any token, or none: creates with an unknown
@@ -172,6 +175,9 @@ impl Call<'_> {
         let Some(user) = USERS.iter().find(|u| u.0 == name) else {
             if self.bugs.enumeration {
                 return refuse(404, "no such user");
+            }
+            if self.bugs.enumeration_body {
+                return refuse(401, "no such user");
             }
             return reply(401, &failed);
         };
