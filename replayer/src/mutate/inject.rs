@@ -20,19 +20,19 @@ use crate::setup::plan::Plan;
 
 /// `idem_salt` of the first injected field; each field gets its own, so two
 /// injections into the same step are two cases.
-pub(crate) const INJECTED_SALT: u32 = 100;
+const INJECTED_SALT: u32 = 100;
 
 /// A field that can be injected into a resource's writes, and the words
 /// its values took (for enum-like fields).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Injectable {
+struct Injectable {
     pub field: String,
     pub kind: FieldKind,
 }
 
 /// What a different value of a field is.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum FieldKind {
+enum FieldKind {
     Flag,
     Number,
     Word(Vec<String>),
@@ -111,7 +111,7 @@ fn with_body_field(
 /// Fields resource `r`'s answers show and none of its creates or updates
 /// sent, typed so a different value can be chosen; ids, linked values and
 /// volatile values left out.
-pub(crate) fn injectable(plan: &Plan, r: usize) -> Vec<Injectable> {
+fn injectable(plan: &Plan, r: usize) -> Vec<Injectable> {
     let Some(res) = plan.model.resource(&plan.resources[r].name) else { return Vec::new() };
     let actions = |ids: &[&String]| -> Vec<&Action> {
         ids.iter().filter_map(|id| plan.model.action(id)).collect()

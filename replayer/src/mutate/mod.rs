@@ -12,7 +12,7 @@ pub(crate) mod children;
 mod enumerate;
 mod families;
 pub(crate) mod generation;
-pub(crate) mod inject;
+mod inject;
 mod interleave;
 mod journey;
 pub(crate) mod mutation;
