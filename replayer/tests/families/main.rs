@@ -89,10 +89,21 @@ async fn a_create_with_a_logged_out_token_is_found_by_the_instance_it_made() {
         "{:?}",
         f.evidence
     );
+    assert!(
+        f.evidence.iter().any(|e| e.contains("logged-out token answered 401")),
+        "{:?}",
+        f.evidence
+    );
     assert!(run(&learned, "after-logout", Bugs::default()).await.is_empty());
     // A tracker that takes anonymous creates takes the made-up token too: not a logout bug.
     let open = Bugs { open_create: true, ..Bugs::default() };
     assert!(run(&learned, "after-logout", open).await.is_empty());
+    // A token that works everywhere after the logout is one bug, shown by a
+    // request on an instance rather than by the create.
+    let everywhere = Bugs { token_after_logout: true, ..Bugs::default() };
+    let found = run(&learned, "after-logout", everywhere).await;
+    assert_eq!(found.len(), 1, "{:#?}", show(&found));
+    assert_ne!(found[0].actions.last().map(String::as_str), Some("POST /projects"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

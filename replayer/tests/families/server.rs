@@ -35,6 +35,8 @@ pub struct Bugs {
     /// An unknown username is a 401 "no such user", a wrong password a 401
     /// "invalid credentials".
     pub enumeration_body: bool,
+    /// Every request takes a logged-out token.
+    pub token_after_logout: bool,
     /// Not a bug: failed logins name the account and carry a fresh request id.
     pub chatty_logins: bool,
     /// `POST /projects` takes any token, or none: creates with an unknown
@@ -160,7 +162,7 @@ impl Call<'_> {
     fn caller(&self, dead_ok: bool) -> Option<(String, &'static str)> {
         let (name, live) = self.s.tokens.get(self.token.as_deref()?)?;
         let role = USERS.iter().find(|u| u.0 == name)?.2;
-        (*live || dead_ok).then(|| (name.clone(), role))
+        (*live || dead_ok || self.bugs.token_after_logout).then(|| (name.clone(), role))
     }
 
     fn login(&mut self) -> Reply {
