@@ -1,6 +1,8 @@
 //! The mass-assignment oracle: a create or update carried a field no
 //! recorded request sent, and the owner's read-back shows the value sent.
 //! A server that ignores the field shows its own value, and stays silent.
+//! Sure (high confidence) when the field is the resource's state or one the
+//! model reads roles from; otherwise the field may simply be optional.
 
 use serde_json::Value;
 
@@ -40,7 +42,7 @@ impl Oracles<'_> {
                 && before.and_then(|b| b.get(field)) != Some(value)
         })?;
         let state_field = self.plan.resources[trace.instances[k].resource].state_field.as_deref();
-        let confidence = if value.is_boolean() || state_field == Some(field.as_str()) {
+        let confidence = if state_field == Some(field.as_str()) || self.names_a_role(field) {
             Confidence::High
         } else {
             Confidence::Low
@@ -68,6 +70,14 @@ impl Oracles<'_> {
                     compact(value)
                 ),
             ],
+        })
+    }
+
+    /// Whether the model reads users' roles from `field` (`/role`,
+    /// `/user/role`) or names a role after it (`is_admin=true`).
+    fn names_a_role(&self, field: &str) -> bool {
+        self.plan.model.roles.iter().any(|r| {
+            r.field.rsplit('/').next() == Some(field) || r.name.split('=').next() == Some(field)
         })
     }
 }
