@@ -1,5 +1,7 @@
 //! One generator per mutation family: each returns the mutated sequences
-//! of a journey, the focus step marked.
+//! of a journey, the focus step marked. The families that need more of the
+//! model than its journeys (roles, children, auth, body shapes) have their
+//! own files; this one dispatches to them.
 
 use venomqa_learner::Location;
 
@@ -22,6 +24,11 @@ impl Journey<'_> {
             Mutation::Splice => self.splice(),
             Mutation::IdempotencyRetry => self.retry(),
             Mutation::StaleValidator => self.stale_validator(),
+            Mutation::InterleavedValidator => self.interleaved_validator(),
+            Mutation::ChildAfterTransition => self.child_after_transition(),
+            Mutation::FieldInjection => self.field_injection(),
+            Mutation::Enumeration => self.enumeration(),
+            Mutation::AsLesserRole => self.as_lesser_role(),
         }
     }
 
@@ -176,18 +183,20 @@ impl Journey<'_> {
         out
     }
 
-    /// A step re-sent with the credentials of a session logged out just before.
+    /// A step re-sent with the credentials of a session logged out just
+    /// before; creates come last, so a bug any request shows is shown by
+    /// one on an instance first.
     fn after_logout(&self) -> Vec<Sequence> {
         let Some(logout) = self.plan.logout.as_ref().map(|t| t.action.to_string()) else {
             return Vec::new();
         };
+        let eligible = |c: &Call| !c.login && !c.logout && c.user.is_some();
+        let steps = self.steps().iter().enumerate();
+        let (creates, others): (Vec<_>, Vec<_>) =
+            steps.filter(|(_, s)| eligible(&s.call)).partition(|(_, s)| s.call.creates.is_some());
         let mut out = Vec::new();
-        for (i, s) in self.steps().iter().enumerate() {
-            let c = &s.call;
-            if c.login || c.logout || c.user.is_none() || c.creates.is_some() {
-                continue;
-            }
-            let Some(call) = self.catalog_call(&logout, i, None, c.user) else { continue };
+        for (i, s) in others.into_iter().chain(creates) {
+            let Some(call) = self.catalog_call(&logout, i, None, s.call.user) else { continue };
             let mut steps = self.steps()[..i].to_vec();
             steps.push(SeqStep::plain(self.seq.fresh_origin(), call));
             steps.push(s.clone().focus());

@@ -2,12 +2,21 @@
 //! by name (`mutation`), one generator per family (`families`) over a
 //! calibrated journey (`journey`), the cases of every family deduplicated
 //! and interleaved (`generation`), and what makes two cases the same test
-//! (`relevance`).
+//! (`relevance`). The families that need more of the model than reordering
+//! have a file each: `inject` (field injection), `interleave` (stale
+//! validators between writes), `children` (children after their parent's
+//! transition), `enumerate` (failed logins compared), `roles` (as a user of
+//! a lesser role).
 
+pub(crate) mod children;
+mod enumerate;
 mod families;
 pub(crate) mod generation;
+mod inject;
+mod interleave;
 mod journey;
 pub(crate) mod mutation;
 pub(crate) mod relevance;
+mod roles;
 
 pub(crate) use generation::cases;

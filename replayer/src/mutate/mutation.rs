@@ -30,11 +30,26 @@ pub enum Mutation {
     IdempotencyRetry,
     /// Send a conditional write with a validator (`If-Match`) another write made stale.
     StaleValidator,
+    /// A conditional write, another write with a fresh validator, then the
+    /// first write again with its old one (A@v, B, A@v).
+    InterleavedValidator,
+    /// Create a child under its parent after the parent's transition to a
+    /// state where the recording never saw children added.
+    ChildAfterTransition,
+    /// Add a field the responses show but no request ever sent (`status`,
+    /// `role`, `balance`) to a create or an update: mass assignment.
+    FieldInjection,
+    /// Log in as an unknown account and as a known one with a wrong secret,
+    /// and compare the answers: user enumeration.
+    Enumeration,
+    /// Send an action the recording shows only for one role as a user of
+    /// another role: broken function-level authorization.
+    AsLesserRole,
 }
 
 impl Mutation {
     /// Every family, in the order a run explores them.
-    pub const ALL: [Mutation; 11] = [
+    pub const ALL: [Mutation; 16] = [
         Mutation::Duplicate,
         Mutation::Drop,
         Mutation::Swap,
@@ -46,6 +61,11 @@ impl Mutation {
         Mutation::Splice,
         Mutation::IdempotencyRetry,
         Mutation::StaleValidator,
+        Mutation::InterleavedValidator,
+        Mutation::ChildAfterTransition,
+        Mutation::FieldInjection,
+        Mutation::Enumeration,
+        Mutation::AsLesserRole,
     ];
 
     /// The name in configuration and reports: `as-other-user`, `stale-validator`, ...
@@ -62,6 +82,11 @@ impl Mutation {
             Mutation::Splice => "splice",
             Mutation::IdempotencyRetry => "idempotency-retry",
             Mutation::StaleValidator => "stale-validator",
+            Mutation::InterleavedValidator => "interleaved-validator",
+            Mutation::ChildAfterTransition => "child-after-transition",
+            Mutation::FieldInjection => "field-injection",
+            Mutation::Enumeration => "enumeration",
+            Mutation::AsLesserRole => "as-lesser-role",
         }
     }
 }

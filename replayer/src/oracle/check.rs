@@ -36,13 +36,17 @@ impl Oracles<'_> {
                 verdicts.extend(self.after_delete(seq, &trace, f))
             }
             (Some(Mutation::AfterLogout), Some(f)) => {
-                verdicts.extend(self.stale_token(&trace, f).await?)
+                verdicts.extend(self.stale_token(&trace, f).await?);
+                verdicts.extend(self.dead_create(seq, &trace, f).await?);
             }
             (Some(Mutation::IdempotencyRetry), Some(f)) => {
                 verdicts.extend(self.idempotency(seq, &trace, f))
             }
             (Some(Mutation::StaleValidator), Some(f)) => {
                 verdicts.extend(self.stale_write(seq, &trace, f))
+            }
+            (Some(family), Some(f)) => {
+                verdicts.extend(self.model_family(family, seq, &trace, f).await?)
             }
             _ => {}
         }

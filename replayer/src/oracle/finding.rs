@@ -27,11 +27,20 @@ pub enum OracleKind {
     /// A mutated step accepted where the model only saw it rejected or never
     /// saw it, and the resource's observed state changed. Lower confidence.
     UnexpectedAccept,
+    /// A field no request of the recording sent, added to a create or an
+    /// update, was stored: mass assignment.
+    MassAssignment,
+    /// A login with an unknown account and one with a known account and a
+    /// wrong secret were answered differently. Lower confidence.
+    Enumeration,
+    /// An action the recording shows only for one role was accepted, with
+    /// its effect, from a user of another role.
+    FunctionLevelAuth,
 }
 
 impl OracleKind {
     /// Every oracle, in the order reports list them.
-    pub const ALL: [OracleKind; 9] = [
+    pub const ALL: [OracleKind; 12] = [
         OracleKind::ServerError,
         OracleKind::Invariant,
         OracleKind::CrossUser,
@@ -41,6 +50,9 @@ impl OracleKind {
         OracleKind::Idempotency,
         OracleKind::StaleWrite,
         OracleKind::UnexpectedAccept,
+        OracleKind::MassAssignment,
+        OracleKind::Enumeration,
+        OracleKind::FunctionLevelAuth,
     ];
 
     /// The name used in reports and configuration: `cross-user`, `stale-token`, ...
@@ -55,6 +67,9 @@ impl OracleKind {
             OracleKind::Idempotency => "idempotency",
             OracleKind::StaleWrite => "stale-write",
             OracleKind::UnexpectedAccept => "unexpected-accept",
+            OracleKind::MassAssignment => "mass-assignment",
+            OracleKind::Enumeration => "enumeration",
+            OracleKind::FunctionLevelAuth => "function-level-auth",
         }
     }
 }

@@ -8,21 +8,31 @@
 //! the oracles its mutation family calls for, each in its own file
 //! (`server_error`, `cross_user`, `after_delete`, `stale_token`,
 //! `idempotency`, `stale_write`, `unexpected_accept`, `race`, and the user
-//! invariants in `invariant/`). `control` sends the control requests,
-//! `diff` compares JSON read-backs, `evidence` says what shows a step's
-//! effect (a read-back, a list, a parent, the step's answer), `credential`
-//! probes logins after a credential change, `finding` is what a run reports.
+//! invariants in `invariant/`), and for the families that need more of the
+//! model: `dead_create`, and by family in `by_model`: `interleaved`,
+//! `child_after`, `injection`, `enumeration`, `lesser_role`. `control`
+//! sends the control requests, `diff` compares JSON read-backs, `evidence`
+//! says what shows a step's effect (a read-back, a list, a parent, the
+//! step's answer), `credential` probes logins after a credential change,
+//! `finding` is what a run reports.
 
 mod after_delete;
+mod by_model;
 mod check;
+mod child_after;
 mod control;
 mod credential;
 mod cross_user;
+mod dead_create;
 pub(crate) mod diff;
+mod enumeration;
 mod evidence;
 pub(crate) mod finding;
 mod idempotency;
+mod injection;
+mod interleaved;
 pub(crate) mod invariant;
+mod lesser_role;
 mod race;
 mod server_error;
 mod stale_token;

@@ -111,6 +111,9 @@ pub(crate) struct Plan {
     pub secret_fields: Vec<String>,
     /// Where the login request carries its secrets (`/member/password`).
     pub login_secrets: Vec<Location>,
+    /// The learned model, for the families that need more of it than the
+    /// plan keeps (roles, children, machines, auth, body shapes).
+    pub model: Arc<Model>,
 }
 
 impl Plan {
@@ -170,6 +173,7 @@ impl Plan {
             volatile,
             secret_fields,
             login_secrets,
+            model: Arc::new(model.clone()),
         })
     }
 
