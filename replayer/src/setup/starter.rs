@@ -12,7 +12,7 @@ use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
 use crate::run::request::{BodyTemplate, RequestTemplate};
 use crate::setup::auth::learned_auth;
-use crate::setup::config::env_var;
+use crate::setup::config::{env_var, Reset};
 use crate::setup::recorded::Recorded;
 
 /// A starting configuration for `model`, whose traffic is in `store` (read
@@ -109,14 +109,30 @@ fn write_reset(w: &mut String, reset: Option<&str>) {
                 "command"
             };
             let _ = writeln!(w, "{key} = {}", quote(r));
-            let _ = writeln!(w, "scope = \"sequence\"\n");
+            let _ = writeln!(w, "scope = \"sequence\"");
+            write_reset_tries(w, "");
         }
         None => {
             let _ = writeln!(w, "# [reset]");
             let _ = writeln!(w, "# request = \"POST /__reset\"");
-            let _ = writeln!(w, "# scope = \"sequence\"\n");
+            let _ = writeln!(w, "# scope = \"sequence\"");
+            write_reset_tries(w, "# ");
         }
     }
+}
+
+/// `[reset] tries`, explained; `prefix` comments the key out with the table.
+fn write_reset_tries(w: &mut String, prefix: &str) {
+    let _ = writeln!(
+        w,
+        "# A reset that fails (non-2xx, no answer, non-zero exit) is tried again after 100ms,"
+    );
+    let _ = writeln!(
+        w,
+        "# then 400ms, ...; the run stops when every try failed (1 to {}).",
+        Reset::MAX_TRIES
+    );
+    let _ = writeln!(w, "{prefix}tries = {}\n", Reset::DEFAULT_TRIES);
 }
 
 /// `[auth]`: the login and logout the model names.
