@@ -417,7 +417,7 @@ impl Runner<'_> {
         if let Some(r) = live.probe_logins.get(&user) {
             return Ok(Some(r.clone()));
         }
-        let Some(login) = self.plan.login.clone() else { return Ok(None) };
+        let Some(login) = self.plan.login_of(user) else { return Ok(None) };
         let call = Call::login(&login, user);
         let Some(draft) = self.draft(&call, &Trace::default(), live) else { return Ok(None) };
         let (_, reply) =

@@ -7,8 +7,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use venomqa_learner::{Journey, Location, Model, StateBasis};
-use venomqa_traffic::{is_pseudonym, is_secret_name};
+use venomqa_learner::{Auth, Journey, Location, Model, StateBasis, Step as JourneyStep};
 
 use crate::error::Error;
 use crate::oracle::invariant::Invariant;
@@ -16,7 +15,12 @@ use crate::run::request::RequestTemplate;
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
+use crate::setup::identities::{
+    account_location, fresh_account, login_account, recorded_login_failed, rewrite_account,
+    Identities,
+};
 use crate::setup::recorded::Recorded;
+use crate::setup::users::{check_users, match_user, role_of, with_generated};
 
 /// A resource as the engine uses it.
 #[derive(Debug)]
@@ -53,8 +57,19 @@ pub(crate) type Catalogued = (Arc<RequestTemplate>, usize, usize);
 /// Everything a run needs to send requests, shared by its tasks.
 #[derive(Debug)]
 pub(crate) struct Plan {
+    /// The configured users, then the identities the journeys make
+    /// (`User::generated`), one for each account a recorded request signed up.
     pub users: Vec<User>,
+    /// A login of a configured user (of a made identity when none logs in).
     pub login: Option<Arc<RequestTemplate>>,
+    /// Each user's own recorded login, by user: its shape (JSON or form) and
+    /// fields are the ones that user's fields fill.
+    pub logins: Vec<Option<Arc<RequestTemplate>>>,
+    /// Each user's role, when the model knows it, by user.
+    pub roles: Vec<Option<String>>,
+    /// How the API authenticates (the model's, `[auth]` applied): what a
+    /// failed login looks like.
+    pub auth: Auth,
     pub logout: Option<Arc<RequestTemplate>>,
     /// How a login's answer authenticates: (where in a request, where in the login's answer).
     pub auth_binds: Vec<(Location, Location)>,
@@ -74,23 +89,44 @@ impl Plan {
     pub fn new(model: &Model, recorded: &Recorded, config: &Config) -> Result<Plan, Error> {
         let (login, logout) = auth_actions(model, config)?;
         let mut resources = resources(model);
+        let auth = learned_auth(model);
+        let auth = Auth { login: login.clone(), ..auth.into_owned() };
+        let identities = Identities::find(model, recorded, &auth);
+        let users = with_generated(&config.users, &identities);
         let mut planner = Planner {
             model,
             recorded,
-            users: &config.users,
+            users: &users,
+            configured: config.users.len(),
             resources: &resources,
             login: login.as_deref(),
             logout: logout.as_deref(),
+            fresh: identities
+                .made
+                .iter()
+                .map(|m| (m.account.clone(), fresh_account(&m.account)))
+                .collect(),
+            identities: &identities,
+            auth: &auth,
             found: Found::default(),
         };
         for (j, journey) in model.journeys.iter().enumerate() {
             planner.journey(j, journey);
         }
-        let Found { journeys, catalog, mut auth_binds, login_template, logout_template, unmatched } =
-            planner.found;
+        let Found {
+            journeys,
+            catalog,
+            mut auth_binds,
+            login_template,
+            logout_template,
+            unmatched,
+            user_logins,
+        } = planner.found;
+        let logins: Vec<_> = (0..users.len()).map(|u| user_logins.get(&u).cloned()).collect();
         if let Some(template) = &login_template {
-            check_users(template, config, unmatched)?;
+            check_users(template, &logins, config, unmatched)?;
         }
+        let login_template = login_template.or_else(|| logins.iter().flatten().next().cloned());
         if auth_binds.is_empty() {
             // No recorded request used a login's answer: the model's links say how.
             let login_links = model
@@ -112,14 +148,36 @@ impl Plan {
             })
             .collect();
         Ok(Plan {
-            users: config.users.clone(),
+            roles: users.iter().map(|u| role_of(model, u)).collect(),
+            auth,
+            users,
             login: login_template,
+            logins,
             logout: logout_template,
             auth_binds: auth_binds.into_iter().collect(),
             resources,
             journeys,
             catalog,
             volatile,
+        })
+    }
+
+    /// The login to send for `user`: its own recorded one, else any.
+    pub fn login_of(&self, user: usize) -> Option<Arc<RequestTemplate>> {
+        self.logins.get(user).cloned().flatten().or_else(|| self.login.clone())
+    }
+
+    /// Whom to send as "another user" on `owner`'s instances: the next
+    /// configured user (never an identity a journey makes: it exists only
+    /// in its own journey) in the same role when the model knows both roles.
+    pub fn other_user(&self, owner: usize) -> Option<usize> {
+        let n = self.users.len();
+        (1..n).map(|k| (owner + k) % n).find(|&u| {
+            let peers = match (&self.roles.get(owner), &self.roles.get(u)) {
+                (Some(Some(a)), Some(Some(b))) => a == b,
+                _ => true,
+            };
+            !self.users[u].generated && peers
         })
     }
 
@@ -132,21 +190,6 @@ impl Plan {
             && r.create.as_deref() != Some(action)
             && !r.accepted.get(state).is_some_and(|a| a.contains(action))
     }
-}
-
-/// Which configured user a recorded login was: the one whose fields equal
-/// every readable (not pseudonymised, not secret) field of the recorded body.
-fn match_user(login: &RequestTemplate, users: &[User]) -> Option<usize> {
-    let visible: Vec<(String, String)> = login
-        .body
-        .fields()
-        .into_iter()
-        .filter(|(k, v)| !is_pseudonym(v.as_bytes()) && !is_secret_name(k.as_bytes()))
-        .collect();
-    if visible.is_empty() {
-        return None;
-    }
-    users.iter().position(|u| visible.iter().all(|(k, v)| u.fields.get(k) == Some(v)))
 }
 
 /// Which actions log in and out: `[auth]` when it names them (and then each
@@ -174,43 +217,82 @@ struct Found {
     catalog: HashMap<String, Catalogued>,
     /// (where in a request, where in the login's answer) pairs seen bound.
     auth_binds: BTreeSet<(Location, Location)>,
+    /// The first accepted login of a configured user.
     login_template: Option<Arc<RequestTemplate>>,
     logout_template: Option<Arc<RequestTemplate>>,
     /// Sessions whose recorded login matches no configured user.
     unmatched: usize,
+    /// Each user's first accepted recorded login.
+    user_logins: HashMap<usize, Arc<RequestTemplate>>,
 }
 
 /// Turns the model's journeys into planned ones.
 struct Planner<'a> {
     model: &'a Model,
     recorded: &'a Recorded,
+    /// Configured users, then generated ones.
     users: &'a [User],
+    /// How many of `users` are configured.
+    configured: usize,
     resources: &'a [ResourceInfo],
     login: Option<&'a str>,
     logout: Option<&'a str>,
+    auth: &'a Auth,
+    identities: &'a Identities,
+    /// Each made account and the value replay sends in its place.
+    fresh: Vec<(String, String)>,
     found: Found,
+}
+
+/// What a recorded login step is, for replay.
+enum LoginKind {
+    /// Not a login (or one the recording saw fail): sent as recorded.
+    NotLogin,
+    /// A login of a configured user: its fields fill the body.
+    Configured,
+    /// A login of the identity made at `Identities::made[_]`.
+    Made(usize),
 }
 
 impl Planner<'_> {
     /// One template per recorded step, bound to the steps its values come
-    /// from, cut at the first step whose exchange is not at hand.
+    /// from, cut at the first step whose exchange is not at hand. The
+    /// sign-ups of identities it logs in as but does not make come first.
     fn journey(&mut self, j: usize, journey: &Journey) {
         let mut steps = Vec::new();
         let mut statuses = Vec::new();
-        // Step index of a login → the user it logged in.
+        // Position of the request that made an identity, by its index.
+        let mut made_at: HashMap<usize, usize> = HashMap::new();
+        for m in self.borrowed_sign_ups(j, journey) {
+            let made = &self.identities.made[m];
+            let step = &self.model.journeys[made.journey].steps[made.step];
+            let Some(template) = self.template(&step.action, step.exchange) else { continue };
+            made_at.insert(m, steps.len());
+            let call = self.call(template, Vec::new(), &step.action);
+            steps.push(SeqStep::plain(steps.len() as u32, call));
+            statuses.push(step.status);
+        }
+        let offset = steps.len();
+        // Position of a login → the user it logged in.
         let mut users_at: HashMap<usize, usize> = HashMap::new();
         for (s, step) in journey.steps.iter().enumerate() {
-            let (Some(action), Some(exchange)) =
-                (self.model.action(&step.action), self.recorded.get(step.exchange))
-            else {
+            let at = s + offset;
+            let Some(template) = self.template(&step.action, step.exchange) else {
                 tracing::debug!(journey = %journey.session, step = s, "step without its recorded exchange; the journey is cut there");
                 break;
             };
-            let template = Arc::new(RequestTemplate::from_exchange(action, exchange));
-            let binds: Vec<Bind> = step
+            if let Some(m) = self.identities.made.iter().position(|m| (m.journey, m.step) == (j, s))
+            {
+                made_at.insert(m, at);
+            }
+            let mut binds: Vec<Bind> = step
                 .bindings
                 .iter()
-                .map(|b| Bind { to: b.to.clone(), origin: b.step as u32, from: b.from.clone() })
+                .map(|b| Bind {
+                    to: b.to.clone(),
+                    origin: (b.step + offset) as u32,
+                    from: b.from.clone(),
+                })
                 .collect();
             let mut user = None;
             for b in &binds {
@@ -219,33 +301,36 @@ impl Planner<'_> {
                     self.found.auth_binds.insert((b.to.clone(), b.from.clone()));
                 }
             }
-            let is_login = self.login == Some(step.action.as_str());
-            if is_login {
-                let u = self.login_user(&template);
-                users_at.insert(s, u);
-                user = Some(u);
-                self.found.login_template.get_or_insert_with(|| template.clone());
+            let kind = self.login_kind(step);
+            if let LoginKind::Made(m) = kind {
+                binds.extend(self.account_bind(m, made_at.get(&m).copied(), &template));
             }
-            let is_logout = self.logout == Some(step.action.as_str());
-            if is_logout {
+            let mut call = self.call(template.clone(), binds, &step.action);
+            call.login = !matches!(kind, LoginKind::NotLogin);
+            let logged_in = match kind {
+                LoginKind::NotLogin => None,
+                LoginKind::Configured => Some(self.login_user(&template)),
+                LoginKind::Made(m) => Some(self.configured + m),
+            };
+            if let Some(u) = logged_in {
+                users_at.insert(at, u);
+                user = Some(u);
+                if (200..300).contains(&step.status) {
+                    self.found.user_logins.entry(u).or_insert_with(|| template.clone());
+                }
+                if matches!(kind, LoginKind::Configured) {
+                    self.found.login_template.get_or_insert_with(|| template.clone());
+                }
+            }
+            if call.logout {
                 self.found.logout_template.get_or_insert_with(|| template.clone());
             }
             if (200..300).contains(&step.status) {
                 let entry = self.found.catalog.entry(step.action.clone());
-                entry.or_insert_with(|| (template.clone(), j, s));
+                entry.or_insert_with(|| (template.clone(), j, at));
             }
-            let call = Call {
-                template,
-                binds,
-                user,
-                login: is_login,
-                logout: is_logout,
-                idem_salt: 0,
-                marker: false,
-                creates: self.creates(&step.action),
-                acts_on: self.acts_on(&step.action),
-            };
-            steps.push(SeqStep::plain(s as u32, call));
+            call.user = user;
+            steps.push(SeqStep::plain(at as u32, call));
             statuses.push(step.status);
         }
         self.found.journeys.push(PlannedJourney {
@@ -255,9 +340,82 @@ impl Planner<'_> {
         });
     }
 
+    /// The recorded request of `action` at `exchange`, every made account in
+    /// it replaced by its fresh stand-in.
+    fn template(&self, action: &str, exchange: u64) -> Option<Arc<RequestTemplate>> {
+        let (action, exchange) = (self.model.action(action)?, self.recorded.get(exchange)?);
+        let mut template = RequestTemplate::from_exchange(action, exchange);
+        for (account, fresh) in &self.fresh {
+            rewrite_account(&mut template, account, fresh);
+        }
+        Some(Arc::new(template))
+    }
+
+    /// A plain call of `template`.
+    fn call(&self, template: Arc<RequestTemplate>, binds: Vec<Bind>, action: &str) -> Call {
+        Call {
+            template,
+            binds,
+            user: None,
+            login: false,
+            logout: self.logout == Some(action),
+            idem_salt: 0,
+            marker: false,
+            creates: self.creates(action),
+            acts_on: self.acts_on(action),
+        }
+    }
+
+    /// Whose login a recorded step is, if it is one that succeeded (a failed
+    /// login of a configured user still logs in, with the user's secret).
+    fn login_kind(&self, step: &JourneyStep) -> LoginKind {
+        if self.login != Some(step.action.as_str()) {
+            return LoginKind::NotLogin;
+        }
+        let Some(exchange) = self.recorded.get(step.exchange) else { return LoginKind::NotLogin };
+        let Some(action) = self.model.action(&step.action) else { return LoginKind::NotLogin };
+        let body = RequestTemplate::from_exchange(action, exchange).body;
+        let failed = recorded_login_failed(exchange, self.auth);
+        let made = login_account(&body, self.auth).and_then(|a| self.identities.index(&a));
+        match (made, failed) {
+            (Some(_), true) => LoginKind::NotLogin,
+            (Some(m), false) => LoginKind::Made(m),
+            (None, true) if (200..300).contains(&step.status) => LoginKind::NotLogin,
+            (None, _) => LoginKind::Configured,
+        }
+    }
+
+    /// The made identities this journey logs in as without making them first.
+    fn borrowed_sign_ups(&self, j: usize, journey: &Journey) -> Vec<usize> {
+        let mut borrowed = Vec::new();
+        for (s, step) in journey.steps.iter().enumerate() {
+            let LoginKind::Made(m) = self.login_kind(step) else { continue };
+            let made = &self.identities.made[m];
+            let made_here = made.journey == j && made.step < s;
+            if !made_here && !borrowed.contains(&m) {
+                borrowed.push(m);
+            }
+        }
+        borrowed
+    }
+
+    /// A login of made identity `m` takes its account from the answer of the
+    /// request that made it, when that answer echoed it: the link keeps the
+    /// sign-up in every case that keeps the login.
+    fn account_bind(
+        &self,
+        m: usize,
+        made_at: Option<usize>,
+        login: &RequestTemplate,
+    ) -> Option<Bind> {
+        let from = self.identities.made[m].echoed_at.clone()?;
+        let to = account_location(&login.body, self.auth)?;
+        Some(Bind { to, origin: made_at? as u32, from: Location::Body { pointer: from } })
+    }
+
     /// The configured user a recorded login is; the first one when none matches.
     fn login_user(&mut self, login: &RequestTemplate) -> usize {
-        match match_user(login, self.users) {
+        match match_user(login, &self.users[..self.configured]) {
             Some(u) => u,
             None => {
                 self.found.unmatched += 1;
@@ -284,24 +442,6 @@ impl Planner<'_> {
     }
 }
 
-/// A recorded login needs configured users, each giving the fields the
-/// recording hid.
-fn check_users(login: &RequestTemplate, config: &Config, unmatched: usize) -> Result<(), Error> {
-    if config.users.is_empty() {
-        return Err(Error::Setup(format!(
-            "the recorded journeys log in with {} but the configuration names no [users.NAME]",
-            login.action
-        )));
-    }
-    if unmatched > 0 && config.users.len() > 1 {
-        tracing::info!(
-            journeys = unmatched,
-            "recorded logins that match no configured user replay as the first user"
-        );
-    }
-    check_login_fields(login, &config.users)
-}
-
 /// The probe read of resource `name`: its recorded request when one was
 /// accepted, else the bare action.
 fn probe_read(
@@ -326,25 +466,6 @@ fn check_invariants(invariants: &[Invariant], resources: &[ResourceInfo]) -> Res
                 inv.name,
                 inv.resource,
                 if names.is_empty() { "none".to_string() } else { names.join(", ") }
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Every user must give each field the recording hid.
-fn check_login_fields(login: &RequestTemplate, users: &[User]) -> Result<(), Error> {
-    for (field, value) in login.body.fields() {
-        if !is_pseudonym(value.as_bytes()) {
-            continue;
-        }
-        if let Some(user) = users.iter().find(|u| !u.fields.contains_key(&field)) {
-            return Err(Error::Setup(format!(
-                "user {} has no `{field}`: the recorded {} hid it, so [users.{}] must give it (e.g. {field} = {{ env = \"{}\" }})",
-                user.name,
-                login.action,
-                user.name,
-                crate::setup::config::env_var(&user.name, &field)
             )));
         }
     }

@@ -174,6 +174,9 @@ pub struct User {
     pub name: String,
     /// Field → value (`username` → `alice`, `password` → the secret).
     pub fields: BTreeMap<String, String>,
+    /// An identity a journey makes (it signs up, then logs in), named by
+    /// its recorded account: never configured, never sent as another user.
+    pub generated: bool,
 }
 
 impl fmt::Debug for User {
@@ -182,6 +185,7 @@ impl fmt::Debug for User {
         f.debug_struct("User")
             .field("name", &self.name)
             .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .field("generated", &self.generated)
             .finish()
     }
 }

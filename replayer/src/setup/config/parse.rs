@@ -124,7 +124,7 @@ impl File<'_> {
                 };
                 resolved.insert(field, text_value);
             }
-            users.push(User { name, fields: resolved });
+            users.push(User { name, fields: resolved, generated: false });
         }
         Ok(users)
     }
