@@ -26,8 +26,16 @@ fn record_and_learn(store: &str, model: &Path) {
     let (_library, url) = start_library("none");
     let (recorder, recorder_url) = start_recorder(&url, store, &[]);
     let drive = run(&[
-        "sample", "drive", "--app", "library", "--base", &recorder_url, "--users", "4",
-        "--sessions", "12",
+        "sample",
+        "drive",
+        "--app",
+        "library",
+        "--base",
+        &recorder_url,
+        "--users",
+        "4",
+        "--sessions",
+        "12",
     ]);
     assert!(drive.status.success(), "drive failed: {}", text(&drive.stderr));
     recorder.stop_cleanly();
@@ -109,11 +117,13 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
     assert!(!config.contains("[users.ada"), "no table for a member: {config}");
     assert!(config.contains("\ntries = 3\n"), "{config}");
 
+    let learned: Value =
+        serde_json::from_slice(&std::fs::read(&model).expect("model")).expect("model JSON");
+    let journeys = learned["journeys"].as_array().map_or(0, Vec::len) as u64;
+    assert!(journeys > 10, "the librarian's, the members' and the desk's: {journeys}");
     for bugs in ["all", "none"] {
         let (code, report) = run_against(&qa, &config, bugs);
         let stats = &report["stats"];
-        let journeys = stats["journeys"].as_u64().unwrap_or(0);
-        assert!(journeys > 10, "{stats}");
         // Every journey calibrated (replayed twice) before any mutation.
         assert!(stats["sequences"].as_u64().unwrap_or(0) >= 2 * journeys, "{stats}");
         eprintln!("--bugs {bugs}: exit {code:?}, {stats}\n  {}", findings(&report).join("\n  "));
