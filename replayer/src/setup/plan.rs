@@ -511,3 +511,55 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(users: &[(&str, bool, Option<&str>)]) -> Plan {
+        Plan {
+            users: users
+                .iter()
+                .map(|(name, generated, _)| User {
+                    name: name.to_string(),
+                    fields: Default::default(),
+                    generated: *generated,
+                })
+                .collect(),
+            login: None,
+            logins: vec![None; users.len()],
+            roles: users.iter().map(|(_, _, role)| role.map(str::to_string)).collect(),
+            auth: Auth::default(),
+            logout: None,
+            auth_binds: Vec::new(),
+            resources: Vec::new(),
+            journeys: Vec::new(),
+            catalog: HashMap::new(),
+            volatile: HashSet::new(),
+        }
+    }
+
+    #[test]
+    fn another_user_is_never_an_identity_a_journey_made() {
+        let p = plan(&[("alice", false, None), ("bob", false, None), ("ada", true, None)]);
+        assert_eq!(p.other_user(0), Some(1));
+        assert_eq!(p.other_user(1), Some(0), "bob's next is ada, made by a journey: skipped");
+        assert_eq!(p.other_user(2), Some(0));
+        let alone = plan(&[("alice", false, None), ("ada", true, None)]);
+        assert_eq!(alone.other_user(0), None);
+    }
+
+    #[test]
+    fn another_user_is_a_peer_when_the_model_knows_both_roles() {
+        let p = plan(&[
+            ("desk", false, Some("staff")),
+            ("librarian", false, Some("staff")),
+            ("carol", false, Some("member")),
+            ("ada", true, Some("member")),
+        ]);
+        assert_eq!(p.other_user(0), Some(1));
+        assert_eq!(p.other_user(1), Some(0), "carol is a member, not the librarian's peer");
+        assert_eq!(p.other_user(3), Some(2), "ada's peer is carol, never a staff member");
+        assert_eq!(p.other_user(2), None, "no other configured member");
+    }
+}
