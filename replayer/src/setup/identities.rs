@@ -132,8 +132,9 @@ pub(crate) fn recorded_login_failed(exchange: &Exchange, auth: &Auth) -> bool {
     !(200..300).contains(&response.status) || looks_failed(json.as_ref(), auth).is_some()
 }
 
-/// Whether a 2xx login answer has the shape the model learned for failed
-/// logins: one of the fields failed logins had, with a value only they had.
+/// What makes a 2xx login answer a failed login, by the shape the model
+/// learned (`/ok is false`): one of the fields failed logins had, with a
+/// value only they had; `None` when it does not look failed.
 pub(crate) fn looks_failed(json: Option<&Value>, auth: &Auth) -> Option<String> {
     let failed = auth.failed_login.as_ref()?;
     let json = json?;
