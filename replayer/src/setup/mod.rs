@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod config;
 pub(crate) mod identities;
 pub(crate) mod plan;
+pub(crate) mod planner;
 pub(crate) mod recorded;
 pub(crate) mod starter;
 pub(crate) mod users;

@@ -4,23 +4,21 @@
 //! the resources with their probe reads and learned preconditions, and a
 //! catalogue of one recorded request per action for inserted steps.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use venomqa_learner::{Auth, Journey, Location, Model, StateBasis, Step as JourneyStep};
+use venomqa_learner::{Auth, Location, Model, StateBasis};
 
 use crate::error::Error;
 use crate::oracle::invariant::Invariant;
 use crate::run::request::RequestTemplate;
-use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
+use crate::run::sequence::Sequence;
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
-use crate::setup::identities::{
-    account_location, fresh_account, login_account, recorded_login_failed, rewrite_account,
-    Identities,
-};
+use crate::setup::identities::{fresh_account, Identities};
+use crate::setup::planner::{Found, Planner};
 use crate::setup::recorded::Recorded;
-use crate::setup::users::{check_users, match_user, role_of, with_generated};
+use crate::setup::users::{check_users, role_of, with_generated};
 
 /// A resource as the engine uses it.
 #[derive(Debug)]
@@ -208,238 +206,6 @@ fn auth_actions(model: &Model, config: &Config) -> Result<(Option<String>, Optio
         }
     }
     Ok((login, logout))
-}
-
-/// What planning the journeys one by one gathers.
-#[derive(Default)]
-struct Found {
-    journeys: Vec<PlannedJourney>,
-    catalog: HashMap<String, Catalogued>,
-    /// (where in a request, where in the login's answer) pairs seen bound.
-    auth_binds: BTreeSet<(Location, Location)>,
-    /// The first accepted login of a configured user.
-    login_template: Option<Arc<RequestTemplate>>,
-    logout_template: Option<Arc<RequestTemplate>>,
-    /// Sessions whose recorded login matches no configured user.
-    unmatched: usize,
-    /// Each user's first accepted recorded login.
-    user_logins: HashMap<usize, Arc<RequestTemplate>>,
-}
-
-/// Turns the model's journeys into planned ones.
-struct Planner<'a> {
-    model: &'a Model,
-    recorded: &'a Recorded,
-    /// Configured users, then generated ones.
-    users: &'a [User],
-    /// How many of `users` are configured.
-    configured: usize,
-    resources: &'a [ResourceInfo],
-    login: Option<&'a str>,
-    logout: Option<&'a str>,
-    auth: &'a Auth,
-    identities: &'a Identities,
-    /// Each made account and the value replay sends in its place.
-    fresh: Vec<(String, String)>,
-    found: Found,
-}
-
-/// What a recorded login step is, for replay.
-enum LoginKind {
-    /// Not a login (or one the recording saw fail): sent as recorded.
-    NotLogin,
-    /// A login of a configured user: its fields fill the body.
-    Configured,
-    /// A login of the identity made at `Identities::made[_]`.
-    Made(usize),
-}
-
-impl Planner<'_> {
-    /// One template per recorded step, bound to the steps its values come
-    /// from, cut at the first step whose exchange is not at hand. The
-    /// sign-ups of identities it logs in as but does not make come first.
-    fn journey(&mut self, j: usize, journey: &Journey) {
-        let mut steps = Vec::new();
-        let mut statuses = Vec::new();
-        // Position of the request that made an identity, by its index.
-        let mut made_at: HashMap<usize, usize> = HashMap::new();
-        for m in self.borrowed_sign_ups(j, journey) {
-            let made = &self.identities.made[m];
-            let step = &self.model.journeys[made.journey].steps[made.step];
-            let Some(template) = self.template(&step.action, step.exchange) else { continue };
-            made_at.insert(m, steps.len());
-            let call = self.call(template, Vec::new(), &step.action);
-            steps.push(SeqStep::plain(steps.len() as u32, call));
-            statuses.push(step.status);
-        }
-        let offset = steps.len();
-        // Position of a login → the user it logged in.
-        let mut users_at: HashMap<usize, usize> = HashMap::new();
-        for (s, step) in journey.steps.iter().enumerate() {
-            let at = s + offset;
-            let Some(template) = self.template(&step.action, step.exchange) else {
-                tracing::debug!(journey = %journey.session, step = s, "step without its recorded exchange; the journey is cut there");
-                break;
-            };
-            if let Some(m) = self.identities.made.iter().position(|m| (m.journey, m.step) == (j, s))
-            {
-                made_at.insert(m, at);
-            }
-            let mut binds: Vec<Bind> = step
-                .bindings
-                .iter()
-                .map(|b| Bind {
-                    to: b.to.clone(),
-                    origin: (b.step + offset) as u32,
-                    from: b.from.clone(),
-                })
-                .collect();
-            let mut user = None;
-            for b in &binds {
-                if let Some(u) = users_at.get(&(b.origin as usize)) {
-                    user = Some(*u);
-                    self.found.auth_binds.insert((b.to.clone(), b.from.clone()));
-                }
-            }
-            let kind = self.login_kind(step);
-            if let LoginKind::Made(m) = kind {
-                binds.extend(self.account_bind(m, made_at.get(&m).copied(), &template));
-            }
-            let mut call = self.call(template.clone(), binds, &step.action);
-            call.login = !matches!(kind, LoginKind::NotLogin);
-            let logged_in = match kind {
-                LoginKind::NotLogin => None,
-                LoginKind::Configured => Some(self.login_user(&template)),
-                LoginKind::Made(m) => Some(self.configured + m),
-            };
-            if let Some(u) = logged_in {
-                users_at.insert(at, u);
-                user = Some(u);
-                if (200..300).contains(&step.status) {
-                    self.found.user_logins.entry(u).or_insert_with(|| template.clone());
-                }
-                if matches!(kind, LoginKind::Configured) {
-                    self.found.login_template.get_or_insert_with(|| template.clone());
-                }
-            }
-            if call.logout {
-                self.found.logout_template.get_or_insert_with(|| template.clone());
-            }
-            if (200..300).contains(&step.status) {
-                let entry = self.found.catalog.entry(step.action.clone());
-                entry.or_insert_with(|| (template.clone(), j, at));
-            }
-            call.user = user;
-            steps.push(SeqStep::plain(at as u32, call));
-            statuses.push(step.status);
-        }
-        self.found.journeys.push(PlannedJourney {
-            name: journey.session.clone(),
-            sequence: Sequence { journey: j, steps },
-            statuses,
-        });
-    }
-
-    /// The recorded request of `action` at `exchange`, every made account in
-    /// it replaced by its fresh stand-in.
-    fn template(&self, action: &str, exchange: u64) -> Option<Arc<RequestTemplate>> {
-        let (action, exchange) = (self.model.action(action)?, self.recorded.get(exchange)?);
-        let mut template = RequestTemplate::from_exchange(action, exchange);
-        for (account, fresh) in &self.fresh {
-            rewrite_account(&mut template, account, fresh);
-        }
-        Some(Arc::new(template))
-    }
-
-    /// A plain call of `template`.
-    fn call(&self, template: Arc<RequestTemplate>, binds: Vec<Bind>, action: &str) -> Call {
-        Call {
-            template,
-            binds,
-            user: None,
-            login: false,
-            logout: self.logout == Some(action),
-            idem_salt: 0,
-            marker: false,
-            creates: self.creates(action),
-            acts_on: self.acts_on(action),
-        }
-    }
-
-    /// Whose login a recorded step is, if it is one that succeeded (a failed
-    /// login of a configured user still logs in, with the user's secret).
-    fn login_kind(&self, step: &JourneyStep) -> LoginKind {
-        if self.login != Some(step.action.as_str()) {
-            return LoginKind::NotLogin;
-        }
-        let Some(exchange) = self.recorded.get(step.exchange) else { return LoginKind::NotLogin };
-        let Some(action) = self.model.action(&step.action) else { return LoginKind::NotLogin };
-        let body = RequestTemplate::from_exchange(action, exchange).body;
-        let failed = recorded_login_failed(exchange, self.auth);
-        let made = login_account(&body, self.auth).and_then(|a| self.identities.index(&a));
-        match (made, failed) {
-            (Some(_), true) => LoginKind::NotLogin,
-            (Some(m), false) => LoginKind::Made(m),
-            (None, true) if (200..300).contains(&step.status) => LoginKind::NotLogin,
-            (None, _) => LoginKind::Configured,
-        }
-    }
-
-    /// The made identities this journey logs in as without making them first.
-    fn borrowed_sign_ups(&self, j: usize, journey: &Journey) -> Vec<usize> {
-        let mut borrowed = Vec::new();
-        for (s, step) in journey.steps.iter().enumerate() {
-            let LoginKind::Made(m) = self.login_kind(step) else { continue };
-            let made = &self.identities.made[m];
-            let made_here = made.journey == j && made.step < s;
-            if !made_here && !borrowed.contains(&m) {
-                borrowed.push(m);
-            }
-        }
-        borrowed
-    }
-
-    /// A login of made identity `m` takes its account from the answer of the
-    /// request that made it, when that answer echoed it: the link keeps the
-    /// sign-up in every case that keeps the login.
-    fn account_bind(
-        &self,
-        m: usize,
-        made_at: Option<usize>,
-        login: &RequestTemplate,
-    ) -> Option<Bind> {
-        let from = self.identities.made[m].echoed_at.clone()?;
-        let to = account_location(&login.body, self.auth)?;
-        Some(Bind { to, origin: made_at? as u32, from: Location::Body { pointer: from } })
-    }
-
-    /// The configured user a recorded login is; the first one when none matches.
-    fn login_user(&mut self, login: &RequestTemplate) -> usize {
-        match match_user(login, &self.users[..self.configured]) {
-            Some(u) => u,
-            None => {
-                self.found.unmatched += 1;
-                0
-            }
-        }
-    }
-
-    /// The resource whose instance `action` names last in its path, found
-    /// by its collection path (two collections may share a parameter name).
-    fn acts_on(&self, action: &str) -> Option<usize> {
-        let template = &self.model.action(action)?.template;
-        let end = template.rfind('}')? + 1;
-        let instance = &template[..end];
-        self.model
-            .resources
-            .iter()
-            .position(|r| format!("{}/{{{}}}", r.collection, r.id_param) == instance)
-    }
-
-    /// The resource `action` creates.
-    fn creates(&self, action: &str) -> Option<usize> {
-        self.resources.iter().position(|r| r.create.as_deref() == Some(action))
-    }
 }
 
 /// The probe read of resource `name`: its recorded request when one was
