@@ -12,10 +12,10 @@ use venomqa_learner::{Auth, Location, Model, StateBasis};
 use crate::error::Error;
 use crate::oracle::invariant::Invariant;
 use crate::run::request::RequestTemplate;
-use crate::run::sequence::Sequence;
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
 use crate::setup::identities::{fresh_account, Identities};
+pub(crate) use crate::setup::planner::{Catalogued, PlannedJourney};
 use crate::setup::planner::{Found, Planner};
 use crate::setup::recorded::Recorded;
 use crate::setup::users::{check_users, role_of, with_generated};
@@ -39,18 +39,6 @@ pub(crate) struct ResourceInfo {
     /// state): their acceptance depends on the state.
     pub guarded: HashSet<String>,
 }
-
-/// One journey, ready to replay.
-#[derive(Debug)]
-pub(crate) struct PlannedJourney {
-    pub name: String,
-    pub sequence: Sequence,
-    /// The recorded status of each step.
-    pub statuses: Vec<u16>,
-}
-
-/// A recorded request of an action: its template, journey and step.
-pub(crate) type Catalogued = (Arc<RequestTemplate>, usize, usize);
 
 /// Everything a run needs to send requests, shared by its tasks.
 #[derive(Debug)]
@@ -96,7 +84,6 @@ impl Plan {
             recorded,
             users: &users,
             configured: config.users.len(),
-            resources: &resources,
             login: login.as_deref(),
             logout: logout.as_deref(),
             fresh: identities

@@ -15,9 +15,20 @@ use crate::setup::config::User;
 use crate::setup::identities::{
     account_location, login_account, recorded_login_failed, rewrite_account, Identities,
 };
-use crate::setup::plan::{Catalogued, PlannedJourney, ResourceInfo};
 use crate::setup::recorded::Recorded;
 use crate::setup::users::match_user;
+
+/// One journey, ready to replay.
+#[derive(Debug)]
+pub(crate) struct PlannedJourney {
+    pub name: String,
+    pub sequence: Sequence,
+    /// The recorded status of each step.
+    pub statuses: Vec<u16>,
+}
+
+/// A recorded request of an action: its template, journey and step.
+pub(crate) type Catalogued = (Arc<RequestTemplate>, usize, usize);
 
 /// What planning the journeys one by one gathers.
 #[derive(Default)]
@@ -43,7 +54,6 @@ pub(super) struct Planner<'a> {
     pub(super) users: &'a [User],
     /// How many of `users` are configured.
     pub(super) configured: usize,
-    pub(super) resources: &'a [ResourceInfo],
     pub(super) login: Option<&'a str>,
     pub(super) logout: Option<&'a str>,
     pub(super) auth: &'a Auth,
@@ -272,8 +282,8 @@ impl Planner<'_> {
             .position(|r| format!("{}/{{{}}}", r.collection, r.id_param) == instance)
     }
 
-    /// The resource `action` creates.
+    /// The resource `action` creates (the plan's resources are the model's, in order).
     fn creates(&self, action: &str) -> Option<usize> {
-        self.resources.iter().position(|r| r.create.as_deref() == Some(action))
+        self.model.resources.iter().position(|r| r.create.as_deref() == Some(action))
     }
 }
