@@ -60,6 +60,7 @@ pub fn init(args: InitArgs) -> Result<ExitCode> {
     println!("wrote {} and {}", config_path.display(), args.dir.join(MODEL_FILE).display());
     let variables: Vec<&str> = text
         .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
         .filter_map(|line| line.split("env = \"").nth(1))
         .filter_map(|rest| rest.split('"').next())
         .collect();

@@ -445,6 +445,26 @@ pub struct VolatileField {
 }
 
 impl Model {
+    /// A model of nothing, in this build's format: for tests and tools that
+    /// fill in only what they need.
+    pub fn empty() -> Model {
+        Model {
+            format: MODEL_FORMAT.to_string(),
+            version: MODEL_VERSION,
+            source: SourceInfo::default(),
+            actions: Vec::new(),
+            resources: Vec::new(),
+            links: Vec::new(),
+            machines: Vec::new(),
+            journeys: Vec::new(),
+            volatile: Vec::new(),
+            auth: Auth::default(),
+            roles: Vec::new(),
+            singletons: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
     /// The model as pretty JSON; identical models give identical bytes.
     pub fn to_json_pretty(&self) -> String {
         // Every map key is a string or an integer, so serializing cannot fail.

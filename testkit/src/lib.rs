@@ -11,6 +11,8 @@
 //!   faulty ([`vacant_addr`], [`upstream_hanging_up_after`]).
 //! - [`socket`]: raw HTTP/1.1 over a `TcpStream`, for what a client library
 //!   would hide.
+//! - [`nagle`]: a server whose kept-alive answers stall on the client's
+//!   delayed ACK ([`nagle::SplitWrites`]).
 //! - [`layout`]: a crate's module graph, so a test can forbid import cycles.
 //! - [`store`]: temp stores and exchanges built in code ([`TempStore`],
 //!   [`exchange`], [`record_all`]).
@@ -31,6 +33,7 @@
 //! ```
 
 pub mod layout;
+pub mod nagle;
 pub mod proxy;
 pub mod record;
 pub mod shop;

@@ -120,20 +120,17 @@ impl Journey<'_> {
         out
     }
 
-    /// A step on someone's instance sent by the next configured user.
+    /// A step on someone's instance sent by the next configured user
+    /// (`Plan::other_user`: never an identity a journey makes).
     fn as_other_user(&self) -> Vec<Sequence> {
-        let Some(login) = &self.plan.login else { return Vec::new() };
         let mut out = Vec::new();
         for (i, s, _) in self.on_instance() {
             let Some(owner) = s.call.user else { continue };
-            let users = self.plan.users.len();
-            if users < 2 {
-                break;
-            }
-            let other = (owner + 1) % users;
+            let Some(other) = self.plan.other_user(owner) else { continue };
+            let Some(login) = self.plan.login_of(other) else { continue };
             let origin = self.seq.fresh_origin();
             let mut steps = self.steps()[..i].to_vec();
-            steps.push(SeqStep::plain(origin, Call::login(login, other)));
+            steps.push(SeqStep::plain(origin, Call::login(&login, other)));
             let mut step = s.clone();
             step.call = self.reauth(&step.call, origin, other);
             steps.push(step.focus());

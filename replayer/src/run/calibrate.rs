@@ -9,7 +9,9 @@ use crate::error::Error;
 use crate::oracle::diff::{differing, Noise};
 use crate::oracle::invariant::Invariant;
 use crate::run::execute::{Executed, Runner, Trace, SETTLE};
+use crate::run::request::Reply;
 use crate::run::sequence::{Sequence, INSERTED};
+use crate::setup::identities::looks_failed;
 use crate::setup::plan::{Plan, PlannedJourney};
 
 /// What the unmutated journey does.
@@ -136,7 +138,10 @@ pub(crate) async fn calibrate(
     Ok(baseline)
 }
 
-/// A configured user whose login is refused stops the run: nothing after it means anything.
+/// A user whose login is refused stops the run: nothing after it means
+/// anything. Refused is a non-2xx answer, or a 2xx one without a credential
+/// or shaped like the model's failed login (`200 {"ok": false}`), where the
+/// recording saw the login succeed.
 fn check_logins(plan: &Plan, journey: &PlannedJourney, trace: &Trace) -> Result<(), Error> {
     for ((step, executed), recorded) in
         journey.sequence.steps.iter().zip(&trace.steps).zip(&journey.statuses)
@@ -145,16 +150,30 @@ fn check_logins(plan: &Plan, journey: &PlannedJourney, trace: &Trace) -> Result<
             continue;
         }
         let Some(reply) = executed.replies.first() else { continue };
-        if !reply.ok() {
-            let user =
-                step.call.user.and_then(|u| plan.users.get(u)).map_or("?", |u| u.name.as_str());
-            return Err(Error::Login {
-                user: user.to_string(),
-                action: step.call.action().to_string(),
-                status: (reply.status != 0).then_some(reply.status),
-                body: crate::run::execute::snippet(&reply.body),
-            });
-        }
+        let Some(why) = refused(plan, reply) else { continue };
+        let user = step.call.user.and_then(|u| plan.users.get(u)).map_or("?", |u| u.name.as_str());
+        let snippet = crate::run::execute::snippet(&reply.body);
+        return Err(Error::Login {
+            user: user.to_string(),
+            action: step.call.action().to_string(),
+            status: (reply.status != 0).then_some(reply.status),
+            body: if why.is_empty() { snippet } else { format!("{why}: {snippet}") },
+        });
     }
     Ok(())
+}
+
+/// Why a login's answer refused it (empty: its status says so), or `None`.
+fn refused(plan: &Plan, reply: &Reply) -> Option<String> {
+    if !reply.ok() {
+        return Some(String::new());
+    }
+    if let Some(shape) = looks_failed(reply.json.as_ref(), &plan.auth) {
+        return Some(format!("no credential: the answer is a failed login ({shape})"));
+    }
+    let credential = plan.auth_binds.iter().any(|(_, from)| reply.extract(from).is_some());
+    if !plan.auth_binds.is_empty() && !credential {
+        return Some("no credential in the answer, so it is a failed login".into());
+    }
+    None
 }

@@ -1,9 +1,21 @@
 //! The HTTP client of a run: one pooled `reqwest` client (no system proxy:
 //! mutated traffic goes to the target and nowhere else), a request counter
 //! for the budget, and the target's base URL.
+//!
+//! **Delayed ACK.** A target that writes a response's headers and body in
+//! two sends without `TCP_NODELAY` (Python's `http.server` does) has its
+//! body held by Nagle until the client ACKs the headers, and on a
+//! kept-alive connection the client's kernel delays that ACK ~40 ms: every
+//! response stalls. `TCP_QUICKACK` would end it, but it is not sticky (the
+//! kernel drops it after a few segments) and reqwest hides its sockets, so
+//! the client watches instead: a body that arrives [`STALL`] or more after
+//! its headers is a stall, and after [`STALLS_TO_SWITCH`] of them every
+//! request goes on a fresh connection, whose first answer the kernel ACKs at
+//! once. Fresh connections cost a handshake (tens of microseconds on a
+//! LAN); stalls cost 40 ms each.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -11,10 +23,26 @@ use crate::error::Error;
 use crate::oracle::finding::SentRequest;
 use crate::run::request::{Draft, Reply, RequestTemplate};
 
+/// A body that arrives this long after its headers is a stall: the
+/// delayed ACK's 40 ms, never a loopback or LAN round trip.
+pub(crate) const STALL: Duration = Duration::from_millis(30);
+
+/// Stalls seen before every request goes on a fresh connection: more than
+/// one, so a single slow moment of a busy machine does not switch.
+pub(crate) const STALLS_TO_SWITCH: u32 = 2;
+
+/// A body longer than this may take time to stream: never counted as a stall.
+const SMALL_BODY: usize = 64 * 1024;
+
 /// Sends drafts to the target.
 #[derive(Debug)]
 pub(crate) struct Client {
-    http: reqwest::Client,
+    /// Keeps connections alive between requests.
+    pooled: reqwest::Client,
+    /// A new connection for every request, once the target stalls.
+    unpooled: reqwest::Client,
+    stalls: AtomicU32,
+    fresh_connections: AtomicBool,
     base: String,
     sent: AtomicU64,
 }
@@ -28,14 +56,52 @@ pub(crate) enum SendError {
 
 impl Client {
     pub fn new(base: &str, timeout: Duration) -> Result<Client, Error> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(timeout)
-            .pool_max_idle_per_host(64)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::Setup(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Client { http, base: base.trim_end_matches('/').to_string(), sent: AtomicU64::new(0) })
+        let build = |idle: usize| {
+            reqwest::Client::builder()
+                .no_proxy()
+                .timeout(timeout)
+                .pool_max_idle_per_host(idle)
+                .tcp_nodelay(true)
+                .build()
+                .map_err(|e| Error::Setup(format!("cannot build the HTTP client: {e}")))
+        };
+        Ok(Client {
+            pooled: build(64)?,
+            unpooled: build(0)?,
+            stalls: AtomicU32::new(0),
+            fresh_connections: AtomicBool::new(false),
+            base: base.trim_end_matches('/').to_string(),
+            sent: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether every request now goes on a fresh connection (the target stalled).
+    pub fn fresh_connections(&self) -> bool {
+        self.fresh_connections.load(Ordering::Relaxed)
+    }
+
+    /// The client the next request goes through.
+    fn http(&self) -> &reqwest::Client {
+        if self.fresh_connections() {
+            &self.unpooled
+        } else {
+            &self.pooled
+        }
+    }
+
+    /// Notes how long a body took after its headers; switches to fresh
+    /// connections after enough stalls.
+    fn observe(&self, after_headers: Duration, body_len: usize) {
+        if after_headers < STALL || body_len > SMALL_BODY || self.fresh_connections() {
+            return;
+        }
+        let stalls = self.stalls.fetch_add(1, Ordering::Relaxed) + 1;
+        if stalls >= STALLS_TO_SWITCH && !self.fresh_connections.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                stalls,
+                "the target's bodies arrive ~40 ms after their headers (delayed ACK): fresh connections from now on"
+            );
+        }
     }
 
     pub fn base(&self) -> &str {
@@ -58,7 +124,7 @@ impl Client {
         let url = draft.url(&self.base, template);
         let headers = draft.wire_headers(template);
         let body = draft.body_bytes();
-        let mut request = self.http.request(template.method.clone(), &url);
+        let mut request = self.http().request(template.method.clone(), &url);
         for (name, value) in &headers {
             if let (Ok(n), Ok(v)) =
                 (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
@@ -80,8 +146,10 @@ impl Client {
                         (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())
                     })
                     .collect();
+                let headers_at = Instant::now();
                 match response.bytes().await {
                     Ok(bytes) => {
+                        self.observe(headers_at.elapsed(), bytes.len());
                         let json = match bytes.first() {
                             Some(b'{' | b'[') => serde_json::from_slice(&bytes).ok(),
                             _ => None,
@@ -121,7 +189,7 @@ impl Client {
     ) -> Result<Reply, SendError> {
         let method =
             reqwest::Method::from_bytes(sent.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut request = self.http.request(method, url);
+        let mut request = self.http().request(method, url);
         for (name, value) in headers {
             if let (Ok(n), Ok(v)) =
                 (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
@@ -136,7 +204,9 @@ impl Client {
         match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
+                let headers_at = Instant::now();
                 let bytes = response.bytes().await.unwrap_or_default();
+                self.observe(headers_at.elapsed(), bytes.len());
                 let json = serde_json::from_slice(&bytes).ok();
                 Ok(Reply {
                     status,

@@ -17,7 +17,7 @@ use crate::oracle::finding::SentRequest;
 use crate::run::client::{Client, SendError};
 use crate::run::request::{Draft, Reply, RequestTemplate};
 use crate::run::sequence::{Call, SeqStep, Sequence};
-use crate::setup::config::{Reset, ResetHow};
+use crate::setup::config::Reset;
 use crate::setup::plan::{Plan, ResourceInfo};
 
 /// A resource instance a sequence created or named.
@@ -196,63 +196,6 @@ impl Live {
 }
 
 impl Runner<'_> {
-    /// Puts the target back in its known state.
-    pub async fn reset(&self) -> Result<(), Error> {
-        let Some(reset) = self.reset else { return Ok(()) };
-        match &reset.how {
-            ResetHow::Request { method, path } => {
-                let how = format!("{method} {path}");
-                let method = reqwest::Method::from_bytes(method.as_bytes())
-                    .map_err(|e| Error::Reset { how: how.clone(), message: e.to_string() })?;
-                let template = crate::run::request::RequestTemplate {
-                    action: std::sync::Arc::from(how.as_str()),
-                    method,
-                    segments: vec![crate::run::request::Segment::Literal(path.clone())],
-                    query: Vec::new(),
-                    headers: Vec::new(),
-                    idempotency_key: None,
-                    content_type: None,
-                    body: crate::run::request::BodyTemplate::None,
-                };
-                let (_, reply) = self.client.send(&template, &template.draft()).await.map_err(
-                    |SendError::Unreachable(reason)| Error::Unreachable {
-                        target: self.client.base().to_string(),
-                        reason,
-                    },
-                )?;
-                if reply.ok() {
-                    Ok(())
-                } else {
-                    Err(Error::Reset {
-                        how,
-                        message: format!("answered {}: {}", reply.status, snippet(&reply.body)),
-                    })
-                }
-            }
-            ResetHow::Command(command) => {
-                let output = tokio::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(command)
-                    .current_dir(self.dir)
-                    .output()
-                    .await
-                    .map_err(|e| Error::Reset { how: command.clone(), message: e.to_string() })?;
-                if output.status.success() {
-                    Ok(())
-                } else {
-                    Err(Error::Reset {
-                        how: command.clone(),
-                        message: format!(
-                            "{}: {}",
-                            output.status,
-                            snippet(&String::from_utf8_lossy(&output.stderr))
-                        ),
-                    })
-                }
-            }
-        }
-    }
-
     /// Runs `seq` (after a reset when `reset`), probing as it goes; with
     /// `settle`, reads every instance twice more at the end (calibration:
     /// what differs between two reads in a row is noise).

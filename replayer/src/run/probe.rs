@@ -197,7 +197,8 @@ impl Runner<'_> {
         user: usize,
         secret: Option<&str>,
     ) -> Result<Option<Reply>, Error> {
-        let Some(login) = self.plan.login.clone() else { return Ok(None) };
+        // Each user logs in with their own recorded login (a form for one, JSON for another).
+        let Some(login) = self.plan.login_of(user) else { return Ok(None) };
         let call = Call::login(&login, user);
         let mut live = Live::new();
         let Some(mut draft) = self.draft(&call, &Trace::default(), &mut live) else {

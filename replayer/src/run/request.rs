@@ -9,7 +9,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::Value;
 use venomqa_learner::{Action, Location};
-use venomqa_traffic::{is_hop_by_hop, is_pseudonym, Exchange};
+use venomqa_traffic::{is_hop_by_hop, is_pseudonym, Exchange, PSEUDONYM_PREFIX};
 
 /// Request headers never replayed as recorded besides the hop-by-hop ones
 /// ([`is_hop_by_hop`]): framing headers (the client sets its own),
@@ -366,21 +366,19 @@ impl Draft {
         }
     }
 
-    /// Replaces recorded pseudonyms (secrets the recording hid) by fresh
-    /// values; `fresh` maps one pseudonym to the same value every time.
+    /// Replaces recorded pseudonyms (secrets the recording hid, or a part
+    /// of a value made fresh per sequence, such as an account signed up in a
+    /// journey) by fresh values; `fresh` maps one pseudonym to the same value
+    /// every time.
     pub fn refresh_pseudonyms(&mut self, fresh: &mut impl FnMut(&str) -> String) {
         for (_, v) in self.params.iter_mut().chain(self.query.iter_mut()) {
-            if is_pseudonym(v.as_bytes()) {
-                *v = fresh(v);
-            }
+            refresh_text(v, fresh);
         }
         match &mut self.body {
             BodyTemplate::Json(json) => refresh_json(json, fresh),
             BodyTemplate::Form(pairs) => {
                 for (_, v) in pairs.iter_mut() {
-                    if is_pseudonym(v.as_bytes()) {
-                        *v = fresh(v);
-                    }
+                    refresh_text(v, fresh);
                 }
             }
             _ => {}
@@ -390,10 +388,27 @@ impl Draft {
 
 fn refresh_json(value: &mut Value, fresh: &mut impl FnMut(&str) -> String) {
     match value {
-        Value::String(s) if is_pseudonym(s.as_bytes()) => *s = fresh(s),
+        Value::String(s) => refresh_text(s, fresh),
         Value::Array(items) => items.iter_mut().for_each(|v| refresh_json(v, fresh)),
         Value::Object(map) => map.values_mut().for_each(|v| refresh_json(v, fresh)),
         _ => {}
+    }
+}
+
+/// Replaces every pseudonym in `text`, whole or embedded, by its fresh value.
+fn refresh_text(text: &mut String, fresh: &mut impl FnMut(&str) -> String) {
+    let pseudonym_len = PSEUDONYM_PREFIX.len() + 16;
+    let mut from = 0;
+    while let Some(at) = text[from..].find(PSEUDONYM_PREFIX).map(|i| from + i) {
+        let end = at + pseudonym_len;
+        match text.get(at..end).filter(|p| is_pseudonym(p.as_bytes())) {
+            Some(p) => {
+                let value = fresh(p);
+                text.replace_range(at..end, &value);
+                from = at + value.len();
+            }
+            None => from = at + PSEUDONYM_PREFIX.len(),
+        }
     }
 }
 

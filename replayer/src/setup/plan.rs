@@ -4,20 +4,22 @@
 //! the resources with their probe reads and learned preconditions, and a
 //! catalogue of one recorded request per action for inserted steps.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use venomqa_learner::{Journey, Location, Model, StateBasis};
-use venomqa_traffic::{is_pseudonym, is_secret_name};
+use venomqa_learner::{Auth, Location, Model, StateBasis};
 
 use crate::error::Error;
 use crate::oracle::invariant::Invariant;
 use crate::run::request::RequestTemplate;
-use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
 use crate::setup::evidence;
+use crate::setup::identities::{fresh_account, Identities};
+pub(crate) use crate::setup::planner::{Catalogued, PlannedJourney};
+use crate::setup::planner::{Found, Planner};
 use crate::setup::recorded::Recorded;
+use crate::setup::users::{check_users, role_of, with_generated};
 
 /// A resource as the engine uses it.
 #[derive(Debug)]
@@ -79,23 +81,22 @@ impl ResourceInfo {
     }
 }
 
-/// One journey, ready to replay.
-#[derive(Debug)]
-pub(crate) struct PlannedJourney {
-    pub name: String,
-    pub sequence: Sequence,
-    /// The recorded status of each step.
-    pub statuses: Vec<u16>,
-}
-
-/// A recorded request of an action: its template, journey and step.
-pub(crate) type Catalogued = (Arc<RequestTemplate>, usize, usize);
-
 /// Everything a run needs to send requests, shared by its tasks.
 #[derive(Debug)]
 pub(crate) struct Plan {
+    /// The configured users, then the identities the journeys make
+    /// (`User::generated`), one for each account a recorded request signed up.
     pub users: Vec<User>,
+    /// A login of a configured user (of a made identity when none logs in).
     pub login: Option<Arc<RequestTemplate>>,
+    /// Each user's own recorded login, by user: its shape (JSON or form) and
+    /// fields are the ones that user's fields fill.
+    pub logins: Vec<Option<Arc<RequestTemplate>>>,
+    /// Each user's role, when the model knows it, by user.
+    pub roles: Vec<Option<String>>,
+    /// How the API authenticates (the model's, `[auth]` applied): what a
+    /// failed login looks like.
+    pub auth: Auth,
     pub logout: Option<Arc<RequestTemplate>>,
     /// How a login's answer authenticates: (where in a request, where in the login's answer).
     pub auth_binds: Vec<(Location, Location)>,
@@ -123,23 +124,43 @@ impl Plan {
     pub fn new(model: &Model, recorded: &Recorded, config: &Config) -> Result<Plan, Error> {
         let (login, logout) = auth_actions(model, config)?;
         let mut resources = resources(model);
+        let auth = learned_auth(model);
+        let auth = Auth { login: login.clone(), ..auth.into_owned() };
+        let identities = Identities::find(model, recorded, &auth);
+        let users = with_generated(&config.users, &identities);
         let mut planner = Planner {
             model,
             recorded,
-            users: &config.users,
-            resources: &resources,
+            users: &users,
+            configured: config.users.len(),
             login: login.as_deref(),
             logout: logout.as_deref(),
+            fresh: identities
+                .made
+                .iter()
+                .map(|m| (m.account.clone(), fresh_account(&m.account)))
+                .collect(),
+            identities: &identities,
+            auth: &auth,
             found: Found::default(),
         };
         for (j, journey) in model.journeys.iter().enumerate() {
             planner.journey(j, journey);
         }
-        let Found { journeys, catalog, mut auth_binds, login_template, logout_template, unmatched } =
-            planner.found;
+        let Found {
+            journeys,
+            catalog,
+            mut auth_binds,
+            login_template,
+            logout_template,
+            unmatched,
+            user_logins,
+        } = planner.found;
+        let logins: Vec<_> = (0..users.len()).map(|u| user_logins.get(&u).cloned()).collect();
         if let Some(template) = &login_template {
-            check_users(template, config, unmatched)?;
+            check_users(template, &logins, config, unmatched)?;
         }
+        let login_template = login_template.or_else(|| logins.iter().flatten().next().cloned());
         if auth_binds.is_empty() {
             // No recorded request used a login's answer: the model's links say how.
             let login_links = model
@@ -163,8 +184,11 @@ impl Plan {
             })
             .collect();
         Ok(Plan {
-            users: config.users.clone(),
+            roles: users.iter().map(|u| role_of(model, u)).collect(),
+            auth,
+            users,
             login: login_template,
+            logins,
             logout: logout_template,
             auth_binds: auth_binds.into_iter().collect(),
             resources,
@@ -182,6 +206,25 @@ impl Plan {
         self.resources.iter().position(|r| r.singleton.iter().any(|a| a == action))
     }
 
+    /// The login to send for `user`: its own recorded one, else any.
+    pub fn login_of(&self, user: usize) -> Option<Arc<RequestTemplate>> {
+        self.logins.get(user).cloned().flatten().or_else(|| self.login.clone())
+    }
+
+    /// Whom to send as "another user" on `owner`'s instances: the next
+    /// configured user (never an identity a journey makes: it exists only
+    /// in its own journey) in the same role when the model knows both roles.
+    pub fn other_user(&self, owner: usize) -> Option<usize> {
+        let n = self.users.len();
+        (1..n).map(|k| (owner + k) % n).find(|&u| {
+            let peers = match (&self.roles.get(owner), &self.roles.get(u)) {
+                (Some(Some(a)), Some(Some(b))) => a == b,
+                _ => true,
+            };
+            !self.users[u].generated && peers
+        })
+    }
+
     /// Whether `action` moves `resource`'s state machine and was never seen
     /// accepted in `state`: accepting it there is unexpected.
     pub fn unexpected_in(&self, resource: usize, state: &str, action: &str) -> bool {
@@ -191,21 +234,6 @@ impl Plan {
             && r.create.as_deref() != Some(action)
             && !r.accepted.get(state).is_some_and(|a| a.contains(action))
     }
-}
-
-/// Which configured user a recorded login was: the one whose fields equal
-/// every readable (not pseudonymised, not secret) field of the recorded body.
-fn match_user(login: &RequestTemplate, users: &[User]) -> Option<usize> {
-    let visible: Vec<(String, String)> = login
-        .body
-        .fields()
-        .into_iter()
-        .filter(|(k, v)| !is_pseudonym(v.as_bytes()) && !is_secret_name(k.as_bytes()))
-        .collect();
-    if visible.is_empty() {
-        return None;
-    }
-    users.iter().position(|u| visible.iter().all(|(k, v)| u.fields.get(k) == Some(v)))
 }
 
 /// Which actions log in and out: `[auth]` when it names them (and then each
@@ -224,141 +252,6 @@ fn auth_actions(model: &Model, config: &Config) -> Result<(Option<String>, Optio
         }
     }
     Ok((login, logout))
-}
-
-/// What planning the journeys one by one gathers.
-#[derive(Default)]
-struct Found {
-    journeys: Vec<PlannedJourney>,
-    catalog: HashMap<String, Catalogued>,
-    /// (where in a request, where in the login's answer) pairs seen bound.
-    auth_binds: BTreeSet<(Location, Location)>,
-    login_template: Option<Arc<RequestTemplate>>,
-    logout_template: Option<Arc<RequestTemplate>>,
-    /// Sessions whose recorded login matches no configured user.
-    unmatched: usize,
-}
-
-/// Turns the model's journeys into planned ones.
-struct Planner<'a> {
-    model: &'a Model,
-    recorded: &'a Recorded,
-    users: &'a [User],
-    resources: &'a [ResourceInfo],
-    login: Option<&'a str>,
-    logout: Option<&'a str>,
-    found: Found,
-}
-
-impl Planner<'_> {
-    /// One template per recorded step, bound to the steps its values come
-    /// from, cut at the first step whose exchange is not at hand.
-    fn journey(&mut self, j: usize, journey: &Journey) {
-        let mut steps = Vec::new();
-        let mut statuses = Vec::new();
-        // Step index of a login → the user it logged in.
-        let mut users_at: HashMap<usize, usize> = HashMap::new();
-        for (s, step) in journey.steps.iter().enumerate() {
-            let (Some(action), Some(exchange)) =
-                (self.model.action(&step.action), self.recorded.get(step.exchange))
-            else {
-                tracing::debug!(journey = %journey.session, step = s, "step without its recorded exchange; the journey is cut there");
-                break;
-            };
-            let template = Arc::new(RequestTemplate::from_exchange(action, exchange));
-            let binds: Vec<Bind> = step
-                .bindings
-                .iter()
-                .map(|b| Bind { to: b.to.clone(), origin: b.step as u32, from: b.from.clone() })
-                .collect();
-            let mut user = None;
-            for b in &binds {
-                if let Some(u) = users_at.get(&(b.origin as usize)) {
-                    user = Some(*u);
-                    self.found.auth_binds.insert((b.to.clone(), b.from.clone()));
-                }
-            }
-            let is_login = self.login == Some(step.action.as_str());
-            if is_login {
-                let u = self.login_user(&template);
-                users_at.insert(s, u);
-                user = Some(u);
-                self.found.login_template.get_or_insert_with(|| template.clone());
-            }
-            let is_logout = self.logout == Some(step.action.as_str());
-            if is_logout {
-                self.found.logout_template.get_or_insert_with(|| template.clone());
-            }
-            if (200..300).contains(&step.status) {
-                let entry = self.found.catalog.entry(step.action.clone());
-                entry.or_insert_with(|| (template.clone(), j, s));
-            }
-            let call = Call {
-                template,
-                binds,
-                user,
-                login: is_login,
-                logout: is_logout,
-                idem_salt: 0,
-                marker: false,
-                creates: self.creates(&step.action),
-                acts_on: self.acts_on(&step.action),
-            };
-            steps.push(SeqStep::plain(s as u32, call));
-            statuses.push(step.status);
-        }
-        self.found.journeys.push(PlannedJourney {
-            name: journey.session.clone(),
-            sequence: Sequence { journey: j, steps },
-            statuses,
-        });
-    }
-
-    /// The configured user a recorded login is; the first one when none matches.
-    fn login_user(&mut self, login: &RequestTemplate) -> usize {
-        match match_user(login, self.users) {
-            Some(u) => u,
-            None => {
-                self.found.unmatched += 1;
-                0
-            }
-        }
-    }
-
-    /// The resource whose instance `action` names last in its path, found
-    /// by its collection path (two collections may share a parameter name).
-    fn acts_on(&self, action: &str) -> Option<usize> {
-        let template = &self.model.action(action)?.template;
-        let end = template.rfind('}')? + 1;
-        let instance = &template[..end];
-        self.model
-            .resources
-            .iter()
-            .position(|r| format!("{}/{{{}}}", r.collection, r.id_param) == instance)
-    }
-
-    /// The resource `action` creates.
-    fn creates(&self, action: &str) -> Option<usize> {
-        self.resources.iter().position(|r| r.create.as_deref() == Some(action))
-    }
-}
-
-/// A recorded login needs configured users, each giving the fields the
-/// recording hid.
-fn check_users(login: &RequestTemplate, config: &Config, unmatched: usize) -> Result<(), Error> {
-    if config.users.is_empty() {
-        return Err(Error::Setup(format!(
-            "the recorded journeys log in with {} but the configuration names no [users.NAME]",
-            login.action
-        )));
-    }
-    if unmatched > 0 && config.users.len() > 1 {
-        tracing::info!(
-            journeys = unmatched,
-            "recorded logins that match no configured user replay as the first user"
-        );
-    }
-    check_login_fields(login, &config.users)
 }
 
 /// The probe read of resource `name`: its recorded request when one was
@@ -435,25 +328,6 @@ fn check_invariants(invariants: &[Invariant], resources: &[ResourceInfo]) -> Res
     Ok(())
 }
 
-/// Every user must give each field the recording hid.
-fn check_login_fields(login: &RequestTemplate, users: &[User]) -> Result<(), Error> {
-    for (field, value) in login.body.fields() {
-        if !is_pseudonym(value.as_bytes()) {
-            continue;
-        }
-        if let Some(user) = users.iter().find(|u| !u.fields.contains_key(&field)) {
-            return Err(Error::Setup(format!(
-                "user {} has no `{field}`: the recorded {} hid it, so [users.{}] must give it (e.g. {field} = {{ env = \"{}\" }})",
-                user.name,
-                login.action,
-                user.name,
-                crate::setup::config::env_var(&user.name, &field)
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn resources(model: &Model) -> Vec<ResourceInfo> {
     model
         .resources
@@ -498,4 +372,59 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(users: &[(&str, bool, Option<&str>)]) -> Plan {
+        Plan {
+            users: users
+                .iter()
+                .map(|(name, generated, _)| User {
+                    name: name.to_string(),
+                    fields: Default::default(),
+                    generated: *generated,
+                })
+                .collect(),
+            login: None,
+            logins: vec![None; users.len()],
+            roles: users.iter().map(|(_, _, role)| role.map(str::to_string)).collect(),
+            auth: Auth::default(),
+            logout: None,
+            auth_binds: Vec::new(),
+            resources: Vec::new(),
+            journeys: Vec::new(),
+            catalog: HashMap::new(),
+            volatile: HashSet::new(),
+            secret_fields: Vec::new(),
+            login_secrets: Vec::new(),
+            model: Arc::new(Model::empty()),
+        }
+    }
+
+    #[test]
+    fn another_user_is_never_an_identity_a_journey_made() {
+        let p = plan(&[("alice", false, None), ("bob", false, None), ("ada", true, None)]);
+        assert_eq!(p.other_user(0), Some(1));
+        assert_eq!(p.other_user(1), Some(0), "bob's next is ada, made by a journey: skipped");
+        assert_eq!(p.other_user(2), Some(0));
+        let alone = plan(&[("alice", false, None), ("ada", true, None)]);
+        assert_eq!(alone.other_user(0), None);
+    }
+
+    #[test]
+    fn another_user_is_a_peer_when_the_model_knows_both_roles() {
+        let p = plan(&[
+            ("desk", false, Some("staff")),
+            ("librarian", false, Some("staff")),
+            ("carol", false, Some("member")),
+            ("ada", true, Some("member")),
+        ]);
+        assert_eq!(p.other_user(0), Some(1));
+        assert_eq!(p.other_user(1), Some(0), "carol is a member, not the librarian's peer");
+        assert_eq!(p.other_user(3), Some(2), "ada's peer is carol, never a staff member");
+        assert_eq!(p.other_user(2), None, "no other configured member");
+    }
 }

@@ -1,18 +1,21 @@
 //! The starting `qa/venomqa.toml` that `venomqa init` writes: every key
-//! commented, the test users found in the recorded logins, each secret read
-//! from an environment variable, every mutation on, sensible budgets.
+//! commented, the test users found in the recorded logins (only those who
+//! exist before any journey: identities the journeys sign up are listed as
+//! generated), each secret read from an environment variable, every
+//! mutation on, sensible budgets.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use venomqa_learner::Model;
+use venomqa_learner::{Action, Auth, Model};
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
 use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
 use crate::run::request::{BodyTemplate, RequestTemplate};
 use crate::setup::auth::learned_auth;
-use crate::setup::config::env_var;
+use crate::setup::config::{env_var, Reset};
+use crate::setup::identities::{form_decode, login_account, recorded_login_failed, Identities};
 use crate::setup::recorded::Recorded;
 
 /// A starting configuration for `model`, whose traffic is in `store` (read
@@ -109,14 +112,30 @@ fn write_reset(w: &mut String, reset: Option<&str>) {
                 "command"
             };
             let _ = writeln!(w, "{key} = {}", quote(r));
-            let _ = writeln!(w, "scope = \"sequence\"\n");
+            let _ = writeln!(w, "scope = \"sequence\"");
+            write_reset_tries(w, "");
         }
         None => {
             let _ = writeln!(w, "# [reset]");
             let _ = writeln!(w, "# request = \"POST /__reset\"");
-            let _ = writeln!(w, "# scope = \"sequence\"\n");
+            let _ = writeln!(w, "# scope = \"sequence\"");
+            write_reset_tries(w, "# ");
         }
     }
+}
+
+/// `[reset] tries`, explained; `prefix` comments the key out with the table.
+fn write_reset_tries(w: &mut String, prefix: &str) {
+    let _ = writeln!(
+        w,
+        "# A reset that fails (non-2xx, no answer, non-zero exit) is tried again after 100ms,"
+    );
+    let _ = writeln!(
+        w,
+        "# then 400ms, ...; the run stops when every try failed (1 to {}).",
+        Reset::MAX_TRIES
+    );
+    let _ = writeln!(w, "{prefix}tries = {}\n", Reset::DEFAULT_TRIES);
 }
 
 /// `[auth]`: the login and logout the model names.
@@ -212,7 +231,9 @@ fn write_report(w: &mut String) {
 /// A user seen in the recorded logins: identity, readable fields, secret field names.
 type RecordedUser = (String, Vec<(String, String)>, Vec<String>);
 
-/// The `[users.NAME]` tables from the recorded logins.
+/// The `[users.NAME]` tables of the users who exist before any journey
+/// (they log in without a recorded sign-up), and the identities the
+/// journeys make, listed in a comment.
 fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option<&str>) {
     let _ = writeln!(
         w,
@@ -220,63 +241,23 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
     );
     let _ =
         writeln!(w, "# read from the environment variable named here. Other fields are literal.");
-    let mut users: Vec<RecordedUser> = Vec::new();
-    let mut secret_fields: Vec<String> = Vec::new();
-    if let Some(login) = login.and_then(|l| model.action(l)) {
-        for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
-            let Some(exchange) = recorded.get(step.exchange) else { continue };
-            let template = RequestTemplate::from_exchange(login, exchange);
-            let fields = login_fields(&template, model);
-            let (secret, visible): (Vec<_>, Vec<_>) = fields
-                .into_iter()
-                .partition(|(k, v)| is_pseudonym(v.as_bytes()) || is_secret_name(k.as_bytes()));
-            let secret: Vec<String> = secret.into_iter().map(|(k, _)| k).collect();
-            for k in &secret {
-                if !secret_fields.contains(k) {
-                    secret_fields.push(k.clone());
-                }
-            }
-            let Some((_, identity)) = visible.first().cloned() else { continue };
-            if !users.iter().any(|(id, _, _)| *id == identity) {
-                users.push((identity, visible, secret));
-            }
-        }
-        if secret_fields.is_empty() && !model.auth.credentials.is_empty() {
-            secret_fields = model.auth.credentials.iter().map(|p| field_key(p)).collect();
-        }
-        if secret_fields.is_empty() {
-            if let Some(schema) = &login.request.schema {
-                secret_fields = schema
-                    .properties
-                    .keys()
-                    .filter(|k| is_secret_name(k.as_bytes()))
-                    .cloned()
-                    .collect();
-            }
-        }
+    let auth = Auth { login: login.map(str::to_string), ..learned_auth(model).into_owned() };
+    let identities = Identities::find(model, recorded, &auth);
+    write_generated(w, &identities);
+    let login = login.and_then(|l| model.action(l));
+    let (users, secret_fields) = match login {
+        Some(login) => recorded_users(model, recorded, login, &auth, &identities),
+        None => (Vec::new(), Vec::new()),
+    };
+    if users.is_empty() && !identities.made.is_empty() {
+        let _ = writeln!(
+            w,
+            "# Every recorded login is of an identity a journey made: no user to set.\n"
+        );
+        return;
     }
     if users.is_empty() {
-        let _ = writeln!(
-            w,
-            "# The recorded logins do not show who logged in (every field was redacted, or"
-        );
-        let _ = writeln!(
-            w,
-            "# no login was recorded): fill in two users that can log in to the target."
-        );
-        let fields =
-            if secret_fields.is_empty() { vec!["password".to_string()] } else { secret_fields };
-        let account = model.auth.account.as_deref().map_or("username".into(), field_key);
-        for name in ["user1", "user2"] {
-            let _ = writeln!(w, "[users.{name}]");
-            let value =
-                if account.contains("email") { format!("{name}@example.com") } else { name.into() };
-            let _ = writeln!(w, "{} = {}", key(&account), quote(&value));
-            for f in &fields {
-                let _ = writeln!(w, "{} = {{ env = {} }}", key(f), quote(&env_var(name, f)));
-            }
-            w.push('\n');
-        }
+        write_placeholder_users(w, model, secret_fields);
         return;
     }
     for (identity, visible, secret) in &users {
@@ -292,16 +273,110 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
     }
 }
 
+/// The identities the journeys make, in a comment: nothing to set for them.
+fn write_generated(w: &mut String, identities: &Identities) {
+    if identities.made.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "# Generated: these accounts were signed up inside the recorded journeys. Replay signs"
+    );
+    let _ = writeln!(
+        w,
+        "# each up again with a fresh account and secret, and logs in with those (no variable):"
+    );
+    for m in &identities.made {
+        let _ = writeln!(w, "#   {}", m.account);
+    }
+    w.push('\n');
+}
+
+/// The users of the accepted recorded logins that no journey made, and the
+/// names of the secret fields logins send.
+fn recorded_users(
+    model: &Model,
+    recorded: &Recorded,
+    login: &Action,
+    auth: &Auth,
+    identities: &Identities,
+) -> (Vec<RecordedUser>, Vec<String>) {
+    let mut users: Vec<RecordedUser> = Vec::new();
+    let mut secret_fields: Vec<String> = Vec::new();
+    for step in model.journeys.iter().flat_map(|j| &j.steps).filter(|s| s.action == login.id) {
+        let Some(exchange) = recorded.get(step.exchange) else { continue };
+        let template = RequestTemplate::from_exchange(login, exchange);
+        let account = login_account(&template.body, auth);
+        if recorded_login_failed(exchange, auth)
+            || account.is_some_and(|a| identities.index(&a).is_some())
+        {
+            continue;
+        }
+        let (secret, visible): (Vec<_>, Vec<_>) = login_fields(&template, model)
+            .into_iter()
+            .partition(|(k, v)| is_pseudonym(v.as_bytes()) || is_secret_name(k.as_bytes()));
+        let secret: Vec<String> = secret.into_iter().map(|(k, _)| k).collect();
+        for k in &secret {
+            if !secret_fields.contains(k) {
+                secret_fields.push(k.clone());
+            }
+        }
+        let Some((_, identity)) = visible.first().cloned() else { continue };
+        if !users.iter().any(|(id, _, _)| *id == identity) {
+            users.push((identity, visible, secret));
+        }
+    }
+    if secret_fields.is_empty() && !model.auth.credentials.is_empty() {
+        secret_fields = model.auth.credentials.iter().map(|p| field_key(p)).collect();
+    }
+    if secret_fields.is_empty() {
+        if let Some(schema) = &login.request.schema {
+            let names = schema.properties.keys().filter(|k| is_secret_name(k.as_bytes()));
+            secret_fields = names.cloned().collect();
+        }
+    }
+    (users, secret_fields)
+}
+
+/// Two users to fill in, when the recorded logins do not show who logged in.
+fn write_placeholder_users(w: &mut String, model: &Model, secret_fields: Vec<String>) {
+    let _ = writeln!(
+        w,
+        "# The recorded logins do not show who logged in (every field was redacted, or"
+    );
+    let _ =
+        writeln!(w, "# no login was recorded): fill in two users that can log in to the target.");
+    let fields =
+        if secret_fields.is_empty() { vec!["password".to_string()] } else { secret_fields };
+    let account = model.auth.account.as_deref().map_or("username".into(), field_key);
+    for name in ["user1", "user2"] {
+        let _ = writeln!(w, "[users.{name}]");
+        let value =
+            if account.contains("email") { format!("{name}@example.com") } else { name.into() };
+        let _ = writeln!(w, "{} = {}", key(&account), quote(&value));
+        for f in &fields {
+            let _ = writeln!(w, "{} = {{ env = {} }}", key(f), quote(&env_var(name, f)));
+        }
+        w.push('\n');
+    }
+}
+
 /// The fields of a recorded login a user gives: the top-level ones, or when
 /// the model's account field is nested (`/user/email`), the account and
 /// credentials at the model's pointers, keyed by pointer without its
 /// leading `/` (`user/email`), which is how a login draft sets them.
 fn login_fields(template: &RequestTemplate, model: &Model) -> Vec<(String, String)> {
     let auth = &model.auth;
-    let Some(account) = auth.account.as_deref().filter(|p| p.matches('/').count() > 1) else {
-        return template.body.fields();
+    let top_level = || match &template.body {
+        BodyTemplate::Form(pairs) => {
+            pairs.iter().map(|(k, v)| (k.clone(), form_decode(v))).collect()
+        }
+        body => body.fields(),
     };
-    let BodyTemplate::Json(json) = &template.body else { return template.body.fields() };
+    let Some(account) = auth.account.as_deref().filter(|p| p.matches('/').count() > 1) else {
+        return top_level();
+    };
+    let BodyTemplate::Json(json) = &template.body else { return top_level() };
     let text = |pointer: &str| match json.pointer(pointer) {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),

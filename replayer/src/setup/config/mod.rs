@@ -21,6 +21,7 @@
 //! # command = "./reset-db.sh"    # a shell command run in this directory
 //! scope = "sequence"              # "sequence" (default) or "run": once, then sequences
 //!                                 # run in parallel, each on the resources it creates
+//! tries = 3                       # a failed reset is tried again (after 100ms, 400ms, ...)
 //!
 //! [auth]                          # optional: learned from the model when absent
 //! login = "POST /login"
@@ -121,6 +122,16 @@ pub struct Reset {
     pub how: ResetHow,
     /// Before every sequence, or once.
     pub scope: ResetScope,
+    /// How many times a reset is tried before the run stops (real reset
+    /// endpoints fail now and then); at least 1.
+    pub tries: u32,
+}
+
+impl Reset {
+    /// The tries a reset gets when `[reset]` does not say.
+    pub const DEFAULT_TRIES: u32 = 3;
+    /// The most tries `[reset] tries` accepts: more only hides a broken reset.
+    pub const MAX_TRIES: u32 = 10;
 }
 
 /// A reset is an HTTP request on the target or a shell command.
@@ -163,6 +174,9 @@ pub struct User {
     pub name: String,
     /// Field → value (`username` → `alice`, `password` → the secret).
     pub fields: BTreeMap<String, String>,
+    /// An identity a journey makes (it signs up, then logs in), named by
+    /// its recorded account: never configured, never sent as another user.
+    pub generated: bool,
 }
 
 impl fmt::Debug for User {
@@ -171,6 +185,7 @@ impl fmt::Debug for User {
         f.debug_struct("User")
             .field("name", &self.name)
             .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .field("generated", &self.generated)
             .finish()
     }
 }

@@ -77,7 +77,24 @@ impl File<'_> {
                 ));
             }
         };
-        Ok(Reset { how, scope })
+        let tries = self.reset_tries(raw.tries)?;
+        Ok(Reset { how, scope, tries })
+    }
+
+    /// `[reset] tries`: 1 to [`Reset::MAX_TRIES`], [`Reset::DEFAULT_TRIES`] when absent.
+    fn reset_tries(&self, raw: Option<Spanned<i64>>) -> Result<u32, ConfigError> {
+        let Some(tries) = raw else { return Ok(Reset::DEFAULT_TRIES) };
+        match u32::try_from(*tries.get_ref()) {
+            Ok(n) if (1..=Reset::MAX_TRIES).contains(&n) => Ok(n),
+            _ => Err(self.invalid(
+                tries.span(),
+                format!(
+                    "[reset] tries is how many times a reset is tried, 1 to {}, not {}",
+                    Reset::MAX_TRIES,
+                    tries.get_ref()
+                ),
+            )),
+        }
     }
 
     /// `[users.NAME]`: each field literal or read from the environment.
@@ -107,7 +124,7 @@ impl File<'_> {
                 };
                 resolved.insert(field, text_value);
             }
-            users.push(User { name, fields: resolved });
+            users.push(User { name, fields: resolved, generated: false });
         }
         Ok(users)
     }

@@ -48,6 +48,7 @@ pub(super) struct RawReset {
     pub(super) request: Option<Spanned<String>>,
     pub(super) command: Option<Spanned<String>>,
     pub(super) scope: Option<Spanned<String>>,
+    pub(super) tries: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

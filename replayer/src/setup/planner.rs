@@ -1,0 +1,289 @@
+//! Planning the journeys one by one: each recorded step a template bound
+//! to the steps its values come from, each login bound to the user it logs
+//! in (a configured one, or an identity a journey made, whose sign-up comes
+//! first when the journey did not make it), and one recorded request per
+//! action for inserted steps.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use venomqa_learner::{Auth, Journey, Location, Model, Step as JourneyStep};
+
+use crate::run::request::RequestTemplate;
+use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
+use crate::setup::config::User;
+use crate::setup::identities::{
+    account_location, login_account, recorded_login_failed, rewrite_account, Identities,
+};
+use crate::setup::recorded::Recorded;
+use crate::setup::users::match_user;
+
+/// One journey, ready to replay.
+#[derive(Debug)]
+pub(crate) struct PlannedJourney {
+    pub name: String,
+    pub sequence: Sequence,
+    /// The recorded status of each step.
+    pub statuses: Vec<u16>,
+}
+
+/// A recorded request of an action: its template, journey and step.
+pub(crate) type Catalogued = (Arc<RequestTemplate>, usize, usize);
+
+/// What planning the journeys one by one gathers.
+#[derive(Default)]
+pub(super) struct Found {
+    pub(super) journeys: Vec<PlannedJourney>,
+    pub(super) catalog: HashMap<String, Catalogued>,
+    /// (where in a request, where in the login's answer) pairs seen bound.
+    pub(super) auth_binds: BTreeSet<(Location, Location)>,
+    /// The first accepted login of a configured user.
+    pub(super) login_template: Option<Arc<RequestTemplate>>,
+    pub(super) logout_template: Option<Arc<RequestTemplate>>,
+    /// Sessions whose recorded login matches no configured user.
+    pub(super) unmatched: usize,
+    /// Each user's first accepted recorded login.
+    pub(super) user_logins: HashMap<usize, Arc<RequestTemplate>>,
+}
+
+/// Turns the model's journeys into planned ones.
+pub(super) struct Planner<'a> {
+    pub(super) model: &'a Model,
+    pub(super) recorded: &'a Recorded,
+    /// Configured users, then generated ones.
+    pub(super) users: &'a [User],
+    /// How many of `users` are configured.
+    pub(super) configured: usize,
+    pub(super) login: Option<&'a str>,
+    pub(super) logout: Option<&'a str>,
+    pub(super) auth: &'a Auth,
+    pub(super) identities: &'a Identities,
+    /// Each made account and the value replay sends in its place.
+    pub(super) fresh: Vec<(String, String)>,
+    pub(super) found: Found,
+}
+
+/// One journey while it is planned.
+#[derive(Default)]
+struct Planning {
+    steps: Vec<SeqStep>,
+    /// The recorded status of each step.
+    statuses: Vec<u16>,
+    /// Position of the request that made an identity, by its index.
+    made_at: HashMap<usize, usize>,
+    /// Position of a login → the user it logged in.
+    users_at: HashMap<usize, usize>,
+}
+
+impl Planning {
+    /// Appends a step; its origin is its position.
+    fn push(&mut self, call: Call, status: u16) {
+        self.steps.push(SeqStep::plain(self.steps.len() as u32, call));
+        self.statuses.push(status);
+    }
+}
+
+/// What a recorded login step is, for replay.
+enum LoginKind {
+    /// Not a login (or one the recording saw fail): sent as recorded.
+    NotLogin,
+    /// A login of a configured user: its fields fill the body.
+    Configured,
+    /// A login of the identity made at `Identities::made[_]`.
+    Made(usize),
+}
+
+impl Planner<'_> {
+    /// One template per recorded step, bound to the steps its values come
+    /// from, cut at the first step whose exchange is not at hand. The
+    /// sign-ups of identities it logs in as but does not make come first.
+    pub(super) fn journey(&mut self, j: usize, journey: &Journey) {
+        let mut planning = Planning::default();
+        for m in self.borrowed_sign_ups(j, journey) {
+            let made = &self.identities.made[m];
+            let step = &self.model.journeys[made.journey].steps[made.step];
+            let Some(template) = self.template(&step.action, step.exchange) else { continue };
+            planning.made_at.insert(m, planning.steps.len());
+            let call = self.call(template, Vec::new(), &step.action);
+            planning.push(call, step.status);
+        }
+        let offset = planning.steps.len();
+        for (s, step) in journey.steps.iter().enumerate() {
+            let Some(template) = self.template(&step.action, step.exchange) else {
+                tracing::debug!(journey = %journey.session, step = s, "step without its recorded exchange; the journey is cut there");
+                break;
+            };
+            if let Some(m) = self.identities.made.iter().position(|m| (m.journey, m.step) == (j, s))
+            {
+                planning.made_at.insert(m, s + offset);
+            }
+            let call = self.step(step, template, offset, &mut planning);
+            if (200..300).contains(&step.status) {
+                let entry = self.found.catalog.entry(step.action.clone());
+                entry.or_insert_with(|| (call.template.clone(), j, s + offset));
+            }
+            planning.push(call, step.status);
+        }
+        self.found.journeys.push(PlannedJourney {
+            name: journey.session.clone(),
+            sequence: Sequence { journey: j, steps: planning.steps },
+            statuses: planning.statuses,
+        });
+    }
+
+    /// The call of one recorded step, which comes `offset` steps later in
+    /// the planned journey: its bindings, whose credentials it carries, and
+    /// whom it logs in.
+    fn step(
+        &mut self,
+        step: &JourneyStep,
+        template: Arc<RequestTemplate>,
+        offset: usize,
+        planning: &mut Planning,
+    ) -> Call {
+        let at = planning.steps.len();
+        let mut binds: Vec<Bind> = step
+            .bindings
+            .iter()
+            .map(|b| Bind {
+                to: b.to.clone(),
+                origin: (b.step + offset) as u32,
+                from: b.from.clone(),
+            })
+            .collect();
+        let mut user = None;
+        for b in &binds {
+            if let Some(u) = planning.users_at.get(&(b.origin as usize)) {
+                user = Some(*u);
+                self.found.auth_binds.insert((b.to.clone(), b.from.clone()));
+            }
+        }
+        let kind = self.login_kind(step);
+        if let LoginKind::Made(m) = kind {
+            binds.extend(self.account_bind(m, planning.made_at.get(&m).copied(), &template));
+        }
+        let logged_in = match kind {
+            LoginKind::NotLogin => None,
+            LoginKind::Configured => Some(self.login_user(&template)),
+            LoginKind::Made(m) => Some(self.configured + m),
+        };
+        if let Some(u) = logged_in {
+            planning.users_at.insert(at, u);
+            user = Some(u);
+            if (200..300).contains(&step.status) {
+                self.found.user_logins.entry(u).or_insert_with(|| template.clone());
+            }
+            if matches!(kind, LoginKind::Configured) {
+                self.found.login_template.get_or_insert_with(|| template.clone());
+            }
+        }
+        let mut call = self.call(template, binds, &step.action);
+        if call.logout {
+            self.found.logout_template.get_or_insert_with(|| call.template.clone());
+        }
+        call.login = logged_in.is_some();
+        call.user = user;
+        call
+    }
+
+    /// The recorded request of `action` at `exchange`, every made account in
+    /// it replaced by its fresh stand-in.
+    fn template(&self, action: &str, exchange: u64) -> Option<Arc<RequestTemplate>> {
+        let (action, exchange) = (self.model.action(action)?, self.recorded.get(exchange)?);
+        let mut template = RequestTemplate::from_exchange(action, exchange);
+        for (account, fresh) in &self.fresh {
+            rewrite_account(&mut template, account, fresh);
+        }
+        Some(Arc::new(template))
+    }
+
+    /// A plain call of `template`.
+    fn call(&self, template: Arc<RequestTemplate>, binds: Vec<Bind>, action: &str) -> Call {
+        Call {
+            template,
+            binds,
+            user: None,
+            login: false,
+            logout: self.logout == Some(action),
+            idem_salt: 0,
+            marker: false,
+            creates: self.creates(action),
+            acts_on: self.acts_on(action),
+        }
+    }
+
+    /// Whose login a recorded step is, if it is one that succeeded (a failed
+    /// login of a configured user still logs in, with the user's secret).
+    fn login_kind(&self, step: &JourneyStep) -> LoginKind {
+        if self.login != Some(step.action.as_str()) {
+            return LoginKind::NotLogin;
+        }
+        let Some(exchange) = self.recorded.get(step.exchange) else { return LoginKind::NotLogin };
+        let Some(action) = self.model.action(&step.action) else { return LoginKind::NotLogin };
+        let body = RequestTemplate::from_exchange(action, exchange).body;
+        let failed = recorded_login_failed(exchange, self.auth);
+        let made = login_account(&body, self.auth).and_then(|a| self.identities.index(&a));
+        match (made, failed) {
+            (Some(_), true) => LoginKind::NotLogin,
+            (Some(m), false) => LoginKind::Made(m),
+            (None, true) if (200..300).contains(&step.status) => LoginKind::NotLogin,
+            (None, _) => LoginKind::Configured,
+        }
+    }
+
+    /// The made identities this journey logs in as without making them first.
+    fn borrowed_sign_ups(&self, j: usize, journey: &Journey) -> Vec<usize> {
+        let mut borrowed = Vec::new();
+        for (s, step) in journey.steps.iter().enumerate() {
+            let LoginKind::Made(m) = self.login_kind(step) else { continue };
+            let made = &self.identities.made[m];
+            let made_here = made.journey == j && made.step < s;
+            if !made_here && !borrowed.contains(&m) {
+                borrowed.push(m);
+            }
+        }
+        borrowed
+    }
+
+    /// A login of made identity `m` takes its account from the answer of the
+    /// request that made it, when that answer echoed it: the link keeps the
+    /// sign-up in every case that keeps the login.
+    fn account_bind(
+        &self,
+        m: usize,
+        made_at: Option<usize>,
+        login: &RequestTemplate,
+    ) -> Option<Bind> {
+        let from = self.identities.made[m].echoed_at.clone()?;
+        let to = account_location(&login.body, self.auth)?;
+        Some(Bind { to, origin: made_at? as u32, from: Location::Body { pointer: from } })
+    }
+
+    /// The configured user a recorded login is; the first one when none matches.
+    fn login_user(&mut self, login: &RequestTemplate) -> usize {
+        match match_user(login, &self.users[..self.configured]) {
+            Some(u) => u,
+            None => {
+                self.found.unmatched += 1;
+                0
+            }
+        }
+    }
+
+    /// The resource whose instance `action` names last in its path, found
+    /// by its collection path (two collections may share a parameter name).
+    fn acts_on(&self, action: &str) -> Option<usize> {
+        let template = &self.model.action(action)?.template;
+        let end = template.rfind('}')? + 1;
+        let instance = &template[..end];
+        self.model
+            .resources
+            .iter()
+            .position(|r| format!("{}/{{{}}}", r.collection, r.id_param) == instance)
+    }
+
+    /// The resource `action` creates (the plan's resources are the model's, in order).
+    fn creates(&self, action: &str) -> Option<usize> {
+        self.model.resources.iter().position(|r| r.create.as_deref() == Some(action))
+    }
+}

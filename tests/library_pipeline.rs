@@ -1,0 +1,131 @@
+//! End to end on the sample library, with the real binary on loopback:
+//! serve → record the QA driver → learn → init → run. Members sign up
+//! inside their journeys, so `init` asks only for the staff, who exist
+//! before any journey, and `run` gets past setup with nothing else set.
+
+mod common;
+
+use std::path::Path;
+
+use common::{run, start_recorder, text, venomqa, Running};
+use serde_json::Value;
+use venomqa_samples::STAFF;
+use venomqa_testkit::TempStore;
+
+/// `venomqa sample serve --app library` on a free port; the library and its URL.
+fn start_library(bugs: &str) -> (Running, String) {
+    let mut library =
+        Running::start(&["sample", "serve", "--app", "library", "--port", "0", "--bugs", bugs]);
+    let url = library.wait_for_url("sample library listening on");
+    (library, url)
+}
+
+/// Records the library's QA driver (4 members, 12 sessions) into `store`
+/// and learns `model`.
+fn record_and_learn(store: &str, model: &Path) {
+    let (_library, url) = start_library("none");
+    let (recorder, recorder_url) = start_recorder(&url, store, &[]);
+    let drive = run(&[
+        "sample",
+        "drive",
+        "--app",
+        "library",
+        "--base",
+        &recorder_url,
+        "--users",
+        "4",
+        "--sessions",
+        "12",
+    ]);
+    assert!(drive.status.success(), "drive failed: {}", text(&drive.stderr));
+    recorder.stop_cleanly();
+    let learned = run(&["learn", "--store", store, "--out", model.to_str().unwrap()]);
+    assert!(learned.status.success(), "{}", text(&learned.stderr));
+}
+
+/// The environment variable `init` named for the secret of the staff
+/// account `email`: the `env` of the `[users.*]` table holding that email.
+fn staff_variable(config: &str, email: &str) -> Option<String> {
+    let table = config.split("\n[").find(|t| t.starts_with("users.") && t.contains(email))?;
+    let after = table.split("env = \"").nth(1)?;
+    Some(after.split('"').next()?.to_string())
+}
+
+/// `venomqa run qa --json report.json` against a library with `bugs`, the
+/// staff's secrets set as `init` asked; the exit code and the report.
+fn run_against(qa: &Path, config: &str, bugs: &str) -> (Option<i32>, Value) {
+    let (_library, url) = start_library(bugs);
+    let report = qa.join(format!("report-{bugs}.json"));
+    let mut command = venomqa();
+    command.args(["run", qa.to_str().unwrap(), "--target", &url, "--json"]).arg(&report);
+    for staff in STAFF {
+        let var = staff_variable(config, staff.email).expect("a variable for each staff account");
+        command.env(var, staff.password);
+    }
+    let ran = command.output().expect("venomqa runs");
+    let said = format!("{}{}", text(&ran.stdout), text(&ran.stderr));
+    assert!(matches!(ran.status.code(), Some(0 | 1)), "run did not get past setup: {said}");
+    let json = std::fs::read(&report).unwrap_or_else(|e| panic!("no report ({e}): {said}"));
+    (ran.status.code(), serde_json::from_slice(&json).expect("the report is JSON"))
+}
+
+/// `oracle / mutation: actions` of each finding, to print.
+fn findings(report: &Value) -> Vec<String> {
+    let list = report["findings"].as_array().expect("findings");
+    list.iter().map(|f| format!("{} / {}: {}", f["oracle"], f["mutation"], f["actions"])).collect()
+}
+
+#[test]
+fn the_library_runs_end_to_end_with_only_the_staff_configured() {
+    let temp = TempStore::new();
+    let store = temp.arg();
+    let work = tempfile::tempdir().expect("tempdir");
+    let model = work.path().join("model.json");
+    record_and_learn(store, &model);
+
+    let qa = work.path().join("qa");
+    let (_library, url) = start_library("none");
+    let init = run(&[
+        "init",
+        "--target",
+        &url,
+        "--reset",
+        "POST /__reset",
+        "--store",
+        store,
+        "--model",
+        model.to_str().unwrap(),
+        qa.to_str().unwrap(),
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let config = std::fs::read_to_string(qa.join("venomqa.toml")).expect("init wrote it");
+    // Only the staff are asked for: the members are made by their journeys.
+    let asked = text(&init.stdout);
+    let variables: Vec<&str> = asked
+        .lines()
+        .find_map(|l| l.split("before `venomqa run").nth(1))
+        .and_then(|l| l.split("`: ").nth(1))
+        .map(|l| l.split(", ").collect())
+        .unwrap_or_default();
+    assert_eq!(variables.len(), STAFF.len(), "{asked}");
+    for staff in STAFF {
+        let var = staff_variable(&config, staff.email).expect("a table for each staff account");
+        assert!(variables.contains(&var.as_str()), "{var} in {asked}");
+    }
+    assert!(config.contains("# Generated: these accounts were signed up"), "{config}");
+    assert!(config.contains("@members.test\n"), "the members are listed as generated: {config}");
+    assert!(!config.contains("[users.ada"), "no table for a member: {config}");
+    assert!(config.contains("\ntries = 3\n"), "{config}");
+
+    let learned: Value =
+        serde_json::from_slice(&std::fs::read(&model).expect("model")).expect("model JSON");
+    let journeys = learned["journeys"].as_array().map_or(0, Vec::len) as u64;
+    assert!(journeys > 10, "the librarian's, the members' and the desk's: {journeys}");
+    for bugs in ["all", "none"] {
+        let (code, report) = run_against(&qa, &config, bugs);
+        let stats = &report["stats"];
+        // Every journey calibrated (replayed twice) before any mutation.
+        assert!(stats["sequences"].as_u64().unwrap_or(0) >= 2 * journeys, "{stats}");
+        eprintln!("--bugs {bugs}: exit {code:?}, {stats}\n  {}", findings(&report).join("\n  "));
+    }
+}
