@@ -35,9 +35,13 @@ impl Oracles<'_> {
             (Some(Mutation::AfterDelete), Some(f)) => {
                 verdicts.extend(self.after_delete(seq, &trace, f))
             }
+            // A create has no "before": its own oracle proves the instance
+            // exists and that a made-up token would have been refused.
+            (Some(Mutation::AfterLogout), Some(f)) if seq.steps[f].call.creates.is_some() => {
+                verdicts.extend(self.dead_create(seq, &trace, f).await?)
+            }
             (Some(Mutation::AfterLogout), Some(f)) => {
-                verdicts.extend(self.stale_token(&trace, f).await?);
-                verdicts.extend(self.dead_create(seq, &trace, f).await?);
+                verdicts.extend(self.stale_token(&trace, f).await?)
             }
             (Some(Mutation::IdempotencyRetry), Some(f)) => {
                 verdicts.extend(self.idempotency(seq, &trace, f))
