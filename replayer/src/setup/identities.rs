@@ -31,6 +31,8 @@ pub(crate) struct Made {
     /// Where its answer echoes the account, if it does (`/member/email`):
     /// later logins bind to it, so keeping a login keeps its sign-up.
     pub echoed_at: Option<String>,
+    /// The secrets its sign-up sent, as recorded pseudonyms.
+    pub secrets: Vec<String>,
 }
 
 /// The accounts the recording made, in the order they were made.
@@ -86,6 +88,7 @@ impl Identities {
                                 journey: j,
                                 step: s,
                                 echoed_at: echoed_at(exchange, &l.account),
+                                secrets: pseudonyms(&sent),
                             };
                             match other {
                                 Some(slot) => *slot = (exchange.id, m),
@@ -194,7 +197,34 @@ pub(crate) fn visible_fields(body: &BodyTemplate) -> Vec<(String, String)> {
 }
 
 /// Every string a body sends (form values decoded).
-fn strings(body: &BodyTemplate) -> Vec<String> {
+/// The recorded pseudonyms (hidden secrets) among `values`.
+pub(crate) fn pseudonyms(values: &[String]) -> Vec<String> {
+    values.iter().filter(|v| is_pseudonym(v.as_bytes())).cloned().collect()
+}
+
+/// Replaces the secret `from` by `to` wherever `body` sends it whole.
+pub(crate) fn replace_secret(body: &mut BodyTemplate, from: &str, to: &str) {
+    fn walk(v: &mut Value, from: &str, to: &str) {
+        match v {
+            Value::String(s) if s == from => *s = to.to_string(),
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, from, to)),
+            Value::Object(map) => map.values_mut().for_each(|i| walk(i, from, to)),
+            _ => {}
+        }
+    }
+    match body {
+        BodyTemplate::Json(json) => walk(json, from, to),
+        BodyTemplate::Form(pairs) => {
+            for (_, v) in pairs.iter_mut().filter(|(_, v)| form_decode(v) == from) {
+                *v = form_encode(to);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every string a body sends, form values decoded.
+pub(crate) fn strings(body: &BodyTemplate) -> Vec<String> {
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::String(s) => out.push(s.clone()),

@@ -13,7 +13,8 @@ use crate::run::request::RequestTemplate;
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 use crate::setup::config::User;
 use crate::setup::identities::{
-    account_location, login_account, recorded_login_failed, rewrite_account, Identities,
+    account_location, login_account, pseudonyms, recorded_login_failed, replace_secret,
+    rewrite_account, strings, Identities,
 };
 use crate::setup::recorded::Recorded;
 use crate::setup::users::match_user;
@@ -159,8 +160,10 @@ impl Planner<'_> {
             }
         }
         let kind = self.login_kind(step);
+        let mut template = template;
         if let LoginKind::Made(m) = kind {
             binds.extend(self.account_bind(m, planning.made_at.get(&m).copied(), &template));
+            template = self.with_signed_up_secret(m, template, planning);
         }
         let logged_in = match kind {
             LoginKind::NotLogin => None,
@@ -229,6 +232,30 @@ impl Planner<'_> {
             (None, true) if (200..300).contains(&step.status) => LoginKind::NotLogin,
             (None, _) => LoginKind::Configured,
         }
+    }
+
+    /// A login of the identity made at `m` sends the secret its sign-up
+    /// sent, unless an earlier step of this journey sent the one it sends
+    /// (a password change): the recording may have changed the secret in
+    /// another journey, which replay does not run before this one.
+    fn with_signed_up_secret(
+        &self,
+        m: usize,
+        template: Arc<RequestTemplate>,
+        planning: &Planning,
+    ) -> Arc<RequestTemplate> {
+        let Some(signed_up) = self.identities.made[m].secrets.first() else { return template };
+        let sent_before: Vec<String> =
+            planning.steps.iter().flat_map(|s| strings(&s.call.template.body)).collect();
+        let own = pseudonyms(&strings(&template.body));
+        if own.iter().all(|p| p == signed_up || sent_before.contains(p)) {
+            return template;
+        }
+        let mut changed = (*template).clone();
+        for p in own.iter().filter(|p| !sent_before.contains(p)) {
+            replace_secret(&mut changed.body, p, signed_up);
+        }
+        Arc::new(changed)
     }
 
     /// The made identities this journey logs in as without making them first.
