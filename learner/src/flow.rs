@@ -418,6 +418,10 @@ impl FlowAcc {
         }
         let exact = self.locations.intern(exact);
         let general = general.map_or(exact, |g| self.locations.intern(g));
+        let field = match self.locations.get(general) {
+            Location::Body { pointer } => crate::naming::field_name(field, pointer),
+            _ => field,
+        };
         let key = self.keys.intern(at.action, at.status, general, sent, field);
         session.producers.insert(key);
         let write = self.facts.get(at.action as usize).is_some_and(|f| f.write);

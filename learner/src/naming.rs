@@ -103,6 +103,18 @@ pub(crate) fn stem(name: &str) -> Option<String> {
     Some(singular(core))
 }
 
+/// The name a value at `pointer` goes by: its field, unless that is a
+/// generic `id`, in which case the object holding it names it
+/// (`/member/id` is the member's id, `/items/3/id` an item's); a top-level
+/// `id` keeps its name (the producer's resource names it).
+pub(crate) fn field_name<'a>(field: &'a str, pointer: &'a str) -> &'a str {
+    if stem(field).is_some() {
+        return field;
+    }
+    let mut parents = pointer.rsplit('/').skip(1).filter(|s| !s.is_empty());
+    parents.find(|s| *s != "*" && !s.bytes().all(|b| b.is_ascii_digit())).unwrap_or(field)
+}
+
 /// How well a consumer's name agrees with a producer's field (or, for a
 /// generic `id` field, the producer's resource): 2 when they name the same
 /// thing, 1 when one stem contains the other, 0 otherwise.
@@ -148,5 +160,16 @@ mod tests {
         assert_eq!(agreement("hold_id", "holdId", None), 2);
         assert_eq!(agreement("username", "username", None), 2);
         assert_eq!(agreement("id", "id", Some("loans")), 0);
+    }
+
+    #[test]
+    fn a_generic_id_is_named_by_the_object_holding_it() {
+        assert_eq!(field_name("id", "/member/id"), "member");
+        assert_eq!(field_name("id", "/items/*/id"), "items");
+        assert_eq!(field_name("id", "/items/3/id"), "items");
+        assert_eq!(field_name("id", "/id"), "id");
+        assert_eq!(field_name("hold_id", "/data/hold_id"), "hold_id");
+        assert_eq!(agreement("member_id", field_name("id", "/member/id"), Some("session")), 2);
+        assert_eq!(agreement("member_id", field_name("id", "/items/*/id"), Some("list")), 0);
     }
 }
