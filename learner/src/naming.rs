@@ -108,7 +108,8 @@ pub(crate) fn stem(name: &str) -> Option<String> {
 /// (`/member/id` is the member's id, `/items/3/id` an item's); a top-level
 /// `id` keeps its name (the producer's resource names it).
 pub(crate) fn field_name<'a>(field: &'a str, pointer: &'a str) -> &'a str {
-    if stem(field).is_some() {
+    // Checked without allocating: this runs for every value a response holds.
+    if !is_generic_id(field) {
         return field;
     }
     let mut parents = pointer.rsplit('/').skip(1).filter(|s| !s.is_empty());
