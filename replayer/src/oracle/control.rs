@@ -39,6 +39,19 @@ pub(crate) fn bogus(id: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// `headers` with their credentials (`authorization`, `cookie`) replaced
+/// by ones of the same shape that no one issued: the control request that
+/// tells a target checking credentials from one that takes anything.
+pub(super) fn with_bogus_credentials(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| match n.as_str() {
+            "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
+            _ => (n.clone(), v.clone()),
+        })
+        .collect()
+}
+
 /// Credentials of the same shape that no one issued.
 pub(super) fn bogus_credentials(value: &str) -> String {
     match value.split_once(' ') {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use venomqa_learner::Location;
 
 use crate::error::Error;
-use crate::oracle::control::bogus_credentials;
+use crate::oracle::control::with_bogus_credentials;
 use crate::oracle::diff::holds_id;
 use crate::oracle::finding::{Confidence, OracleKind, SentRequest};
 use crate::oracle::invariant::singular;
@@ -45,14 +45,7 @@ impl Oracles<'_> {
         if !read.ok() || !read.json.as_ref().is_some_and(|j| holds_id(j, &inst.id)) {
             return Ok(None);
         }
-        let headers: Vec<(String, String)> = sent
-            .headers
-            .iter()
-            .map(|(n, v)| match n.as_str() {
-                "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
-                _ => (n.clone(), v.clone()),
-            })
-            .collect();
+        let headers = with_bogus_credentials(&sent.headers);
         let control = self.control(sent, &sent.url, &headers).await?;
         if control.ok() {
             return Ok(None);

@@ -2,7 +2,7 @@
 //! that had logged out was accepted.
 
 use crate::error::Error;
-use crate::oracle::control::bogus_credentials;
+use crate::oracle::control::with_bogus_credentials;
 use crate::oracle::diff::holds_id;
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::{Oracles, Verdict};
@@ -63,14 +63,7 @@ impl Oracles<'_> {
         else {
             return Ok(None);
         };
-        let headers: Vec<(String, String)> = sent
-            .headers
-            .iter()
-            .map(|(n, v)| match n.as_str() {
-                "authorization" | "cookie" => (n.clone(), bogus_credentials(v)),
-                _ => (n.clone(), v.clone()),
-            })
-            .collect();
+        let headers = with_bogus_credentials(&sent.headers);
         let control = self.control(sent, &sent.url, &headers).await?;
         if control.ok() {
             return Ok(None);
