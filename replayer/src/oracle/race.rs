@@ -79,7 +79,8 @@ impl Oracles<'_> {
         in_order: &mut Option<Vec<Trace>>,
     ) -> Result<(Option<Verdict>, u64), Error> {
         let st = &seq.steps[f];
-        let ex = &trace.steps[f];
+        // A round re-run may stop before the focus (a step before it failed).
+        let Some(ex) = trace.steps.get(f) else { return Ok((None, 0)) };
         let (Some(k), true) = (ex.instance, st.is_concurrent()) else { return Ok((None, 0)) };
         let accepted = ex.replies.iter().filter(|r| r.ok()).count();
         let broken_at_once: Vec<String> =
