@@ -126,6 +126,15 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
         let stats = &report["stats"];
         // Every journey calibrated (replayed twice) before any mutation.
         assert!(stats["sequences"].as_u64().unwrap_or(0) >= 2 * journeys, "{stats}");
-        eprintln!("--bugs {bugs}: exit {code:?}, {stats}\n  {}", findings(&report).join("\n  "));
+        let found = findings(&report);
+        eprintln!("--bugs {bugs}: exit {code:?}, {stats}\n  {}", found.join("\n  "));
+        if bugs == "none" {
+            // A correct library: not one false finding.
+            assert_eq!(code, Some(0), "{found:?}");
+            assert!(found.is_empty(), "false findings on a correct library: {found:?}");
+        } else {
+            assert_eq!(code, Some(1), "planted bugs are found: {stats}");
+            assert!(!found.is_empty(), "{stats}");
+        }
     }
 }
