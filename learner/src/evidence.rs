@@ -48,18 +48,18 @@ pub(crate) struct ProducerKeys {
 }
 
 impl ProducerKeys {
-    /// The key of a producer; `field` is only read for a new one.
+    /// The key of a producer; `field` is only called for a new one.
     pub(crate) fn intern(
         &mut self,
         action: u32,
         status: u16,
         from: u32,
         sent: bool,
-        field: &str,
+        field: impl FnOnce() -> Box<str>,
     ) -> u32 {
         let list = &mut self.list;
         *self.map.entry((action, status, from, sent)).or_insert_with(|| {
-            list.push(ProducerKey { action, status, from, field: field.into(), sent });
+            list.push(ProducerKey { action, status, from, field: field(), sent });
             list.len() as u32 - 1
         })
     }

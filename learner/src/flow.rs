@@ -418,11 +418,12 @@ impl FlowAcc {
         }
         let exact = self.locations.intern(exact);
         let general = general.map_or(exact, |g| self.locations.intern(g));
-        let field = match self.locations.get(general) {
+        let locations = &self.locations;
+        let named = || match locations.get(general) {
             Location::Body { pointer } => crate::naming::field_name(field, pointer),
-            _ => field,
+            _ => field.into(),
         };
-        let key = self.keys.intern(at.action, at.status, general, sent, field);
+        let key = self.keys.intern(at.action, at.status, general, sent, named);
         session.producers.insert(key);
         let write = self.facts.get(at.action as usize).is_some_and(|f| f.write);
         let c = Candidate { key, step: at.step, exact, write, sent };

@@ -103,29 +103,37 @@ pub(crate) fn stem(name: &str) -> Option<String> {
     Some(singular(core))
 }
 
-/// The name a value at `pointer` goes by: its field, unless that is a
-/// generic `id`, in which case the object holding it names it
-/// (`/member/id` is the member's id, `/items/3/id` an item's); a top-level
-/// `id` keeps its name (the producer's resource names it).
-pub(crate) fn field_name<'a>(field: &'a str, pointer: &'a str) -> &'a str {
-    // Checked without allocating: this runs for every value a response holds.
+/// The name a value at `pointer` goes by, as the evidence keeps it: its
+/// field, or for a generic `id` the object holding it and the field
+/// (`member/id` at `/member/id`, `items/id` at `/items/3/id`); a top-level
+/// `id` stays `id`. [`agreement`] reads the holder.
+pub(crate) fn field_name(field: &str, pointer: &str) -> Box<str> {
     if !is_generic_id(field) {
-        return field;
+        return field.into();
     }
     let mut parents = pointer.rsplit('/').skip(1).filter(|s| !s.is_empty());
-    parents.find(|s| *s != "*" && !s.bytes().all(|b| b.is_ascii_digit())).unwrap_or(field)
+    match parents.find(|s| *s != "*" && !s.bytes().all(|b| b.is_ascii_digit())) {
+        Some(holder) => format!("{holder}/{field}").into(),
+        None => field.into(),
+    }
 }
 
-/// How well a consumer's name agrees with a producer's field (or, for a
-/// generic `id` field, the producer's resource): 2 when they name the same
-/// thing, 1 when one stem contains the other, 0 otherwise.
+/// How well a consumer's name agrees with a producer's field: 2 when they
+/// name the same thing, 1 when one stem contains the other, 0 otherwise. A
+/// generic `id` is named by the better of the object holding it
+/// (`member/id`, see [`field_name`]) and the producer's resource, so a
+/// wrapper (`data/id`) costs nothing against the resource.
 pub(crate) fn agreement(consumer: &str, field: &str, producer_resource: Option<&str>) -> u8 {
     let Some(wanted) = stem(consumer) else { return 0 };
-    let got = stem(field).or_else(|| producer_resource.map(singular));
-    match got {
+    let score = |got: Option<String>| match got {
         Some(got) if got == wanted => 2,
         Some(got) if got.contains(&wanted) || wanted.contains(&got) => 1,
         _ => 0,
+    };
+    let (holder, own) = field.rsplit_once('/').map_or((None, field), |(h, f)| (Some(h), f));
+    match stem(own) {
+        Some(got) => score(Some(got)),
+        None => score(holder.and_then(stem)).max(score(producer_resource.map(singular))),
     }
 }
 
@@ -165,12 +173,15 @@ mod tests {
 
     #[test]
     fn a_generic_id_is_named_by_the_object_holding_it() {
-        assert_eq!(field_name("id", "/member/id"), "member");
-        assert_eq!(field_name("id", "/items/*/id"), "items");
-        assert_eq!(field_name("id", "/items/3/id"), "items");
-        assert_eq!(field_name("id", "/id"), "id");
-        assert_eq!(field_name("hold_id", "/data/hold_id"), "hold_id");
-        assert_eq!(agreement("member_id", field_name("id", "/member/id"), Some("session")), 2);
-        assert_eq!(agreement("member_id", field_name("id", "/items/*/id"), Some("list")), 0);
+        assert_eq!(&*field_name("id", "/member/id"), "member/id");
+        assert_eq!(&*field_name("id", "/items/*/id"), "items/id");
+        assert_eq!(&*field_name("id", "/items/3/id"), "items/id");
+        assert_eq!(&*field_name("id", "/id"), "id");
+        assert_eq!(&*field_name("hold_id", "/data/hold_id"), "hold_id");
+        assert_eq!(agreement("member_id", &field_name("id", "/member/id"), Some("session")), 2);
+        assert_eq!(agreement("member_id", &field_name("id", "/items/*/id"), Some("list")), 0);
+        // A wrapper names nothing: the producer's resource still does.
+        assert_eq!(agreement("order_id", &field_name("id", "/data/id"), Some("orders")), 2);
+        assert_eq!(agreement("order_id", &field_name("id", "/id"), Some("orders")), 2);
     }
 }
