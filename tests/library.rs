@@ -4,18 +4,10 @@
 
 mod common;
 
-use common::{run, start_recorder, text, Running};
+use common::{run, start_library, start_recorder, text};
 use serde_json::Value;
 use venomqa_samples::LibraryBug;
 use venomqa_testkit::TempStore;
-
-/// `venomqa sample serve --app library` on a free port; the library and its URL.
-fn start_library(bugs: &str) -> (Running, String) {
-    let mut library =
-        Running::start(&["sample", "serve", "--app", "library", "--port", "0", "--bugs", bugs]);
-    let url = library.wait_for_url("sample library listening on");
-    (library, url)
-}
 
 #[test]
 fn library_sessions_driven_through_the_recorder_are_all_in_the_store() {

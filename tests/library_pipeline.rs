@@ -7,18 +7,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, start_recorder, text, venomqa, Running};
+use common::{run, start_library, start_recorder, text, venomqa};
 use serde_json::Value;
 use venomqa_samples::STAFF;
 use venomqa_testkit::TempStore;
-
-/// `venomqa sample serve --app library` on a free port; the library and its URL.
-fn start_library(bugs: &str) -> (Running, String) {
-    let mut library =
-        Running::start(&["sample", "serve", "--app", "library", "--port", "0", "--bugs", bugs]);
-    let url = library.wait_for_url("sample library listening on");
-    (library, url)
-}
 
 /// Records the library's QA driver (4 members, 12 sessions) into `store`
 /// and learns `model`.

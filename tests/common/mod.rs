@@ -144,6 +144,14 @@ pub fn start_shop(bugs: &str) -> (Running, String) {
     (shop, url)
 }
 
+/// `venomqa sample serve --app library` on a free port; the library and its URL.
+pub fn start_library(bugs: &str) -> (Running, String) {
+    let mut library =
+        Running::start(&["sample", "serve", "--app", "library", "--port", "0", "--bugs", bugs]);
+    let url = library.wait_for_url("sample library listening on");
+    (library, url)
+}
+
 /// `venomqa record` on a free port in front of `upstream`, writing into
 /// `store`, with `extra` flags; the recorder and its URL.
 pub fn start_recorder(upstream: &str, store: &str, extra: &[&str]) -> (Running, String) {
