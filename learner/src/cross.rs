@@ -10,6 +10,13 @@
 //! here; a hit is a link marked `cross_session`, and the consuming journey
 //! records which other journey's step fed it, so replay can run that one
 //! first.
+//!
+//! A value another session *made* (its create answered it, or its create
+//! request chose it as a key) that a session found by itself (in a list it
+//! read, or typed as a slug) is no link but a dependency: the instance had
+//! to exist. The consuming journey records how far the making session had
+//! got by then, so replay runs that much of it first. A value first seen in
+//! a read (a seeded instance) is no one's making.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -28,6 +35,10 @@ pub(crate) struct Issued {
     pub step: u32,
     pub key: u32,
     pub exact: u32,
+    /// A key the issuer's request chose: nothing to bind, only a dependency.
+    pub sent: bool,
+    /// Issued by a write (a create): the instance is the issuer's making.
+    pub write: bool,
 }
 
 /// A request value fed by another session: consumer step and location,
@@ -39,6 +50,15 @@ pub(crate) struct RawCross {
     pub session: u32,
     pub step: u32,
     pub from: u32,
+}
+
+/// An instance another session made, used by a session that was not
+/// handed it: consumer step, making session, and that session's steps so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RawDependency {
+    pub at_step: u32,
+    pub session: u32,
+    pub after_steps: u32,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +75,8 @@ struct Tally {
 pub(crate) struct CrossIndex {
     issued: HashMap<Box<str>, Issued>,
     tallies: HashMap<(u32, u32), Tally>,
+    /// Steps seen so far per session number.
+    progress: HashMap<u32, u32>,
 }
 
 /// Whether a value (already worth indexing: an id) can travel from one
@@ -70,13 +92,38 @@ impl CrossIndex {
         {
             return;
         }
-        let issued = Issued { session, step: c.step, key: c.key, exact: c.exact };
+        let issued = Issued {
+            session,
+            step: c.step,
+            key: c.key,
+            exact: c.exact,
+            sent: c.sent,
+            write: c.write,
+        };
         self.issued.insert(value.into(), issued);
     }
 
     /// The issuer of a value, when it is another session.
     pub(crate) fn lookup(&self, value: &str, session: u32) -> Option<Issued> {
         self.issued.get(value).copied().filter(|i| i.session != session)
+    }
+
+    /// Notes that `session` has seen `steps` steps.
+    pub(crate) fn advance(&mut self, session: u32, steps: u32) {
+        self.progress.insert(session, steps);
+    }
+
+    /// The dependency of step `at_step` of `session` on a value another
+    /// session made (created, or chose as a create's key), if it is one.
+    pub(crate) fn made_elsewhere(
+        &self,
+        value: &str,
+        session: u32,
+        at_step: u32,
+    ) -> Option<RawDependency> {
+        let issued = self.lookup(value, session).filter(|i| i.write || i.sent)?;
+        let after_steps = self.progress.get(&issued.session).copied().unwrap_or(issued.step + 1);
+        Some(RawDependency { at_step, session: issued.session, after_steps })
     }
 
     /// Counts one cross-session consumption at (consumer action, location).

@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 use venomqa_traffic::{Headers, Request};
 
-use crate::cross::{CrossIndex, RawCross};
+use crate::cross::{CrossIndex, RawCross, RawDependency};
 use crate::evidence::{hash_of, Candidate, LinkTallies, ProducerKeys};
 use crate::model::{Link, Location};
 use crate::shape::ParsedBody;
@@ -140,6 +140,8 @@ pub(crate) struct Consumed {
     /// Hashes of the request's values (a few: a list beats a set).
     pub carried: Vec<u64>,
     pub cross: Vec<RawCross>,
+    /// Instances other sessions made that this request used unhanded.
+    pub depends: Vec<RawDependency>,
     /// Path values a create request of the session chose: (parameter index, producer).
     pub sent_keys: Vec<(usize, Candidate)>,
     /// The consuming step's index in its session.
@@ -166,6 +168,7 @@ impl FlowAcc {
         values: &RequestValues<'_>,
     ) -> Consumed {
         let mut out = Consumed { step, ..Consumed::default() };
+        self.cross.advance(session_id, step + 1);
         let ctx = Looking { session, session_id, action };
         for (i, (name, value)) in values.param_names.iter().zip(values.params).enumerate() {
             let at = || (Location::Path { name: name.to_string() }, None);
@@ -242,6 +245,14 @@ impl FlowAcc {
                 if let (true, Some(i)) = (best.sent, w.param) {
                     out.sent_keys.push((i, best));
                 }
+                // Found by a read of this session's (a list), made by another.
+                if w.crossable && !best.write && !best.sent {
+                    out.depends.extend(self.cross.made_elsewhere(
+                        w.value,
+                        ctx.session_id,
+                        out.step,
+                    ));
+                }
             }
             None if w.crossable => self.consume_cross(out, ctx, w),
             None => {}
@@ -291,6 +302,12 @@ impl FlowAcc {
     /// A value no response of this session produced: another session's?
     fn consume_cross(&mut self, out: &mut Consumed, ctx: &Looking<'_>, w: &Wanted<'_>) {
         let Some(produced) = self.cross.lookup(w.value, ctx.session_id) else { return };
+        if produced.sent {
+            // A key the other session chose is replayed as recorded: the
+            // instance must exist, and nothing is bound.
+            out.depends.extend(self.cross.made_elsewhere(w.value, ctx.session_id, out.step));
+            return;
+        }
         let (exact, general) = (w.at)();
         let to_exact = self.locations.intern(exact);
         let to_general = general.map_or(to_exact, |g| self.locations.intern(g));
@@ -384,6 +401,7 @@ impl FlowAcc {
     pub(crate) fn produce_sent(
         &mut self,
         session: &mut SessionFlow,
+        session_id: u32,
         step: u32,
         action: u32,
         status: u16,
@@ -392,7 +410,9 @@ impl FlowAcc {
     ) {
         let at = Producing { step, action, status };
         for (field, value, exact) in sent_keys(request, body) {
-            self.add(session, &at, &value, false, &field, exact, None, true);
+            if let Some(c) = self.add(session, &at, &value, false, &field, exact, None, true) {
+                self.cross.offer(&value, session_id, c);
+            }
         }
     }
 

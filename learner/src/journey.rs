@@ -7,15 +7,16 @@
 //! many times, and replaying it once per mutation is enough. At most
 //! `max_journeys` distinct shapes are kept; the rest are counted as dropped.
 //! A journey also says which other journeys' values it consumed (a code
-//! another session was issued), so replay can run those first.
+//! another session was issued), and which journeys made instances it found
+//! by itself (a book in a list), so replay can run those first.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
-use crate::cross::RawCross;
+use crate::cross::{RawCross, RawDependency};
 use crate::flow::RawBinding;
-use crate::model::{Binding, Consumption, Journey, Step};
+use crate::model::{Binding, Consumption, Dependency, Journey, Step};
 use crate::wire::Locations;
 
 /// One step as recorded while streaming: integers only.
@@ -41,6 +42,7 @@ struct Kept {
     sessions: u64,
     steps: Vec<RawStep>,
     cross: Vec<RawCross>,
+    depends: Vec<RawDependency>,
 }
 
 /// A finished session, as the journeys take it.
@@ -52,6 +54,8 @@ pub(crate) struct Finished {
     pub steps: Vec<RawStep>,
     /// Its request values that other sessions produced.
     pub cross: Vec<RawCross>,
+    /// Instances other sessions made that it used unhanded.
+    pub depends: Vec<RawDependency>,
 }
 
 /// Distinct journeys seen so far.
@@ -90,7 +94,7 @@ impl JourneyAcc {
 
     /// Adds a finished session.
     pub(crate) fn add(&mut self, finished: Finished) {
-        let Finished { key: session, id, steps, cross } = finished;
+        let Finished { key: session, id, steps, cross, depends } = finished;
         if steps.is_empty() {
             return;
         }
@@ -111,12 +115,13 @@ impl JourneyAcc {
                     kept.session = session;
                     kept.steps = steps;
                     kept.cross = cross;
+                    kept.depends = depends;
                 }
                 Some(i)
             }
             None if self.kept.len() < self.max => {
                 self.by_shape.entry(hash).or_default().push(self.kept.len());
-                self.kept.push(Kept { session, sessions: 1, steps, cross });
+                self.kept.push(Kept { session, sessions: 1, steps, cross, depends });
                 Some(self.kept.len() - 1)
             }
             None => {
@@ -148,6 +153,7 @@ impl JourneyAcc {
                     sessions: k.sessions,
                     steps: k.steps.iter().map(|s| step(s, action_ids, locations)).collect(),
                     consumes: self.consumes(k, &position, locations),
+                    depends_on: self.depends_on(k, position[*i], &position),
                 }
             })
             .collect()
@@ -173,6 +179,29 @@ impl JourneyAcc {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// The journeys whose instances a kept journey used unhanded: per
+    /// making journey, its first using step and the most steps it needed.
+    /// A maker whose session was not kept, or that is this journey's own
+    /// shape, is left out.
+    fn depends_on(&self, k: &Kept, own: usize, position: &[usize]) -> Vec<Dependency> {
+        let mut by_journey: BTreeMap<usize, Dependency> = BTreeMap::new();
+        for d in &k.depends {
+            let Some(kept) = self.placed.get(d.session as usize).copied().flatten() else {
+                continue;
+            };
+            let journey = position[kept as usize];
+            if journey == own {
+                continue;
+            }
+            let (step, after_steps) = (d.at_step as usize, d.after_steps as usize);
+            let entry =
+                by_journey.entry(journey).or_insert(Dependency { step, journey, after_steps });
+            entry.step = entry.step.min(step);
+            entry.after_steps = entry.after_steps.max(after_steps);
+        }
+        by_journey.into_values().collect()
     }
 }
 

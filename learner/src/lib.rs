@@ -60,7 +60,7 @@
 //!   [`QueryParam`], [`ValueKind`]; [`Resource`], [`Ownership`]; [`Link`],
 //!   [`LinkSource`], [`Location`]; [`StateMachine`], [`StateBasis`],
 //!   [`State`], [`Transition`]; [`Journey`], [`Step`], [`Binding`],
-//!   [`Consumption`]; [`VolatileField`]; [`SourceInfo`]; [`Auth`],
+//!   [`Consumption`]; [`Dependency`]; [`VolatileField`]; [`SourceInfo`]; [`Auth`],
 //!   [`FailedLogin`]; [`UserRole`], [`Singleton`], [`Child`].
 //! - Authentication rules, for models written before they carried
 //!   [`Auth`]: [`guess_login`], [`guess_logout`].
@@ -125,9 +125,10 @@ pub use auth::{guess_login, guess_logout};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{
-    Action, Auth, Binding, Child, Consumption, FailedLogin, Journey, Link, LinkSource, Location,
-    Model, Ownership, PathParam, Resource, ResponseShape, Singleton, SourceInfo, State, StateBasis,
-    StateMachine, Step, Transition, UserRole, VolatileField, MODEL_FORMAT, MODEL_VERSION,
+    Action, Auth, Binding, Child, Consumption, Dependency, FailedLogin, Journey, Link, LinkSource,
+    Location, Model, Ownership, PathParam, Resource, ResponseShape, Singleton, SourceInfo, State,
+    StateBasis, StateMachine, Step, Transition, UserRole, VolatileField, MODEL_FORMAT,
+    MODEL_VERSION,
 };
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};

@@ -391,6 +391,24 @@ pub struct Journey {
     /// (cross-session links): run those journeys first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consumes: Vec<Consumption>,
+    /// Journeys whose instances this one found already made (a book the
+    /// staff added, then read from a list or named by its slug): replay
+    /// runs that many of their steps first, so the world is as it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Dependency>,
+}
+
+/// Another journey that made an instance this journey used without being
+/// handed it by a response of that journey: found in a read of its own
+/// (a list), or named by a key the other journey chose.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Dependency {
+    /// The first step of this journey that used such an instance.
+    pub step: usize,
+    /// The making journey's index in the model's journeys.
+    pub journey: usize,
+    /// How many of that journey's steps the recording had seen by then.
+    pub after_steps: usize,
 }
 
 /// A request value of one journey produced by another journey's response.

@@ -3,7 +3,8 @@
 //! step whose answer named another resource's instance); a case whose
 //! prefix leaves the calibrated path is not exercised, and is counted so,
 //! never as passed; a journey that redeems another journey's code runs
-//! behind it and redeems the live code.
+//! behind it and redeems the live code, and one that finds the code in a
+//! list (no value handed over) runs behind it too, so the list shows one.
 
 mod ledger;
 
@@ -331,5 +332,47 @@ async fn a_journey_that_redeems_another_journeys_code_runs_behind_it() {
         j.consumes.clear();
     }
     let (_, target) = run(&unlinked, &recorded, Faults::default(), "duplicate", "").await;
+    assert!(target.redeemed.lock().expect("log").is_empty());
+}
+
+/// Alice issues a code; in another session, Bob lists the open codes and
+/// redeems the one the list shows: he was handed nothing, but the code had
+/// to exist. Twice.
+async fn record_listed_codes(base: &str) -> (Model, Recorded) {
+    let mut r = Recorder::new(base);
+    for n in 0..2 {
+        let (issuer, redeemer) = (format!("issue-{n}"), format!("redeem-{n}"));
+        let t = r.login(&issuer, "alice").await;
+        r.call(&issuer, Some(&t), "POST", "/codes", None).await;
+        let t = r.login(&redeemer, "bob").await;
+        let listed = r.call(&redeemer, Some(&t), "GET", "/codes", None).await;
+        let body = serde_json::json!({"code": listed["codes"][0]["code"]});
+        r.call(&redeemer, Some(&t), "POST", "/redemptions", Some(body)).await;
+    }
+    learned(r)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journey_that_finds_another_journeys_code_in_a_list_runs_behind_it() {
+    let recording = ledger::start(Faults::default()).await;
+    let (model, recorded) = record_listed_codes(&recording.url).await;
+    let finder = model.journeys.iter().find(|j| !j.depends_on.is_empty());
+    assert!(finder.is_some(), "bob's journey depends on alice's: {:#?}", model.journeys);
+    assert!(model.journeys.iter().all(|j| j.consumes.is_empty()), "nothing is handed over");
+
+    // Under a reset per sequence, bob's journey runs alice's issue first,
+    // lists the live code and redeems it.
+    let (outcome, target) = run(&model, &recorded, Faults::default(), "duplicate", "").await;
+    let redeemed = target.redeemed.lock().expect("log").clone();
+    assert!(redeemed.len() >= 2, "{redeemed:?} {:?}", outcome.stats);
+    assert!(redeemed.iter().all(|(by, to)| by == "alice" && to == "bob"), "{redeemed:?}");
+
+    // Without the dependency the list is empty after the reset: bob's
+    // redemption cannot even be built.
+    let mut alone = model.clone();
+    for j in &mut alone.journeys {
+        j.depends_on.clear();
+    }
+    let (_, target) = run(&alone, &recorded, Faults::default(), "duplicate", "").await;
     assert!(target.redeemed.lock().expect("log").is_empty());
 }

@@ -10,7 +10,7 @@ use venomqa_traffic::{Exchange, Response};
 
 use crate::access::{AccessAcc, Touch};
 use crate::action::{ActionAcc, Observed};
-use crate::cross::RawCross;
+use crate::cross::{RawCross, RawDependency};
 use crate::evidence::Candidate;
 use crate::flow::{location_id, ActionFacts, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{Finished, JourneyAcc, RawStep};
@@ -69,6 +69,7 @@ struct SessionState {
     flow: SessionFlow,
     steps: Vec<RawStep>,
     cross: Vec<RawCross>,
+    depends: Vec<RawDependency>,
     last_seen: u64,
 }
 
@@ -211,6 +212,7 @@ impl<'t> Observer<'t> {
                 flow: SessionFlow::default(),
                 steps: Vec::new(),
                 cross: Vec::new(),
+                depends: Vec::new(),
                 last_seen: 0,
             };
             self.sessions.insert(key.to_string(), state);
@@ -239,6 +241,7 @@ impl<'t> Observer<'t> {
             bindings: consumed.bindings.into(),
         });
         session.cross.extend(consumed.cross);
+        session.depends.extend(consumed.depends);
         if (200..400).contains(&status) {
             let flow = &mut session.flow;
             let (body, headers) = (&parsed.response, &response.headers);
@@ -246,7 +249,7 @@ impl<'t> Observer<'t> {
             self.flow.produce(flow, session.id, step, action, status, body, headers, carried);
             if creates_by_key(&self.templater.actions[resolved.action]) {
                 let (request, sent) = (&exchange.request, &parsed.request);
-                self.flow.produce_sent(flow, step, action, status, request, sent);
+                self.flow.produce_sent(flow, session.id, step, action, status, request, sent);
             }
         }
         Some((session.id, consumed.sent_keys))
@@ -523,8 +526,8 @@ fn finish_idle(
     done.sort();
     for (_, key) in done {
         if let Some(session) = sessions.remove(&key) {
-            let SessionState { id, steps, cross, .. } = session;
-            journeys.add(Finished { key, id, steps, cross });
+            let SessionState { id, steps, cross, depends, .. } = session;
+            journeys.add(Finished { key, id, steps, cross, depends });
         }
     }
 }

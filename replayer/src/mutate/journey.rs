@@ -27,11 +27,18 @@ impl Journey<'_> {
         Sequence { journey: self.seq.journey, steps }
     }
 
-    /// Steps that act on an existing instance and are not logins, logouts or creates.
+    /// Whether step `s` is the journey's own, not another journey's in front
+    /// of it (whose mutations are that journey's tests).
+    pub(super) fn own(&self, s: &SeqStep) -> bool {
+        s.origin >= self.plan.journeys.get(self.seq.journey).map_or(0, |j| j.world)
+    }
+
+    /// The journey's own steps that act on an existing instance and are not
+    /// logins, logouts or creates.
     pub(super) fn on_instance(&self) -> impl Iterator<Item = (usize, &SeqStep, InstKey)> + '_ {
         self.steps().iter().enumerate().filter_map(|(i, s)| {
             let c = &s.call;
-            if c.login || c.logout || c.creates.is_some() || c.acts_on.is_none() {
+            if !self.own(s) || c.login || c.logout || c.creates.is_some() || c.acts_on.is_none() {
                 return None;
             }
             inst_key(self.plan, s).map(|k| (i, s, k))

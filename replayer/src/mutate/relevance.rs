@@ -53,7 +53,8 @@ pub(crate) fn key(family: Mutation, seq: &Sequence) -> String {
 /// Indexes of the steps that matter to the focus steps: the focus, the
 /// mutation's inserted steps, and (transitively) every step whose effects a
 /// kept step depends on: the producers of its bound values, and the earlier
-/// writes on any instance it names. A step names its own instance, the
+/// writes on any instance it names; and the other journeys' steps planned
+/// in front of the journey (the instances it found there). A step names its own instance, the
 /// parents in its path and the instances its body or query refers to, so a
 /// debit keeps the credit on its account (created in the journey or seeded
 /// before it), a parent's transition keeps the creates of its children,
@@ -72,6 +73,9 @@ pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
     let last = work.iter().copied().max().unwrap_or(0);
     // Every inserted step before the last focus: they are the mutation.
     work.extend((0..last).filter(|&i| seq.steps[i].origin >= INSERTED));
+    // Other journeys' steps in front: the world the journey's own steps found.
+    let world = plan.journeys.get(seq.journey).map_or(0, |j| j.world);
+    work.extend((0..last).filter(|&i| seq.steps[i].origin < world));
     let mut keep: HashSet<usize> = HashSet::new();
     while let Some(i) = work.pop() {
         if !keep.insert(i) {

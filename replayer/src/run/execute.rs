@@ -340,7 +340,8 @@ impl Runner<'_> {
         }
         for b in &call.binds {
             let at = *live.by_origin.get(&b.origin)?;
-            let value = trace.steps.get(at)?.reply()?.extract(&b.from)?;
+            let recorded = draft.get(&b.to);
+            let value = trace.steps.get(at)?.reply()?.extract_like(&b.from, recorded.as_deref())?;
             let placed = draft.set(&b.to, &value);
             if !placed && matches!(b.to, Location::Path { .. }) {
                 return None;

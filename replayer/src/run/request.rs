@@ -274,6 +274,24 @@ impl Draft {
         }
     }
 
+    /// The value at `to` as it stands (the recorded one until set), for the
+    /// places a list item can be looked up by: path, query and JSON body.
+    pub fn get(&self, to: &Location) -> Option<String> {
+        match to {
+            Location::Path { name } => {
+                self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+            }
+            Location::Query { key } => {
+                self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+            }
+            Location::Body { pointer } => match &self.body {
+                BodyTemplate::Json(json) => json.pointer(pointer).map(text_of),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Sets (replaces) a header.
     pub fn set_header(&mut self, name: &str, value: String) {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
@@ -431,6 +449,23 @@ impl Reply {
         (200..300).contains(&self.status)
     }
 
+    /// The value at `from` in this response, as the producing end of a
+    /// link; where `from` picks an item of a list by its position
+    /// (`/books/6/slug`), the item holding the `recorded` value there wins
+    /// over the position: the live list may hold the recording's items in
+    /// another order, or fewer of them.
+    pub fn extract_like(&self, from: &Location, recorded: Option<&str>) -> Option<Value> {
+        let by_item = || {
+            let (Location::Body { pointer }, Some(recorded)) = (from, recorded) else {
+                return None;
+            };
+            let (list, rest) = split_at_index(pointer)?;
+            let items = self.json.as_ref()?.pointer(list)?.as_array()?;
+            items.iter().filter_map(|item| item.pointer(rest)).find(|v| text_of(v) == recorded)
+        };
+        by_item().cloned().or_else(|| self.extract(from))
+    }
+
     /// The value at `from` in this response, as the producing end of a link.
     pub fn extract(&self, from: &Location) -> Option<Value> {
         match from {
@@ -454,6 +489,21 @@ impl Reply {
             Location::Path { .. } | Location::Query { .. } | Location::Bearer => None,
         }
     }
+}
+
+/// A pointer into a list item (`/books/6/slug`) split around its first
+/// index: the list's pointer (`/books`) and the item's (`/slug`).
+fn split_at_index(pointer: &str) -> Option<(&str, &str)> {
+    let mut at = 0;
+    for segment in pointer.split('/').skip(1) {
+        let start = at + 1;
+        let end = start + segment.len();
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            return Some((&pointer[..at], &pointer[end..]));
+        }
+        at = end;
+    }
+    None
 }
 
 /// The text of a JSON scalar, as a path segment or header holds it.
@@ -511,6 +561,28 @@ mod tests {
         assert!(set_pointer(&mut v, "/items/1", json!(3)));
         assert!(!set_pointer(&mut v, "/missing/b", json!(1)));
         assert_eq!(v, json!({"a": {"b": "x"}, "items": [1, 3]}));
+    }
+
+    #[test]
+    fn list_pointers_split_at_their_first_index() {
+        assert_eq!(split_at_index("/books/6/slug"), Some(("/books", "/slug")));
+        assert_eq!(split_at_index("/0/id"), Some(("", "/id")));
+        assert_eq!(split_at_index("/data/items/12"), Some(("/data/items", "")));
+        assert_eq!(split_at_index("/member/id"), None);
+    }
+
+    #[test]
+    fn a_list_item_is_found_by_its_recorded_value_before_its_position() {
+        let json = serde_json::json!({"books": [{"slug": "seeded"}, {"slug": "kindred"}]});
+        let reply =
+            Reply { status: 200, headers: Vec::new(), body: String::new(), json: Some(json) };
+        let from = Location::Body { pointer: "/books/6/slug".into() };
+        let found = reply.extract_like(&from, Some("kindred"));
+        assert_eq!(found, Some(serde_json::json!("kindred")));
+        // Not in the list: the position decides, and here there is none.
+        assert_eq!(reply.extract_like(&from, Some("gone")), None);
+        let first = Location::Body { pointer: "/books/0/slug".into() };
+        assert_eq!(reply.extract_like(&first, Some("gone")), Some(serde_json::json!("seeded")));
     }
 
     #[test]

@@ -26,6 +26,15 @@ pub(crate) struct PlannedJourney {
     pub sequence: Sequence,
     /// The recorded status of each step.
     pub statuses: Vec<u16>,
+    /// Steps before the recorded ones: sign-ups of identities it logs in
+    /// as but another journey made.
+    pub lead: usize,
+    /// Identity (index into the made ones) → the step that signs it up.
+    pub made_at: HashMap<usize, usize>,
+    /// Steps of other journeys in front of its own (its producers, whose
+    /// values or instances it uses): the world it needs, kept by every cut.
+    /// Origins below this are theirs.
+    pub world: u32,
 }
 
 /// A recorded request of an action: its template, journey and step.
@@ -129,6 +138,9 @@ impl Planner<'_> {
             name: journey.session.clone(),
             sequence: Sequence { journey: j, steps: planning.steps },
             statuses: planning.statuses,
+            lead: offset,
+            made_at: planning.made_at,
+            world: 0,
         });
     }
 

@@ -271,6 +271,12 @@ fn carts_and_codes(
             s.codes.insert(code.clone(), (user.to_string(), false));
             (201, json!({ "code": code }))
         }
+        ("GET", ["codes"]) => {
+            let mut open: Vec<&String> =
+                s.codes.iter().filter(|(_, (_, used))| !used).map(|(c, _)| c).collect();
+            open.sort();
+            (200, json!({"codes": open.iter().map(|c| json!({"code": c})).collect::<Vec<_>>()}))
+        }
         ("POST", ["redemptions"]) => redeem(s, ledger, body, user),
         _ => (404, json!({"error": "no such route"})),
     }
