@@ -168,6 +168,12 @@ impl AccessAcc {
     ) -> (BTreeMap<String, u64>, Option<String>) {
         let user = |s: u32| user_of(accounts, s);
         let shared = self.shared_lists(&user);
+        let sizes = self.role_sizes(accounts);
+        let size = |s: u32| self.roles.get(&s).and_then(|(_, r)| sizes.get(r.as_str())).copied();
+        let larger = |reader: u32, owner: u32| match (size(reader), size(owner)) {
+            (Some(r), Some(o)) => r > o,
+            _ => false,
+        };
         let mut owners: BTreeMap<String, u64> = BTreeMap::new();
         let (mut public, mut refused) = (false, false);
         for access in self.instances.get(resource).into_iter().flat_map(HashMap::values) {
@@ -177,14 +183,13 @@ impl AccessAcc {
             }
             let owner_session = owner.map(|(_, s)| s);
             let owner_user = owner_session.map(user);
-            // A reader in another role than the owner's (staff reading every
-            // member's loans) shows what that role may read, not that the
-            // instance is public.
-            let peers = access
-                .readers
-                .iter()
-                .chain(&access.listed_by)
-                .filter(|s| owner_session.is_none_or(|o| !self.other_roles(o, **s)));
+            // A reader in a smaller role than the owner's (staff reading
+            // every member's loans) shows what that role may read, not that
+            // the instance is public; readers in a larger role (members
+            // reading the books staff added) show it is.
+            let peers = access.readers.iter().chain(&access.listed_by).filter(|s| {
+                owner_session.is_none_or(|o| !self.other_roles(o, **s) || larger(**s, o))
+            });
             let mut seen = peers.map(|s| user(*s));
             public |= match owner_user {
                 Some(o) => seen.any(|u| u != o),
@@ -200,6 +205,15 @@ impl AccessAcc {
             None
         };
         (owners, visibility.map(str::to_string))
+    }
+
+    /// How many users act in each role.
+    fn role_sizes(&self, accounts: &HashMap<u32, String>) -> HashMap<&str, usize> {
+        let mut users: HashMap<&str, HashSet<User<'_>>> = HashMap::new();
+        for (session, (_, role)) in &self.roles {
+            users.entry(role.as_str()).or_default().insert(user_of(accounts, *session));
+        }
+        users.into_iter().map(|(role, u)| (role, u.len())).collect()
     }
 
     /// Whether both sessions' roles are known and differ.
@@ -353,7 +367,7 @@ impl AccessAcc {
 }
 
 /// A user: the account a session logged in with, else the session alone.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum User<'a> {
     Account(&'a str),
     Session(u32),

@@ -63,6 +63,8 @@ async fn the_library_model_is_right_field_by_field() {
         assert!(r.ownership.owners.contains_key("creator"), "{name}: {:?}", r.ownership);
         assert_ne!(r.ownership.visibility.as_deref(), Some("public"), "{name}");
     }
+    // The catalogue staff add is every member's to read.
+    assert_eq!(books.ownership.visibility.as_deref(), Some("public"));
 
     // Authentication: cookie sessions, a nested login by email that can fail with 200.
     let auth = &model.auth;

@@ -185,6 +185,30 @@ fn a_reader_in_another_role_does_not_make_an_instance_public() {
     assert_eq!(model.resource("posts").unwrap().ownership.visibility.as_deref(), Some("public"));
 }
 
+#[test]
+fn readers_in_a_larger_role_make_what_a_smaller_role_made_public() {
+    // One librarian adds books; three members read them. Members are the
+    // many, staff the few: the catalogue is public, not the librarian's.
+    let mut t = Traffic::new();
+    let (sam, sam_token) = login(&mut t, "sam", "staff");
+    let members: Vec<(String, String)> =
+        ["ann", "bo", "cy"].iter().map(|m| login(&mut t, m, "member")).collect();
+    for n in 1..=2 {
+        let book = token_id("bk", n);
+        t.push(
+            call(&sam, "POST", "/books").bearer(&sam_token).status(201).reply(json!({"id": book})),
+        );
+        for (s, token) in &members {
+            t.push(
+                call(s, "GET", &format!("/books/{book}")).bearer(token).reply(json!({"id": book})),
+            );
+        }
+    }
+    let model = t.learn().model;
+    let books = model.resource("books").expect("books are a resource");
+    assert_eq!(books.ownership.visibility.as_deref(), Some("public"));
+}
+
 /// `user` logs in; the answer says nothing of a role.
 fn plain_login(t: &mut Traffic, user: &str) -> (String, String) {
     let s = format!("client:{user}");

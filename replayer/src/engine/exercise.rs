@@ -99,7 +99,20 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             let checked = self.oracles.check(Some(case.family), seq, &baseline.broken).await?;
             self.count_run(case, &checked);
             match prefix_divergence(baseline, seq, &checked) {
-                None => return Ok(Some((seq, checked))),
+                None => {
+                    let focus = seq.focus().unwrap_or(0);
+                    let answered = |i: usize| checked.trace.steps.get(i).and_then(|e| e.reply());
+                    tracing::debug!(
+                        family = %case.family,
+                        journey = seq.journey,
+                        steps = seq.steps.len(),
+                        focus = %seq.steps.get(focus).map_or_else(String::new, |s| s.label()),
+                        status = answered(focus).map_or(0, |r| r.status),
+                        verdict = ?checked.verdict.as_ref().map(|v| v.oracle),
+                        "exercised"
+                    );
+                    return Ok(Some((seq, checked)));
+                }
                 Some(at) => tracing::debug!(
                     family = %case.family,
                     journey = seq.journey,

@@ -128,8 +128,20 @@ impl Journey<'_> {
             let Some(owner) = s.call.user else { continue };
             let Some(other) = self.plan.other_user(owner) else { continue };
             let Some(login) = self.plan.login_of(other) else { continue };
-            let origin = self.seq.fresh_origin();
             let mut steps = self.steps()[..i].to_vec();
+            let mut origin = self.seq.fresh_origin();
+            // An identity a journey makes is signed up first, unless this
+            // journey makes it too (then it must be logged in already).
+            if let Some(sign_up) = self.plan.sign_up(other) {
+                if self.seq.steps.iter().any(|st| st.call.user == Some(other)) {
+                    if !steps.iter().any(|st| st.call.login && st.call.user == Some(other)) {
+                        continue;
+                    }
+                } else {
+                    steps.push(SeqStep::plain(origin, sign_up.clone()));
+                    origin += 1;
+                }
+            }
             steps.push(SeqStep::plain(origin, Call::login(&login, other)));
             let mut step = s.clone();
             step.call = self.reauth(&step.call, origin, other);

@@ -103,7 +103,7 @@ fn above(role: &UserRole, roles: &[UserRole], user: &User) -> bool {
         && mine.iter().all(|r| r.name != role.name && r.users.len() > role.users.len())
 }
 
-/// Whether the model saw `user`'s account (any of its login fields) in `role`.
+/// Whether the model saw `user`'s account in `role`.
 fn in_role(role: &UserRole, user: &User) -> bool {
-    user.fields.values().any(|v| role.users.iter().any(|name| name.eq_ignore_ascii_case(v)))
+    role.users.iter().any(|account| user.is_account(account))
 }

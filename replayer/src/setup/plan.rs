@@ -12,6 +12,7 @@ use venomqa_learner::{Auth, Location, Model, StateBasis};
 use crate::error::Error;
 use crate::oracle::invariant::Invariant;
 use crate::run::request::RequestTemplate;
+use crate::run::sequence::Call;
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
 use crate::setup::evidence;
@@ -112,6 +113,9 @@ pub(crate) struct Plan {
     pub secret_fields: Vec<String>,
     /// Where the login request carries its secrets (`/member/password`).
     pub login_secrets: Vec<Location>,
+    /// By user: the request that signs up an identity a journey makes, sent
+    /// first when that identity is wanted in a sequence it is not in.
+    pub sign_ups: Vec<Option<Call>>,
     /// The learned model, for the families that need more of it than the
     /// plan keeps (roles, children, machines, auth, body shapes).
     pub model: Arc<Model>,
@@ -147,6 +151,10 @@ impl Plan {
         for (j, journey) in model.journeys.iter().enumerate() {
             planner.journey(j, journey);
         }
+        let configured = config.users.len();
+        let sign_ups = (0..users.len())
+            .map(|u| u.checked_sub(configured).and_then(|m| planner.sign_up(m)))
+            .collect();
         let Found {
             journeys,
             catalog,
@@ -197,6 +205,7 @@ impl Plan {
             volatile,
             secret_fields,
             login_secrets,
+            sign_ups,
             model: Arc::new(model.clone()),
         })
     }
@@ -211,18 +220,25 @@ impl Plan {
         self.logins.get(user).cloned().flatten().or_else(|| self.login.clone())
     }
 
-    /// Whom to send as "another user" on `owner`'s instances: the next
-    /// configured user (never an identity a journey makes: it exists only
-    /// in its own journey) in the same role when the model knows both roles.
+    /// Whom to send as "another user" on `owner`'s instances: a peer (in
+    /// the same role when the model knows both roles), a configured user
+    /// first, else an identity a journey makes whose sign-up replay can
+    /// send first (`sign_ups`).
     pub fn other_user(&self, owner: usize) -> Option<usize> {
         let n = self.users.len();
-        (1..n).map(|k| (owner + k) % n).find(|&u| {
-            let peers = match (&self.roles.get(owner), &self.roles.get(u)) {
-                (Some(Some(a)), Some(Some(b))) => a == b,
-                _ => true,
-            };
-            !self.users[u].generated && peers
-        })
+        let peers = |u: usize| match (&self.roles.get(owner), &self.roles.get(u)) {
+            (Some(Some(a)), Some(Some(b))) => a == b,
+            _ => true,
+        };
+        let others = || (1..n).map(|k| (owner + k) % n).filter(|&u| peers(u));
+        others()
+            .find(|&u| !self.users[u].generated)
+            .or_else(|| others().find(|&u| self.sign_up(u).is_some()))
+    }
+
+    /// The sign-up of `user`, an identity a journey makes.
+    pub fn sign_up(&self, user: usize) -> Option<&Call> {
+        self.sign_ups.get(user)?.as_ref()
     }
 
     /// Whether `action` moves `resource`'s state machine and was never seen
@@ -400,6 +416,7 @@ mod tests {
             volatile: HashSet::new(),
             secret_fields: Vec::new(),
             login_secrets: Vec::new(),
+            sign_ups: Vec::new(),
             model: Arc::new(Model::empty()),
         }
     }
@@ -426,5 +443,31 @@ mod tests {
         assert_eq!(p.other_user(1), Some(0), "carol is a member, not the librarian's peer");
         assert_eq!(p.other_user(3), Some(2), "ada's peer is carol, never a staff member");
         assert_eq!(p.other_user(2), None, "no other configured member");
+    }
+
+    #[test]
+    fn another_user_may_be_a_made_identity_whose_sign_up_can_be_sent() {
+        let mut p = plan(&[
+            ("librarian", false, Some("staff")),
+            ("ada", true, Some("member")),
+            ("grace", true, Some("member")),
+            ("alan", true, Some("member")),
+        ]);
+        p.sign_ups = vec![None, None, None, None];
+        assert_eq!(p.other_user(1), None, "no sign-up to send: nobody");
+        let template = Arc::new(RequestTemplate {
+            action: Arc::from("POST /members"),
+            method: reqwest::Method::POST,
+            segments: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            idempotency_key: None,
+            content_type: None,
+            body: crate::run::request::BodyTemplate::None,
+        });
+        p.sign_ups[3] = Some(Call::login(&template, 3));
+        assert_eq!(p.other_user(1), Some(3), "ada's peer is alan, signed up first");
+        assert_eq!(p.other_user(0), None, "the librarian has no peer");
+        assert_eq!(p.other_user(3), None, "alan's only signable peer is himself");
     }
 }

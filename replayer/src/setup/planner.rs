@@ -144,6 +144,15 @@ impl Planner<'_> {
         });
     }
 
+    /// The request that signs up made identity `m`, bound to nothing: what
+    /// replay sends first to have that identity in a sequence it is not in.
+    pub(super) fn sign_up(&self, m: usize) -> Option<Call> {
+        let made = self.identities.made.get(m)?;
+        let step = self.model.journeys.get(made.journey)?.steps.get(made.step)?;
+        let template = self.template(&step.action, step.exchange)?;
+        Some(self.call(template, Vec::new(), &step.action))
+    }
+
     /// The call of one recorded step, which comes `offset` steps later in
     /// the planned journey: its bindings, whose credentials it carries, and
     /// whom it logs in.

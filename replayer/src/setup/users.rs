@@ -63,14 +63,8 @@ fn recorded_value(body: &BodyTemplate, field: &str) -> Option<String> {
 /// The role the model saw `user` act in: the role listing one of its
 /// field values as an account.
 pub(crate) fn role_of(model: &Model, user: &User) -> Option<String> {
-    let is_account = |account: &String| {
-        if user.generated {
-            user.name == *account
-        } else {
-            user.fields.values().any(|v| v == account)
-        }
-    };
-    model.roles.iter().find(|r| r.users.iter().any(is_account)).map(|r| r.name.clone())
+    let role = model.roles.iter().find(|r| r.users.iter().any(|a| user.is_account(a)));
+    role.map(|r| r.name.clone())
 }
 
 /// A recorded login of a configured user needs configured users, each

@@ -179,6 +179,18 @@ pub struct User {
     pub generated: bool,
 }
 
+impl User {
+    /// Whether `account`, as the recording shows it, is this user's: a made
+    /// identity's recorded account, or a configured user's field value.
+    pub fn is_account(&self, account: &str) -> bool {
+        if self.generated {
+            self.name.eq_ignore_ascii_case(account)
+        } else {
+            self.fields.values().any(|v| v.eq_ignore_ascii_case(account))
+        }
+    }
+}
+
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print the secrets.
