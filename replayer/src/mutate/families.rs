@@ -124,9 +124,12 @@ impl Journey<'_> {
     /// (`Plan::other_user`: never an identity a journey makes).
     fn as_other_user(&self) -> Vec<Sequence> {
         let mut out = Vec::new();
-        for (i, s, _) in self.on_instance() {
+        for (i, s, x) in self.on_instance() {
             let Some(owner) = s.call.user else { continue };
             let Some(other) = self.plan.other_user(owner) else { continue };
+            if self.plan.shared_by_role(x.resource, owner, other) {
+                continue;
+            }
             let Some(login) = self.plan.login_of(other) else { continue };
             let mut steps = self.steps()[..i].to_vec();
             let mut origin = self.seq.fresh_origin();

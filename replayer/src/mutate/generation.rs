@@ -98,6 +98,7 @@ fn family_cases(
             }
         }
     }
+    tracing::debug!(family = %family, tests = tests.len(), "planned");
     for t in &mut tests {
         // Stable: among equally clean cases the first generated stays first.
         t.cases.sort_by_key(|c| !c.clean);

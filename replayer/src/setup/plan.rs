@@ -236,6 +236,25 @@ impl Plan {
             .or_else(|| others().find(|&u| self.sign_up(u).is_some()))
     }
 
+    /// Whether `resource`'s instances belong to a role rather than a user
+    /// when `a` and `b` act on them: both are in one role, only that role
+    /// creates them, and it is a privileged role (fewer users than another
+    /// the model knows): a catalogue staff keep together, not one
+    /// librarian's books. Another staff member's write on one is no bug.
+    pub fn shared_by_role(&self, resource: usize, a: usize, b: usize) -> bool {
+        let (Some(Some(role)), Some(Some(other))) = (self.roles.get(a), self.roles.get(b)) else {
+            return false;
+        };
+        let Some(create) = self.resources.get(resource).and_then(|r| r.create.as_ref()) else {
+            return false;
+        };
+        let roles = &self.model.roles;
+        let Some(mine) = roles.iter().find(|r| &r.name == role) else { return false };
+        role == other
+            && mine.only.contains(create)
+            && roles.iter().any(|r| r.users.len() > mine.users.len())
+    }
+
     /// The sign-up of `user`, an identity a journey makes.
     pub fn sign_up(&self, user: usize) -> Option<&Call> {
         self.sign_ups.get(user)?.as_ref()
@@ -445,6 +464,50 @@ mod tests {
         assert_eq!(p.other_user(2), None, "no other configured member");
     }
 
+    fn template(action: &str) -> Arc<RequestTemplate> {
+        Arc::new(RequestTemplate {
+            action: Arc::from(action),
+            method: reqwest::Method::POST,
+            segments: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            idempotency_key: None,
+            content_type: None,
+            body: crate::run::request::BodyTemplate::None,
+        })
+    }
+
+    #[test]
+    fn what_only_a_privileged_role_creates_is_the_role_s_not_a_user_s() {
+        let mut p = plan(&[
+            ("desk", false, Some("staff")),
+            ("librarian", false, Some("staff")),
+            ("ada", true, Some("member")),
+            ("grace", true, Some("member")),
+        ]);
+        let role = |name: &str, users: &[&str], only: &[&str]| venomqa_learner::UserRole {
+            name: name.to_string(),
+            users: users.iter().map(|u| u.to_string()).collect(),
+            only: only.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        };
+        let mut model = Model::empty();
+        model.roles = vec![
+            role("staff", &["desk", "librarian"], &["POST /books"]),
+            role("member", &["ada", "grace", "alan"], &["POST /loans"]),
+        ];
+        p.model = Arc::new(model);
+        let resource = |create: &str| {
+            let mut r = ResourceInfo::singleton("/x", template(create), Vec::new());
+            r.create = Some(create.to_string());
+            r
+        };
+        p.resources = vec![resource("POST /books"), resource("POST /loans")];
+        assert!(p.shared_by_role(0, 0, 1), "staff share the books only staff add");
+        assert!(!p.shared_by_role(1, 2, 3), "members are the many: a loan is one member's");
+        assert!(!p.shared_by_role(0, 1, 2), "a member is not the librarian's peer");
+    }
+
     #[test]
     fn another_user_may_be_a_made_identity_whose_sign_up_can_be_sent() {
         let mut p = plan(&[
@@ -455,17 +518,7 @@ mod tests {
         ]);
         p.sign_ups = vec![None, None, None, None];
         assert_eq!(p.other_user(1), None, "no sign-up to send: nobody");
-        let template = Arc::new(RequestTemplate {
-            action: Arc::from("POST /members"),
-            method: reqwest::Method::POST,
-            segments: Vec::new(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            idempotency_key: None,
-            content_type: None,
-            body: crate::run::request::BodyTemplate::None,
-        });
-        p.sign_ups[3] = Some(Call::login(&template, 3));
+        p.sign_ups[3] = Some(Call::login(&template("POST /members"), 3));
         assert_eq!(p.other_user(1), Some(3), "ada's peer is alan, signed up first");
         assert_eq!(p.other_user(0), None, "the librarian has no peer");
         assert_eq!(p.other_user(3), None, "alan's only signable peer is himself");

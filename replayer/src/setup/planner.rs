@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use venomqa_learner::{Auth, Journey, Location, Model, Step as JourneyStep};
 
-use crate::run::request::RequestTemplate;
+use crate::run::request::{RequestTemplate, Segment};
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 use crate::setup::config::User;
 use crate::setup::identities::{
@@ -83,6 +83,9 @@ struct Planning {
     made_at: HashMap<usize, usize>,
     /// Position of a login → the user it logged in.
     users_at: HashMap<usize, usize>,
+    /// (resource, key) → the create whose recorded answer echoed the key
+    /// the client chose for it (`{"slug": "kindred"}`).
+    echoed: HashMap<(usize, String), usize>,
 }
 
 impl Planning {
@@ -127,7 +130,8 @@ impl Planner<'_> {
             {
                 planning.made_at.insert(m, s + offset);
             }
-            let call = self.step(step, template, offset, &mut planning);
+            let mut call = self.step(step, template, offset, &mut planning);
+            self.bind_echoed_key(&mut call, step, &mut planning);
             if (200..300).contains(&step.status) {
                 let entry = self.found.catalog.entry(step.action.clone());
                 entry.or_insert_with(|| (call.template.clone(), j, s + offset));
@@ -142,6 +146,38 @@ impl Planner<'_> {
             made_at: planning.made_at,
             world: 0,
         });
+    }
+
+    /// A path naming an instance by the key its client chose, which the
+    /// instance's create (earlier in the journey) answered back: the path is
+    /// bound to that answer, so the step is known to act on the instance the
+    /// create made (a key the client chose is otherwise sent as recorded).
+    /// A create's echoed key is remembered for the steps after it.
+    fn bind_echoed_key(&self, call: &mut Call, step: &JourneyStep, planning: &mut Planning) {
+        let at = planning.steps.len();
+        if let Some(r) = call.acts_on {
+            let param = &self.model.resources[r].id_param;
+            let to = Location::Path { name: param.clone() };
+            let recorded = call.template.segments.iter().find_map(|seg| match seg {
+                Segment::Param { name, recorded } if name == param => Some(recorded.clone()),
+                _ => None,
+            });
+            let create = recorded.and_then(|key| planning.echoed.get(&(r, key)).copied());
+            if let (Some(create), false) = (create, call.binds.iter().any(|b| b.to == to)) {
+                let pointer = self.model.resources[r].id_pointer.clone().unwrap_or_default();
+                let from = Location::Body { pointer };
+                call.binds.push(Bind { to, origin: create as u32, from });
+            }
+        }
+        let Some(r) = call.creates.filter(|_| (200..300).contains(&step.status)) else { return };
+        let Some(pointer) = self.model.resources[r].id_pointer.as_deref() else { return };
+        let Some(exchange) = self.recorded.get(step.exchange) else { return };
+        let Some(response) = &exchange.response else { return };
+        let json: Option<serde_json::Value> = serde_json::from_slice(&response.body.bytes).ok();
+        let key = json.as_ref().and_then(|j| j.pointer(pointer)).and_then(|v| v.as_str());
+        if let Some(key) = key {
+            planning.echoed.insert((r, key.to_string()), at);
+        }
     }
 
     /// The request that signs up made identity `m`, bound to nothing: what
