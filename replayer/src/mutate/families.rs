@@ -303,17 +303,27 @@ impl Journey<'_> {
 
     /// A conditional write sent again with its (now stale) validator.
     fn stale_validator(&self) -> Vec<Sequence> {
-        self.writes()
-            .filter(|(_, s, _)| {
-                s.call
-                    .binds
-                    .iter()
-                    .any(|b| matches!(&b.to, Location::Header { name } if name.starts_with("if-")))
+        let conditional = |s: &SeqStep| {
+            s.call
+                .binds
+                .iter()
+                .any(|b| matches!(&b.to, Location::Header { name } if name.starts_with("if-")))
+        };
+        // Writes on an instance or on a singleton (`/me/preferences`).
+        self.steps()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                self.own(s) && !s.call.is_read() && !is_special(&s.call) && conditional(s)
             })
-            .map(|(i, s, _)| {
-                let mut steps = self.steps()[..=i].to_vec();
+            .map(|(i, s)| {
+                // Both writes inserted (fresh origins), so the cut keeps the
+                // first even where they name no instance (a singleton).
+                let first = self.seq.fresh_origin();
+                let mut steps = self.steps()[..i].to_vec();
+                steps.push(SeqStep { origin: first, ..s.clone() });
                 let mut again = s.clone();
-                again.origin = self.seq.fresh_origin();
+                again.origin = first + 1;
                 again.call.marker = true;
                 again.call.idem_salt = 1;
                 steps.push(again.focus());

@@ -7,7 +7,7 @@
 use venomqa_learner::Location;
 
 use crate::mutate::journey::Journey;
-use crate::run::sequence::{Bind, SeqStep, Sequence};
+use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 
 impl Journey<'_> {
     /// A@v, a fresh read, B with the fresh validator, then A@v marked.
@@ -25,25 +25,61 @@ impl Journey<'_> {
             if !read.call.is_read() {
                 continue;
             }
-            // Every step of the mutation is inserted (a fresh origin), so the
-            // cut to relevant steps keeps A even where it names no instance.
-            let first = self.seq.fresh_origin();
-            let inserted = |step: &SeqStep, n: u32| SeqStep { origin: first + n, ..step.clone() };
-            let fresh_read = inserted(read, 1);
-            let mut b = inserted(a, 2);
-            b.call.idem_salt = 1;
-            for bind in b.call.binds.iter_mut().filter(|b| is_validator(b)) {
-                bind.origin = first + 1;
+            // B: A again, and each other conditional write of the journey on
+            // the same URL (a PUT beside a PATCH).
+            let others = self.steps().iter().filter(|b| {
+                self.own(b)
+                    && b.call.action() != c.action()
+                    && !b.call.is_read()
+                    && b.call.binds.iter().any(is_validator)
+                    && same_url(&b.call, c)
+            });
+            for b in std::iter::once(a).chain(others) {
+                out.push(self.interleaved(i, a, read, b));
             }
-            let mut again = inserted(a, 3);
-            again.call.idem_salt = 2;
-            again.call.marker = true;
-            let mut steps = self.steps()[..i].to_vec();
-            steps.extend([inserted(a, 0), fresh_read, b, again.focus()]);
-            out.push(self.new_seq(steps));
         }
         out
     }
+
+    /// The journey up to step `i`, then A (`a`), a fresh `read`, `b` with
+    /// the fresh validator, and A again with the first one, marked.
+    fn interleaved(&self, i: usize, a: &SeqStep, read: &SeqStep, b: &SeqStep) -> Sequence {
+        // Every step of the mutation is inserted (a fresh origin), so the
+        // cut to relevant steps keeps A even where it names no instance.
+        let first = self.seq.fresh_origin();
+        let inserted = |step: &SeqStep, n: u32| SeqStep { origin: first + n, ..step.clone() };
+        let fresh_read = inserted(read, 1);
+        let mut b = inserted(b, 2);
+        b.call.idem_salt = 1;
+        for bind in b.call.binds.iter_mut().filter(|b| is_validator(b)) {
+            bind.origin = first + 1;
+        }
+        let mut again = inserted(a, 3);
+        again.call.idem_salt = 2;
+        again.call.marker = true;
+        let mut steps = self.steps()[..i].to_vec();
+        steps.extend([inserted(a, 0), fresh_read, b, again.focus()]);
+        self.new_seq(steps)
+    }
+}
+
+/// Whether two calls go to the same URL: the same path, every parameter
+/// bound to the same value.
+fn same_url(a: &Call, b: &Call) -> bool {
+    fn path(c: &Call) -> Option<&str> {
+        c.action().split_once(' ').map(|(_, p)| p)
+    }
+    fn params(c: &Call) -> Vec<(String, u32, String)> {
+        let mut p: Vec<_> = c
+            .binds
+            .iter()
+            .filter(|b| matches!(b.to, Location::Path { .. }))
+            .map(|b| (format!("{:?}", b.to), b.origin, format!("{:?}", b.from)))
+            .collect();
+        p.sort();
+        p
+    }
+    path(a) == path(b) && params(a) == params(b)
 }
 
 /// A conditional request header bound to an earlier answer (`If-Match`).

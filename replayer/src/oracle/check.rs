@@ -46,9 +46,12 @@ impl Oracles<'_> {
             (Some(Mutation::IdempotencyRetry), Some(f)) => {
                 verdicts.extend(self.idempotency(seq, &trace, f))
             }
-            (Some(Mutation::StaleValidator), Some(f)) => {
-                verdicts.extend(self.stale_write(seq, &trace, f))
-            }
+            // On an instance, judged by its read-back; on a singleton
+            // (no instance of its own), by reading it again.
+            (Some(Mutation::StaleValidator), Some(f)) => match self.stale_write(seq, &trace, f) {
+                Some(v) => verdicts.push(v),
+                None => verdicts.extend(self.interleaved_write(&trace, f).await?),
+            },
             (Some(family), Some(f)) => {
                 verdicts.extend(self.model_family(family, seq, &trace, f).await?)
             }

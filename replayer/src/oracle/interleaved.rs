@@ -1,7 +1,8 @@
 //! The stale-write oracle for interleaved writes (A@v, B, A@v): the last
 //! write carried a validator that an accepted write on the same URL had
 //! already made stale, was accepted, and what it sent is what a read now
-//! shows. Instances are read back as their owner; a resource without an
+//! shows (or, with no text to mark, it answered a validator of its own: a
+//! new version). Instances are read back as their owner; a resource without an
 //! instance of its own (`/me/preferences`) by reading it again as the
 //! sequence last read it.
 
@@ -28,7 +29,6 @@ impl Oracles<'_> {
         let Some((name, v)) = sent.headers.iter().find(|(n, _)| n.starts_with("if-")) else {
             return Ok(None);
         };
-        let Some(marker) = sent.body.as_deref().and_then(marker_in) else { return Ok(None) };
         let issued = (0..f).rev().find(|&i| trace.steps[i].replies.iter().any(|r| etag(r) == v));
         let Some(issued) = issued.filter(|_| reply.ok()) else { return Ok(None) };
         let Some(w) = (issued + 1..f).find(|&i| {
@@ -38,7 +38,13 @@ impl Oracles<'_> {
         }) else {
             return Ok(None);
         };
-        let Some(shown) = self.shows_marker(trace, f, &marker).await? else { return Ok(None) };
+        // What it sent is shown now; a write without text to mark shows its
+        // effect by a validator moved on past the one the accepted write left.
+        let shown = match sent.body.as_deref().and_then(marker_in) {
+            Some(marker) => self.shows_marker(trace, f, &marker).await?,
+            None => moved_on(trace, w, f),
+        };
+        let Some(shown) = shown else { return Ok(None) };
         let other = &trace.steps[w].sent[0];
         Ok(Some(Verdict {
             oracle: OracleKind::StaleWrite,
@@ -96,6 +102,17 @@ impl Oracles<'_> {
         let shown = now.ok() && now.body.contains(marker);
         Ok(shown.then(|| format!("{} {} now shows `{}`", sent.method, sent.url, marker.trim())))
     }
+}
+
+/// The focus's answer carries a new validator, neither the stale one it
+/// sent nor the one write `w` left: it made a version of its own.
+fn moved_on(trace: &Trace, w: usize, f: usize) -> Option<String> {
+    let (after_w, after_f) =
+        (etag(trace.steps[w].replies.first()?), etag(trace.steps[f].replies.first()?));
+    let sent = trace.steps[f].sent.first()?;
+    let stale = sent.headers.iter().find(|(n, _)| n.starts_with("if-")).map(|(_, v)| v.as_str());
+    (!after_w.is_empty() && !after_f.is_empty() && after_f != after_w && Some(after_f) != stale)
+        .then(|| format!("and made a new version: etag {after_w} → {after_f}"))
 }
 
 fn etag(reply: &crate::run::request::Reply) -> &str {

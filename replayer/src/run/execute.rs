@@ -360,7 +360,9 @@ impl Runner<'_> {
                 .clone()
         });
         if call.marker {
-            let bound: Vec<String> = call
+            // Bound values and enum-like fields (`notify_by: email`) stay as
+            // they are: a marked one would be refused, not shown.
+            let mut unmarked: Vec<String> = call
                 .binds
                 .iter()
                 .filter_map(|b| match &b.to {
@@ -368,7 +370,13 @@ impl Runner<'_> {
                     _ => None,
                 })
                 .collect();
-            draft.mark_strings(&format!(" [venomqa {:08x}]", nonce as u32), &bound);
+            let schema =
+                self.plan.model.action(call.action()).and_then(|a| a.request.schema.as_ref());
+            let enums = schema.into_iter().flat_map(|s| &s.properties);
+            unmarked.extend(
+                enums.filter(|(_, p)| p.enumeration.is_some()).map(|(name, _)| name.clone()),
+            );
+            draft.mark_strings(&format!(" [venomqa {:08x}]", nonce as u32), &unmarked);
         }
         Some(draft)
     }
