@@ -171,17 +171,31 @@ pub(crate) fn write_cross_session(out: &mut String, model: &Model) {
     }
     let consuming: Vec<_> =
         model.journeys.iter().enumerate().filter(|(_, j)| !j.consumes.is_empty()).collect();
-    if consuming.is_empty() {
-        return;
+    if !consuming.is_empty() {
+        let _ = writeln!(out, "\njourneys consuming other journeys' values ({})", consuming.len());
+        for (i, journey) in consuming {
+            for c in &journey.consumes {
+                let _ = writeln!(
+                    out,
+                    "  journey {i} step {} {}  ⇐  journey {} step {} {}",
+                    c.step, c.to, c.journey, c.journey_step, c.from
+                );
+            }
+        }
     }
-    let _ = writeln!(out, "\njourneys consuming other journeys' values ({})", consuming.len());
-    for (i, journey) in consuming {
-        for c in &journey.consumes {
-            let _ = writeln!(
-                out,
-                "  journey {i} step {} {}  ⇐  journey {} step {} {}",
-                c.step, c.to, c.journey, c.journey_step, c.from
-            );
+    let depending: Vec<_> =
+        model.journeys.iter().enumerate().filter(|(_, j)| !j.depends_on.is_empty()).collect();
+    if !depending.is_empty() {
+        let _ =
+            writeln!(out, "\njourneys using instances other journeys made ({})", depending.len());
+        for (i, journey) in depending {
+            for d in &journey.depends_on {
+                let _ = writeln!(
+                    out,
+                    "  journey {i} from step {}  ⇐  the first {} steps of journey {}",
+                    d.step, d.after_steps, d.journey
+                );
+            }
         }
     }
 }

@@ -62,6 +62,10 @@ fn a_member_borrowing_a_book_found_in_a_list_depends_on_the_staff_who_added_it()
     assert_eq!(d.journey, staff);
     // The loan (step 2) used the book; the staff had made 5 requests by then.
     assert_eq!((d.step, d.after_steps), (2, 5));
+    let text = venomqa_learner::render_text(&model);
+    let line = format!("from step 2  ⇐  the first 5 steps of journey {staff}");
+    assert!(text.contains("journeys using instances other journeys made (1)"), "{text}");
+    assert!(text.contains(&line), "{text}");
 }
 
 #[test]
