@@ -110,11 +110,15 @@ impl Journey<'_> {
         Some(key)
     }
 
-    /// `call` with its credentials taken from the login at `origin`.
+    /// `call` with its credentials taken from the login at `origin`; other
+    /// values a login answered (the account's own id in a path) stay: they
+    /// name what the call acts on.
     pub(super) fn reauth(&self, call: &Call, origin: u32, user: usize) -> Call {
         let mut call = call.clone();
         for b in &mut call.binds {
-            if self.seq.steps.iter().any(|s| s.origin == b.origin && s.call.login) {
+            let credential =
+                self.plan.auth_binds.iter().any(|(to, from)| *to == b.to && *from == b.from);
+            if credential && self.seq.steps.iter().any(|s| s.origin == b.origin && s.call.login) {
                 b.origin = origin;
             }
         }

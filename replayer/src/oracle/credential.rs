@@ -26,11 +26,13 @@ impl Oracles<'_> {
             return Ok(None);
         };
         let runner = self.runner;
-        let Some(old) = runner.try_login(victim, None).await? else { return Ok(None) };
+        let Some(old) = runner.try_login(victim, None, trace.nonce).await? else { return Ok(None) };
         if runner.granted(&old) {
             return Ok(None);
         }
-        let Some(new) = runner.try_login(victim, Some(&secret)).await? else { return Ok(None) };
+        let Some(new) = runner.try_login(victim, Some(&secret), trace.nonce).await? else {
+            return Ok(None);
+        };
         if !runner.granted(&new) {
             return Ok(None);
         }

@@ -218,6 +218,7 @@ mod tests {
                 snapshot: Snapshot { status, json: shown, seen_in: None },
             }],
             aborted: None,
+            nonce: 0,
         }
     }
 

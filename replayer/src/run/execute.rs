@@ -125,6 +125,9 @@ pub(crate) struct Trace {
     pub probes: Vec<ProbeAt>,
     /// The step that could not be drafted (a binding found no live value).
     pub aborted: Option<usize>,
+    /// The sequence's nonce: what its made accounts and fresh secrets were
+    /// made of, so a login outside it (a probe's) sends the same ones.
+    pub nonce: u64,
 }
 
 impl Trace {
@@ -172,7 +175,7 @@ fn nonce() -> u64 {
 
 /// The state of one sequence while it runs.
 pub(super) struct Live {
-    nonce: u64,
+    pub nonce: u64,
     /// origin → index of its latest execution.
     pub by_origin: HashMap<u32, usize>,
     /// Indexes of login steps whose session logged out.
@@ -185,8 +188,13 @@ pub(super) struct Live {
 impl Live {
     /// A sequence about to start, with a nonce of its own.
     pub fn new() -> Live {
+        Live::with_nonce(nonce())
+    }
+
+    /// A login outside a sequence, sending that sequence's made values.
+    pub fn with_nonce(nonce: u64) -> Live {
         Live {
-            nonce: nonce(),
+            nonce,
             by_origin: HashMap::new(),
             dead: Vec::new(),
             fresh: HashMap::new(),
@@ -204,7 +212,11 @@ impl Runner<'_> {
             self.reset().await?;
         }
         let mut live = Live::new();
-        let mut trace = Trace { steps: Vec::with_capacity(seq.steps.len()), ..Trace::default() };
+        let mut trace = Trace {
+            steps: Vec::with_capacity(seq.steps.len()),
+            nonce: live.nonce,
+            ..Trace::default()
+        };
         for (i, step) in seq.steps.iter().enumerate() {
             let Some(draft) = self.draft(&step.call, &trace, &mut live) else {
                 trace.aborted = Some(i);

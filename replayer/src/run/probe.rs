@@ -181,7 +181,7 @@ impl Runner<'_> {
         if let Some(r) = live.probe_logins.get(&user) {
             return Ok(Some(r.clone()));
         }
-        let Some(reply) = self.try_login(user, None).await? else { return Ok(None) };
+        let Some(reply) = self.try_login(user, None, live.nonce).await? else { return Ok(None) };
         if !self.granted(&reply) {
             return Ok(None);
         }
@@ -191,16 +191,18 @@ impl Runner<'_> {
 
     /// Logs `user` in with their configured fields, or with `secret` in
     /// place of their secrets; the login's answer (`None` without a login
-    /// action).
+    /// action). An identity a journey made logs in with the account and
+    /// secret the sequence of `nonce` made for it.
     pub(crate) async fn try_login(
         &self,
         user: usize,
         secret: Option<&str>,
+        nonce: u64,
     ) -> Result<Option<Reply>, Error> {
         // Each user logs in with their own recorded login (a form for one, JSON for another).
         let Some(login) = self.plan.login_of(user) else { return Ok(None) };
         let call = Call::login(&login, user);
-        let mut live = Live::new();
+        let mut live = Live::with_nonce(nonce);
         let Some(mut draft) = self.draft(&call, &Trace::default(), &mut live) else {
             return Ok(None);
         };

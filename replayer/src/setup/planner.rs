@@ -117,7 +117,8 @@ impl Planner<'_> {
             let step = &self.model.journeys[made.journey].steps[made.step];
             let Some(template) = self.template(&step.action, step.exchange) else { continue };
             planning.made_at.insert(m, planning.steps.len());
-            let call = self.call(template, Vec::new(), &step.action);
+            let mut call = self.call(template, Vec::new(), &step.action);
+            call.user = Some(self.configured + m);
             planning.push(call, step.status);
         }
         let offset = planning.steps.len();
@@ -126,11 +127,15 @@ impl Planner<'_> {
                 tracing::debug!(journey = %journey.session, step = s, "step without its recorded exchange; the journey is cut there");
                 break;
             };
-            if let Some(m) = self.identities.made.iter().position(|m| (m.journey, m.step) == (j, s))
-            {
+            let made = self.identities.made.iter().position(|m| (m.journey, m.step) == (j, s));
+            if let Some(m) = made {
                 planning.made_at.insert(m, s + offset);
             }
             let mut call = self.step(step, template, offset, &mut planning);
+            // A sign-up is its identity's: the account it creates is theirs.
+            if let Some(m) = made {
+                call.user = Some(self.configured + m);
+            }
             self.bind_echoed_key(&mut call, step, &mut planning);
             if (200..300).contains(&step.status) {
                 let entry = self.found.catalog.entry(step.action.clone());
@@ -180,13 +185,16 @@ impl Planner<'_> {
         }
     }
 
-    /// The request that signs up made identity `m`, bound to nothing: what
-    /// replay sends first to have that identity in a sequence it is not in.
+    /// The request that signs up made identity `m` (sent as theirs), bound
+    /// to nothing: what replay sends first to have that identity in a
+    /// sequence it is not in.
     pub(super) fn sign_up(&self, m: usize) -> Option<Call> {
         let made = self.identities.made.get(m)?;
         let step = self.model.journeys.get(made.journey)?.steps.get(made.step)?;
         let template = self.template(&step.action, step.exchange)?;
-        Some(self.call(template, Vec::new(), &step.action))
+        let mut call = self.call(template, Vec::new(), &step.action);
+        call.user = Some(self.configured + m);
+        Some(call)
     }
 
     /// The call of one recorded step, which comes `offset` steps later in
@@ -213,7 +221,15 @@ impl Planner<'_> {
         for b in &binds {
             if let Some(u) = planning.users_at.get(&(b.origin as usize)) {
                 user = Some(*u);
-                self.found.auth_binds.insert((b.to.clone(), b.from.clone()));
+                // A login's answer authenticates through headers and cookies;
+                // a path or body value from it (`/member/id`) names something.
+                let credential = matches!(
+                    b.to,
+                    Location::Cookie { .. } | Location::Bearer | Location::Header { .. }
+                );
+                if credential {
+                    self.found.auth_binds.insert((b.to.clone(), b.from.clone()));
+                }
             }
         }
         let kind = self.login_kind(step);
