@@ -3,8 +3,9 @@
 //! `role`, `balance`, `is_admin`) is added to a create or an update, with a
 //! plausible value other than the one the server set in calibration.
 //!
-//! Only fields whose type says what a different value is are tried: flags,
-//! numbers and enum-like words. Ids, the values other requests were linked
+//! A per-user singleton (`PUT /me`) is written the same way, its fields
+//! those its reads show. Only fields whose type says what a different
+//! value is are tried: flags, numbers and enum-like words. Ids, the values other requests were linked
 //! to, and volatile values are left out.
 
 use std::collections::BTreeSet;
@@ -44,12 +45,17 @@ impl Journey<'_> {
         let mut out = Vec::new();
         for (i, s) in self.steps().iter().enumerate() {
             let c = &s.call;
-            let Some(r) = c.creates.or(c.acts_on) else { continue };
+            let singleton = self.plan.singleton_of(c.action());
+            let Some(r) = c.creates.or(c.acts_on).or(singleton) else { continue };
             let info = &self.plan.resources[r];
-            let update =
+            // A singleton's (`/me`) every write updates it.
+            let update = if singleton.is_some() {
+                !c.is_read()
+            } else {
                 self.plan.model.resource(&info.name).is_some_and(|m| {
                     c.creates.is_none() && m.update.iter().any(|u| u == c.action())
-                });
+                })
+            };
             if c.login || c.logout || (c.creates.is_none() && !update) {
                 continue;
             }
@@ -112,19 +118,26 @@ fn with_body_field(
 /// sent, typed so a different value can be chosen; ids, linked values and
 /// volatile values left out.
 fn injectable(plan: &Plan, r: usize) -> Vec<Injectable> {
-    let Some(res) = plan.model.resource(&plan.resources[r].name) else { return Vec::new() };
+    let info = &plan.resources[r];
     let actions = |ids: &[&String]| -> Vec<&Action> {
         ids.iter().filter_map(|id| plan.model.action(id)).collect()
     };
-    let writes: Vec<&String> = res.create.iter().chain(&res.update).collect();
-    let shown: Vec<&String> = writes.iter().copied().chain(&res.read).collect();
-    let mut sent: BTreeSet<String> = BTreeSet::new();
+    let mut excluded: BTreeSet<String> = BTreeSet::new();
+    // A collection's creates and updates, or a singleton's writes; and what reads it.
+    let (writes, shown): (Vec<&String>, Vec<&String>) = if info.singleton.is_empty() {
+        let Some(res) = plan.model.resource(&info.name) else { return Vec::new() };
+        excluded.insert(res.id_param.clone());
+        excluded.extend(res.id_pointer.as_deref().map(top_field));
+        let writes: Vec<&String> = res.create.iter().chain(&res.update).collect();
+        let shown = writes.iter().copied().chain(&res.read).collect();
+        (writes, shown)
+    } else {
+        let is_read = |a: &&String| a.starts_with("GET ");
+        (info.singleton.iter().filter(|a| !is_read(a)).collect(), info.singleton.iter().collect())
+    };
     for a in actions(&writes) {
-        sent.extend(properties(a.request.schema.as_ref()).map(|(k, _)| k.clone()));
+        excluded.extend(properties(a.request.schema.as_ref()).map(|(k, _)| k.clone()));
     }
-    let mut excluded: BTreeSet<String> = sent;
-    excluded.insert(res.id_param.clone());
-    excluded.extend(res.id_pointer.as_deref().map(top_field));
     for link in &plan.model.links {
         if let Location::Body { pointer } = &link.from {
             if shown.iter().any(|s| **s == link.producer) {
