@@ -66,3 +66,38 @@ async fn a_role_injected_into_a_members_own_profile_is_found() {
     let none = findings_of(&model, &recorded, "field-injection", LibraryBugSet::none()).await;
     assert!(none.is_empty(), "{none:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_of_a_withdrawn_book_named_by_its_slug_is_found() {
+    // The staff name books by the slug they chose: the path is bound to the
+    // create that answered it, so the delete and the edit are on one book.
+    let (model, recorded) = recorded_library().await;
+    let bug = LibraryBugSet::only(LibraryBug::EditAfterWithdraw);
+    let found = findings_of(&model, &recorded, "after-delete", bug).await;
+    let f = found
+        .iter()
+        .find(|f| f.actions.last().is_some_and(|a| a == "PATCH /api/v1/books/{slug}"))
+        .unwrap_or_else(|| panic!("the edit after the withdrawal is found: {found:#?}"));
+    assert!(f.actions.iter().any(|a| a == "DELETE /api/v1/books/{slug}"), "{:?}", f.actions);
+    let none = findings_of(&model, &recorded, "after-delete", LibraryBugSet::none()).await;
+    assert!(none.is_empty(), "{none:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_validators_on_a_members_preferences_are_found() {
+    // `/me/preferences` is a singleton: a stale `If-Match` sent again, and
+    // a PATCH whose validator a later PUT made stale.
+    let (model, recorded) = recorded_library().await;
+    for (bug, family, last) in [
+        (LibraryBug::StalePreferences, "stale-validator", "PUT /api/v1/me/preferences"),
+        (LibraryBug::StalePatchAfterPut, "interleaved-validator", "PATCH /api/v1/me/preferences"),
+    ] {
+        let found = findings_of(&model, &recorded, family, LibraryBugSet::only(bug)).await;
+        assert!(
+            found.iter().any(|f| f.actions.last().is_some_and(|a| a == last)),
+            "{family}: {found:#?}"
+        );
+        let none = findings_of(&model, &recorded, family, LibraryBugSet::none()).await;
+        assert!(none.is_empty(), "{family}: {none:#?}");
+    }
+}

@@ -372,12 +372,15 @@ impl Draft {
         }
     }
 
-    /// Appends a marker to the body's top-level strings, so a write that
-    /// repeats a recorded value still visibly changes the resource.
+    /// Appends a marker to the body's top-level text, so a write that
+    /// repeats a recorded value still visibly changes the resource. Fields
+    /// in `skip`, and short lowercase words (`email`, `en`: likely one of a
+    /// few values the server checks), stay as they are.
     pub fn mark_strings(&mut self, marker: &str, skip: &[String]) {
         if let BodyTemplate::Json(Value::Object(map)) = &mut self.body {
             for (key, value) in map.iter_mut() {
-                if let (Value::String(s), false) = (&mut *value, skip.iter().any(|k| k == key)) {
+                let Value::String(s) = value else { continue };
+                if !skip.iter().any(|k| k == key) && !looks_like_a_code(s) {
                     s.push_str(marker);
                 }
             }
@@ -491,6 +494,15 @@ impl Reply {
     }
 }
 
+/// A short lowercase word (`email`, `en`, `dark_mode`): more likely one of
+/// a few values a server accepts than free text.
+fn looks_like_a_code(text: &str) -> bool {
+    (1..=12).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
 /// A pointer into a list item (`/books/6/slug`) split around its first
 /// index: the list's pointer (`/books`) and the item's (`/slug`).
 fn split_at_index(pointer: &str) -> Option<(&str, &str)> {
@@ -561,6 +573,27 @@ mod tests {
         assert!(set_pointer(&mut v, "/items/1", json!(3)));
         assert!(!set_pointer(&mut v, "/missing/b", json!(1)));
         assert_eq!(v, json!({"a": {"b": "x"}, "items": [1, 3]}));
+    }
+
+    #[test]
+    fn markers_go_to_text_never_to_short_code_like_words() {
+        let body =
+            serde_json::json!({"bio": "Reads a lot", "notify_by": "email", "lang": "en", "n": 3});
+        let mut draft = Draft {
+            params: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: BodyTemplate::Json(body),
+            bearer: None,
+            cookies: Vec::new(),
+        };
+        draft.mark_strings(" [venomqa 1]", &[]);
+        let BodyTemplate::Json(marked) = &draft.body else { panic!("json") };
+        assert_eq!(marked["bio"], "Reads a lot [venomqa 1]");
+        assert_eq!(
+            (&marked["notify_by"], &marked["lang"]),
+            (&serde_json::json!("email"), &serde_json::json!("en"))
+        );
     }
 
     #[test]
