@@ -101,3 +101,20 @@ async fn stale_validators_on_a_members_preferences_are_found() {
         assert!(none.is_empty(), "{family}: {none:#?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renew_that_makes_a_returned_loan_active_again_is_found() {
+    // A renew only ever kept a loan `active`: the recording never saw it
+    // move a loan, so it is no guarded action; moving a `returned` loan
+    // back to `active` is what gives it away.
+    let (model, recorded) = recorded_library().await;
+    let bug = LibraryBugSet::only(LibraryBug::RenewAfterReturn);
+    let found = findings_of(&model, &recorded, "swap", bug).await;
+    let f = found
+        .iter()
+        .find(|f| f.actions.last().is_some_and(|a| a == "POST /api/v1/loans/{loan_id}/renew"))
+        .unwrap_or_else(|| panic!("the renew after the return is found: {found:#?}"));
+    assert!(f.summary.contains("`returned`"), "{}", f.summary);
+    let none = findings_of(&model, &recorded, "swap", LibraryBugSet::none()).await;
+    assert!(none.is_empty(), "{none:#?}");
+}

@@ -266,7 +266,7 @@ impl Journey<'_> {
             let mut actions: Vec<&String> = self.plan.catalog.keys().collect();
             actions.sort();
             for action in actions {
-                if !self.plan.unexpected_in(x.resource, &state, action)
+                if !self.plan.unexpected_in(x.resource, &state, action, None)
                     || r.deletes.contains(action)
                 {
                     continue;

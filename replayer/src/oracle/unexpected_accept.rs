@@ -24,7 +24,8 @@ impl Oracles<'_> {
                 continue;
             };
             let Some(state) = before.state(&self.plan.resources[resource]) else { continue };
-            if !self.plan.unexpected_in(resource, &state, step.call.action()) {
+            let now = after.state(&self.plan.resources[resource]);
+            if !self.plan.unexpected_in(resource, &state, step.call.action(), now.as_deref()) {
                 continue;
             }
             let changed = changes(before, after, resource, self.noise);

@@ -260,13 +260,24 @@ impl Plan {
         self.sign_ups.get(user)?.as_ref()
     }
 
-    /// Whether `action` moves `resource`'s state machine and was never seen
-    /// accepted in `state`: accepting it there is unexpected.
-    pub fn unexpected_in(&self, resource: usize, state: &str, action: &str) -> bool {
+    /// Whether accepting `action` in `state` (leaving the instance in
+    /// `after`) is unexpected: the recording never saw it accepted there,
+    /// and it moves the state machine, or it just moved this instance out
+    /// of `state` (a renew that makes a returned loan active again), though
+    /// the recording only saw it keep the state it was in.
+    pub fn unexpected_in(
+        &self,
+        resource: usize,
+        state: &str,
+        action: &str,
+        after: Option<&str>,
+    ) -> bool {
         let Some(r) = self.resources.get(resource) else { return false };
-        r.guarded.contains(action)
+        let moved = r.guarded.contains(action) || after.is_some_and(|a| a != state);
+        moved
             && !r.deletes.iter().any(|d| d == action)
             && r.create.as_deref() != Some(action)
+            && r.accepted.contains_key(state)
             && !r.accepted.get(state).is_some_and(|a| a.contains(action))
     }
 }
