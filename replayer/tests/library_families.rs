@@ -118,3 +118,19 @@ async fn a_renew_that_makes_a_returned_loan_active_again_is_found() {
     let none = findings_of(&model, &recorded, "swap", LibraryBugSet::none()).await;
     assert!(none.is_empty(), "{none:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn borrows_of_the_last_copies_sent_at_once_are_found() {
+    // Borrowing is a create: sent as a burst of four, more than the copies
+    // a book has left, one after the other the last borrows are refused.
+    let (model, recorded) = recorded_library().await;
+    let bug = LibraryBugSet::only(LibraryBug::ConcurrentBorrow);
+    let found = findings_of(&model, &recorded, "concurrent", bug).await;
+    let f = found
+        .iter()
+        .find(|f| f.actions.last().is_some_and(|a| a.ends_with("POST /api/v1/loans")))
+        .unwrap_or_else(|| panic!("the concurrent borrows are found: {found:#?}"));
+    assert_eq!(f.oracle, venomqa_replayer::OracleKind::Race, "{f:#?}");
+    let none = findings_of(&model, &recorded, "concurrent", LibraryBugSet::none()).await;
+    assert!(none.is_empty(), "{none:#?}");
+}

@@ -10,6 +10,9 @@ use crate::mutate::mutation::Mutation;
 use crate::mutate::relevance::inst_key;
 use crate::run::sequence::{Call, SeqStep, Sequence};
 
+/// The fewest copies of a create `concurrent` sends at once.
+const CREATE_BURST: u32 = 4;
+
 impl Journey<'_> {
     pub(super) fn family(&self, family: Mutation, concurrency: u32) -> Vec<Sequence> {
         match family {
@@ -247,6 +250,20 @@ impl Journey<'_> {
                 steps.push(step.focus());
                 out.push(self.new_seq(steps));
             }
+        }
+        // Creates at once: borrows of the last copies, sign-ups of one name.
+        // A create draws on a stock the journey left a few of (copies,
+        // seats): the burst is at least CREATE_BURST, to reach past them.
+        for (i, s) in self.steps().iter().enumerate() {
+            let c = &s.call;
+            if !self.own(s) || c.creates.is_none() || c.login || c.logout {
+                continue;
+            }
+            let mut step = s.clone();
+            step.copies = copies.max(CREATE_BURST);
+            let mut steps = self.steps()[..i].to_vec();
+            steps.push(step.focus());
+            out.push(self.new_seq(steps));
         }
         out
     }

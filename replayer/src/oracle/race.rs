@@ -1,8 +1,9 @@
 //! The race oracle: a concurrent step (N copies of a request, or two
 //! different requests at once) against the same step sent one after the
 //! other in every order. A race is more requests accepted at once than any
-//! sequential order accepts, leaving a state no sequential order leaves — or
-//! an invariant broken only when the requests were sent at once.
+//! sequential order accepts, leaving a state no sequential order leaves (for
+//! creates: more instances) — or an invariant broken only when the requests
+//! were sent at once.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -100,6 +101,12 @@ impl Oracles<'_> {
         let at_once = trace.after(f, k);
         let InOrder { most, states_differ, broken: broken_in_order, statuses } =
             self.compare_in_order(trace, k, f, traces);
+        // Creates at once leave one instance per acceptance: more of them
+        // than any order made is a state no order leaves.
+        let states_differ = match (st.call.creates, &st.partner) {
+            (Some(r), None) => self.created_apart(ex, r) >= accepted,
+            _ => states_differ,
+        };
         let at_once_statuses: Vec<String> =
             ex.replies.iter().map(|r| r.status.to_string()).collect();
         let label = st.label();
@@ -143,6 +150,20 @@ impl Oracles<'_> {
             ));
         }
         Ok((None, runs))
+    }
+
+    /// How many distinct instances of `resource` the accepted answers of a
+    /// concurrent create named.
+    fn created_apart(&self, ex: &crate::run::execute::Executed, resource: usize) -> usize {
+        let id_from = &self.plan.resources[resource].id_from;
+        let ids: HashSet<String> = ex
+            .replies
+            .iter()
+            .filter(|r| r.ok())
+            .filter_map(|r| r.extract(id_from))
+            .map(|v| crate::run::request::text_of(&v))
+            .collect();
+        ids.len()
     }
 
     /// What the one-after-the-other runs of the step at `f` did, against the
