@@ -134,3 +134,20 @@ async fn borrows_of_the_last_copies_sent_at_once_are_found() {
     let none = findings_of(&model, &recorded, "concurrent", LibraryBugSet::none()).await;
     assert!(none.is_empty(), "{none:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loan_of_a_book_the_staff_just_withdrew_is_found() {
+    // A member's borrow names the book in its body; the staff (who alone
+    // withdraw books) log in afresh and withdraw it just before.
+    let (model, recorded) = recorded_library().await;
+    let bug = LibraryBugSet::only(LibraryBug::LoanAfterWithdraw);
+    let found = findings_of(&model, &recorded, "after-delete", bug).await;
+    let f = found
+        .iter()
+        .find(|f| f.actions.last().is_some_and(|a| a == "POST /api/v1/loans"))
+        .unwrap_or_else(|| panic!("the loan of a withdrawn book is found: {found:#?}"));
+    assert!(f.summary.contains("after its delete"), "{}", f.summary);
+    assert!(f.actions.iter().any(|a| a == "DELETE /api/v1/books/{slug}"), "{:?}", f.actions);
+    let none = findings_of(&model, &recorded, "after-delete", LibraryBugSet::none()).await;
+    assert!(none.is_empty(), "{none:#?}");
+}

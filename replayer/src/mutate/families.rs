@@ -7,7 +7,7 @@ use venomqa_learner::Location;
 
 use crate::mutate::journey::{is_special, Journey};
 use crate::mutate::mutation::Mutation;
-use crate::mutate::relevance::inst_key;
+use crate::mutate::relevance::{inst_key, InstKey};
 use crate::run::sequence::{Call, SeqStep, Sequence};
 
 /// The fewest copies of a create `concurrent` sends at once.
@@ -195,7 +195,79 @@ impl Journey<'_> {
             steps.push(s.clone().focus());
             out.push(self.new_seq(steps));
         }
+        out.extend(self.create_naming_deleted());
         out
+    }
+
+    /// A create whose body names an instance (a loan of a book), after that
+    /// instance's delete, sent by a user who may delete it (the journey's
+    /// own, else one of the role that alone deletes), logged in afresh.
+    fn create_naming_deleted(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (i, s) in self.steps().iter().enumerate() {
+            if !self.own(s) || s.call.creates.is_none() || s.call.login {
+                continue;
+            }
+            for x in self.named_in_body(i) {
+                let Some(delete) = self.plan.resources[x.resource].deletes.first() else {
+                    continue;
+                };
+                let Some(deleter) = self.deleter(delete, i, s.call.user) else { continue };
+                let Some(login) = self.plan.login_of(deleter) else { continue };
+                let Some(call) = self.catalog_call(delete, i, Some(&x), Some(deleter)) else {
+                    continue;
+                };
+                let origin = self.seq.fresh_origin();
+                let mut steps = self.steps()[..i].to_vec();
+                steps.push(SeqStep::plain(origin, Call::login(&login, deleter)));
+                steps.push(SeqStep::plain(origin + 1, self.reauth(&call, origin, deleter)));
+                steps.push(s.clone().focus());
+                out.push(self.new_seq(steps));
+            }
+        }
+        out
+    }
+
+    /// The instances step `i` names in its body or query by a value a list
+    /// or a read of their resource (or their create) answered.
+    fn named_in_body(&self, i: usize) -> Vec<InstKey> {
+        let prefix = &self.steps()[..i];
+        let mut out: Vec<InstKey> = Vec::new();
+        for b in &self.steps()[i].call.binds {
+            if !matches!(b.to, Location::Body { .. } | Location::Query { .. }) {
+                continue;
+            }
+            let Some(p) = prefix.iter().rev().find(|p| p.origin == b.origin) else { continue };
+            let of = |r: &crate::setup::plan::ResourceInfo| {
+                r.lists.iter().any(|t| t.action == p.call.template.action)
+                    || r.read.as_ref().is_some_and(|t| t.action == p.call.template.action)
+            };
+            let resource = p.call.creates.or_else(|| self.plan.resources.iter().position(of));
+            let Some(resource) = resource.filter(|r| !self.plan.resources[*r].deletes.is_empty())
+            else {
+                continue;
+            };
+            let x = InstKey { resource, origin: b.origin, from: b.from.clone() };
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+        out
+    }
+
+    /// Who may send `delete` before step `i`: a user logged in before it
+    /// whose role alone performs it, else `user`.
+    fn deleter(&self, delete: &str, i: usize, user: Option<usize>) -> Option<usize> {
+        let roles = &self.plan.model.roles;
+        let only = roles.iter().find(|r| r.only.iter().any(|a| a == delete));
+        let logged_in =
+            self.steps()[..i].iter().filter(|s| s.call.login).filter_map(|s| s.call.user);
+        let mut candidates = logged_in.filter(|u| {
+            only.is_none_or(|role| {
+                self.plan.roles.get(*u).is_some_and(|r| r.as_deref() == Some(role.name.as_str()))
+            })
+        });
+        candidates.next().or(user.filter(|_| only.is_none()))
     }
 
     /// A step re-sent with the credentials of a session logged out just

@@ -1,7 +1,9 @@
 //! The after-delete oracle: a write accepted on a resource whose delete was
 //! accepted, and the resource changed (or came back). A soft-deleted
 //! instance is judged by its item in a list, and one no view shows by the
-//! write's own answer (see `evidence`).
+//! write's own answer (see `evidence`). A create that names a deleted
+//! instance in its body (a loan of a withdrawn book) is judged by what it
+//! made: the new instance, read back by its owner.
 
 use crate::oracle::finding::OracleKind;
 use crate::oracle::invariant::singular;
@@ -10,6 +12,62 @@ use crate::run::execute::Trace;
 use crate::run::sequence::Sequence;
 
 impl Oracles<'_> {
+    /// A create naming an instance deleted just before it was accepted, and
+    /// what it made exists.
+    pub(super) fn create_after_delete(
+        &self,
+        seq: &Sequence,
+        trace: &Trace,
+        f: usize,
+    ) -> Option<Verdict> {
+        let ex = &trace.steps[f];
+        let (k, reply, sent) = (ex.instance?, ex.replies.first()?, ex.sent.first()?);
+        if !reply.ok() || trace.instances[k].created_at != Some(f) {
+            return None;
+        }
+        let d = (0..f).rev().find(|&d| {
+            let action = seq.steps[d].call.action();
+            self.plan.resources.iter().any(|r| r.deletes.iter().any(|a| a == action))
+        })?;
+        let kd = trace.steps[d].instance?;
+        let gone = trace.instances[kd].resource;
+        if !trace.steps[d].replies.first()?.ok() {
+            return None;
+        }
+        // The delete happened: the instance is gone, or in another state.
+        let info = &self.plan.resources[gone];
+        let (before, after) = (trace.before(d, kd), trace.after(d, kd)?);
+        let moved = before.and_then(|b| b.state(info)) != after.state(info);
+        if after.ok() && !moved {
+            return None;
+        }
+        trace.after(f, k).filter(|s| s.ok())?;
+        let (noun, gone_noun) = (
+            singular(&self.plan.resources[trace.instances[k].resource].name),
+            singular(&info.name),
+        );
+        Some(Verdict {
+            oracle: OracleKind::AfterDelete,
+            confidence: crate::oracle::finding::Confidence::Medium,
+            step: f,
+            summary: format!(
+                "{} made {noun} {} naming {gone_noun} {} after its delete",
+                sent.action, trace.instances[k].id, trace.instances[kd].id
+            ),
+            evidence: vec![
+                format!(
+                    "{} answered {}; the {gone_noun}'s read then answered {}{}",
+                    seq.steps[d].call.action(),
+                    trace.steps[d].replies[0].status,
+                    after.status,
+                    after.state(info).map(|s| format!(" (`{s}`)")).unwrap_or_default()
+                ),
+                format!("{} {} answered {}", sent.method, sent.url, reply.status),
+                format!("its owner's read-back shows {noun} {}", trace.instances[k].id),
+            ],
+        })
+    }
+
     /// A write after the delete was accepted and the resource changed (or came back).
     pub(super) fn after_delete(&self, seq: &Sequence, trace: &Trace, f: usize) -> Option<Verdict> {
         let ex = &trace.steps[f];

@@ -32,6 +32,9 @@ impl Oracles<'_> {
             (Some(Mutation::AsOtherUser), Some(f)) => {
                 verdicts.extend(self.cross_user(&trace, f).await?)
             }
+            (Some(Mutation::AfterDelete), Some(f)) if seq.steps[f].call.creates.is_some() => {
+                verdicts.extend(self.create_after_delete(seq, &trace, f))
+            }
             (Some(Mutation::AfterDelete), Some(f)) => {
                 verdicts.extend(self.after_delete(seq, &trace, f))
             }
