@@ -15,6 +15,20 @@ const CHILD_DIR: &str = "VENOMQA_TEST_CHILD_DIR";
 /// What a child prints once it holds the store (after libtest's own text).
 const READY: &str = "CHILD-READY";
 
+/// The store's sled database opened directly, to damage it as a crash
+/// would. sled lets go of its lock a moment after the last handle is
+/// dropped (as `Store::open` knows): wait for it, a few seconds at most.
+fn raw_sled(dir: &std::path::Path) -> sled::Db {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("the store's database did not open within 5 s: {e}"),
+        }
+    }
+}
+
 fn no_redaction() -> RecordOptions {
     RecordOptions { redact: false, ..RecordOptions::default() }
 }
@@ -154,7 +168,7 @@ fn a_store_of_another_format_version_is_refused_naming_both_versions() {
     drop(Store::open(dir.path()).unwrap());
     {
         // What a future venomqa would have written.
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_sled(dir.path());
         let meta = db.open_tree("meta").unwrap();
         meta.insert("format_version", &7u32.to_be_bytes()).unwrap();
         db.flush().unwrap();
@@ -327,7 +341,7 @@ fn a_batch_cut_short_between_its_writes_is_repaired_on_open() {
     lost.session = SessionKey("x-session:orphan".into());
     drop(store);
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_sled(dir.path());
         let blocks = db.open_tree("blocks").unwrap();
         blocks.insert(t(2).to_be_bytes(), block(&[&lost])).unwrap();
         let meta = db.open_tree("meta").unwrap();
@@ -353,7 +367,7 @@ fn rebuild_index_restores_a_lost_index() {
     let (store, _) = record_all(dir.path(), no_redaction(), sent);
     drop(store);
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = raw_sled(dir.path());
         db.open_tree("session_index").unwrap().clear().unwrap();
         db.flush().unwrap();
     }
