@@ -44,9 +44,11 @@ async fn main() {
     .expect("replay");
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{} journeys, {} cases, {} sequences, {} requests in {seconds:.2} s: {:.0} requests/s",
+        "{} journeys, {} of {} cases exercised ({} already found), {} sequences, {} requests in {seconds:.2} s: {:.0} requests/s",
         outcome.stats.journeys,
-        outcome.stats.cases_run,
+        outcome.stats.cases_exercised,
+        outcome.stats.cases_planned,
+        outcome.stats.cases_skipped.get("already_found").copied().unwrap_or(0),
         outcome.stats.sequences,
         outcome.stats.requests,
         outcome.stats.requests as f64 / seconds
