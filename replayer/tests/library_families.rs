@@ -110,3 +110,14 @@ async fn a_loan_of_a_book_the_staff_just_withdrew_is_found() {
     assert!(f.summary.contains("after its delete"), "{}", f.summary);
     assert!(f.actions.iter().any(|a| a == "DELETE /api/v1/books/{slug}"), "{:?}", f.actions);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pickup_code_redeemed_twice_is_found() {
+    // The desk's pickup names a hold by the code a list of holds showed;
+    // the first pickup moved the hold on, the second is accepted anyway.
+    let f = found_only_with(LibraryBug::DoublePickup, "duplicate", &["POST /api/v1/desk/pickups"])
+        .await;
+    assert!(f.summary.contains("accepted twice naming hold"), "{}", f.summary);
+    let pickups = f.actions.iter().filter(|a| *a == "POST /api/v1/desk/pickups").count();
+    assert_eq!(pickups, 2, "{:?}", f.actions);
+}

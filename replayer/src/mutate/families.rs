@@ -37,8 +37,22 @@ impl Journey<'_> {
 
     /// A write sent again right after itself, as a new request.
     fn duplicate(&self) -> Vec<Sequence> {
-        self.writes()
-            .map(|(i, s, _)| {
+        // Writes on an instance, and creates (or writes to no instance) that
+        // name one in their body (a pickup naming a hold by its code).
+        let writes = self.writes().map(|(i, s, _)| (i, s));
+        let creates = self.steps().iter().enumerate().filter(|(i, s)| {
+            let c = &s.call;
+            let makes = c.creates.is_some() || (c.acts_on.is_none() && !c.is_read());
+            self.own(s)
+                && makes
+                && !c.login
+                && !c.logout
+                && self.plan.singleton_of(c.action()).is_none()
+                && !self.named_in_body(*i).is_empty()
+        });
+        writes
+            .chain(creates)
+            .map(|(i, s)| {
                 let mut steps = self.steps()[..=i].to_vec();
                 let mut copy = s.clone();
                 copy.origin = self.seq.fresh_origin();
@@ -209,6 +223,7 @@ impl Journey<'_> {
                 continue;
             }
             for x in self.named_in_body(i) {
+                // Only what can be deleted.
                 let Some(delete) = self.plan.resources[x.resource].deletes.first() else {
                     continue;
                 };
@@ -238,15 +253,8 @@ impl Journey<'_> {
                 continue;
             }
             let Some(p) = prefix.iter().rev().find(|p| p.origin == b.origin) else { continue };
-            let of = |r: &crate::setup::plan::ResourceInfo| {
-                r.lists.iter().any(|t| t.action == p.call.template.action)
-                    || r.read.as_ref().is_some_and(|t| t.action == p.call.template.action)
-            };
-            let resource = p.call.creates.or_else(|| self.plan.resources.iter().position(of));
-            let Some(resource) = resource.filter(|r| !self.plan.resources[*r].deletes.is_empty())
-            else {
-                continue;
-            };
+            let resource = p.call.creates.or_else(|| self.plan.answered_by(p.call.action()));
+            let Some(resource) = resource else { continue };
             let x = InstKey { resource, origin: b.origin, from: b.from.clone() };
             if !out.contains(&x) {
                 out.push(x);

@@ -46,6 +46,11 @@ impl Oracles<'_> {
             (Some(Mutation::AfterLogout), Some(f)) => {
                 verdicts.extend(self.stale_token(&trace, f).await?)
             }
+            (Some(Mutation::Duplicate), Some(f))
+                if seq.steps[f].call.creates.is_some() || seq.steps[f].call.acts_on.is_none() =>
+            {
+                verdicts.extend(self.consumed_twice(seq, &trace, f).await?)
+            }
             (Some(Mutation::IdempotencyRetry), Some(f)) => {
                 verdicts.extend(self.idempotency(seq, &trace, f))
             }

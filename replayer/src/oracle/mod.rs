@@ -20,6 +20,7 @@ mod after_delete;
 mod by_model;
 mod check;
 mod child_after;
+mod consumed;
 mod control;
 mod credential;
 mod cross_user;

@@ -255,6 +255,15 @@ impl Plan {
             && roles.iter().any(|r| r.users.len() > mine.users.len())
     }
 
+    /// The resource whose list or read `action` is: what a value its answer
+    /// holds names.
+    pub fn answered_by(&self, action: &str) -> Option<usize> {
+        self.resources.iter().position(|r| {
+            r.lists.iter().any(|t| &*t.action == action)
+                || r.read.as_ref().is_some_and(|t| &*t.action == action)
+        })
+    }
+
     /// The sign-up of `user`, an identity a journey makes.
     pub fn sign_up(&self, user: usize) -> Option<&Call> {
         self.sign_ups.get(user)?.as_ref()
