@@ -75,8 +75,8 @@ struct Tally {
 pub(crate) struct CrossIndex {
     issued: HashMap<Box<str>, Issued>,
     tallies: HashMap<(u32, u32), Tally>,
-    /// Steps seen so far per session number.
-    progress: HashMap<u32, u32>,
+    /// Steps seen so far, by session number (numbers are dense).
+    progress: Vec<u32>,
 }
 
 /// Whether a value (already worth indexing: an id) can travel from one
@@ -110,7 +110,11 @@ impl CrossIndex {
 
     /// Notes that `session` has seen `steps` steps.
     pub(crate) fn advance(&mut self, session: u32, steps: u32) {
-        self.progress.insert(session, steps);
+        let at = session as usize;
+        if self.progress.len() <= at {
+            self.progress.resize(at + 1, 0);
+        }
+        self.progress[at] = steps;
     }
 
     /// The dependency of step `at_step` of `session` on a value another
@@ -121,8 +125,12 @@ impl CrossIndex {
         session: u32,
         at_step: u32,
     ) -> Option<RawDependency> {
+        if !can_travel(value) {
+            return None;
+        }
         let issued = self.lookup(value, session).filter(|i| i.write || i.sent)?;
-        let after_steps = self.progress.get(&issued.session).copied().unwrap_or(issued.step + 1);
+        let progress = self.progress.get(issued.session as usize).copied().unwrap_or(0);
+        let after_steps = progress.max(issued.step + 1);
         Some(RawDependency { at_step, session: issued.session, after_steps })
     }
 
