@@ -66,20 +66,12 @@ impl Journey<'_> {
 /// Whether two calls go to the same URL: the same path, every parameter
 /// bound to the same value.
 fn same_url(a: &Call, b: &Call) -> bool {
-    fn path(c: &Call) -> Option<&str> {
-        c.action().split_once(' ').map(|(_, p)| p)
-    }
-    fn params(c: &Call) -> Vec<(String, u32, String)> {
-        let mut p: Vec<_> = c
-            .binds
-            .iter()
-            .filter(|b| matches!(b.to, Location::Path { .. }))
-            .map(|b| (format!("{:?}", b.to), b.origin, format!("{:?}", b.from)))
-            .collect();
-        p.sort();
-        p
-    }
-    path(a) == path(b) && params(a) == params(b)
+    let path = |c: &Call| c.action().split_once(' ').map(|(_, p)| p.to_string());
+    let params = |c: &Call| -> Vec<Bind> {
+        c.binds.iter().filter(|b| matches!(b.to, Location::Path { .. })).cloned().collect()
+    };
+    let (pa, pb) = (params(a), params(b));
+    path(a) == path(b) && pa.len() == pb.len() && pa.iter().all(|x| pb.contains(x))
 }
 
 /// A conditional request header bound to an earlier answer (`If-Match`).

@@ -526,8 +526,9 @@ pub(crate) fn text_of(value: &Value) -> String {
     }
 }
 
-/// Percent-encodes what cannot stand in a path segment or query value.
-fn encode(value: &str) -> String {
+/// Percent-encodes what cannot stand in a path segment, query or form
+/// value; keeps what pseudonyms and accounts are made of (`~`, `:`, `@`).
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use venomqa_learner::{Auth, Location, Model};
 use venomqa_traffic::{is_pseudonym, is_secret_name, Exchange, PSEUDONYM_PREFIX};
 
-use crate::run::request::{BodyTemplate, RequestTemplate, Segment};
+use crate::run::request::{encode, BodyTemplate, RequestTemplate, Segment};
 use crate::setup::recorded::Recorded;
 
 /// An account made by a recorded request of a journey.
@@ -216,7 +216,7 @@ pub(crate) fn replace_secret(body: &mut BodyTemplate, from: &str, to: &str) {
         BodyTemplate::Json(json) => walk(json, from, to),
         BodyTemplate::Form(pairs) => {
             for (_, v) in pairs.iter_mut().filter(|(_, v)| form_decode(v) == from) {
-                *v = form_encode(to);
+                *v = encode(to);
             }
         }
         _ => {}
@@ -285,7 +285,7 @@ pub(crate) fn rewrite_account(template: &mut RequestTemplate, account: &str, fre
             _ => {}
         }
     }
-    let encoded = form_encode(fresh);
+    let encoded = encode(fresh);
     let pairs = match &mut template.body {
         BodyTemplate::Json(json) => {
             walk(json, account, fresh);
@@ -331,20 +331,6 @@ pub(crate) fn form_decode(value: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A form value encoded, keeping what pseudonyms and accounts are made of.
-fn form_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
