@@ -121,3 +121,21 @@ async fn a_pickup_code_redeemed_twice_is_found() {
     let pickups = f.actions.iter().filter(|a| *a == "POST /api/v1/desk/pickups").count();
     assert_eq!(pickups, 2, "{:?}", f.actions);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pickup_of_a_hold_its_member_cancelled_is_found() {
+    // The hold is another journey's (a member's, in front of the desk's);
+    // its member logs in again and cancels it, then the desk redeems the
+    // code a list showed before the cancel.
+    let pickup = "POST /api/v1/desk/pickups";
+    let f = found_only_with(LibraryBug::PickupAfterCancel, "after-final-state", &[pickup]).await;
+    assert!(f.summary.contains("`cancelled` → `collected`"), "{}", f.summary);
+    let cancel = f.actions.iter().position(|a| a.ends_with("/cancel"));
+    assert_eq!(cancel, Some(f.actions.len() - 2), "{:?}", f.actions);
+    // A pickup redeemed twice is another bug: a cancelled hold is still
+    // refused there, and nothing is reported.
+    let (model, recorded) = recorded_library().await;
+    let only_double = LibraryBugSet::only(LibraryBug::DoublePickup);
+    let found = findings_of(&model, &recorded, "after-final-state", only_double).await;
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -6,7 +6,7 @@
 //! transition, calibration saw the transition change the parent's state,
 //! and no recorded journey created a child after that transition.
 
-use venomqa_learner::{Child, Model, Step};
+use venomqa_learner::{Model, Step};
 
 use crate::mutate::journey::Journey;
 use crate::mutate::relevance::inst_key;
@@ -24,7 +24,7 @@ impl Journey<'_> {
                 if self.plan.resources[x.resource].name != child.parent
                     || self.state_before(j) == self.state_after(j)
                     || self.state_after(j).is_none()
-                    || created_after(model, s.call.action(), child)
+                    || accepted_after(model, s.call.action(), &child.create)
                 {
                     continue;
                 }
@@ -46,12 +46,13 @@ impl Journey<'_> {
     }
 }
 
-/// Whether a recorded journey created `child` (accepted) after an accepted
-/// `transition`: then the recording shows it allowed there.
-pub(crate) fn created_after(model: &Model, transition: &str, child: &Child) -> bool {
+/// Whether a recorded journey had `action` accepted after an accepted
+/// `transition` (a child created after its parent's): then the recording
+/// shows it allowed there.
+pub(crate) fn accepted_after(model: &Model, transition: &str, action: &str) -> bool {
     let ok = |s: &&Step| (200..300).contains(&s.status);
     model.journeys.iter().any(|j| {
         let t = j.steps.iter().position(|s| s.action == transition && ok(&s));
-        t.is_some_and(|t| j.steps[t + 1..].iter().filter(ok).any(|s| s.action == child.create))
+        t.is_some_and(|t| j.steps[t + 1..].iter().filter(ok).any(|s| s.action == action))
     })
 }

@@ -32,6 +32,7 @@ impl Journey<'_> {
             Mutation::FieldInjection => self.field_injection(),
             Mutation::Enumeration => self.enumeration(),
             Mutation::AsLesserRole => self.as_lesser_role(),
+            Mutation::AfterFinalState => self.after_final_state(),
         }
     }
 
@@ -40,16 +41,8 @@ impl Journey<'_> {
         // Writes on an instance, and creates (or writes to no instance) that
         // name one in their body (a pickup naming a hold by its code).
         let writes = self.writes().map(|(i, s, _)| (i, s));
-        let creates = self.steps().iter().enumerate().filter(|(i, s)| {
-            let c = &s.call;
-            let makes = c.creates.is_some() || (c.acts_on.is_none() && !c.is_read());
-            self.own(s)
-                && makes
-                && !c.login
-                && !c.logout
-                && self.plan.singleton_of(c.action()).is_none()
-                && !self.named_in_body(*i).is_empty()
-        });
+        let creates =
+            self.steps().iter().enumerate().filter(|(i, s)| self.own(s) && self.names_in_body(*i));
         writes
             .chain(creates)
             .map(|(i, s)| {
@@ -243,9 +236,21 @@ impl Journey<'_> {
         out
     }
 
+    /// Whether step `i` makes something (a create, or a write to no
+    /// instance: a pickup at the desk) and names an instance in its body.
+    pub(super) fn names_in_body(&self, i: usize) -> bool {
+        let c = &self.steps()[i].call;
+        let makes = c.creates.is_some() || (c.acts_on.is_none() && !c.is_read());
+        makes
+            && !c.login
+            && !c.logout
+            && self.plan.singleton_of(c.action()).is_none()
+            && !self.named_in_body(i).is_empty()
+    }
+
     /// The instances step `i` names in its body or query by a value a list
     /// or a read of their resource (or their create) answered.
-    fn named_in_body(&self, i: usize) -> Vec<InstKey> {
+    pub(super) fn named_in_body(&self, i: usize) -> Vec<InstKey> {
         let prefix = &self.steps()[..i];
         let mut out: Vec<InstKey> = Vec::new();
         for b in &self.steps()[i].call.binds {

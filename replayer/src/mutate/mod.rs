@@ -6,11 +6,13 @@
 //! have a file each: `inject` (field injection), `interleave` (stale
 //! validators between writes), `children` (children after their parent's
 //! transition), `enumerate` (failed logins compared), `roles` (as a user of
-//! a lesser role).
+//! a lesser role), `final_state` (a create naming an instance after its
+//! final transition).
 
 pub(crate) mod children;
 mod enumerate;
 mod families;
+mod final_state;
 pub(crate) mod generation;
 mod inject;
 mod interleave;

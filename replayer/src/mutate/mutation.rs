@@ -45,11 +45,15 @@ pub enum Mutation {
     /// Send an action the recording shows only for one role as a user of
     /// another role: broken function-level authorization.
     AsLesserRole,
+    /// Name an instance in a create's body (a hold's pickup code, an
+    /// invoice to pay) after its owner moved it into a final state
+    /// (cancelled, voided).
+    AfterFinalState,
 }
 
 impl Mutation {
     /// Every family, in the order a run explores them.
-    pub const ALL: [Mutation; 16] = [
+    pub const ALL: [Mutation; 17] = [
         Mutation::Duplicate,
         Mutation::Drop,
         Mutation::Swap,
@@ -66,6 +70,7 @@ impl Mutation {
         Mutation::FieldInjection,
         Mutation::Enumeration,
         Mutation::AsLesserRole,
+        Mutation::AfterFinalState,
     ];
 
     /// The name in configuration and reports: `as-other-user`, `stale-validator`, ...
@@ -87,6 +92,7 @@ impl Mutation {
             Mutation::FieldInjection => "field-injection",
             Mutation::Enumeration => "enumeration",
             Mutation::AsLesserRole => "as-lesser-role",
+            Mutation::AfterFinalState => "after-final-state",
         }
     }
 }

@@ -23,6 +23,7 @@ impl Oracles<'_> {
             Mutation::FieldInjection => self.mass_assignment(seq, trace, f),
             Mutation::Enumeration => self.enumeration(trace, f),
             Mutation::AsLesserRole => self.lesser_role(seq, trace, f),
+            Mutation::AfterFinalState => self.left_final_state(trace, f).await?,
             _ => None,
         })
     }

@@ -5,7 +5,7 @@
 //! parent's read-back changed. Lower confidence: the recording may simply
 //! never have tried it there.
 
-use crate::mutate::children::created_after;
+use crate::mutate::children::accepted_after;
 use crate::oracle::diff::{changes, holds_id};
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::invariant::singular;
@@ -40,7 +40,7 @@ impl Oracles<'_> {
         let reached = machine.transitions.iter().any(|t| t.to == state && t.from != t.to);
         if !reached
             || machine.initial.contains_key(&state)
-            || into.any(|t| created_after(&self.plan.model, &t.action, child))
+            || into.any(|t| accepted_after(&self.plan.model, &t.action, &child.create))
         {
             return None;
         }

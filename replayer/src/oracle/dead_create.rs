@@ -82,7 +82,7 @@ impl Oracles<'_> {
 
     /// The read of an instance of `resource` at `params`, sent with the
     /// credentials `sent` carried.
-    async fn read_with(
+    pub(super) async fn read_with(
         &self,
         sent: &SentRequest,
         resource: usize,

@@ -11,6 +11,7 @@ use crate::oracle::finding::{Confidence, OracleKind, SentRequest};
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::{snippet, Trace};
 use crate::run::request::Reply;
+use crate::setup::identities::form_decode;
 
 impl Oracles<'_> {
     /// The known account's failed login (step `f`) against the unknown
@@ -94,12 +95,13 @@ fn answer<'a>(sent: &'a [SentRequest], replies: &'a [Reply], pointer: &str) -> O
     Some(Answer { sent, reply, json, text })
 }
 
-/// A form body as a flat JSON object, so the account is found the same way.
-fn form_json(body: &str) -> Option<Value> {
+/// A form body as a flat JSON object of its decoded fields, so a value in
+/// it is found the same way as in a JSON body.
+pub(super) fn form_json(body: &str) -> Option<Value> {
     let map: serde_json::Map<String, Value> = body
         .split('&')
         .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_string(), Value::from(v.replace("%40", "@"))))
+        .map(|(k, v)| (form_decode(k), Value::from(form_decode(v))))
         .collect();
     Some(Value::Object(map))
 }
