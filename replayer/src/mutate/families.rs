@@ -33,6 +33,7 @@ impl Journey<'_> {
             Mutation::Enumeration => self.enumeration(),
             Mutation::AsLesserRole => self.as_lesser_role(),
             Mutation::AfterFinalState => self.after_final_state(),
+            Mutation::DoubleClaim => self.double_claim(),
         }
     }
 

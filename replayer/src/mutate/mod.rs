@@ -7,9 +7,10 @@
 //! validators between writes), `children` (children after their parent's
 //! transition), `enumerate` (failed logins compared), `roles` (as a user of
 //! a lesser role), `final_state` (a create naming an instance after its
-//! final transition).
+//! final transition), `claims` (two creates claiming the same instance).
 
 pub(crate) mod children;
+mod claims;
 mod enumerate;
 mod families;
 mod final_state;

@@ -49,11 +49,15 @@ pub enum Mutation {
     /// invoice to pay) after its owner moved it into a final state
     /// (cancelled, voided).
     AfterFinalState,
+    /// A create naming an instance in its body (a hold on a book) repeated
+    /// until refused, then a create of another kind naming the same
+    /// instance (a loan of it): the same part of it (a copy) given to both.
+    DoubleClaim,
 }
 
 impl Mutation {
     /// Every family, in the order a run explores them.
-    pub const ALL: [Mutation; 17] = [
+    pub const ALL: [Mutation; 18] = [
         Mutation::Duplicate,
         Mutation::Drop,
         Mutation::Swap,
@@ -71,6 +75,7 @@ impl Mutation {
         Mutation::Enumeration,
         Mutation::AsLesserRole,
         Mutation::AfterFinalState,
+        Mutation::DoubleClaim,
     ];
 
     /// The name in configuration and reports: `as-other-user`, `stale-validator`, ...
@@ -93,6 +98,7 @@ impl Mutation {
             Mutation::Enumeration => "enumeration",
             Mutation::AsLesserRole => "as-lesser-role",
             Mutation::AfterFinalState => "after-final-state",
+            Mutation::DoubleClaim => "double-claim",
         }
     }
 }

@@ -24,6 +24,7 @@ impl Oracles<'_> {
             Mutation::Enumeration => self.enumeration(trace, f),
             Mutation::AsLesserRole => self.lesser_role(seq, trace, f),
             Mutation::AfterFinalState => self.left_final_state(trace, f).await?,
+            Mutation::DoubleClaim => self.double_claim(seq, trace, f).await?,
             _ => None,
         })
     }

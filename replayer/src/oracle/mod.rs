@@ -10,7 +10,7 @@
 //! `idempotency`, `stale_write`, `unexpected_accept`, `race`, and the user
 //! invariants in `invariant/`), and for the families that need more of the
 //! model: `dead_create`, and by family in `by_model`: `interleaved`,
-//! `child_after`, `injection`, `enumeration`, `lesser_role`, `final_state`. `control`
+//! `child_after`, `injection`, `enumeration`, `lesser_role`, `final_state`, `double_claim`. `control`
 //! sends the control requests, `diff` compares JSON read-backs, `evidence`
 //! says what shows a step's effect (a read-back, a list, a parent, the
 //! step's answer), `credential` probes logins after a credential change,
@@ -26,6 +26,7 @@ mod credential;
 mod cross_user;
 mod dead_create;
 pub(crate) mod diff;
+mod double_claim;
 mod enumeration;
 mod evidence;
 pub(crate) mod final_state;

@@ -193,6 +193,31 @@ impl RequestTemplate {
         })
     }
 
+    /// This template with `other`'s recorded value at `from` as its own
+    /// recorded value at `to` (a body or query field): a live list item is
+    /// then picked by the value `other` named. `None` when either is missing.
+    pub fn recording_as(
+        &self,
+        to: &Location,
+        other: &RequestTemplate,
+        from: &Location,
+    ) -> Option<RequestTemplate> {
+        let value = match (&other.body, from) {
+            (BodyTemplate::Json(json), Location::Body { pointer }) => {
+                json.pointer(pointer)?.clone()
+            }
+            _ => Value::String(other.draft().get(from)?),
+        };
+        let mut draft = self.draft();
+        if draft.get(to).is_none() || !draft.set(to, &value) {
+            return None;
+        }
+        let mut out = self.clone();
+        out.body = draft.body;
+        out.query = draft.query;
+        Some(out)
+    }
+
     /// A draft with the recorded values.
     pub fn draft(&self) -> Draft {
         Draft {
