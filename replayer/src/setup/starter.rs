@@ -51,7 +51,7 @@ pub fn starter_config_from(
     write_auth(w, login, logout);
     write_users(w, model, recorded, login);
     write_mutations(w);
-    write_budget(w);
+    write_budget(w, model);
     write_invariants(w, model);
     write_report(w);
     out
@@ -180,14 +180,22 @@ fn write_mutations(w: &mut String) {
 }
 
 /// `[budget]`: the default limits.
-fn write_budget(w: &mut String) {
+/// `[budget]`, sized to the recording: a run on the sample library (every
+/// bug planted, so shrinking too) sent about 150 requests and 3.3
+/// sequences per recorded step; the limits leave more than twice that,
+/// and never less than a small recording needs.
+fn write_budget(w: &mut String, model: &Model) {
+    let steps: u64 = model.journeys.iter().map(|j| j.steps.len() as u64).sum();
+    let sequences = (8 * steps).max(2_000);
+    let requests = (400 * steps).max(100_000);
     let _ = writeln!(w, "[budget]");
     let _ = writeln!(
         w,
         "# Exploration stops at the first limit reached; what was found is still shrunk."
     );
-    let _ = writeln!(w, "sequences = 2000");
-    let _ = writeln!(w, "requests = 100000");
+    let _ = writeln!(w, "# Sized to the {steps} recorded steps of the model's journeys.");
+    let _ = writeln!(w, "sequences = {sequences}");
+    let _ = writeln!(w, "requests = {requests}");
     let _ = writeln!(w, "seconds = 120\n");
 }
 
@@ -497,5 +505,36 @@ mod tests {
             crate::setup::config::Config::parse_with_env(&text, path, |_| Some("x".into()))
                 .expect("parses back");
         assert_eq!(config.users[0].fields["user/email"], "ann@example.com");
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_recording_and_never_below_the_floor() {
+        let budget = |reads: u64| {
+            let login = json!({"email": "ann@example.com", "password": "~r:00000000000000aa"});
+            let exchanges: Vec<Exchange> =
+                std::iter::once(exchange(1, "POST", "/session", login, true))
+                    .chain((0..reads).map(|k| exchange(2 + k, "GET", "/me", json!({}), false)))
+                    .collect();
+            let model =
+                learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).unwrap().model;
+            let text = starter_config_from(
+                &model,
+                &Recorded::default(),
+                "store",
+                "http://127.0.0.1:1",
+                None,
+            );
+            let path = std::path::Path::new("qa/venomqa.toml");
+            let config =
+                crate::setup::config::Config::parse_with_env(&text, path, |_| Some("x".into()))
+                    .expect("parses back");
+            (model.journeys.iter().map(|j| j.steps.len() as u64).sum::<u64>(), config.budget)
+        };
+        let (few, floor) = budget(2);
+        assert!(few < 10, "{few} steps");
+        assert_eq!((floor.sequences, floor.requests), (2_000, 100_000));
+        let (steps, sized) = budget(600);
+        assert!(steps > 250, "{steps} steps");
+        assert_eq!((sized.sequences, sized.requests), (8 * steps, 400 * steps));
     }
 }
