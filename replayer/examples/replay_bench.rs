@@ -53,11 +53,13 @@ async fn main() {
         outcome.stats.requests,
         outcome.stats.requests as f64 / seconds
     );
-    println!(
-        "{} findings; first after {:.2} s, all after {seconds:.2} s",
-        outcome.findings.len(),
-        first.lock().expect("lock").unwrap_or(f64::NAN)
-    );
+    match *first.lock().expect("lock") {
+        Some(first) => println!(
+            "{} findings; first after {first:.2} s, all after {seconds:.2} s",
+            outcome.findings.len()
+        ),
+        None => println!("0 findings in {seconds:.2} s"),
+    }
     for f in &outcome.findings {
         println!("  {:<17} {:<18} {}", f.oracle.to_string(), f.mutation, f.actions.join(" → "));
     }
