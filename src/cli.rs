@@ -19,7 +19,8 @@ pub const DEFAULT_STORE: &str = "./venomqa-store";
 #[derive(Debug, Parser)]
 #[command(name = "venomqa", version, propagate_version = true)]
 #[command(after_help = "Start with `venomqa demo`: it runs the whole pipeline on a sample shop.\n\
-Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 the target or store could not be used.")]
+Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 the target or store could not be used, \
+4 incomplete (`run`/`replay`: a budget ran out before everything planned was tested, and nothing was found).")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -61,7 +62,8 @@ pub enum Command {
     Init(InitArgs),
     /// Replay the learned journeys, mutated, against a test target and report the bugs found.
     Replay(ReplayArgs),
-    /// The CI entry: replay with everything from DIR/venomqa.toml. Exit 0 clean, 1 findings.
+    /// The CI entry: replay with everything from DIR/venomqa.toml. Exit 0 clean (everything
+    /// planned was tested), 1 findings, 4 incomplete (a budget ran out first, nothing found).
     Run(RunArgs),
     /// The sample shop and its QA traffic driver, for trying venomqa out.
     #[command(subcommand)]

@@ -14,10 +14,14 @@ use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_F
 use crate::browse::open_store;
 use crate::cli::{InitArgs, ReplayArgs, ReportArgs, RunArgs};
 use crate::learn::{read_model, write_model};
+use crate::output;
 use crate::usage;
 
 /// The model file `init` writes next to venomqa.toml.
 const MODEL_FILE: &str = "model.json";
+
+/// The exit code of a run that found nothing but did not test all it planned.
+const INCOMPLETE: u8 = 4;
 
 pub fn init(args: InitArgs) -> Result<ExitCode> {
     let config_path = args.dir.join(CONFIG_FILE);
@@ -125,8 +129,28 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     eprintln!("venomqa: replaying against {target}");
     let outcome = venomqa_replayer::run(&config, print_progress).await?;
     let text = write_reports(&outcome, &config, &target, crate::color::enabled())?;
-    print!("{text}");
-    Ok(if outcome.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    // A report written to stdout keeps stdout to itself.
+    let to_stdout = [&config.report.json, &config.report.junit]
+        .into_iter()
+        .any(|p| p.as_deref().is_some_and(output::is_stdio));
+    if to_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    Ok(exit_code(&outcome))
+}
+
+/// 1 with findings; else 4 when a budget ran out before everything planned
+/// was tested (a green run must mean the plan was tested); else 0.
+fn exit_code(outcome: &RunOutcome) -> ExitCode {
+    if !outcome.findings.is_empty() {
+        ExitCode::from(1)
+    } else if !outcome.stats.complete {
+        ExitCode::from(INCOMPLETE)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Writes the JSON, JUnit and reproducer outputs `config.report` names and
@@ -146,16 +170,16 @@ pub fn write_reports(
         write_json(&outcome.findings, &context, path)?;
     }
     if let Some(path) = &config.report.junit {
-        std::fs::write(path, render_junit(&outcome.findings, &context))
-            .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
+        output::write_all(path, render_junit(&outcome.findings, &context).as_bytes())
+            .with_context(|| format!("cannot write the JUnit report to {}", output::shown(path)))?;
     }
     Ok(render_terminal(&outcome.findings, &context, color))
 }
 
 pub fn write_json(findings: &[Finding], context: &ReportContext, path: &Path) -> Result<()> {
     let json = serde_json::to_string_pretty(&render_json(findings, context))?;
-    std::fs::write(path, json + "\n")
-        .with_context(|| format!("cannot write the JSON report to {}", path.display()))
+    output::write_all(path, (json + "\n").as_bytes())
+        .with_context(|| format!("cannot write the JSON report to {}", output::shown(path)))
 }
 
 /// One stderr line per new finding, so a long run shows it is getting somewhere.

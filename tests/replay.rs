@@ -180,3 +180,50 @@ fn configuration_and_target_problems_get_their_exit_codes_and_name_the_cause() {
     assert!(text(&ran.stderr).contains(&hint), "{}", text(&ran.stderr));
     shop.signal("TERM");
 }
+
+#[test]
+fn a_budget_that_runs_out_before_the_plan_is_tested_exits_4_never_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, shop_url) = start_shop("none");
+    let config = recorded_and_initialised(dir.path(), &shop_url);
+    let qa = dir.path().join("qa");
+    let with_budget = |budget: &str| {
+        let budget_table = config.find("[budget]").expect("init writes [budget]");
+        let rest = &config[budget_table..];
+        let end = rest.find("\n\n").map_or(config.len(), |n| budget_table + n);
+        let text = format!("{}{budget}{}", &config[..budget_table], &config[end..]);
+        std::fs::write(qa.join("venomqa.toml"), text).unwrap();
+    };
+
+    // Requests run out after calibration: every planned test is skipped.
+    with_budget("[budget]\nrequests = 50");
+    let json = dir.path().join("run.json");
+    let ran = run_qa(&["run", qa.to_str().unwrap(), "--json", json.to_str().unwrap()]);
+    let stdout = text(&ran.stdout);
+    assert_eq!(ran.status.code(), Some(4), "{stdout}\n{}", text(&ran.stderr));
+    assert!(stdout.contains("incomplete: the `requests` budget ran out"), "{stdout}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let stats = &report["stats"];
+    assert_eq!(stats["complete"], false, "{stats}");
+    assert!(stats["cases_planned"].as_u64().unwrap() > 0, "{stats}");
+    assert_eq!(stats["cases_skipped"]["budget"], stats["cases_planned"], "{stats}");
+
+    // No time at all: not even calibration; the JSON on stdout, the
+    // summary on stderr.
+    with_budget("[budget]\nseconds = 0");
+    let ran = run_qa(&["run", qa.to_str().unwrap(), "--json", "-"]);
+    assert_eq!(ran.status.code(), Some(4), "{}", text(&ran.stderr));
+    let report: Value = serde_json::from_slice(&ran.stdout).expect("stdout is the JSON report");
+    assert_eq!(report["stats"]["complete"], false);
+    let incomplete = report["stats"]["incomplete"].as_str().unwrap();
+    assert!(incomplete.contains("0 of 8 journeys calibrated"), "{incomplete}");
+    assert!(text(&ran.stderr).contains("incomplete:"), "{}", text(&ran.stderr));
+
+    // The default budget tests it all: complete, and 0.
+    std::fs::write(qa.join("venomqa.toml"), &config).unwrap();
+    let ran = run_qa(&["run", qa.to_str().unwrap(), "--junit", "-"]);
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    let junit = text(&ran.stdout);
+    assert!(junit.contains("<property name=\"complete\" value=\"true\"/>"), "{junit}");
+    shop.signal("TERM");
+}

@@ -5,6 +5,7 @@
 //! re-runs to confirm, and for a race to count how often it reproduces.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use crate::error::Error;
 use crate::mutate::mutation::Mutation;
@@ -34,6 +35,9 @@ struct Shrinker<'a, 'b> {
     label: String,
     tries: u32,
     budget: u64,
+    /// The run's time budget: past it, no candidate is tried (the
+    /// smallest failing sequence so far stands).
+    deadline: Instant,
     runs: u64,
     cache: HashMap<Vec<(u32, u32)>, bool>,
     best: Option<(Verdict, Trace)>,
@@ -50,7 +54,7 @@ pub(crate) async fn shrink(
     trace: Trace,
     broken: &HashSet<String>,
     repeat: u32,
-    budget: u64,
+    (budget, deadline): (u64, Instant),
 ) -> Result<Option<Shrunk>, Error> {
     let seq = focused_at(seq, verdict.step);
     let race = verdict.oracle == OracleKind::Race;
@@ -62,6 +66,7 @@ pub(crate) async fn shrink(
         label: seq.steps[verdict.step].label(),
         tries: if race { 3 } else { 1 },
         budget,
+        deadline,
         runs: 0,
         cache: HashMap::new(),
         best: Some((verdict, trace)),
@@ -171,7 +176,7 @@ impl Shrinker<'_, '_> {
 
     /// Whether `candidate` still fails the same way (a race gets a few tries).
     async fn fails(&mut self, candidate: &Sequence) -> Result<bool, Error> {
-        if !candidate.buildable() || self.runs >= self.budget {
+        if !candidate.buildable() || self.runs >= self.budget || Instant::now() >= self.deadline {
             return Ok(false);
         }
         let id: Vec<(u32, u32)> = candidate.steps.iter().map(|s| (s.origin, s.copies)).collect();

@@ -60,11 +60,17 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
                 self.count_started(total);
             }
             let case_started = Instant::now();
-            let exercised = match self.exercise(case, baseline).await {
-                Ok(e) => e,
-                Err(e) => {
+            // The time budget holds to within the request in flight.
+            let exercising = self.exercise(case, baseline);
+            let exercised = match tokio::time::timeout_at(deadline.into(), exercising).await {
+                Ok(Ok(e)) => e,
+                Ok(Err(e)) => {
                     self.lock().error.get_or_insert(e);
                     return Err("error");
+                }
+                Err(_elapsed) => {
+                    self.lock().stopped_by.get_or_insert_with(|| "seconds".to_string());
+                    return Err("budget");
                 }
             };
             let Some((seq, checked)) = exercised else { continue };

@@ -70,6 +70,12 @@ pub struct RunStats {
     pub cases_skipped: BTreeMap<String, usize>,
     /// Which budget stopped exploration early, if one did.
     pub stopped_by: Option<String>,
+    /// Every journey was calibrated and every planned test tried before a
+    /// budget ran out: only then does "no findings" mean the plan was tested.
+    pub complete: bool,
+    /// Journeys replayed unmutated before the time budget ran out (a
+    /// journey not calibrated has none of its cases planned).
+    pub journeys_calibrated: usize,
     /// One entry per journey × mutation family that ran (JUnit testcases);
     /// `mutation` is `replay` for the unmutated journey.
     pub testcases: Vec<TestcaseStats>,
@@ -150,7 +156,27 @@ impl RunOutcome {
                 exercised: self.stats.cases_exercised,
                 skipped: self.stats.cases_skipped.clone(),
             },
+            incomplete: self.incomplete(),
         }
+    }
+
+    /// Why the run tested less than it planned, for a person; `None` when
+    /// it tested it all.
+    pub fn incomplete(&self) -> Option<String> {
+        let budget = self.stats.stopped_by.as_deref().filter(|_| !self.stats.complete)?;
+        let mut why = format!("the `{budget}` budget ran out");
+        let (calibrated, journeys) = (self.stats.journeys_calibrated, self.stats.journeys);
+        if calibrated < journeys {
+            why.push_str(&format!(
+                "; {calibrated} of {journeys} journeys calibrated (the others' cases were never planned)"
+            ));
+        }
+        let not_run = self.stats.cases_skipped.get("budget").copied().unwrap_or(0);
+        if not_run > 0 {
+            let tests = if not_run == 1 { "test" } else { "tests" };
+            why.push_str(&format!("; {not_run} planned {tests} not run"));
+        }
+        Some(why)
     }
 }
 
@@ -194,6 +220,7 @@ pub async fn replay(
     progress: impl Fn(Progress) + Send + Sync,
 ) -> Result<RunOutcome, Error> {
     let started = Instant::now();
+    let deadline = started + Duration::from_secs(config.budget.seconds);
     let url = config.target_url()?.to_string();
     let mut plan = Plan::new(model, recorded, config)?;
     run_producers_first(model, &mut plan);
@@ -213,8 +240,9 @@ pub async fn replay(
     // A global reset serialises sequences; otherwise each creates its own resources.
     let parallel = if per_sequence { 1 } else { config.target.parallel.max(1) };
 
-    let calibration = Calibration { runner: &runner, config, per_sequence, parallel };
+    let calibration = Calibration { runner: &runner, config, per_sequence, parallel, deadline };
     let (calibrated, noise) = calibration.all(&plan, &progress).await?;
+    let uncalibrated = calibrated.iter().filter(|b| b.is_none()).count();
     let oracles = Oracles {
         plan: &plan,
         runner: &runner,
@@ -222,18 +250,23 @@ pub async fn replay(
         invariants: &config.invariants,
         reset: per_sequence,
     };
+    let stopped_by = (uncalibrated > 0).then(|| "seconds".to_string());
     let explorer = Explorer {
         oracles: &oracles,
-        shared: Mutex::new(Shared { runs: 2 * plan.journeys.len() as u64, ..Shared::default() }),
+        shared: Mutex::new(Shared {
+            runs: 2 * plan.journeys.len() as u64,
+            stopped_by,
+            ..Shared::default()
+        }),
         progress: &progress,
         config,
         url: &url,
         calibrated: &calibrated,
+        deadline,
     };
     explorer.check_plain_journeys().await?;
     let all = cases(&plan, &calibrated, &config.mutations.enabled, config.mutations.concurrency);
     let total = all.len();
-    let deadline = started + Duration::from_secs(config.budget.seconds);
     explorer.explore(all, parallel, deadline).await;
 
     let mut s = explorer.shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -252,7 +285,9 @@ pub async fn replay(
             cases_planned: total,
             cases_exercised: s.exercised,
             cases_skipped: s.skipped,
+            complete: s.stopped_by.is_none(),
             stopped_by: s.stopped_by,
+            journeys_calibrated: plan.journeys.len() - uncalibrated,
             testcases: s.testcases.into_values().collect(),
         },
     })
@@ -264,11 +299,13 @@ struct Calibration<'a> {
     config: &'a Config,
     per_sequence: bool,
     parallel: usize,
+    deadline: Instant,
 }
 
 impl Calibration<'_> {
     /// Each journey replayed twice (`parallel` at a time): its baseline, and
-    /// the noise of all of them with the model's volatile values.
+    /// the noise of all of them with the model's volatile values. A journey
+    /// whose calibration the time budget cut has none (`None`).
     async fn all(
         &self,
         plan: &Plan,
@@ -277,11 +314,14 @@ impl Calibration<'_> {
         let of = plan.journeys.len();
         let done = AtomicUsize::new(0);
         let invariants = &self.config.invariants;
-        let baselines: Vec<Result<Baseline, Error>> = stream::iter(plan.journeys.iter())
+        let deadline = tokio::time::Instant::from_std(self.deadline);
+        let baselines: Vec<Option<Result<Baseline, Error>>> = stream::iter(plan.journeys.iter())
             .map(|j| {
                 let done = &done;
                 async move {
-                    let b = calibrate(self.runner, plan, j, invariants, self.per_sequence).await;
+                    let calibrating =
+                        calibrate(self.runner, plan, j, invariants, self.per_sequence);
+                    let b = tokio::time::timeout_at(deadline, calibrating).await.ok();
                     let done = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress(Progress::Calibrated { done, of });
                     b
@@ -293,9 +333,11 @@ impl Calibration<'_> {
         let mut noise = volatile_noise(plan);
         let mut calibrated = Vec::with_capacity(baselines.len());
         for b in baselines {
-            let b = b?;
-            noise.merge(b.noise.clone());
-            calibrated.push(Some(b));
+            let b = b.transpose()?;
+            if let Some(b) = &b {
+                noise.merge(b.noise.clone());
+            }
+            calibrated.push(b);
         }
         Ok((calibrated, noise))
     }
@@ -309,6 +351,8 @@ struct Explorer<'a, P> {
     config: &'a Config,
     url: &'a str,
     calibrated: &'a [Option<Baseline>],
+    /// When the time budget runs out.
+    deadline: Instant,
 }
 
 impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
@@ -351,8 +395,9 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             action: label.clone(),
         });
         let repeat = self.config.mutations.repeat;
+        let limits = (SHRINK_RUNS, self.deadline);
         let shrunk =
-            shrink(self.oracles, family, seq, verdict, trace, broken, repeat, SHRINK_RUNS).await?;
+            shrink(self.oracles, family, seq, verdict, trace, broken, repeat, limits).await?;
         let Some(Shrunk { seq, verdict, trace, reproduced, runs }) = shrunk else { return Ok(()) };
         let plan = self.oracles.plan;
         let requests: Vec<SentRequest> =

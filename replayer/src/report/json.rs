@@ -24,7 +24,9 @@
 //!             "by_oracle": {"race": 1}, "sequences": 120, "requests": 1234,
 //!             "seconds": 3.2, "testcases": 40, "failed_testcases": 1,
 //!             "cases_planned": 430, "cases_exercised": 412,
-//!             "cases_skipped": {"prefix_diverged": 12, "budget": 6}}
+//!             "cases_skipped": {"prefix_diverged": 12, "budget": 6},
+//!             "complete": false,
+//!             "incomplete": "the `seconds` budget ran out: 6 planned tests not run"}
 //! }
 //! ```
 //!
@@ -34,7 +36,10 @@
 //! and `response_body` are `null` when absent. A case is exercised when it
 //! reached its focus the way the unmutated journey did; `cases_skipped`
 //! says why the others were not (`prefix_diverged`, `budget`,
-//! `already_found`).
+//! `already_found`). `complete` is false when a budget ran out before every
+//! journey was calibrated and every planned test tried (`incomplete` then
+//! says which budget and what was left); `venomqa run` then exits 4 if it
+//! found nothing.
 
 use serde_json::{json, Map, Value};
 
@@ -71,6 +76,8 @@ pub fn render_json(findings: &[Finding], ctx: &ReportContext) -> Value {
             "cases_planned": ctx.cases.planned,
             "cases_exercised": ctx.cases.exercised,
             "cases_skipped": ctx.cases.skipped,
+            "complete": ctx.incomplete.is_none(),
+            "incomplete": ctx.incomplete,
         }
     })
 }

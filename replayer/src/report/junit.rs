@@ -53,6 +53,7 @@ pub fn render_junit(findings: &[Finding], ctx: &ReportContext) -> String {
         ("sequences", ctx.sequences.to_string()),
         ("requests", ctx.requests.to_string()),
         ("findings", findings.len().to_string()),
+        ("complete", ctx.incomplete.is_none().to_string()),
     ] {
         let _ = writeln!(
             xml,

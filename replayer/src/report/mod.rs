@@ -52,6 +52,9 @@ pub struct ReportContext {
     pub reproducer_files: Vec<PathBuf>,
     /// How many mutated cases were planned, exercised and skipped.
     pub cases: CaseCounts,
+    /// Why the run did not test everything it planned (a budget ran out),
+    /// said for a person; `None` when it did.
+    pub incomplete: Option<String>,
 }
 
 /// The mutated cases of a run: a case that never reached its focus the way

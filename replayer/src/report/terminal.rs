@@ -88,6 +88,10 @@ pub fn render_terminal(findings: &[Finding], ctx: &ReportContext, color: bool) -
         out.push_str(&style.dim(&line));
         out.push('\n');
     }
+    if let Some(why) = &ctx.incomplete {
+        out.push_str(&style.paint("1;33", &format!("incomplete: {why}")));
+        out.push('\n');
+    }
     let summary = summary_line(findings, ctx);
     let summary = match findings.iter().map(|f| f.confidence).max() {
         None => style.paint("32", &summary),
