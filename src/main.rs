@@ -125,9 +125,11 @@ fn replay_exit_code(err: &venomqa_replayer::Error) -> u8 {
         // A refused login is wrong credentials in the configuration; no
         // answer or a 5xx is the target's problem.
         Error::Login { status: Some(s), .. } if (400..500).contains(s) => 2,
-        Error::Login { .. } | Error::Store(_) | Error::Unreachable { .. } | Error::Reset { .. } => {
-            3
-        }
+        Error::Login { .. }
+        | Error::Store(_)
+        | Error::Unreachable { .. }
+        | Error::Reset { .. }
+        | Error::NotTheRecordedApi { .. } => 3,
     }
 }
 

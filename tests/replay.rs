@@ -227,3 +227,68 @@ fn a_budget_that_runs_out_before_the_plan_is_tested_exits_4_never_0() {
     assert!(junit.contains("<property name=\"complete\" value=\"true\"/>"), "{junit}");
     shop.signal("TERM");
 }
+
+/// A web server on a free loopback port answering `200 text/html` to every
+/// request (reading each request's head and body first), as a wrong
+/// `--target` might: the port of a front end instead of the API.
+fn spawn_html_server() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(n) = lower.strip_prefix("content-length:") {
+                            length = n.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let page = "<!doctype html><html><body>Welcome to our shop</body></html>";
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+                        page.len()
+                    );
+                    if writer.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_target_that_is_not_the_recorded_api_exits_3_naming_the_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, shop_url) = start_shop("none");
+    recorded_and_initialised(dir.path(), &shop_url);
+    shop.signal("TERM");
+    let qa = dir.path().join("qa");
+    let web = spawn_html_server();
+    let json = dir.path().join("run.json");
+    let ran =
+        run_qa(&["run", qa.to_str().unwrap(), "--target", &web, "--json", json.to_str().unwrap()]);
+    let stderr = text(&ran.stderr);
+    assert_eq!(ran.status.code(), Some(3), "{}\n{stderr}", text(&ran.stdout));
+    assert!(stderr.contains("does not answer like the recorded API"), "{stderr}");
+    assert!(stderr.contains("POST /login: recorded 200 JSON, answered 200 text/html"), "{stderr}");
+    assert!(!text(&ran.stdout).contains("0 findings"), "never a clean summary");
+}

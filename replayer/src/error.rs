@@ -49,6 +49,20 @@ pub enum Error {
         /// The start of the answer's body.
         body: String,
     },
+    /// Replayed unmutated, most calls answered otherwise than recorded (in
+    /// status class or JSON-ness): the target is not the recorded API, or
+    /// not in the state the recording started from.
+    #[error("the target {target} does not answer like the recorded API: {differing} of {compared} calls replayed unmutated answered otherwise than recorded ({}); is the target the right service, and was it reset?", first.join("; "))]
+    NotTheRecordedApi {
+        /// The target's base URL.
+        target: String,
+        /// Calls compared.
+        compared: usize,
+        /// Calls whose answer differed.
+        differing: usize,
+        /// The first few, each `ACTION: recorded …, answered …`.
+        first: Vec<String>,
+    },
     /// The reset request or command failed.
     #[error("resetting the target failed ({how}): {message}")]
     Reset {

@@ -23,6 +23,7 @@ use crate::oracle::{rank, Oracles, Verdict};
 use crate::report::curl_script;
 use crate::run::calibrate::{calibrate, Baseline};
 use crate::run::client::Client;
+use crate::run::divergence::Divergence;
 use crate::run::execute::{Runner, Trace};
 use crate::run::sequence::Sequence;
 use crate::setup::config::{Config, ResetScope};
@@ -243,6 +244,13 @@ pub async fn replay(
     let calibration = Calibration { runner: &runner, config, per_sequence, parallel, deadline };
     let (calibrated, noise) = calibration.all(&plan, &progress).await?;
     let uncalibrated = calibrated.iter().filter(|b| b.is_none()).count();
+    let mut divergence = Divergence::default();
+    for (journey, baseline) in plan.journeys.iter().zip(&calibrated) {
+        if let Some(b) = baseline {
+            divergence.add(&plan, journey, &b.trace);
+        }
+    }
+    divergence.verdict(&url)?;
     let oracles = Oracles {
         plan: &plan,
         runner: &runner,

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use crate::error::Error;
 use crate::oracle::diff::{differing, Noise};
 use crate::oracle::invariant::Invariant;
+use crate::run::divergence::Divergence;
 use crate::run::execute::{Executed, Runner, Trace, SETTLE};
 use crate::run::request::Reply;
 use crate::run::sequence::{Sequence, INSERTED};
@@ -80,7 +81,13 @@ pub(crate) async fn calibrate(
 ) -> Result<Baseline, Error> {
     let seq = &journey.sequence;
     let first = runner.run(seq, reset, true).await?;
-    check_logins(plan, journey, &first)?;
+    if let Err(refused) = check_logins(plan, journey, &first) {
+        // HTML where JSON was recorded: the wrong service, not the password.
+        let mut divergence = Divergence::default();
+        divergence.add(plan, journey, &first);
+        divergence.other_kind(runner.client.base())?;
+        return Err(refused);
+    }
     let second = runner.run(seq, reset, true).await?;
 
     let mut noise = Noise::default();

@@ -6,6 +6,7 @@
 
 pub(crate) mod calibrate;
 pub(crate) mod client;
+pub(crate) mod divergence;
 pub(crate) mod execute;
 pub(crate) mod probe;
 pub(crate) mod request;
