@@ -109,6 +109,43 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     assert!(times.iter().any(|t| *t > 0.0), "real per-testcase times, not all 0.000: {junit}");
     let scripts = std::fs::read_dir(&out).unwrap().count();
     assert_eq!(scripts, findings.len(), "one reproducer a finding");
+
+    // No artifact holds a secret the run was given: each says its variable.
+    let mut artifacts = vec![("stdout".to_string(), ran.stdout.clone())];
+    artifacts.push(("stderr".to_string(), ran.stderr.clone()));
+    artifacts.push(("json".to_string(), std::fs::read(&json).unwrap()));
+    artifacts.push(("junit".to_string(), junit.clone().into_bytes()));
+    for script in std::fs::read_dir(&out).unwrap() {
+        let path = script.unwrap().path();
+        artifacts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
+    for (name, bytes) in &artifacts {
+        for user in ["alice", "bob", "carol", "dave"] {
+            let secret = format!("{user}-pw");
+            assert!(!common::contains(bytes, secret.as_bytes()), "{secret} in {name}");
+        }
+    }
+    let json_text = String::from_utf8(std::fs::read(&json).unwrap()).unwrap();
+    assert!(json_text.contains("${VENOMQA_ALICE_PASSWORD}"), "the variable stands in for it");
+
+    // A reproducer reads the secrets from the same variables, and logs in
+    // for itself: run against the shop, it needs them and then runs.
+    let script = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    let text_of_script = std::fs::read_to_string(&script).unwrap();
+    assert!(text_of_script.contains(": \"${VENOMQA_"), "{text_of_script}");
+    let bare = std::process::Command::new("bash").arg(&script).env("TARGET", &shop_url).output();
+    let bare = bare.unwrap();
+    assert!(!bare.status.success(), "no secrets set: the script stops");
+    assert!(text(&bare.stderr).contains("VENOMQA_"), "{}", text(&bare.stderr));
+    let mut with_secrets = std::process::Command::new("bash");
+    with_secrets.arg(&script).env("TARGET", &shop_url);
+    for user in ["alice", "bob", "carol", "dave"] {
+        with_secrets.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
+    }
+    let ran_script = with_secrets.output().unwrap();
+    let said = text(&ran_script.stdout);
+    assert!(ran_script.status.success(), "{said}\n{}\n{text_of_script}", text(&ran_script.stderr));
+    assert!(said.contains("-> 200 (recorded 200)"), "the login works from the variables: {said}");
     shop.signal("TERM");
 }
 

@@ -371,7 +371,9 @@ fn json_report_has_the_public_field_names_and_values() {
             "failed_testcases": 3,
             "cases_planned": 0,
             "cases_exercised": 0,
-            "cases_skipped": {}
+            "cases_skipped": {},
+            "complete": true,
+            "incomplete": null
         })
     );
     let clean = render_json(&[], &ctx);
@@ -501,11 +503,10 @@ fn curl_script_is_valid_bash_quotes_everything_and_captures_server_values() {
         script.contains(r#"--data-binary '{"username":"alice","password":"pa'\''ss"}'"#),
         "{script}"
     );
-    // The token and the order id come from the live responses...
-    assert!(
-        script.contains("#   S1_TOKEN = \"token\" of step 1's response  [tok-rec-1a2b3c4d]"),
-        "{script}"
-    );
+    // The token and the order id come from the live responses (a
+    // credential's recorded value is not written down)...
+    assert!(script.contains("#   S1_TOKEN = \"token\" of step 1's response\n"), "{script}");
+    assert!(!script.contains("tok-rec-1a2b3c4d"), "{script}");
     assert!(script.contains("#   S2_ID = \"id\" of step 2's response  [o-rec9]"), "{script}");
     assert!(script.contains(r#"-H 'Authorization: Bearer '"${S1_TOKEN}""#), "{script}");
     assert!(script.contains(r#""${TARGET}"'/orders/'"${S2_ID}"'/pay'"#), "{script}");
@@ -518,6 +519,48 @@ fn curl_script_is_valid_bash_quotes_everything_and_captures_server_values() {
     assert!(script.contains(
         "printf '%s -> %s (recorded %s)\\n' '5. POST /orders/{order_id}/refund' \"$status\" '200'"
     ));
+}
+
+#[test]
+fn curl_script_reads_secrets_from_their_variables_and_keeps_sessions_in_a_cookie_jar() {
+    let mut requests = double_refund_requests();
+    requests[0].body =
+        Some(r#"{"username":"alice","password":"${VENOMQA_ALICE_PASSWORD}"}"#.into());
+    requests[1].headers.push(("Cookie".into(), "sid=live-session-7q".into()));
+    let mut bob = requests[1].clone();
+    bob.user = Some("bob".into());
+    requests.push(bob);
+    let script = curl_script(&requests, RECORDED_TARGET);
+    bash_n(&script);
+    assert!(
+        script.contains(r#": "${VENOMQA_ALICE_PASSWORD:?set VENOMQA_ALICE_PASSWORD, the secret"#),
+        "{script}"
+    );
+    assert!(
+        script.contains(r#""password":"'"${VENOMQA_ALICE_PASSWORD}"'"}'"#),
+        "the variable, expanded, in the body: {script}"
+    );
+    // Alice's session is read from the Set-Cookie of her earlier answers,
+    // newest first; Bob's first request has no earlier answer of his and
+    // keeps his cookie as sent.
+    assert_eq!(script.matches("sid=live-session-7q").count(), 1, "{script}");
+    assert!(script.contains(r#"C2_SID="$(set_cookie 'sid' 2 1)""#), "{script}");
+    assert!(script.contains(r#"-H 'Cookie: sid='"${C2_SID}""#), "{script}");
+    assert!(script.contains(r#"-D "$WORK/2.headers""#), "{script}");
+    // Without the variable the script stops before sending anything.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.sh");
+    std::fs::write(&path, &script).expect("write");
+    let out = Command::new("bash")
+        .arg(&path)
+        .env_remove("VENOMQA_ALICE_PASSWORD")
+        .env("TARGET", "http://127.0.0.1:9")
+        .output()
+        .expect("bash");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("set VENOMQA_ALICE_PASSWORD"), "{stderr}");
+    assert!(!stderr.contains("curl"), "nothing was sent: {stderr}");
 }
 
 #[test]

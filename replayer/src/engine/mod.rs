@@ -20,7 +20,7 @@ use crate::mutate::mutation::Mutation;
 use crate::oracle::diff::{normalize, Noise};
 use crate::oracle::finding::{Finding, OracleKind, SentRequest};
 use crate::oracle::{rank, Oracles, Verdict};
-use crate::report::curl_script;
+use crate::report::{curl_script, without_live_credentials, Secrets};
 use crate::run::calibrate::{calibrate, Baseline};
 use crate::run::client::Client;
 use crate::run::divergence::Divergence;
@@ -271,6 +271,7 @@ pub async fn replay(
         url: &url,
         calibrated: &calibrated,
         deadline,
+        secrets: config.secrets(),
     };
     explorer.check_plain_journeys().await?;
     let all = cases(&plan, &calibrated, &config.mutations.enabled, config.mutations.concurrency);
@@ -361,6 +362,8 @@ struct Explorer<'a, P> {
     calibrated: &'a [Option<Baseline>],
     /// When the time budget runs out.
     deadline: Instant,
+    /// The users' secrets, which no finding may hold.
+    secrets: Secrets,
 }
 
 impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
@@ -408,17 +411,22 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             shrink(self.oracles, family, seq, verdict, trace, broken, repeat, limits).await?;
         let Some(Shrunk { seq, verdict, trace, reproduced, runs }) = shrunk else { return Ok(()) };
         let plan = self.oracles.plan;
-        let requests: Vec<SentRequest> =
+        // Secrets become their variables everywhere; the reproducer logs in
+        // for itself, so reports show live credentials as placeholders.
+        let mut requests: Vec<SentRequest> =
             trace.steps.iter().flat_map(|e| e.sent.iter().cloned()).collect();
+        requests.iter_mut().for_each(|r| self.secrets.hide_in(r));
+        let reproducer = curl_script(&requests, self.url);
+        requests.iter_mut().for_each(without_live_credentials);
         let finding = Finding {
             oracle: verdict.oracle,
             mutation: mutation.clone(),
             actions: seq.labels(),
             confidence: verdict.confidence,
-            summary: verdict.summary,
-            evidence: verdict.evidence,
+            summary: self.secrets.hide(&verdict.summary),
+            evidence: verdict.evidence.iter().map(|e| self.secrets.hide(e)).collect(),
             journey: plan.journeys[seq.journey].name.clone(),
-            reproducer: curl_script(&requests, self.url),
+            reproducer,
             requests,
             reproduced,
         };

@@ -20,6 +20,7 @@ mod json;
 mod junit;
 mod reproducer;
 mod script_vars;
+mod secrets;
 mod terminal;
 
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ use std::path::PathBuf;
 pub use json::render_json;
 pub use junit::render_junit;
 pub use reproducer::{curl_script, finding_script, write_reproducers};
+pub(crate) use secrets::without_live_credentials;
+pub use secrets::Secrets;
 pub use terminal::render_terminal;
 
 use crate::oracle::finding::{Confidence, Finding, SentRequest};

@@ -41,16 +41,33 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
     let base = base_url(requests, target);
     let vars = find_script_vars(requests, &base);
     let mut steps = Vec::with_capacity(requests.len());
+    let mut cookies = Vec::with_capacity(requests.len());
     let mut used = vec![false; vars.len()];
     for (i, r) in requests.iter().enumerate() {
         let usable: Vec<usize> = (0..vars.len()).filter(|&c| vars[c].step < i).collect();
-        steps.push(bind_request(r, &base, &vars, &usable, &mut used));
+        let mut bound = bind_request(r, &base, &vars, &usable, &mut used);
+        cookies.push(live_cookies(requests, i, &mut bound));
+        steps.push(bound);
     }
     let used_vars: Vec<&ScriptVar> =
         vars.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c).collect();
 
     let mut s = script_header(requests.len(), &used_vars, &base);
+    if cookies.iter().any(|c| !c.is_empty()) {
+        s.push_str(COOKIE_FUNCTION);
+    }
+    write_secret_checks(&mut s, &steps);
     for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
+        for (var, name, earlier) in &cookies[i] {
+            let steps: Vec<String> = earlier.iter().map(|k| (k + 1).to_string()).collect();
+            let _ = writeln!(
+                s,
+                "{var}=\"$(set_cookie {} {} {})\"",
+                sh_quote(name),
+                i + 1,
+                steps.join(" ")
+            );
+        }
         write_step(&mut s, i + 1, r, bound);
         for (c, var) in vars.iter().enumerate() {
             if var.step == i && used[c] {
@@ -66,6 +83,102 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
         }
     }
     s
+}
+
+/// The script's helper reading a cookie a server set, from the answers'
+/// headers that every curl dumps.
+const COOKIE_FUNCTION: &str = r#"
+# set_cookie NAME STEP EARLIER...: the value the newest of the EARLIER steps'
+# answers set cookie NAME to (a deletion does not count), or stop.
+set_cookie() {
+  local name="$1" step="$2" value=""
+  shift 2
+  for earlier in "$@"; do
+    value="$({ grep -i "^set-cookie:[[:space:]]*$name=" "$WORK/$earlier.headers" || true; } \
+      | grep -viE 'max-age=0|expires=thu, 01 jan 1970' | tail -n 1 \
+      | sed -E "s/^[^:]*:[[:space:]]*$name=([^;]*).*/\1/" | tr -d '\r')"
+    if [ -n "$value" ]; then
+      printf '%s' "$value"
+      return
+    fi
+  done
+  echo "step $step: no answer before it set the cookie $name; cannot go on" >&2
+  exit 1
+}
+"#;
+
+/// The cookies request `i` sends that an earlier request of the same user
+/// may have been given (by a `Set-Cookie` the recording does not keep):
+/// each read live by the script (`set_cookie`) into a variable, the
+/// newest of those answers first; the recorded session is never written
+/// into the script. Returns (variable, cookie name, earlier steps).
+fn live_cookies(
+    requests: &[SentRequest],
+    i: usize,
+    bound: &mut Bound,
+) -> Vec<(String, String, Vec<usize>)> {
+    let user = requests[i].user.as_deref();
+    let earlier: Vec<usize> =
+        (0..i).rev().filter(|&k| requests[k].user.as_deref() == user).collect();
+    if earlier.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (name, value) in &mut bound.headers {
+        if !name.eq_ignore_ascii_case("cookie") {
+            continue;
+        }
+        let [Piece::Lit(text)] = value.as_slice() else { continue };
+        let mut pieces = Vec::new();
+        for (n, pair) in text.split(';').enumerate() {
+            let pair = pair.trim();
+            if n > 0 {
+                pieces.push(Piece::Lit("; ".to_string()));
+            }
+            let Some((cookie, _)) = pair.split_once('=') else {
+                pieces.push(Piece::Lit(pair.to_string()));
+                continue;
+            };
+            let var = format!("C{}_{}", i + 1, shell_name(cookie));
+            pieces.push(Piece::Lit(format!("{cookie}=")));
+            pieces.push(Piece::Var(var.clone()));
+            out.push((var, cookie.to_string(), earlier.clone()));
+        }
+        *value = pieces;
+    }
+    out
+}
+
+/// `session-id` → `SESSION_ID`: a cookie name as part of a shell variable.
+fn shell_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect()
+}
+
+/// A check that each secret the steps send is set, naming its variable.
+fn write_secret_checks(s: &mut String, steps: &[Bound]) {
+    let mut names: Vec<&str> = Vec::new();
+    for bound in steps {
+        let pieces = bound.url.iter().chain(bound.headers.iter().flat_map(|(_, v)| v));
+        for piece in pieces.chain(bound.body.iter().flatten()) {
+            if let Piece::Var(name) = piece {
+                if name.starts_with("VENOMQA_") && !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    s.push_str("# The test users' secrets, from the environment as for `venomqa run`.\n");
+    for name in names {
+        let _ = writeln!(
+            s,
+            ": \"${{{name}:?set {name}, the secret of a test user, as for venomqa run}}\""
+        );
+    }
 }
 
 /// The script up to its first step: what it does, which values it extracts
@@ -91,13 +204,18 @@ fn script_header(requests: usize, used_vars: &[&ScriptVar], base: &str) -> Strin
              # validator or cookie that came in a response header.\n",
         );
         for c in used_vars {
+            // A credential's recorded value stays out of the script.
+            let recorded = if venomqa_traffic::is_secret_name(c.key.as_bytes()) {
+                String::new()
+            } else {
+                format!("  [{}]", one_line(&c.value, 40))
+            };
             let _ = writeln!(
                 s,
-                "#   {} = \"{}\" of step {}'s response  [{}]",
+                "#   {} = \"{}\" of step {}'s response{recorded}",
                 c.var,
                 c.key,
                 c.step + 1,
-                one_line(&c.value, 40)
             );
         }
     }
@@ -124,11 +242,8 @@ fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
     let user = r.user.as_deref().map(|u| format!(" as {}", one_line(u, 60))).unwrap_or_default();
     let _ = writeln!(s, "\n# {label}{user} (recorded: {recorded})");
     if copies == 1 {
-        let _ = writeln!(
-            s,
-            "status=\"$({})\"",
-            curl_command(r, bound, &format!("\"$WORK/{n}.body\""), "  ")
-        );
+        let _ =
+            writeln!(s, "status=\"$({})\"", curl_command(r, bound, &format!("\"$WORK/{n}"), "  "));
         let _ = writeln!(
             s,
             "printf '%s -> %s (recorded %s)\\n' {} \"$status\" {}",
@@ -141,7 +256,7 @@ fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
     let _ = writeln!(
         s,
         "  {} >\"$WORK/{n}.$i.status\" &",
-        curl_command(r, bound, &format!("\"$WORK/{n}.$i.body\""), "    ")
+        curl_command(r, bound, &format!("\"$WORK/{n}.$i"), "    ")
     );
     s.push_str("done\nwait\nstatuses=\"\"\n");
     let _ = writeln!(
@@ -268,9 +383,11 @@ fn origin(url: &str) -> &str {
 }
 
 /// One curl invocation, continued over lines indented by `indent`.
-fn curl_command(r: &SentRequest, bound: &Bound, out_file: &str, indent: &str) -> String {
+/// One curl writing the answer's body to `{out}.body"` and its headers to
+/// `{out}.headers"` (`out` is an opened double-quoted path prefix).
+fn curl_command(r: &SentRequest, bound: &Bound, out: &str, indent: &str) -> String {
     let mut args = vec![format!(
-        "curl -sS -g --path-as-is --max-time {MAX_TIME} -o {out_file} -w '%{{http_code}}'"
+        "curl -sS -g --path-as-is --max-time {MAX_TIME} -o {out}.body\" -D {out}.headers\" -w '%{{http_code}}'"
     )];
     let method = r.method.trim();
     if method.eq_ignore_ascii_case("HEAD") {

@@ -17,6 +17,7 @@
 //! which values it extracts. (The script's shell helper is still called
 //! `capture`: the scripts venomqa writes stay as they were.)
 
+use super::secrets::variable_spots;
 use crate::oracle::finding::SentRequest;
 
 /// Headers curl must compute itself besides the hop-by-hop ones, or that
@@ -278,6 +279,12 @@ pub(super) fn bind_request(
         .map(|(name, value)| (name.clone(), vec![Piece::Lit(value.clone())]))
         .collect();
     let mut body = r.body.as_ref().map(|b| vec![Piece::Lit(b.clone())]);
+    // A user's secret, written as its variable, is read from the environment.
+    split_variables(&mut url);
+    headers.iter_mut().for_each(|(_, value)| split_variables(value));
+    if let Some(body) = &mut body {
+        split_variables(body);
+    }
     for &c in usable {
         let var = &vars[c];
         let mut hit = false;
@@ -297,6 +304,30 @@ pub(super) fn bind_request(
         }
     }
     Bound { url, headers, body }
+}
+
+/// The literal pieces of `word` with each `${VENOMQA_…}` they name made a
+/// variable piece.
+fn split_variables(word: &mut Vec<Piece>) {
+    let mut out = Vec::with_capacity(word.len());
+    for piece in word.drain(..) {
+        let Piece::Lit(text) = piece else {
+            out.push(piece);
+            continue;
+        };
+        let mut last = 0;
+        for (start, end, name) in variable_spots(&text) {
+            if start > last {
+                out.push(Piece::Lit(text[last..start].to_string()));
+            }
+            out.push(Piece::Var(name));
+            last = end;
+        }
+        if last < text.len() || last == 0 {
+            out.push(Piece::Lit(text[last..].to_string()));
+        }
+    }
+    *word = out;
 }
 
 /// Where an integer stands alone in a URL: a whole path segment, or a whole

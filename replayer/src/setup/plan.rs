@@ -441,6 +441,7 @@ mod tests {
                     name: name.to_string(),
                     fields: Default::default(),
                     generated: *generated,
+                    variables: Default::default(),
                 })
                 .collect(),
             login: None,

@@ -22,6 +22,7 @@ pub(crate) fn with_generated(configured: &[User], identities: &Identities) -> Ve
         name: m.account.clone(),
         fields: Default::default(),
         generated: true,
+        variables: Default::default(),
     });
     configured.iter().cloned().chain(made).collect()
 }

@@ -177,6 +177,9 @@ pub struct User {
     /// An identity a journey makes (it signs up, then logs in), named by
     /// its recorded account: never configured, never sent as another user.
     pub generated: bool,
+    /// Field → the environment variable its value was read from (a
+    /// secret): reports write the variable, never the value.
+    pub variables: BTreeMap<String, String>,
 }
 
 impl User {
@@ -295,6 +298,16 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The users' secrets read from the environment, each with its
+    /// variable: what reports and reproducers write instead of the value.
+    pub fn secrets(&self) -> crate::report::Secrets {
+        crate::report::Secrets::new(self.users.iter().flat_map(|u| {
+            u.variables
+                .iter()
+                .filter_map(|(field, var)| Some((u.fields.get(field)?.clone(), var.clone())))
+        }))
+    }
+
     /// Reads `path`: a `venomqa.toml` file or a directory holding one.
     pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
         let path = path.as_ref();

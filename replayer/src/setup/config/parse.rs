@@ -106,25 +106,30 @@ impl File<'_> {
         let mut users = Vec::new();
         for (name, fields) in raw {
             let mut resolved = BTreeMap::new();
+            let mut variables = BTreeMap::new();
             for (field, value) in fields {
                 let span = value.span();
                 let text_value = match value.into_inner() {
                     Secret::Literal(v) => v,
-                    Secret::Env(var) => env(&var).ok_or_else(|| {
-                        let (line, column) = line_column(self.text, span.start);
-                        ConfigError::MissingEnv {
-                            path: self.path.to_path_buf(),
-                            line,
-                            column,
-                            user: name.clone(),
-                            field: field.clone(),
-                            var,
-                        }
-                    })?,
+                    Secret::Env(var) => env(&var)
+                        .inspect(|_| {
+                            variables.insert(field.clone(), var.clone());
+                        })
+                        .ok_or_else(|| {
+                            let (line, column) = line_column(self.text, span.start);
+                            ConfigError::MissingEnv {
+                                path: self.path.to_path_buf(),
+                                line,
+                                column,
+                                user: name.clone(),
+                                field: field.clone(),
+                                var,
+                            }
+                        })?,
                 };
                 resolved.insert(field, text_value);
             }
-            users.push(User { name, fields: resolved, generated: false });
+            users.push(User { name, fields: resolved, generated: false, variables });
         }
         Ok(users)
     }
