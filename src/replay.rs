@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use venomqa_learner::LearnOptions;
 use venomqa_replayer::report::{
-    render_json, render_junit, render_terminal, write_reproducers, ReportContext,
+    render_json, render_junit, render_junit_error, render_terminal, write_reproducers,
+    ReportContext,
 };
 use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_FILE};
 
@@ -127,7 +128,19 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     }
     let target = config.target_url()?.to_string();
     eprintln!("venomqa: replaying against {target}");
-    let outcome = venomqa_replayer::run(&config, print_progress).await?;
+    let outcome = match venomqa_replayer::run(&config, print_progress).await {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            // CI publishes the JUnit report whatever happened: it says why.
+            if let Some(path) = &config.report.junit {
+                let xml = render_junit_error(&target, &err.to_string());
+                if let Err(write) = output::write_all(path, xml.as_bytes()) {
+                    eprintln!("venomqa: {write:#}");
+                }
+            }
+            return Err(err.into());
+        }
+    };
     let text = write_reports(&outcome, &config, &target, crate::color::enabled())?;
     // A report written to stdout keeps stdout to itself.
     let to_stdout = [&config.report.json, &config.report.junit]

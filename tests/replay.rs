@@ -320,12 +320,56 @@ fn a_target_that_is_not_the_recorded_api_exits_3_naming_the_calls() {
     shop.signal("TERM");
     let qa = dir.path().join("qa");
     let web = spawn_html_server();
-    let json = dir.path().join("run.json");
-    let ran =
-        run_qa(&["run", qa.to_str().unwrap(), "--target", &web, "--json", json.to_str().unwrap()]);
+    let junit = dir.path().join("junit.xml");
+    let ran = run_qa(&[
+        "run",
+        qa.to_str().unwrap(),
+        "--target",
+        &web,
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     let stderr = text(&ran.stderr);
     assert_eq!(ran.status.code(), Some(3), "{}\n{stderr}", text(&ran.stdout));
     assert!(stderr.contains("does not answer like the recorded API"), "{stderr}");
     assert!(stderr.contains("POST /login: recorded 200 JSON, answered 200 text/html"), "{stderr}");
     assert!(!text(&ran.stdout).contains("0 findings"), "never a clean summary");
+    // CI's "publish test results" still gets a report, saying why.
+    let junit = std::fs::read_to_string(&junit).expect("a JUnit report on exit 3");
+    assert!(
+        junit.contains("errors=\"1\"") && junit.contains("<error message=\"the target"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn junit_has_the_same_testcases_whatever_was_found_and_says_why_one_tested_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (correct, correct_url) = start_shop("none");
+    recorded_and_initialised(dir.path(), &correct_url);
+    let (buggy, buggy_url) = start_shop("all");
+    let qa = dir.path().join("qa");
+    let junit_of = |target: &str| {
+        let ran = run_qa(&["run", qa.to_str().unwrap(), "--target", target, "--junit", "-"]);
+        assert!(matches!(ran.status.code(), Some(0 | 1)), "{}", text(&ran.stderr));
+        text(&ran.stdout)
+    };
+    let names = |junit: &str| -> Vec<String> {
+        junit
+            .split("<testcase ")
+            .skip(1)
+            .map(|t| t.split(" time=").next().unwrap_or("").to_string())
+            .collect()
+    };
+    let (clean, found) = (junit_of(&correct_url), junit_of(&buggy_url));
+    assert!(found.contains("<failure"), "{found}");
+    assert!(!clean.contains("<failure"), "{clean}");
+    assert_eq!(names(&clean), names(&found), "the same testcases, found or not");
+    // Every journey has a testcase per family; those that tested nothing say why.
+    assert!(names(&clean).iter().any(|n| n.contains("name=\"as-lesser-role\"")), "{clean}");
+    assert!(clean.contains("<skipped message=\"no test of its own: `"), "{clean}");
+    let skipped = clean.matches("<skipped ").count();
+    assert!(clean.contains(&format!("skipped=\"{skipped}\"")), "{clean}");
+    correct.signal("TERM");
+    buggy.signal("TERM");
 }

@@ -175,24 +175,28 @@ fn context() -> ReportContext {
                 mutation: "duplicate".into(),
                 findings: vec![0],
                 seconds: 0.25,
+                skipped: None,
             },
             TestCase {
                 journey: "alice-1".into(),
                 mutation: "concurrent".into(),
                 findings: vec![1],
                 seconds: 0.5,
+                skipped: None,
             },
             TestCase {
                 journey: "alice-1".into(),
                 mutation: "drop".into(),
                 findings: vec![],
                 seconds: 0.125,
+                skipped: None,
             },
             TestCase {
                 journey: "alice-<2>&'x'".into(),
                 mutation: "as-other-user".into(),
                 findings: vec![2],
                 seconds: 0.0,
+                skipped: None,
             },
         ],
         reproducer_files: Vec::new(),
@@ -448,6 +452,38 @@ fn junit_is_well_formed_counts_right_and_escapes_everything() {
 }
 
 #[test]
+fn junit_marks_a_testcase_that_tested_nothing_skipped_and_a_failed_run_an_error() {
+    let ctx = ReportContext {
+        testcases: vec![
+            TestCase {
+                journey: "alice-1".into(),
+                mutation: "drop".into(),
+                skipped: Some("not exercised: 2 prefix diverged & <1> budget".into()),
+                ..TestCase::default()
+            },
+            TestCase { journey: "alice-1".into(), mutation: "swap".into(), ..TestCase::default() },
+        ],
+        ..ReportContext::default()
+    };
+    let xml = render_junit(&[], &ctx);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let suite = doc.root_element().first_element_child().expect("testsuite");
+    assert_eq!(suite.attribute("skipped"), Some("1"), "{xml}");
+    let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+    let skipped = cases[0].first_element_child().expect("<skipped>");
+    assert!(skipped.has_tag_name("skipped"));
+    assert_eq!(skipped.attribute("message"), Some("not exercised: 2 prefix diverged & <1> budget"));
+    assert!(cases[1].first_element_child().is_none(), "a testcase that ran and passed is empty");
+
+    let xml = venomqa_replayer::report::render_junit_error("http://t", "target <down> & \"gone\"");
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let suite = doc.root_element().first_element_child().expect("testsuite");
+    assert_eq!(suite.attribute("errors"), Some("1"));
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).expect("<error>");
+    assert_eq!(error.attribute("message"), Some("target <down> & \"gone\""));
+}
+
+#[test]
 fn junit_puts_several_findings_of_one_test_case_in_one_failure_and_strips_bad_characters() {
     let mut all = findings();
     all[1].summary = "bell \x07 and\nnewline".to_string();
@@ -457,6 +493,7 @@ fn junit_puts_several_findings_of_one_test_case_in_one_failure_and_strips_bad_ch
             mutation: "duplicate".into(),
             findings: vec![0, 1, 99],
             seconds: 1.0,
+            skipped: None,
         }],
         ..ReportContext::default()
     };

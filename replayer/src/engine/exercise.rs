@@ -35,9 +35,19 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
     async fn run_test(&self, test: Planned, total: usize, deadline: Instant) {
         let outcome = self.exercise_first(&test, total, deadline).await;
         let mut s = self.lock();
+        let Some(first) = test.cases.first() else { return };
+        let (journey, family) = (first.seq.journey, first.family.name());
+        let entry = entry_in(&mut s, journey, self.oracles.plan, family);
+        entry.planned += 1;
         match outcome {
-            Ok(()) => s.exercised += 1,
-            Err(why) => *s.skipped.entry(why.to_string()).or_default() += 1,
+            Ok(()) => {
+                entry.exercised += 1;
+                s.exercised += 1;
+            }
+            Err(why) => {
+                *entry.skipped_by.entry(why.to_string()).or_default() += 1;
+                *s.skipped.entry(why.to_string()).or_default() += 1;
+            }
         }
     }
 

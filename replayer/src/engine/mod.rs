@@ -95,6 +95,14 @@ pub struct TestcaseStats {
     pub seconds: f64,
     /// Indexes into [`RunOutcome::findings`] of the findings it produced.
     pub findings: Vec<usize>,
+    /// Tests of this family planned with this journey's case first.
+    pub planned: usize,
+    /// Of those, the ones exercised.
+    pub exercised: usize,
+    /// Why this journey × family tested nothing, when it did not.
+    pub skipped: Option<String>,
+    /// Its planned tests not exercised, by reason (`prefix_diverged`, ...).
+    pub skipped_by: BTreeMap<String, usize>,
 }
 
 /// Where a run is, for a progress line.
@@ -149,6 +157,7 @@ impl RunOutcome {
                     mutation: t.mutation.clone(),
                     findings: t.findings.clone(),
                     seconds: t.seconds,
+                    skipped: t.skipped.clone(),
                 })
                 .collect(),
             reproducer_files: Vec::new(),
@@ -282,6 +291,7 @@ pub async fn replay(
     if let Some(e) = s.error.take() {
         return Err(e);
     }
+    let testcases = every_testcase(&mut s, &plan, &calibrated, &config.mutations.enabled);
     Ok(RunOutcome {
         findings: s.findings,
         stats: RunStats {
@@ -297,7 +307,7 @@ pub async fn replay(
             complete: s.stopped_by.is_none(),
             stopped_by: s.stopped_by,
             journeys_calibrated: plan.journeys.len() - uncalibrated,
-            testcases: s.testcases.into_values().collect(),
+            testcases,
         },
     })
 }
@@ -454,6 +464,54 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
     }
 }
 
+/// One testcase per journey × (the unmutated replay and every enabled
+/// family), in plan order, whatever was found: a dashboard sees the same
+/// set every run. Those that tested nothing say why.
+fn every_testcase(
+    s: &mut Shared,
+    plan: &Plan,
+    calibrated: &[Option<Baseline>],
+    enabled: &[Mutation],
+) -> Vec<TestcaseStats> {
+    let mutations: Vec<&str> =
+        std::iter::once("replay").chain(enabled.iter().map(|m| m.name())).collect();
+    let mut out = Vec::with_capacity(plan.journeys.len() * mutations.len());
+    for j in 0..plan.journeys.len() {
+        let was_calibrated = calibrated.get(j).is_some_and(Option::is_some);
+        for mutation in &mutations {
+            let mut t = entry_in(s, j, plan, mutation).clone();
+            if t.findings.is_empty() {
+                t.skipped = skip_reason(&t, was_calibrated, s.stopped_by.as_deref());
+            }
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// Why a testcase with no finding tested nothing, or `None` when it ran.
+fn skip_reason(t: &TestcaseStats, calibrated: bool, stopped_by: Option<&str>) -> Option<String> {
+    if !calibrated {
+        let budget = stopped_by.unwrap_or("seconds");
+        return Some(format!(
+            "not run: the `{budget}` budget ran out before this journey was calibrated"
+        ));
+    }
+    if t.mutation == "replay" || t.exercised > 0 {
+        return None;
+    }
+    if t.planned == 0 {
+        return Some(format!(
+            "no test of its own: `{}` fits no step of this journey, or its cases are another journey's tests",
+            t.mutation
+        ));
+    }
+    let mut reasons: Vec<String> =
+        t.skipped_by.iter().map(|(why, n)| format!("{n} {}", why.replace('_', " "))).collect();
+    reasons.sort();
+    Some(format!("not exercised: {}", reasons.join(", ")))
+}
+
 /// The testcase (JUnit) entry of `journey` × `mutation`, made on first use.
 fn entry_in<'a>(
     s: &'a mut Shared,
@@ -467,6 +525,10 @@ fn entry_in<'a>(
         sequences: 0,
         seconds: 0.0,
         findings: Vec::new(),
+        planned: 0,
+        exercised: 0,
+        skipped: None,
+        skipped_by: BTreeMap::new(),
     })
 }
 

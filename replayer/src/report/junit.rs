@@ -36,6 +36,7 @@ pub fn render_junit(findings: &[Finding], ctx: &ReportContext) -> String {
     let cases = testcases(findings, ctx);
     let tests = cases.len();
     let failures = cases.iter().filter(|c| !c.findings.is_empty()).count();
+    let skipped = cases.iter().filter(|c| c.findings.is_empty() && c.skipped.is_some()).count();
     let time = format!("{:.3}", seconds(ctx.seconds));
 
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -45,7 +46,7 @@ pub fn render_junit(findings: &[Finding], ctx: &ReportContext) -> String {
     );
     let _ = writeln!(
         xml,
-        "  <testsuite name=\"venomqa\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"{time}\">"
+        "  <testsuite name=\"venomqa\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time}\">"
     );
     xml.push_str("    <properties>\n");
     for (name, value) in [
@@ -74,7 +75,16 @@ pub fn render_junit(findings: &[Finding], ctx: &ReportContext) -> String {
         let failing: Vec<(usize, &Finding)> =
             case.findings.iter().filter_map(|&i| findings.get(i).map(|f| (i, f))).collect();
         if failing.is_empty() {
-            xml.push_str("/>\n");
+            match &case.skipped {
+                Some(why) => {
+                    let _ = writeln!(
+                        xml,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        escape_attr(why)
+                    );
+                }
+                None => xml.push_str("/>\n"),
+            }
             continue;
         }
         let message = if let [(_, only)] = failing.as_slice() {
@@ -102,6 +112,30 @@ pub fn render_junit(findings: &[Finding], ctx: &ReportContext) -> String {
     xml
 }
 
+/// The JUnit report of a run that could not test anything (the target
+/// down, not the recorded API, a reset failing): one testcase in error,
+/// its message the reason, so a CI "publish test results" step shows it.
+pub fn render_junit_error(target: &str, message: &str) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    xml.push_str(
+        "<testsuites name=\"venomqa\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"0.000\">\n",
+    );
+    xml.push_str("  <testsuite name=\"venomqa\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\">\n");
+    let _ = writeln!(
+        xml,
+        "    <properties>\n      <property name=\"target\" value=\"{}\"/>\n    </properties>",
+        escape_attr(target)
+    );
+    let _ = writeln!(
+        xml,
+        "    <testcase classname=\"venomqa\" name=\"run\" time=\"0.000\">\n      <error message=\"{}\" type=\"venomqa\">{}</error>\n    </testcase>",
+        escape_attr(message),
+        escape_text(message)
+    );
+    xml.push_str("  </testsuite>\n</testsuites>\n");
+    xml
+}
+
 /// The test cases to report: the run's, then one per (journey, mutation) of
 /// the findings no test case of the run points at. Indexes out of range are
 /// dropped rather than trusted.
@@ -125,7 +159,13 @@ fn testcases(findings: &[Finding], ctx: &ReportContext) -> Vec<TestCase> {
     for ((journey, mutation), indexes) in orphans {
         match cases.iter_mut().find(|c| c.journey == journey && c.mutation == mutation) {
             Some(case) => case.findings.extend(indexes),
-            None => cases.push(TestCase { journey, mutation, findings: indexes, seconds: 0.0 }),
+            None => cases.push(TestCase {
+                journey,
+                mutation,
+                findings: indexes,
+                seconds: 0.0,
+                skipped: None,
+            }),
         }
     }
     cases

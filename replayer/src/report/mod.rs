@@ -26,7 +26,7 @@ mod terminal;
 use std::path::PathBuf;
 
 pub use json::render_json;
-pub use junit::render_junit;
+pub use junit::{render_junit, render_junit_error};
 pub use reproducer::{curl_script, finding_script, write_reproducers};
 pub(crate) use secrets::without_live_credentials;
 pub use secrets::Secrets;
@@ -84,6 +84,9 @@ pub struct TestCase {
     pub findings: Vec<usize>,
     /// Seconds spent on it (0 when not measured).
     pub seconds: f64,
+    /// Why it tested nothing (the family fits no step of the journey, its
+    /// cases never reached their focus, a budget ran out); `None` when it ran.
+    pub skipped: Option<String>,
 }
 
 /// How many findings of each confidence: (high, medium, low).
