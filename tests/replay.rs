@@ -144,9 +144,34 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     }
     let ran_script = with_secrets.output().unwrap();
     let said = text(&ran_script.stdout);
-    assert!(ran_script.status.success(), "{said}\n{}\n{text_of_script}", text(&ran_script.stderr));
     assert!(said.contains("-> 200 (recorded 200)"), "the login works from the variables: {said}");
+    // It confirms the bug: reproduced here (exit 1), not on a correct shop (exit 0).
+    assert_eq!(ran_script.status.code(), Some(1), "{said}\n{}", text(&ran_script.stderr));
+    assert!(said.contains("\nREPRODUCED: "), "{said}");
+    let (correct, correct_url) = start_shop("none");
+    let on_correct = with_secrets.env("TARGET", &correct_url).output().unwrap();
+    let said = text(&on_correct.stdout);
+    assert_eq!(on_correct.status.code(), Some(0), "{said}\n{}", text(&on_correct.stderr));
+    assert!(said.contains("\nNOT REPRODUCED: "), "{said}");
+    correct.signal("TERM");
+    shellcheck_clean(&out);
     shop.signal("TERM");
+}
+
+/// Every script in `dir` passes `shellcheck` (warnings and errors). CI
+/// sets VENOMQA_REQUIRE_SHELLCHECK=1 and installs it; elsewhere a missing
+/// shellcheck skips this check, loudly.
+fn shellcheck_clean(dir: &Path) {
+    let scripts: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let checked =
+        std::process::Command::new("shellcheck").arg("-S").arg("warning").args(&scripts).output();
+    match checked {
+        Ok(out) => assert!(out.status.success(), "shellcheck:\n{}", text(&out.stdout)),
+        Err(_) if std::env::var("VENOMQA_REQUIRE_SHELLCHECK").as_deref() != Ok("1") => {
+            eprintln!("SKIPPED shellcheck of the reproducers: no shellcheck on PATH (set VENOMQA_REQUIRE_SHELLCHECK=1 to make it an error)");
+        }
+        Err(e) => panic!("shellcheck is required (VENOMQA_REQUIRE_SHELLCHECK=1): {e}; apt-get install -y shellcheck"),
+    }
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::mutate::mutation::Mutation;
 use crate::oracle::diff::{normalize, Noise};
 use crate::oracle::finding::{Finding, OracleKind, SentRequest};
 use crate::oracle::{rank, Oracles, Verdict};
-use crate::report::{curl_script, without_live_credentials, Secrets};
+use crate::report::{confirming_script, without_live_credentials, Confirm, Secrets};
 use crate::run::calibrate::{calibrate, Baseline};
 use crate::run::client::Client;
 use crate::run::divergence::Divergence;
@@ -426,14 +426,21 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         let mut requests: Vec<SentRequest> =
             trace.steps.iter().flat_map(|e| e.sent.iter().cloned()).collect();
         requests.iter_mut().for_each(|r| self.secrets.hide_in(r));
-        let reproducer = curl_script(&requests, self.url);
+        let summary = self.secrets.hide(&verdict.summary);
+        let confirm = Confirm {
+            reset: self.config.reset.as_ref().map(|r| r.how.clone()),
+            qa_dir: self.config.dir.clone(),
+            oracle: Some(verdict.oracle),
+            summary: summary.clone(),
+        };
+        let reproducer = confirming_script(&requests, self.url, &confirm);
         requests.iter_mut().for_each(without_live_credentials);
         let finding = Finding {
             oracle: verdict.oracle,
             mutation: mutation.clone(),
             actions: seq.labels(),
             confidence: verdict.confidence,
-            summary: self.secrets.hide(&verdict.summary),
+            summary,
             evidence: verdict.evidence.iter().map(|e| self.secrets.hide(e)).collect(),
             journey: plan.journeys[seq.journey].name.clone(),
             reproducer,

@@ -5,6 +5,7 @@
 //! instance in its body (a loan of a withdrawn book) is judged by what it
 //! made: the new instance, read back by its owner.
 
+use crate::oracle::final_state::scalars_of_body;
 use crate::oracle::finding::OracleKind;
 use crate::oracle::invariant::singular;
 use crate::oracle::{Oracles, Verdict};
@@ -32,6 +33,14 @@ impl Oracles<'_> {
         let kd = trace.steps[d].instance?;
         let gone = trace.instances[kd].resource;
         if !trace.steps[d].replies.first()?.ok() {
+            return None;
+        }
+        // The create names that very instance (a loan of the withdrawn
+        // book, not of another one the list showed).
+        let named = scalars_of_body(sent.body.as_deref());
+        let in_url =
+            sent.url.split(['?', '&', '=', '/']).any(|part| part == trace.instances[kd].id);
+        if !in_url && !named.iter().any(|v| *v == trace.instances[kd].id) {
             return None;
         }
         // The delete happened: the instance is gone, or in another state.

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 pub use json::render_json;
 pub use junit::{render_junit, render_junit_error};
-pub use reproducer::{curl_script, finding_script, write_reproducers};
+pub use reproducer::{confirming_script, curl_script, finding_script, write_reproducers, Confirm};
 pub(crate) use secrets::without_live_credentials;
 pub use secrets::Secrets;
 pub use terminal::render_terminal;

@@ -30,7 +30,8 @@ use super::script_vars::{
     bind_request, find_script_vars, Bound, Piece, ScriptVar, EXTRACT_FUNCTIONS,
 };
 use super::{confidence_name, headline_action, one_line, strip_copies};
-use crate::oracle::finding::{Finding, SentRequest};
+use crate::oracle::finding::{Finding, OracleKind, SentRequest};
+use crate::setup::config::ResetHow;
 
 /// Seconds a single curl may take before the script gives up on the target.
 const MAX_TIME: u32 = 30;
@@ -38,6 +39,37 @@ const MAX_TIME: u32 = 30;
 /// A bash script replaying `requests` against `$TARGET` (default `target`),
 /// printing each status beside the recorded one.
 pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
+    script(requests, target, None)
+}
+
+/// How a finding's reproducer confirms it: the reset to start from, and
+/// whether the answers' statuses show the bug.
+#[derive(Clone, Debug, Default)]
+pub struct Confirm {
+    /// The reset `qa/venomqa.toml` names, run first (unless
+    /// `VENOMQA_NO_RESET=1`); a command runs in `qa_dir`.
+    pub reset: Option<ResetHow>,
+    /// The configuration's directory, where a reset command runs.
+    pub qa_dir: PathBuf,
+    /// The oracle whose finding this is: most show in the statuses (a
+    /// correct target refuses the focus step); some only in a read-back or
+    /// a comparison, which the script cannot make, and then says so.
+    pub oracle: Option<OracleKind>,
+    /// What the finding says, printed with the verdict.
+    pub summary: String,
+}
+
+/// [`curl_script`] that confirms the finding: resets the target first,
+/// replays the minimal sequence, and prints `REPRODUCED` (exit 1) when
+/// every step answered in the class (2xx, 4xx, ...) it did when the bug
+/// was found, `NOT REPRODUCED` (exit 0) otherwise; for a bug that shows
+/// only in a read-back or a comparison, `CANNOT CONFIRM BY STATUS` (exit 2).
+/// A fresh `Idempotency-Key` each run, the same within it.
+pub fn confirming_script(requests: &[SentRequest], target: &str, confirm: &Confirm) -> String {
+    script(requests, target, Some(confirm))
+}
+
+fn script(requests: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> String {
     let base = base_url(requests, target);
     let vars = find_script_vars(requests, &base);
     let mut steps = Vec::with_capacity(requests.len());
@@ -47,6 +79,9 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
         let usable: Vec<usize> = (0..vars.len()).filter(|&c| vars[c].step < i).collect();
         let mut bound = bind_request(r, &base, &vars, &usable, &mut used);
         cookies.push(live_cookies(requests, i, &mut bound));
+        if confirm.is_some() {
+            fresh_idempotency_keys(&mut bound);
+        }
         steps.push(bound);
     }
     let used_vars: Vec<&ScriptVar> =
@@ -57,6 +92,13 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
         s.push_str(COOKIE_FUNCTION);
     }
     write_secret_checks(&mut s, &steps);
+    if let Some(confirm) = confirm {
+        let run_id = steps
+            .iter()
+            .flat_map(|b| b.headers.iter().flat_map(|(_, v)| v))
+            .any(|p| matches!(p, Piece::Var(v) if v == "RUN_ID"));
+        write_confirm_start(&mut s, confirm, run_id);
+    }
     for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
         for (var, name, earlier) in &cookies[i] {
             let steps: Vec<String> = earlier.iter().map(|k| (k + 1).to_string()).collect();
@@ -82,7 +124,98 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
             }
         }
     }
+    if let Some(confirm) = confirm {
+        write_verdict(&mut s, requests, confirm);
+    }
     s
+}
+
+/// Each `Idempotency-Key` the steps send made fresh per run of the script
+/// (the recorded key with `-$RUN_ID` after it): a second run is not a
+/// retry of the first, and copies within a run still share their key.
+fn fresh_idempotency_keys(bound: &mut Bound) {
+    for (name, value) in &mut bound.headers {
+        if name.eq_ignore_ascii_case("idempotency-key") {
+            value.push(Piece::Lit("-".to_string()));
+            value.push(Piece::Var("RUN_ID".to_string()));
+        }
+    }
+}
+
+/// The run's id (when an idempotency key uses it) and the reset, before
+/// the first step.
+fn write_confirm_start(s: &mut String, confirm: &Confirm, run_id: bool) {
+    if run_id {
+        s.push_str("RUN_ID=\"$(date +%s)-$$\"\n");
+    }
+    s.push_str("observed=\"\"\n");
+    let Some(reset) = &confirm.reset else { return };
+    s.push_str(
+        "\n# The reset qa/venomqa.toml names, so the sequence starts where venomqa's did.\n",
+    );
+    s.push_str("if [ \"${VENOMQA_NO_RESET:-}\" != 1 ]; then\n");
+    match reset {
+        ResetHow::Request { method, path } => {
+            let _ = writeln!(
+                s,
+                "  reset_status=\"$(curl -sS -g --max-time {MAX_TIME} -o /dev/null -w '%{{http_code}}' -X {} \"${{TARGET}}\"{})\"",
+                sh_quote(method),
+                sh_quote(path)
+            );
+            s.push_str(
+                "  case \"$reset_status\" in\n    2*) ;;\n    *) echo \"the reset answered $reset_status; cannot confirm\" >&2; exit 2 ;;\n  esac\n",
+            );
+        }
+        ResetHow::Command(command) => {
+            let dir = confirm.qa_dir.display().to_string();
+            let _ = writeln!(
+                s,
+                "  (cd \"${{QA_DIR:-{}}}\" && sh -c {}) || {{ echo \"the reset command failed; cannot confirm\" >&2; exit 2; }}",
+                escape_double_quoted(&dir),
+                sh_quote(command)
+            );
+        }
+    }
+    s.push_str("fi\n");
+}
+
+/// The comparison with the answers venomqa saw, and the verdict.
+fn write_verdict(s: &mut String, requests: &[SentRequest], confirm: &Confirm) {
+    let expected: Vec<String> = requests
+        .iter()
+        .flat_map(|r| {
+            let class = r.status.map_or("0xx".to_string(), |st| format!("{}xx", st / 100));
+            std::iter::repeat_n(class, r.copies.max(1) as usize)
+        })
+        .collect();
+    let summary = one_line(&confirm.summary, 300);
+    s.push_str("\n# The verdict: the answers' classes beside those venomqa saw with the bug.\n");
+    let _ = writeln!(s, "expected={}", sh_quote(&expected.join(" ")));
+    s.push_str("classes=\"\"\nfor st in $observed; do classes=\"$classes${classes:+ }${st:0:1}xx\"; done\n");
+    let by_status = !matches!(
+        confirm.oracle,
+        Some(
+            OracleKind::MassAssignment
+                | OracleKind::Idempotency
+                | OracleKind::Enumeration
+                | OracleKind::Invariant
+        )
+    );
+    if !by_status {
+        let _ = writeln!(
+            s,
+            "echo {}\necho \"answers: $classes (with the bug: $expected)\"\nexit 2",
+            sh_quote(&format!(
+                "CANNOT CONFIRM BY STATUS: this bug shows in a read-back or a comparison: {summary}"
+            ))
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "if [ \"$classes\" = \"$expected\" ]; then\n  echo {}\n  exit 1\nfi\necho \"NOT REPRODUCED: answers $classes; with the bug: $expected\"\nexit 0",
+        sh_quote(&format!("REPRODUCED: {summary}"))
+    );
 }
 
 /// The script's helper reading a cookie a server set, from the answers'
@@ -250,6 +383,7 @@ fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
             sh_quote(&label),
             sh_quote(&recorded)
         );
+        s.push_str("observed=\"${observed:-} $status\"\n");
         return;
     }
     let _ = writeln!(s, "for i in $(seq 1 {copies}); do");
@@ -269,6 +403,7 @@ fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
         sh_quote(&label),
         sh_quote(&recorded)
     );
+    s.push_str("observed=\"${observed:-}$statuses\"\n");
 }
 
 /// [`curl_script`] headed by what the finding is: oracle, confidence, action,
