@@ -18,6 +18,7 @@
 
 mod json;
 mod junit;
+mod markup;
 mod reproducer;
 mod script_vars;
 mod terminal;
