@@ -7,13 +7,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use venomqa_learner::LearnOptions;
 use venomqa_replayer::report::{
-    render_json, render_junit, render_terminal, write_reproducers, ReportContext,
+    render_html, render_json, render_junit, render_terminal, write_reproducers, ReportContext,
 };
 use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_FILE};
 
 use crate::browse::open_store;
 use crate::cli::{InitArgs, ReplayArgs, ReportArgs, RunArgs};
 use crate::learn::{read_model, write_model};
+use crate::output::{is_stdio, shown, write_all};
 use crate::usage;
 
 /// The model file `init` writes next to venomqa.toml.
@@ -118,6 +119,9 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     if let Some(junit) = &reports.junit {
         config.report.junit = Some(junit.clone());
     }
+    if let Some(html) = &reports.html {
+        config.report.html = Some(html.clone());
+    }
     if let Some(out) = &reports.out {
         config.report.out = Some(out.clone());
     }
@@ -125,12 +129,17 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     eprintln!("venomqa: replaying against {target}");
     let outcome = venomqa_replayer::run(&config, print_progress).await?;
     let text = write_reports(&outcome, &config, &target, crate::color::enabled())?;
-    print!("{text}");
+    // The page on stdout leaves the terminal report to stderr.
+    if config.report.html.as_deref().is_some_and(is_stdio) {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     Ok(if outcome.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Writes the JSON, JUnit and reproducer outputs `config.report` names and
-/// returns the terminal report.
+/// Writes the JSON, JUnit, HTML and reproducer outputs `config.report`
+/// names and returns the terminal report.
 pub fn write_reports(
     outcome: &RunOutcome,
     config: &Config,
@@ -148,6 +157,12 @@ pub fn write_reports(
     if let Some(path) = &config.report.junit {
         std::fs::write(path, render_junit(&outcome.findings, &context))
             .with_context(|| format!("cannot write the JUnit report to {}", path.display()))?;
+    }
+    if let Some(path) = &config.report.html {
+        // The run read the same model; the page draws its state machines.
+        let model = read_model(&config.model)?;
+        write_all(path, render_html(&outcome.findings, &context, &model).as_bytes())
+            .with_context(|| format!("cannot write the HTML report to {}", shown(path)))?;
     }
     Ok(render_terminal(&outcome.findings, &context, color))
 }
