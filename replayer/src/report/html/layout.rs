@@ -214,6 +214,8 @@ fn back_edges(nodes: usize, edges: &[Edge]) -> BTreeSet<usize> {
 
 /// Each node's layer: 0 for a source, else one more than the deepest node
 /// with an edge into it (edges in `reversed` counted the other way round).
+/// A node no edge touches goes to the last layer, out of the way of the
+/// entry point rather than beside it.
 fn longest_path_layers(nodes: usize, edges: &[Edge], reversed: &BTreeSet<usize>) -> Vec<usize> {
     let directed: Vec<(usize, usize)> = edges
         .iter()
@@ -243,6 +245,12 @@ fn longest_path_layers(nodes: usize, edges: &[Edge], reversed: &BTreeSet<usize>)
                     ready.push(to);
                 }
             }
+        }
+    }
+    let last = layer.iter().copied().max().unwrap_or(0);
+    for (node, layer) in layer.iter_mut().enumerate() {
+        if !directed.iter().any(|&(from, to)| from == node || to == node) {
+            *layer = last;
         }
     }
     layer
@@ -413,6 +421,12 @@ mod tests {
         let (start, end) = (back[0], back[back.len() - 1]);
         assert!(start.y > end.y, "2 → 1 goes up: {back:?}");
         assert!(drawn.nodes[2].y > drawn.nodes[1].y);
+    }
+
+    #[test]
+    fn a_node_without_edges_goes_to_the_bottom() {
+        let drawn = layout(&[node(), node(), node()], &[edge(0, 1)]);
+        assert_eq!(drawn.nodes[2].y, drawn.nodes[1].y);
     }
 
     #[test]
