@@ -344,20 +344,17 @@ mod tests {
     fn a_move_no_recorded_session_made_is_drawn_dashed_and_the_walk_goes_on_from_its_answer() {
         let mut finding = double_refund("shipped unpaid");
         finding.requests.truncate(2);
-        finding.requests.push(sent(
-            "POST /orders/{order_id}/ship",
-            "/orders/ord_7/ship",
-            200,
-            None,
-            r#"{"id":"ord_7","status":"shipped"}"#,
-        ));
-        finding.requests.push(sent(
-            "POST /orders/{order_id}/refund",
-            "/orders/ord_7/refund",
-            200,
-            None,
-            r#"{"id":"ord_7","status":"refunded"}"#,
-        ));
+        for (step, status) in [("ship", "shipped"), ("refund", "refunded")] {
+            let answer = format!(r#"{{"id":"ord_7","status":"{status}"}}"#);
+            let action = format!("POST /orders/{{order_id}}/{step}");
+            finding.requests.push(sent(
+                &action,
+                &format!("/orders/ord_7/{step}"),
+                200,
+                None,
+                &answer,
+            ));
+        }
         finding.actions = finding.requests.iter().map(|r| r.action.clone()).collect();
         let page = render_html(&[finding], &context(), &shop_model());
         let unlearned = "<a href=\"#finding-1\" class=\"edge crossed unlearned\"><title>created → shipped: \

@@ -76,63 +76,14 @@ impl Arrow {
     }
 }
 
-/// The machine as an `<svg>` element, `id`'s arrows linking to `#finding-N`.
+/// The machine as an `<svg>` element; crossed arrows link to `#finding-N`.
 pub(super) fn machine_svg(
     machine: &StateMachine,
     resource: Option<&Resource>,
     marks: &Marks,
 ) -> String {
     let states = state_names(machine);
-    let index = |name: &str| states.iter().position(|s| s == name).map(|i| i + 1);
-    // Node 0 is "new"; state i is node i + 1.
-    let mut self_loops: Vec<Vec<Arrow>> = (0..=states.len()).map(|_| Vec::new()).collect();
-    let mut edges = Vec::new();
-    let mut arrows = Vec::new();
-    for (i, (state, count)) in machine.initial.iter().enumerate() {
-        let Some(to) = index(state) else { continue };
-        let create = resource.and_then(|r| r.create.as_deref());
-        let label = match create {
-            Some(action) => format!("{} ×{count}", short_action(action, resource)),
-            None => format!("×{count}"),
-        };
-        let title = format!("created in {state}: {} ×{count}", create.unwrap_or("a create"));
-        push_arrow(
-            &mut edges,
-            &mut arrows,
-            0,
-            to,
-            Arrow { label, title, crossed: marks_of(&marks.entries, i), unlearned: false },
-        );
-    }
-    for (i, t) in machine.transitions.iter().enumerate() {
-        let (Some(from), Some(to)) = (index(&t.from), index(&t.to)) else { continue };
-        let arrow = Arrow {
-            label: format!("{} ×{}", short_action(&t.action, resource), t.count),
-            title: format!("{} → {}: {} ×{}", t.from, t.to, t.action, t.count),
-            crossed: marks_of(&marks.transitions, i),
-            unlearned: false,
-        };
-        if from == to {
-            self_loops[from].push(arrow);
-        } else {
-            push_arrow(&mut edges, &mut arrows, from, to, arrow);
-        }
-    }
-    for u in &marks.unlearned {
-        let (Some(from), Some(to)) = (index(&u.from), index(&u.to)) else { continue };
-        let arrow = Arrow {
-            label: format!("{} — never recorded", short_action(&u.action, resource)),
-            title: format!("{} → {}: {}, which no recorded session did", u.from, u.to, u.action),
-            crossed: u.crossed.clone(),
-            unlearned: true,
-        };
-        if from == to {
-            self_loops[from].push(arrow);
-        } else {
-            push_arrow(&mut edges, &mut arrows, from, to, arrow);
-        }
-    }
-
+    let Arrows { edges, arrows, self_loops } = arrows(machine, resource, marks, &states);
     let mut extents = vec![Extent { left: DOT, right: DOT, height: 2.0 * DOT }];
     for (i, name) in states.iter().enumerate() {
         let half = box_width(name) / 2.0;
@@ -194,16 +145,74 @@ fn state_names(machine: &StateMachine) -> Vec<String> {
     names
 }
 
-fn push_arrow(
-    edges: &mut Vec<Edge>,
-    arrows: &mut Vec<Arrow>,
-    from: usize,
-    to: usize,
-    arrow: Arrow,
-) {
-    let label = Extent { left: 2.0, right: 8.0 + text_width(&arrow.label), height: LINE };
-    edges.push(Edge { from, to, label });
-    arrows.push(arrow);
+/// What to draw between the nodes (node 0 is "new", state `i` is node `i + 1`).
+struct Arrows {
+    /// The arrows between two nodes, for the layout...
+    edges: Vec<Edge>,
+    /// ...and what each stands for, in the same order.
+    arrows: Vec<Arrow>,
+    /// Each node's arrows back into itself, drawn beside it.
+    self_loops: Vec<Vec<Arrow>>,
+}
+
+impl Arrows {
+    fn add(&mut self, from: usize, to: usize, arrow: Arrow) {
+        if from == to {
+            self.self_loops[from].push(arrow);
+            return;
+        }
+        let label = Extent { left: 2.0, right: 8.0 + text_width(&arrow.label), height: LINE };
+        self.edges.push(Edge { from, to, label });
+        self.arrows.push(arrow);
+    }
+}
+
+/// Every arrow of the drawing: "new" into each initial state, each learned
+/// transition, and each move findings made that the machine does not have.
+fn arrows(
+    machine: &StateMachine,
+    resource: Option<&Resource>,
+    marks: &Marks,
+    states: &[String],
+) -> Arrows {
+    let index = |name: &str| states.iter().position(|s| s == name).map(|i| i + 1);
+    let mut out = Arrows {
+        edges: Vec::new(),
+        arrows: Vec::new(),
+        self_loops: (0..=states.len()).map(|_| Vec::new()).collect(),
+    };
+    let create = resource.and_then(|r| r.create.as_deref());
+    for (i, (state, count)) in machine.initial.iter().enumerate() {
+        let Some(to) = index(state) else { continue };
+        let label = match create {
+            Some(action) => format!("{} ×{count}", short_action(action, resource)),
+            None => format!("×{count}"),
+        };
+        let title = format!("created in {state}: {} ×{count}", create.unwrap_or("a create"));
+        let crossed = marks_of(&marks.entries, i);
+        out.add(0, to, Arrow { label, title, crossed, unlearned: false });
+    }
+    for (i, t) in machine.transitions.iter().enumerate() {
+        let (Some(from), Some(to)) = (index(&t.from), index(&t.to)) else { continue };
+        let arrow = Arrow {
+            label: format!("{} ×{}", short_action(&t.action, resource), t.count),
+            title: format!("{} → {}: {} ×{}", t.from, t.to, t.action, t.count),
+            crossed: marks_of(&marks.transitions, i),
+            unlearned: false,
+        };
+        out.add(from, to, arrow);
+    }
+    for u in &marks.unlearned {
+        let (Some(from), Some(to)) = (index(&u.from), index(&u.to)) else { continue };
+        let arrow = Arrow {
+            label: format!("{} — never recorded", short_action(&u.action, resource)),
+            title: format!("{} → {}: {}, which no recorded session did", u.from, u.to, u.action),
+            crossed: u.crossed.clone(),
+            unlearned: true,
+        };
+        out.add(from, to, arrow);
+    }
+    out
 }
 
 fn marks_of(marks: &[Vec<usize>], i: usize) -> Vec<usize> {
