@@ -211,6 +211,14 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Write one HTML page to this file (`-`: standard output, the terminal
+    /// report then goes to stderr): the summary, each finding with its
+    /// requests and answers, and each resource's learned state machine with
+    /// the transitions findings crossed in red. Self-contained: it opens from
+    /// a CI artifact with no network; credentials and secret fields are blanked.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Write one runnable bash + curl reproducer per finding into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use venomqa_learner::LearnOptions;
 use venomqa_replayer::report::{
-    render_json, render_junit, render_junit_error, render_terminal, write_reproducers,
+    render_html, render_json, render_junit, render_junit_error, render_terminal, write_reproducers,
     ReportContext,
 };
 use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_FILE};
@@ -15,7 +15,7 @@ use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_F
 use crate::browse::open_store;
 use crate::cli::{InitArgs, ReplayArgs, ReportArgs, RunArgs};
 use crate::learn::{read_model, write_model};
-use crate::output;
+use crate::output::{is_stdio, shown, write_all};
 use crate::usage;
 
 /// The model file `init` writes next to venomqa.toml.
@@ -123,6 +123,9 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     if let Some(junit) = &reports.junit {
         config.report.junit = Some(junit.clone());
     }
+    if let Some(html) = &reports.html {
+        config.report.html = Some(html.clone());
+    }
     if let Some(out) = &reports.out {
         config.report.out = Some(out.clone());
     }
@@ -134,7 +137,7 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
             // CI publishes the JUnit report whatever happened: it says why.
             if let Some(path) = &config.report.junit {
                 let xml = render_junit_error(&target, &err.to_string());
-                if let Err(write) = output::write_all(path, xml.as_bytes()) {
+                if let Err(write) = write_all(path, xml.as_bytes()) {
                     eprintln!("venomqa: {write:#}");
                 }
             }
@@ -143,9 +146,9 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     };
     let text = write_reports(&outcome, &config, &target, crate::color::enabled())?;
     // A report written to stdout keeps stdout to itself.
-    let to_stdout = [&config.report.json, &config.report.junit]
+    let to_stdout = [&config.report.json, &config.report.junit, &config.report.html]
         .into_iter()
-        .any(|p| p.as_deref().is_some_and(output::is_stdio));
+        .any(|p| p.as_deref().is_some_and(is_stdio));
     if to_stdout {
         eprint!("{text}");
     } else {
@@ -166,8 +169,8 @@ fn exit_code(outcome: &RunOutcome) -> ExitCode {
     }
 }
 
-/// Writes the JSON, JUnit and reproducer outputs `config.report` names and
-/// returns the terminal report.
+/// Writes the JSON, JUnit, HTML and reproducer outputs `config.report`
+/// names and returns the terminal report.
 pub fn write_reports(
     outcome: &RunOutcome,
     config: &Config,
@@ -183,16 +186,22 @@ pub fn write_reports(
         write_json(&outcome.findings, &context, path)?;
     }
     if let Some(path) = &config.report.junit {
-        output::write_all(path, render_junit(&outcome.findings, &context).as_bytes())
-            .with_context(|| format!("cannot write the JUnit report to {}", output::shown(path)))?;
+        write_all(path, render_junit(&outcome.findings, &context).as_bytes())
+            .with_context(|| format!("cannot write the JUnit report to {}", shown(path)))?;
+    }
+    if let Some(path) = &config.report.html {
+        // The run read the same model; the page draws its state machines.
+        let model = read_model(&config.model)?;
+        write_all(path, render_html(&outcome.findings, &context, &model).as_bytes())
+            .with_context(|| format!("cannot write the HTML report to {}", shown(path)))?;
     }
     Ok(render_terminal(&outcome.findings, &context, color))
 }
 
 pub fn write_json(findings: &[Finding], context: &ReportContext, path: &Path) -> Result<()> {
     let json = serde_json::to_string_pretty(&render_json(findings, context))?;
-    output::write_all(path, (json + "\n").as_bytes())
-        .with_context(|| format!("cannot write the JSON report to {}", output::shown(path)))
+    write_all(path, (json + "\n").as_bytes())
+        .with_context(|| format!("cannot write the JSON report to {}", shown(path)))
 }
 
 /// One stderr line per new finding, so a long run shows it is getting somewhere.

@@ -4,34 +4,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Output, Stdio};
-
-use common::{record_drive, run, start_shop, text, venomqa};
+use common::{recorded_and_initialised, run_qa, start_shop, text, venomqa};
 use serde_json::Value;
-
-/// Records the shop's QA traffic into `dir/store` and writes `dir/qa` with `init`.
-fn recorded_and_initialised(dir: &Path, shop_url: &str) -> String {
-    let store = dir.join("store");
-    let store = store.to_str().unwrap();
-    record_drive(shop_url, store, &["--sessions", "8", "--users", "3"]);
-
-    let qa = dir.join("qa");
-    let init = run(&[
-        "init",
-        qa.to_str().unwrap(),
-        "--target",
-        shop_url,
-        "--reset",
-        "POST /__reset",
-        "--store",
-        store,
-    ]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
-    let said = text(&init.stdout);
-    assert!(said.contains("VENOMQA_ALICE_PASSWORD"), "init names the variables to set: {said}");
-    std::fs::read_to_string(qa.join("venomqa.toml")).unwrap()
-}
 
 /// The `time` attribute of every `<testcase>` element of a JUnit report, in seconds.
 fn testcase_times(junit: &str) -> Vec<f64> {
@@ -48,16 +22,6 @@ fn testcase_times(junit: &str) -> Vec<f64> {
             time.parse().unwrap_or_else(|_| panic!("time=\"{time}\" is not a number"))
         })
         .collect()
-}
-
-/// `venomqa run DIR` with the shop's passwords in the environment.
-fn run_qa(args: &[&str]) -> Output {
-    let mut command = venomqa();
-    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for user in ["alice", "bob", "carol", "dave"] {
-        command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
-    }
-    command.output().unwrap()
 }
 
 #[test]
@@ -161,7 +125,7 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
 /// Every script in `dir` passes `shellcheck` (warnings and errors). CI
 /// sets VENOMQA_REQUIRE_SHELLCHECK=1 and installs it; elsewhere a missing
 /// shellcheck skips this check, loudly.
-fn shellcheck_clean(dir: &Path) {
+fn shellcheck_clean(dir: &std::path::Path) {
     let scripts: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     let checked =
         std::process::Command::new("shellcheck").arg("-S").arg("warning").args(&scripts).output();

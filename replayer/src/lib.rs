@@ -31,7 +31,7 @@
 //! - Checking: [`Invariant`], [`InvariantError`], [`Position`], [`singular`]
 //!   (the name an invariant sees a resource under).
 //! - Findings: [`Finding`], [`OracleKind`], [`Confidence`], [`SentRequest`];
-//!   rendered by the [`report`] module (terminal, JSON, JUnit, curl scripts).
+//!   rendered by the [`report`] module (terminal, JSON, JUnit, HTML, curl scripts).
 //!
 //! # Layout: one folder a stage
 //! - `setup/`: the configuration (`config/`), the recorded exchanges

@@ -41,6 +41,7 @@ resource = "orders"
 expr = "order.refunded <= order.amount"
 [report]
 json = "out/report.json"
+html = "out/report.html"
 "#,
     )
     .expect("parses");
@@ -58,6 +59,7 @@ json = "out/report.json"
     assert_eq!((config.budget.sequences, config.budget.requests), (10, 100_000));
     assert_eq!(config.invariants[0].variable(), "order");
     assert_eq!(config.report.json.as_deref(), Some(Path::new("qa/out/report.json")));
+    assert_eq!(config.report.html.as_deref(), Some(Path::new("qa/out/report.html")));
 }
 
 #[test]
@@ -138,6 +140,7 @@ async fn the_starter_names_the_recorded_users_and_parses_back() {
         "login = \"POST /login\"",
         "logout = \"POST /logout\"",
         "\"stale-validator\"",
+        "html = \"report.html\"",
     ] {
         assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
     }
@@ -150,6 +153,7 @@ async fn the_starter_names_the_recorded_users_and_parses_back() {
     assert_eq!(config.users[0].fields["password"], "VENOMQA_ALICE_PASSWORD-value");
     assert_eq!(config.mutations.enabled, Mutation::ALL);
     assert_eq!(config.target_url().expect("target"), "http://127.0.0.1:8081");
+    assert_eq!(config.report.html.as_deref(), Some(Path::new("qa/report.html")), "on by default");
     // Every key is explained: no bare key line without a comment somewhere above it.
     assert!(text.lines().filter(|l| l.starts_with('#')).count() > 20);
 }

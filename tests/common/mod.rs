@@ -182,6 +182,40 @@ impl Running {
     }
 }
 
+/// Records the shop's QA traffic into `dir/store` and writes `dir/qa` with
+/// `init`; the configuration it wrote.
+pub fn recorded_and_initialised(dir: &Path, shop_url: &str) -> String {
+    let store = dir.join("store");
+    let store = store.to_str().unwrap();
+    record_drive(shop_url, store, &["--sessions", "8", "--users", "3"]);
+
+    let qa = dir.join("qa");
+    let init = run(&[
+        "init",
+        qa.to_str().unwrap(),
+        "--target",
+        shop_url,
+        "--reset",
+        "POST /__reset",
+        "--store",
+        store,
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let said = text(&init.stdout);
+    assert!(said.contains("VENOMQA_ALICE_PASSWORD"), "init names the variables to set: {said}");
+    std::fs::read_to_string(qa.join("venomqa.toml")).unwrap()
+}
+
+/// `venomqa run DIR` with the shop's passwords in the environment.
+pub fn run_qa(args: &[&str]) -> Output {
+    let mut command = venomqa();
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for user in ["alice", "bob", "carol", "dave"] {
+        command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
+    }
+    command.output().unwrap()
+}
+
 /// Every file under `dir`, as bytes, concatenated: for searching a store for secrets.
 pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
     let mut bytes = Vec::new();

@@ -20,14 +20,12 @@
 //! their oracles. Findings no test case points at get test cases of their
 //! own, so a finding is never missing from CI.
 //!
-//! XML is written by hand with a small escaper: `&<>` become entities, and
-//! in attributes `"'` too, with newlines and tabs as character references
-//! (so attribute normalization keeps them); characters XML 1.0 forbids (most
-//! C0 controls) become U+FFFD.
+//! XML is written by hand, every value through the escaper in `markup`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::markup::{escape_attr, escape_text};
 use super::{confidence_name, headline_action, seconds, steps, ReportContext, TestCase};
 use crate::oracle::finding::Finding;
 
@@ -201,39 +199,4 @@ fn failure_text(index: usize, f: &Finding, ctx: &ReportContext) -> String {
         let _ = write!(text, "reproducer script:\n{}", f.reproducer);
     }
     text.trim_end().to_string()
-}
-
-/// Whether XML 1.0 allows the character at all.
-fn xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// Escapes character data.
-pub(crate) fn escape_text(text: &str) -> String {
-    escape(text, false)
-}
-
-/// Escapes an attribute value (double-quoted).
-pub(crate) fn escape_attr(text: &str) -> String {
-    escape(text, true)
-}
-
-fn escape(text: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            // Quotes only need escaping in attributes; text stays readable.
-            '"' if attribute => out.push_str("&quot;"),
-            '\'' if attribute => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            c if !xml_char(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -1,10 +1,11 @@
 //! Reports of a run: the same findings rendered for a person at a terminal,
-//! for machines (JSON), for CI test reporters (JUnit XML), and as runnable
-//! bash + curl reproducers.
+//! for machines (JSON), for CI test reporters (JUnit XML), as one HTML page
+//! to open from a CI artifact, and as runnable bash + curl reproducers.
 //!
 //! Every renderer takes the findings plus a [`ReportContext`] with the run's
-//! numbers, and returns the text (or JSON value); writing files is the
-//! caller's business, except for [`write_reproducers`], whose whole job it is.
+//! numbers (the HTML page also the model, to draw its state machines), and
+//! returns the text (or JSON value); writing files is the caller's business,
+//! except for [`write_reproducers`], whose whole job it is.
 //!
 //! ```
 //! use venomqa_replayer::report::{render_terminal, ReportContext};
@@ -16,8 +17,10 @@
 //! A finding's number (`#3`) is its position in the slice, counted from 1, in
 //! every report; the reproducer file of finding `#3` starts with `03-`.
 
+mod html;
 mod json;
 mod junit;
+mod markup;
 mod reproducer;
 mod script_vars;
 mod secrets;
@@ -25,6 +28,7 @@ mod terminal;
 
 use std::path::PathBuf;
 
+pub use html::render_html;
 pub use json::render_json;
 pub use junit::{render_junit, render_junit_error};
 pub use reproducer::{confirming_script, curl_script, finding_script, write_reproducers, Confirm};

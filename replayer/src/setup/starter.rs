@@ -226,13 +226,18 @@ fn write_invariants(w: &mut String, model: &Model) {
 /// `[report]`: the default outputs.
 fn write_report(w: &mut String) {
     let _ = writeln!(w, "[report]");
+    let _ =
+        writeln!(w, "# Findings as JSON, as JUnit (one testcase per journey and mutation), as one");
+    let _ =
+        writeln!(w, "# HTML page (the summary, each finding, the learned state machines with the");
     let _ = writeln!(
         w,
-        "# Findings as JSON, as JUnit (one testcase per journey and mutation), and one"
+        "# transitions findings crossed; it opens without a network), and one runnable"
     );
-    let _ = writeln!(w, "# runnable curl script per finding in `out`.");
+    let _ = writeln!(w, "# curl script per finding in `out`.");
     let _ = writeln!(w, "json = \"venomqa-report.json\"");
     let _ = writeln!(w, "junit = \"venomqa-junit.xml\"");
+    let _ = writeln!(w, "html = \"report.html\"");
     let _ = writeln!(w, "out = \"reproducers\"");
 }
 

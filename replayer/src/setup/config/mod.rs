@@ -54,6 +54,7 @@
 //! [report]
 //! json = "venomqa-report.json"
 //! junit = "venomqa-junit.xml"
+//! html = "report.html"           # one self-contained page; open it in a browser
 //! out = "reproducers"
 //! ```
 
@@ -234,6 +235,8 @@ pub struct Report {
     pub json: Option<PathBuf>,
     /// The JUnit XML report.
     pub junit: Option<PathBuf>,
+    /// The HTML page: summary, findings, and the learned state machines.
+    pub html: Option<PathBuf>,
     /// Directory for the reproducer scripts.
     pub out: Option<PathBuf>,
 }
@@ -351,6 +354,7 @@ impl Config {
             report: Report {
                 json: report.json.as_deref().map(resolve),
                 junit: report.junit.as_deref().map(resolve),
+                html: report.html.as_deref().map(resolve),
                 out: report.out.as_deref().map(resolve),
             },
         })

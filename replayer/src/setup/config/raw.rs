@@ -87,6 +87,7 @@ pub(super) struct RawInvariant {
 pub(super) struct RawReport {
     pub(super) json: Option<String>,
     pub(super) junit: Option<String>,
+    pub(super) html: Option<String>,
     pub(super) out: Option<String>,
 }
 
