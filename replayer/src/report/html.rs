@@ -60,12 +60,22 @@ pub fn render_html(findings: &[Finding], ctx: &ReportContext, model: &Model) -> 
 }
 
 fn write_summary(page: &mut String, findings: &[Finding], ctx: &ReportContext) {
-    let verdict = if findings.is_empty() { "clean" } else { "found" };
+    let verdict = match (findings.is_empty(), &ctx.incomplete) {
+        (false, _) => "found",
+        (true, Some(_)) => "incomplete",
+        (true, None) => "clean",
+    };
     let _ = write!(
         page,
-        "<header id=\"summary\">\n<h1>venomqa report</h1>\n<p class=\"verdict {verdict}\">{}</p>\n<dl>\n",
+        "<header id=\"summary\">\n<h1>venomqa report</h1>\n<p class=\"verdict {verdict}\">{}</p>\n",
         escape_text(&summary_line(findings, ctx))
     );
+    // A run that found nothing but did not test all it planned says so first.
+    if let Some(why) = &ctx.incomplete {
+        let _ =
+            writeln!(page, "<p class=\"verdict incomplete\">incomplete: {}</p>", escape_text(why));
+    }
+    page.push_str("<dl>\n");
     let mut facts: Vec<(&str, String)> = Vec::new();
     if !ctx.target.is_empty() {
         facts.push(("target", format!("<code>{}</code>", escape_text(&ctx.target))));
@@ -129,7 +139,7 @@ h4 { margin: 10px 0 4px; font-size: 14px; color: var(--muted); }
 code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; }
 a { color: #1a56b0; }
 .verdict { font-size: 17px; font-weight: 600; margin: 4px 0 12px; }
-.verdict.clean { color: var(--teal); } .verdict.found { color: var(--red); }
+.verdict.clean { color: var(--teal); } .verdict.found { color: var(--red); } .verdict.incomplete { color: var(--amber, #a15c00); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0 0 12px; }
 dt { color: var(--muted); } dd { margin: 0; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
@@ -300,6 +310,19 @@ mod tests {
         assert!(page.contains("&lt;script&gt;alert(2)&lt;/script&gt;"), "the answer's body too");
         assert!(page.contains("amount 100 &lt;b&gt;"), "evidence too");
         assert!(!page.to_lowercase().contains("<script"), "no script element at all");
+    }
+
+    #[test]
+    fn a_clean_but_incomplete_run_says_so_first() {
+        let ctx = ReportContext {
+            incomplete: Some("the `seconds` budget ran out; 6 planned tests not run".into()),
+            ..context()
+        };
+        let page = render_html(&[], &ctx, &shop_model());
+        let said = "<p class=\"verdict incomplete\">incomplete: the `seconds` budget ran out";
+        assert!(page.contains(said), "{page}");
+        assert!(page.contains("<p class=\"verdict incomplete\">0 findings"), "{page}");
+        assert!(!render_html(&[], &context(), &shop_model()).contains("incomplete"));
     }
 
     #[test]
