@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use venomqa_learner::LearnProgress;
+use venomqa_replayer::Progress;
 
 static QUIET: OnceLock<bool> = OnceLock::new();
 
@@ -48,4 +49,55 @@ pub fn learning<T>(total: u64, progress: &LearnProgress, work: impl FnOnce() -> 
     });
     bar.finish_and_clear();
     result
+}
+
+/// The bar of a replay: journeys calibrated, then tests exercised of
+/// those planned, with requests, findings and the time spent of the
+/// budget; each finding is said on its own line above the bar.
+pub struct Running {
+    bar: ProgressBar,
+    budget_seconds: u64,
+}
+
+impl Running {
+    /// A bar for a run whose time budget is `budget_seconds`.
+    pub fn new(budget_seconds: u64) -> Running {
+        let bar = bar(0, "{msg} [{bar:24}] {pos}/{len}");
+        Running { bar, budget_seconds }
+    }
+
+    /// Follows one step of the run.
+    pub fn update(&self, progress: Progress) {
+        let spent = self.bar.elapsed().as_secs();
+        let budget = self.budget_seconds;
+        match progress {
+            Progress::Calibrated { done, of } => {
+                self.bar.set_length(of as u64);
+                self.bar.set_position(done as u64);
+                self.bar.set_message(format!("calibrating journeys ({spent}s of {budget}s)"));
+            }
+            Progress::Explored { cases, of, requests, findings } => {
+                self.bar.set_length(of as u64);
+                self.bar.set_position(cases as u64);
+                self.bar.set_message(format!(
+                    "tests · {requests} requests · {findings} found ({spent}s of {budget}s)"
+                ));
+            }
+            Progress::Shrinking { oracle, action, .. } => {
+                self.bar.set_message(format!("shrinking {oracle} on {action} ({spent}s of {budget}s)"));
+            }
+            Progress::Found(finding) => {
+                let action = finding.actions.last().map(String::as_str).unwrap_or("");
+                self.bar.suspend(|| {
+                    eprintln!("  found: {} on {action} ({})", finding.oracle, finding.mutation)
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes the bar off the terminal.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -131,7 +131,10 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
     }
     let target = config.target_url()?.to_string();
     eprintln!("venomqa: replaying against {target}");
-    let outcome = match venomqa_replayer::run(&config, print_progress).await {
+    let bar = crate::progress::Running::new(config.budget.seconds);
+    let ran = venomqa_replayer::run(&config, |p| bar.update(p)).await;
+    bar.finish();
+    let outcome = match ran {
         Ok(outcome) => outcome,
         Err(err) => {
             // CI publishes the JUnit report whatever happened: it says why.
