@@ -250,6 +250,12 @@ pub struct InitArgs {
     /// Overwrite an existing DIR/venomqa.toml.
     #[arg(long)]
     pub force: bool,
+
+    /// Print `{"config": …, "model": …, "variables": [...]}` on stdout
+    /// instead of the sentences: the files written and the environment
+    /// variables to set before `venomqa run`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

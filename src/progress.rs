@@ -84,7 +84,8 @@ impl Running {
                 ));
             }
             Progress::Shrinking { oracle, action, .. } => {
-                self.bar.set_message(format!("shrinking {oracle} on {action} ({spent}s of {budget}s)"));
+                self.bar
+                    .set_message(format!("shrinking {oracle} on {action} ({spent}s of {budget}s)"));
             }
             Progress::Found(finding) => {
                 let action = finding.actions.last().map(String::as_str).unwrap_or("");

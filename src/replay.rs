@@ -62,13 +62,23 @@ pub fn init(args: InitArgs) -> Result<ExitCode> {
     );
     std::fs::write(&config_path, &text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
-    println!("wrote {} and {}", config_path.display(), args.dir.join(MODEL_FILE).display());
     let variables: Vec<&str> = text
         .lines()
         .filter(|line| !line.trim_start().starts_with('#'))
         .filter_map(|line| line.split("env = \"").nth(1))
         .filter_map(|rest| rest.split('"').next())
         .collect();
+    let model_path = args.dir.join(MODEL_FILE);
+    if args.json {
+        let said = serde_json::json!({
+            "config": config_path.display().to_string(),
+            "model": model_path.display().to_string(),
+            "variables": variables,
+        });
+        println!("{said}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("wrote {} and {}", config_path.display(), model_path.display());
     if !variables.is_empty() {
         println!(
             "set the test users' secrets before `venomqa run {}`: {}",

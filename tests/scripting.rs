@@ -99,3 +99,26 @@ fn learn_writes_the_model_to_stdout_or_a_json_summary() {
     let both = run_in(dir.path(), &["learn", "--store", "s", "--out", "-", "--json"], b"");
     assert_eq!(both.status.code(), Some(2), "{}", text(&both.stderr));
 }
+
+#[test]
+fn init_json_says_the_files_written_and_the_variables_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = login_har(dir.path());
+    assert!(run_in(dir.path(), &["import", har.to_str().unwrap(), "--store", "s"], b"")
+        .status
+        .success());
+    let args = ["init", "qa", "--target", "http://127.0.0.1:9", "--store", "s", "--json"];
+    let said = json_of(&run_in(dir.path(), &args, b""));
+    assert_eq!(said["config"], "qa/venomqa.toml", "{said}");
+    assert_eq!(said["model"], "qa/model.json", "{said}");
+    let variables = said["variables"].as_array().expect("a list");
+    assert!(!variables.is_empty(), "ann's password is read from a variable: {said}");
+    assert!(
+        variables.iter().all(|v| v.as_str().is_some_and(|v| v.starts_with("VENOMQA_"))),
+        "{said}"
+    );
+    let config = std::fs::read_to_string(dir.path().join("qa/venomqa.toml")).unwrap();
+    for v in variables {
+        assert!(config.contains(&format!("env = {v}")), "{v} is in the file: {config}");
+    }
+}
