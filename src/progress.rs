@@ -102,3 +102,29 @@ impl Running {
         self.bar.finish_and_clear();
     }
 }
+
+/// `venomqa record`'s live line: exchanges captured and dropped so far.
+pub struct Counter {
+    bar: ProgressBar,
+}
+
+impl Counter {
+    /// A spinner line on stderr, hidden when quiet or not a terminal.
+    pub fn new() -> Counter {
+        let bar = bar(0, "{spinner} {msg} ({elapsed})");
+        bar.set_message("recording: nothing captured yet");
+        Counter { bar }
+    }
+
+    /// The counts now.
+    pub fn show(&self, written: u64, dropped: u64) {
+        let dropped = if dropped == 0 { String::new() } else { format!(", {dropped} dropped") };
+        self.bar.set_message(format!("recording: {written} exchanges captured{dropped}"));
+        self.bar.tick();
+    }
+
+    /// Takes the line off the terminal.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

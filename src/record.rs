@@ -34,7 +34,19 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
     }
 
     let capture = (!args.no_capture).then(|| recording.sender());
-    let served = venomqa_proxy::serve(listener, config, capture, shutdown::signal()).await;
+    let serving = venomqa_proxy::serve(listener, config, capture, shutdown::signal());
+    tokio::pin!(serving);
+    // A live counter line on a terminal, redrawn twice a second.
+    let counter = crate::progress::Counter::new();
+    let served = loop {
+        tokio::select! {
+            served = &mut serving => break served,
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
+                counter.show(recording.written(), recording.dropped());
+            }
+        }
+    };
+    counter.finish();
     // Whatever happened to the proxy, what was captured gets written.
     let summary = tokio::task::spawn_blocking(move || recording.finish())
         .await
