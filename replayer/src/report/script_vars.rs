@@ -309,6 +309,16 @@ pub(super) fn bind_request(
 /// The literal pieces of `word` with each `${VENOMQA_…}` they name made a
 /// variable piece.
 fn split_variables(word: &mut Vec<Piece>) {
+    replace_in_literals(word, variable_spots);
+}
+
+/// Replaces, in the literal pieces of `word`, each (start, end, variable)
+/// `spots` finds by that variable; whether any was replaced.
+fn replace_in_literals(
+    word: &mut Vec<Piece>,
+    spots: impl Fn(&str) -> Vec<(usize, usize, String)>,
+) -> bool {
+    let mut hit = false;
     let mut out = Vec::with_capacity(word.len());
     for piece in word.drain(..) {
         let Piece::Lit(text) = piece else {
@@ -316,18 +326,21 @@ fn split_variables(word: &mut Vec<Piece>) {
             continue;
         };
         let mut last = 0;
-        for (start, end, name) in variable_spots(&text) {
+        for (start, end, name) in spots(&text) {
             if start > last {
                 out.push(Piece::Lit(text[last..start].to_string()));
             }
             out.push(Piece::Var(name));
             last = end;
+            hit = true;
         }
+        // An empty literal stays: an empty header value is still a value.
         if last < text.len() || last == 0 {
             out.push(Piece::Lit(text[last..].to_string()));
         }
     }
     *word = out;
+    hit
 }
 
 /// Where an integer stands alone in a URL: a whole path segment, or a whole
@@ -350,26 +363,8 @@ fn splice(
     var: &ScriptVar,
     find: fn(&str, &str) -> Vec<(usize, usize)>,
 ) -> bool {
-    let mut hit = false;
-    let mut out = Vec::with_capacity(word.len());
-    for piece in word.drain(..) {
-        let Piece::Lit(text) = piece else {
-            out.push(piece);
-            continue;
-        };
-        let mut last = 0;
-        for (start, end) in find(&text, &var.value) {
-            if start > last {
-                out.push(Piece::Lit(text[last..start].to_string()));
-            }
-            out.push(Piece::Var(var.var.clone()));
-            last = end;
-            hit = true;
-        }
-        if last < text.len() {
-            out.push(Piece::Lit(text[last..].to_string()));
-        }
-    }
-    *word = out;
-    hit
+    replace_in_literals(word, |text| {
+        let spots = find(text, &var.value).into_iter();
+        spots.map(|(start, end)| (start, end, var.var.clone())).collect()
+    })
 }
