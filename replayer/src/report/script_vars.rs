@@ -177,7 +177,7 @@ fn is_word_byte(b: u8) -> bool {
 
 /// Byte ranges where `value` occurs in `text` as a whole token: not inside a
 /// longer run of letters, digits, `-` and `_`.
-fn token_matches(text: &str, value: &str) -> Vec<(usize, usize)> {
+pub(super) fn token_matches(text: &str, value: &str) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     if value.is_empty() {
         return found;

@@ -8,7 +8,9 @@
 use serde_json::Value;
 use venomqa_traffic::{is_secret_header, is_secret_name};
 
+use super::script_vars::token_matches;
 use crate::oracle::finding::SentRequest;
+use crate::run::request::encode;
 
 /// What a live credential is shown as in a report.
 pub(crate) const LIVE: &str = "<live credential>";
@@ -22,22 +24,45 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// From (value, variable) pairs; empty values are no secret.
+    /// From (value, variable) pairs; empty values are no secret. Each is
+    /// also looked for as a form or URL sends it (percent-encoded) and as
+    /// a JSON string holds it (escaped).
     pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Secrets {
-        let mut by_value: Vec<(String, String)> =
-            pairs.into_iter().filter(|(value, _)| !value.is_empty()).collect();
+        let mut by_value: Vec<(String, String)> = Vec::new();
+        for (value, var) in pairs.into_iter().filter(|(value, _)| !value.is_empty()) {
+            let json = serde_json::to_string(&value).unwrap_or_default();
+            let json = json.trim_matches('"').to_string();
+            for form in [encode(&value), json] {
+                if form != value {
+                    by_value.push((form, var.clone()));
+                }
+            }
+            by_value.push((value, var));
+        }
         by_value.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.1.cmp(&b.1)));
         by_value.dedup_by(|a, b| a.0 == b.0);
         Secrets { by_value }
     }
 
-    /// `text` with every secret replaced by `${VARIABLE}`.
+    /// `text` with every secret replaced by `${VARIABLE}` where it stands
+    /// as a whole token (a short secret, `pw1`, is not replaced inside
+    /// `pw12` or a word that happens to contain it).
     pub fn hide(&self, text: &str) -> String {
         let mut out = text.to_string();
         for (value, var) in &self.by_value {
-            if out.contains(value.as_str()) {
-                out = out.replace(value.as_str(), &format!("${{{var}}}"));
+            let spots = token_matches(&out, value);
+            if spots.is_empty() {
+                continue;
             }
+            let mut hidden = String::with_capacity(out.len());
+            let mut last = 0;
+            for (start, end) in spots {
+                hidden.push_str(&out[last..start]);
+                hidden.push_str(&format!("${{{var}}}"));
+                last = end;
+            }
+            hidden.push_str(&out[last..]);
+            out = hidden;
         }
         out
     }
@@ -141,9 +166,13 @@ mod tests {
             ("alice-pw".to_string(), "VENOMQA_ALICE_PASSWORD".to_string()),
             (String::new(), "VENOMQA_EMPTY".to_string()),
         ]);
-        let mut r = request(r#"{"password":"alice-pw"}"#, &[("x-pw", "pw")], "{}");
+        let mut r = request(r#"{"password":"alice-pw","note":"pwned"}"#, &[("x-pw", "pw")], "{}");
         secrets.hide_in(&mut r);
-        assert_eq!(r.body.as_deref(), Some(r#"{"password":"${VENOMQA_ALICE_PASSWORD}"}"#));
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"password":"${VENOMQA_ALICE_PASSWORD}","note":"pwned"}"#),
+            "a short secret inside a word stays"
+        );
         assert_eq!(r.headers[0].1, "${VENOMQA_BOB_PASSWORD}");
         let body = r.body.as_deref().unwrap();
         let spots = variable_spots(body);
@@ -153,6 +182,15 @@ mod tests {
             (&body[*start..*end], name.as_str()),
             ("${VENOMQA_ALICE_PASSWORD}", "VENOMQA_ALICE_PASSWORD")
         );
+    }
+
+    #[test]
+    fn a_secret_is_found_as_a_form_and_a_json_string_send_it() {
+        let secrets = Secrets::new([("p\"w d!".to_string(), "VENOMQA_ANN_PASSWORD".to_string())]);
+        let form = secrets.hide("user=ann&password=p%22w%20d%21");
+        assert_eq!(form, "user=ann&password=${VENOMQA_ANN_PASSWORD}");
+        let json = secrets.hide(r#"{"password":"p\"w d!"}"#);
+        assert_eq!(json, r#"{"password":"${VENOMQA_ANN_PASSWORD}"}"#);
     }
 
     #[test]
