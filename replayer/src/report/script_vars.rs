@@ -17,7 +17,6 @@
 //! which values it extracts. (The script's shell helper is still called
 //! `capture`: the scripts venomqa writes stay as they were.)
 
-use super::secrets::variable_spots;
 use crate::oracle::finding::SentRequest;
 
 /// Headers curl must compute itself besides the hop-by-hop ones, or that
@@ -343,6 +342,22 @@ fn replace_in_literals(
     hit
 }
 
+/// Where `text` names a `${VENOMQA_…}` variable: (start, end, name).
+fn variable_spots(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("${VENOMQA_").map(|i| from + i) {
+        let Some(len) = text[at + 2..].find('}') else { break };
+        let name = &text[at + 2..at + 2 + len];
+        let end = at + 3 + len;
+        if name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+            out.push((at, end, name.to_string()));
+        }
+        from = end;
+    }
+    out
+}
+
 /// Where an integer stands alone in a URL: a whole path segment, or a whole
 /// query value.
 fn integer_spots(text: &str, value: &str) -> Vec<(usize, usize)> {
@@ -367,4 +382,19 @@ fn splice(
         let spots = find(text, &var.value).into_iter();
         spots.map(|(start, end)| (start, end, var.var.clone())).collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_is_found_by_its_name_and_nothing_else_is() {
+        let text = r#"{"a":"${VENOMQA_ALICE_PASSWORD}","b":"${HOME}","c":"${VENOMQA_x}"}"#;
+        let spots = variable_spots(text);
+        assert_eq!(spots.len(), 1, "{spots:?}");
+        let (start, end, name) = &spots[0];
+        assert_eq!(&text[*start..*end], "${VENOMQA_ALICE_PASSWORD}");
+        assert_eq!(name, "VENOMQA_ALICE_PASSWORD");
+    }
 }

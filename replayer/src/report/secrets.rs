@@ -125,22 +125,6 @@ fn hide_secret_fields(json: &mut Value) -> bool {
     }
 }
 
-/// Where `text` names a `${VENOMQA_…}` variable: (start, end, name).
-pub(crate) fn variable_spots(text: &str) -> Vec<(usize, usize, String)> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(at) = text[from..].find("${VENOMQA_").map(|i| from + i) {
-        let Some(len) = text[at + 2..].find('}') else { break };
-        let name = &text[at + 2..at + 2 + len];
-        let end = at + 3 + len;
-        if name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
-            out.push((at, end, name.to_string()));
-        }
-        from = end;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,14 +158,6 @@ mod tests {
             "a short secret inside a word stays"
         );
         assert_eq!(r.headers[0].1, "${VENOMQA_BOB_PASSWORD}");
-        let body = r.body.as_deref().unwrap();
-        let spots = variable_spots(body);
-        assert_eq!(spots.len(), 1);
-        let (start, end, name) = &spots[0];
-        assert_eq!(
-            (&body[*start..*end], name.as_str()),
-            ("${VENOMQA_ALICE_PASSWORD}", "VENOMQA_ALICE_PASSWORD")
-        );
     }
 
     #[test]
