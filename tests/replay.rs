@@ -94,7 +94,19 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
 
     // A reproducer reads the secrets from the same variables, and logs in
     // for itself: run against the shop, it needs them and then runs.
-    let script = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    // A cross-user finding's script: its bug shows in the statuses (an
+    // idempotency finding's only in a read-back, and says so, exit 2).
+    let scripts: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+    let named = |oracle: &str| {
+        let mut of: Vec<_> = scripts
+            .iter()
+            .filter(|p| p.file_name().unwrap().to_string_lossy().contains(oracle))
+            .cloned()
+            .collect();
+        of.sort();
+        of
+    };
+    let script = named("-cross-user-").first().cloned().expect("a cross-user reproducer");
     let text_of_script = std::fs::read_to_string(&script).unwrap();
     assert!(text_of_script.contains(": \"${VENOMQA_"), "{text_of_script}");
     let bare = std::process::Command::new("bash").arg(&script).env("TARGET", &shop_url).output();
@@ -117,6 +129,18 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     let said = text(&on_correct.stdout);
     assert_eq!(on_correct.status.code(), Some(0), "{said}\n{}", text(&on_correct.stderr));
     assert!(said.contains("\nNOT REPRODUCED: "), "{said}");
+    // A bug that shows only in a read-back: the script replays and says it
+    // cannot confirm by status (exit 2), never a false verdict.
+    for by_read_back in named("-idempotency-") {
+        let mut command = std::process::Command::new("bash");
+        command.arg(&by_read_back).env("TARGET", &shop_url);
+        for user in ["alice", "bob", "carol", "dave"] {
+            command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
+        }
+        let ran = command.output().unwrap();
+        assert_eq!(ran.status.code(), Some(2), "{}", text(&ran.stdout));
+        assert!(text(&ran.stdout).contains("CANNOT CONFIRM BY STATUS"), "{}", text(&ran.stdout));
+    }
     correct.signal("TERM");
     shellcheck_clean(&out);
     shop.signal("TERM");
