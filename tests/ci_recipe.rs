@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{recorded_and_initialised, start_shop, text};
+use common::{recorded_and_initialised, start_shop, text, with_shop_secrets};
 
 const RECIPES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci");
 
@@ -19,10 +19,7 @@ fn ci_script(dir: &Path, target: &str) -> std::process::Output {
         .current_dir(dir)
         .env("VENOMQA", env!("CARGO_BIN_EXE_venomqa"))
         .env("VENOMQA_TARGET", target);
-    for user in ["alice", "bob", "carol", "dave"] {
-        command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
-    }
-    command.output().expect("bash runs the recipe's script")
+    with_shop_secrets(&mut command).output().expect("bash runs the recipe's script")
 }
 
 #[test]

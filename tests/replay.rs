@@ -84,7 +84,7 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
         artifacts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
     }
     for (name, bytes) in &artifacts {
-        for user in ["alice", "bob", "carol", "dave"] {
+        for user in common::SHOP_USERS {
             let secret = format!("{user}-pw");
             assert!(!common::contains(bytes, secret.as_bytes()), "{secret} in {name}");
         }
@@ -114,10 +114,7 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     assert!(!bare.status.success(), "no secrets set: the script stops");
     assert!(text(&bare.stderr).contains("VENOMQA_"), "{}", text(&bare.stderr));
     let mut with_secrets = std::process::Command::new("bash");
-    with_secrets.arg(&script).env("TARGET", &shop_url);
-    for user in ["alice", "bob", "carol", "dave"] {
-        with_secrets.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
-    }
+    common::with_shop_secrets(with_secrets.arg(&script).env("TARGET", &shop_url));
     let ran_script = with_secrets.output().unwrap();
     let said = text(&ran_script.stdout);
     assert!(said.contains("-> 200 (recorded 200)"), "the login works from the variables: {said}");
@@ -133,10 +130,7 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     // cannot confirm by status (exit 2), never a false verdict.
     for by_read_back in named("-idempotency-") {
         let mut command = std::process::Command::new("bash");
-        command.arg(&by_read_back).env("TARGET", &shop_url);
-        for user in ["alice", "bob", "carol", "dave"] {
-            command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
-        }
+        common::with_shop_secrets(command.arg(&by_read_back).env("TARGET", &shop_url));
         let ran = command.output().unwrap();
         assert_eq!(ran.status.code(), Some(2), "{}", text(&ran.stdout));
         assert!(text(&ran.stdout).contains("CANNOT CONFIRM BY STATUS"), "{}", text(&ran.stdout));

@@ -206,14 +206,22 @@ pub fn recorded_and_initialised(dir: &Path, shop_url: &str) -> String {
     std::fs::read_to_string(qa.join("venomqa.toml")).unwrap()
 }
 
+/// The sample shop's users, whose password is `{user}-pw`.
+pub const SHOP_USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
+
+/// `command` with the shop's passwords in the variables `init` names.
+pub fn with_shop_secrets(command: &mut Command) -> &mut Command {
+    for user in SHOP_USERS {
+        command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
+    }
+    command
+}
+
 /// `venomqa run DIR` with the shop's passwords in the environment.
 pub fn run_qa(args: &[&str]) -> Output {
     let mut command = venomqa();
     command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for user in ["alice", "bob", "carol", "dave"] {
-        command.env(format!("VENOMQA_{}_PASSWORD", user.to_uppercase()), format!("{user}-pw"));
-    }
-    command.output().unwrap()
+    with_shop_secrets(&mut command).output().unwrap()
 }
 
 /// Every file under `dir`, as bytes, concatenated: for searching a store for secrets.
