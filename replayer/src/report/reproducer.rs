@@ -192,14 +192,21 @@ fn write_verdict(s: &mut String, requests: &[SentRequest], confirm: &Confirm) {
     s.push_str("\n# The verdict: the answers' classes beside those venomqa saw with the bug.\n");
     let _ = writeln!(s, "expected={}", sh_quote(&expected.join(" ")));
     s.push_str("classes=\"\"\nfor st in $observed; do classes=\"$classes${classes:+ }${st:0:1}xx\"; done\n");
+    // A retry with the same key: a correct target answers it as it
+    // answered the first (the stored answer); a second charge shows.
+    if confirm.oracle == Some(OracleKind::Idempotency) && requests.len() >= 2 {
+        let (first, retry) = (requests.len() - 1, requests.len());
+        let _ = writeln!(
+            s,
+            "if [ \"$classes\" = \"$expected\" ] && ! cmp -s \"$WORK/{first}.body\" \"$WORK/{retry}.body\"; then\n  echo {}\n  exit 1\nfi\n\
+             echo \"NOT REPRODUCED: the retry (step {retry}) answered as step {first} did (a change only a read-back shows would not be seen here)\"\nexit 0",
+            sh_quote(&format!("REPRODUCED: the retry answered otherwise than the first: {summary}"))
+        );
+        return;
+    }
     let by_status = !matches!(
         confirm.oracle,
-        Some(
-            OracleKind::MassAssignment
-                | OracleKind::Idempotency
-                | OracleKind::Enumeration
-                | OracleKind::Invariant
-        )
+        Some(OracleKind::MassAssignment | OracleKind::Enumeration | OracleKind::Invariant)
     );
     if !by_status {
         let _ = writeln!(
