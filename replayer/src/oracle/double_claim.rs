@@ -33,7 +33,11 @@ impl Oracles<'_> {
         let action = seq.steps[last].call.action();
         let first = (0..=last).rev().take_while(|&j| seq.steps[j].call.action() == action).last();
         let Some(first) = first else { return Ok(None) };
-        let refused = trace.steps[last].reply().is_some_and(|r| (400..500).contains(&r.status));
+        // Refused as used up: a 4xx, but not a rate limit (429), which says
+        // nothing about what the instance has left.
+        let refused = trace.steps[last]
+            .reply()
+            .is_some_and(|r| (400..500).contains(&r.status) && r.status != 429);
         let (Some(reply), Some(sent)) = (trace.steps[f].reply(), trace.steps[f].sent.first())
         else {
             return Ok(None);

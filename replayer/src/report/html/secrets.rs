@@ -1,7 +1,10 @@
-//! Keeping secrets off the page. The JSON report and the reproducers carry
-//! what was sent, credentials included, for machines and scripts in the
-//! test environment; an HTML page gets opened, attached and forwarded, so it
-//! shows where a credential went but never its value.
+//! Keeping secrets off the page, a second layer: findings reach every
+//! report with the configured users' secrets already written as their
+//! variables and live credentials as placeholders (`report::secrets`). An
+//! HTML page gets opened, attached and forwarded, so it also blanks what
+//! that leaves: the fresh secrets of identities the journeys sign up, and
+//! any other value sent under a secret name. It shows where a credential
+//! went but never its value.
 //!
 //! The same names the store redacts are secret here (`venomqa_traffic`'s
 //! rules): the values of credential and cookie headers (the scheme and the
