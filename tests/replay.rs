@@ -160,6 +160,30 @@ fn shellcheck_clean(dir: &std::path::Path) {
     }
 }
 
+/// `junit` is valid against the Jenkins JUnit schema (the xunit plugin's
+/// `junit-10.xsd`, which `.ci/run` takes from pytest's source release and
+/// names in VENOMQA_JUNIT_XSD), checked by `xmllint`. Without the variable
+/// the check is skipped, loudly; with it, a missing xmllint is an error.
+fn valid_for_jenkins(junit: &str) {
+    let Ok(xsd) = std::env::var("VENOMQA_JUNIT_XSD") else {
+        eprintln!("SKIPPED the Jenkins JUnit schema check: VENOMQA_JUNIT_XSD names no schema (.ci/run fetches it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junit.xml");
+    std::fs::write(&file, junit).unwrap();
+    let checked = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", &xsd])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "xmllint is required with VENOMQA_JUNIT_XSD: {e}; apt-get install -y libxml2-utils"
+            )
+        });
+    assert!(checked.status.success(), "not valid for Jenkins:\n{}\n{junit}", text(&checked.stderr));
+}
+
 #[test]
 fn a_correct_target_gives_exit_code_0_and_no_findings() {
     let dir = tempfile::tempdir().unwrap();
@@ -351,6 +375,7 @@ fn a_target_that_is_not_the_recorded_api_exits_3_naming_the_calls() {
         junit.contains("errors=\"1\"") && junit.contains("<error message=\"the target"),
         "{junit}"
     );
+    valid_for_jenkins(&junit);
 }
 
 #[test]
@@ -376,6 +401,8 @@ fn junit_has_the_same_testcases_whatever_was_found_and_says_why_one_tested_nothi
     assert!(found.contains("<failure"), "{found}");
     assert!(!clean.contains("<failure"), "{clean}");
     assert_eq!(names(&clean), names(&found), "the same testcases, found or not");
+    valid_for_jenkins(&clean);
+    valid_for_jenkins(&found);
     // Every journey has a testcase per family; those that tested nothing say why.
     assert!(names(&clean).iter().any(|n| n.contains("name=\"as-lesser-role\"")), "{clean}");
     assert!(clean.contains("<skipped message=\"no test of its own: `"), "{clean}");
