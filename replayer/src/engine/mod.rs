@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::mutate::cases;
 use crate::mutate::mutation::Mutation;
 use crate::oracle::diff::{normalize, Noise};
-use crate::oracle::finding::{Finding, OracleKind, SentRequest};
+use crate::oracle::finding::{Check, Finding, OracleKind, SentRequest};
 use crate::oracle::{rank, Oracles, Verdict};
 use crate::report::{confirming_script, without_live_credentials, Confirm, Secrets};
 use crate::run::calibrate::{calibrate, Baseline};
@@ -427,11 +427,16 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             trace.steps.iter().flat_map(|e| e.sent.iter().cloned()).collect();
         requests.iter_mut().for_each(|r| self.secrets.hide_in(r));
         let summary = self.secrets.hide(&verdict.summary);
+        let mut check = verdict.check.clone();
+        if let Some(Check::ReadBack { request, .. }) = &mut check {
+            self.secrets.hide_in(request);
+        }
         let confirm = Confirm {
             reset: self.config.reset.as_ref().map(|r| r.how.clone()),
             qa_dir: self.config.dir.clone(),
             oracle: Some(verdict.oracle),
             summary: summary.clone(),
+            check,
         };
         let reproducer = confirming_script(&requests, self.url, &confirm);
         requests.iter_mut().for_each(without_live_credentials);

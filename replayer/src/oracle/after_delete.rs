@@ -74,6 +74,7 @@ impl Oracles<'_> {
                 format!("{} {} answered {}", sent.method, sent.url, reply.status),
                 format!("its owner's read-back shows {noun} {}", trace.instances[k].id),
             ],
+            check: None,
         })
     }
 
@@ -117,6 +118,7 @@ impl Oracles<'_> {
                 format!("{} {} answered {}", sent.method, sent.url, reply.status),
                 effect.describe(),
             ],
+            check: None,
         })
     }
 }

@@ -56,8 +56,7 @@ impl Oracles<'_> {
             evidence: vec![
                 format!("{} {} answered {}", sent.method, sent.url, reply.status),
                 shown,
-            ],
-        })
+            ], check: None, })
     }
 
     /// The state of the parent instance `url` names, as last read back before step `f`.

@@ -87,8 +87,7 @@ impl Oracles<'_> {
                 evidence: vec![
                     format!("{} answered {} and {}", sent.action, status(a), status(b)),
                     format!("{noun} {id} was `{before}` before; its read now shows `{after}`"),
-                ],
-            }));
+                ], check: None, }));
         }
         Ok(None)
     }

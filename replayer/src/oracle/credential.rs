@@ -53,8 +53,7 @@ impl Oracles<'_> {
                     "and a login as {owner} with the `{field}` {actor} sent answered {} with a session",
                     new.status
                 ),
-            ],
-        }))
+            ], check: None, }))
     }
 }
 

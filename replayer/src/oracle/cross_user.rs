@@ -57,6 +57,7 @@ impl Oracles<'_> {
                 format!("as {actor}: {} {} answered {}", sent.method, sent.url, reply.status),
                 effect.describe(),
             ],
+            check: None,
         }))
     }
 
@@ -103,6 +104,7 @@ impl Oracles<'_> {
                     control.status
                 ),
             ],
+            check: None,
         }))
     }
 }

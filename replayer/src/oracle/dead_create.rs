@@ -77,6 +77,7 @@ impl Oracles<'_> {
                 ),
                 format!("reading it with the logged-out token answered {}", dead_read.status),
             ],
+            check: None,
         }))
     }
 

@@ -186,11 +186,13 @@ mod tests {
             status: 200,
             json: Some(json!({"status": "paid", "at": 1, "n": [1]})),
             seen_in: None,
+            read: None,
         };
         let after = Snapshot {
             status: 200,
             json: Some(json!({"status": "refunded", "at": 2, "n": [1]})),
             seen_in: None,
+            read: None,
         };
         let mut noise = Noise::default();
         noise.resource.insert((0, "/at".into()));

@@ -94,8 +94,7 @@ impl Oracles<'_> {
                     format!("{action} again answered {refusal}: nothing of the {parent_noun} left"),
                     format!("then {} {} answered {} with {field} {child}", sent.method, sent.url, reply.status),
                     format!("the owner's read of {noun} {} still shows {field} {child}, `{created_in}`", inst.id),
-                ],
-            }));
+                ], check: None, }));
         }
         Ok(None)
     }

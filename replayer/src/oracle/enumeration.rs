@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::oracle::diff::differing;
-use crate::oracle::finding::{Confidence, OracleKind, SentRequest};
+use crate::oracle::finding::{Check, Confidence, OracleKind, SentRequest};
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::{snippet, Trace};
 use crate::run::request::Reply;
@@ -30,13 +30,25 @@ impl Oracles<'_> {
         if !steady || [first.reply.status, known.reply.status].contains(&429) {
             return None;
         }
+        let mut check = None;
         let difference = if first.reply.status != known.reply.status {
             format!(
                 "status {} for an unknown account, {} for a wrong secret",
                 first.reply.status, known.reply.status
             )
         } else {
-            body_difference(&unknown, &known)?
+            let (difference, fields) = body_difference(&unknown, &known)?;
+            // A reproducer compares the fields it can read (top-level ones).
+            let fields: Vec<String> = fields
+                .iter()
+                .filter_map(|p| p.strip_prefix('/').filter(|f| !f.contains('/')))
+                .map(str::to_string)
+                .collect();
+            if !fields.is_empty() {
+                let accounts = (first.account.clone(), known.account.clone());
+                check = Some(Check::AnswersDiffer { fields, accounts });
+            }
+            difference
         };
         Some(Verdict {
             oracle: OracleKind::Enumeration,
@@ -53,17 +65,19 @@ impl Oracles<'_> {
                     snippet(&known.reply.body)
                 ),
             ],
+            check,
         })
     }
 }
 
 /// What differs between the answers beyond what differed between the
-/// identical unknown-account logins; `None` without two of them to tell.
-fn body_difference(unknown: &[Answer], known: &Answer) -> Option<String> {
+/// identical unknown-account logins, and the JSON fields that differ;
+/// `None` without two of them to tell.
+fn body_difference(unknown: &[Answer], known: &Answer) -> Option<(String, Vec<String>)> {
     let [first, second, ..] = unknown else { return None };
     if first.json.is_none() || known.json.is_none() {
         let differ = first.text == second.text && first.text != known.text;
-        return differ.then(|| "the text differs".to_string());
+        return differ.then(|| ("the text differs".to_string(), Vec::new()));
     }
     let noise: Vec<String> = unknown
         .windows(2)
@@ -73,12 +87,14 @@ fn body_difference(unknown: &[Answer], known: &Answer) -> Option<String> {
         .into_iter()
         .filter(|p| !noise.contains(p))
         .collect();
-    (!fields.is_empty()).then(|| format!("{} differ", fields.join(", ")))
+    (!fields.is_empty()).then(|| (format!("{} differ", fields.join(", ")), fields))
 }
 
 /// One failed login's answer with the account it named taken out.
 struct Answer<'a> {
     sent: &'a SentRequest,
+    /// The account the login named.
+    account: String,
     reply: &'a Reply,
     json: Option<Value>,
     text: String,
@@ -92,7 +108,7 @@ fn answer<'a>(sent: &'a [SentRequest], replies: &'a [Reply], pointer: &str) -> O
     let account = body.pointer(pointer)?.as_str()?.to_string();
     let text = reply.body.replace(&account, "<account>");
     let json = serde_json::from_str(&text).ok();
-    Some(Answer { sent, reply, json, text })
+    Some(Answer { sent, reply, json, text, account })
 }
 
 /// A form body as a flat JSON object of its decoded fields, so a value in

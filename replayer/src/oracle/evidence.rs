@@ -215,7 +215,7 @@ mod tests {
             probes: vec![ProbeAt {
                 after: 1,
                 instance: 0,
-                snapshot: Snapshot { status, json: shown, seen_in: None },
+                snapshot: Snapshot { status, json: shown, seen_in: None, read: None },
             }],
             aborted: None,
             nonce: 0,

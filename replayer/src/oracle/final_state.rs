@@ -88,8 +88,7 @@ impl Oracles<'_> {
                     sent.method, sent.url, reply.status, inst.id
                 ),
                 format!("the owner's read of {noun} {} now shows `{now_state}`", inst.id),
-            ],
-        }))
+            ], check: None, }))
     }
 
     /// Whether the machine of `resource` reaches `state` by a transition,

@@ -115,6 +115,33 @@ pub struct SentRequest {
     pub response_body: Option<String>,
 }
 
+/// How a reproducer confirms a bug that no status shows: the check the
+/// oracle made, in a form a shell script can make again.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check {
+    /// After the sequence the script sends the owner's read again; the bug
+    /// shows when the answer holds `field` = `value` (what the client
+    /// should not have been able to set).
+    ReadBack {
+        /// The owner's read as the oracle's probe sent it.
+        request: SentRequest,
+        /// A top-level field of the read's JSON answer.
+        field: String,
+        /// The value the bug leaves there.
+        value: serde_json::Value,
+    },
+    /// The first and the last step's answers differ in one of these
+    /// top-level fields, once each step's `accounts` entry (the account
+    /// its request named) is taken out of its answer: the unknown account
+    /// and the wrong secret of an enumeration.
+    AnswersDiffer {
+        /// Top-level fields of the JSON answers.
+        fields: Vec<String>,
+        /// The account the first and the last request named.
+        accounts: (String, String),
+    },
+}
+
 /// One distinct bug: deduplicated by oracle + action + mutation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

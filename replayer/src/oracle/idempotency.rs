@@ -78,6 +78,7 @@ impl Oracles<'_> {
             step: f,
             summary: format!("a retry of {action} with the same Idempotency-Key {what}"),
             evidence,
+            check: None,
         }
     }
 }

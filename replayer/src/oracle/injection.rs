@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::finding::{Check, Confidence, OracleKind};
 use crate::oracle::{compact, Oracles, Verdict};
 use crate::run::execute::Trace;
 use crate::run::request::BodyTemplate;
@@ -34,7 +34,8 @@ impl Oracles<'_> {
         else {
             return None;
         };
-        let after = trace.after(f, k)?.json.as_ref()?;
+        let after_read = trace.after(f, k)?;
+        let after = after_read.json.as_ref()?;
         let before = trace.before(f, k).and_then(|s| s.json.as_ref());
         let (field, value) = sent_body.iter().find(|(field, value)| {
             !was.contains_key(*field)
@@ -48,6 +49,16 @@ impl Oracles<'_> {
             Confidence::Low
         };
         let was_shown = before.and_then(|b| b.get(field)).map_or("absent".into(), compact);
+        // The writer reads it back in the reproducer with its own session,
+        // as the probe did when the writer is the reader.
+        let check = after_read
+            .read
+            .clone()
+            .filter(|_| focus.call.user.is_some() && focus.call.user == trace.instances[k].reader)
+            .map(|mut request| {
+                request.user = sent.user.clone();
+                Check::ReadBack { request, field: field.clone(), value: value.clone() }
+            });
         Some(Verdict {
             oracle: OracleKind::MassAssignment,
             confidence,
@@ -70,6 +81,7 @@ impl Oracles<'_> {
                     compact(value)
                 ),
             ],
+            check,
         })
     }
 

@@ -65,6 +65,7 @@ impl Oracles<'_> {
                 ),
                 shown,
             ],
+            check: None,
         }))
     }
 

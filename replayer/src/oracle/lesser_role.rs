@@ -51,7 +51,6 @@ impl Oracles<'_> {
                 format!("as {actor}: {} {} answered {}", sent.method, sent.url, reply.status),
                 effect,
                 format!("the recording shows {action} accepted only for {users}"),
-            ],
-        })
+            ], check: None, })
     }
 }

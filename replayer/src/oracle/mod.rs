@@ -45,7 +45,7 @@ mod unexpected_accept;
 use serde_json::Value;
 
 use crate::oracle::diff::Noise;
-use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::finding::{Check, Confidence, OracleKind};
 use crate::oracle::invariant::Invariant;
 use crate::run::execute::{snippet, Runner, Trace};
 use crate::setup::plan::Plan;
@@ -59,6 +59,8 @@ pub(crate) struct Verdict {
     pub step: usize,
     pub summary: String,
     pub evidence: Vec<String>,
+    /// The check a reproducer makes to confirm it, when no status shows it.
+    pub check: Option<Check>,
 }
 
 /// A checked sequence: its verdict, if an oracle found something, and its trace.

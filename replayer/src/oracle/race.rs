@@ -129,8 +129,7 @@ impl Oracles<'_> {
                     summary: format!(
                         "{label}: {accepted} accepted at once where one after the other allows {most}"
                     ),
-                    evidence,
-                }),
+                    evidence, check: None, }),
                 runs,
             ));
         }
@@ -145,6 +144,7 @@ impl Oracles<'_> {
                         format!("sent at once: {}", at_once_statuses.join(", ")),
                         format!("one after the other: {}", statuses.join("; in the other order: ")),
                     ],
+                    check: None,
                 }),
                 runs,
             ));

@@ -22,6 +22,7 @@ impl Oracles<'_> {
             step: i,
             summary: format!("{} answered {}", seq.steps[i].label(), reply.status),
             evidence: vec![format!("answer: {} {}", reply.status, snippet(&reply.body))],
+            check: None,
         }]
     }
 }

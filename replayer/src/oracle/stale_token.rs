@@ -41,6 +41,7 @@ impl Oracles<'_> {
                 format!("after the logout, {} {} answered {}", sent.method, sent.url, reply.status),
                 effect.describe(),
             ],
+            check: None,
         }))
     }
 
@@ -83,6 +84,7 @@ impl Oracles<'_> {
                     control.status
                 ),
             ],
+            check: None,
         }))
     }
 }

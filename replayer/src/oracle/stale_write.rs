@@ -51,6 +51,7 @@ impl Oracles<'_> {
                 format!("then {validator} (the same, now stale) answered {}", second.status),
                 format!("and the owner's read-back changed again: {}", changed.join(", ")),
             ],
+            check: None,
         })
     }
 }

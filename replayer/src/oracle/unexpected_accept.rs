@@ -52,8 +52,7 @@ impl Oracles<'_> {
                 evidence: vec![
                     format!("answered {}; the owner's read-back changed: {}", reply.status, changed.join(", ")),
                     format!("the recording saw it accepted only in: {}", if seen.is_empty() { "no state".to_string() } else { seen.join(", ") }),
-                ],
-            });
+                ], check: None, });
         }
         None
     }

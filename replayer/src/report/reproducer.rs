@@ -30,7 +30,7 @@ use super::script_vars::{
     bind_request, find_script_vars, Bound, Piece, ScriptVar, EXTRACT_FUNCTIONS,
 };
 use super::{confidence_name, headline_action, one_line, strip_copies};
-use crate::oracle::finding::{Finding, OracleKind, SentRequest};
+use crate::oracle::finding::{Check, Finding, OracleKind, SentRequest};
 use crate::setup::config::ResetHow;
 
 /// Seconds a single curl may take before the script gives up on the target.
@@ -53,23 +53,36 @@ pub struct Confirm {
     pub qa_dir: PathBuf,
     /// The oracle whose finding this is: most show in the statuses (a
     /// correct target refuses the focus step); some only in a read-back or
-    /// a comparison, which the script cannot make, and then says so.
+    /// a comparison (`check`), and without one the script says it cannot
+    /// confirm.
     pub oracle: Option<OracleKind>,
     /// What the finding says, printed with the verdict.
     pub summary: String,
+    /// For a bug that shows in a read-back (mass assignment) or in a
+    /// comparison of answers (enumeration): the check the oracle made.
+    pub check: Option<Check>,
 }
 
 /// [`curl_script`] that confirms the finding: resets the target first,
 /// replays the minimal sequence, and prints `REPRODUCED` (exit 1) when
 /// every step answered in the class (2xx, 4xx, ...) it did when the bug
-/// was found, `NOT REPRODUCED` (exit 0) otherwise; for a bug that shows
-/// only in a read-back or a comparison, `CANNOT CONFIRM BY STATUS` (exit 2).
+/// was found and the oracle's check holds (the retry's answer differs, the
+/// read-back shows the field, the logins' answers differ), `NOT REPRODUCED`
+/// (exit 0) otherwise; for a bug that shows only in a check the script
+/// cannot make, `CANNOT CONFIRM BY STATUS` (exit 2).
 /// A fresh `Idempotency-Key` each run, the same within it.
 pub fn confirming_script(requests: &[SentRequest], target: &str, confirm: &Confirm) -> String {
     script(requests, target, Some(confirm))
 }
 
-fn script(requests: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> String {
+fn script(sequence: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> String {
+    // A read-back the verdict looks at is sent as one more step.
+    let read_back = match confirm.and_then(|c| c.check.as_ref()) {
+        Some(Check::ReadBack { request, value, .. }) if is_scalar(value) => Some(request),
+        _ => None,
+    };
+    let requests: Vec<SentRequest> = sequence.iter().chain(read_back).cloned().collect();
+    let requests = requests.as_slice();
     let base = base_url(requests, target);
     let vars = find_script_vars(requests, &base);
     let mut steps = Vec::with_capacity(requests.len());
@@ -128,6 +141,64 @@ fn script(requests: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> 
         write_verdict(&mut s, requests, confirm);
     }
     s
+}
+
+/// The enumeration's comparison: the first and the last step's answers,
+/// each with the account its request named taken out, differ in a field.
+fn write_answers_differ(
+    s: &mut String,
+    last: usize,
+    fields: &[String],
+    accounts: &(String, String),
+    summary: &str,
+) {
+    if !s.contains("json_field() {") {
+        s.push_str(EXTRACT_FUNCTIONS);
+    }
+    let words: Vec<String> = fields.iter().map(|f| sh_quote(f)).collect();
+    let _ =
+        writeln!(s, "# The answers of step 1 and step {last}, each without the account it named.");
+    let _ = writeln!(s, "fields=({})", words.join(" "));
+    s.push_str("differ=\"\"\nfor field in \"${fields[@]}\"; do\n");
+    s.push_str("  first=\"$(json_field \"$WORK/1.body\" \"$field\")\"\n");
+    let _ = writeln!(s, "  first=\"${{first//{}/<account>}}\"", sh_quote(&accounts.0));
+    let _ = writeln!(s, "  last=\"$(json_field \"$WORK/{last}.body\" \"$field\")\"");
+    let _ = writeln!(s, "  last=\"${{last//{}/<account>}}\"", sh_quote(&accounts.1));
+    s.push_str(
+        "  if [ \"$first\" != \"$last\" ]; then differ=\"$differ $field: '$first' / '$last';\"; fi\ndone\n",
+    );
+    let _ = writeln!(
+        s,
+        "if [ \"$classes\" = \"$expected\" ] && [ -n \"$differ\" ]; then\n  echo {}\n  echo \"unknown account / wrong secret:$differ\"\n  exit 1\nfi",
+        sh_quote(&format!("REPRODUCED: {summary}"))
+    );
+    let _ = writeln!(
+        s,
+        "echo \"NOT REPRODUCED: the unknown account (step 1) and the wrong secret (step {last}) answered alike in {}\"\nexit 0",
+        escape_double_quoted(&fields.join(", "))
+    );
+}
+
+/// A value a read-back check can find in the answer's text: a string,
+/// number, boolean or null.
+fn is_scalar(value: &serde_json::Value) -> bool {
+    !matches!(value, serde_json::Value::Array(_) | serde_json::Value::Object(_))
+}
+
+/// An extended regular expression matching `"field": value` in a JSON
+/// text, whatever the spacing, the value ending at `,` or `}`.
+fn json_pair_pattern(field: &str, value: &serde_json::Value) -> String {
+    let literal = |text: &str| -> String {
+        text.chars()
+            .map(|c| if "\\.[]()*+?{}|^$".contains(c) { format!("\\{c}") } else { c.to_string() })
+            .collect()
+    };
+    let key = serde_json::Value::String(field.to_string()).to_string();
+    format!(
+        "{}[[:space:]]*:[[:space:]]*{}[[:space:]]*[,}}]",
+        literal(&key),
+        literal(&value.to_string())
+    )
 }
 
 /// Each `Idempotency-Key` the steps send made fresh per run of the script
@@ -192,36 +263,78 @@ fn write_verdict(s: &mut String, requests: &[SentRequest], confirm: &Confirm) {
     s.push_str("\n# The verdict: the answers' classes beside those venomqa saw with the bug.\n");
     let _ = writeln!(s, "expected={}", sh_quote(&expected.join(" ")));
     s.push_str("classes=\"\"\nfor st in $observed; do classes=\"$classes${classes:+ }${st:0:1}xx\"; done\n");
-    // A retry with the same key: a correct target answers it as it
-    // answered the first (the stored answer); a second charge shows.
-    if confirm.oracle == Some(OracleKind::Idempotency) && requests.len() >= 2 {
-        let (first, retry) = (requests.len() - 1, requests.len());
-        let _ = writeln!(
-            s,
-            "if [ \"$classes\" = \"$expected\" ] && ! cmp -s \"$WORK/{first}.body\" \"$WORK/{retry}.body\"; then\n  echo {}\n  exit 1\nfi\n\
-             echo \"NOT REPRODUCED: the retry (step {retry}) answered as step {first} did (a change only a read-back shows would not be seen here)\"\nexit 0",
-            sh_quote(&format!("REPRODUCED: the retry answered otherwise than the first: {summary}"))
-        );
-        return;
+    let len = requests.len();
+    let statuses_differ = len >= 2 && requests[0].status != requests[len - 1].status;
+    match (&confirm.check, confirm.oracle) {
+        (_, Some(OracleKind::Idempotency)) if len >= 2 => write_retry_differs(s, len, &summary),
+        (Some(Check::ReadBack { field, value, .. }), _) if is_scalar(value) => {
+            write_read_back_shows(s, len, field, value, &summary);
+        }
+        (Some(Check::AnswersDiffer { fields, accounts }), _) if len >= 2 => {
+            write_answers_differ(s, len, fields, accounts, &summary);
+        }
+        (_, Some(OracleKind::Enumeration)) if statuses_differ => {
+            write_statuses_differ(s, len, &summary);
+        }
+        (_, Some(OracleKind::MassAssignment | OracleKind::Enumeration | OracleKind::Invariant)) => {
+            let _ = writeln!(
+                s,
+                "echo {}\necho \"answers: $classes (with the bug: $expected)\"\nexit 2",
+                sh_quote(&format!(
+                    "CANNOT CONFIRM BY STATUS: this bug shows in a read-back or a comparison: {summary}"
+                ))
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                s,
+                "if [ \"$classes\" = \"$expected\" ]; then\n  echo {}\n  exit 1\nfi\necho \"NOT REPRODUCED: answers $classes; with the bug: $expected\"\nexit 0",
+                sh_quote(&format!("REPRODUCED: {summary}"))
+            );
+        }
     }
-    let by_status = !matches!(
-        confirm.oracle,
-        Some(OracleKind::MassAssignment | OracleKind::Enumeration | OracleKind::Invariant)
-    );
-    if !by_status {
-        let _ = writeln!(
-            s,
-            "echo {}\necho \"answers: $classes (with the bug: $expected)\"\nexit 2",
-            sh_quote(&format!(
-                "CANNOT CONFIRM BY STATUS: this bug shows in a read-back or a comparison: {summary}"
-            ))
-        );
-        return;
-    }
+}
+
+/// A retry with the same key (the last step): a correct target answers it
+/// as it answered the first (the stored answer); a second charge shows.
+fn write_retry_differs(s: &mut String, retry: usize, summary: &str) {
+    let first = retry - 1;
     let _ = writeln!(
         s,
-        "if [ \"$classes\" = \"$expected\" ]; then\n  echo {}\n  exit 1\nfi\necho \"NOT REPRODUCED: answers $classes; with the bug: $expected\"\nexit 0",
-        sh_quote(&format!("REPRODUCED: {summary}"))
+        "if [ \"$classes\" = \"$expected\" ] && ! cmp -s \"$WORK/{first}.body\" \"$WORK/{retry}.body\"; then\n  echo {}\n  exit 1\nfi\n\
+         echo \"NOT REPRODUCED: the retry (step {retry}) answered as step {first} did (a change only a read-back shows would not be seen here)\"\nexit 0",
+        sh_quote(&format!("REPRODUCED: the retry answered otherwise than the first: {summary}"))
+    );
+}
+
+/// The owner's read-back (the last step) shows the field the client set.
+fn write_read_back_shows(
+    s: &mut String,
+    step: usize,
+    field: &str,
+    value: &serde_json::Value,
+    summary: &str,
+) {
+    let shown = format!("`{field}` = {value}");
+    let _ = writeln!(
+        s,
+        "if [ \"$classes\" = \"$expected\" ] && grep -qE {} \"$WORK/{step}.body\"; then\n  echo {}\n  exit 1\nfi\n\
+         echo {}\necho \"answers: $classes (with the bug: $expected)\"\nexit 0",
+        sh_quote(&json_pair_pattern(field, value)),
+        sh_quote(&format!("REPRODUCED: the read-back (step {step}) shows {shown}: {summary}")),
+        sh_quote(&format!("NOT REPRODUCED: the read-back (step {step}) does not show {shown}")),
+    );
+}
+
+/// Enumeration by status: the unknown account's answer (the first step)
+/// and the wrong secret's (the last) differ; a correct target answers both alike.
+fn write_statuses_differ(s: &mut String, last: usize, summary: &str) {
+    let _ = writeln!(
+        s,
+        "read -r -a answers <<< \"$observed\"\n\
+         if [ \"$classes\" = \"$expected\" ] && [ \"${{answers[0]}}\" != \"${{answers[-1]}}\" ]; then\n  echo {}\n  echo \"unknown account: ${{answers[0]}}, wrong secret: ${{answers[-1]}}\"\n  exit 1\nfi\n\
+         echo \"NOT REPRODUCED: the unknown account (step 1) and the wrong secret (step {last}) answered ${{answers[0]}} and ${{answers[-1]}}\"\nexit 0",
+        sh_quote(&format!("REPRODUCED: {summary}")),
     );
 }
 
@@ -603,4 +716,39 @@ fn escape_double_quoted(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Whether `grep -E pattern` finds a line of `text`, as the script runs it.
+    fn grep_finds(pattern: &str, text: &str) -> bool {
+        let mut child = std::process::Command::new("grep")
+            .args(["-qE", pattern])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("grep runs");
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child.wait().unwrap().success()
+    }
+
+    #[test]
+    fn a_read_back_pattern_matches_the_pair_and_nothing_longer() {
+        let five = json_pair_pattern("budget", &json!(5));
+        assert!(grep_finds(&five, r#"{"budget": 5, "x": 1}"#));
+        assert!(grep_finds(&five, r#"{"budget":5}"#));
+        assert!(!grep_finds(&five, r#"{"budget": 50}"#), "5 is not 50");
+        assert!(!grep_finds(&five, r#"{"my_budget": 5}"#), "another field");
+        assert!(!grep_finds(&five, r#"{"budgets": 5}"#), "another field");
+        // Regex characters in the value are literal.
+        let odd = json_pair_pattern("role", &json!("a.b(c)*"));
+        assert!(grep_finds(&odd, r#"{"role": "a.b(c)*"}"#));
+        assert!(!grep_finds(&odd, r#"{"role": "axb(c)"}"#));
+        let admin = json_pair_pattern("is_admin", &json!(true));
+        assert!(grep_finds(&admin, r#"{"name":"x","is_admin":true}"#));
+        assert!(!grep_finds(&admin, r#"{"is_admin":false}"#));
+    }
 }

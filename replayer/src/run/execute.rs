@@ -50,6 +50,9 @@ pub(crate) struct Snapshot {
     /// The request that showed `json` when it is not the instance's own
     /// read: a list (`GET /things?state=archived`) or the parent's read.
     pub seen_in: Option<String>,
+    /// The instance's own read as sent, when it is what showed `json`: a
+    /// reproducer repeats it to check what the oracle checked.
+    pub read: Option<SentRequest>,
 }
 
 impl Snapshot {

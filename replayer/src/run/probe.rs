@@ -8,6 +8,7 @@ use serde_json::Value;
 use venomqa_learner::Location;
 
 use crate::error::Error;
+use crate::oracle::finding::SentRequest;
 use crate::run::client::SendError;
 use crate::run::execute::{Instance, Live, Runner, Snapshot, Trace};
 use crate::run::request::{Draft, Reply, RequestTemplate};
@@ -47,14 +48,16 @@ impl Runner<'_> {
         inst: &Instance,
         auth: Option<&Reply>,
     ) -> Result<Option<Snapshot>, Error> {
-        let Some(reply) = self.read_as(read, inst, auth).await? else { return Ok(None) };
+        let Some((sent, reply)) = self.read_as(read, inst, auth).await? else { return Ok(None) };
         let gone = matches!(reply.status, 404 | 410);
         let listed = if gone { self.in_lists(inst, auth).await? } else { None };
         Ok(Some(match listed {
             Some((item, list)) => {
-                Snapshot { status: reply.status, json: Some(item), seen_in: Some(list) }
+                Snapshot { status: reply.status, json: Some(item), seen_in: Some(list), read: None }
             }
-            None => Snapshot { status: reply.status, json: reply.json, seen_in: None },
+            None => {
+                Snapshot { status: reply.status, json: reply.json, seen_in: None, read: Some(sent) }
+            }
         }))
     }
 
@@ -66,15 +69,15 @@ impl Runner<'_> {
         inst: &Instance,
         auth: Option<&Reply>,
     ) -> Result<Option<Snapshot>, Error> {
-        let Some(reply) = self.read_as(parent, inst, auth).await? else { return Ok(None) };
+        let Some((_, reply)) = self.read_as(parent, inst, auth).await? else { return Ok(None) };
         let seen_in = Some(format!("{} (its parent)", parent.action));
         if !reply.ok() {
-            return Ok(Some(Snapshot { status: reply.status, json: None, seen_in }));
+            return Ok(Some(Snapshot { status: reply.status, json: None, seen_in, read: None }));
         }
         let keys = self.id_keys(inst.resource);
         let item = reply.json.as_ref().and_then(|j| item_with_id(j, &inst.id, &keys));
         let status = if item.is_some() { reply.status } else { 404 };
-        Ok(Some(Snapshot { status, json: item, seen_in }))
+        Ok(Some(Snapshot { status, json: item, seen_in, read: None }))
     }
 
     /// The instance's item in one of its resource's lists, with the URL of
@@ -86,7 +89,7 @@ impl Runner<'_> {
     ) -> Result<Option<(Value, String)>, Error> {
         let keys = self.id_keys(inst.resource);
         for list in &self.plan.resources[inst.resource].lists {
-            let Some(reply) = self.read_as(list, inst, auth).await? else { continue };
+            let Some((_, reply)) = self.read_as(list, inst, auth).await? else { continue };
             let Some(json) = reply.json.as_ref().filter(|_| reply.ok()) else { continue };
             if let Some(item) = item_with_id(json, &inst.id, &keys) {
                 let query: Vec<String> =
@@ -119,13 +122,14 @@ impl Runner<'_> {
     }
 
     /// Sends `read` with the instance's path parameters and the credentials
-    /// of `auth` (a login's answer); `None` when a parameter has no value.
+    /// of `auth` (a login's answer): the request as sent and its answer;
+    /// `None` when a parameter has no value.
     async fn read_as(
         &self,
         read: &RequestTemplate,
         inst: &Instance,
         auth: Option<&Reply>,
-    ) -> Result<Option<Reply>, Error> {
+    ) -> Result<Option<(SentRequest, Reply)>, Error> {
         let mut draft = read.draft();
         for name in read.params() {
             let Some((_, value)) = inst.params.iter().find(|(n, _)| n == name) else {
@@ -136,7 +140,7 @@ impl Runner<'_> {
         if let Some(login) = auth {
             self.authenticate(&mut draft, login);
         }
-        self.send_draft(read, &draft).await.map(Some)
+        self.send_read(read, &draft).await.map(Some)
     }
 
     /// Puts the credentials a login answered into a request.
@@ -149,11 +153,18 @@ impl Runner<'_> {
     }
 
     async fn send_draft(&self, template: &RequestTemplate, draft: &Draft) -> Result<Reply, Error> {
-        let (_, reply) =
-            self.client.send(template, draft).await.map_err(|SendError::Unreachable(reason)| {
-                Error::Unreachable { target: self.client.base().to_string(), reason }
-            })?;
-        Ok(reply)
+        self.send_read(template, draft).await.map(|(_, reply)| reply)
+    }
+
+    /// Sends a draft: the request as sent and its answer.
+    async fn send_read(
+        &self,
+        template: &RequestTemplate,
+        draft: &Draft,
+    ) -> Result<(SentRequest, Reply), Error> {
+        self.client.send(template, draft).await.map_err(|SendError::Unreachable(reason)| {
+            Error::Unreachable { target: self.client.base().to_string(), reason }
+        })
     }
 
     /// A live session of `user`: its own login in the sequence (not logged

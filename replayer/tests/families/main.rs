@@ -50,6 +50,25 @@ enabled = ["{family}"]
     outcome.findings
 }
 
+/// Runs a finding's reproducer with bash against a tracker with `bugs`:
+/// its exit code (1 reproduced, 0 not) and what it printed.
+async fn reproduce(f: &Finding, bugs: Bugs) -> (Option<i32>, String) {
+    let tracker = start(bugs).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("reproduce.sh");
+    std::fs::write(&script, &f.reproducer).unwrap();
+    let target = format!("http://{}", tracker.addr);
+    let ran = tokio::process::Command::new("bash")
+        .arg(&script)
+        .env("TARGET", &target)
+        .output()
+        .await
+        .expect("bash runs");
+    let out =
+        String::from_utf8_lossy(&ran.stdout).to_string() + &String::from_utf8_lossy(&ran.stderr);
+    (ran.status.code(), out)
+}
+
 fn show(findings: &[Finding]) -> Vec<(OracleKind, Vec<String>, String)> {
     findings.iter().map(|f| (f.oracle, f.actions.clone(), f.summary.clone())).collect()
 }
@@ -154,6 +173,13 @@ async fn a_field_no_request_sent_and_the_server_stored_is_mass_assignment() {
     let f = only(&found, OracleKind::MassAssignment, "POST /projects");
     assert!(f.summary.contains("`budget` = 1000"), "{}", f.summary);
     assert_eq!(f.confidence, Confidence::Low);
+    // Its reproducer reads the project back and looks for the budget sent.
+    let (code, out) = reproduce(f, budget).await;
+    assert_eq!(code, Some(1), "{out}\n{}", f.reproducer);
+    assert!(out.contains("REPRODUCED: the read-back (step 3) shows `budget` = 1000"), "{out}");
+    let (code, out) = reproduce(f, Bugs::default()).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("NOT REPRODUCED: the read-back"), "{out}");
     // A server that ignores fields it does not take stays silent.
     assert!(run(&learned, "field-injection", Bugs::default()).await.is_empty());
 }
@@ -166,11 +192,24 @@ async fn an_unknown_user_answered_otherwise_than_a_wrong_password_is_enumeration
     let f = only(&found, OracleKind::Enumeration, "POST /login");
     assert_eq!(f.confidence, Confidence::Low);
     assert!(f.summary.contains("status 404"), "{}", f.summary);
+    // Its reproducer compares the two logins' statuses.
+    let (code, out) = reproduce(f, bug).await;
+    assert_eq!(code, Some(1), "{out}\n{}", f.reproducer);
+    assert!(out.contains("unknown account: 404, wrong secret: 401"), "{out}");
+    let (code, out) = reproduce(f, Bugs::default()).await;
+    assert_eq!(code, Some(0), "{out}");
     // The same status with another message is told apart too.
     let by_body = Bugs { enumeration_body: true, ..Bugs::default() };
     let found = run(&learned, "enumeration", by_body).await;
     let f = only(&found, OracleKind::Enumeration, "POST /login");
     assert!(f.summary.contains("/error differ"), "{}", f.summary);
+    // Its reproducer compares the two answers' `error`, accounts taken out.
+    let (code, out) = reproduce(f, by_body).await;
+    assert_eq!(code, Some(1), "{out}\n{}", f.reproducer);
+    assert!(out.contains("unknown account / wrong secret: error:"), "{out}");
+    let (code, out) = reproduce(f, Bugs::default()).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("answered alike in error"), "{out}");
     assert!(run(&learned, "enumeration", Bugs::default()).await.is_empty());
     // Answers that differ only by the account they name and a fresh request id are the same.
     let chatty = Bugs { chatty_logins: true, ..Bugs::default() };

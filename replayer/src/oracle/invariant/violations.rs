@@ -34,6 +34,7 @@ impl Oracles<'_> {
                                 inst.id,
                                 compact(json)
                             )],
+                            check: None,
                         },
                         inv.name.clone(),
                     )),
