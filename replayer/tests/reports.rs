@@ -574,8 +574,13 @@ fn curl_script_reads_secrets_from_their_variables_and_keeps_sessions_in_a_cookie
         "{script}"
     );
     assert!(
-        script.contains(r#""password":"'"${VENOMQA_ALICE_PASSWORD}"'"}'"#),
-        "the variable, expanded, in the body: {script}"
+        script.contains(r#""password":"'"${JSON_VENOMQA_ALICE_PASSWORD}"'"}'"#),
+        "the variable, escaped for JSON, in the body: {script}"
+    );
+    assert!(
+        script
+            .contains(r#"JSON_VENOMQA_ALICE_PASSWORD="$(json_string "$VENOMQA_ALICE_PASSWORD")""#),
+        "{script}"
     );
     // Alice's session is read from the Set-Cookie of her earlier answers,
     // newest first; Bob's first request has no earlier answer of his and
@@ -685,6 +690,7 @@ fn write_reproducers_writes_one_executable_numbered_script_per_finding() {
 struct Seen {
     method: String,
     path: String,
+    query: String,
     headers: Vec<(String, String)>,
     body: String,
 }
@@ -709,6 +715,7 @@ async fn shop(
         seen.push(Seen {
             method: parts.method.to_string(),
             path: path.clone(),
+            query: parts.uri.query().unwrap_or("").to_string(),
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
         });
@@ -736,8 +743,9 @@ async fn shop(
     Ok(response.unwrap_or_else(|_| hyper::Response::new(http_body_util::Full::default())))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reproducer_replays_the_sequence_against_a_live_server_with_live_ids() {
+/// The tiny shop on a loopback port: its address, what it saw, its task.
+async fn start_shop() -> (std::net::SocketAddr, Arc<Mutex<Vec<Seen>>>, tokio::task::JoinHandle<()>)
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -754,6 +762,112 @@ async fn the_reproducer_replays_the_sequence_against_a_live_server_with_live_ids
             });
         }
     });
+    (addr, seen, server)
+}
+
+/// A secret holding every character JSON, forms and URLs treat specially.
+const AWKWARD_SECRET: &str = "p\"w\\x&y=é/ +%25#?";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reproducer_sends_a_secret_encoded_as_each_place_needs() {
+    let (addr, seen, server) = start_shop().await;
+    let var = "${VENOMQA_ALICE_PASSWORD}";
+    let json = ("Content-Type", "application/json");
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let requests = vec![
+        req(
+            "POST /login",
+            "POST",
+            "/login",
+            &[json],
+            Some(&format!(r#"{{"password":"{var}"}}"#)),
+            200,
+            "{}",
+        ),
+        req(
+            "POST /login",
+            "POST",
+            "/login",
+            &[form],
+            Some(&format!("user=alice&password={var}")),
+            200,
+            "{}",
+        ),
+        req("GET /login", "GET", &format!("/login?password={var}"), &[], None, 200, "{}"),
+        req("PUT /login", "PUT", "/login", &[("X-Secret", var)], None, 200, "{}"),
+    ];
+    let script = curl_script(&requests, RECORDED_TARGET);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.sh");
+    std::fs::write(&path, &script).expect("write");
+    let target = format!("http://{addr}");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("bash")
+            .arg(&path)
+            .env("TARGET", target)
+            .env("VENOMQA_ALICE_PASSWORD", AWKWARD_SECRET)
+            .output()
+            .expect("the script runs")
+    })
+    .await
+    .expect("join");
+    server.abort();
+    assert!(output.status.success(), "{}\n{script}", String::from_utf8_lossy(&output.stderr));
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(seen.len(), 4, "{script}");
+    let sent: serde_json::Value = serde_json::from_str(&seen[0].body).expect("JSON still");
+    assert_eq!(sent["password"], AWKWARD_SECRET, "in JSON: {}", seen[0].body);
+    let decode = |text: &str, key: &str| -> Option<String> {
+        text.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == key).then(|| percent_decode(v))
+        })
+    };
+    assert_eq!(
+        decode(&seen[1].body, "password").as_deref(),
+        Some(AWKWARD_SECRET),
+        "{}",
+        seen[1].body
+    );
+    assert_eq!(decode(&seen[1].body, "user").as_deref(), Some("alice"));
+    assert_eq!(
+        decode(&seen[2].query, "password").as_deref(),
+        Some(AWKWARD_SECRET),
+        "{}",
+        seen[2].query
+    );
+    let header = seen[3].headers.iter().find(|(n, _)| n == "x-secret").map(|(_, v)| v.as_str());
+    assert_eq!(header, Some(AWKWARD_SECRET), "a header as is");
+}
+
+/// `%XX` and `+` decoded, as a form or a query is read.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+                out.push(u8::from_str_radix(hex, 16).expect("hex"));
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reproducer_replays_the_sequence_against_a_live_server_with_live_ids() {
+    let (addr, seen, server) = start_shop().await;
 
     // The double refund, then the same refund twice at once.
     let mut requests = double_refund_requests();

@@ -91,6 +91,7 @@ fn script(sequence: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> 
     for (i, r) in requests.iter().enumerate() {
         let usable: Vec<usize> = (0..vars.len()).filter(|&c| vars[c].step < i).collect();
         let mut bound = bind_request(r, &base, &vars, &usable, &mut used);
+        encode_secrets(&mut bound, r);
         cookies.push(live_cookies(requests, i, &mut bound));
         if confirm.is_some() {
             fresh_idempotency_keys(&mut bound);
@@ -409,14 +410,56 @@ fn shell_name(name: &str) -> String {
         .collect()
 }
 
-/// A check that each secret the steps send is set, naming its variable.
+/// How a secret's variable is written where it is sent: as is (a header),
+/// inside a JSON string (escaped), or in a URL or a form (percent-encoded).
+/// The encoded forms are script variables made from the secret's.
+const ENCODED_SECRETS: [(&str, &str); 2] = [("JSON_", "json_string"), ("URL_", "url_encode")];
+
+/// Each `${VENOMQA_…}` in the URL and the body made the encoded variable
+/// its place needs: the URL's percent-encoded, a form body's too, a JSON
+/// body's escaped, so a secret holding `"` or `&` is sent as recorded.
+fn encode_secrets(bound: &mut Bound, r: &SentRequest) {
+    let content_type = r
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .unwrap_or_default();
+    let body_prefix = if content_type.contains("json") {
+        Some("JSON_")
+    } else if content_type.contains("x-www-form-urlencoded") {
+        Some("URL_")
+    } else {
+        None
+    };
+    let rename = |word: &mut Vec<Piece>, prefix: &str| {
+        for piece in word {
+            if let Piece::Var(name) = piece {
+                if name.starts_with("VENOMQA_") {
+                    *name = format!("{prefix}{name}");
+                }
+            }
+        }
+    };
+    rename(&mut bound.url, "URL_");
+    if let (Some(body), Some(prefix)) = (&mut bound.body, body_prefix) {
+        rename(body, prefix);
+    }
+}
+
+/// A check that each secret the steps send is set, naming its variable,
+/// and the encoded forms of it the steps send.
 fn write_secret_checks(s: &mut String, steps: &[Bound]) {
     let mut names: Vec<&str> = Vec::new();
     for bound in steps {
         let pieces = bound.url.iter().chain(bound.headers.iter().flat_map(|(_, v)| v));
         for piece in pieces.chain(bound.body.iter().flatten()) {
             if let Piece::Var(name) = piece {
-                if name.starts_with("VENOMQA_") && !names.contains(&name.as_str()) {
+                let secret = ENCODED_SECRETS
+                    .iter()
+                    .find_map(|(prefix, _)| name.strip_prefix(prefix))
+                    .unwrap_or(name);
+                if secret.starts_with("VENOMQA_") && !names.contains(&name.as_str()) {
                     names.push(name);
                 }
             }
@@ -425,14 +468,58 @@ fn write_secret_checks(s: &mut String, steps: &[Bound]) {
     if names.is_empty() {
         return;
     }
+    let (plain, encoded): (Vec<&str>, Vec<&str>) =
+        names.iter().partition(|n| n.starts_with("VENOMQA_"));
+    let mut secrets: Vec<&str> = plain;
+    for name in &encoded {
+        let secret = &name[name.find("VENOMQA_").unwrap_or(0)..];
+        if !secrets.contains(&secret) {
+            secrets.push(secret);
+        }
+    }
     s.push_str("# The test users' secrets, from the environment as for `venomqa run`.\n");
-    for name in names {
+    for name in secrets {
         let _ = writeln!(
             s,
             ": \"${{{name}:?set {name}, the secret of a test user, as for venomqa run}}\""
         );
     }
+    if encoded.is_empty() {
+        return;
+    }
+    s.push_str(ENCODE_FUNCTIONS);
+    for name in encoded {
+        let (prefix, function) =
+            ENCODED_SECRETS.iter().find(|(p, _)| name.starts_with(p)).expect("an encoded name");
+        let secret = &name[prefix.len()..];
+        let _ = writeln!(s, "{name}=\"$({function} \"${secret}\")\"");
+    }
 }
+
+/// The script's helpers encoding a secret as its place needs.
+const ENCODE_FUNCTIONS: &str = r#"# json_string VALUE: VALUE as the inside of a JSON string.
+json_string() {
+  local s="$1"
+  s="${s//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  s="${s//$'\n'/\\n}"
+  s="${s//$'\r'/\\r}"
+  s="${s//$'\t'/\\t}"
+  printf '%s' "$s"
+}
+# url_encode VALUE: VALUE percent-encoded for a URL or a form, byte by byte.
+url_encode() {
+  local LC_ALL=C s="$1" out="" c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    case "$c" in
+      [a-zA-Z0-9._~-]) out+="$c" ;;
+      *) out+="$(printf '%%%02X' "'$c")" ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+"#;
 
 /// The script up to its first step: what it does, which values it extracts
 /// from live responses, the target, a work directory, and the extract
