@@ -94,10 +94,24 @@ pub struct SessionArgs {
     pub idle_gap: Duration,
 
     /// Store secrets as they are. By default Authorization, Cookie and Set-Cookie
-    /// values and JSON/form/query fields named like password, secret, token or
-    /// api_key are replaced by a stable keyed pseudonym before touching disk.
+    /// values, headers named like auth or a secret, and JSON/form/multipart/query
+    /// fields named like a secret (password, pwd, secret, token, api_key,
+    /// private_key, credential, pin, otp, totp, mfa, ssn, pan, card_number, cvv,
+    /// cvc, session, ...; short words only as a whole word of the name) are
+    /// replaced by a stable keyed pseudonym before touching disk, everything
+    /// inside them too; gzip, deflate and br bodies are decoded first.
     #[arg(long)]
     pub keep_secrets: bool,
+
+    /// Also redact the value of this JSON, form, multipart or query field
+    /// (a whole name, case ignored; repeatable), e.g. `--redact-field birth_date`.
+    #[arg(long, value_name = "NAME")]
+    pub redact_field: Vec<String>,
+
+    /// Also redact the value of this header (a whole name, case ignored;
+    /// repeatable), e.g. `--redact-header X-Tenant-Key`.
+    #[arg(long, value_name = "NAME")]
+    pub redact_header: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -65,7 +65,7 @@ pub fn import(args: ImportArgs) -> Result<ExitCode> {
     let (exchanges, duplicates) = if args.allow_duplicates {
         (exchanges, 0)
     } else {
-        let stored = StoredExchanges::scan(&store)
+        let stored = StoredExchanges::scan(&store, &options)
             .with_context(|| format!("cannot read the store at {}", args.store.store.display()))?;
         let before = exchanges.len();
         let new: Vec<Exchange> = exchanges.into_iter().filter(|e| !stored.contains(e)).collect();

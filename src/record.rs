@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use venomqa_proxy::{ProxyConfig, ProxyStats};
-use venomqa_traffic::{RecordOptions, RecordSummary, SessionRules, Store};
+use venomqa_traffic::{ExtraNames, RecordOptions, RecordSummary, SessionRules, Store};
 
 use crate::cli::{RecordArgs, SessionArgs};
 use crate::{shutdown, usage};
@@ -63,10 +63,17 @@ pub fn record_options(args: &SessionArgs) -> Result<RecordOptions> {
         .session_by
         .parse()
         .map_err(|err| usage(format!("--session-by `{}`: {err}", args.session_by)))?;
+    if args.keep_secrets && !(args.redact_field.is_empty() && args.redact_header.is_empty()) {
+        return Err(usage(
+            "--redact-field and --redact-header name secrets to hide, but --keep-secrets stores \
+             every secret as it is: drop one or the other",
+        ));
+    }
     Ok(RecordOptions {
         session_rules,
         idle_gap: args.idle_gap,
         redact: !args.keep_secrets,
+        extra_secrets: ExtraNames::new(&args.redact_field, &args.redact_header),
         ..RecordOptions::default()
     })
 }

@@ -18,6 +18,19 @@ pub(crate) struct Scalar<'a> {
     /// A string (decoded from its escapes) rather than a number (as written).
     pub is_string: bool,
     pub value: Cow<'a, [u8]>,
+    /// The containers the value is in, outermost first.
+    frames: &'a [Frame<'a>],
+}
+
+impl Scalar<'_> {
+    /// Every field the value is inside, outermost first, ending with
+    /// `field`: `{"secret": {"inner": 1}}` gives `secret`, `inner` for `1`.
+    pub fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        self.frames.iter().filter_map(|frame| match frame {
+            Frame::Object { key, .. } => key.as_deref(),
+            Frame::Array { field } => field.as_deref(),
+        })
+    }
 }
 
 /// Keys are borrowed from the text unless they hold escapes: a body is
@@ -54,8 +67,12 @@ pub(crate) fn rewrite_scalars(
                 if let Some(Frame::Object { key, expect_key: true }) = stack.last_mut() {
                     *key = Some(content);
                 } else {
-                    let scalar =
-                        Scalar { field: current_field(&stack), is_string: true, value: content };
+                    let scalar = Scalar {
+                        field: current_field(&stack),
+                        is_string: true,
+                        value: content,
+                        frames: &stack,
+                    };
                     out.offer(text, i..end, visit(&scalar));
                 }
                 i = end;
@@ -66,6 +83,7 @@ pub(crate) fn rewrite_scalars(
                     field: current_field(&stack),
                     is_string: false,
                     value: Cow::Borrowed(&text[i..end]),
+                    frames: &stack,
                 };
                 out.offer(text, i..end, visit(&scalar));
                 i = end;

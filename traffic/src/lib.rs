@@ -57,7 +57,10 @@ pub use record::{
     unix_now_ns, Body, Exchange, ExchangeError, ExchangeId, Header, Headers, Request, Response,
     SessionKey,
 };
-pub use redact::{is_pseudonym, is_secret_header, is_secret_name, Redactor, PSEUDONYM_PREFIX};
+pub use redact::{
+    decode_bodies, is_pseudonym, is_secret_header, is_secret_name, ExtraNames, Redactor,
+    BODY_NOT_KEPT, DECODED_FROM, PSEUDONYM_PREFIX,
+};
 pub use session::{
     SessionRule, SessionRules, DEFAULT_IDLE_GAP, DEFAULT_SESSION_RULES, UNMATCHED_SESSION,
 };

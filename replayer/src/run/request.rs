@@ -13,11 +13,14 @@ use venomqa_traffic::{is_hop_by_hop, is_pseudonym, Exchange, PSEUDONYM_PREFIX};
 
 /// Request headers never replayed as recorded besides the hop-by-hop ones
 /// ([`is_hop_by_hop`]): framing headers (the client sets its own),
-/// credentials and validators (bound live or not sent), and the idempotency
-/// key (made fresh per sequence).
+/// credentials and validators (bound live or not sent), the idempotency
+/// key (made fresh per sequence), and the body's encoding (the store keeps
+/// bodies decoded, and the replayer sends them so). Notes the store added
+/// (`venomqa-decoded-from`) are not sent either.
 const NOT_REPLAYED: &[&str] = &[
     "host",
     "content-length",
+    "content-encoding",
     "trailer",
     "proxy-authorization",
     "accept-encoding",
@@ -126,6 +129,7 @@ impl RequestTemplate {
             } else if name == "content-type" {
                 content_type = Some(value);
             } else if !NOT_REPLAYED.contains(&name.as_str())
+                && !name.starts_with("venomqa-")
                 && !is_hop_by_hop(&name)
                 && !is_pseudonym(value.as_bytes())
             {

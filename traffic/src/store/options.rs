@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use crate::capture::DEFAULT_CAPTURE_QUEUE;
-use crate::{SessionRules, DEFAULT_IDLE_GAP};
+use crate::store::Store;
+use crate::{ExtraNames, Redactor, SessionRules, DEFAULT_IDLE_GAP};
 
 /// How a recording groups and protects what it writes.
 #[derive(Clone, Debug)]
@@ -17,6 +18,9 @@ pub struct RecordOptions {
     pub idle_gap: Duration,
     /// Replace secrets by pseudonyms before writing (off: `--keep-secrets`).
     pub redact: bool,
+    /// Field and header names redacted on top of the built-in ones
+    /// (`--redact-field`, `--redact-header`).
+    pub extra_secrets: ExtraNames,
     /// Exchanges that may wait for the writer before captures are dropped
     /// (16384 by default).
     pub queue: usize,
@@ -28,7 +32,16 @@ impl Default for RecordOptions {
             session_rules: SessionRules::default(),
             idle_gap: DEFAULT_IDLE_GAP,
             redact: true,
+            extra_secrets: ExtraNames::default(),
             queue: DEFAULT_CAPTURE_QUEUE,
         }
+    }
+}
+
+impl RecordOptions {
+    /// The redactor these options write `store` with; `None` when secrets
+    /// are kept.
+    pub fn redactor(&self, store: &Store) -> Option<Redactor> {
+        self.redact.then(|| store.redactor().with_extra_names(self.extra_secrets.clone()))
     }
 }

@@ -9,29 +9,33 @@ use std::hash::{Hash, Hasher};
 
 use crate::error::Result;
 use crate::record::Exchange;
-use crate::redact::Redactor;
-use crate::store::Store;
+use crate::redact::{decode_bodies, Redactor};
+use crate::store::{RecordOptions, Store};
 
-/// Fingerprints of every exchange in a store, and its redactor.
+/// Fingerprints of every exchange in a store, and how it would keep a new one.
 pub struct StoredExchanges {
     fingerprints: HashSet<u64>,
-    redactor: Redactor,
+    redactor: Option<Redactor>,
 }
 
 impl StoredExchanges {
-    /// Reads every exchange of `store` once.
-    pub fn scan(store: &Store) -> Result<StoredExchanges> {
+    /// Reads every exchange of `store` once; `options` say how an appended
+    /// exchange would be kept (redacted, and with which names).
+    pub fn scan(store: &Store, options: &RecordOptions) -> Result<StoredExchanges> {
         let mut fingerprints = HashSet::new();
         for exchange in store.exchanges() {
             fingerprints.insert(fingerprint(&exchange?));
         }
-        Ok(StoredExchanges { fingerprints, redactor: store.redactor() })
+        Ok(StoredExchanges { fingerprints, redactor: options.redactor(store) })
     }
 
-    /// Whether `exchange`, once redacted as the store keeps it, is there already.
+    /// Whether `exchange`, kept as the store would keep it, is there already.
     pub fn contains(&self, exchange: &Exchange) -> bool {
         let mut kept = exchange.clone();
-        self.redactor.redact_exchange(&mut kept);
+        match &self.redactor {
+            Some(redactor) => redactor.redact_exchange(&mut kept),
+            None => decode_bodies(&mut kept),
+        };
         self.fingerprints.contains(&fingerprint(&kept))
     }
 }

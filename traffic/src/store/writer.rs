@@ -113,7 +113,7 @@ impl Writer {
             written,
             rules: options.session_rules.clone(),
             gap_ns: u64::try_from(options.idle_gap.as_nanos()).unwrap_or(u64::MAX),
-            redactor: options.redact.then(|| store.redactor()),
+            redactor: options.redactor(store),
             last_id: store.layout().last_id()?,
             key_states: HashMap::new(),
             dirty_states: HashSet::new(),
@@ -247,9 +247,11 @@ impl Writer {
                 // The index separates key from id with 0x00.
                 exchange.session.0 = exchange.session.0.replace('\0', "\u{fffd}");
             }
-            if let Some(redactor) = &self.redactor {
-                redactor.redact_exchange(&mut exchange);
-            }
+            match &self.redactor {
+                Some(redactor) => redactor.redact_exchange(&mut exchange),
+                // Kept as sent, but decoded: the learner reads JSON, not gzip.
+                None => crate::redact::decode_bodies(&mut exchange),
+            };
             exchange.id = self.assign_id(&exchange)?;
             let id = exchange.id;
             self.batch.push(&mut exchange).map_err(|e| {

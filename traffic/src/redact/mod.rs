@@ -19,28 +19,42 @@
 //! (the scheme is kept: `Bearer ~r:…`), of each cookie in `Cookie`, of the
 //! cookie in `Set-Cookie` (attributes kept), of any header whose name
 //! contains `auth` or a secret word (`X-Api-Key`, `X-Auth-Token`); and, in
-//! JSON bodies (any depth), form bodies and the query strings of the url,
-//! `Location` and `Referer`, the values of fields whose name contains
-//! `password`, `passwd`, `secret`, `token`, `api_key`, `apikey` or `api-key`,
-//! case-insensitively. Multipart bodies are not looked into.
+//! JSON bodies (any depth), form bodies, multipart parts and the query
+//! strings of the url, `Location` and `Referer`, the values of fields named
+//! like a secret (see [`names`]: `password`, `token`, `pin`, `otp`, …), and
+//! every string and number inside such a field when its value is an object
+//! or a list. Bodies sent gzip, deflate or br are decoded first
+//! ([`encoding`]); a body in an encoding that cannot be read is not kept.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use std::sync::Arc;
+
 use crate::jsonscan::rewrite_scalars;
 use crate::{Body, Exchange, Headers};
+
+mod encoding;
+mod multipart;
+mod names;
+
+pub use encoding::{decode_body, Decoded, DECODED_FROM};
+
+use names::{contains_ignore_case, starts_with_ignore_case};
+pub use names::{is_secret_header, is_secret_name, ExtraNames};
 
 /// What every pseudonym starts with.
 pub const PSEUDONYM_PREFIX: &str = "~r:";
 
-/// Words that make a field (or header) name secret, lower case.
-const SECRET_WORDS: &[&str] =
-    &["password", "passwd", "secret", "token", "api_key", "apikey", "api-key"];
+/// The header that says why a body was not kept.
+pub const BODY_NOT_KEPT: &str = "venomqa-body-not-kept";
 
 /// Replaces secrets by keyed pseudonyms; cheap to clone.
 #[derive(Clone)]
 pub struct Redactor {
     mac: Hmac<Sha256>,
+    /// Names the user declared secret (`--redact-field`, `--redact-header`).
+    extra: Arc<ExtraNames>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -55,7 +69,18 @@ impl Redactor {
     pub fn new(key: &[u8]) -> Self {
         // HMAC accepts keys of any length, so this cannot fail.
         let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
-        Redactor { mac }
+        Redactor { mac, extra: Arc::default() }
+    }
+
+    /// This redactor, also replacing the values of the fields and headers
+    /// `extra` names.
+    pub fn with_extra_names(self, extra: ExtraNames) -> Self {
+        Redactor { extra: Arc::new(extra), ..self }
+    }
+
+    /// Whether a field's value is replaced: a secret name, or a declared one.
+    fn is_secret_field(&self, name: &[u8]) -> bool {
+        is_secret_name(name) || self.extra.is_field(name)
     }
 
     /// The stable pseudonym of `value`; a value that already is a pseudonym
@@ -76,9 +101,11 @@ impl Redactor {
         out
     }
 
-    /// Redacts every secret of an exchange in place; true if anything changed.
+    /// Redacts every secret of an exchange in place, bodies decoded first
+    /// (see [`decode_bodies`]); true if anything changed.
     pub fn redact_exchange(&self, exchange: &mut Exchange) -> bool {
-        let mut changed = self.redact_headers(&mut exchange.request.headers);
+        let mut changed = decode_bodies(exchange);
+        changed |= self.redact_headers(&mut exchange.request.headers);
         if let Some(url) = self.redact_url(&exchange.request.url) {
             exchange.request.url = url;
             changed = true;
@@ -126,7 +153,7 @@ impl Redactor {
                 let url = std::str::from_utf8(value).ok()?;
                 self.redact_url(url).map(String::into_bytes)
             }
-            _ if is_secret_header(name) => {
+            _ if is_secret_header(name) || self.extra.is_header(name) => {
                 let v = trim(value);
                 (!v.is_empty() && !is_pseudonym(v)).then(|| self.pseudonym(v).into_bytes())
             }
@@ -190,6 +217,8 @@ impl Redactor {
         let redacted =
             if starts_with_ignore_case(content_type, b"application/x-www-form-urlencoded") {
                 self.redact_form(&body.bytes)
+            } else if let Some(boundary) = multipart::boundary(content_type) {
+                self.redact_multipart(&body.bytes, boundary)
             } else if contains_ignore_case(content_type, b"json") || looks_like_json(&body.bytes) {
                 self.redact_json(&body.bytes)
             } else {
@@ -207,15 +236,17 @@ impl Redactor {
     }
 
     /// JSON with the values of secret-named fields replaced (any depth,
-    /// arrays included; numbers become pseudonym strings); `None` if unchanged.
+    /// arrays included; numbers become pseudonym strings), and every string
+    /// and number inside a secret-named field's object or list; `None` if
+    /// unchanged.
     pub fn redact_json(&self, text: &[u8]) -> Option<Vec<u8>> {
         // Without escapes, field names are pieces of the text: when no
         // secret word appears anywhere, no field is secret.
-        if !text.contains(&b'\\') && !is_secret_name(text) {
+        if !text.contains(&b'\\') && !is_secret_name(text) && !self.extra.any_field_in(text) {
             return None;
         }
         rewrite_scalars(text, |scalar| {
-            let secret = scalar.field.is_some_and(is_secret_name);
+            let secret = scalar.fields().any(|f| self.is_secret_field(f));
             if !secret || (scalar.is_string && is_pseudonym(&scalar.value)) {
                 return None;
             }
@@ -235,7 +266,7 @@ impl Redactor {
             let pair_start = at;
             at += pair.len() + 1;
             let Some(eq) = pair.iter().position(|&b| b == b'=') else { continue };
-            if !is_secret_name(&form_decode(&pair[..eq])) {
+            if !self.is_secret_field(&form_decode(&pair[..eq])) {
                 continue;
             }
             let value = form_decode(&pair[eq + 1..]);
@@ -254,6 +285,68 @@ impl Redactor {
     }
 }
 
+impl Redactor {
+    /// A multipart body with each secret-named part's content replaced,
+    /// and JSON and form parts redacted as bodies; `None` if unchanged.
+    fn redact_multipart(&self, body: &[u8], boundary: &[u8]) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        let mut copied = 0;
+        for part in multipart::parts(body, boundary) {
+            let content = &body[part.content.clone()];
+            let replaced = if part.name.is_some_and(|n| self.is_secret_field(n)) {
+                let value = trim(content);
+                (!value.is_empty() && !is_pseudonym(value))
+                    .then(|| self.pseudonym(value).into_bytes())
+            } else if multipart::is_json(part.content_type) {
+                self.redact_json(content)
+            } else if multipart::is_form(part.content_type) {
+                self.redact_form(content)
+            } else {
+                None
+            };
+            let Some(replaced) = replaced else { continue };
+            let out = out.get_or_insert_with(|| Vec::with_capacity(body.len() + 16));
+            out.extend_from_slice(&body[copied..part.content.start]);
+            out.extend_from_slice(&replaced);
+            copied = part.content.end;
+        }
+        let mut out = out?;
+        out.extend_from_slice(&body[copied..]);
+        Some(out)
+    }
+}
+
+/// Decodes the request and response bodies of `exchange` that travelled
+/// gzip, deflate or br (see [`decode_body`]); a body in an encoding that
+/// cannot be read, and so cannot be redacted, is not kept: its bytes are
+/// dropped (its length stays) and a [`BODY_NOT_KEPT`] header says why.
+/// True if anything changed.
+pub fn decode_bodies(exchange: &mut Exchange) -> bool {
+    let request = &mut exchange.request;
+    let mut changed = decode_or_drop(&mut request.headers, &mut request.body);
+    if let Some(response) = exchange.response.as_mut() {
+        changed |= decode_or_drop(&mut response.headers, &mut response.body);
+    }
+    changed
+}
+
+fn decode_or_drop(headers: &mut Headers, body: &mut Body) -> bool {
+    match decode_body(headers, body) {
+        Decoded::Plain => false,
+        Decoded::Decoded | Decoded::AlreadyDecoded => true,
+        Decoded::Opaque => {
+            let encoding = headers.get_str("content-encoding").unwrap_or("?").to_string();
+            body.bytes.clear();
+            body.truncated = true;
+            headers.push(
+                BODY_NOT_KEPT,
+                format!("content-encoding {encoding} cannot be decoded, so not redacted"),
+            );
+            true
+        }
+    }
+}
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Whether `value` is a pseudonym: `~r:` and 16 lower-case hex digits.
@@ -263,58 +356,9 @@ pub fn is_pseudonym(value: &[u8]) -> bool {
         && value[PSEUDONYM_PREFIX.len()..].iter().all(|b| HEX.contains(b))
 }
 
-/// Whether a field or header name says its value is a secret.
-pub fn is_secret_name(name: &[u8]) -> bool {
-    // Called for every scalar of every JSON body and every header: no
-    // allocation, and words are compared only where their first letter is.
-    (0..name.len()).any(|at| {
-        WORD_STARTS[usize::from(name[at])] && {
-            let first = name[at].to_ascii_lowercase();
-            SECRET_WORDS.iter().any(|word| {
-                word.as_bytes()[0] == first && starts_with_ignore_case(&name[at..], word.as_bytes())
-            })
-        }
-    })
-}
-
-/// The bytes a word of `SECRET_WORDS` starts with, in either case.
-const WORD_STARTS: [bool; 256] = {
-    let mut starts = [false; 256];
-    let mut n = 0;
-    while n < SECRET_WORDS.len() {
-        let first = SECRET_WORDS[n].as_bytes()[0];
-        starts[first.to_ascii_lowercase() as usize] = true;
-        starts[first.to_ascii_uppercase() as usize] = true;
-        n += 1;
-    }
-    starts
-};
-
-/// Whether the redactor replaces the value of the header `name`: the
-/// credential and cookie headers, and any header named like a secret or
-/// like auth (`X-Auth-User`), except `WWW-Authenticate`, which only names
-/// the schemes a server accepts.
-pub fn is_secret_header(name: &str) -> bool {
-    let is = |other: &str| name.eq_ignore_ascii_case(other);
-    is("cookie")
-        || is("set-cookie")
-        || (contains_ignore_case(name.as_bytes(), b"auth") && !is("www-authenticate"))
-        || is_secret_name(name.as_bytes())
-}
-
-/// `haystack` starts with `prefix`, ASCII case ignored (`prefix` lower case
-/// or not: both sides are compared case-insensitively).
-fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
-    haystack.len() >= prefix.len() && haystack[..prefix.len()].eq_ignore_ascii_case(prefix)
-}
-
 fn ends_with_ignore_case(haystack: &[u8], suffix: &[u8]) -> bool {
     haystack.len() >= suffix.len()
         && haystack[haystack.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-}
-
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The credential of an `Authorization` value: what follows the scheme
@@ -391,78 +435,6 @@ fn hex_val(b: &u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The definitions these functions had before they stopped allocating.
-    fn secret_name_as_defined(name: &[u8]) -> bool {
-        SECRET_WORDS
-            .iter()
-            .any(|word| name.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes())))
-    }
-
-    fn secret_header_as_defined(name: &str) -> bool {
-        let lower = name.to_ascii_lowercase();
-        matches!(lower.as_str(), "cookie" | "set-cookie")
-            || (lower.contains("auth") && lower != "www-authenticate")
-            || secret_name_as_defined(lower.as_bytes())
-    }
-
-    #[test]
-    fn names_are_judged_as_defined() {
-        let words = [
-            "",
-            "a",
-            "p",
-            "pass",
-            "password",
-            "PassWord",
-            "passwd",
-            "user_password_hash",
-            "secret",
-            "clientSecret",
-            "token",
-            "tok",
-            "TOKEN",
-            "api_key",
-            "apikey",
-            "API-KEY",
-            "api",
-            "key",
-            "Authorization",
-            "proxy-authorization",
-            "www-authenticate",
-            "WWW-Authenticate",
-            "cookie",
-            "Cookie",
-            "set-cookie",
-            "Set-Cookie",
-            "cookies",
-            "x-auth-user",
-            "AUTH",
-            "content-type",
-            "x-session",
-            "location",
-            "referer",
-            "ppassword",
-            "sapi_key",
-            "é-token",
-        ];
-        let mut names: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-        // Words glued to each other and to noise, in every case.
-        for a in &words {
-            for b in &words[..12] {
-                names.push(format!("{a}{b}"));
-                names.push(format!("{}-{}", a.to_uppercase(), b));
-            }
-        }
-        for name in &names {
-            assert_eq!(
-                is_secret_name(name.as_bytes()),
-                secret_name_as_defined(name.as_bytes()),
-                "{name}"
-            );
-            assert_eq!(is_secret_header(name), secret_header_as_defined(name), "{name}");
-        }
-    }
 
     /// `redact_form` as it was written before it built its output lazily.
     fn form_as_defined(r: &Redactor, text: &[u8]) -> Option<Vec<u8>> {
@@ -555,6 +527,102 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn everything_inside_a_secret_field_is_redacted_whatever_its_type() {
+        let r = Redactor::new(&[1u8; 32]);
+        let text = br#"{"id":"o1","secret":{"inner":"x","n":5,"on":true,"list":["a",{"b":"c"}]}}"#;
+        let got = String::from_utf8(r.redact_json(text).unwrap()).unwrap();
+        let p = |v: &[u8]| r.pseudonym(v);
+        let want = format!(
+            r#"{{"id":"o1","secret":{{"inner":"{}","n":"{}","on":true,"list":["{}",{{"b":"{}"}}]}}}}"#,
+            p(b"x"),
+            p(b"5"),
+            p(b"a"),
+            p(b"c")
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn multipart_parts_named_secret_and_json_parts_are_redacted() {
+        let r = Redactor::new(&[1u8; 32]);
+        let mut headers = Headers::default();
+        headers.push("Content-Type", "multipart/form-data; boundary=XyZ");
+        let text = "--XyZ\r\nContent-Disposition: form-data; name=\"user\"\r\n\r\nann\r\n\
+                    --XyZ\r\nContent-Disposition: form-data; name=\"pwd\"\r\n\r\nhunter2\r\n\
+                    --XyZ\r\nContent-Disposition: form-data; name=\"meta\"\r\n\
+                    Content-Type: application/json\r\n\r\n{\"token\":\"t1\"}\r\n--XyZ--\r\n";
+        let mut body = Body::complete(text);
+        assert!(r.redact_body(&headers, &mut body));
+        let got = String::from_utf8(body.bytes).unwrap();
+        assert!(!got.contains("hunter2") && !got.contains("t1"), "{got}");
+        assert!(got.contains(&r.pseudonym(b"hunter2")) && got.contains(&r.pseudonym(b"t1")));
+        assert!(got.contains("\r\n\r\nann\r\n--XyZ\r\n"), "other parts as they were: {got}");
+        assert!(got.ends_with("--XyZ--\r\n"));
+    }
+
+    #[test]
+    fn declared_fields_and_headers_are_redacted_too() {
+        let extra = ExtraNames::new(&["birth_date".into()], &["X-Tenant".into()]);
+        let r = Redactor::new(&[1u8; 32]).with_extra_names(extra);
+        let got = r.redact_json(br#"{"birth_date":"1990-01-01","name":"ann"}"#).unwrap();
+        assert_eq!(
+            got,
+            format!(r#"{{"birth_date":"{}","name":"ann"}}"#, r.pseudonym(b"1990-01-01"))
+                .into_bytes()
+        );
+        assert_eq!(
+            r.redact_form(b"birth_date=1990").unwrap(),
+            format!("birth_date={}", r.pseudonym(b"1990")).into_bytes()
+        );
+        assert!(r.redact_header_value("x-tenant", b"acme").is_some());
+        assert!(Redactor::new(&[1u8; 32]).redact_header_value("x-tenant", b"acme").is_none());
+    }
+
+    /// A `POST /login` without headers, body or answer.
+    fn posted() -> Exchange {
+        Exchange {
+            id: crate::ExchangeId::default(),
+            session: crate::SessionKey::default(),
+            started_at: 0,
+            duration_ns: 0,
+            client: None,
+            request: crate::Request {
+                method: "POST".into(),
+                url: "/login".into(),
+                version: "HTTP/1.1".into(),
+                headers: Headers::default(),
+                body: Body::default(),
+            },
+            response: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_gzip_body_is_stored_decoded_and_redacted() {
+        use std::io::Write as _;
+        let r = Redactor::new(&[1u8; 32]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(br#"{"password":"hunter2"}"#).unwrap();
+        let mut exchange = posted();
+        exchange.request.headers.push("Content-Type", "application/json");
+        exchange.request.headers.push("Content-Encoding", "gzip");
+        exchange.request.body = Body::complete(gz.finish().unwrap());
+        assert!(r.redact_exchange(&mut exchange));
+        let want = format!(r#"{{"password":"{}"}}"#, r.pseudonym(b"hunter2"));
+        assert_eq!(exchange.request.body.bytes, want.into_bytes());
+        assert_eq!(exchange.request.headers.get_str(DECODED_FROM), Some("gzip"));
+        // Bytes in an encoding that cannot be read are not kept.
+        let mut exchange = posted();
+        exchange.request.headers.push("Content-Encoding", "zstd");
+        exchange.request.body = Body::complete(vec![0x28, 0xb5, 0x2f, 0xfd, 0xff, 0x00]);
+        assert!(r.redact_exchange(&mut exchange));
+        assert!(exchange.request.body.bytes.is_empty());
+        assert_eq!(exchange.request.body.original_len, 6);
+        assert!(exchange.request.headers.get_str(BODY_NOT_KEPT).unwrap().contains("zstd"));
     }
 
     #[test]
