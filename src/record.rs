@@ -17,15 +17,19 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
     config.upstream_timeout = args.upstream_timeout;
 
     let options = record_options(&args.sessions)?;
-    let store_dir = &args.store.store;
-    let store = Store::open(store_dir)
-        .with_context(|| format!("cannot open the store at {}", store_dir.display()))?;
-    let recording = store.record(options).context("failed to start writing to the store")?;
-
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
         format!("cannot listen on {} (is another process using that port?)", args.listen)
     })?;
     let listening = listener.local_addr().context("cannot read the listening address")?;
+    // Before the store is touched: a proxy forwarding to itself records nothing.
+    venomqa_proxy::refuse_self(&config.upstream, listening)
+        .await
+        .map_err(|err| usage(err.to_string()))?;
+
+    let store_dir = &args.store.store;
+    let store = Store::open(store_dir)
+        .with_context(|| format!("cannot open the store at {}", store_dir.display()))?;
+    let recording = store.record(options).context("failed to start writing to the store")?;
     println!("venomqa record: listening on http://{listening}, forwarding to {}", args.upstream);
     if args.no_capture {
         println!("capture is off: traffic is forwarded, nothing is stored");

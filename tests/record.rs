@@ -122,6 +122,30 @@ fn reading_a_store_that_does_not_exist_says_how_to_make_one() {
 }
 
 #[test]
+fn a_recorder_pointed_at_itself_refuses_to_start_and_creates_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    // A port free a moment ago, named as both the listening address and the upstream.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    for upstream in [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}/api")] {
+        let listen = format!("127.0.0.1:{port}");
+        let out = run(&[
+            "record",
+            "--upstream",
+            &upstream,
+            "--listen",
+            &listen,
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{upstream}: {stderr}");
+        assert!(stderr.contains("is this proxy's own address"), "{stderr}");
+        assert!(!store.exists(), "no store is made for a proxy that cannot run");
+    }
+}
+
+#[test]
 fn bad_flags_are_usage_errors_with_exit_code_2() {
     let temp = TempStore::new();
     let store = temp.arg();

@@ -18,7 +18,7 @@ pub struct ProxyConfig {
     /// Bytes of each body kept in a capture; the forwarded bytes are never cut.
     pub body_cap: usize,
     /// Add `Forwarded` and `X-Forwarded-For` to forwarded requests. Off, the
-    /// proxy adds no header at all.
+    /// proxy adds only its `Via` entry (see `headers::ViaMarker`).
     pub forwarded: bool,
     /// How long the upstream may take to send a response head, counted from
     /// the request's arrival (504 after).
@@ -102,6 +102,23 @@ impl Upstream {
         Ok(Upstream { display: format!("http://{authority}{base}"), addr, base, host })
     }
 
+    /// Refuses an upstream that is the proxy's own address `listen`,
+    /// whether named by address or by a host name that resolves to it.
+    pub async fn refuse_self(&self, listen: SocketAddr) -> Result<(), Error> {
+        let addrs: Vec<SocketAddr> = match &self.addr {
+            UpstreamAddr::Ip(addr) => vec![*addr],
+            // A name that does not resolve now fails on each request instead.
+            UpstreamAddr::Name(host, port) => tokio::net::lookup_host((host.as_str(), *port))
+                .await
+                .map(Iterator::collect)
+                .unwrap_or_default(),
+        };
+        if addrs.iter().any(|&upstream| reaches(listen, upstream)) {
+            return Err(Error::UpstreamIsSelf { upstream: self.display.clone(), listen });
+        }
+        Ok(())
+    }
+
     /// The origin-form target (`/path?query`) for the upstream of a request
     /// whose client-side target was `uri`, with the base path in front.
     /// An origin-form target without a base is kept as it is.
@@ -119,6 +136,30 @@ impl Upstream {
         };
         Ok(Uri::from(path_and_query))
     }
+}
+
+/// Whether connecting to `upstream` reaches a listener on `listen`.
+fn reaches(listen: SocketAddr, upstream: SocketAddr) -> bool {
+    if listen.port() != upstream.port() || (listen.is_ipv4() && upstream.is_ipv6()) {
+        return false;
+    }
+    let (at, to) = (listen.ip(), upstream.ip());
+    if at == to || (to.is_unspecified() && at.is_loopback()) {
+        return true;
+    }
+    // Listening on every address: any address of this machine reaches it.
+    at.is_unspecified() && (to.is_unspecified() || to.is_loopback() || is_this_machine(to))
+}
+
+/// Whether `ip` is an address of this machine: only those can be bound.
+fn is_this_machine(ip: IpAddr) -> bool {
+    std::net::UdpSocket::bind((ip, 0)).is_ok()
+}
+
+/// Refuses an `upstream` URL that points at the proxy's own `listen`
+/// address; see [`Upstream::refuse_self`]. A bad URL is refused too.
+pub async fn refuse_self(upstream: &Uri, listen: SocketAddr) -> Result<(), Error> {
+    Upstream::parse(upstream)?.refuse_self(listen).await
 }
 
 #[cfg(test)]
@@ -153,6 +194,29 @@ mod tests {
         assert_eq!(up.addr, UpstreamAddr::Name("localhost".into(), 9000));
         let v6 = upstream("http://[::1]").expect("valid");
         assert_eq!(v6.addr, UpstreamAddr::Ip("[::1]:80".parse().expect("addr")));
+    }
+
+    #[test]
+    fn an_upstream_at_the_listening_address_is_the_proxy_itself() {
+        let at = |s: &str| s.parse::<SocketAddr>().expect("addr");
+        assert!(reaches(at("127.0.0.1:8080"), at("127.0.0.1:8080")));
+        assert!(reaches(at("127.0.0.1:8080"), at("0.0.0.0:8080")));
+        assert!(reaches(at("0.0.0.0:8080"), at("127.0.0.1:8080")));
+        assert!(reaches(at("0.0.0.0:8080"), at("127.0.0.2:8080")));
+        assert!(reaches(at("[::]:8080"), at("[::1]:8080")));
+        assert!(!reaches(at("127.0.0.1:8080"), at("127.0.0.1:8081")), "another port");
+        assert!(!reaches(at("127.0.0.1:8080"), at("127.0.0.2:8080")), "another loopback address");
+        assert!(!reaches(at("0.0.0.0:8080"), at("[::1]:8080")), "IPv4 only");
+        assert!(!reaches(at("0.0.0.0:8080"), at("192.0.2.1:8080")), "not this machine (TEST-NET)");
+    }
+
+    #[tokio::test]
+    async fn a_name_for_the_listening_address_is_refused_too() {
+        let listen: SocketAddr = "127.0.0.1:8097".parse().expect("addr");
+        let err = upstream("http://localhost:8097").expect("valid").refuse_self(listen).await;
+        assert!(matches!(err, Err(Error::UpstreamIsSelf { .. })), "{err:?}");
+        let other = upstream("http://localhost:8098").expect("valid").refuse_self(listen).await;
+        assert!(other.is_ok());
     }
 
     #[test]

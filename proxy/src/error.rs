@@ -14,4 +14,16 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// The upstream is the proxy's own listening address: every request
+    /// would come back to the proxy, forever.
+    #[error(
+        "upstream `{upstream}` is this proxy's own address (it listens on {listen}): every \
+         request would come back to it; point --upstream at the service to record"
+    )]
+    UpstreamIsSelf {
+        /// The upstream as given.
+        upstream: String,
+        /// Where the proxy listens.
+        listen: std::net::SocketAddr,
+    },
 }

@@ -107,6 +107,29 @@ impl Fault {
         }
     }
 
+    /// An HTTP/1.1 request without `Host` (RFC 9112 §3.2: a server must
+    /// answer 400).
+    pub fn missing_host() -> Self {
+        Fault {
+            kind: "bad-request",
+            status: StatusCode::BAD_REQUEST,
+            message: "an HTTP/1.1 request must carry a Host header".to_owned(),
+        }
+    }
+
+    /// The request came back to the proxy that forwarded it: its upstream
+    /// leads, directly or through other proxies, back to itself.
+    pub fn loop_detected(upstream: &str) -> Self {
+        Fault {
+            kind: "loop",
+            status: StatusCode::LOOP_DETECTED,
+            message: format!(
+                "this request came back to the proxy that forwarded it: upstream {upstream} \
+                 leads back to venomqa; point --upstream at the service itself"
+            ),
+        }
+    }
+
     /// Whether the upstream is to blame (counted in `upstream_errors`).
     pub fn is_upstream(&self) -> bool {
         matches!(self.kind, "refused" | "reset" | "timeout" | "upstream")

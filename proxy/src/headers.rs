@@ -295,3 +295,41 @@ mod tests {
         );
     }
 }
+
+/// This proxy's entry in `Via` (RFC 9110 §7.6.3, which asks every proxy
+/// to add one): `1.1 venomqa-1f2e3d4c`, a name new in every process, so a
+/// request that comes back through the proxy is told from one that passed
+/// through another venomqa.
+#[derive(Clone, Debug)]
+pub(crate) struct ViaMarker {
+    /// `venomqa-1f2e3d4c`.
+    name: String,
+    /// `1.1 venomqa-1f2e3d4c`, ready to append.
+    value: HeaderValue,
+}
+
+impl ViaMarker {
+    /// A marker of its own for this process's proxy.
+    pub fn new() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState is seeded from the OS per process: no crate needed.
+        let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let name = format!("venomqa-{:08x}", random as u32);
+        let value = HeaderValue::from_str(&format!("1.1 {name}")).expect("ASCII");
+        ViaMarker { name, value }
+    }
+
+    /// Whether `headers` show the request passed through this proxy already.
+    pub fn seen_in(&self, headers: &HeaderMap) -> bool {
+        let name = self.name.as_bytes();
+        headers
+            .get_all(header::VIA)
+            .iter()
+            .any(|v| v.as_bytes().windows(name.len()).any(|w| w == name))
+    }
+
+    /// Adds this proxy's entry after any the request carries.
+    pub fn add_to(&self, headers: &mut HeaderMap) {
+        headers.append(header::VIA, self.value.clone());
+    }
+}

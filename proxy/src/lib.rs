@@ -48,7 +48,7 @@ mod tee;
 mod upgrade;
 mod upstream;
 
-pub use config::{ProxyConfig, DEFAULT_BODY_CAP};
+pub use config::{refuse_self, ProxyConfig, DEFAULT_BODY_CAP};
 pub use error::Error;
 pub use server::serve;
 pub use stats::ProxyStats;

@@ -151,7 +151,7 @@ impl PendingExchange {
                         method: request.method.as_str().to_owned(),
                         url: request_target(request),
                         version: version_str(request.version),
-                        headers: captured_headers(&request.headers),
+                        headers: captured_request_headers(request),
                         body: Body::default(),
                     },
                     response: None,
@@ -300,12 +300,28 @@ impl Drop for PendingExchange {
 /// The request target as the client sent it: origin-form for HTTP/1
 /// (`/orders/7?x=1`, or absolute-form if that is what came), and the path
 /// for HTTP/2, whose target travels as pseudo-headers.
+/// The target as the proxy forwards it (before the upstream's base path):
+/// origin-form. An absolute-form (`GET http://169.254.169.254/x`) or
+/// authority-form target of a reverse proxy's client names a host the
+/// proxy never goes to; the record keeps the path it did forward, and the
+/// target as the client wrote it in a [`ORIGINAL_TARGET`] header.
 fn request_target(request: &http::request::Parts) -> String {
-    if request.version == Version::HTTP_2 {
-        request.uri.path_and_query().map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
-    } else {
-        request.uri.to_string()
+    request.uri.path_and_query().map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
+}
+
+/// The header a record keeps a client's non-origin-form target in.
+pub(crate) const ORIGINAL_TARGET: &str = "venomqa-original-target";
+
+/// The request's headers for the record, and its original target when the
+/// client did not send one in origin-form (HTTP/2 requests always carry
+/// their authority; that is not a target of another form).
+fn captured_request_headers(request: &http::request::Parts) -> Headers {
+    let mut headers = captured_headers(&request.headers);
+    let other_form = request.uri.scheme().is_some() || request.uri.authority().is_some();
+    if other_form && request.version != Version::HTTP_2 {
+        headers.push(ORIGINAL_TARGET, request.uri.to_string());
     }
+    headers
 }
 
 fn version_str(version: Version) -> String {

@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::{ProxyConfig, Upstream};
+use crate::headers::ViaMarker;
 use crate::idle::{Activity, IdleWatch, TickTimer, WatchedIo};
 use crate::service::{self, ConnContext, Shared};
 use crate::sink;
@@ -51,6 +52,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<ProxyStats, Error> {
     let upstream = Upstream::parse(&config.upstream)?;
+    if let Ok(listen) = listener.local_addr() {
+        upstream.refuse_self(listen).await?;
+    }
     let counters = Arc::new(Counters::default());
     let (sink, forwarder) = capture.map(sink::start).unzip();
     let shared = Arc::new(Shared {
@@ -60,6 +64,7 @@ pub async fn serve(
         upstream_timeout: config.upstream_timeout,
         counters: counters.clone(),
         upstream,
+        via: ViaMarker::new(),
     });
     let builder = Arc::new(http_builder(&config));
     let timeouts = (config.idle_timeout, config.header_read_timeout);

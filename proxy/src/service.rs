@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use crate::config::Upstream;
 use crate::fault::Fault;
 use crate::forward;
-use crate::headers::{self, HopHeaders};
+use crate::headers::{self, HopHeaders, ViaMarker};
 use crate::idle::Activity;
 use crate::pending::PendingExchange;
 use crate::sink::CaptureSink;
@@ -37,6 +37,9 @@ pub(crate) struct Shared {
     pub forwarded: bool,
     pub upstream_timeout: Duration,
     pub counters: Arc<Counters>,
+    /// This proxy's `Via` entry: added to every forwarded request, and how
+    /// a request that looped back is recognised.
+    pub via: ViaMarker,
 }
 
 /// What the exchanges of one client connection share.
@@ -117,9 +120,17 @@ async fn forward_phase(
         return Err(Fault::connect_unsupported());
     }
     let shared = &conn.shared;
+    let host_missing = head.version == Version::HTTP_11
+        && head.uri.authority().is_none()
+        && !head.headers.contains_key(http::header::HOST);
+    if host_missing {
+        return Err(Fault::missing_host());
+    }
+    if shared.via.seen_in(&head.headers) {
+        return Err(Fault::loop_detected(&shared.upstream.display));
+    }
     let forwarded = shared.forwarded.then_some(conn.peer);
-    let request =
-        forward::upstream_request(&shared.upstream, head, body, exchange, forwarded, hop, upgrade)?;
+    let request = forward::upstream_request(shared, head, body, exchange, forwarded, hop, upgrade)?;
     let _awaiting = exchange.awaiting_head();
     let wait = Wait {
         upstream: &shared.upstream,

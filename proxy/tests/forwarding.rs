@@ -313,7 +313,7 @@ async fn a_websocket_upgrade_is_echoed_end_to_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn headers_pass_in_order_with_lowercase_names_and_only_host_changes() {
+async fn headers_pass_in_order_with_lowercase_names_only_host_changes_and_via_is_added() {
     bounded(async {
         // A raw upstream, to see the request bytes exactly as they arrive.
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -343,10 +343,14 @@ async fn headers_pass_in_order_with_lowercase_names_and_only_host_changes() {
         let exchange = proxy.next_capture().await;
         drop(proxy);
         let seen = upstream.await.expect("upstream task");
+        // The proxy's own `Via` entry (RFC 9110 §7.6.3) comes last: a name
+        // new in each process, by which a request that loops back is known.
+        let (seen, via) = seen.split_once("via: 1.1 venomqa-").expect("a Via entry");
         assert_eq!(
             seen,
-            format!("GET /case?q=1 HTTP/1.1\r\nhost: {upstream_addr}\r\nx-custom-case: 1\r\nx-lower: 2\r\n\r\n")
+            format!("GET /case?q=1 HTTP/1.1\r\nhost: {upstream_addr}\r\nx-custom-case: 1\r\nx-lower: 2\r\n")
         );
+        assert!(via.len() == 8 + 4 && via.ends_with("\r\n\r\n"), "{via:?}");
         // The record keeps what the client sent, Host and Connection included.
         assert_eq!(exchange.request.headers.get_str("host"), Some("shop.test:8080"));
         assert_eq!(exchange.request.headers.get_str("connection"), Some("keep-alive"));
