@@ -39,7 +39,7 @@ impl Coding {
 
 /// What became of an encoded body.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Decoded {
+pub enum DecodeOutcome {
     /// Nothing to do: no `Content-Encoding`, or `identity`.
     Plain,
     /// Decoded (as far as the captured bytes went when cut short).
@@ -55,9 +55,9 @@ pub enum Decoded {
 /// Decodes `body` in place by the `Content-Encoding` of `headers` (each
 /// coding of a list, last applied first), renaming the header to
 /// [`DECODED_FROM`] when the body as kept is no longer encoded.
-pub fn decode_body(headers: &mut Headers, body: &mut Body) -> Decoded {
+pub fn decode_body(headers: &mut Headers, body: &mut Body) -> DecodeOutcome {
     let Some(encoding) = headers.get_str("content-encoding").map(str::to_string) else {
-        return Decoded::Plain;
+        return DecodeOutcome::Plain;
     };
     let names: Vec<&str> = encoding
         .split(',')
@@ -65,16 +65,16 @@ pub fn decode_body(headers: &mut Headers, body: &mut Body) -> Decoded {
         .filter(|n| !n.eq_ignore_ascii_case("identity"))
         .collect();
     if names.is_empty() || body.bytes.is_empty() {
-        return Decoded::Plain;
+        return DecodeOutcome::Plain;
     }
     let codings: Option<Vec<Coding>> = names.iter().rev().map(|n| Coding::named(n)).collect();
     let Some((bytes, complete)) = codings.and_then(|codings| decode_all(&codings, &body.bytes))
     else {
         if !is_text(&body.bytes) {
-            return Decoded::Opaque;
+            return DecodeOutcome::Opaque;
         }
         mark_decoded(headers, &encoding);
-        return Decoded::AlreadyDecoded;
+        return DecodeOutcome::AlreadyDecoded;
     };
     let cut = body.truncated || !complete;
     body.original_len =
@@ -82,7 +82,7 @@ pub fn decode_body(headers: &mut Headers, body: &mut Body) -> Decoded {
     body.truncated = cut;
     body.bytes = bytes;
     mark_decoded(headers, &encoding);
-    Decoded::Decoded
+    DecodeOutcome::Decoded
 }
 
 /// Renames `Content-Encoding` to [`DECODED_FROM`]: the body kept is plain.
@@ -160,7 +160,7 @@ mod tests {
     fn a_gzip_body_is_decoded_and_the_header_says_how_it_travelled() {
         let mut h = headers("gzip");
         let mut body = Body::complete(gzip(br#"{"password":"hunter2"}"#));
-        assert_eq!(decode_body(&mut h, &mut body), Decoded::Decoded);
+        assert_eq!(decode_body(&mut h, &mut body), DecodeOutcome::Decoded);
         assert_eq!(body.bytes, br#"{"password":"hunter2"}"#);
         assert_eq!(body.original_len, 22);
         assert!(!body.truncated);
@@ -177,7 +177,7 @@ mod tests {
             original_len: whole.len() as u64,
             truncated: true,
         };
-        assert_eq!(decode_body(&mut headers("gzip"), &mut body), Decoded::Decoded);
+        assert_eq!(decode_body(&mut headers("gzip"), &mut body), DecodeOutcome::Decoded);
         assert!(body.truncated);
         assert!(body.bytes.starts_with(br#"{"password":"hunter2""#));
     }
@@ -187,7 +187,7 @@ mod tests {
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(&gzip(b"{\"token\":\"t\"}")).unwrap();
         let mut body = Body::complete(z.finish().unwrap());
-        assert_eq!(decode_body(&mut headers("gzip, deflate"), &mut body), Decoded::Decoded);
+        assert_eq!(decode_body(&mut headers("gzip, deflate"), &mut body), DecodeOutcome::Decoded);
         assert_eq!(body.bytes, b"{\"token\":\"t\"}");
     }
 
@@ -196,12 +196,12 @@ mod tests {
         let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
         d.write_all(b"password=pw").unwrap();
         let mut body = Body::complete(d.finish().unwrap());
-        assert_eq!(decode_body(&mut headers("deflate"), &mut body), Decoded::Decoded);
+        assert_eq!(decode_body(&mut headers("deflate"), &mut body), DecodeOutcome::Decoded);
         assert_eq!(body.bytes, b"password=pw");
         // `{"password":"hunter2"}` compressed by Python's brotli 1.2.1 (quality 11).
         let br = hex(BROTLI_PASSWORD);
         let mut body = Body::complete(br);
-        assert_eq!(decode_body(&mut headers("br"), &mut body), Decoded::Decoded);
+        assert_eq!(decode_body(&mut headers("br"), &mut body), DecodeOutcome::Decoded);
         assert_eq!(body.bytes, br#"{"password":"hunter2"}"#);
     }
 
@@ -209,16 +209,16 @@ mod tests {
     fn unknown_or_broken_encodings_are_opaque_unless_already_text() {
         let mut h = headers("zstd");
         let mut body = Body::complete(b"\x28\xb5\x2f\xfd\x00\xff".to_vec());
-        assert_eq!(decode_body(&mut h, &mut body), Decoded::Opaque);
+        assert_eq!(decode_body(&mut h, &mut body), DecodeOutcome::Opaque);
         assert_eq!(h.get_str("content-encoding"), Some("zstd"), "the header stays");
         // A HAR's text under its original `gzip` header.
         let mut h = headers("gzip");
         let mut body = Body::complete(br#"{"password":"pw"}"#.to_vec());
-        assert_eq!(decode_body(&mut h, &mut body), Decoded::AlreadyDecoded);
+        assert_eq!(decode_body(&mut h, &mut body), DecodeOutcome::AlreadyDecoded);
         assert_eq!(body.bytes, br#"{"password":"pw"}"#);
         assert_eq!(h.get_str(DECODED_FROM), Some("gzip"));
         let mut body = Body::complete(b"plain".to_vec());
-        assert_eq!(decode_body(&mut headers("identity"), &mut body), Decoded::Plain);
+        assert_eq!(decode_body(&mut headers("identity"), &mut body), DecodeOutcome::Plain);
     }
 
     const BROTLI_PASSWORD: &str = "8b0a807b2270617373776f7264223a2268756e74657232227d03";

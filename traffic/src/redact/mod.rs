@@ -38,7 +38,7 @@ mod encoding;
 mod multipart;
 mod names;
 
-pub use encoding::{decode_body, Decoded, DECODED_FROM};
+pub use encoding::{decode_body, DecodeOutcome, DECODED_FROM};
 
 use names::{contains_ignore_case, starts_with_ignore_case};
 pub use names::{is_secret_header, is_secret_name, ExtraNames};
@@ -332,9 +332,9 @@ pub fn decode_bodies(exchange: &mut Exchange) -> bool {
 
 fn decode_or_drop(headers: &mut Headers, body: &mut Body) -> bool {
     match decode_body(headers, body) {
-        Decoded::Plain => false,
-        Decoded::Decoded | Decoded::AlreadyDecoded => true,
-        Decoded::Opaque => {
+        DecodeOutcome::Plain => false,
+        DecodeOutcome::Decoded | DecodeOutcome::AlreadyDecoded => true,
+        DecodeOutcome::Opaque => {
             let encoding = headers.get_str("content-encoding").unwrap_or("?").to_string();
             body.bytes.clear();
             body.truncated = true;
