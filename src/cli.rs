@@ -144,7 +144,9 @@ pub struct RecordArgs {
     #[arg(long)]
     pub no_capture: bool,
 
-    /// Give up on an upstream that has not answered within this time (504).
+    /// Give up on an upstream that has not answered within this time (504),
+    /// counted from when the request's body was all sent: a long upload is
+    /// not the upstream's fault (a stalled one is cut by the idle timeout).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub upstream_timeout: Duration,
 }

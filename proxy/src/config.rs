@@ -21,7 +21,8 @@ pub struct ProxyConfig {
     /// proxy adds only its `Via` entry (see `headers::ViaMarker`).
     pub forwarded: bool,
     /// How long the upstream may take to send a response head, counted from
-    /// the request's arrival (504 after).
+    /// when the request's body was all sent (504 after); a connection to it
+    /// must be open within this time of the request's arrival.
     pub upstream_timeout: Duration,
     /// How long a client may take to send a request head (HTTP/1).
     pub header_read_timeout: Duration,

@@ -17,7 +17,7 @@
 //! queues (see `sink.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use http::{HeaderMap, Version};
@@ -77,10 +77,30 @@ impl BodyBuf {
     }
 }
 
+/// When a request's body had all been passed on to the upstream: the
+/// upstream timeout counts from then, so a long upload is not blamed on
+/// the upstream (a stalled one is cut by the idle timeout instead).
+#[derive(Debug, Default)]
+pub(crate) struct RequestSent(OnceLock<Instant>);
+
+impl RequestSent {
+    /// The body is all sent (the first call counts).
+    pub fn mark(&self) {
+        let _ = self.0.set(Instant::now());
+    }
+
+    /// When it was all sent; `None` while it is still being sent.
+    pub fn at(&self) -> Option<Instant> {
+        self.0.get().copied()
+    }
+}
+
 /// One exchange in progress; see the module docs.
 #[derive(Debug)]
 pub(crate) struct PendingExchange {
     started: Instant,
+    /// When the request body was all passed on.
+    sent: Arc<RequestSent>,
     /// Set when the client broke off its request body, so an upstream
     /// failure that follows is not blamed on the upstream.
     request_body_failed: AtomicBool,
@@ -162,6 +182,7 @@ impl PendingExchange {
         });
         Arc::new(PendingExchange {
             started,
+            sent: Arc::default(),
             request_body_failed: AtomicBool::new(false),
             recorder,
             activity: ExchangeActivity::new(activity),
@@ -172,6 +193,11 @@ impl PendingExchange {
     /// When the request arrived.
     pub fn started(&self) -> Instant {
         self.started
+    }
+
+    /// When its body was all passed on to the upstream, once it was.
+    pub fn request_sent(&self) -> &Arc<RequestSent> {
+        &self.sent
     }
 
     /// A capture buffer for one of this exchange's bodies, if it records.
@@ -196,6 +222,7 @@ impl PendingExchange {
 
     /// The request tee is done: keep what it saw.
     pub fn request_body_ended(&self, buf: Option<BodyBuf>, end: BodyEnd) {
+        self.sent.mark();
         self.activity.starved(false);
         if end == BodyEnd::Failed {
             self.request_body_failed.store(true, Ordering::Relaxed);

@@ -136,6 +136,7 @@ async fn forward_phase(
         upstream: &shared.upstream,
         timeout: shared.upstream_timeout,
         deadline: exchange.started().checked_add(shared.upstream_timeout),
+        sent: exchange.request_sent(),
     };
     let response = forward::send(&conn.upstreams, &wait, request, upgrade).await?;
     if response.status() == StatusCode::SWITCHING_PROTOCOLS && !upgrade {

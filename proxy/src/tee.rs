@@ -49,6 +49,10 @@ impl<B: Body> TeeBody<B> {
         if let (Some(buf), Some(len)) = (&mut buf, inner.size_hint().exact()) {
             buf.reserve_for(len);
         }
+        // A request without a body may never be polled: it is sent now.
+        if side == Side::Request && inner.is_end_stream() {
+            exchange.request_sent().mark();
+        }
         TeeBody { inner, side, tap: Some(Tap { exchange, buf }), starved: false }
     }
 

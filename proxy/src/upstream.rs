@@ -40,6 +40,7 @@ use tokio::time::Sleep;
 
 use crate::config::{Upstream, UpstreamAddr};
 use crate::fault::Fault;
+use crate::pending::RequestSent;
 use crate::tee::TeeBody;
 
 /// A request on its way to the upstream.
@@ -69,9 +70,13 @@ struct Connection {
 pub(crate) struct Wait<'a> {
     pub upstream: &'a Upstream,
     pub timeout: Duration,
-    /// When the upstream timeout runs out: the arrival of the request plus
-    /// the timeout (`None` if that is too far to name).
+    /// When the upstream timeout runs out at the earliest: the arrival of
+    /// the request plus the timeout (`None` if that is too far to name).
+    /// A connection must be open by then.
     pub deadline: Option<Instant>,
+    /// When the request's body was all sent: the response head is waited
+    /// for `timeout` from then, however long the upload took.
+    pub sent: &'a Arc<RequestSent>,
 }
 
 impl Wait<'_> {
@@ -97,10 +102,10 @@ impl Upstreams {
         mut request: UpstreamRequest,
     ) -> Result<Response<Incoming>, Fault> {
         if let Some(mut connection) = self.checkout() {
-            connection.deadline.set(wait.deadline);
+            connection.deadline.start(wait);
             match connection.sender.try_send_request(request).await {
                 Ok(response) => {
-                    connection.deadline.set(None);
+                    connection.deadline.clear();
                     self.checkin(connection);
                     return Ok(response);
                 }
@@ -116,10 +121,10 @@ impl Upstreams {
         // Boxed: opening a connection is the rare path, and its future is
         // large; every request would carry (and move) it otherwise.
         let mut connection = Box::pin(open(wait, false)).await?;
-        connection.deadline.set(wait.deadline);
+        connection.deadline.start(wait);
         match connection.sender.send_request(request).await {
             Ok(response) => {
-                connection.deadline.set(None);
+                connection.deadline.clear();
                 self.checkin(connection);
                 Ok(response)
             }
@@ -163,9 +168,9 @@ pub(crate) async fn send_upgrade(
     request: UpstreamRequest,
 ) -> Result<Response<Incoming>, Fault> {
     let mut connection = open(wait, true).await?;
-    connection.deadline.set(wait.deadline);
+    connection.deadline.start(wait);
     let sent = connection.sender.send_request(request).await;
-    connection.deadline.set(None);
+    connection.deadline.clear();
     sent.map_err(|err| wait.failed(&err, &connection))
 }
 
@@ -208,13 +213,43 @@ async fn open(wait: &Wait<'_>, upgrades: bool) -> Result<Connection, Fault> {
 /// connection's [`Driver`].
 #[derive(Debug, Default)]
 struct HeadDeadline {
-    /// Nanoseconds after [`epoch`], plus one; 0 for none.
+    /// Nanoseconds after [`epoch`], plus one; 0 for none. The earliest the
+    /// request can time out; when it comes, [`HeadDeadline::moved_on`]
+    /// says whether the upload moved it later.
     at: AtomicU64,
+    /// The request's upload and the timeout, read only when `at` comes.
+    request: Mutex<Option<(Arc<RequestSent>, Duration)>>,
     /// Set when the driver closed the connection for a missed deadline.
     timed_out: AtomicBool,
 }
 
 impl HeadDeadline {
+    /// A request is on its way: its deadline, and its upload to watch.
+    fn start(&self, wait: &Wait<'_>) {
+        *self.request.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((wait.sent.clone(), wait.timeout));
+        self.set(wait.deadline);
+    }
+
+    /// The request has its answer (or none will come).
+    fn clear(&self) {
+        self.set(None);
+        *self.request.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// At the deadline `now`: the later deadline the request has because
+    /// its body was still being sent (`timeout` after it was all sent, or
+    /// after now while it still is), or `None` when it has timed out.
+    fn moved_on(&self, now: Instant) -> Option<Instant> {
+        let request = self.request.lock().unwrap_or_else(PoisonError::into_inner);
+        let (sent, timeout) = request.as_ref()?;
+        let later = match sent.at() {
+            Some(at) => at.checked_add(*timeout)?,
+            None => now.checked_add(*timeout)?,
+        };
+        (later > now).then_some(later)
+    }
+
     fn set(&self, deadline: Option<Instant>) {
         let at = deadline.map_or(0, |d| {
             u64::try_from(d.saturating_duration_since(epoch()).as_nanos())
@@ -291,12 +326,22 @@ where
             if timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            if Instant::now() >= deadline {
-                // Dropping the connection closes it and fails the request.
-                this.deadline.timed_out.store(true, Ordering::Release);
-                return Poll::Ready(());
+            let now = Instant::now();
+            if now < deadline {
+                timer.as_mut().reset(deadline.into());
+                continue;
             }
-            timer.as_mut().reset(deadline.into());
+            match this.deadline.moved_on(now) {
+                Some(later) => {
+                    this.deadline.set(Some(later));
+                    timer.as_mut().reset(later.into());
+                }
+                None => {
+                    // Dropping the connection closes it and fails the request.
+                    this.deadline.timed_out.store(true, Ordering::Release);
+                    return Poll::Ready(());
+                }
+            }
         }
     }
 }

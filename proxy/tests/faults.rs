@@ -294,3 +294,62 @@ async fn connect_is_refused_by_the_reverse_proxy() {
     })
     .await;
 }
+
+/// An upstream that reads the whole request body, then answers with it.
+fn echo() -> Handler {
+    handler(|request: Request<Incoming>| async move {
+        let body = request.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        Response::new(full(body))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_upload_longer_than_the_upstream_timeout_is_answered() {
+    bounded(async {
+        let upstream = Upstream::start(echo()).await;
+        let mut config = ProxyConfig::new(upstream.url());
+        config.upstream_timeout = Duration::from_millis(300);
+        let proxy = Proxy::with(config, 16).await;
+        let mut raw = TcpStream::connect(proxy.addr).await.expect("connect");
+        write_all(
+            &mut raw,
+            b"POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 60\r\n\r\n",
+        )
+        .await;
+        // 60 bytes over 1.2 s: four times the upstream timeout, never idle.
+        for chunk in 0..6 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            write_all(&mut raw, format!("chunk {chunk}...").as_bytes()).await;
+        }
+        let (head, body) = read_response(&mut raw, true).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "the upload was blamed on the upstream: {head}");
+        assert_eq!(body.len(), 60);
+        let exchange = proxy.next_capture().await;
+        assert!(exchange.error.is_none(), "{:?}", exchange.error);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upload_is_the_clients_fault_not_an_upstream_timeout() {
+    bounded(async {
+        let upstream = Upstream::start(echo()).await;
+        let mut config = ProxyConfig::new(upstream.url());
+        config.upstream_timeout = Duration::from_millis(200);
+        config.idle_timeout = Duration::from_millis(800);
+        let mut proxy = Proxy::with(config, 16).await;
+        let mut stalled = TcpStream::connect(proxy.addr).await.expect("connect");
+        write_all(
+            &mut stalled,
+            b"POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 100\r\n\r\n0123456789",
+        )
+        .await;
+        closed_within(&mut stalled, Duration::from_secs(10)).await;
+        let exchange = proxy.next_capture().await;
+        let error = exchange.error.expect("the stalled upload is recorded with an error");
+        assert_eq!(error.kind, "idle-timeout", "{error:?}");
+        let stats = proxy.shutdown().await;
+        assert_eq!(stats.upstream_errors, 0, "not the upstream's fault: {stats:?}");
+    })
+    .await;
+}
