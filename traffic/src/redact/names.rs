@@ -6,11 +6,15 @@
 //! as a whole word of the name (`pin`, `card_pin`, `pinCode`, `otp_code`),
 //! never inside another word (`shipping`, `company`, `lessons`). Words are
 //! split at anything not a letter or digit, at a lower-to-upper case step
-//! (`cardPin`) and between letters and digits (`cvv2`).
+//! (`cardPin`); digits separate words too (`cvv2`).
 //!
 //! A user adds names of their own API's secrets (`--redact-field`,
 //! `--redact-header`), matched as whole names, case ignored: see
 //! [`ExtraNames`].
+
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 /// Secret wherever they appear in a name, case ignored.
 const LONG_WORDS: &[&str] = &[
@@ -38,17 +42,27 @@ const LONG_WORDS: &[&str] = &[
 
 /// Secret as a whole word of a name, case ignored.
 const SHORT_WORDS: &[&str] =
-    &["pwd", "pin", "otp", "totp", "hotp", "mfa", "ssn", "pan", "cvv", "cvc", "cvv2", "session"];
+    &["pwd", "pin", "otp", "totp", "hotp", "mfa", "ssn", "pan", "cvv", "cvc", "session"];
 
 /// Short words that do not make a header secret: `X-Session` is the
 /// journey tag QA clients send for venomqa to group their sessions by (a
 /// session credential comes in a cookie or an `X-Session-Token`).
 const NOT_IN_HEADERS: &[&str] = &["session"];
 
+/// Every word, long ones first, found in one pass over a name (or a whole
+/// body, as a quick test before scanning it): names are checked for every
+/// header and every JSON field of every exchange stored.
+static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(LONG_WORDS.iter().chain(SHORT_WORDS))
+        .expect("the secret words make an automaton")
+});
+
 /// Whether a field name (JSON key, form or query field, multipart part)
 /// says its value is a secret.
 pub fn is_secret_name(name: &[u8]) -> bool {
-    has_long_word(name) || words(name).any(|w| is_short_word(w, &[]))
+    has_secret_word(name, &[])
 }
 
 /// Whether the redactor replaces the value of the header `name`: the
@@ -57,12 +71,30 @@ pub fn is_secret_name(name: &[u8]) -> bool {
 /// the schemes a server accepts.
 pub fn is_secret_header(name: &str) -> bool {
     let is = |other: &str| name.eq_ignore_ascii_case(other);
-    let bytes = name.as_bytes();
     is("cookie")
         || is("set-cookie")
-        || (contains_ignore_case(bytes, b"auth") && !is("www-authenticate"))
-        || has_long_word(bytes)
-        || words(bytes).any(|w| is_short_word(w, NOT_IN_HEADERS))
+        || (contains_ignore_case(name.as_bytes(), b"auth") && !is("www-authenticate"))
+        || has_secret_word(name.as_bytes(), NOT_IN_HEADERS)
+}
+
+/// A long word anywhere in `name`, or a short word not in `except` as a
+/// whole word of it.
+fn has_secret_word(name: &[u8], except: &[&str]) -> bool {
+    WORDS.find_overlapping_iter(name).any(|found| {
+        let pattern = found.pattern().as_usize();
+        let Some(short) = pattern.checked_sub(LONG_WORDS.len()) else { return true };
+        !except.contains(&SHORT_WORDS[short]) && is_whole_word(name, found.start(), found.end())
+    })
+}
+
+/// Whether `name[start..end]` (letters) is a whole word of `name`: a word
+/// is a run of letters, also ending before an upper-case letter that
+/// follows a lower-case one (`cardPin`); anything else separates words.
+fn is_whole_word(name: &[u8], start: usize, end: usize) -> bool {
+    let case_step = |at: usize| name[at - 1].is_ascii_lowercase() && name[at].is_ascii_uppercase();
+    let starts = start == 0 || !name[start - 1].is_ascii_alphabetic() || case_step(start);
+    let ends = end == name.len() || !name[end].is_ascii_alphabetic() || case_step(end);
+    starts && ends
 }
 
 /// Names a user declared secret on top of the built-in words, each matched
@@ -99,67 +131,6 @@ impl ExtraNames {
     }
 }
 
-/// Whether a long word appears in `name`. Called for every scalar of every
-/// JSON body and every header: no allocation, and words are compared only
-/// where their first letter is.
-fn has_long_word(name: &[u8]) -> bool {
-    (0..name.len()).any(|at| {
-        LONG_WORD_STARTS[usize::from(name[at])] && {
-            let first = name[at].to_ascii_lowercase();
-            LONG_WORDS.iter().any(|word| {
-                word.as_bytes()[0] == first && starts_with_ignore_case(&name[at..], word.as_bytes())
-            })
-        }
-    })
-}
-
-/// Whether `word` is a short secret word not in `except`.
-fn is_short_word(word: &[u8], except: &[&str]) -> bool {
-    word.len() <= 7
-        && SHORT_WORDS
-            .iter()
-            .any(|short| word.eq_ignore_ascii_case(short.as_bytes()) && !except.contains(short))
-}
-
-/// The bytes a long word starts with, in either case.
-const LONG_WORD_STARTS: [bool; 256] = {
-    let mut starts = [false; 256];
-    let mut n = 0;
-    while n < LONG_WORDS.len() {
-        let first = LONG_WORDS[n].as_bytes()[0];
-        starts[first.to_ascii_lowercase() as usize] = true;
-        starts[first.to_ascii_uppercase() as usize] = true;
-        n += 1;
-    }
-    starts
-};
-
-/// The words of a name: runs of letters or of digits, a run of letters
-/// also ending before an upper-case letter that follows a lower-case one.
-fn words(name: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        while at < name.len() && !name[at].is_ascii_alphanumeric() {
-            at += 1;
-        }
-        if at >= name.len() {
-            return None;
-        }
-        let start = at;
-        let digits = name[at].is_ascii_digit();
-        at += 1;
-        while at < name.len() {
-            let (prev, b) = (name[at - 1], name[at]);
-            let same_kind = if digits { b.is_ascii_digit() } else { b.is_ascii_alphabetic() };
-            if !same_kind || (prev.is_ascii_lowercase() && b.is_ascii_uppercase()) {
-                break;
-            }
-            at += 1;
-        }
-        Some(&name[start..at])
-    })
-}
-
 /// `haystack` starts with `prefix`, ASCII case ignored.
 pub(super) fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
     haystack.len() >= prefix.len() && haystack[..prefix.len()].eq_ignore_ascii_case(prefix)
@@ -173,19 +144,94 @@ pub(super) fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn words_of(name: &str) -> Vec<String> {
-        words(name.as_bytes()).map(|w| String::from_utf8_lossy(w).into_owned()).collect()
+    /// The words of a name as the module docs define them: runs of
+    /// letters (split before an upper-case letter that follows a
+    /// lower-case one) or of digits.
+    fn words(name: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < name.len() {
+            if !name[at].is_ascii_alphanumeric() {
+                at += 1;
+                continue;
+            }
+            let (start, digits) = (at, name[at].is_ascii_digit());
+            at += 1;
+            while at < name.len() {
+                let (prev, b) = (name[at - 1], name[at]);
+                let same = if digits { b.is_ascii_digit() } else { b.is_ascii_alphabetic() };
+                if !same || (prev.is_ascii_lowercase() && b.is_ascii_uppercase()) {
+                    break;
+                }
+                at += 1;
+            }
+            out.push(&name[start..at]);
+        }
+        out
+    }
+
+    /// The names' definition, word by word, without the automaton.
+    fn secret_as_defined(name: &[u8], except: &[&str]) -> bool {
+        let lower = name.to_ascii_lowercase();
+        LONG_WORDS.iter().any(|w| lower.windows(w.len()).any(|x| x == w.as_bytes()))
+            || words(name).iter().any(|word| {
+                SHORT_WORDS
+                    .iter()
+                    .any(|s| word.eq_ignore_ascii_case(s.as_bytes()) && !except.contains(s))
+            })
     }
 
     #[test]
-    fn names_split_into_words_at_separators_case_steps_and_digits() {
-        assert_eq!(words_of("card_pin"), ["card", "pin"]);
-        assert_eq!(words_of("cardPin"), ["card", "Pin"]);
-        assert_eq!(words_of("X-Session-Id"), ["X", "Session", "Id"]);
-        assert_eq!(words_of("cvv2"), ["cvv", "2"]);
-        assert_eq!(words_of("SSN"), ["SSN"]);
-        assert_eq!(words_of("__"), Vec::<String>::new());
-        assert_eq!(words_of("é-pin"), ["pin"]);
+    fn the_automaton_judges_names_as_the_words_define_them() {
+        let parts = [
+            "",
+            "a",
+            "pin",
+            "PIN",
+            "Pin",
+            "pinned",
+            "shipping",
+            "session",
+            "Session",
+            "sessions",
+            "cvv",
+            "cvv2",
+            "2",
+            "x",
+            "_",
+            "-",
+            ".",
+            "é",
+            "Code",
+            "code",
+            "CODE",
+            "password",
+            "Token",
+            "tok",
+            "card",
+            "number",
+            "cardNumber",
+            "pan",
+            "company",
+            "otp",
+            "ssn",
+        ];
+        let mut names: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+        for a in &parts {
+            for b in &parts {
+                names.push(format!("{a}{b}"));
+                names.push(format!("{a}_{b}"));
+            }
+        }
+        for name in &names {
+            let bytes = name.as_bytes();
+            assert_eq!(is_secret_name(bytes), secret_as_defined(bytes, &[]), "{name:?}");
+            assert_eq!(
+                has_secret_word(bytes, NOT_IN_HEADERS),
+                secret_as_defined(bytes, NOT_IN_HEADERS),
+                "{name:?} as a header"
+            );
+        }
     }
 
     #[test]
