@@ -122,6 +122,25 @@ pub enum Error {
         needed: u64,
     },
 
+    /// The store's disk is too full to write more (an import stops here
+    /// rather than let sled meet a full disk, which it cannot recover from).
+    #[error(
+        "the disk holding the store at {dir} has {free} free and writing on needs {needed} free \
+         (venomqa keeps a margin so that sled never meets a full disk); free some space on \
+         that disk, or move the store to a disk with room and pass `--store` with its new place",
+        dir = .dir.display(),
+        free = human_bytes(*.free),
+        needed = human_bytes(*.needed)
+    )]
+    LowSpace {
+        /// The store's directory, as it was given.
+        dir: PathBuf,
+        /// Bytes free on its file system.
+        free: u64,
+        /// Bytes the writer wanted free before writing.
+        needed: u64,
+    },
+
     /// A write failed because the store's disk is full.
     #[error(
         "the disk holding the store at {} is full; free some space on it, or move the store \

@@ -33,13 +33,24 @@
 //! to its owner (`permissions.rs`).
 //!
 //! Disk trouble: sled 0.34 cannot write again after a failed write, and
-//! its flushes (the one in its `Drop` too) may then wait forever. So a
-//! store that saw an I/O error is marked failed, and a failed store's sled
-//! handles are leaked rather than dropped: exiting the process is then like
-//! a kill, which sled recovers from (see Durability).
+//! its flushes (the one in its `Drop` too) may then wait forever. So the
+//! writer keeps sled off a full disk (`space.rs`), a store that saw an I/O
+//! error is marked failed, and a failed store's sled handles are leaked
+//! rather than dropped: exiting the process is then like a kill, which
+//! sled recovers from (see Durability).
+//!
+//! Durability: sled writes to its log buffer as we go and writes and
+//! flushes it every [`FLUSH_EVERY_MS`] ms (or when it fills);
+//! [`Store::flush`] and `Recording::finish` flush at once. A hard kill
+//! (SIGKILL, power loss) therefore loses at most the exchanges written in
+//! the last flush interval (plus whatever was still queued for the writer,
+//! which lets a small batch gather for 3 ms); sled recovers a consistent
+//! prefix of the rest, and the open after it indexes what the index missed.
 
 mod batch;
 mod block;
+mod flusher;
+mod health;
 mod layout;
 mod merge;
 mod options;
@@ -64,10 +75,12 @@ use crate::error::is_lock_held;
 use crate::{Error, ExchangeId, Redactor, Result};
 use layout::{Layout, GROUP_EXCHANGES};
 
+pub use health::StoreTrouble;
 pub use layout::FORMAT_VERSION;
 pub use options::RecordOptions;
 pub use read::{Exchanges, SessionExchanges, SessionSummary};
-pub use recording::{RecordSummary, Recording};
+pub use recording::{RecordSummary, Recording, DEFAULT_FINISH_DEADLINE};
+pub use space::{MIN_FREE_BYTES, RESUME_MARGIN};
 pub use stored::StoredExchanges;
 
 /// How often sled flushes on its own: the most a hard kill can lose.
