@@ -154,8 +154,9 @@ pub enum Error {
 
     /// sled's own configuration file is missing or damaged.
     #[error(
-        "the store's sled configuration file {path} {problem}; sled would quietly write a new \
-         one, so venomqa stops here. Restore the file from a backup of the store, or copy \
+        "the store's sled configuration file {path} {problem}; sled would replace a missing \
+         one without a word and may misread a garbled one, so venomqa stops here. Restore the \
+         file from a backup of the store, or copy \
          `conf` from any store this venomqa made (every one has the same: sled's defaults), \
          e.g. one made by `venomqa sample generate --store /tmp/s --exchanges 1`",
         path = .path.display()
