@@ -149,6 +149,12 @@ pub struct RecordArgs {
     /// not the upstream's fault (a stalled one is cut by the idle timeout).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub upstream_timeout: Duration,
+
+    /// At shutdown, wait at most this long for the store to write what is
+    /// queued and confirm it on disk; past it venomqa exits 3 saying how
+    /// many exchanges may be lost (the store reopens with the rest).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub flush_deadline: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -135,13 +135,15 @@ fn replay_exit_code(err: &venomqa_replayer::Error) -> u8 {
 
 /// Logs go to stderr: warnings by default, errors only with `-q`, more
 /// with each `-v` (`info`, then `debug`); `RUST_LOG` overrides (e.g.
-/// `RUST_LOG=venomqa_proxy=debug`).
+/// `RUST_LOG=venomqa_proxy=debug`). sled's own log is off: on a failing
+/// disk it repeats the same error twice a second, and the store says what
+/// happened once, with what to do (`RUST_LOG=sled=warn` shows it).
 fn init_logging(quiet: bool, verbose: u8) {
     let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
+        (true, _) => "error,sled=off",
+        (false, 0) => "warn,sled=off",
+        (false, 1) => "info,sled=off",
+        (false, _) => "debug,sled=off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use venomqa_proxy::{ProxyConfig, ProxyStats};
-use venomqa_traffic::{ExtraNames, RecordOptions, RecordSummary, SessionRules, Store};
+use venomqa_traffic::{
+    ExtraNames, RecordOptions, RecordSummary, SessionRules, Store, StoreTrouble,
+};
 
 use crate::cli::{RecordArgs, SessionArgs};
 use crate::{shutdown, usage};
@@ -27,9 +29,11 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
         .map_err(|err| usage(err.to_string()))?;
 
     let store_dir = &args.store.store;
-    let store = Store::open(store_dir)
-        .with_context(|| format!("cannot open the store at {}", store_dir.display()))?;
-    let recording = store.record(options).context("failed to start writing to the store")?;
+    // The recording keeps the store open; no other handle is kept.
+    let recording = Store::open(store_dir)
+        .with_context(|| format!("cannot open the store at {}", store_dir.display()))?
+        .record(options)
+        .context("failed to start writing to the store")?;
     println!("venomqa record: listening on http://{listening}, forwarding to {}", args.upstream);
     if args.no_capture {
         println!("capture is off: traffic is forwarded, nothing is stored");
@@ -51,14 +55,51 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
         }
     };
     counter.finish();
-    // Whatever happened to the proxy, what was captured gets written.
-    let summary = tokio::task::spawn_blocking(move || recording.finish())
+    // Whatever happened to the proxy, what was captured gets written, within
+    // the deadline: a stuck store must not hold the shutdown.
+    let deadline = args.flush_deadline;
+    let summary = tokio::task::spawn_blocking(move || recording.finish_within(deadline))
         .await
         .context("the store writer panicked")?
         .context("failed to finish writing to the store")?;
     let stats = served.context("the proxy stopped with an error")?;
     print_summary(&stats, &summary, store_dir);
-    Ok(ExitCode::SUCCESS)
+    match summary.trouble {
+        None => Ok(ExitCode::SUCCESS),
+        Some(trouble) => {
+            eprintln!("venomqa record: {}", trouble_message(trouble, &summary, deadline));
+            // 3: the store could not be used (for all of the recording).
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
+/// What a recording with store trouble tells the user at the end: what was
+/// lost, or may be, and that the store still opens with the rest.
+fn trouble_message(
+    trouble: StoreTrouble,
+    summary: &RecordSummary,
+    deadline: std::time::Duration,
+) -> String {
+    let dropped = summary.dropped_by_store;
+    let may_be_lost = summary.unconfirmed;
+    match trouble {
+        StoreTrouble::RanLow => format!(
+            "the recording is incomplete: the store's disk ran low and {dropped} captures were \
+             dropped while it did (see the log above)"
+        ),
+        StoreTrouble::WriteFailed => format!(
+            "the recording is incomplete: writing to the store failed (see the log above); \
+             {dropped} captures were dropped, and {may_be_lost} exchanges were not confirmed \
+             written and may be lost. The store reopens with what reached the disk"
+        ),
+        StoreTrouble::FlushTimedOut => format!(
+            "the store did not finish writing within {} (--flush-deadline): {may_be_lost} \
+             exchanges were not confirmed written and may be lost, and {dropped} captures were \
+             dropped because of the store's disk. The store reopens with what reached the disk",
+            humantime::format_duration(deadline)
+        ),
+    }
 }
 
 /// The store options shared by `record`, `import` and `demo`.
@@ -105,8 +146,12 @@ pub fn parse_upstream(text: &str) -> Result<http::Uri> {
 }
 
 pub fn print_summary(stats: &ProxyStats, summary: &RecordSummary, store_dir: &std::path::Path) {
+    let by_store = match summary.dropped_by_store {
+        0 => String::new(),
+        n => format!(" ({n} because of the store's disk)"),
+    };
     println!(
-        "venomqa record: stopped. {} exchanges captured in {} sessions into {}; {} captures dropped; {} upstream errors; {} connections",
+        "venomqa record: stopped. {} exchanges captured in {} sessions into {}; {} captures dropped{by_store}; {} upstream errors; {} connections",
         summary.exchanges_written,
         summary.sessions_touched,
         store_dir.display(),

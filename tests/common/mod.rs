@@ -6,6 +6,8 @@
 #![allow(dead_code)]
 
 pub mod bank;
+#[cfg(unix)]
+pub mod disk;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -60,12 +62,15 @@ pub struct Running {
 
 impl Running {
     pub fn start(args: &[&str]) -> Running {
-        let mut child = venomqa()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("venomqa starts");
+        let mut command = venomqa();
+        command.args(args).stderr(Stdio::inherit());
+        Running::spawn(command)
+    }
+
+    /// Starts `command` (a [`venomqa`] with its arguments, and stderr set
+    /// as the test wants it), reading its stdout.
+    pub fn spawn(mut command: Command) -> Running {
+        let mut child = command.stdout(Stdio::piped()).spawn().expect("venomqa starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {

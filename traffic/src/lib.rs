@@ -23,9 +23,11 @@
 //! - the store: [`Store`] (open, read with [`Exchanges`],
 //!   [`SessionExchanges`], [`SessionSummary`], [`Stats`]; write with
 //!   [`Store::record`] → [`Recording`], or [`Store::append`]; both take
-//!   [`RecordOptions`] and end in a [`RecordSummary`]), its
-//!   [`FORMAT_VERSION`] and [`FLUSH_EVERY_MS`], and its [`Error`] and
-//!   [`Result`];
+//!   [`RecordOptions`] and end in a [`RecordSummary`], with a
+//!   [`StoreTrouble`] when the disk filled or failed, within
+//!   [`DEFAULT_FINISH_DEADLINE`] or another), its [`FORMAT_VERSION`],
+//!   [`FLUSH_EVERY_MS`], the free space it keeps ([`MIN_FREE_BYTES`],
+//!   [`RESUME_MARGIN`]), and its [`Error`] and [`Result`];
 //! - the capture channel from whoever sees traffic to the store's writer:
 //!   [`capture_channel`], [`CaptureSender`], [`CaptureReceiver`],
 //!   [`Received`];
@@ -66,6 +68,7 @@ pub use session::{
 };
 pub use store::{
     Exchanges, RecordOptions, RecordSummary, Recording, SessionExchanges, SessionSummary, Stats,
-    Store, StoredExchanges, FLUSH_EVERY_MS, FORMAT_VERSION,
+    Store, StoreTrouble, StoredExchanges, DEFAULT_FINISH_DEADLINE, FLUSH_EVERY_MS, FORMAT_VERSION,
+    MIN_FREE_BYTES, RESUME_MARGIN,
 };
 pub use timestamp::{rfc3339, rfc3339_millis, utc_millis};

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::*;
-use venomqa_traffic::{unix_now_ns, Error, RecordOptions, Store};
+use venomqa_traffic::{unix_now_ns, Error, RecordOptions, Store, StoreTrouble};
 
 #[test]
 fn ids_are_unique_and_time_ordered_under_many_concurrent_senders() {
@@ -133,6 +133,45 @@ fn dropping_a_recording_still_writes_and_flushes_what_was_queued() {
     }
     drop(recording);
     assert_eq!(all(&store).len(), 100);
+}
+
+#[test]
+fn a_clean_finish_confirms_everything_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let recording = store.record(RecordOptions::default()).unwrap();
+    let sender = recording.sender();
+    for n in 0..500 {
+        sender.capture(exchange("GET", "/", t(n)));
+    }
+    let summary = recording.finish_within(Duration::from_secs(60)).unwrap();
+    assert_eq!(summary.exchanges_written, 500);
+    assert_eq!((summary.unconfirmed, summary.trouble), (0, None));
+    assert!(!store.failed());
+}
+
+#[test]
+fn a_finish_past_its_deadline_says_what_is_not_confirmed_and_gives_the_store_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let recording =
+        store.record(RecordOptions { queue: 1_000, ..RecordOptions::default() }).unwrap();
+    let sender = recording.sender();
+    // Far more than the writer can write before a deadline of zero.
+    let body = venomqa_traffic::Body::complete(vec![b'x'; 256 * 1024]);
+    let mut accepted = 0;
+    for n in 0..400 {
+        let mut e = exchange("POST", "/upload", t(n));
+        e.request.body = body.clone();
+        if sender.capture(e) {
+            accepted += 1;
+        }
+    }
+    let summary = recording.finish_within(Duration::ZERO).unwrap();
+    assert_eq!(summary.trouble, Some(StoreTrouble::FlushTimedOut));
+    assert!(summary.unconfirmed > 0 && summary.unconfirmed <= accepted, "{summary:?}");
+    assert!(store.failed(), "a store given up on is not written or flushed again");
+    assert!(matches!(store.flush(), Err(Error::Failed { .. })));
 }
 
 /// Not a test of behaviour but of scale: 1M exchanges must stream back in a

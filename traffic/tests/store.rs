@@ -416,3 +416,50 @@ fn wait_for_ready(child: &mut ChildGuard) {
     }
     panic!("child exited before it was ready: {:?}", child.0.wait());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("store");
+    let store = Store::open(&dir).unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let wanted = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&path), wanted, "{}", path.display());
+    }
+    drop(store);
+}
+
+#[test]
+fn a_store_with_a_garbled_conf_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sent = (0..10).map(|n| exchange("GET", "/", t(n))).collect();
+    drop(record_all(dir.path(), RecordOptions::default(), sent));
+    let conf = dir.path().join("conf");
+    let mut bytes = std::fs::read(&conf).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff; // the checksum
+    std::fs::write(&conf, bytes).unwrap();
+    for err in [Store::open_existing(dir.path()).unwrap_err(), Store::open(dir.path()).unwrap_err()]
+    {
+        assert!(matches!(&err, Error::Conf { path, .. } if *path == conf), "{err:?}");
+        assert!(err.to_string().contains(&conf.display().to_string()), "{err}");
+    }
+}
+
+#[test]
+fn an_incomplete_snapshot_left_by_an_interrupted_open_is_removed_and_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let sent = (0..10).map(|n| exchange("GET", "/", t(n))).collect();
+    drop(record_all(dir.path(), RecordOptions::default(), sent));
+    let leftover = dir.path().join("snap.7FFFFFFFFFFFFFFF.generating");
+    std::fs::write(&leftover, b"cut sh").unwrap();
+    let store = Store::open_existing(dir.path()).unwrap();
+    assert!(!leftover.exists());
+    assert_eq!(all(&store).len(), 10);
+}

@@ -28,6 +28,11 @@ pub(super) struct Encoded {
 }
 
 impl Encoded {
+    /// How many bytes the batch's records take, encoded.
+    pub fn bytes(&self) -> usize {
+        self.records.len()
+    }
+
     /// The encoded record of `p`.
     pub fn record(&self, p: &Pending) -> &[u8] {
         &self.records[p.start..p.end]

@@ -32,6 +32,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand::RngCore;
 use serde::Deserialize;
@@ -70,6 +71,19 @@ pub(super) struct Layout {
     session_state: sled::Tree,
     meta: sled::Tree,
     redaction_key: [u8; 32],
+    /// Set by the first I/O error sled reports: sled cannot write again
+    /// and may hang flushing, so the store is neither written nor flushed
+    /// again (see `mod.rs`).
+    failed: AtomicBool,
+}
+
+/// The trees and meta an open reads, before they become a [`Layout`].
+struct Trees {
+    blocks: sled::Tree,
+    index: sled::Tree,
+    session_state: sled::Tree,
+    meta: sled::Tree,
+    redaction_key: [u8; 32],
 }
 
 /// One stored block: its key (its first id) and its value.
@@ -77,16 +91,39 @@ pub(super) type StoredBlock = (ExchangeId, sled::IVec);
 
 impl Layout {
     /// Checks the format version of an opened sled directory (making a
-    /// fresh one a store when `create`) and opens its trees.
+    /// fresh one a store when `create`) and opens its trees. After an I/O
+    /// error `db` is leaked rather than dropped: dropping it flushes, which
+    /// may then wait forever.
     pub fn open(db: sled::Db, dir: &Path, create: bool) -> Result<Layout> {
+        match Layout::open_trees(&db, dir, create) {
+            Ok(trees) => Ok(Layout {
+                dir: dir.to_path_buf(),
+                db,
+                blocks: trees.blocks,
+                index: trees.index,
+                session_state: trees.session_state,
+                meta: trees.meta,
+                redaction_key: trees.redaction_key,
+                failed: AtomicBool::new(false),
+            }),
+            Err(e) => {
+                if e.is_io() {
+                    std::mem::forget(db);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn open_trees(db: &sled::Db, dir: &Path, create: bool) -> Result<Trees> {
         let sled_err = |e| Error::sled(dir, e);
         let meta = db.open_tree(TREE_META).map_err(sled_err)?;
         let version = match meta.get(META_VERSION).map_err(sled_err)? {
             Some(v) => decode_u32(&v).ok_or_else(|| Error::corrupt(dir, "format version"))?,
             // A fresh sled directory (or one whose creation was cut short
             // before anything was recorded) becomes a store.
-            None if create && holds_nothing(&db).map_err(sled_err)? => {
-                create_meta(&db, &meta).map_err(sled_err)?;
+            None if create && holds_nothing(db).map_err(sled_err)? => {
+                create_meta(db, &meta).map_err(sled_err)?;
                 FORMAT_VERSION
             }
             None => return Err(Error::NotAStore { dir: dir.to_path_buf() }),
@@ -105,13 +142,11 @@ impl Layout {
             .map_err(sled_err)?
             .and_then(|k| <[u8; 32]>::try_from(k.as_ref()).ok())
             .ok_or_else(|| Error::corrupt(dir, "redaction key"))?;
-        Ok(Layout {
-            dir: dir.to_path_buf(),
+        Ok(Trees {
             blocks: db.open_tree(TREE_BLOCKS).map_err(sled_err)?,
             index: db.open_tree(TREE_INDEX).map_err(sled_err)?,
             session_state: db.open_tree(TREE_SESSION_STATE).map_err(sled_err)?,
             meta,
-            db,
             redaction_key,
         })
     }
@@ -124,16 +159,36 @@ impl Layout {
         &self.redaction_key
     }
 
+    /// The error for what sled reported; an I/O error marks the store
+    /// failed.
     pub fn sled_err(&self, e: sled::Error) -> Error {
-        Error::sled(&self.dir, e)
+        let error = Error::sled(&self.dir, e);
+        if error.is_io() {
+            self.mark_failed();
+        }
+        error
+    }
+
+    /// Whether sled reported an I/O error (or the store was given up on).
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// Gives the store up: it is not written, flushed or dropped again.
+    pub fn mark_failed(&self) {
+        self.failed.store(true, Ordering::Release);
     }
 
     pub fn corrupt(&self, what: impl Into<String>) -> Error {
         Error::corrupt(&self.dir, what)
     }
 
-    /// Writes everything to disk now rather than at sled's next timer tick.
+    /// Writes everything to disk now rather than at sled's next timer tick
+    /// (not on a failed store, where it may never return).
     pub fn flush(&self) -> Result<()> {
+        if self.failed() {
+            return Err(Error::Failed { dir: self.dir.clone() });
+        }
         self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
     }
 

@@ -25,6 +25,20 @@
 //! opener gets [`Error::InUse`] (after waiting up to a second, because sled
 //! lets go of its lock a moment after the last handle is dropped).
 //!
+//! Before sled opens a store, the checks it does not make itself run
+//! (`preflight`): a read-only store is refused saying why (sled writes even
+//! to read), so is a damaged `conf`, an incomplete snapshot an interrupted
+//! open left is removed (`sled_files.rs`), and an open without room for
+//! the snapshot it writes is refused (`space.rs`). A new store is private
+//! to its owner (`permissions.rs`).
+//!
+//! Disk trouble: sled 0.34 cannot write again after a failed write, and
+//! its flushes (the one in its `Drop` too) may then wait forever. So the
+//! writer keeps sled off a full disk (`space.rs`), a store that saw an I/O
+//! error is marked failed, and a failed store's sled handles are leaked
+//! rather than dropped: exiting the process is then like a kill, which
+//! sled recovers from (see Durability).
+//!
 //! Durability: sled writes to its log buffer as we go and writes and
 //! flushes it every [`FLUSH_EVERY_MS`] ms (or when it fills);
 //! [`Store::flush`] and `Recording::finish` flush at once. A hard kill
@@ -35,11 +49,17 @@
 
 mod batch;
 mod block;
+mod flusher;
+mod health;
 mod layout;
 mod merge;
 mod options;
+mod permissions;
+mod preflight;
 mod read;
 mod recording;
+mod sled_files;
+mod space;
 mod stored;
 mod writer;
 
@@ -55,17 +75,19 @@ use crate::error::is_lock_held;
 use crate::{Error, ExchangeId, Redactor, Result};
 use layout::{Layout, GROUP_EXCHANGES};
 
+pub use health::StoreTrouble;
 pub use layout::FORMAT_VERSION;
 pub use options::RecordOptions;
 pub use read::{Exchanges, SessionExchanges, SessionSummary};
-pub use recording::{RecordSummary, Recording};
+pub use recording::{RecordSummary, Recording, DEFAULT_FINISH_DEADLINE};
+pub use space::{MIN_FREE_BYTES, RESUME_MARGIN};
 pub use stored::StoredExchanges;
 
 /// How often sled flushes on its own: the most a hard kill can lose.
 pub const FLUSH_EVERY_MS: u64 = 500;
 
 /// How long an open waits for sled's lock before reporting the store in use.
-const LOCK_WAIT: Duration = Duration::from_secs(1);
+pub(super) const LOCK_WAIT: Duration = Duration::from_secs(1);
 
 /// sled's page cache; its 1 GiB default is too greedy next to a proxy.
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -81,10 +103,25 @@ pub struct Store {
 }
 
 struct Inner {
-    layout: Layout,
+    /// Always there but in `drop`, which leaks it when the store failed.
+    layout: Option<Layout>,
     /// Set while a `Recording` owns the writer, so there is only one.
     recording: AtomicBool,
     held: Mutex<Held>,
+}
+
+impl Drop for Inner {
+    /// Drops sled's handles, which flushes: unless the store failed, when
+    /// that flush may wait forever (see the module's doc). Their memory
+    /// and sled's threads then go with the process.
+    fn drop(&mut self) {
+        if let Some(layout) = self.layout.take() {
+            if layout.failed() {
+                tracing::debug!(dir = %layout.dir().display(), "leaving a failed store unflushed");
+                std::mem::forget(layout);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -105,13 +142,28 @@ pub struct Stats {
 }
 
 impl Store {
-    /// Opens the store at `dir`, creating it (and the directory) if missing.
+    /// Opens the store at `dir`, creating it (and the directory) if
+    /// missing; a new store is private to its owner (0700, files 0600).
     pub fn open(dir: impl AsRef<Path>) -> Result<Store> {
         let dir = dir.as_ref();
-        if !is_sled_dir(dir) && has_entries(dir)? {
-            return Err(Error::ForeignDirectory { dir: dir.to_path_buf() });
+        let creating = !is_sled_dir(dir);
+        if creating {
+            if has_entries(dir)? {
+                return Err(Error::ForeignDirectory { dir: dir.to_path_buf() });
+            }
+            permissions::create_private_dir(dir)?;
+        } else {
+            permissions::warn_if_shared(dir);
         }
-        Store::open_sled(dir, true)
+        preflight::check(dir)?;
+        let store = Store::open_sled(dir, true)?;
+        // sled made its files with the umask's modes.
+        if creating {
+            permissions::make_private(dir, true)?;
+        } else {
+            permissions::keep_private(dir);
+        }
+        Ok(store)
     }
 
     /// Opens the store at `dir`, refusing to create one: for readers.
@@ -120,14 +172,30 @@ impl Store {
         if !is_sled_dir(dir) {
             return Err(Error::NotAStore { dir: dir.to_path_buf() });
         }
-        Store::open_sled(dir, false)
+        permissions::warn_if_shared(dir);
+        preflight::check(dir)?;
+        let store = Store::open_sled(dir, false)?;
+        // The snapshot sled wrote has the umask's mode.
+        permissions::keep_private(dir);
+        Ok(store)
     }
 
     fn open_sled(dir: &Path, create: bool) -> Result<Store> {
-        let layout = Layout::open(lock_sled(dir)?, dir, create)?;
+        let db = match lock_sled(dir) {
+            Ok(db) => db,
+            Err(e) => {
+                // An open cut short by a full disk may have left an
+                // incomplete snapshot: the next open must not find it.
+                if e.is_io() {
+                    let _ = preflight::remove_broken_snapshots(dir);
+                }
+                return Err(e);
+            }
+        };
+        let layout = Layout::open(db, dir, create)?;
         let store = Store {
             inner: Arc::new(Inner {
-                layout,
+                layout: Some(layout),
                 recording: AtomicBool::new(false),
                 held: Mutex::new(HashMap::new()),
             }),
@@ -229,7 +297,13 @@ impl Store {
     }
 
     fn layout(&self) -> &Layout {
-        &self.inner.layout
+        self.inner.layout.as_ref().expect("the layout is taken only when the store is dropped")
+    }
+
+    /// Whether the store saw a write fail (or a flush not finish in time):
+    /// it is not written again in this process.
+    pub fn failed(&self) -> bool {
+        self.layout().failed()
     }
 
     /// The entries the writer holds back, for readers (poisoning ignored:
@@ -269,7 +343,7 @@ fn lock_sled(dir: &Path) -> Result<sled::Db> {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(100));
             }
-            Err(e) => return Err(Error::sled(dir, e)),
+            Err(e) => return Err(preflight::explain_open_error(dir, e)),
         }
     }
 }

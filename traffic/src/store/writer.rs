@@ -14,6 +14,18 @@
 //! held entries are in the store's memory, where `session_exchanges` reads
 //! them.
 //!
+//! Disk trouble (live recordings): before writing a batch the writer asks
+//! the [`SpaceGuard`] whether the disk has room; without it the batch is
+//! dropped and counted, and writing resumes once the disk has room again.
+//! A write or flush that fails anyway ends writing for this run (sled
+//! cannot write again without reopening): what arrives from then on is
+//! dropped and counted. Each is said once in the log, with what to do.
+//! Imports (`Store::append`) end with the error instead: nothing of theirs
+//! may be dropped. Every [`GROUP_MILLIS`] (with the index group) the writer
+//! has the store flushed on another thread (`flusher.rs`), so that the
+//! recording knows how many exchanges are confirmed on disk and can say how
+//! many may be lost if the end does not come in time.
+//!
 //! The writer uses plain inserts rather than `sled::Batch`es where nothing
 //! needs writing together: sled's `apply_batch` writes out its log buffer
 //! before and after the batch (a write and a hand-off to its I/O threads
@@ -22,19 +34,23 @@
 //! `cargo bench -p venomqa-traffic --bench store` measures it.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::batch::{build_blocks, Encoded};
 use super::block::BlockBuilder;
+use super::flusher::Flusher;
+use super::health::{Health, StoreTrouble};
 use super::layout::{Layout, GROUP_EXCHANGES, GROUP_MILLIS};
 use super::merge;
 use super::options::RecordOptions;
+use super::space::{self, Room, SpaceGuard, MIN_FREE_BYTES};
 use super::Store;
 use crate::capture::{CaptureReceiver, Received};
+use crate::error::human_bytes;
 use crate::session::KeyState;
-use crate::{Exchange, ExchangeId, Redactor, Result, SessionKey, SessionRules};
+use crate::{Error, Exchange, ExchangeId, Redactor, Result, SessionKey, SessionRules};
 
 /// Most exchanges written in one sled batch: large enough to amortise a
 /// batch, small enough that a batch never holds much memory.
@@ -68,7 +84,19 @@ pub(super) struct Writer {
     /// A batch smaller than this waits [`GATHER`] for more.
     gather_below: usize,
     stop: Arc<AtomicBool>,
-    written: Arc<AtomicU64>,
+    health: Arc<Health>,
+    /// A live recording drops and counts what the store cannot take; an
+    /// import stops with the error.
+    live: bool,
+    guard: SpaceGuard,
+    /// Captures dropped since the guard last paused writing.
+    dropped_while_paused: u64,
+    /// Whether the guard has paused writing before (the first time says
+    /// more).
+    paused_before: bool,
+    /// Set when a write or flush failed: nothing is written from then on.
+    failed: bool,
+    flusher: Flusher,
     rules: SessionRules,
     gap_ns: u64,
     redactor: Option<Redactor>,
@@ -93,14 +121,16 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// A writer for `store`, taking exchanges from `rx`.
+    /// A writer for `store`, taking exchanges from `rx`; `live` for a
+    /// recording of live traffic (see the module's doc).
     pub fn new(
         store: &Store,
         rx: CaptureReceiver,
         queue: usize,
         options: &RecordOptions,
         stop: Arc<AtomicBool>,
-        written: Arc<AtomicU64>,
+        health: Arc<Health>,
+        live: bool,
     ) -> Result<Writer> {
         let (exchange_count, session_count) = store.layout().counts()?;
         Ok(Writer {
@@ -110,7 +140,13 @@ impl Writer {
             // Half the queue at most, so that the wait cannot fill it.
             gather_below: BATCH_MAX.min(queue / 2),
             stop,
-            written,
+            live,
+            guard: SpaceGuard::new(),
+            dropped_while_paused: 0,
+            paused_before: false,
+            failed: false,
+            flusher: Flusher::start(store, health.clone())?,
+            health,
             rules: options.session_rules.clone(),
             gap_ns: u64::try_from(options.idle_gap.as_nanos()).unwrap_or(u64::MAX),
             redactor: options.redactor(store),
@@ -138,7 +174,8 @@ impl Writer {
     }
 
     /// Loops until asked to stop (or every sender is gone), then drains what
-    /// is queued and flushes. Returns the number of sessions touched.
+    /// is queued and flushes. Returns the number of sessions touched; a live
+    /// recording's trouble is in its [`Health`] instead of an error.
     pub fn run(mut self) -> Result<u64> {
         let _flag = RecordingFlag(self.store.clone());
         let mut batch = Vec::with_capacity(BATCH_MAX);
@@ -154,21 +191,202 @@ impl Writer {
                         std::thread::sleep(GATHER);
                         self.take_queued(&mut batch);
                     }
-                    self.write(&mut batch)?;
+                    self.write_or_drop(&mut batch)?;
                     // Checked here too: under steady traffic there is no idle.
                     if self.stopping() {
                         break;
                     }
                 }
                 Received::Idle if self.stopping() => break,
-                Received::Idle => self.write_group()?,
+                Received::Idle => self.checkpoint_unless_failed()?,
                 Received::Closed => break,
             }
         }
         self.drain(&mut batch)?;
-        self.write_group()?;
-        self.store.flush()?;
+        if !(self.failed || self.store.failed()) {
+            if let Err(e) = self.final_checkpoint() {
+                self.fail(e, 0)?;
+            }
+        }
+        self.discard_leftovers();
         Ok(self.touched.len() as u64)
+    }
+
+    /// Writes `batch` (emptying it) unless the store cannot take it; then
+    /// the batch is dropped and counted (live) or the error returned.
+    fn write_or_drop(&mut self, batch: &mut Vec<Exchange>) -> Result<()> {
+        let count = batch.len() as u64;
+        if count == 0 {
+            return Ok(());
+        }
+        if self.failed || self.store.failed() {
+            batch.clear();
+            self.discard(count, true);
+            return Ok(());
+        }
+        match self.write(batch) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                batch.clear();
+                self.fail(e, count)
+            }
+        }
+    }
+
+    /// Writes the index group and flushes, unless writing has failed; a
+    /// failure here ends writing as a failed batch does.
+    fn checkpoint_unless_failed(&mut self) -> Result<()> {
+        if self.failed || self.store.failed() {
+            return Ok(());
+        }
+        match self.checkpoint() {
+            Ok(()) => Ok(()),
+            Err(e) => self.fail(e, 0),
+        }
+    }
+
+    /// Writes the index entries held back and, if anything was written
+    /// since the last flush, asks the flusher for one (without waiting: see
+    /// `flusher.rs`); an error a flush met is this checkpoint's.
+    fn checkpoint(&mut self) -> Result<()> {
+        self.write_group()?;
+        if let Some(error) = self.flusher.take_error() {
+            return Err(error);
+        }
+        let written = self.health.written();
+        if written > self.health.confirmed() {
+            self.flusher.request(written);
+        }
+        Ok(())
+    }
+
+    /// The last checkpoint, waiting for its flush: then everything written
+    /// is confirmed (or the error says why not).
+    fn final_checkpoint(&mut self) -> Result<()> {
+        self.write_group()?;
+        if let Some(error) = self.flusher.take_error() {
+            return Err(error);
+        }
+        let written = self.health.written();
+        self.store.flush()?;
+        self.health.confirm(written);
+        Ok(())
+    }
+
+    /// A write or flush failed: an import stops with the error; a live
+    /// recording says so once, drops the `count` captures of the batch
+    /// and, from then on, everything else (sled cannot write again).
+    fn fail(&mut self, error: Error, count: u64) -> Result<()> {
+        if !self.live {
+            return Err(error);
+        }
+        self.discard(count, true);
+        if self.failed {
+            return Ok(());
+        }
+        self.failed = true;
+        self.health.report(StoreTrouble::WriteFailed);
+        let (what, what_to_do) = match error {
+            Error::DiskFull { .. } => (
+                "its disk is full".to_string(),
+                "Free some space on that disk, or restart `venomqa record` with `--store` on a \
+                 disk with room",
+            ),
+            other => (
+                other.to_string(),
+                "Check the disk, then restart `venomqa record` (or point `--store` at another disk)",
+            ),
+        };
+        tracing::error!(
+            "writing to the store at {} failed: {what}. No more captures are written in this run \
+             (sled cannot write again without reopening the store): they are dropped and \
+             counted, and traffic still flows. {what_to_do}",
+            self.store.dir().display()
+        );
+        Ok(())
+    }
+
+    /// Counts `count` captures taken from the queue and not written as
+    /// dropped; `by_store` when the store's disk is why.
+    fn discard(&mut self, count: u64, by_store: bool) {
+        self.rx.count_dropped(count);
+        self.health.discard(count, by_store);
+        if self.guard.paused() {
+            self.dropped_while_paused += count;
+        }
+    }
+
+    /// Counts what is still queued after the drain as dropped (at most a
+    /// queue's worth: after the drain nothing should be left, as the
+    /// senders are gone).
+    fn discard_leftovers(&mut self) {
+        let mut left = 0;
+        while left < self.queue as u64 && self.rx.try_recv().is_some() {
+            left += 1;
+        }
+        if left > 0 {
+            self.discard(left, false);
+        }
+    }
+
+    /// Asks the guard whether the encoded batch may be written now, saying
+    /// so in the log when writing pauses or resumes. An import without room
+    /// stops with an error; a live recording drops and counts the batch.
+    fn room_for_batch(&mut self) -> Result<bool> {
+        let dir = self.store.dir().to_path_buf();
+        // A disk that cannot say how full it is is not stopped for that.
+        let free = space::free_bytes(&dir).unwrap_or(None);
+        let was_paused = self.guard.paused();
+        let count = self.batch.pending.len() as u64;
+        match self.guard.room_for(self.batch.bytes() as u64, free) {
+            Room::Enough => {
+                if was_paused {
+                    tracing::warn!(
+                        "the disk holding the store at {} has room again ({} free): capturing \
+                         resumed; {} captures were dropped while it was full",
+                        dir.display(),
+                        human_bytes(free.unwrap_or(0)),
+                        self.dropped_while_paused
+                    );
+                    self.dropped_while_paused = 0;
+                }
+                Ok(true)
+            }
+            Room::Short { free, wanted } if !self.live => {
+                Err(Error::LowSpace { dir, free, needed: wanted })
+            }
+            Room::Short { free, .. } => {
+                self.health.report(StoreTrouble::RanLow);
+                if !was_paused {
+                    self.dropped_while_paused = 0;
+                    self.say_paused(&dir, free);
+                }
+                self.discard(count, true);
+                Ok(false)
+            }
+        }
+    }
+
+    fn say_paused(&mut self, dir: &std::path::Path, free: u64) {
+        if self.paused_before {
+            tracing::warn!(
+                "the disk holding the store at {} is nearly full again ({} free): captures are \
+                 dropped (and counted) until space returns",
+                dir.display(),
+                human_bytes(free)
+            );
+            return;
+        }
+        self.paused_before = true;
+        tracing::warn!(
+            "the disk holding the store at {} is nearly full ({} free; venomqa keeps {} free so \
+             that the store stays readable): captures are dropped (and counted) until space \
+             returns, and traffic still flows. Free some space on that disk, or restart \
+             `venomqa record` with `--store` on a disk with room",
+            dir.display(),
+            human_bytes(free),
+            human_bytes(MIN_FREE_BYTES)
+        );
     }
 
     /// Writes what was queued when the stop came: at most a queue's worth,
@@ -186,7 +404,7 @@ impl Writer {
             if batch.is_empty() {
                 return Ok(());
             }
-            self.write(batch)?;
+            self.write_or_drop(batch)?;
         }
     }
 
@@ -200,7 +418,8 @@ impl Writer {
         }
     }
 
-    /// Prepares and writes one batch, emptying `batch`.
+    /// Prepares and writes one batch, emptying `batch` (unless the disk
+    /// has no room for it: see [`Writer::room_for_batch`]).
     fn write(&mut self, batch: &mut Vec<Exchange>) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -208,6 +427,12 @@ impl Writer {
         let count = batch.len() as u64;
         let previous_last = self.last_id;
         self.encode(batch)?;
+        // Asked once the batch is encoded, when its size is known. The ids
+        // and session states it advanced stay advanced: that is harmless
+        // (ids only need to grow), and the sessions did see that traffic.
+        if !self.room_for_batch()? {
+            return Ok(());
+        }
         if self.batch.appends_after(previous_last) {
             let blocks = self.append_blocks()?;
             let new_sessions = self.count_sessions()?;
@@ -226,11 +451,12 @@ impl Writer {
             self.write_state(count, new_sessions)?;
             self.layout().clear_dirty()?;
         }
-        self.written.fetch_add(count, Ordering::Relaxed);
+        self.health.add_written(count);
+        self.health.set_sessions_touched(self.touched.len() as u64);
         if self.group_count >= GROUP_EXCHANGES
             || self.group_started.elapsed() >= Duration::from_millis(GROUP_MILLIS)
         {
-            self.write_group()?;
+            self.checkpoint()?;
         }
         Ok(())
     }
