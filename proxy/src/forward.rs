@@ -8,18 +8,18 @@ use std::sync::Arc;
 use http::{header, HeaderValue, Request, Response, Version};
 use hyper::body::Incoming;
 
+use crate::config::Upstream;
 use crate::fault::Fault;
 use crate::headers::{self, HopHeaders};
 use crate::pending::PendingExchange;
-use crate::service::Shared;
 use crate::tee::{Side, TeeBody};
 use crate::upstream::{self, UpstreamRequest, Upstreams, Wait};
 
 /// The request for the upstream: origin-form target (with the upstream's
-/// base path), `Host` rewritten, hop-by-hop headers removed, the proxy's
-/// `Via` entry added, the body wrapped in a request tee.
+/// base path), `Host` rewritten, hop-by-hop headers removed, the body
+/// wrapped in a request tee.
 pub(crate) fn upstream_request(
-    shared: &Shared,
+    upstream: &Upstream,
     mut head: http::request::Parts,
     body: Incoming,
     exchange: &Arc<PendingExchange>,
@@ -27,7 +27,6 @@ pub(crate) fn upstream_request(
     hop: HopHeaders,
     upgrade: bool,
 ) -> Result<UpstreamRequest, Fault> {
-    let upstream = &shared.upstream;
     head.uri = upstream.target_for(std::mem::take(&mut head.uri)).map_err(|err| Fault {
         kind: "upstream",
         status: http::StatusCode::BAD_GATEWAY,
@@ -46,7 +45,6 @@ pub(crate) fn upstream_request(
         headers::add_forwarded(&mut head.headers, client, original_host.as_ref());
     }
     head.headers.insert(header::HOST, upstream.host.clone());
-    shared.via.add_to(&mut head.headers);
     Ok(Request::from_parts(head, TeeBody::new(body, Side::Request, exchange.clone())))
 }
 

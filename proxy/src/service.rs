@@ -130,7 +130,9 @@ async fn forward_phase(
         return Err(Fault::loop_detected(&shared.upstream.display));
     }
     let forwarded = shared.forwarded.then_some(conn.peer);
-    let request = forward::upstream_request(shared, head, body, exchange, forwarded, hop, upgrade)?;
+    let mut request =
+        forward::upstream_request(&shared.upstream, head, body, exchange, forwarded, hop, upgrade)?;
+    shared.via.add_to(request.headers_mut());
     let _awaiting = exchange.awaiting_head();
     let wait = Wait {
         upstream: &shared.upstream,
