@@ -57,6 +57,7 @@ mod options;
 mod permissions;
 mod preflight;
 mod read;
+mod read_copy;
 mod recording;
 mod sled_files;
 mod space;
@@ -74,6 +75,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::is_lock_held;
 use crate::{Error, ExchangeId, Redactor, Result};
 use layout::{Layout, GROUP_EXCHANGES};
+use read_copy::ReadCopy;
 
 pub use health::StoreTrouble;
 pub use layout::FORMAT_VERSION;
@@ -105,6 +107,9 @@ pub struct Store {
 struct Inner {
     /// Always there but in `drop`, which leaks it when the store failed.
     layout: Option<Layout>,
+    /// The copy a read-only store is read from, removed after `layout`
+    /// lets go of it.
+    copy: Option<ReadCopy>,
     /// Set while a `Recording` owns the writer, so there is only one.
     recording: AtomicBool,
     held: Mutex<Held>,
@@ -173,10 +178,32 @@ impl Store {
             return Err(Error::NotAStore { dir: dir.to_path_buf() });
         }
         permissions::warn_if_shared(dir);
-        preflight::check(dir)?;
-        let store = Store::open_sled(dir, false)?;
+        let opened = preflight::check(dir).and_then(|()| Store::open_sled(dir, false));
+        let store = match opened {
+            Err(Error::ReadOnly { reason, .. }) => return Store::open_copy(dir, &reason),
+            opened => opened?,
+        };
         // The snapshot sled wrote has the umask's mode.
         permissions::keep_private(dir);
+        Ok(store)
+    }
+
+    /// Opens a private copy of the store at `dir`, which cannot be written
+    /// (`why`); the copy goes when the store does.
+    fn open_copy(dir: &Path, why: &str) -> Result<Store> {
+        let copy = ReadCopy::make(dir).map_err(|e| Error::ReadOnly {
+            dir: dir.to_path_buf(),
+            reason: format!("{why}, and a copy to read could not be made: {e}"),
+        })?;
+        tracing::warn!(
+            "the store at {} cannot be written ({why}): reading a copy of it in {}",
+            dir.display(),
+            copy.path().display()
+        );
+        preflight::check(copy.path())?;
+        let mut store = Store::open_sled(copy.path(), false)?;
+        let inner = Arc::get_mut(&mut store.inner).expect("a store just opened has one handle");
+        inner.copy = Some(copy);
         Ok(store)
     }
 
@@ -196,6 +223,7 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 layout: Some(layout),
+                copy: None,
                 recording: AtomicBool::new(false),
                 held: Mutex::new(HashMap::new()),
             }),
