@@ -29,7 +29,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::jsonscan::rewrite_scalars;
 use crate::{Body, Exchange, Headers};
@@ -55,7 +56,15 @@ pub struct Redactor {
     mac: Hmac<Sha256>,
     /// Names the user declared secret (`--redact-field`, `--redact-header`).
     extra: Arc<ExtraNames>,
+    /// Pseudonyms made lately, shared by clones: a session sends the same
+    /// token with every request (and its session key is made of it too),
+    /// and an HMAC-SHA256 costs about 7k instructions where a lookup costs
+    /// a few hundred. Emptied when it holds [`MEMO_LIMIT`] of them.
+    memo: Arc<Mutex<HashMap<Vec<u8>, String>>>,
 }
+
+/// Pseudonyms remembered at most, a few hundred KiB.
+const MEMO_LIMIT: usize = 4096;
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,7 +78,7 @@ impl Redactor {
     pub fn new(key: &[u8]) -> Self {
         // HMAC accepts keys of any length, so this cannot fail.
         let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
-        Redactor { mac, extra: Arc::default() }
+        Redactor { mac, extra: Arc::default(), memo: Arc::default() }
     }
 
     /// This redactor, also replacing the values of the fields and headers
@@ -89,6 +98,21 @@ impl Redactor {
         if is_pseudonym(value) {
             return String::from_utf8_lossy(value).into_owned();
         }
+        let memo = || self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = memo().get(value) {
+            return known.clone();
+        }
+        let made = self.keyed_pseudonym(value);
+        let mut memo = memo();
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(value.to_vec(), made.clone());
+        made
+    }
+
+    /// `~r:` and the first 8 bytes of HMAC-SHA256(key, value), in hex.
+    fn keyed_pseudonym(&self, value: &[u8]) -> String {
         let mut mac = self.mac.clone();
         mac.update(value);
         let digest = mac.finalize().into_bytes();
@@ -527,6 +551,19 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn remembered_pseudonyms_are_the_keyed_ones_and_stay_bounded() {
+        let r = Redactor::new(&[1u8; 32]);
+        let other = Redactor::new(&[2u8; 32]);
+        for n in 0..(MEMO_LIMIT * 2 + 3) {
+            let secret = format!("secret-{}", n % (MEMO_LIMIT + 7));
+            let p = r.pseudonym(secret.as_bytes());
+            assert_eq!(p, r.keyed_pseudonym(secret.as_bytes()), "{secret}");
+            assert_ne!(p, other.pseudonym(secret.as_bytes()), "another store's key");
+        }
+        assert!(r.memo.lock().unwrap().len() <= MEMO_LIMIT);
     }
 
     #[test]
