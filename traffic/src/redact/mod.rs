@@ -29,7 +29,6 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::jsonscan::rewrite_scalars;
@@ -60,7 +59,7 @@ pub struct Redactor {
     /// token with every request (and its session key is made of it too),
     /// and an HMAC-SHA256 costs about 7k instructions where a lookup costs
     /// a few hundred. Emptied when it holds [`MEMO_LIMIT`] of them.
-    memo: Arc<Mutex<HashMap<Vec<u8>, String>>>,
+    memo: Arc<Mutex<foldhash::HashMap<Vec<u8>, String>>>,
 }
 
 /// Pseudonyms remembered at most, a few hundred KiB.

@@ -33,7 +33,7 @@
 //! of what was written, so a batch's blocks cut short are a smaller batch.
 //! `cargo bench -p venomqa-traffic --bench store` measures it.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
