@@ -22,7 +22,9 @@
 //! runtime's timer wheel about once per timeout period, not per request.
 //! A connection whose request misses its deadline is closed (as dropping
 //! the request would close it), which fails the request; the handler then
-//! answers 504.
+//! answers 504. The timeout counts from when the request's body was all
+//! sent: a deadline that comes while the client is still uploading is
+//! moved on (the upload's own stalls are the idle timeout's business).
 
 use std::future::Future;
 use std::pin::Pin;
