@@ -38,10 +38,19 @@ impl Oracles<'_> {
             )
         } else {
             let (difference, fields) = body_difference(&unknown, &known)?;
-            // A reproducer compares the fields it can read (top-level ones).
+            // A reproducer compares the fields its shell can read: top-level
+            // ones holding, in both answers, a number or a string without
+            // quotes or escapes (a `true` or an object would read as empty
+            // in both, and a real difference as none).
+            let readable = |answer: &Answer, field: &str| match answer.json.as_ref()?.get(field)? {
+                Value::Number(_) => Some(()),
+                Value::String(s) => (!s.contains(['"', '\\'])).then_some(()),
+                _ => None,
+            };
             let fields: Vec<String> = fields
                 .iter()
                 .filter_map(|p| p.strip_prefix('/').filter(|f| !f.contains('/')))
+                .filter(|f| readable(first, f).is_some() && readable(&known, f).is_some())
                 .map(str::to_string)
                 .collect();
             if !fields.is_empty() {

@@ -210,6 +210,14 @@ async fn an_unknown_user_answered_otherwise_than_a_wrong_password_is_enumeration
     let (code, out) = reproduce(f, Bugs::default()).await;
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("answered alike in error"), "{out}");
+    // A difference the script's shell cannot read (a boolean) is not
+    // checked by it: it says it cannot confirm, never that it is fixed.
+    let by_flag = Bugs { enumeration_flag: true, ..Bugs::default() };
+    let found = run(&learned, "enumeration", by_flag).await;
+    let f = only(&found, OracleKind::Enumeration, "POST /login");
+    assert!(f.summary.contains("/known differ"), "{}", f.summary);
+    let (code, out) = reproduce(f, by_flag).await;
+    assert_eq!(code, Some(2), "{out}\n{}", f.reproducer);
     assert!(run(&learned, "enumeration", Bugs::default()).await.is_empty());
     // Answers that differ only by the account they name and a fresh request id are the same.
     let chatty = Bugs { chatty_logins: true, ..Bugs::default() };

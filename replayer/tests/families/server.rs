@@ -35,6 +35,9 @@ pub struct Bugs {
     /// An unknown username is a 401 "no such user", a wrong password a 401
     /// "invalid credentials".
     pub enumeration_body: bool,
+    /// Failed logins answer `"known": false` for an unknown username and
+    /// `"known": true` for a wrong password.
+    pub enumeration_flag: bool,
     /// Every request takes a logged-out token.
     pub token_after_logout: bool,
     /// Not a bug: failed logins name the account and carry a fresh request id.
@@ -169,8 +172,11 @@ impl Call<'_> {
         let field = |k: &str| self.body.get(k).and_then(Value::as_str).unwrap_or_default();
         let (name, password) = (field("username").to_string(), field("password").to_string());
         self.s.issued += 1;
+        let known = USERS.iter().any(|u| u.0 == name);
         let failed = if self.bugs.chatty_logins {
             json!({"error": format!("invalid credentials for {name}"), "request_id": self.s.issued})
+        } else if self.bugs.enumeration_flag {
+            json!({"error": "invalid credentials", "known": known})
         } else {
             json!({"error": "invalid credentials"})
         };
