@@ -219,24 +219,35 @@ struct HeadDeadline {
     /// request can time out; when it comes, [`HeadDeadline::moved_on`]
     /// says whether the upload moved it later.
     at: AtomicU64,
-    /// The request's upload and the timeout, read only when `at` comes.
+    /// The request's upload and the timeout while the body is still being
+    /// sent when the request starts, read only when `at` comes.
     request: Mutex<Option<(Arc<RequestSent>, Duration)>>,
+    /// Whether `request` holds one: a request sent whole at once (most
+    /// have no body) touches neither the lock nor the `Arc`.
+    watching: AtomicBool,
     /// Set when the driver closed the connection for a missed deadline.
     timed_out: AtomicBool,
 }
 
 impl HeadDeadline {
-    /// A request is on its way: its deadline, and its upload to watch.
+    /// A request is on its way: its deadline, and its upload to watch
+    /// when its body is still being sent.
     fn start(&self, wait: &Wait<'_>) {
-        *self.request.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((wait.sent.clone(), wait.timeout));
+        let uploading = wait.sent.at().is_none();
+        if uploading || self.watching.load(Ordering::Acquire) {
+            *self.request.lock().unwrap_or_else(PoisonError::into_inner) =
+                uploading.then(|| (wait.sent.clone(), wait.timeout));
+            self.watching.store(uploading, Ordering::Release);
+        }
         self.set(wait.deadline);
     }
 
     /// The request has its answer (or none will come).
     fn clear(&self) {
         self.set(None);
-        *self.request.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        if self.watching.swap(false, Ordering::AcqRel) {
+            *self.request.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
     }
 
     /// At the deadline `now`: the later deadline the request has because
