@@ -62,6 +62,9 @@ pub enum Command {
     Init(InitArgs),
     /// Replay the learned journeys, mutated, against a test target and report the bugs found.
     Replay(ReplayArgs),
+    /// Search the learned state graph beyond what the recording showed: model actions from the
+    /// recorded states, pruned by learned preconditions and seen states; reports like `replay`.
+    Explore(ExploreArgs),
     /// The CI entry: replay with everything from DIR/venomqa.toml. Exit 0 clean (everything
     /// planned was tested), 1 findings, 4 incomplete (a budget ran out first, nothing found).
     Run(RunArgs),
@@ -292,6 +295,71 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub reports: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each path starts from a recorded prefix cut to one create (login, create) and grows \
+one model action at a time, bound to the path's live answers. A path ends when the target refuses its \
+last action, when it reaches a state another path reached (volatile fields ignored), when an oracle \
+finds a bug on it, or at --max-depth. At every new state the mutation families of [mutations] run their \
+tests there. Findings name \"mutation\": \"explore\"; exit codes are `run`'s (0 clean, 1 findings, \
+2 usage, 3 target or store unusable, 4 a budget ran out first and nothing was found).\n\n\
+Examples:\n  venomqa explore --target http://127.0.0.1:8081\n  \
+venomqa explore --target http://127.0.0.1:8081 --strategy bfs --max-depth 4 --try-disabled --json explore.json"
+)]
+pub struct ExploreArgs {
+    /// The test target to explore, e.g. `http://127.0.0.1:9000`.
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+
+    /// The configuration: a venomqa.toml file or the directory holding one.
+    #[arg(long, value_name = "PATH", default_value = "qa/venomqa.toml")]
+    pub config: PathBuf,
+
+    /// Which open path to extend next: `coverage` runs what the recording
+    /// showed least first (actions never seen in a state, then paths after
+    /// a new state or transition). Default: [explore] strategy, else coverage.
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+
+    /// Actions added after a path's start, at most (1-12). Default: [explore] max_depth, else 6.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=12))]
+    pub max_depth: Option<u16>,
+
+    /// Stop after this many requests (calibration included).
+    #[arg(long, value_name = "N")]
+    pub budget_requests: Option<u64>,
+
+    /// Stop after this many seconds (calibration included).
+    #[arg(long, value_name = "S")]
+    pub budget_seconds: Option<u64>,
+
+    /// Seed of `--strategy random`: the same seed against the same
+    /// deterministic target explores the same paths.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Also try actions the recording never saw accepted in a state (after
+    /// the others): where "accepted when it should be refused" bugs hide.
+    #[arg(long)]
+    pub try_disabled: bool,
+
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+/// `--strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    /// Breadth first: every path of depth d before any of depth d + 1.
+    Bfs,
+    /// Depth first: one path as deep as it goes, then the next.
+    Dfs,
+    /// A random open path each time (`--seed`).
+    Random,
+    /// What the recording showed least first.
+    Coverage,
 }
 
 #[derive(Debug, Args)]

@@ -77,6 +77,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(args) => replay::init(args),
         Command::Replay(args) => replay::replay(args).await,
         Command::Run(args) => replay::run(args).await,
+        Command::Explore(args) => replay::explore(args).await,
         Command::Model(ModelCommand::Show(args)) => learn::show(args),
         Command::Sample(SampleCommand::Serve(args)) => sample::serve(args).await,
         Command::Sample(SampleCommand::Drive(args)) => sample::drive(args).await,

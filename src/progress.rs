@@ -83,6 +83,13 @@ impl Running {
                     "tests · {requests} requests · {findings} found ({spent}s of {budget}s)"
                 ));
             }
+            Progress::Searched { depth, paths, open, states, transitions, requests, findings } => {
+                self.bar.set_length(paths + open as u64);
+                self.bar.set_position(paths);
+                self.bar.set_message(format!(
+                    "exploring · depth {depth} · {states} states · {transitions} transitions · {requests} requests · {findings} found ({spent}s of {budget}s)"
+                ));
+            }
             Progress::Shrinking { oracle, action, .. } => {
                 self.bar
                     .set_message(format!("shrinking {oracle} on {action} ({spent}s of {budget}s)"));

@@ -10,10 +10,10 @@ use venomqa_replayer::report::{
     render_html, render_json, render_junit, render_junit_error, render_terminal, write_reproducers,
     ReportContext,
 };
-use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, CONFIG_FILE};
+use venomqa_replayer::{Config, Finding, Progress, Recorded, RunOutcome, Strategy, CONFIG_FILE};
 
 use crate::browse::open_store;
-use crate::cli::{InitArgs, ReplayArgs, ReportArgs, RunArgs};
+use crate::cli::{ExploreArgs, InitArgs, ReplayArgs, ReportArgs, RunArgs, StrategyArg};
 use crate::learn::{read_model, write_model};
 use crate::output::{is_stdio, shown, write_all};
 use crate::usage;
@@ -103,6 +103,48 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     execute(config, &args.reports).await
 }
 
+/// `venomqa explore`: the configuration's `[explore]` with the flags on top;
+/// the budgets given bound the whole command.
+pub async fn explore(args: ExploreArgs) -> Result<ExitCode> {
+    let mut config = load_config(&args.config)?;
+    config.set_target(&args.target)?;
+    let explore = &mut config.explore;
+    explore.enabled = true;
+    if let Some(strategy) = args.strategy {
+        explore.strategy = match strategy {
+            StrategyArg::Bfs => Strategy::Bfs,
+            StrategyArg::Dfs => Strategy::Dfs,
+            StrategyArg::Random => Strategy::Random,
+            StrategyArg::Coverage => Strategy::Coverage,
+        };
+    }
+    if let Some(depth) = args.max_depth {
+        explore.max_depth = usize::from(depth);
+    }
+    if let Some(seed) = args.seed {
+        explore.seed = seed;
+    }
+    explore.try_disabled |= args.try_disabled;
+    if let Some(requests) = args.budget_requests {
+        explore.requests = Some(requests);
+        config.budget.requests = requests;
+    }
+    if let Some(seconds) = args.budget_seconds {
+        explore.seconds = Some(seconds);
+        config.budget.seconds = seconds;
+    }
+    execute_as(config, &args.reports, Phase::Explore).await
+}
+
+/// What a command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// `replay` and `run`: the mutated journeys, then exploration if `[explore] enabled`.
+    Replay,
+    /// `explore`: exploration alone.
+    Explore,
+}
+
 /// The configuration in `path`: a directory holding `venomqa.toml` (the
 /// usual `qa/`), or the file itself.
 fn load_config(path: &Path) -> Result<Config> {
@@ -126,7 +168,11 @@ fn load_config(path: &Path) -> Result<Config> {
 }
 
 /// Runs the replay, writes every report asked for, and turns findings into exit code 1.
-async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
+async fn execute(config: Config, reports: &ReportArgs) -> Result<ExitCode> {
+    execute_as(config, reports, Phase::Replay).await
+}
+
+async fn execute_as(mut config: Config, reports: &ReportArgs, phase: Phase) -> Result<ExitCode> {
     if let Some(json) = &reports.json {
         config.report.json = Some(json.clone());
     }
@@ -140,9 +186,23 @@ async fn execute(mut config: Config, reports: &ReportArgs) -> Result<ExitCode> {
         config.report.out = Some(out.clone());
     }
     let target = config.target_url()?.to_string();
-    eprintln!("venomqa: replaying against {target}");
     let bar = crate::progress::Running::new(config.budget.seconds);
-    let ran = venomqa_replayer::run(&config, |p| bar.update(p)).await;
+    let ran = match phase {
+        Phase::Replay => {
+            eprintln!("venomqa: replaying against {target}");
+            venomqa_replayer::run(&config, |p| bar.update(p)).await
+        }
+        Phase::Explore => {
+            let e = &config.explore;
+            eprintln!(
+                "venomqa: exploring {target} ({} strategy, depth {}{})",
+                e.strategy,
+                e.max_depth,
+                if e.try_disabled { ", disabled actions too" } else { "" }
+            );
+            venomqa_replayer::run_explore(&config, |p| bar.update(p)).await
+        }
+    };
     bar.finish();
     let outcome = match ran {
         Ok(outcome) => outcome,

@@ -68,14 +68,17 @@ mod shrink;
 
 pub mod report;
 
-pub use engine::{replay, run, Progress, RunOutcome, RunStats, TestcaseStats};
+pub use engine::{
+    explore, replay, run, run_explore, Exploration, Progress, RunOutcome, RunStats, TestcaseStats,
+    Transition,
+};
 pub use error::{Error, ModelError};
 pub use mutate::mutation::{Mutation, UnknownMutation};
 pub use oracle::finding::{Confidence, Finding, OracleKind, SentRequest};
 pub use oracle::invariant::{singular, Invariant, InvariantError, Position};
 pub use setup::config::{
-    env_var, Auth, Budget, Config, ConfigError, Mutations, Report, Reset, ResetHow, ResetScope,
-    Target, User, CONFIG_FILE,
+    env_var, Auth, Budget, Config, ConfigError, Explore, Mutations, Report, Reset, ResetHow,
+    ResetScope, Strategy, Target, UnknownStrategy, User, CONFIG_FILE,
 };
 pub use setup::recorded::Recorded;
 pub use setup::starter::{starter_config, starter_config_from};

@@ -5,6 +5,7 @@
 //! shrink each new failure, and keep one finding per bug.
 
 mod exercise;
+mod search;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +32,7 @@ use crate::setup::consumes::run_producers_first;
 use crate::setup::plan::Plan;
 use crate::setup::recorded::Recorded;
 use crate::shrink::{shrink, Shrunk};
+pub use search::{Exploration, Transition};
 
 /// Sequences a single shrink may run.
 const SHRINK_RUNS: u64 = 200;
@@ -42,6 +44,8 @@ pub struct RunOutcome {
     pub findings: Vec<Finding>,
     /// What it took: sequences, requests, time, and the JUnit testcases.
     pub stats: RunStats,
+    /// What exploration reached, when it ran.
+    pub exploration: Option<Exploration>,
 }
 
 /// Counts of a run.
@@ -136,6 +140,23 @@ pub enum Progress {
         /// The focus step's action.
         action: String,
     },
+    /// Exploration ran a path.
+    Searched {
+        /// The deepest path so far (actions after its start).
+        depth: usize,
+        /// Paths run so far.
+        paths: u64,
+        /// Paths waiting to run.
+        open: usize,
+        /// States reached.
+        states: usize,
+        /// Transitions taken.
+        transitions: usize,
+        /// Requests sent so far.
+        requests: u64,
+        /// Findings so far.
+        findings: usize,
+    },
     /// A new finding, shrunk and confirmed.
     Found(Box<Finding>),
 }
@@ -167,6 +188,7 @@ impl RunOutcome {
                 skipped: self.stats.cases_skipped.clone(),
             },
             incomplete: self.incomplete(),
+            exploration: self.exploration.clone(),
         }
     }
 
@@ -222,11 +244,58 @@ struct Shared {
     error: Option<Error>,
 }
 
-/// Replays the model's journeys, mutated, against `config`'s target.
+/// Reads the model and the store named by `config`, then [`explore`]s.
+pub async fn run_explore(
+    config: &Config,
+    progress: impl Fn(Progress) + Send + Sync,
+) -> Result<RunOutcome, Error> {
+    config.target_url()?;
+    let text = std::fs::read_to_string(&config.model)
+        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
+    let model = Model::from_json(&text)
+        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
+    let recorded = Recorded::open(&config.store, &model)?;
+    explore(&model, &recorded, config, progress).await
+}
+
+/// Replays the model's journeys, mutated, against `config`'s target; then
+/// explores when `config.explore.enabled`.
 pub async fn replay(
     model: &Model,
     recorded: &Recorded,
     config: &Config,
+    progress: impl Fn(Progress) + Send + Sync,
+) -> Result<RunOutcome, Error> {
+    let phases = Phases { mutate: true, explore: config.explore.enabled };
+    replay_phases(model, recorded, config, phases, progress).await
+}
+
+/// Explores the learned state graph from the calibrated journeys (no
+/// mutated recorded journeys: the families test the states it reaches).
+pub async fn explore(
+    model: &Model,
+    recorded: &Recorded,
+    config: &Config,
+    progress: impl Fn(Progress) + Send + Sync,
+) -> Result<RunOutcome, Error> {
+    let phases = Phases { mutate: false, explore: true };
+    replay_phases(model, recorded, config, phases, progress).await
+}
+
+/// Which phases of a run run, after calibration.
+#[derive(Clone, Copy, Debug)]
+struct Phases {
+    /// The families' cases on the recorded journeys.
+    mutate: bool,
+    /// The state-graph search.
+    explore: bool,
+}
+
+async fn replay_phases(
+    model: &Model,
+    recorded: &Recorded,
+    config: &Config,
+    phases: Phases,
     progress: impl Fn(Progress) + Send + Sync,
 ) -> Result<RunOutcome, Error> {
     let started = Instant::now();
@@ -283,15 +352,25 @@ pub async fn replay(
         secrets: config.secrets(),
     };
     explorer.check_plain_journeys().await?;
-    let all = cases(&plan, &calibrated, &config.mutations.enabled, config.mutations.concurrency);
+    let all = if phases.mutate {
+        cases(&plan, &calibrated, &config.mutations.enabled, config.mutations.concurrency)
+    } else {
+        Vec::new()
+    };
     let total = all.len();
     explorer.explore(all, parallel, deadline).await;
+    let exploration = if phases.explore && explorer.lock().error.is_none() {
+        Some(explorer.search(&config.explore, &config.mutations.enabled).await)
+    } else {
+        None
+    };
 
     let mut s = explorer.shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(e) = s.error.take() {
         return Err(e);
     }
-    let testcases = every_testcase(&mut s, &plan, &calibrated, &config.mutations.enabled);
+    let families: &[Mutation] = if phases.mutate { &config.mutations.enabled } else { &[] };
+    let testcases = every_testcase(&mut s, &plan, &calibrated, families, phases.explore);
     Ok(RunOutcome {
         findings: s.findings,
         stats: RunStats {
@@ -309,6 +388,7 @@ pub async fn replay(
             journeys_calibrated: plan.journeys.len() - uncalibrated,
             testcases,
         },
+        exploration,
     })
 }
 
@@ -405,7 +485,22 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         trace: Trace,
         broken: &HashSet<String>,
     ) -> Result<(), Error> {
-        let mutation = family.map_or("replay", Mutation::name).to_string();
+        let mutation = family.map_or("replay", Mutation::name);
+        self.found_as(mutation, family, seq, verdict, trace, broken).await
+    }
+
+    /// [`Explorer::found`], the finding named `mutation` (`explore`), its
+    /// check and shrinking `family`'s.
+    async fn found_as(
+        &self,
+        mutation: &str,
+        family: Option<Mutation>,
+        seq: &Sequence,
+        verdict: Verdict,
+        trace: Trace,
+        broken: &HashSet<String>,
+    ) -> Result<(), Error> {
+        let mutation = mutation.to_string();
         let label = bucket_label(family, seq, verdict.step);
         if !self.lock().buckets.insert((verdict.oracle, label.clone(), mutation.clone())) {
             return Ok(());
@@ -484,9 +579,12 @@ fn every_testcase(
     plan: &Plan,
     calibrated: &[Option<Baseline>],
     enabled: &[Mutation],
+    explored: bool,
 ) -> Vec<TestcaseStats> {
-    let mutations: Vec<&str> =
-        std::iter::once("replay").chain(enabled.iter().map(|m| m.name())).collect();
+    let mutations: Vec<&str> = std::iter::once("replay")
+        .chain(enabled.iter().map(|m| m.name()))
+        .chain(explored.then_some(search::EXPLORE))
+        .collect();
     let mut out = Vec::with_capacity(plan.journeys.len() * mutations.len());
     for j in 0..plan.journeys.len() {
         let was_calibrated = calibrated.get(j).is_some_and(Option::is_some);
@@ -511,6 +609,11 @@ fn skip_reason(t: &TestcaseStats, calibrated: bool, stopped_by: Option<&str>) ->
     }
     if t.mutation == "replay" || t.exercised > 0 {
         return None;
+    }
+    if t.mutation == search::EXPLORE {
+        return (t.sequences == 0).then(|| {
+            "not explored: no path starts in this journey (its creates and instances are another journey's, or the budget ran out first)".to_string()
+        });
     }
     if t.planned == 0 {
         return Some(format!(

@@ -72,23 +72,7 @@ fn family_cases(
         let Some(baseline) = baselines.get(j).and_then(Option::as_ref) else { continue };
         let g = Journey { plan, seq: &journey.sequence, baseline, usable: baseline.usable() };
         let unexpected = baseline.unexpected(&journey.statuses);
-        for full in g.family(family, concurrency) {
-            let Some(focus) = full.focus() else { continue };
-            // A step of another journey in front of this one is that journey's test.
-            if !full.buildable() || !g.own(&full.steps[focus]) {
-                continue;
-            }
-            // Run only what matters to the focus: the same test from
-            // another journey is then recognised, and it costs less.
-            let seq = cut(plan, &full);
-            let k = match family {
-                // These change the history itself: it is part of the test.
-                Mutation::Drop | Mutation::Swap | Mutation::MoveLater => None,
-                _ => g.state_key(family, &seq),
-            };
-            let clean = calibrated_cleanly(&seq, unexpected);
-            let case = Case { family, seq, full, clean };
-            let k = k.unwrap_or_else(|| key(family, &case.seq));
+        for (k, case) in keyed_cases(&g, family, concurrency, unexpected) {
             match by_key.get(&k) {
                 Some(&t) => keep_equivalent(&mut tests[t].cases, case),
                 None => {
@@ -105,6 +89,52 @@ fn family_cases(
         t.cases.truncate(EQUIVALENTS);
     }
     tests
+}
+
+/// The cases of `family` on journey `g`, each with the key that names its
+/// test.
+fn keyed_cases(
+    g: &Journey<'_>,
+    family: Mutation,
+    concurrency: u32,
+    unexpected: Option<usize>,
+) -> Vec<(String, Case)> {
+    let mut out = Vec::new();
+    for full in g.family(family, concurrency) {
+        let Some(focus) = full.focus() else { continue };
+        // A step of another journey in front of this one is that journey's test.
+        if !full.buildable() || !g.own(&full.steps[focus]) {
+            continue;
+        }
+        // Run only what matters to the focus: the same test from
+        // another journey is then recognised, and it costs less.
+        let seq = cut(g.plan, &full);
+        let k = match family {
+            // These change the history itself: it is part of the test.
+            Mutation::Drop | Mutation::Swap | Mutation::MoveLater => None,
+            _ => g.state_key(family, &seq),
+        };
+        let clean = calibrated_cleanly(&seq, unexpected);
+        let case = Case { family, seq, full, clean };
+        let k = k.unwrap_or_else(|| key(family, &case.seq));
+        out.push((k, case));
+    }
+    out
+}
+
+/// The cases of `families` on a path exploration reached (its steps
+/// numbered by position, as a journey's are, `baseline` its one run), each
+/// with the key that names its test: a path's cases that a shorter path
+/// already had are the same tests.
+pub(crate) fn path_cases(
+    plan: &Plan,
+    path: &Sequence,
+    baseline: &Baseline,
+    families: &[Mutation],
+    concurrency: u32,
+) -> Vec<(String, Case)> {
+    let g = Journey { plan, seq: path, baseline, usable: baseline.usable() };
+    families.iter().flat_map(|&f| keyed_cases(&g, f, concurrency, None)).collect()
 }
 
 /// `full` reduced to the steps its focus depends on.

@@ -18,6 +18,7 @@ pub(crate) mod generation;
 mod inject;
 mod interleave;
 mod journey;
+pub(crate) mod moves;
 pub(crate) mod mutation;
 pub(crate) mod relevance;
 mod roles;

@@ -62,6 +62,8 @@ pub struct ReportContext {
     /// Why the run did not test everything it planned (a budget ran out),
     /// said for a person; `None` when it did.
     pub incomplete: Option<String>,
+    /// What exploration reached, when it ran.
+    pub exploration: Option<crate::engine::Exploration>,
 }
 
 /// The mutated cases of a run: a case that never reached its focus the way

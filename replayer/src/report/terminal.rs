@@ -84,6 +84,12 @@ pub fn render_terminal(findings: &[Finding], ctx: &ReportContext, color: bool) -
             render_finding(&mut out, &style, index, finding, ctx);
         }
     }
+    if let Some(e) = &ctx.exploration {
+        for line in exploration_lines(e) {
+            out.push_str(&style.dim(&line));
+            out.push('\n');
+        }
+    }
     if let Some(line) = cases_line(&ctx.cases) {
         out.push_str(&style.dim(&line));
         out.push('\n');
@@ -107,6 +113,71 @@ pub fn render_terminal(findings: &[Finding], ctx: &ReportContext, color: bool) -
     out.push_str(&summary);
     out.push('\n');
     out
+}
+
+/// What exploration covered, in a few lines: paths and depth, states and
+/// transitions against the recording's, what pruning saved.
+fn exploration_lines(e: &crate::engine::Exploration) -> Vec<String> {
+    let pairs = |items: &[(String, String)]| -> String {
+        items.iter().map(|(r, s)| format!("{r}:{s}")).collect::<Vec<_>>().join(", ")
+    };
+    let mut lines = vec![format!(
+        "explored {} paths from {} starts ({} strategy, depth {} of {}), {} family tests at new states, {} requests",
+        e.paths, e.roots, e.strategy, e.depth_reached, e.max_depth, e.probes, e.requests
+    )];
+    let learned_states = e.states_reached.len() + e.states_missed.len();
+    lines.push(format!(
+        "  coverage: {} of {} learned states, {} of {} learned transitions; new (never recorded): {} states, {} transitions",
+        e.states_reached.len(),
+        learned_states,
+        e.transitions_reached.len(),
+        e.transitions_learned,
+        e.states_new.len(),
+        e.transitions_new.len()
+    ));
+    if !e.states_new.is_empty() {
+        lines.push(format!("  new states: {}", one_line(&pairs(&e.states_new), MAX_LINE)));
+    }
+    if !e.transitions_new.is_empty() {
+        let shown: Vec<String> = e
+            .transitions_new
+            .iter()
+            .map(|t| format!("{}: {} --{}--> {}", t.resource, t.from, t.action, t.to))
+            .collect();
+        lines.push(format!("  new transitions: {}", one_line(&shown.join("; "), MAX_LINE)));
+    }
+    if !e.states_missed.is_empty() {
+        lines.push(format!(
+            "  learned states not reached: {}",
+            one_line(&pairs(&e.states_missed), MAX_LINE)
+        ));
+    }
+    if !e.actions_never_enabled.is_empty() {
+        lines.push(format!(
+            "  actions never accepted: {}",
+            one_line(&e.actions_never_enabled.join(", "), MAX_LINE)
+        ));
+    }
+    let pruned: Vec<String> =
+        e.pruned.iter().map(|(why, n)| format!("{n} {}", why.replace('_', " "))).collect();
+    lines.push(format!(
+        "  pruning: {} paths run instead of {} ({} actions, depth {}); not extended: {}",
+        e.paths,
+        big(e.naive_sequences),
+        e.actions,
+        e.max_depth,
+        if pruned.is_empty() { "none".to_string() } else { pruned.join(", ") }
+    ));
+    lines
+}
+
+/// A count that may be astronomically large, readable.
+fn big(n: f64) -> String {
+    if n < 1e9 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.2e}")
+    }
 }
 
 fn render_finding(

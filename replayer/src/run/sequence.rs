@@ -172,6 +172,25 @@ impl Sequence {
         self.steps.iter().position(|s| s.role == Role::Focus)
     }
 
+    /// The same steps with each one's origin its position (bindings
+    /// follow), as a journey's own steps are numbered: what a path that
+    /// exploration extends step by step must look like. `None` when a
+    /// binding names a step that is not in the sequence.
+    pub fn renumbered(&self) -> Option<Sequence> {
+        let position = |origin: u32| self.steps.iter().position(|s| s.origin == origin);
+        let mut steps = self.steps.clone();
+        for (i, step) in steps.iter_mut().enumerate() {
+            step.origin = u32::try_from(i).ok()?;
+            let calls = std::iter::once(&mut step.call).chain(step.partner.as_mut());
+            for call in calls {
+                for b in &mut call.binds {
+                    b.origin = u32::try_from(position(b.origin)?).ok()?;
+                }
+            }
+        }
+        Some(Sequence { journey: self.journey, steps })
+    }
+
     /// A fresh origin for an inserted step.
     pub fn fresh_origin(&self) -> u32 {
         self.steps

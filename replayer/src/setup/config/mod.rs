@@ -51,6 +51,15 @@
 //! resource = "orders"
 //! expr = "order.refunded <= order.amount"
 //!
+//! [explore]                     # search the learned state graph beyond the recording
+//! enabled = true                  # `venomqa run` explores after replaying (default false)
+//! strategy = "coverage"           # "bfs", "dfs", "random" or "coverage" (default)
+//! max_depth = 6                   # actions added after a recorded create, at most
+//! requests = 20000                # its own budgets, inside the run's
+//! seconds = 60
+//! seed = 0                        # same seed, same deterministic target: same search
+//! try_disabled = true             # also try actions never seen accepted in a state
+//!
 //! [report]
 //! json = "venomqa-report.json"
 //! junit = "venomqa-junit.xml"
@@ -103,6 +112,8 @@ pub struct Config {
     pub invariants: Vec<Invariant>,
     /// Where the reports go.
     pub report: Report,
+    /// `[explore]`: the state-graph search.
+    pub explore: Explore,
 }
 
 /// The system under test.
@@ -228,6 +239,98 @@ pub struct Budget {
     pub seconds: u64,
 }
 
+/// The deepest search `max_depth` allows.
+pub(crate) const MAX_DEPTH: usize = 12;
+/// `max_depth` when the file does not say.
+pub(crate) const DEFAULT_DEPTH: usize = 6;
+
+/// How exploration searches the learned state graph (`[explore]`, `venomqa explore`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explore {
+    /// `venomqa run` explores after replaying.
+    pub enabled: bool,
+    /// Which path to extend next.
+    pub strategy: Strategy,
+    /// Actions added after a path's start (a recorded create), at most.
+    pub max_depth: usize,
+    /// Requests exploration may send (the run's own budget still applies).
+    pub requests: Option<u64>,
+    /// Seconds exploration may take (the run's own budget still applies).
+    pub seconds: Option<u64>,
+    /// Seeds the `random` strategy and the order of equal choices.
+    pub seed: u64,
+    /// Also try actions the recording never saw accepted in a state, after
+    /// the others: where "accepted when it should be refused" bugs hide.
+    pub try_disabled: bool,
+}
+
+impl Default for Explore {
+    fn default() -> Explore {
+        Explore {
+            enabled: false,
+            strategy: Strategy::Coverage,
+            max_depth: DEFAULT_DEPTH,
+            requests: None,
+            seconds: None,
+            seed: 0,
+            try_disabled: false,
+        }
+    }
+}
+
+/// The order in which exploration extends paths.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Breadth first: every path of depth d before any of depth d + 1.
+    Bfs,
+    /// Depth first: one path as deep as it goes, then the next.
+    Dfs,
+    /// A random open path each time (seeded).
+    Random,
+    /// What the recording showed least first: actions never seen in a
+    /// state, then transitions never observed, then the rest.
+    #[default]
+    Coverage,
+}
+
+impl Strategy {
+    /// Every strategy, by name.
+    pub const ALL: [Strategy; 4] =
+        [Strategy::Bfs, Strategy::Dfs, Strategy::Random, Strategy::Coverage];
+
+    /// Its name in the configuration and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Bfs => "bfs",
+            Strategy::Dfs => "dfs",
+            Strategy::Random => "random",
+            Strategy::Coverage => "coverage",
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A strategy name that is not one.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown strategy `{0}`: expected one of bfs, dfs, random, coverage")]
+pub struct UnknownStrategy(pub String);
+
+impl std::str::FromStr for Strategy {
+    type Err = UnknownStrategy;
+
+    fn from_str(s: &str) -> Result<Strategy, UnknownStrategy> {
+        Strategy::ALL
+            .into_iter()
+            .find(|st| st.name() == s)
+            .ok_or_else(|| UnknownStrategy(s.to_string()))
+    }
+}
+
 /// Where reports go; the CLI writes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
@@ -351,6 +454,7 @@ impl Config {
             mutations: file.mutations(raw.mutations.unwrap_or_default())?,
             budget: budget(raw.budget.unwrap_or_default()),
             invariants: file.invariants(raw.invariants)?,
+            explore: file.explore(raw.explore.unwrap_or_default())?,
             report: Report {
                 json: report.json.as_deref().map(resolve),
                 junit: report.junit.as_deref().map(resolve),

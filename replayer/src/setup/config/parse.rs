@@ -11,9 +11,12 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::raw::{
-    DurationValue, RawBudget, RawInvariant, RawMutations, RawReset, RawTarget, Secret,
+    DurationValue, RawBudget, RawExplore, RawInvariant, RawMutations, RawReset, RawTarget, Secret,
 };
-use super::{Budget, ConfigError, Mutations, Reset, ResetHow, ResetScope, Target, User};
+use super::{
+    Budget, ConfigError, Explore, Mutations, Reset, ResetHow, ResetScope, Strategy, Target,
+    UnknownStrategy, User, DEFAULT_DEPTH, MAX_DEPTH,
+};
 use crate::mutate::mutation::{Mutation, UnknownMutation};
 use crate::oracle::invariant::Invariant;
 
@@ -156,6 +159,37 @@ impl File<'_> {
             enabled,
             concurrency: raw.concurrency.unwrap_or(2).clamp(2, 64),
             repeat: raw.repeat.unwrap_or(5).clamp(1, 100),
+        })
+    }
+
+    /// `[explore]`, defaults filled in: off for `run`, the coverage
+    /// strategy, depth 6, half the run's time.
+    pub(super) fn explore(&self, raw: RawExplore) -> Result<Explore, ConfigError> {
+        let strategy = match &raw.strategy {
+            None => Strategy::Coverage,
+            Some(name) => name
+                .get_ref()
+                .parse()
+                .map_err(|e: UnknownStrategy| self.invalid(name.span(), e.to_string()))?,
+        };
+        let max_depth = match &raw.max_depth {
+            None => DEFAULT_DEPTH,
+            Some(d) => match usize::try_from(*d.get_ref()) {
+                Ok(depth @ 1..=MAX_DEPTH) => depth,
+                _ => {
+                    return Err(self
+                        .invalid(d.span(), format!("max_depth must be between 1 and {MAX_DEPTH}")))
+                }
+            },
+        };
+        Ok(Explore {
+            enabled: raw.enabled.unwrap_or(false),
+            strategy,
+            max_depth,
+            requests: raw.requests,
+            seconds: raw.seconds,
+            seed: raw.seed.unwrap_or(0),
+            try_disabled: raw.try_disabled.unwrap_or(false),
         })
     }
 

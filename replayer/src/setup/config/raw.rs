@@ -25,6 +25,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) invariants: Vec<RawInvariant>,
     pub(super) report: Option<RawReport>,
+    pub(super) explore: Option<RawExplore>,
 }
 
 #[derive(Default, Deserialize)]
@@ -72,6 +73,18 @@ pub(super) struct RawBudget {
     pub(super) sequences: Option<u64>,
     pub(super) requests: Option<u64>,
     pub(super) seconds: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExplore {
+    pub(super) enabled: Option<bool>,
+    pub(super) strategy: Option<Spanned<String>>,
+    pub(super) max_depth: Option<Spanned<i64>>,
+    pub(super) requests: Option<u64>,
+    pub(super) seconds: Option<u64>,
+    pub(super) seed: Option<u64>,
+    pub(super) try_disabled: Option<bool>,
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,156 @@
+//! What exploration reached, against what the recording showed: states and
+//! transitions of each learned state machine, the ones the recording never
+//! showed, the actions never accepted, and what pruning saved.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use venomqa_learner::{Model, StateBasis};
+
+/// What an exploration did and reached.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exploration {
+    /// The strategy it searched with.
+    pub strategy: String,
+    /// Its depth limit: actions added after a path's start.
+    pub max_depth: usize,
+    /// The deepest path it ran.
+    pub depth_reached: usize,
+    /// Paths it started from: recorded prefixes up to a create (or the
+    /// first step on an instance), one per distinct prefix.
+    pub roots: usize,
+    /// Paths it ran (roots included), each one sequence.
+    pub paths: u64,
+    /// Tests of the mutation families it ran on the states it reached.
+    pub probes: u64,
+    /// Requests it sent (probes and shrinking included).
+    pub requests: u64,
+    /// `(resource, state)` of the learned machines that it reached.
+    pub states_reached: Vec<(String, String)>,
+    /// Learned states it never reached.
+    pub states_missed: Vec<(String, String)>,
+    /// States it reached that the recording never showed.
+    pub states_new: Vec<(String, String)>,
+    /// Learned transitions it took.
+    pub transitions_reached: Vec<Transition>,
+    /// Transitions it took that the recording never showed.
+    pub transitions_new: Vec<Transition>,
+    /// How many transitions the learned machines have.
+    pub transitions_learned: usize,
+    /// Write actions of the model that no path of it saw accepted.
+    pub actions_never_enabled: Vec<String>,
+    /// Paths it did not extend, by why: `precondition` (the recording
+    /// never saw the action accepted there, and disabled actions were not
+    /// tried), `same_state` (a path already reached that state),
+    /// `refused` (the target refused the action), `finding` (an oracle
+    /// stopped the path), `depth`, `budget`.
+    pub pruned: BTreeMap<String, u64>,
+    /// Write actions the model has: the branching factor of a naive search.
+    pub actions: usize,
+    /// A naive search's sequences to the depth limit: Σ actions^d, d = 1..=max_depth.
+    pub naive_sequences: f64,
+    /// Why it stopped before running out of paths, if it did.
+    pub stopped_by: Option<String>,
+}
+
+/// One transition of a state machine.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Transition {
+    /// The resource.
+    pub resource: String,
+    /// State before.
+    pub from: String,
+    /// The action.
+    pub action: String,
+    /// State after.
+    pub to: String,
+}
+
+impl Exploration {
+    /// Sequences pruning saved against the naive count.
+    pub fn saved(&self) -> f64 {
+        (self.naive_sequences - self.paths as f64).max(0.0)
+    }
+}
+
+/// The learned machines, and what exploration has reached so far.
+#[derive(Debug, Default)]
+pub(super) struct Coverage {
+    learned_states: BTreeSet<(String, String)>,
+    learned_transitions: BTreeSet<Transition>,
+    states: BTreeSet<(String, String)>,
+    transitions: BTreeSet<Transition>,
+    accepted: BTreeSet<String>,
+}
+
+impl Coverage {
+    /// The machines of `model` whose states come from a field (a state
+    /// named after the last action says nothing new when reached).
+    pub fn new(model: &Model) -> Coverage {
+        let mut c = Coverage::default();
+        for m in model.machines.iter().filter(|m| m.basis == StateBasis::Field) {
+            for s in &m.states {
+                c.learned_states.insert((m.resource.clone(), s.name.clone()));
+            }
+            for t in &m.transitions {
+                c.learned_transitions.insert(Transition {
+                    resource: m.resource.clone(),
+                    from: t.from.clone(),
+                    action: t.action.clone(),
+                    to: t.to.clone(),
+                });
+            }
+        }
+        c
+    }
+
+    /// A state an instance was seen in.
+    pub fn state(&mut self, resource: &str, state: &str) {
+        self.states.insert((resource.to_string(), state.to_string()));
+    }
+
+    /// An accepted action that took an instance from `from` to `to`;
+    /// whether the recording never showed it.
+    pub fn transition(&mut self, t: Transition) -> bool {
+        let new = !self.learned_transitions.contains(&t);
+        self.transitions.insert(t);
+        new
+    }
+
+    /// Whether the recording showed `resource` going from `from` by `action`.
+    pub fn known(&self, resource: &str, from: &str, action: &str) -> bool {
+        self.learned_transitions
+            .iter()
+            .any(|t| t.resource == resource && t.from == from && t.action == action)
+            || self
+                .transitions
+                .iter()
+                .any(|t| t.resource == resource && t.from == from && t.action == action)
+    }
+
+    /// An action answered 2xx somewhere.
+    pub fn accepted(&mut self, action: &str) {
+        self.accepted.insert(action.to_string());
+    }
+
+    /// How many states and transitions it has reached.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.states.len(), self.transitions.len())
+    }
+
+    /// The figures, for `write_actions` (the model's write actions).
+    pub fn fill(&self, out: &mut Exploration, write_actions: &[String]) {
+        out.states_reached = self.states.intersection(&self.learned_states).cloned().collect();
+        out.states_missed = self.learned_states.difference(&self.states).cloned().collect();
+        out.states_new = self.states.difference(&self.learned_states).cloned().collect();
+        out.transitions_reached =
+            self.transitions.intersection(&self.learned_transitions).cloned().collect();
+        out.transitions_new =
+            self.transitions.difference(&self.learned_transitions).cloned().collect();
+        out.transitions_learned = self.learned_transitions.len();
+        out.actions_never_enabled =
+            write_actions.iter().filter(|a| !self.accepted.contains(*a)).cloned().collect();
+        out.actions = write_actions.len();
+        out.naive_sequences =
+            (1..=out.max_depth).map(|d| (write_actions.len() as f64).powi(d as i32)).sum();
+    }
+}

@@ -1,0 +1,466 @@
+//! Exploration: a systematic search of the learned state graph from the
+//! states the recording reached.
+//!
+//! A path starts as a recorded prefix cut down to what one create (or the
+//! first step on an instance) needs, and grows one model action at a time
+//! ([`moves`]), each bound to the path's live answers: an action on an
+//! instance the path holds, a child's create under it, a write that names
+//! no instance, a logout. Every path is one sequence run from the start
+//! (after the reset, when there is one), its last step judged by the oracle
+//! that fits it: a step after its user's logout by the stale-token oracle,
+//! on a deleted instance by the after-delete oracle, any other by the
+//! unexpected-accept oracle; server errors and invariants always.
+//!
+//! Pruning: an action the recording never saw accepted in the instance's
+//! state is not tried unless `try_disabled` (and then after the others); a
+//! path the target refused, or whose state (the fingerprint of its
+//! read-backs, volatile values left out) another path reached, is not
+//! extended; an oracle's finding ends its path; depth and budgets bound it.
+//! At each new state the mutation families run their tests on the path
+//! (a test another path already ran, by its key, is not run again), so a
+//! state no recording reached is tested like a recorded one.
+
+mod coverage;
+mod fingerprint;
+mod frontier;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+pub use coverage::{Exploration, Transition};
+
+use super::{entry_in, Explorer, Progress};
+use crate::error::Error;
+use crate::mutate::generation::path_cases;
+use crate::mutate::moves::{moves, Enabled, Move};
+use crate::mutate::mutation::Mutation;
+use crate::mutate::relevance::{inst_key, relevant};
+use crate::oracle::Checked;
+use crate::run::calibrate::Baseline;
+use crate::run::sequence::{Role, SeqStep, Sequence};
+use crate::setup::config::Explore;
+use coverage::Coverage;
+use fingerprint::fingerprint;
+use frontier::{Frontier, Open};
+
+/// How a finding of exploration is named, whichever oracle made it.
+pub(crate) const EXPLORE: &str = "explore";
+
+/// A path that ran and reached a state no other path had.
+struct Node {
+    path: Sequence,
+    baseline: Baseline,
+    depth: usize,
+    /// It reached a state or took a transition the recording never showed.
+    new: bool,
+}
+
+/// One exploration in progress.
+struct Search<'s, 'a, P> {
+    explorer: &'s Explorer<'a, P>,
+    options: &'s Explore,
+    /// The families whose tests run at each new state.
+    families: &'s [Mutation],
+    /// When exploration's own time runs out (never after the run's).
+    deadline: Instant,
+    /// The request count past which it stops.
+    request_limit: u64,
+    frontier: Frontier,
+    /// Fingerprints of the states reached.
+    states: HashSet<u64>,
+    /// Keys of the family tests already run.
+    tests: HashSet<String>,
+    /// Invariants each root journey's plain run already breaks.
+    broken: HashMap<usize, HashSet<String>>,
+    coverage: Coverage,
+    out: Exploration,
+}
+
+impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
+    /// Explores from the calibrated journeys until the frontier is empty or
+    /// a budget runs out; what it finds joins the run's findings.
+    pub(super) async fn search(&self, options: &Explore, families: &[Mutation]) -> Exploration {
+        let started = Instant::now();
+        let deadline = match options.seconds {
+            Some(s) => self.deadline.min(started + std::time::Duration::from_secs(s)),
+            None => self.deadline,
+        };
+        let sent = self.oracles.runner.client.sent();
+        let request_limit = options.requests.map_or(u64::MAX, |r| sent.saturating_add(r));
+        let mut search = Search {
+            explorer: self,
+            options,
+            families,
+            deadline,
+            request_limit,
+            frontier: Frontier::new(options.strategy, options.seed),
+            states: HashSet::new(),
+            tests: HashSet::new(),
+            broken: HashMap::new(),
+            coverage: Coverage::new(&self.oracles.plan.model),
+            out: Exploration {
+                strategy: options.strategy.name().to_string(),
+                max_depth: options.max_depth,
+                ..Exploration::default()
+            },
+        };
+        let roots = search.roots();
+        search.out.roots = roots.len();
+        search.frontier.extend(roots);
+        search.run().await;
+        let mut out = search.out;
+        search.coverage.fill(&mut out, &write_actions(self.oracles.plan));
+        out.requests = self.oracles.runner.client.sent() - sent;
+        out
+    }
+}
+
+impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
+    /// The paths exploration starts from: in each calibrated journey, the
+    /// recorded prefix up to each create (or first step on an instance)
+    /// that calibration saw accepted, cut to what that step needs; the
+    /// same cut from two journeys is one root.
+    fn roots(&mut self) -> Vec<Open> {
+        let plan = self.explorer.oracles.plan;
+        let mut seen: HashSet<Vec<(String, Option<usize>)>> = HashSet::new();
+        let mut out = Vec::new();
+        for (j, journey) in plan.journeys.iter().enumerate() {
+            let Some(baseline) = self.explorer.calibrated.get(j).and_then(Option::as_ref) else {
+                continue;
+            };
+            self.broken.insert(j, baseline.broken.clone());
+            let steps =
+                &journey.sequence.steps[..baseline.usable().min(journey.sequence.steps.len())];
+            let mut instances = Vec::new();
+            for (i, step) in steps.iter().enumerate() {
+                let call = &step.call;
+                if step.origin < journey.world || call.login || call.logout || call.is_read() {
+                    continue;
+                }
+                let Some(x) = inst_key(plan, step) else { continue };
+                if instances.contains(&x) {
+                    continue;
+                }
+                instances.push(x);
+                let accepted = baseline.trace.steps.get(i).and_then(|e| e.reply());
+                if !accepted.is_some_and(|r| r.ok()) {
+                    continue;
+                }
+                let mut prefix = Sequence { journey: j, steps: steps[..=i].to_vec() };
+                prefix.steps[i].role = Role::Focus;
+                let keep = relevant(plan, &prefix);
+                let cut = Sequence {
+                    journey: j,
+                    steps: prefix
+                        .steps
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| keep.contains(k))
+                        .map(|(_, s)| SeqStep { role: Role::Plain, ..s.clone() })
+                        .collect(),
+                };
+                let Some(root) = cut.renumbered() else { continue };
+                let shape: Vec<(String, Option<usize>)> =
+                    root.steps.iter().map(|s| (s.label(), s.call.user)).collect();
+                if seen.insert(shape) {
+                    out.push(Open {
+                        path: root,
+                        depth: 0,
+                        novelty: 2,
+                        judge: None,
+                        disabled: false,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Runs open paths until none is left or a budget stops it.
+    async fn run(&mut self) {
+        while let Some(open) = self.frontier.next() {
+            if let Some(why) = self.spent() {
+                let left = 1 + self.frontier.len() as u64;
+                *self.out.pruned.entry("budget".to_string()).or_default() += left;
+                self.out.stopped_by = Some(why.clone());
+                self.explorer.lock().stopped_by.get_or_insert(why);
+                return;
+            }
+            let depth = open.depth;
+            let node = match self.run_path(open).await {
+                Ok(node) => node,
+                Err(e) => {
+                    self.explorer.lock().error.get_or_insert(e);
+                    return;
+                }
+            };
+            self.out.depth_reached = self.out.depth_reached.max(depth);
+            let Some(node) = node else { continue };
+            if let Err(e) = self.probe(&node).await {
+                self.explorer.lock().error.get_or_insert(e);
+                return;
+            }
+            if node.depth < self.options.max_depth {
+                self.expand(&node);
+            } else {
+                *self.out.pruned.entry("depth".to_string()).or_default() += 1;
+            }
+        }
+    }
+
+    /// The budget that has run out, if one has: the run's, or exploration's own.
+    fn spent(&self) -> Option<String> {
+        let explorer = self.explorer;
+        let s = explorer.lock();
+        if s.error.is_some() {
+            return Some("error".to_string());
+        }
+        if let Some(why) = &s.stopped_by {
+            return Some(why.clone());
+        }
+        let sent = explorer.oracles.runner.client.sent();
+        let budget = explorer.config.budget;
+        let now = Instant::now();
+        let why = if s.runs >= budget.sequences {
+            "sequences"
+        } else if sent >= budget.requests {
+            "requests"
+        } else if now >= explorer.deadline {
+            "seconds"
+        } else if sent >= self.request_limit {
+            "explore.requests"
+        } else if now >= self.deadline {
+            "explore.seconds"
+        } else {
+            return None;
+        };
+        Some(why.to_string())
+    }
+
+    /// Runs one path and judges its last step. The path becomes a node
+    /// when its last step was accepted and it reached a state no path had.
+    async fn run_path(&mut self, open: Open) -> Result<Option<Node>, Error> {
+        let mut seq = open.path;
+        let last = seq.steps.len().saturating_sub(1);
+        if open.depth > 0 {
+            seq.steps[last].role = Role::Focus;
+        }
+        let broken = self.broken.get(&seq.journey).cloned().unwrap_or_default();
+        let checking = self.explorer.oracles.check(open.judge, &seq, &broken);
+        let Ok(checked) = tokio::time::timeout_at(self.deadline.into(), checking).await else {
+            *self.out.pruned.entry("budget".to_string()).or_default() += 1;
+            return Ok(None);
+        };
+        let Checked { verdict, trace, runs } = checked?;
+        self.out.paths += 1;
+        self.count(&seq, runs);
+        let new = trace.complete() && self.cover(&seq, &trace);
+        if let Some(v) = verdict {
+            *self.out.pruned.entry("finding".to_string()).or_default() += 1;
+            self.explorer.found_as(EXPLORE, open.judge, &seq, v, trace, &broken).await?;
+            return Ok(None);
+        }
+        let accepted = trace.steps.get(last).and_then(|e| e.reply()).is_some_and(|r| r.ok());
+        if !trace.complete() || !accepted {
+            *self.out.pruned.entry("refused".to_string()).or_default() += 1;
+            return Ok(None);
+        }
+        if !self.states.insert(fingerprint(&seq, &trace, self.explorer.oracles.noise)) {
+            *self.out.pruned.entry("same_state".to_string()).or_default() += 1;
+            return Ok(None);
+        }
+        seq.steps[last].role = Role::Plain;
+        let steps = trace.steps.len();
+        let baseline =
+            Baseline { trace, flaky: vec![false; steps], broken, noise: Default::default() };
+        Ok(Some(Node { path: seq, baseline, depth: open.depth, new }))
+    }
+
+    /// Counts a sequence run and says where the search is.
+    fn count(&mut self, seq: &Sequence, runs: u64) {
+        let plan = self.explorer.oracles.plan;
+        let findings = {
+            let mut s = self.explorer.lock();
+            s.runs += runs;
+            entry_in(&mut s, seq.journey, plan, EXPLORE).sequences += runs;
+            s.findings.len()
+        };
+        let (states, transitions) = self.coverage.counts();
+        (self.explorer.progress)(Progress::Searched {
+            depth: self.out.depth_reached,
+            paths: self.out.paths,
+            open: self.frontier.len(),
+            states,
+            transitions,
+            requests: self.explorer.oracles.runner.client.sent(),
+            findings,
+        });
+    }
+
+    /// Records the states `trace` showed and the transitions its steps
+    /// made; whether its last step made one the recording never showed.
+    fn cover(&mut self, seq: &Sequence, trace: &crate::run::execute::Trace) -> bool {
+        let plan = self.explorer.oracles.plan;
+        let mut new = false;
+        for (i, e) in trace.steps.iter().enumerate() {
+            if e.reply().is_some_and(|r| r.ok()) {
+                self.coverage.accepted(seq.steps[i].call.action());
+            }
+        }
+        for p in &trace.probes {
+            let Some(inst) = trace.instances.get(p.instance) else { continue };
+            let info = &plan.resources[inst.resource];
+            if let Some(state) = p.snapshot.state(info) {
+                self.coverage.state(&info.name, &state);
+            }
+        }
+        let last = trace.steps.len().saturating_sub(1);
+        for (i, e) in trace.steps.iter().enumerate() {
+            let Some(k) = e.instance.filter(|_| e.reply().is_some_and(|r| r.ok())) else {
+                continue;
+            };
+            let info = &plan.resources[trace.instances[k].resource];
+            let from = trace.before(i, k).and_then(|s| s.state(info));
+            let to = trace.after(i, k).and_then(|s| s.state(info));
+            if let (Some(from), Some(to)) = (from, to) {
+                let action = seq.steps[i].call.action().to_string();
+                let t = Transition { resource: info.name.clone(), from, action, to };
+                new |= self.coverage.transition(t) && i == last;
+            }
+        }
+        new
+    }
+
+    /// Runs the families' tests that the node's path brings that no other
+    /// path brought (the tests of the state it reached).
+    async fn probe(&mut self, node: &Node) -> Result<(), Error> {
+        let plan = self.explorer.oracles.plan;
+        let concurrency = self.explorer.config.mutations.concurrency;
+        let cases = path_cases(plan, &node.path, &node.baseline, self.families, concurrency);
+        for (key, case) in cases {
+            if !self.tests.insert(key) {
+                continue;
+            }
+            if self.spent().is_some() {
+                return Ok(());
+            }
+            let Some(f) = case.seq.focus() else { continue };
+            let label = super::bucket_label(Some(case.family), &case.seq, f);
+            if self.explorer.lock().covered.contains(&(case.family.name().to_string(), label)) {
+                continue;
+            }
+            let mut tries = vec![&case.seq];
+            if case.full.steps.len() != case.seq.steps.len() {
+                tries.push(&case.full);
+            }
+            for seq in tries {
+                let checking =
+                    self.explorer.oracles.check(Some(case.family), seq, &node.baseline.broken);
+                let Ok(checked) = tokio::time::timeout_at(self.deadline.into(), checking).await
+                else {
+                    return Ok(());
+                };
+                let checked = checked?;
+                self.out.probes += 1;
+                self.count(seq, checked.runs);
+                if checked.trace.complete() {
+                    self.cover(seq, &checked.trace);
+                }
+                if node.baseline.diverges(seq, &checked.trace).is_some() {
+                    continue;
+                }
+                if let Some(v) = checked.verdict {
+                    let broken = &node.baseline.broken;
+                    self.explorer
+                        .found_as(EXPLORE, Some(case.family), seq, v, checked.trace, broken)
+                        .await?;
+                }
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens the node's children: one per move, the disabled ones only
+    /// when asked for.
+    fn expand(&mut self, node: &Node) {
+        let plan = self.explorer.oracles.plan;
+        let mut children = Vec::new();
+        for m in moves(plan, &node.path, &node.baseline) {
+            let disabled = m.enabled == Enabled::Unseen;
+            if disabled && !self.options.try_disabled {
+                *self.out.pruned.entry("precondition".to_string()).or_default() += 1;
+                continue;
+            }
+            let judge = judge_of(&node.path, &node.baseline, &m);
+            let novelty = match &m {
+                Move { enabled: Enabled::Unseen, .. } => 0,
+                Move { on: Some((r, Some(state))), call, .. }
+                    if !call.logout
+                        && !self.coverage.known(&plan.resources[*r].name, state, call.action())
+                        && !plan.resources[*r]
+                            .accepted
+                            .get(state)
+                            .is_some_and(|a| a.contains(call.action())) =>
+                {
+                    0
+                }
+                _ if node.new => 1,
+                _ => 2,
+            };
+            let mut path = node.path.clone();
+            for call in m.reads.into_iter().chain(std::iter::once(m.call)) {
+                let origin = u32::try_from(path.steps.len()).unwrap_or(u32::MAX);
+                path.steps.push(SeqStep::plain(origin, call));
+            }
+            children.push(Open { path, depth: node.depth + 1, novelty, judge, disabled });
+        }
+        self.frontier.extend(children);
+    }
+}
+
+/// The family whose oracle judges move `m` at the end of `path`: after a
+/// logout of its user, the stale-token oracle; on a deleted instance, the
+/// after-delete oracle; a create, none (server errors and invariants);
+/// any other write, the unexpected-accept oracle (a reordering family's).
+fn judge_of(path: &Sequence, baseline: &Baseline, m: &Move) -> Option<Mutation> {
+    let user = m.call.user;
+    let logged_out = path.steps.iter().enumerate().rev().find_map(|(i, s)| {
+        if s.call.user != user {
+            return None;
+        }
+        let ok = baseline.trace.steps.get(i).and_then(|e| e.reply()).is_some_and(|r| r.ok());
+        if s.call.logout && ok {
+            Some(true)
+        } else if s.call.login {
+            Some(false)
+        } else {
+            None
+        }
+    });
+    if logged_out == Some(true) && !m.call.logout {
+        return Some(Mutation::AfterLogout);
+    }
+    if m.on.as_ref().is_some_and(|(_, state)| state.as_deref() == Some("deleted")) {
+        return Some(Mutation::AfterDelete);
+    }
+    if m.call.creates.is_some() || m.call.logout {
+        return None;
+    }
+    Some(Mutation::Swap)
+}
+
+/// The model's actions that change something: a naive search's choices.
+fn write_actions(plan: &crate::setup::plan::Plan) -> Vec<String> {
+    let mut actions: Vec<String> = plan
+        .catalog
+        .iter()
+        .filter(|(_, (t, _, _))| {
+            t.method != reqwest::Method::GET && t.method != reqwest::Method::HEAD
+        })
+        .map(|(a, _)| a.clone())
+        .filter(|a| plan.login.as_ref().is_none_or(|l| &*l.action != a))
+        .collect();
+    actions.sort();
+    actions
+}
