@@ -70,7 +70,8 @@ fn family_cases(
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for (j, journey) in plan.journeys.iter().enumerate() {
         let Some(baseline) = baselines.get(j).and_then(Option::as_ref) else { continue };
-        let g = Journey { plan, seq: &journey.sequence, baseline, usable: baseline.usable() };
+        let usable = baseline.usable();
+        let g = Journey { plan, seq: &journey.sequence, baseline, usable, world: journey.world };
         let unexpected = baseline.unexpected(&journey.statuses);
         for (k, case) in keyed_cases(&g, family, concurrency, unexpected) {
             match by_key.get(&k) {
@@ -123,17 +124,17 @@ fn keyed_cases(
 }
 
 /// The cases of `families` on a path exploration reached (its steps
-/// numbered by position, as a journey's are, `baseline` its one run), each
-/// with the key that names its test: a path's cases that a shorter path
-/// already had are the same tests.
+/// numbered by position, as a journey's are, those before `world` other
+/// journeys'; `baseline` its one run), each with the key that names its
+/// test: a path's cases that a shorter path already had are the same tests.
 pub(crate) fn path_cases(
     plan: &Plan,
-    path: &Sequence,
+    (path, world): (&Sequence, u32),
     baseline: &Baseline,
     families: &[Mutation],
     concurrency: u32,
 ) -> Vec<(String, Case)> {
-    let g = Journey { plan, seq: path, baseline, usable: baseline.usable() };
+    let g = Journey { plan, seq: path, baseline, usable: baseline.usable(), world };
     families.iter().flat_map(|&f| keyed_cases(&g, f, concurrency, None)).collect()
 }
 

@@ -16,6 +16,8 @@ pub(super) struct Journey<'a> {
     pub(super) seq: &'a Sequence,
     pub(super) baseline: &'a Baseline,
     pub(super) usable: usize,
+    /// Steps before this origin are other journeys' (the world it found).
+    pub(super) world: u32,
 }
 
 impl Journey<'_> {
@@ -30,7 +32,7 @@ impl Journey<'_> {
     /// Whether step `s` is the journey's own, not another journey's in front
     /// of it (whose mutations are that journey's tests).
     pub(super) fn own(&self, s: &SeqStep) -> bool {
-        s.origin >= self.plan.journeys.get(self.seq.journey).map_or(0, |j| j.world)
+        s.origin >= self.world
     }
 
     /// The journey's own steps that act on an existing instance and are not

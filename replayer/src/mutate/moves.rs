@@ -40,35 +40,26 @@ pub(crate) struct Move {
 }
 
 /// The moves from the end of `path` (steps numbered by position, as a
-/// journey's are), whose one run is `baseline`; sorted by action, so the
-/// same path gives the same moves in the same order.
-pub(crate) fn moves(plan: &Plan, path: &Sequence, baseline: &Baseline) -> Vec<Move> {
-    let g = Journey { plan, seq: path, baseline, usable: baseline.usable() };
+/// journey's are), whose one run is `baseline`, on the instances its steps
+/// from `from` on touched (what the path is exploring: the root's last
+/// step and the moves since; the world in front has roots of its own);
+/// sorted by action, so the same path gives the same moves in the same order.
+pub(crate) fn moves(plan: &Plan, path: &Sequence, baseline: &Baseline, from: usize) -> Vec<Move> {
+    let g = Journey { plan, seq: path, baseline, usable: baseline.usable(), world: 0 };
     let end = g.steps().len();
     let mut actions: Vec<&String> = plan.catalog.keys().collect();
     actions.sort();
     let mut out = Vec::new();
-    for (x, owner) in instances(&g) {
+    for (x, owner) in instances(&g, from) {
         let state = g.current_state(&x);
         let info = &plan.resources[x.resource];
         for action in &actions {
             if info.create.as_deref() == Some(action.as_str()) {
                 continue;
             }
-            let reads = needed_reads(&g, action, end, &x, owner);
-            let call = if reads.is_empty() {
-                g.catalog_call(action, end, Some(&x), owner)
-            } else {
-                let mut steps = path.steps.clone();
-                for (k, read) in reads.iter().enumerate() {
-                    let origin = u32::try_from(end + k).unwrap_or(u32::MAX);
-                    steps.push(crate::run::sequence::SeqStep::plain(origin, read.clone()));
-                }
-                let longer = Sequence { journey: path.journey, steps };
-                let g = Journey { plan, seq: &longer, baseline, usable: end + reads.len() };
-                g.catalog_call(action, end + reads.len(), Some(&x), owner)
+            let Some((reads, call)) = bound_with_reads(&g, action, Some(&x), owner) else {
+                continue;
             };
-            let Some(call) = call else { continue };
             if call.login || call.logout || call.is_read() {
                 continue;
             }
@@ -92,12 +83,14 @@ pub(crate) fn moves(plan: &Plan, path: &Sequence, baseline: &Baseline) -> Vec<Mo
     let users: Vec<usize> = logged_in(&g);
     if let Some(&user) = users.first() {
         for action in &actions {
-            let Some(call) = g.catalog_call(action, end, None, Some(user)) else { continue };
+            let Some((reads, call)) = bound_with_reads(&g, action, None, Some(user)) else {
+                continue;
+            };
             if call.login || call.logout || call.is_read() || call.creates.is_some() {
                 continue;
             }
             if call.acts_on.is_none() {
-                out.push(Move { reads: Vec::new(), call, enabled: Enabled::Unguarded, on: None });
+                out.push(Move { reads, call, enabled: Enabled::Unguarded, on: None });
             }
         }
     }
@@ -111,13 +104,39 @@ pub(crate) fn moves(plan: &Plan, path: &Sequence, baseline: &Baseline) -> Vec<Mo
     out
 }
 
-/// The reads of instance `x` whose answers the recorded `action` carried
-/// outside its path (a header, the body), bound into the path at `end`.
+/// `action` bound at the end of the path (on `x`, as `user`), after the
+/// reads it needs.
+fn bound_with_reads(
+    g: &Journey<'_>,
+    action: &str,
+    x: Option<&InstKey>,
+    user: Option<usize>,
+) -> Option<(Vec<Call>, Call)> {
+    let end = g.steps().len();
+    let reads = needed_reads(g, action, end, x, user);
+    if reads.is_empty() {
+        return Some((reads, g.catalog_call(action, end, x, user)?));
+    }
+    let mut steps = g.steps().to_vec();
+    for (k, read) in reads.iter().enumerate() {
+        let origin = u32::try_from(end + k).ok()?;
+        steps.push(crate::run::sequence::SeqStep::plain(origin, read.clone()));
+    }
+    let longer = Sequence { journey: g.seq.journey, steps };
+    let usable = end + reads.len();
+    let g = Journey { plan: g.plan, seq: &longer, baseline: g.baseline, usable, world: 0 };
+    let call = g.catalog_call(action, usable, x, user)?;
+    Some((reads, call))
+}
+
+/// The reads whose answers the recorded `action` carried outside its path
+/// (a header, the body): of instance `x`, or of a per-user singleton when
+/// there is no `x`; bound into the path at `end`.
 fn needed_reads(
     g: &Journey<'_>,
     action: &str,
     end: usize,
-    x: &InstKey,
+    x: Option<&InstKey>,
     owner: Option<usize>,
 ) -> Vec<Call> {
     let Some((_, cj, cs)) = g.plan.catalog.get(action) else { return Vec::new() };
@@ -130,13 +149,17 @@ fn needed_reads(
         }
         let Some(producer) = src_seq.steps.iter().find(|s| s.origin == b.origin) else { continue };
         let p = &producer.call;
-        if p.login || !p.is_read() || p.acts_on != Some(x.resource) {
+        let reads_it = match x {
+            Some(x) => p.acts_on == Some(x.resource),
+            None => p.acts_on.is_none() && g.plan.singleton_of(p.action()).is_some(),
+        };
+        if p.login || !p.is_read() || !reads_it {
             continue;
         }
         if reads.iter().any(|r| r.action() == p.action()) {
             continue;
         }
-        if let Some(read) = g.catalog_call(p.action(), end, Some(x), owner) {
+        if let Some(read) = g.catalog_call(p.action(), end, x, owner) {
             reads.push(read);
         }
     }
@@ -171,11 +194,11 @@ fn names_in_path(call: &Call, x: &InstKey, plan: &Plan) -> bool {
     })
 }
 
-/// The instances the path holds, each with the user it acts as: the
-/// creator, else the last user who acted on it.
-fn instances(g: &Journey<'_>) -> Vec<(InstKey, Option<usize>)> {
+/// The instances the path's steps from `from` on touched, each with the
+/// user it acts as: the creator, else the first user who acted on it.
+fn instances(g: &Journey<'_>, from: usize) -> Vec<(InstKey, Option<usize>)> {
     let mut out: Vec<(InstKey, Option<usize>)> = Vec::new();
-    for s in g.steps() {
+    for s in g.steps().iter().skip(from) {
         if s.call.login || s.call.logout {
             continue;
         }

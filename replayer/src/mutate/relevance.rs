@@ -60,9 +60,59 @@ pub(crate) fn key(family: Mutation, seq: &Sequence) -> String {
 /// before it), a parent's transition keeps the creates of its children,
 /// and a child keeps its parent's writes.
 pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
-    let logins: HashSet<u32> =
-        seq.steps.iter().filter(|s| s.call.login).map(|s| s.origin).collect();
-    let named: Vec<Vec<Ident>> = seq.steps.iter().map(|s| idents(plan, s, &logins)).collect();
+    let world = plan.journeys.get(seq.journey).map_or(0, |j| j.world);
+    let mut work = starts(seq);
+    let last = work.iter().copied().max().unwrap_or(0);
+    // Other journeys' steps in front: the world the journey's own steps found.
+    work.extend((0..last).filter(|&i| seq.steps[i].origin < world));
+    let mut keep = HashSet::new();
+    closure(plan, seq, work, &mut keep);
+    keep
+}
+
+/// Like [`relevant`], but of the other journeys' steps in front only those
+/// a kept step depends on, and for a kept read of a list the creates of
+/// what it lists with the writes on those instances (a loan's list of
+/// books keeps the books and their copies, not the other members'
+/// sessions). The least a step needs; it may still not reach the step as
+/// the journey did, so a caller checks the cut run against the journey's.
+pub(crate) fn needed(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
+    let mut keep = HashSet::new();
+    let mut work = starts(seq);
+    let last = work.iter().copied().max().unwrap_or(0);
+    loop {
+        closure(plan, seq, work, &mut keep);
+        let listed: HashSet<usize> = keep
+            .iter()
+            .map(|&i| &seq.steps[i].call)
+            .filter(|c| c.is_read())
+            .filter_map(|c| plan.answered_by(c.action()))
+            .collect();
+        let kept_creates: HashSet<u32> = keep
+            .iter()
+            .map(|&i| &seq.steps[i])
+            .filter(|s| s.call.creates.is_some())
+            .map(|s| s.origin)
+            .collect();
+        work = (0..last)
+            .filter(|k| !keep.contains(k))
+            .filter(|&k| {
+                let c = &seq.steps[k].call;
+                let lists_it = c.creates.is_some_and(|r| listed.contains(&r));
+                let on_kept = c.binds.iter().any(|b| {
+                    matches!(b.to, Location::Path { .. }) && kept_creates.contains(&b.origin)
+                });
+                !c.is_read() && !c.login && !c.logout && (lists_it || on_kept)
+            })
+            .collect();
+        if work.is_empty() {
+            return keep;
+        }
+    }
+}
+
+/// The focus steps, and every inserted step before the last (the mutation).
+fn starts(seq: &Sequence) -> Vec<usize> {
     let mut work: Vec<usize> = seq
         .steps
         .iter()
@@ -71,12 +121,16 @@ pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
         .map(|(i, _)| i)
         .collect();
     let last = work.iter().copied().max().unwrap_or(0);
-    // Every inserted step before the last focus: they are the mutation.
     work.extend((0..last).filter(|&i| seq.steps[i].origin >= INSERTED));
-    // Other journeys' steps in front: the world the journey's own steps found.
-    let world = plan.journeys.get(seq.journey).map_or(0, |j| j.world);
-    work.extend((0..last).filter(|&i| seq.steps[i].origin < world));
-    let mut keep: HashSet<usize> = HashSet::new();
+    work
+}
+
+/// Adds to `keep` the steps of `work` and (transitively) every step they
+/// depend on.
+fn closure(plan: &Plan, seq: &Sequence, mut work: Vec<usize>, keep: &mut HashSet<usize>) {
+    let logins: HashSet<u32> =
+        seq.steps.iter().filter(|s| s.call.login).map(|s| s.origin).collect();
+    let named: Vec<Vec<Ident>> = seq.steps.iter().map(|s| idents(plan, s, &logins)).collect();
     while let Some(i) = work.pop() {
         if !keep.insert(i) {
             continue;
@@ -94,7 +148,6 @@ pub(crate) fn relevant(plan: &Plan, seq: &Sequence) -> HashSet<usize> {
         });
         work.extend(earlier_writes);
     }
-    keep
 }
 
 /// An instance as the dependency closure tells instances apart: a value

@@ -27,10 +27,17 @@ impl Oracles<'_> {
             return None;
         }
         let focus = &seq.steps[f];
-        let original = self.plan.journeys.get(seq.journey)?.sequence.steps.iter();
-        let original = original.clone().find(|s| s.origin == focus.origin)?;
+        // The recorded request the field was added to: the journey's step
+        // (a path exploration extended numbers its steps anew: then the
+        // action's recorded request).
+        let journey = &self.plan.journeys.get(seq.journey)?.sequence.steps;
+        let original = journey
+            .iter()
+            .find(|s| s.origin == focus.origin && s.call.action() == focus.call.action())
+            .map(|s| &s.call.template)
+            .or_else(|| self.plan.catalog.get(focus.call.action()).map(|(t, _, _)| t))?;
         let (BodyTemplate::Json(Value::Object(sent_body)), BodyTemplate::Json(Value::Object(was))) =
-            (&focus.call.template.body, &original.call.template.body)
+            (&focus.call.template.body, &original.body)
         else {
             return None;
         };

@@ -16,6 +16,13 @@ use crate::setup::config::Strategy;
 #[derive(Debug)]
 pub(super) struct Open {
     pub path: Sequence,
+    /// Steps of the path before this one are other journeys' (its world).
+    pub world: u32,
+    /// Its root's last step: moves act on what it and later steps touched.
+    pub from: usize,
+    /// A root's longer cut (every step of the world its journey found), to
+    /// run when this one's last step is refused.
+    pub fallback: Option<(Sequence, u32)>,
     /// Steps added after the root.
     pub depth: usize,
     /// How much the recording already showed of its last step: 0 never
@@ -126,6 +133,9 @@ mod tests {
     fn open(depth: usize, novelty: u8, disabled: bool) -> Open {
         Open {
             path: Sequence { journey: depth, steps: Vec::new() },
+            world: 0,
+            from: 0,
+            fallback: None,
             depth,
             novelty,
             judge: None,

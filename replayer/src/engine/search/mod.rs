@@ -34,7 +34,7 @@ use crate::error::Error;
 use crate::mutate::generation::path_cases;
 use crate::mutate::moves::{moves, Enabled, Move};
 use crate::mutate::mutation::Mutation;
-use crate::mutate::relevance::{inst_key, relevant};
+use crate::mutate::relevance::{inst_key, needed, relevant};
 use crate::oracle::Checked;
 use crate::run::calibrate::Baseline;
 use crate::run::sequence::{Role, SeqStep, Sequence};
@@ -46,9 +46,17 @@ use frontier::{Frontier, Open};
 /// How a finding of exploration is named, whichever oracle made it.
 pub(crate) const EXPLORE: &str = "explore";
 
+/// Paths a family test is tried from before it is given up, when it does
+/// not reach its focus as the path's own run did.
+const TRIES: u8 = 3;
+
 /// A path that ran and reached a state no other path had.
 struct Node {
     path: Sequence,
+    /// The root's last step: moves act on what it and later steps touched.
+    from: usize,
+    /// Steps before this one are other journeys'.
+    world: u32,
     baseline: Baseline,
     depth: usize,
     /// It reached a state or took a transition the recording never showed.
@@ -68,8 +76,9 @@ struct Search<'s, 'a, P> {
     frontier: Frontier,
     /// Fingerprints of the states reached.
     states: HashSet<u64>,
-    /// Keys of the family tests already run.
-    tests: HashSet<String>,
+    /// The family tests tried, by key: how many times, and whether one
+    /// reached its focus as the path's own run did (then it is done).
+    tests: HashMap<String, (u8, bool)>,
     /// Invariants each root journey's plain run already breaks.
     broken: HashMap<usize, HashSet<String>>,
     coverage: Coverage,
@@ -95,7 +104,7 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             request_limit,
             frontier: Frontier::new(options.strategy, options.seed),
             states: HashSet::new(),
-            tests: HashSet::new(),
+            tests: HashMap::new(),
             broken: HashMap::new(),
             coverage: Coverage::new(&self.oracles.plan.model),
             out: Exploration {
@@ -117,12 +126,16 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
 
 impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
     /// The paths exploration starts from: in each calibrated journey, the
-    /// recorded prefix up to each create (or first step on an instance)
-    /// that calibration saw accepted, cut to what that step needs; the
-    /// same cut from two journeys is one root.
+    /// recorded prefix up to each of its own writes that calibration saw
+    /// accepted (a create, the first of each action on an instance, a write
+    /// that names none), cut to what that write needs: an item added to a
+    /// list starts where the books it names exist. Two roots whose own steps
+    /// are the same actions by the same users are one: the other journeys'
+    /// steps in front (the world they found) differ more than they matter.
     fn roots(&mut self) -> Vec<Open> {
         let plan = self.explorer.oracles.plan;
         let mut seen: HashSet<Vec<(String, Option<usize>)>> = HashSet::new();
+        let mut actions: HashSet<String> = HashSet::new();
         let mut out = Vec::new();
         for (j, journey) in plan.journeys.iter().enumerate() {
             let Some(baseline) = self.explorer.calibrated.get(j).and_then(Option::as_ref) else {
@@ -137,40 +150,51 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 if step.origin < journey.world || call.login || call.logout || call.is_read() {
                     continue;
                 }
-                let Some(x) = inst_key(plan, step) else { continue };
-                if instances.contains(&x) {
-                    continue;
+                match inst_key(plan, step).map(|x| (x, call.action().to_string())) {
+                    Some(first) if !instances.contains(&first) => instances.push(first),
+                    Some(_) => continue,
+                    // A write that names no instance: once per action.
+                    None if !actions.insert(call.action().to_string()) => continue,
+                    None => {}
                 }
-                instances.push(x);
                 let accepted = baseline.trace.steps.get(i).and_then(|e| e.reply());
                 if !accepted.is_some_and(|r| r.ok()) {
                     continue;
                 }
                 let mut prefix = Sequence { journey: j, steps: steps[..=i].to_vec() };
                 prefix.steps[i].role = Role::Focus;
-                let keep = relevant(plan, &prefix);
-                let cut = Sequence {
-                    journey: j,
-                    steps: prefix
-                        .steps
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, _)| keep.contains(k))
-                        .map(|(_, s)| SeqStep { role: Role::Plain, ..s.clone() })
-                        .collect(),
+                let Some((full, world)) = cut(&prefix, &relevant(plan, &prefix), journey.world)
+                else {
+                    continue;
                 };
-                let Some(root) = cut.renumbered() else { continue };
-                let shape: Vec<(String, Option<usize>)> =
-                    root.steps.iter().map(|s| (s.label(), s.call.user)).collect();
-                if seen.insert(shape) {
-                    out.push(Open {
-                        path: root,
-                        depth: 0,
-                        novelty: 2,
-                        judge: None,
-                        disabled: false,
-                    });
+                let shape: Vec<(String, Option<usize>)> = full
+                    .steps
+                    .iter()
+                    .skip(world as usize)
+                    .map(|s| (s.label(), s.call.user))
+                    .collect();
+                if !seen.insert(shape) {
+                    continue;
                 }
+                // The world's steps the write does not depend on are left
+                // out, unless the write is then refused.
+                let tight = cut(&prefix, &needed(plan, &prefix), journey.world)
+                    .filter(|(t, _)| t.steps.len() < full.steps.len());
+                tracing::debug!(journey = %journey.name, steps = ?full.labels(), tight = ?tight.as_ref().map(|t| t.0.labels()), "exploration root");
+                let open = |(path, world): (Sequence, u32), fallback| Open {
+                    from: path.steps.len().saturating_sub(1),
+                    path,
+                    world,
+                    fallback,
+                    depth: 0,
+                    novelty: 0,
+                    judge: None,
+                    disabled: false,
+                };
+                out.push(match tight {
+                    Some(tight) => open(tight, Some((full, world))),
+                    None => open((full, world), None),
+                });
             }
         }
         out
@@ -240,7 +264,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
     /// Runs one path and judges its last step. The path becomes a node
     /// when its last step was accepted and it reached a state no path had.
     async fn run_path(&mut self, open: Open) -> Result<Option<Node>, Error> {
-        let mut seq = open.path;
+        let (mut seq, world) = (open.path, open.world);
         let last = seq.steps.len().saturating_sub(1);
         if open.depth > 0 {
             seq.steps[last].role = Role::Focus;
@@ -262,6 +286,11 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
         }
         let accepted = trace.steps.get(last).and_then(|e| e.reply()).is_some_and(|r| r.ok());
         if !trace.complete() || !accepted {
+            if let Some((path, world)) = open.fallback {
+                let from = path.steps.len().saturating_sub(1);
+                let longer = Open { path, world, from, fallback: None, ..open };
+                return Box::pin(self.run_path(longer)).await;
+            }
             *self.out.pruned.entry("refused".to_string()).or_default() += 1;
             return Ok(None);
         }
@@ -273,7 +302,8 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
         let steps = trace.steps.len();
         let baseline =
             Baseline { trace, flaky: vec![false; steps], broken, noise: Default::default() };
-        Ok(Some(Node { path: seq, baseline, depth: open.depth, new }))
+        let from = open.from;
+        Ok(Some(Node { path: seq, from, world, baseline, depth: open.depth, new }))
     }
 
     /// Counts a sequence run and says where the search is.
@@ -315,20 +345,35 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
             }
         }
         let last = trace.steps.len().saturating_sub(1);
-        for (i, e) in trace.steps.iter().enumerate() {
-            let Some(k) = e.instance.filter(|_| e.reply().is_some_and(|r| r.ok())) else {
-                continue;
-            };
-            let info = &plan.resources[trace.instances[k].resource];
-            let from = trace.before(i, k).and_then(|s| s.state(info));
-            let to = trace.after(i, k).and_then(|s| s.state(info));
-            if let (Some(from), Some(to)) = (from, to) {
-                let action = seq.steps[i].call.action().to_string();
-                let t = Transition { resource: info.name.clone(), from, action, to };
-                new |= self.coverage.transition(t) && i == last;
-            }
+        for i in 0..trace.steps.len() {
+            new |= self.cover_step(seq, trace, i) && i == last;
         }
         new
+    }
+
+    /// Records the transition step `i` made, when it was accepted, sent
+    /// alone, and its instance was read back right before and after it;
+    /// whether the recording never showed it.
+    fn cover_step(&mut self, seq: &Sequence, trace: &crate::run::execute::Trace, i: usize) -> bool {
+        let plan = self.explorer.oracles.plan;
+        let e = &trace.steps[i];
+        let Some(k) = e.instance.filter(|_| e.reply().is_some_and(|r| r.ok())) else {
+            return false;
+        };
+        if seq.steps[i].is_concurrent() {
+            return false;
+        }
+        // Read back after an earlier step, and only reads since: nothing
+        // else moved it in between.
+        let last_read =
+            trace.probes.iter().filter(|p| p.instance == k && p.after < i).map(|p| p.after).max();
+        let fresh = last_read.is_some_and(|a| seq.steps[a + 1..i].iter().all(|s| s.call.is_read()));
+        let info = &plan.resources[trace.instances[k].resource];
+        let from = trace.before(i, k).filter(|_| fresh).and_then(|s| s.state(info));
+        let to = trace.after(i, k).and_then(|s| s.state(info));
+        let (Some(from), Some(to)) = (from, to) else { return false };
+        let action = seq.steps[i].call.action().to_string();
+        self.coverage.transition(Transition { resource: info.name.clone(), from, action, to })
     }
 
     /// Runs the families' tests that the node's path brings that no other
@@ -336,11 +381,16 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
     async fn probe(&mut self, node: &Node) -> Result<(), Error> {
         let plan = self.explorer.oracles.plan;
         let concurrency = self.explorer.config.mutations.concurrency;
-        let cases = path_cases(plan, &node.path, &node.baseline, self.families, concurrency);
+        let path = (&node.path, node.world);
+        let cases = path_cases(plan, path, &node.baseline, self.families, concurrency);
         for (key, case) in cases {
-            if !self.tests.insert(key) {
+            // A test that did not reach its focus from one path may from
+            // another, a few times.
+            let tried = self.tests.entry(key.clone()).or_insert((0, false));
+            if tried.1 || tried.0 >= TRIES {
                 continue;
             }
+            tried.0 += 1;
             if self.spent().is_some() {
                 return Ok(());
             }
@@ -363,11 +413,22 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 let checked = checked?;
                 self.out.probes += 1;
                 self.count(seq, checked.runs);
-                if checked.trace.complete() {
-                    self.cover(seq, &checked.trace);
+                if let Some(focus) = seq.focus().filter(|_| checked.trace.complete()) {
+                    self.cover_step(seq, &checked.trace, focus);
                 }
-                if node.baseline.diverges(seq, &checked.trace).is_some() {
+                let diverged = node.baseline.diverges(seq, &checked.trace);
+                tracing::debug!(
+                    family = %case.family,
+                    steps = ?seq.labels(),
+                    diverged = ?diverged,
+                    verdict = ?checked.verdict.as_ref().map(|v| v.oracle),
+                    "exploration probe"
+                );
+                if diverged.is_some() {
                     continue;
+                }
+                if let Some(tried) = self.tests.get_mut(&key) {
+                    tried.1 = true;
                 }
                 if let Some(v) = checked.verdict {
                     let broken = &node.baseline.broken;
@@ -386,7 +447,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
     fn expand(&mut self, node: &Node) {
         let plan = self.explorer.oracles.plan;
         let mut children = Vec::new();
-        for m in moves(plan, &node.path, &node.baseline) {
+        for m in moves(plan, &node.path, &node.baseline, node.from) {
             let disabled = m.enabled == Enabled::Unseen;
             if disabled && !self.options.try_disabled {
                 *self.out.pruned.entry("precondition".to_string()).or_default() += 1;
@@ -413,10 +474,34 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 let origin = u32::try_from(path.steps.len()).unwrap_or(u32::MAX);
                 path.steps.push(SeqStep::plain(origin, call));
             }
-            children.push(Open { path, depth: node.depth + 1, novelty, judge, disabled });
+            children.push(Open {
+                path,
+                world: node.world,
+                from: node.from,
+                fallback: None,
+                depth: node.depth + 1,
+                novelty,
+                judge,
+                disabled,
+            });
         }
         self.frontier.extend(children);
     }
+}
+
+/// The steps of `seq` that `keep` names, unfocused and numbered by
+/// position, with how many of them are before origin `world`.
+fn cut(seq: &Sequence, keep: &HashSet<usize>, world: u32) -> Option<(Sequence, u32)> {
+    let steps: Vec<SeqStep> = seq
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| keep.contains(k))
+        .map(|(_, s)| SeqStep { role: Role::Plain, ..s.clone() })
+        .collect();
+    let in_world = steps.iter().filter(|s| s.origin < world).count();
+    let cut = Sequence { journey: seq.journey, steps }.renumbered()?;
+    Some((cut, u32::try_from(in_world).ok()?))
 }
 
 /// The family whose oracle judges move `m` at the end of `path`: after a
