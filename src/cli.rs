@@ -342,8 +342,10 @@ pub struct ExploreArgs {
 
     /// Also try actions the recording never saw accepted in a state (after
     /// the others): where "accepted when it should be refused" bugs hide.
-    #[arg(long)]
-    pub try_disabled: bool,
+    /// `--try-disabled=false` leaves them out whatever [explore] says.
+    /// Default: [explore] try_disabled, else false.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub try_disabled: Option<bool>,
 
     #[command(flatten)]
     pub reports: ReportArgs,

@@ -124,7 +124,9 @@ pub async fn explore(args: ExploreArgs) -> Result<ExitCode> {
     if let Some(seed) = args.seed {
         explore.seed = seed;
     }
-    explore.try_disabled |= args.try_disabled;
+    if let Some(try_disabled) = args.try_disabled {
+        explore.try_disabled = try_disabled;
+    }
     if let Some(requests) = args.budget_requests {
         explore.requests = Some(requests);
         config.budget.requests = requests;

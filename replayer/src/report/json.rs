@@ -30,6 +30,21 @@
 //! }
 //! ```
 //!
+//! With exploration (`venomqa explore`, or `[explore] enabled`), a top-level
+//! `exploration` object says what it reached (`null` otherwise):
+//!
+//! ```json
+//! "exploration": {"strategy": "coverage", "max_depth": 6, "depth_reached": 6,
+//!   "roots": 3, "paths": 1198, "probes": 270, "requests": 20964,
+//!   "states_reached": [{"resource": "orders", "state": "paid"}], "states_missed": [],
+//!   "states_new": [], "transitions_learned": 13,
+//!   "transitions_reached": [{"resource": "orders", "from": "created",
+//!                            "action": "POST /orders/{order_id}/pay", "to": "paid"}],
+//!   "transitions_new": [], "actions_never_enabled": [],
+//!   "pruned": {"precondition": 861, "refused": 257, "same_state": 122, "finding": 456, "depth": 106},
+//!   "actions": 8, "naive_sequences": 299592.0, "sequences_saved": 298394.0, "stopped_by": null}
+//! ```
+//!
 //! `reproduced` is `null` unless the finding was re-run to measure how often
 //! it reproduces (races); `reproducer` is the script itself, `reproducer_file`
 //! where it was written (`null` when it was not); `body`, `status`, `user`
@@ -78,7 +93,47 @@ pub fn render_json(findings: &[Finding], ctx: &ReportContext) -> Value {
             "cases_skipped": ctx.cases.skipped,
             "complete": ctx.incomplete.is_none(),
             "incomplete": ctx.incomplete,
-        }
+        },
+        "exploration": ctx.exploration.as_ref().map_or(Value::Null, exploration_json),
+    })
+}
+
+/// What exploration reached (`venomqa explore`, or `[explore] enabled`).
+fn exploration_json(e: &crate::engine::Exploration) -> Value {
+    let pairs = |items: &[(String, String)]| -> Vec<Value> {
+        items
+            .iter()
+            .map(|(resource, state)| json!({"resource": resource, "state": state}))
+            .collect()
+    };
+    let transitions = |items: &[crate::engine::Transition]| -> Vec<Value> {
+        items
+            .iter()
+            .map(
+                |t| json!({"resource": t.resource, "from": t.from, "action": t.action, "to": t.to}),
+            )
+            .collect()
+    };
+    json!({
+        "strategy": e.strategy,
+        "max_depth": e.max_depth,
+        "depth_reached": e.depth_reached,
+        "roots": e.roots,
+        "paths": e.paths,
+        "probes": e.probes,
+        "requests": e.requests,
+        "states_reached": pairs(&e.states_reached),
+        "states_missed": pairs(&e.states_missed),
+        "states_new": pairs(&e.states_new),
+        "transitions_learned": e.transitions_learned,
+        "transitions_reached": transitions(&e.transitions_reached),
+        "transitions_new": transitions(&e.transitions_new),
+        "actions_never_enabled": e.actions_never_enabled,
+        "pruned": e.pruned,
+        "actions": e.actions,
+        "naive_sequences": e.naive_sequences,
+        "sequences_saved": e.saved(),
+        "stopped_by": e.stopped_by,
     })
 }
 

@@ -161,9 +161,10 @@ fn exploration_lines(e: &crate::engine::Exploration) -> Vec<String> {
     let pruned: Vec<String> =
         e.pruned.iter().map(|(why, n)| format!("{n} {}", why.replace('_', " "))).collect();
     lines.push(format!(
-        "  pruning: {} paths run instead of {} ({} actions, depth {}); not extended: {}",
+        "  pruning: {} paths run instead of {} (a naive search: {} starts × {} actions to depth {}); not extended: {}",
         e.paths,
         big(e.naive_sequences),
+        e.roots,
         e.actions,
         e.max_depth,
         if pruned.is_empty() { "none".to_string() } else { pruned.join(", ") }

@@ -52,6 +52,7 @@ pub fn starter_config_from(
     write_users(w, model, recorded, login);
     write_mutations(w);
     write_budget(w, model);
+    write_explore(w);
     write_invariants(w, model);
     write_report(w);
     out
@@ -197,6 +198,31 @@ fn write_budget(w: &mut String, model: &Model) {
     let _ = writeln!(w, "sequences = {sequences}");
     let _ = writeln!(w, "requests = {requests}");
     let _ = writeln!(w, "seconds = 120\n");
+}
+
+/// `[explore]`: the state-graph search, off for `run` until asked for.
+fn write_explore(w: &mut String) {
+    let _ = writeln!(w, "[explore]");
+    let _ = writeln!(
+        w,
+        "# `venomqa explore` searches the learned state graph beyond what was recorded;"
+    );
+    let _ = writeln!(w, "# with `enabled = true`, `venomqa run` does too, after replaying.");
+    let _ = writeln!(w, "enabled = false");
+    let _ = writeln!(w, "# \"coverage\" runs what the recording showed least first; or \"bfs\", \"dfs\", \"random\".");
+    let _ = writeln!(w, "strategy = \"coverage\"");
+    let _ = writeln!(w, "# Actions added after a recorded write, at most (1 to 12).");
+    let _ = writeln!(w, "max_depth = 4");
+    let _ = writeln!(
+        w,
+        "# Also try actions the recording never saw accepted in a state, after the others."
+    );
+    let _ = writeln!(w, "try_disabled = true");
+    let _ = writeln!(
+        w,
+        "# Exploration's own limit inside the run's; reaching it does not make the run incomplete."
+    );
+    let _ = writeln!(w, "seconds = 30\n");
 }
 
 /// `[[invariants]]`: a commented example on the model's first resource.

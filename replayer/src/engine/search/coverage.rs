@@ -46,7 +46,8 @@ pub struct Exploration {
     pub pruned: BTreeMap<String, u64>,
     /// Write actions the model has: the branching factor of a naive search.
     pub actions: usize,
-    /// A naive search's sequences to the depth limit: Σ actions^d, d = 1..=max_depth.
+    /// A naive search's sequences to the depth limit from the same roots:
+    /// roots × Σ actions^d, d = 0..=max_depth.
     pub naive_sequences: f64,
     /// Why it stopped before running out of paths, if it did.
     pub stopped_by: Option<String>,
@@ -150,7 +151,8 @@ impl Coverage {
         out.actions_never_enabled =
             write_actions.iter().filter(|a| !self.accepted.contains(*a)).cloned().collect();
         out.actions = write_actions.len();
-        out.naive_sequences =
-            (1..=out.max_depth).map(|d| (write_actions.len() as f64).powi(d as i32)).sum();
+        let per_root: f64 =
+            (0..=out.max_depth).map(|d| (write_actions.len() as f64).powi(d as i32)).sum();
+        out.naive_sequences = out.roots as f64 * per_root;
     }
 }

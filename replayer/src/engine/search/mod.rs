@@ -134,7 +134,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
     /// steps in front (the world they found) differ more than they matter.
     fn roots(&mut self) -> Vec<Open> {
         let plan = self.explorer.oracles.plan;
-        let mut seen: HashSet<Vec<(String, Option<usize>)>> = HashSet::new();
+        let mut seen: HashSet<Vec<String>> = HashSet::new();
         let mut actions: HashSet<String> = HashSet::new();
         let mut out = Vec::new();
         for (j, journey) in plan.journeys.iter().enumerate() {
@@ -167,12 +167,8 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 else {
                     continue;
                 };
-                let shape: Vec<(String, Option<usize>)> = full
-                    .steps
-                    .iter()
-                    .skip(world as usize)
-                    .map(|s| (s.label(), s.call.user))
-                    .collect();
+                let shape: Vec<String> =
+                    full.steps.iter().skip(world as usize).map(SeqStep::label).collect();
                 if !seen.insert(shape) {
                     continue;
                 }
@@ -207,7 +203,11 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 let left = 1 + self.frontier.len() as u64;
                 *self.out.pruned.entry("budget".to_string()).or_default() += left;
                 self.out.stopped_by = Some(why.clone());
-                self.explorer.lock().stopped_by.get_or_insert(why);
+                // Exploration's own limits bound the search as its depth
+                // does; only the run's make the run incomplete.
+                if !why.starts_with("explore.") {
+                    self.explorer.lock().stopped_by.get_or_insert(why);
+                }
                 return;
             }
             let depth = open.depth;
