@@ -81,6 +81,21 @@ fn the_page_renders_offline_in_headless_chromium() {
     let qa = dir.path().join("qa");
     // No --html: the page `init` turned on in [report].
     let ran = run_qa(&["run", qa.to_str().unwrap()]);
+    assert_eq!(ran.status.code(), Some(1), "{}", text(&ran.stderr));
+    // Exploration's page: its figures, and the moves it made that no
+    // recorded session did, on the machine.
+    let explored = dir.path().join("explored.html");
+    let ran = run_qa(&[
+        "explore",
+        "--config",
+        qa.to_str().unwrap(),
+        "--target",
+        &shop_url,
+        "--max-depth",
+        "3",
+        "--html",
+        explored.to_str().unwrap(),
+    ]);
     shop.signal("TERM");
     assert_eq!(ran.status.code(), Some(1), "{}", text(&ran.stderr));
     let page = qa.join("report.html");
@@ -95,6 +110,13 @@ fn the_page_renders_offline_in_headless_chromium() {
     for state in ["created", "paid", "shipped", "refunded"] {
         assert!(svg.contains(&format!(">{state}</text>")), "{state} drawn in the <svg>");
     }
+
+    let explored_url = format!("file://{}", std::fs::canonicalize(&explored).unwrap().display());
+    let dom = text(&browse(&chromium, dir.path(), &["--dump-dom", &explored_url]).stdout);
+    assert!(dom.contains("<table class=\"exploration\" id=\"exploration\">"), "{dom}");
+    assert!(dom.contains("learned transitions taken"), "{dom}");
+    assert!(dom.contains("never recorded; new, by exploration"), "{dom}");
+    assert!(dom.contains("class=\"edge unlearned\"") || dom.contains("edge crossed unlearned"));
 
     let png = dir.path().join("page.png");
     let screenshot = format!("--screenshot={}", png.display());

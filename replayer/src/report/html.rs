@@ -31,7 +31,7 @@ use machines::{write_machines, Machine};
 
 /// Renders the whole page.
 pub fn render_html(findings: &[Finding], ctx: &ReportContext, model: &Model) -> String {
-    let machines = Machine::all(model, findings);
+    let machines = Machine::all(model, findings, ctx.exploration.as_ref());
     let mut page = String::with_capacity(16 * 1024);
     let title = match ctx.target.as_str() {
         "" => "venomqa report".to_string(),
@@ -109,7 +109,64 @@ fn write_summary(page: &mut String, findings: &[Finding], ctx: &ReportContext) {
     if ctx.cases.planned > 0 {
         write_cases(page, ctx);
     }
+    if let Some(e) = &ctx.exploration {
+        write_exploration(page, e);
+    }
     page.push_str("</header>\n");
+}
+
+/// What exploration reached: coverage against the recording and what
+/// pruning saved.
+fn write_exploration(page: &mut String, e: &crate::engine::Exploration) {
+    let learned_states = e.states_reached.len() + e.states_missed.len();
+    let pairs = |items: &[(String, String)]| -> String {
+        let shown: Vec<String> = items.iter().map(|(r, s)| format!("{r}: {s}")).collect();
+        escape_text(&shown.join(", "))
+    };
+    let mut rows: Vec<(&str, String)> = vec![
+        (
+            "explored",
+            format!(
+                "{} paths from {} starts, {} strategy, depth {} of {}; {} family tests at new states; {} requests",
+                e.paths, e.roots, escape_text(&e.strategy), e.depth_reached, e.max_depth, e.probes, e.requests
+            ),
+        ),
+        ("learned states reached", format!("{} of {learned_states}", e.states_reached.len())),
+        (
+            "learned transitions taken",
+            format!("{} of {}", e.transitions_reached.len(), e.transitions_learned),
+        ),
+        ("new states", format!("<span class=\"new-state\">{}</span>", pairs(&e.states_new))),
+        ("new transitions", e.transitions_new.len().to_string()),
+    ];
+    if !e.states_missed.is_empty() {
+        rows.push(("learned states not reached", pairs(&e.states_missed)));
+    }
+    if !e.actions_never_enabled.is_empty() {
+        rows.push(("actions never accepted", escape_text(&e.actions_never_enabled.join(", "))));
+    }
+    let pruned: Vec<String> =
+        e.pruned.iter().map(|(why, n)| format!("{n} {}", why.replace('_', " "))).collect();
+    rows.push((
+        "pruning",
+        format!(
+            "{} paths instead of {:.0} (a naive search: {} starts × {} actions to depth {}); not extended: {}",
+            e.paths,
+            e.naive_sequences,
+            e.roots,
+            e.actions,
+            e.max_depth,
+            escape_text(&pruned.join(", "))
+        ),
+    ));
+    if let Some(why) = &e.stopped_by {
+        rows.push(("stopped by", format!("the <code>{}</code> budget", escape_text(why))));
+    }
+    page.push_str("<table class=\"exploration\" id=\"exploration\">\n<tr><th>exploration</th><th></th></tr>\n");
+    for (name, value) in rows {
+        let _ = writeln!(page, "<tr><td>{name}</td><td>{value}</td></tr>");
+    }
+    page.push_str("</table>\n");
 }
 
 /// Cases planned, exercised and not, with each reason: a run that
@@ -159,6 +216,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; pa
 .off-machine { border-left: 3px solid var(--amber); padding-left: 8px; }
 .evidence li { margin: 2px 0; }
 .machine { margin: 16px 0 28px; padding: 8px 12px; border: 1px solid var(--line); border-radius: 6px; }
+.new-state { color: var(--teal); font-weight: 600; }
 .machine figcaption { color: var(--muted); margin-bottom: 8px; } .machine figcaption h3 { color: var(--ink); }
 .drawing { overflow-x: auto; }
 svg.machine { max-width: none; border: 0; margin: 0; padding: 0; }
@@ -393,6 +451,47 @@ mod tests {
         );
         assert!(page.contains("<td>created</td><td><code>POST /orders/{order_id}/ship</code></td><td>shipped</td><td>0</td><td>never recorded</td>"));
         assert!(page.contains("was accepted in <b>created</b> and left it in <b>shipped</b>"));
+    }
+
+    #[test]
+    fn what_exploration_added_is_marked_new_on_the_machine_and_counted_in_the_summary() {
+        let transition = |from: &str, action: &str, to: &str| crate::engine::Transition {
+            resource: "orders".into(),
+            from: from.into(),
+            action: action.into(),
+            to: to.into(),
+        };
+        let exploration = crate::engine::Exploration {
+            strategy: "coverage".into(),
+            max_depth: 4,
+            depth_reached: 4,
+            roots: 3,
+            paths: 120,
+            states_reached: vec![("orders".into(), "paid".into())],
+            states_new: vec![("orders".into(), "on_hold".into())],
+            transitions_learned: 5,
+            transitions_reached: vec![transition("created", "POST /orders/{order_id}/pay", "paid")],
+            transitions_new: vec![transition("paid", "POST /orders/{order_id}/cancel", "created")],
+            pruned: [("same_state".to_string(), 7)].into(),
+            actions: 4,
+            naive_sequences: 1023.0,
+            ..Default::default()
+        };
+        let ctx = ReportContext { exploration: Some(exploration), ..context() };
+        let page = render_html(&[], &ctx, &shop_model());
+        assert!(page.contains("id=\"exploration\""), "{page}");
+        assert!(page.contains("120 paths instead of 1023"), "{page}");
+        assert!(
+            page.contains("<tr><td>learned transitions taken</td><td>1 of 5</td></tr>"),
+            "{page}"
+        );
+        assert!(page.contains("<span class=\"new-state\">orders: on_hold</span>"), "{page}");
+        // The new transition: a dashed arrow no finding crossed, and a row saying so.
+        assert!(page.contains("class=\"edge unlearned\""), "{page}");
+        assert!(page.contains("never recorded; new, by exploration"), "{page}");
+        assert!(page.contains(
+            "reached states it never showed: <strong class=\"new-state\">on_hold</strong>"
+        ));
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub(super) struct Unlearned {
     pub to: String,
     /// The numbers (from 1) of the findings that made it.
     pub crossed: Vec<usize>,
+    /// Exploration made it.
+    pub explored: bool,
 }
 
 /// One arrow to draw, whatever it stands for.
@@ -69,7 +71,8 @@ struct Arrow {
 impl Arrow {
     fn class(&self) -> &'static str {
         match (self.crossed.is_empty(), self.unlearned) {
-            (true, _) => "edge",
+            (true, false) => "edge",
+            (true, true) => "edge unlearned",
             (false, false) => "edge crossed",
             (false, true) => "edge crossed unlearned",
         }
@@ -206,7 +209,13 @@ fn arrows(
         let (Some(from), Some(to)) = (index(&u.from), index(&u.to)) else { continue };
         let arrow = Arrow {
             label: format!("{} — never recorded", short_action(&u.action, resource)),
-            title: format!("{} → {}: {}, which no recorded session did", u.from, u.to, u.action),
+            title: format!(
+                "{} → {}: {}, which no recorded session did{}",
+                u.from,
+                u.to,
+                u.action,
+                if u.explored { " (exploration did)" } else { "" }
+            ),
             crossed: u.crossed.clone(),
             unlearned: true,
         };

@@ -9,6 +9,7 @@ use venomqa_learner::{Model, Resource, StateMachine};
 
 use super::crossed::{walk, Walk};
 use super::graph::{machine_svg, Marks, Unlearned};
+use crate::engine::Exploration;
 use crate::oracle::finding::Finding;
 use crate::report::markup::{escape_attr, escape_text};
 
@@ -22,11 +23,20 @@ pub(super) struct Machine<'a> {
     pub anchor: String,
     /// One walk a finding, in finding order.
     pub walks: Vec<Walk>,
+    /// Transitions exploration took that the recording never showed: (from, action, to).
+    pub explored: Vec<(String, String, String)>,
+    /// States exploration reached that the recording never showed.
+    pub new_states: Vec<String>,
 }
 
 impl<'a> Machine<'a> {
-    /// Every machine of `model`, each walked by every finding.
-    pub fn all(model: &'a Model, findings: &[Finding]) -> Vec<Machine<'a>> {
+    /// Every machine of `model`, each walked by every finding, with what
+    /// exploration added to it.
+    pub fn all(
+        model: &'a Model,
+        findings: &[Finding],
+        explored: Option<&Exploration>,
+    ) -> Vec<Machine<'a>> {
         model
             .machines
             .iter()
@@ -34,7 +44,26 @@ impl<'a> Machine<'a> {
             .map(|(i, machine)| {
                 let resource = model.resource(&machine.resource);
                 let walks = findings.iter().map(|f| walk(f, machine, resource)).collect();
-                Machine { machine, resource, anchor: machine_anchor(model, i), walks }
+                let mine = |r: &str| r == machine.resource;
+                let new_transitions =
+                    explored.map(|e| e.transitions_new.as_slice()).unwrap_or_default();
+                let new_states = explored.map(|e| e.states_new.as_slice()).unwrap_or_default();
+                Machine {
+                    machine,
+                    resource,
+                    anchor: machine_anchor(model, i),
+                    walks,
+                    explored: new_transitions
+                        .iter()
+                        .filter(|t| mine(&t.resource))
+                        .map(|t| (t.from.clone(), t.action.clone(), t.to.clone()))
+                        .collect(),
+                    new_states: new_states
+                        .iter()
+                        .filter(|(r, _)| mine(r))
+                        .map(|(_, s)| s.clone())
+                        .collect(),
+                }
             })
             .collect()
     }
@@ -87,7 +116,20 @@ fn write_machine(page: &mut String, m: &Machine) {
     };
     let initial: Vec<String> = machine.initial.keys().map(|s| escape_text(s)).collect();
     let crossed = marks.transitions.iter().chain(&marks.entries).any(|c| !c.is_empty());
-    let legend = if !marks.unlearned.is_empty() {
+    let explored = if m.explored.is_empty() && m.new_states.is_empty() {
+        String::new()
+    } else {
+        let mut said = format!("; exploration took {} transitions the recording never showed (dashed, marked in the table)", m.explored.len());
+        if !m.new_states.is_empty() {
+            let states: Vec<String> = m.new_states.iter().map(|s| escape_text(s)).collect();
+            said.push_str(&format!(
+                " and reached states it never showed: <strong class=\"new-state\">{}</strong>",
+                states.join(", ")
+            ));
+        }
+        said
+    };
+    let legend = if marks.unlearned.iter().any(|u| !u.crossed.is_empty()) {
         "; red: transitions findings crossed, dashed where no recorded session went \
          (each links to the first finding that did)"
     } else if crossed {
@@ -97,7 +139,7 @@ fn write_machine(page: &mut String, m: &Machine) {
     };
     let _ = write!(
         page,
-        "<figure class=\"machine\" id=\"{}\">\n<figcaption><h3>{}</h3>{basis}; {} states, initial: {}{legend}.\
+        "<figure class=\"machine\" id=\"{}\">\n<figcaption><h3>{}</h3>{basis}; {} states, initial: {}{legend}{explored}.\
          </figcaption>\n<div class=\"drawing\">{}</div>\n",
         escape_attr(&m.anchor),
         escape_text(&machine.resource),
@@ -123,7 +165,9 @@ fn write_machine(page: &mut String, m: &Machine) {
         );
     }
     for u in &marks.unlearned {
-        write_transition_row(page, &u.from, &u.action, &u.to, 0, "never recorded", &u.crossed);
+        let seen =
+            if u.explored { "never recorded; new, by exploration" } else { "never recorded" };
+        write_transition_row(page, &u.from, &u.action, &u.to, 0, seen, &u.crossed);
     }
     page.push_str("</table>\n</figure>\n");
 }
@@ -142,6 +186,9 @@ fn unlearned(m: &Machine) -> Vec<Unlearned> {
             }
         }
     }
+    for (from, action, to) in &m.explored {
+        moves.entry((from, action, to)).or_default();
+    }
     moves
         .into_iter()
         .map(|((from, action, to), crossed)| Unlearned {
@@ -149,6 +196,10 @@ fn unlearned(m: &Machine) -> Vec<Unlearned> {
             action: action.to_string(),
             to: to.to_string(),
             crossed,
+            explored: m
+                .explored
+                .iter()
+                .any(|(f, a, t)| (f.as_str(), a.as_str(), t.as_str()) == (from, action, to)),
         })
         .collect()
 }
