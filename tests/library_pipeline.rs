@@ -130,3 +130,81 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
         }
     }
 }
+
+/// `venomqa explore` against a library with `bugs`, the staff's secrets set;
+/// the exit code and the report.
+fn explore_against(qa: &Path, config: &str, bugs: &str) -> (Option<i32>, Value) {
+    let (_library, url) = start_library(bugs);
+    let report = qa.join(format!("explore-{bugs}.json"));
+    let mut command = venomqa();
+    command.args(["explore", "--config", qa.to_str().unwrap(), "--target", &url, "--json"]);
+    command.arg(&report);
+    for staff in STAFF {
+        let var = staff_variable(config, staff.email).expect("a variable for each staff account");
+        command.env(var, staff.password);
+    }
+    let ran = command.output().expect("venomqa runs");
+    let said = format!("{}{}", text(&ran.stdout), text(&ran.stderr));
+    let json = std::fs::read(&report).unwrap_or_else(|e| panic!("no report ({e}): {said}"));
+    (ran.status.code(), serde_json::from_slice(&json).expect("the report is JSON"))
+}
+
+#[test]
+fn exploration_alone_finds_the_library_bugs_of_each_kind_and_nothing_on_a_correct_library() {
+    let temp = TempStore::new();
+    let store = temp.arg();
+    let work = tempfile::tempdir().expect("tempdir");
+    let model = work.path().join("model.json");
+    record_and_learn(store, &model);
+    let qa = work.path().join("qa");
+    let (_library, url) = start_library("none");
+    let init = run(&[
+        "init",
+        "--target",
+        &url,
+        "--reset",
+        "POST /__reset",
+        "--store",
+        store,
+        "--model",
+        model.to_str().unwrap(),
+        qa.to_str().unwrap(),
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let config = std::fs::read_to_string(qa.join("venomqa.toml")).expect("init wrote it");
+
+    let (code, report) = explore_against(&qa, &config, "all");
+    let found = findings(&report);
+    eprintln!("explore --bugs all: exit {code:?}\n  {}", found.join("\n  "));
+    assert_eq!(code, Some(1), "{}", report["exploration"]);
+    let oracles: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["oracle"].as_str().unwrap())
+        .collect();
+    // Cookie sessions, sign-up inside journeys, slugs, sequential ids, a
+    // soft delete, pickup codes: bugs of every kind the families know.
+    for oracle in [
+        "enumeration",
+        "stale-token",
+        "mass-assignment",
+        "after-delete",
+        "race",
+        "cross-user",
+        "stale-write",
+        "unexpected-accept",
+    ] {
+        assert!(oracles.contains(oracle), "{oracle} missing: {found:#?}");
+    }
+    assert!(found.len() >= 12, "{} findings: {found:#?}", found.len());
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(f["mutation"], "explore", "{f}");
+    }
+
+    let (code, report) = explore_against(&qa, &config, "none");
+    let found = findings(&report);
+    assert!(found.is_empty(), "false findings on a correct library: {found:#?}");
+    assert!(matches!(code, Some(0 | 4)), "clean, or incomplete by budget: {}", report["stats"]);
+    assert!(report["exploration"]["paths"].as_u64().unwrap() > 50, "{}", report["exploration"]);
+}
