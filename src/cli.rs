@@ -327,11 +327,13 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=12))]
     pub max_depth: Option<u16>,
 
-    /// Stop after this many requests (calibration included).
+    /// Stop after this many requests (calibration included). Default:
+    /// [explore] requests, else [budget] requests.
     #[arg(long, value_name = "N")]
     pub budget_requests: Option<u64>,
 
-    /// Stop after this many seconds (calibration included).
+    /// Stop after this many seconds (calibration included). Default:
+    /// [explore] seconds, else [budget] seconds.
     #[arg(long, value_name = "S")]
     pub budget_seconds: Option<u64>,
 

@@ -108,7 +108,15 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
 pub async fn explore(args: ExploreArgs) -> Result<ExitCode> {
     let mut config = load_config(&args.config)?;
     config.set_target(&args.target)?;
+    // Here exploration is the whole run: its own limits are the run's, and
+    // running out of one makes the run incomplete.
     let explore = &mut config.explore;
+    if let Some(seconds) = explore.seconds.take() {
+        config.budget.seconds = config.budget.seconds.min(seconds);
+    }
+    if let Some(requests) = explore.requests.take() {
+        config.budget.requests = config.budget.requests.min(requests);
+    }
     explore.enabled = true;
     if let Some(strategy) = args.strategy {
         explore.strategy = match strategy {
@@ -128,11 +136,9 @@ pub async fn explore(args: ExploreArgs) -> Result<ExitCode> {
         explore.try_disabled = try_disabled;
     }
     if let Some(requests) = args.budget_requests {
-        explore.requests = Some(requests);
         config.budget.requests = requests;
     }
     if let Some(seconds) = args.budget_seconds {
-        explore.seconds = Some(seconds);
         config.budget.seconds = seconds;
     }
     execute_as(config, &args.reports, Phase::Explore).await

@@ -220,8 +220,9 @@ fn write_explore(w: &mut String) {
     let _ = writeln!(w, "try_disabled = true");
     let _ = writeln!(
         w,
-        "# Exploration's own limit inside the run's; reaching it does not make the run incomplete."
+        "# Its own limit inside `run`'s budget (reaching it does not make the run incomplete);"
     );
+    let _ = writeln!(w, "# for `venomqa explore` the command's limit (reaching it does: exit 4).");
     let _ = writeln!(w, "seconds = 30\n");
 }
 
