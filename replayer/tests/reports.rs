@@ -287,7 +287,8 @@ fn json_report_has_the_public_field_names_and_values() {
     let json = render_json(&all, &ctx);
     let top: BTreeSet<&str> =
         json.as_object().expect("object").keys().map(String::as_str).collect();
-    assert_eq!(top, BTreeSet::from(["findings", "stats"]));
+    assert_eq!(top, BTreeSet::from(["findings", "stats", "exploration"]));
+    assert!(json["exploration"].is_null(), "no exploration ran");
 
     let first = &json["findings"][0];
     let keys: BTreeSet<&str> =

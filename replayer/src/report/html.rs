@@ -117,7 +117,7 @@ fn write_summary(page: &mut String, findings: &[Finding], ctx: &ReportContext) {
 
 /// What exploration reached: coverage against the recording and what
 /// pruning saved.
-fn write_exploration(page: &mut String, e: &crate::engine::Exploration) {
+fn write_exploration(page: &mut String, e: &crate::report::exploration::Exploration) {
     let learned_states = e.states_reached.len() + e.states_missed.len();
     let pairs = |items: &[(String, String)]| -> String {
         let shown: Vec<String> = items.iter().map(|(r, s)| format!("{r}: {s}")).collect();
@@ -455,13 +455,14 @@ mod tests {
 
     #[test]
     fn what_exploration_added_is_marked_new_on_the_machine_and_counted_in_the_summary() {
-        let transition = |from: &str, action: &str, to: &str| crate::engine::Transition {
-            resource: "orders".into(),
-            from: from.into(),
-            action: action.into(),
-            to: to.into(),
-        };
-        let exploration = crate::engine::Exploration {
+        let transition =
+            |from: &str, action: &str, to: &str| crate::report::exploration::Transition {
+                resource: "orders".into(),
+                from: from.into(),
+                action: action.into(),
+                to: to.into(),
+            };
+        let exploration = crate::report::exploration::Exploration {
             strategy: "coverage".into(),
             max_depth: 4,
             depth_reached: 4,

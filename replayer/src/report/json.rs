@@ -99,14 +99,14 @@ pub fn render_json(findings: &[Finding], ctx: &ReportContext) -> Value {
 }
 
 /// What exploration reached (`venomqa explore`, or `[explore] enabled`).
-fn exploration_json(e: &crate::engine::Exploration) -> Value {
+fn exploration_json(e: &crate::report::exploration::Exploration) -> Value {
     let pairs = |items: &[(String, String)]| -> Vec<Value> {
         items
             .iter()
             .map(|(resource, state)| json!({"resource": resource, "state": state}))
             .collect()
     };
-    let transitions = |items: &[crate::engine::Transition]| -> Vec<Value> {
+    let transitions = |items: &[crate::report::exploration::Transition]| -> Vec<Value> {
         items
             .iter()
             .map(

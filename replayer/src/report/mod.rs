@@ -17,6 +17,7 @@
 //! A finding's number (`#3`) is its position in the slice, counted from 1, in
 //! every report; the reproducer file of finding `#3` starts with `03-`.
 
+pub(crate) mod exploration;
 mod html;
 mod json;
 mod junit;
@@ -63,7 +64,7 @@ pub struct ReportContext {
     /// said for a person; `None` when it did.
     pub incomplete: Option<String>,
     /// What exploration reached, when it ran.
-    pub exploration: Option<crate::engine::Exploration>,
+    pub exploration: Option<exploration::Exploration>,
 }
 
 /// The mutated cases of a run: a case that never reached its focus the way

@@ -117,7 +117,7 @@ pub fn render_terminal(findings: &[Finding], ctx: &ReportContext, color: bool) -
 
 /// What exploration covered, in a few lines: paths and depth, states and
 /// transitions against the recording's, what pruning saved.
-fn exploration_lines(e: &crate::engine::Exploration) -> Vec<String> {
+fn exploration_lines(e: &crate::report::exploration::Exploration) -> Vec<String> {
     let pairs = |items: &[(String, String)]| -> String {
         items.iter().map(|(r, s)| format!("{r}:{s}")).collect::<Vec<_>>().join(", ")
     };

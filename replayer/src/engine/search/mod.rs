@@ -27,7 +27,7 @@ mod frontier;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-pub use coverage::{Exploration, Transition};
+pub use crate::report::exploration::{Exploration, Transition};
 
 use super::{entry_in, Explorer, Progress};
 use crate::error::Error;

@@ -9,8 +9,8 @@ use venomqa_learner::{Model, Resource, StateMachine};
 
 use super::crossed::{walk, Walk};
 use super::graph::{machine_svg, Marks, Unlearned};
-use crate::engine::Exploration;
 use crate::oracle::finding::Finding;
+use crate::report::exploration::Exploration;
 use crate::report::markup::{escape_attr, escape_text};
 
 /// A resource's machine with what each finding did on it.
