@@ -360,7 +360,8 @@ async fn replay_phases(
     let total = all.len();
     explorer.explore(all, parallel, deadline).await;
     let exploration = if phases.explore && explorer.lock().error.is_none() {
-        Some(explorer.search(&config.explore, &config.mutations.enabled).await)
+        let whole_run = !phases.mutate;
+        Some(explorer.search(&config.explore, &config.mutations.enabled, whole_run).await)
     } else {
         None
     };

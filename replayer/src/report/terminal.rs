@@ -169,6 +169,12 @@ fn exploration_lines(e: &crate::report::exploration::Exploration) -> Vec<String>
         e.max_depth,
         if pruned.is_empty() { "none".to_string() } else { pruned.join(", ") }
     ));
+    if let Some(why) = &e.stopped_by {
+        let open = e.pruned.get("budget").copied().unwrap_or(0);
+        lines.push(format!(
+            "  exploration stopped: the `{why}` budget ran out with {open} paths still open"
+        ));
+    }
     lines
 }
 

@@ -66,6 +66,9 @@ struct Node {
 /// One exploration in progress.
 struct Search<'s, 'a, P> {
     explorer: &'s Explorer<'a, P>,
+    /// Exploration is all the run does: a budget that stops it leaves the
+    /// run incomplete.
+    whole_run: bool,
     options: &'s Explore,
     /// The families whose tests run at each new state.
     families: &'s [Mutation],
@@ -87,8 +90,15 @@ struct Search<'s, 'a, P> {
 
 impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
     /// Explores from the calibrated journeys until the frontier is empty or
-    /// a budget runs out; what it finds joins the run's findings.
-    pub(super) async fn search(&self, options: &Explore, families: &[Mutation]) -> Exploration {
+    /// a budget runs out; what it finds joins the run's findings. When it
+    /// is the `whole_run` (`venomqa explore`), a budget that stops it makes
+    /// the run incomplete; after a replay that tested its plan, it does not.
+    pub(super) async fn search(
+        &self,
+        options: &Explore,
+        families: &[Mutation],
+        whole_run: bool,
+    ) -> Exploration {
         let started = Instant::now();
         let deadline = match options.seconds {
             Some(s) => self.deadline.min(started + std::time::Duration::from_secs(s)),
@@ -98,6 +108,7 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         let request_limit = options.requests.map_or(u64::MAX, |r| sent.saturating_add(r));
         let mut search = Search {
             explorer: self,
+            whole_run,
             options,
             families,
             deadline,
@@ -205,7 +216,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 self.out.stopped_by = Some(why.clone());
                 // Exploration's own limits bound the search as its depth
                 // does; only the run's make the run incomplete.
-                if !why.starts_with("explore.") {
+                if self.whole_run && !why.starts_with("explore.") {
                     self.explorer.lock().stopped_by.get_or_insert(why);
                 }
                 return;
