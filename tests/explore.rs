@@ -119,6 +119,31 @@ fn exploration_alone_finds_every_shop_bug_shrunk_and_nothing_on_a_clean_shop() {
     assert!(paths(&report) > 20, "{e}");
     assert!(e["stopped_by"].is_null(), "it ran out of paths, not of budget: {e}");
     assert_eq!(e["states_missed"], serde_json::json!([]), "every learned state reached: {e}");
+
+    // `run` explores after replaying when [explore] asks for it (init
+    // writes the section, off).
+    let config_path = dir.path().join("qa/venomqa.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    assert!(config.contains("[explore]\n"), "init writes [explore]: {config}");
+    assert!(config.contains("\nenabled = false\n"), "{config}");
+    std::fs::write(&config_path, config.replace("\nenabled = false\n", "\nenabled = true\n"))
+        .unwrap();
+    let json = dir.path().join("run.json");
+    let qa = dir.path().join("qa");
+    let ran = run_qa(&[
+        "run",
+        qa.to_str().unwrap(),
+        "--target",
+        &clean_url,
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let said = format!("{}{}", text(&ran.stdout), text(&ran.stderr));
+    assert_eq!(ran.status.code(), Some(0), "{said}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert!(report["stats"]["cases_planned"].as_u64().unwrap() > 0, "it replayed: {said}");
+    assert!(paths(&report) > 20, "and explored: {}", report["exploration"]);
+    assert!(said.contains("explored "), "{said}");
     clean.signal("TERM");
 }
 
