@@ -35,6 +35,26 @@ fn record_and_learn(store: &str, model: &Path) {
     assert!(learned.status.success(), "{}", text(&learned.stderr));
 }
 
+/// `venomqa init qa` from `store` and `model` against a correct library;
+/// what it printed.
+fn init_qa(store: &str, model: &Path, qa: &Path) -> std::process::Output {
+    let (_library, url) = start_library("none");
+    let init = run(&[
+        "init",
+        "--target",
+        &url,
+        "--reset",
+        "POST /__reset",
+        "--store",
+        store,
+        "--model",
+        model.to_str().unwrap(),
+        qa.to_str().unwrap(),
+    ]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    init
+}
+
 /// The environment variable `init` named for the secret of the staff
 /// account `email`: the `env` of the `[users.*]` table holding that email.
 fn staff_variable(config: &str, email: &str) -> Option<String> {
@@ -76,20 +96,7 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
     record_and_learn(store, &model);
 
     let qa = work.path().join("qa");
-    let (_library, url) = start_library("none");
-    let init = run(&[
-        "init",
-        "--target",
-        &url,
-        "--reset",
-        "POST /__reset",
-        "--store",
-        store,
-        "--model",
-        model.to_str().unwrap(),
-        qa.to_str().unwrap(),
-    ]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
+    let init = init_qa(store, &model, &qa);
     let config = std::fs::read_to_string(qa.join("venomqa.toml")).expect("init wrote it");
     // Only the staff are asked for: the members are made by their journeys.
     let asked = text(&init.stdout);
@@ -157,20 +164,7 @@ fn exploration_alone_finds_the_library_bugs_of_each_kind_and_nothing_on_a_correc
     let model = work.path().join("model.json");
     record_and_learn(store, &model);
     let qa = work.path().join("qa");
-    let (_library, url) = start_library("none");
-    let init = run(&[
-        "init",
-        "--target",
-        &url,
-        "--reset",
-        "POST /__reset",
-        "--store",
-        store,
-        "--model",
-        model.to_str().unwrap(),
-        qa.to_str().unwrap(),
-    ]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
+    init_qa(store, &model, &qa);
     let config = std::fs::read_to_string(qa.join("venomqa.toml")).expect("init wrote it");
 
     let (code, report) = explore_against(&qa, &config, "all");

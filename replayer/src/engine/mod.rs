@@ -217,13 +217,19 @@ pub async fn run(
     config: &Config,
     progress: impl Fn(Progress) + Send + Sync,
 ) -> Result<RunOutcome, Error> {
+    let (model, recorded) = model_and_recording(config)?;
+    replay(&model, &recorded, config, progress).await
+}
+
+/// The model and the recorded exchanges `config` names.
+fn model_and_recording(config: &Config) -> Result<(Model, Recorded), Error> {
     config.target_url()?;
     let text = std::fs::read_to_string(&config.model)
         .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
     let model = Model::from_json(&text)
         .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
     let recorded = Recorded::open(&config.store, &model)?;
-    replay(&model, &recorded, config, progress).await
+    Ok((model, recorded))
 }
 
 /// What the tasks of a run share: the findings so far and the counts.
@@ -249,12 +255,7 @@ pub async fn run_explore(
     config: &Config,
     progress: impl Fn(Progress) + Send + Sync,
 ) -> Result<RunOutcome, Error> {
-    config.target_url()?;
-    let text = std::fs::read_to_string(&config.model)
-        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
-    let model = Model::from_json(&text)
-        .map_err(|e| Error::Model { path: config.model.clone(), source: e.into() })?;
-    let recorded = Recorded::open(&config.store, &model)?;
+    let (model, recorded) = model_and_recording(config)?;
     explore(&model, &recorded, config, progress).await
 }
 
