@@ -20,7 +20,7 @@ pub const DEFAULT_STORE: &str = "./venomqa-store";
 #[command(name = "venomqa", version, propagate_version = true)]
 #[command(after_help = "Start with `venomqa demo`: it runs the whole pipeline on a sample shop.\n\
 Exit codes: 0 clean, 1 findings, 2 usage or configuration error, 3 the target or store could not be used, \
-4 incomplete (`run`/`replay`: a budget ran out before everything planned was tested, and nothing was found).")]
+4 incomplete (`run`/`replay`/`explore`: a budget ran out before everything planned was tested, and nothing was found).")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
