@@ -130,6 +130,7 @@ fn replay_exit_code(err: &venomqa_replayer::Error) -> u8 {
         | Error::Store(_)
         | Error::Unreachable { .. }
         | Error::Reset { .. }
+        | Error::Hook { .. }
         | Error::NotTheRecordedApi { .. } => 3,
     }
 }

@@ -205,3 +205,78 @@ fn each_pruning_rule_saves_paths_budgets_stop_the_search_and_a_seed_repeats_it()
     assert_eq!(seeded("7"), seeded("7"));
     shop.signal("TERM");
 }
+
+/// `text` with `[explore]`'s `try_disabled` line followed by `extra`.
+fn with_explore(config: &str, extra: &str) -> String {
+    let line = "\ntry_disabled = true\n";
+    assert!(config.contains(line), "init writes try_disabled: {config}");
+    config.replacen(line, &format!("{line}{extra}\n"), 1)
+}
+
+#[test]
+fn checkpoints_branch_the_same_search_with_fewer_requests_and_a_failing_hook_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, url) = start_shop("all");
+    let config = recorded_and_initialised(dir.path(), &url);
+    let config_path = dir.path().join("qa/venomqa.toml");
+    let flags = ["--strategy", "bfs", "--max-depth", "3", "--try-disabled=false"];
+    let (_, replayed, said) = explore(dir.path(), &url, &flags);
+    assert_eq!(replayed["exploration"]["rollbacks"], 0, "{said}");
+
+    // The shop's test hooks: a command saves (curl), a request restores.
+    let hooks = format!(
+        "checkpoint = \"curl -sf -X POST {url}/__checkpoint/{{name}}\"\n\
+         rollback = \"POST /__rollback/{{name}}\""
+    );
+    std::fs::write(&config_path, with_explore(&config, &hooks)).unwrap();
+    let (code, branched, said) = explore(dir.path(), &url, &flags);
+    assert_eq!(code, Some(1), "{said}");
+    let (a, b) = (&replayed["exploration"], &branched["exploration"]);
+    assert!(b["checkpoints"].as_u64().unwrap() > 0, "{b}");
+    assert!(b["rollbacks"].as_u64().unwrap() > 0, "{b}");
+    assert!(said.contains("branching: "), "{said}");
+    // The same search: the same paths, states and transitions, the same bugs.
+    for field in ["paths", "pruned", "transitions_reached", "transitions_new", "states_reached"] {
+        assert_eq!(a[field], b[field], "{field} differs:\n{a}\n{b}");
+    }
+    let bugs = |report: &Value| -> BTreeSet<(String, String)> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["oracle"].to_string(),
+                    f["actions"].as_array().unwrap().last().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(bugs(&replayed), bugs(&branched));
+    // ... with fewer requests: each path's prefix is rolled back to, not replayed.
+    let (with, without) = (b["requests"].as_u64().unwrap(), a["requests"].as_u64().unwrap());
+    assert!(with * 10 < without * 9, "{with} requests with checkpoints, {without} without");
+
+    // A failing hook ends the run with the hook's own words (exit 3).
+    let failing = "checkpoint = \"echo no space left for {name} >&2; exit 1\"\n\
+                   rollback = \"POST /__rollback/{name}\"";
+    std::fs::write(&config_path, with_explore(&config, failing)).unwrap();
+    let (code, _, said) = explore(dir.path(), &url, &flags);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(said.contains("the checkpoint hook failed"), "{said}");
+    assert!(said.contains("no space left for venomqa-1"), "{said}");
+
+    // A hook that does not name the checkpoint, or one without the other: exit 2.
+    for bad in [
+        "checkpoint = \"./save.sh\"\nrollback = \"./load.sh {name}\"",
+        "checkpoint = \"./save.sh {name}\"",
+    ] {
+        std::fs::write(&config_path, with_explore(&config, bad)).unwrap();
+        let ran = run_qa(&["explore", "--config", config_path.to_str().unwrap(), "--target", &url]);
+        let said = text(&ran.stderr);
+        assert_eq!(ran.status.code(), Some(2), "{said}");
+        assert!(said.contains("venomqa.toml:"), "names the file and line: {said}");
+        assert!(said.contains("{name}") || said.contains("together"), "{said}");
+    }
+    shop.signal("TERM");
+}

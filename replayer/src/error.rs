@@ -63,6 +63,16 @@ pub enum Error {
         /// The first few, each `ACTION: recorded …, answered …`.
         first: Vec<String>,
     },
+    /// An exploration hook (`[explore] checkpoint` or `rollback`) failed.
+    #[error("the {which} hook failed ({how}): {message}")]
+    Hook {
+        /// `checkpoint` or `rollback`.
+        which: &'static str,
+        /// The request line or command, its `{name}` filled in.
+        how: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The reset request or command failed.
     #[error("resetting the target failed ({how}): {message}")]
     Reset {

@@ -19,7 +19,32 @@ impl Oracles<'_> {
         seq: &Sequence,
         broken: &HashSet<String>,
     ) -> Result<Checked, Error> {
-        let mut trace = self.runner.run(seq, self.reset, false).await?;
+        let trace = self.runner.run(seq, self.reset, false).await?;
+        self.judge(family, seq, broken, trace).await
+    }
+
+    /// Like [`Oracles::check`], on a target just rolled back to the state
+    /// the first `steps` steps of `seq` left (`prefix` their run): only the
+    /// steps after them are sent.
+    pub async fn check_resumed(
+        &self,
+        family: Option<Mutation>,
+        seq: &Sequence,
+        broken: &HashSet<String>,
+        (prefix, steps): (&Trace, usize),
+    ) -> Result<Checked, Error> {
+        let trace = self.runner.run_resumed(seq, prefix, steps).await?;
+        self.judge(family, seq, broken, trace).await
+    }
+
+    /// Asks the oracles `family` calls for about a run of `seq`.
+    async fn judge(
+        &self,
+        family: Option<Mutation>,
+        seq: &Sequence,
+        broken: &HashSet<String>,
+        mut trace: Trace,
+    ) -> Result<Checked, Error> {
         let mut runs = 1;
         let mut verdicts = self.server_errors(seq, &trace);
         let focus = seq.focus().filter(|f| trace.steps.len() > *f);

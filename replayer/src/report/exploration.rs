@@ -49,6 +49,11 @@ pub struct Exploration {
     pub naive_sequences: f64,
     /// Why it stopped before running out of paths, if it did.
     pub stopped_by: Option<String>,
+    /// States saved by the `checkpoint` hook.
+    pub checkpoints: u64,
+    /// Paths started by rolling back to one instead of a reset and a
+    /// replay of the path.
+    pub rollbacks: u64,
 }
 
 /// One transition of a state machine.

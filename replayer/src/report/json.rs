@@ -134,6 +134,8 @@ fn exploration_json(e: &crate::report::exploration::Exploration) -> Value {
         "naive_sequences": e.naive_sequences,
         "sequences_saved": e.saved(),
         "stopped_by": e.stopped_by,
+        "checkpoints": e.checkpoints,
+        "rollbacks": e.rollbacks,
     })
 }
 

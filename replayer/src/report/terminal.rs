@@ -169,6 +169,12 @@ fn exploration_lines(e: &crate::report::exploration::Exploration) -> Vec<String>
         e.max_depth,
         if pruned.is_empty() { "none".to_string() } else { pruned.join(", ") }
     ));
+    if e.checkpoints > 0 {
+        lines.push(format!(
+            "  branching: {} states saved, {} paths started from one instead of a reset and a replay",
+            e.checkpoints, e.rollbacks
+        ));
+    }
     if let Some(why) = &e.stopped_by {
         let open = e.pruned.get("budget").copied().unwrap_or(0);
         lines.push(format!(

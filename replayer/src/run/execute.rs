@@ -214,13 +214,54 @@ impl Runner<'_> {
         if reset {
             self.reset().await?;
         }
-        let mut live = Live::new();
-        let mut trace = Trace {
+        let live = Live::new();
+        let trace = Trace {
             steps: Vec::with_capacity(seq.steps.len()),
             nonce: live.nonce,
             ..Trace::default()
         };
-        for (i, step) in seq.steps.iter().enumerate() {
+        self.run_steps(seq, trace, live, settle).await
+    }
+
+    /// Runs `seq` on a target just rolled back to the state its first
+    /// `steps` steps left (a checkpoint saved after them, `prefix` their
+    /// run): only the steps after those are sent, their values bound to
+    /// the prefix's answers as if it had just run.
+    pub async fn run_resumed(
+        &self,
+        seq: &Sequence,
+        prefix: &Trace,
+        steps: usize,
+    ) -> Result<Trace, Error> {
+        let steps = steps.min(prefix.steps.len()).min(seq.steps.len());
+        let mut live = Live::with_nonce(prefix.nonce);
+        let trace = Trace {
+            steps: prefix.steps[..steps].to_vec(),
+            instances: prefix.instances.clone(),
+            probes: prefix.probes.iter().filter(|p| p.after < steps).cloned().collect(),
+            aborted: None,
+            nonce: prefix.nonce,
+        };
+        for (i, step) in seq.steps[..steps].iter().enumerate() {
+            live.by_origin.insert(step.origin, i);
+            let calls = std::iter::once(&step.call).chain(step.partner.as_ref());
+            for call in calls {
+                end_sessions(call, seq, &trace.steps[i], &mut live);
+            }
+        }
+        self.run_steps(seq, trace, live, false).await
+    }
+
+    /// Runs the steps of `seq` after those `trace` holds.
+    async fn run_steps(
+        &self,
+        seq: &Sequence,
+        mut trace: Trace,
+        mut live: Live,
+        settle: bool,
+    ) -> Result<Trace, Error> {
+        let first = trace.steps.len();
+        for (i, step) in seq.steps.iter().enumerate().skip(first) {
             let Some(draft) = self.draft(&step.call, &trace, &mut live) else {
                 trace.aborted = Some(i);
                 break;

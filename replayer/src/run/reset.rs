@@ -48,6 +48,24 @@ impl Runner<'_> {
         }
     }
 
+    /// Runs an exploration hook (`which`: `checkpoint` or `rollback`) for
+    /// the checkpoint `name`, once.
+    pub async fn hook(&self, which: &'static str, how: &ResetHow, name: &str) -> Result<(), Error> {
+        let named = match how {
+            ResetHow::Request { method, path } => {
+                ResetHow::Request { method: method.clone(), path: path.replace("{name}", name) }
+            }
+            ResetHow::Command(command) => ResetHow::Command(command.replace("{name}", name)),
+        };
+        match self.try_reset(&named).await? {
+            Tried::Done => Ok(()),
+            Tried::Failed(Error::Reset { how, message }) => {
+                Err(Error::Hook { which, how, message })
+            }
+            Tried::Failed(other) => Err(other),
+        }
+    }
+
     /// One try; `Err` only for what no retry can mend (a bad method name).
     async fn try_reset(&self, how: &ResetHow) -> Result<Tried, Error> {
         match how {

@@ -220,6 +220,16 @@ fn write_explore(w: &mut String) {
     let _ = writeln!(w, "try_disabled = true");
     let _ = writeln!(
         w,
+        "# Branch from saved states instead of a reset and a replay of each path: a command"
+    );
+    let _ = writeln!(
+        w,
+        "# run in this directory or a request on the target, `{{name}}` the checkpoint's name."
+    );
+    let _ = writeln!(w, "# checkpoint = \"./db.sh save {{name}}\"");
+    let _ = writeln!(w, "# rollback = \"./db.sh restore {{name}}\"");
+    let _ = writeln!(
+        w,
         "# Its own limit inside `run`'s budget (reaching it does not make the run incomplete);"
     );
     let _ = writeln!(w, "# for `venomqa explore` the command's limit (reaching it does: exit 4).");

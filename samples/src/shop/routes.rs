@@ -95,6 +95,21 @@ async fn route(shop: &Shop, req: Request<Incoming>) -> Outcome {
             shop.reset();
             Ok(no_content())
         }
+        // Test hooks for exploration's branching: save the state under a
+        // name, and put it back.
+        (["__checkpoint", name], &Method::POST) => Ok(if shop.checkpoint(name) {
+            no_content()
+        } else {
+            json_reply(
+                StatusCode::INSUFFICIENT_STORAGE,
+                &json!({ "error": "too many checkpoints" }),
+            )
+        }),
+        (["__rollback", name], &Method::POST) => Ok(if shop.rollback(name) {
+            no_content()
+        } else {
+            json_reply(StatusCode::NOT_FOUND, &json!({ "error": format!("no checkpoint {name}") }))
+        }),
         (["login"], &Method::POST) => login(shop, req).await,
         (["logout"], &Method::POST) => {
             let token = bearer(req.headers())?;
@@ -158,7 +173,7 @@ async fn route(shop: &Shop, req: Request<Incoming>) -> Outcome {
 fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
     match segments {
         ["health"] => Some("GET"),
-        ["__reset"] | ["login"] | ["logout"] => Some("POST"),
+        ["__reset"] | ["login"] | ["logout"] | ["__checkpoint" | "__rollback", _] => Some("POST"),
         ["orders"] => Some("GET, POST"),
         ["orders", _] => Some("GET, PATCH, DELETE"),
         ["orders", _, "pay" | "ship" | "refund" | "cancel"] => Some("POST"),

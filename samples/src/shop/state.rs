@@ -119,12 +119,13 @@ pub(crate) struct Payment {
 }
 
 /// The first successful answer to a pay with an `Idempotency-Key`.
+#[derive(Clone)]
 struct StoredPayment {
     order_id: String,
     answer: Order,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct State {
     /// Live orders by id.
     orders: HashMap<String, Order>,
@@ -141,11 +142,37 @@ struct State {
 pub(crate) struct Shop {
     bugs: BugSet,
     state: Mutex<State>,
+    /// Saved states by name (`POST /__checkpoint/{name}`), to roll back to.
+    checkpoints: Mutex<HashMap<String, State>>,
 }
+
+/// Saved states the shop keeps at most: a search that saves more is
+/// refused, not served out of memory.
+const MAX_CHECKPOINTS: usize = 100_000;
 
 impl Shop {
     pub fn new(bugs: BugSet) -> Shop {
-        Shop { bugs, state: Mutex::new(State::default()) }
+        Shop { bugs, state: Mutex::new(State::default()), checkpoints: Mutex::default() }
+    }
+
+    /// Saves the whole state under `name` (a test harness's checkpoint);
+    /// `false` when too many are saved already.
+    pub fn checkpoint(&self, name: &str) -> bool {
+        let state = self.lock().clone();
+        let mut saved = self.checkpoints.lock().unwrap_or_else(PoisonError::into_inner);
+        if saved.len() >= MAX_CHECKPOINTS && !saved.contains_key(name) {
+            return false;
+        }
+        saved.insert(name.to_string(), state);
+        true
+    }
+
+    /// Puts back the state saved under `name`; `false` when there is none.
+    pub fn rollback(&self, name: &str) -> bool {
+        let saved = self.checkpoints.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(state) = saved.get(name) else { return false };
+        *self.lock() = state.clone();
+        true
     }
 
     fn bug(&self, bug: Bug) -> bool {

@@ -23,6 +23,9 @@ pub(super) struct Open {
     /// A root's longer cut (every step of the world its journey found), to
     /// run when this one's last step is refused.
     pub fallback: Option<(Sequence, u32)>,
+    /// The checkpoint its parent saved: rolled back to, only its last
+    /// step is sent.
+    pub resume: Option<std::sync::Arc<super::Saved>>,
     /// Steps added after the root.
     pub depth: usize,
     /// How much the recording already showed of its last step: 0 never
@@ -136,6 +139,7 @@ mod tests {
             world: 0,
             from: 0,
             fallback: None,
+            resume: None,
             depth,
             novelty,
             judge: None,

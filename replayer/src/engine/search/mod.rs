@@ -19,12 +19,19 @@
 //! At each new state the mutation families run their tests on the path
 //! (a test another path already ran, by its key, is not run again), so a
 //! state no recording reached is tested like a recorded one.
+//!
+//! Branching: with `[explore] checkpoint` and `rollback` hooks, the state a
+//! new path reached is saved right after it ran (before the families' tests
+//! reset the target), and each of its children rolls back to it and sends
+//! only its own last action, bound to the saved run's answers; without
+//! them, each child is a reset and a replay of the whole path.
 
 mod coverage;
 mod fingerprint;
 mod frontier;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use crate::report::exploration::{Exploration, Transition};
@@ -52,6 +59,8 @@ const TRIES: u8 = 3;
 
 /// A path that ran and reached a state no other path had.
 struct Node {
+    /// The checkpoint saved after its path, its children's start.
+    saved: Option<Arc<Saved>>,
     path: Sequence,
     /// The root's last step: moves act on what it and later steps touched.
     from: usize,
@@ -61,6 +70,17 @@ struct Node {
     depth: usize,
     /// It reached a state or took a transition the recording never showed.
     new: bool,
+}
+
+/// A state saved by the checkpoint hook after a path ran.
+#[derive(Debug)]
+pub(super) struct Saved {
+    /// The checkpoint's name (`{name}` in the hooks).
+    pub name: String,
+    /// The run of the path, whose answers the next steps are bound to.
+    pub trace: crate::run::execute::Trace,
+    /// The path's steps.
+    pub steps: usize,
 }
 
 /// One exploration in progress.
@@ -189,6 +209,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                     .filter(|(t, _)| t.steps.len() < full.steps.len());
                 tracing::debug!(journey = %journey.name, steps = ?full.labels(), tight = ?tight.as_ref().map(|t| t.0.labels()), "exploration root");
                 let open = |(path, world): (Sequence, u32), fallback| Open {
+                    resume: None,
                     from: path.steps.len().saturating_sub(1),
                     path,
                     world,
@@ -281,7 +302,18 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
             seq.steps[last].role = Role::Focus;
         }
         let broken = self.broken.get(&seq.journey).cloned().unwrap_or_default();
-        let checking = self.explorer.oracles.check(open.judge, &seq, &broken);
+        let oracles = self.explorer.oracles;
+        let checking = async {
+            match (&open.resume, &self.options.branching) {
+                (Some(saved), Some(branching)) => {
+                    oracles.runner.hook("rollback", &branching.rollback, &saved.name).await?;
+                    self.out.rollbacks += 1;
+                    let prefix = (&saved.trace, saved.steps);
+                    oracles.check_resumed(open.judge, &seq, &broken, prefix).await
+                }
+                _ => oracles.check(open.judge, &seq, &broken).await,
+            }
+        };
         let Ok(checked) = tokio::time::timeout_at(self.deadline.into(), checking).await else {
             *self.out.pruned.entry("budget".to_string()).or_default() += 1;
             return Ok(None);
@@ -310,11 +342,26 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
             return Ok(None);
         }
         seq.steps[last].role = Role::Plain;
+        // Saved before anything else runs (the families' tests reset the
+        // target), when a next action will branch from it.
+        let saved = match &self.options.branching {
+            Some(branching) if open.depth < self.options.max_depth => {
+                let name = format!("venomqa-{}", self.out.checkpoints + 1);
+                self.explorer
+                    .oracles
+                    .runner
+                    .hook("checkpoint", &branching.checkpoint, &name)
+                    .await?;
+                self.out.checkpoints += 1;
+                Some(Arc::new(Saved { name, trace: trace.clone(), steps: trace.steps.len() }))
+            }
+            _ => None,
+        };
         let steps = trace.steps.len();
         let baseline =
             Baseline { trace, flaky: vec![false; steps], broken, noise: Default::default() };
         let from = open.from;
-        Ok(Some(Node { path: seq, from, world, baseline, depth: open.depth, new }))
+        Ok(Some(Node { path: seq, from, world, baseline, depth: open.depth, new, saved }))
     }
 
     /// Counts a sequence run and says where the search is.
@@ -487,6 +534,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
             }
             children.push(Open {
                 path,
+                resume: node.saved.clone(),
                 world: node.world,
                 from: node.from,
                 fallback: None,

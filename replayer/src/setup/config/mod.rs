@@ -59,6 +59,8 @@
 //! seconds = 60
 //! seed = 0                        # same seed, same deterministic target: same search
 //! try_disabled = true             # also try actions never seen accepted in a state
+//! checkpoint = "./db.sh save {name}"     # branch from saved states (a command, or
+//! rollback = "./db.sh restore {name}"    # a request: "POST /__checkpoint/{name}")
 //!
 //! [report]
 //! json = "venomqa-report.json"
@@ -262,6 +264,21 @@ pub struct Explore {
     /// Also try actions the recording never saw accepted in a state, after
     /// the others: where "accepted when it should be refused" bugs hide.
     pub try_disabled: bool,
+    /// How to save the state a path reached and put it back, so its next
+    /// actions branch from there instead of from a reset and a replay of
+    /// the path; `None`: reset and replay.
+    pub branching: Option<Branching>,
+}
+
+/// `[explore] checkpoint` and `rollback`: each a request on the target or
+/// a shell command (run in the configuration's directory), `{name}` the
+/// checkpoint's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Branching {
+    /// Saves the target's state under `{name}`.
+    pub checkpoint: ResetHow,
+    /// Puts back the state saved under `{name}`.
+    pub rollback: ResetHow,
 }
 
 impl Default for Explore {
@@ -274,6 +291,7 @@ impl Default for Explore {
             seconds: None,
             seed: 0,
             try_disabled: false,
+            branching: None,
         }
     }
 }

@@ -14,8 +14,8 @@ use super::raw::{
     DurationValue, RawBudget, RawExplore, RawInvariant, RawMutations, RawReset, RawTarget, Secret,
 };
 use super::{
-    Budget, ConfigError, Explore, Mutations, Reset, ResetHow, ResetScope, Strategy, Target,
-    UnknownStrategy, User, DEFAULT_DEPTH, MAX_DEPTH,
+    Branching, Budget, ConfigError, Explore, Mutations, Reset, ResetHow, ResetScope, Strategy,
+    Target, UnknownStrategy, User, DEFAULT_DEPTH, MAX_DEPTH,
 };
 use crate::mutate::mutation::{Mutation, UnknownMutation};
 use crate::oracle::invariant::Invariant;
@@ -182,7 +182,21 @@ impl File<'_> {
                 }
             },
         };
+        let branching = match (raw.checkpoint, raw.rollback) {
+            (None, None) => None,
+            (Some(checkpoint), Some(rollback)) => Some(Branching {
+                checkpoint: self.hook("checkpoint", &checkpoint)?,
+                rollback: self.hook("rollback", &rollback)?,
+            }),
+            (Some(one), None) | (None, Some(one)) => {
+                return Err(self.invalid(
+                    one.span(),
+                    "[explore] takes `checkpoint` and `rollback` together: one saves the state a path reached, the other puts it back".into(),
+                ))
+            }
+        };
         Ok(Explore {
+            branching,
             enabled: raw.enabled.unwrap_or(false),
             strategy,
             max_depth,
@@ -190,6 +204,22 @@ impl File<'_> {
             seconds: raw.seconds,
             seed: raw.seed.unwrap_or(0),
             try_disabled: raw.try_disabled.unwrap_or(false),
+        })
+    }
+
+    /// A checkpoint or rollback hook: a request on the target (`POST
+    /// /__checkpoint/{name}`) or a shell command; either names `{name}`.
+    fn hook(&self, which: &str, raw: &Spanned<String>) -> Result<ResetHow, ConfigError> {
+        let text = raw.get_ref();
+        if !text.contains("{name}") {
+            return Err(self.invalid(
+                raw.span(),
+                format!("[explore] {which} must name the checkpoint as `{{name}}`, e.g. \"./db.sh {which} {{name}}\""),
+            ));
+        }
+        Ok(match parse_request_line(text) {
+            Ok((method, path)) => ResetHow::Request { method, path },
+            Err(_) => ResetHow::Command(text.clone()),
         })
     }
 

@@ -85,6 +85,8 @@ pub(super) struct RawExplore {
     pub(super) seconds: Option<u64>,
     pub(super) seed: Option<u64>,
     pub(super) try_disabled: Option<bool>,
+    pub(super) checkpoint: Option<Spanned<String>>,
+    pub(super) rollback: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
