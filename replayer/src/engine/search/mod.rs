@@ -53,12 +53,18 @@ use frontier::{Frontier, Open};
 /// How a finding of exploration is named, whichever oracle made it.
 pub(crate) const EXPLORE: &str = "explore";
 
+/// `idem_salt` of a move: its position added, so no two moves of a path
+/// share an `Idempotency-Key` (the families use salts below it).
+const MOVE_SALT: u32 = 1_000;
+
 /// Paths a family test is tried from before it is given up, when it does
 /// not reach its focus as the path's own run did.
 const TRIES: u8 = 3;
 
-/// A path that ran and reached a state no other path had.
+/// A path that ran and was accepted: its state is tested, and extended when no other path reached it.
 struct Node {
+    /// It reached a state no other path had: its next actions are tried.
+    extend: bool,
     /// The checkpoint saved after its path, its children's start.
     saved: Option<Arc<Saved>>,
     path: Sequence,
@@ -256,6 +262,9 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 self.explorer.lock().error.get_or_insert(e);
                 return;
             }
+            if !node.extend {
+                continue;
+            }
             if node.depth < self.options.max_depth {
                 self.expand(&node);
             } else {
@@ -294,7 +303,8 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
     }
 
     /// Runs one path and judges its last step. The path becomes a node
-    /// when its last step was accepted and it reached a state no path had.
+    /// when its last step was accepted (extended only when it reached a
+    /// state no path had).
     async fn run_path(&mut self, open: Open) -> Result<Option<Node>, Error> {
         let (mut seq, world) = (open.path, open.world);
         let last = seq.steps.len().saturating_sub(1);
@@ -328,6 +338,14 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
             return Ok(None);
         }
         let accepted = trace.steps.get(last).and_then(|e| e.reply()).is_some_and(|r| r.ok());
+        tracing::debug!(
+            depth = open.depth,
+            steps = seq.steps.len(),
+            last = %seq.steps.get(last).map_or_else(String::new, SeqStep::label),
+            status = trace.steps.get(last).and_then(|e| e.reply()).map_or(0, |r| r.status),
+            aborted = ?trace.aborted,
+            "exploration path"
+        );
         if !trace.complete() || !accepted {
             if let Some((path, world)) = open.fallback {
                 let from = path.steps.len().saturating_sub(1);
@@ -337,15 +355,22 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
             *self.out.pruned.entry("refused".to_string()).or_default() += 1;
             return Ok(None);
         }
-        if !self.states.insert(fingerprint(&seq, &trace, self.explorer.oracles.noise)) {
+        // A state another path reached is not extended, nor tested again;
+        // but a root is a recorded write, and the families test it even
+        // when it shows no state of its own (a password change: yet
+        // another user may send it).
+        let extend = self.states.insert(fingerprint(&seq, &trace, self.explorer.oracles.noise));
+        if !extend {
             *self.out.pruned.entry("same_state".to_string()).or_default() += 1;
-            return Ok(None);
+            if open.depth > 0 {
+                return Ok(None);
+            }
         }
         seq.steps[last].role = Role::Plain;
         // Saved before anything else runs (the families' tests reset the
         // target), when a next action will branch from it.
         let saved = match &self.options.branching {
-            Some(branching) if open.depth < self.options.max_depth => {
+            Some(branching) if extend && open.depth < self.options.max_depth => {
                 let name = format!("venomqa-{}", self.out.checkpoints + 1);
                 self.explorer
                     .oracles
@@ -361,7 +386,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
         let baseline =
             Baseline { trace, flaky: vec![false; steps], broken, noise: Default::default() };
         let from = open.from;
-        Ok(Some(Node { path: seq, from, world, baseline, depth: open.depth, new, saved }))
+        Ok(Some(Node { path: seq, from, world, baseline, depth: open.depth, new, saved, extend }))
     }
 
     /// Counts a sequence run and says where the search is.
@@ -528,8 +553,11 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 _ => 2,
             };
             let mut path = node.path.clone();
-            for call in m.reads.into_iter().chain(std::iter::once(m.call)) {
+            for mut call in m.reads.into_iter().chain(std::iter::once(m.call)) {
                 let origin = u32::try_from(path.steps.len()).unwrap_or(u32::MAX);
+                // Each move is a request of its own: a second pay on the
+                // path carries a fresh `Idempotency-Key`, not the first's.
+                call.idem_salt = MOVE_SALT + origin;
                 path.steps.push(SeqStep::plain(origin, call));
             }
             children.push(Open {
