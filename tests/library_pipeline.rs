@@ -63,22 +63,29 @@ fn staff_variable(config: &str, email: &str) -> Option<String> {
     Some(after.split('"').next()?.to_string())
 }
 
-/// `venomqa run qa --json report.json` against a library with `bugs`, the
-/// staff's secrets set as `init` asked; the exit code and the report.
-fn run_against(qa: &Path, config: &str, bugs: &str) -> (Option<i32>, Value) {
+/// `venomqa ARGS --target URL --json FILE` against a library with `bugs`,
+/// the staff's secrets set as `init` asked; the exit code, the report and
+/// what it printed.
+fn against(qa: &Path, config: &str, bugs: &str, args: &[&str]) -> (Option<i32>, Value, String) {
     let (_library, url) = start_library(bugs);
-    let report = qa.join(format!("report-{bugs}.json"));
+    let report = qa.join(format!("{}-{bugs}.json", args[0]));
     let mut command = venomqa();
-    command.args(["run", qa.to_str().unwrap(), "--target", &url, "--json"]).arg(&report);
+    command.args(args).args(["--target", &url, "--json"]).arg(&report);
     for staff in STAFF {
         let var = staff_variable(config, staff.email).expect("a variable for each staff account");
         command.env(var, staff.password);
     }
     let ran = command.output().expect("venomqa runs");
     let said = format!("{}{}", text(&ran.stdout), text(&ran.stderr));
-    assert!(matches!(ran.status.code(), Some(0 | 1)), "run did not get past setup: {said}");
     let json = std::fs::read(&report).unwrap_or_else(|e| panic!("no report ({e}): {said}"));
-    (ran.status.code(), serde_json::from_slice(&json).expect("the report is JSON"))
+    (ran.status.code(), serde_json::from_slice(&json).expect("the report is JSON"), said)
+}
+
+/// `venomqa run qa` against a library with `bugs`: the exit code and the report.
+fn run_against(qa: &Path, config: &str, bugs: &str) -> (Option<i32>, Value) {
+    let (code, report, said) = against(qa, config, bugs, &["run", qa.to_str().unwrap()]);
+    assert!(matches!(code, Some(0 | 1)), "run did not get past setup: {said}");
+    (code, report)
 }
 
 /// `oracle / mutation: actions` of each finding, to print.
@@ -138,22 +145,12 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
     }
 }
 
-/// `venomqa explore` against a library with `bugs`, the staff's secrets set;
-/// the exit code and the report.
+/// `venomqa explore --config qa` against a library with `bugs`: the exit
+/// code and the report.
 fn explore_against(qa: &Path, config: &str, bugs: &str) -> (Option<i32>, Value) {
-    let (_library, url) = start_library(bugs);
-    let report = qa.join(format!("explore-{bugs}.json"));
-    let mut command = venomqa();
-    command.args(["explore", "--config", qa.to_str().unwrap(), "--target", &url, "--json"]);
-    command.arg(&report);
-    for staff in STAFF {
-        let var = staff_variable(config, staff.email).expect("a variable for each staff account");
-        command.env(var, staff.password);
-    }
-    let ran = command.output().expect("venomqa runs");
-    let said = format!("{}{}", text(&ran.stdout), text(&ran.stderr));
-    let json = std::fs::read(&report).unwrap_or_else(|e| panic!("no report ({e}): {said}"));
-    (ran.status.code(), serde_json::from_slice(&json).expect("the report is JSON"))
+    let (code, report, _) =
+        against(qa, config, bugs, &["explore", "--config", qa.to_str().unwrap()]);
+    (code, report)
 }
 
 #[test]

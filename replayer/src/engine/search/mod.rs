@@ -242,7 +242,8 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 *self.out.pruned.entry("budget".to_string()).or_default() += left;
                 self.out.stopped_by = Some(why.clone());
                 // Exploration's own limits bound the search as its depth
-                // does; only the run's make the run incomplete.
+                // does. The run's make it incomplete only when exploration
+                // is the whole run: after a replay, the plan was tested.
                 if self.whole_run && !why.starts_with("explore.") {
                     self.explorer.lock().stopped_by.get_or_insert(why);
                 }
