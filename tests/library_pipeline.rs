@@ -35,9 +35,25 @@ fn record_and_learn(store: &str, model: &Path) {
     assert!(learned.status.success(), "{}", text(&learned.stderr));
 }
 
-/// `venomqa init qa` from `store` and `model` against a correct library;
-/// what it printed.
-fn init_qa(store: &str, model: &Path, qa: &Path) -> std::process::Output {
+/// A recorded, learned and initialised library: the store, the work
+/// directory, the model, `qa/`, its configuration and what `init` printed.
+struct Library {
+    _store: TempStore,
+    _work: tempfile::TempDir,
+    model: std::path::PathBuf,
+    qa: std::path::PathBuf,
+    config: String,
+    init: std::process::Output,
+}
+
+/// Records and learns the library's QA driver, then `venomqa init qa`
+/// against a correct library.
+fn recorded_library() -> Library {
+    let store = TempStore::new();
+    let work = tempfile::tempdir().expect("tempdir");
+    let model = work.path().join("model.json");
+    record_and_learn(store.arg(), &model);
+    let qa = work.path().join("qa");
     let (_library, url) = start_library("none");
     let init = run(&[
         "init",
@@ -46,13 +62,14 @@ fn init_qa(store: &str, model: &Path, qa: &Path) -> std::process::Output {
         "--reset",
         "POST /__reset",
         "--store",
-        store,
+        store.arg(),
         "--model",
         model.to_str().unwrap(),
         qa.to_str().unwrap(),
     ]);
     assert!(init.status.success(), "{}", text(&init.stderr));
-    init
+    let config = std::fs::read_to_string(qa.join("venomqa.toml")).expect("init wrote it");
+    Library { _store: store, _work: work, model, qa, config, init }
 }
 
 /// The environment variable `init` named for the secret of the staff
@@ -96,15 +113,8 @@ fn findings(report: &Value) -> Vec<String> {
 
 #[test]
 fn the_library_runs_end_to_end_with_only_the_staff_configured() {
-    let temp = TempStore::new();
-    let store = temp.arg();
-    let work = tempfile::tempdir().expect("tempdir");
-    let model = work.path().join("model.json");
-    record_and_learn(store, &model);
-
-    let qa = work.path().join("qa");
-    let init = init_qa(store, &model, &qa);
-    let config = std::fs::read_to_string(qa.join("venomqa.toml")).expect("init wrote it");
+    let Library { init, model, qa, config, .. } = &recorded_library();
+    let (model, qa) = (model.as_path(), qa.as_path());
     // Only the staff are asked for: the members are made by their journeys.
     let asked = text(&init.stdout);
     let variables: Vec<&str> = asked
@@ -115,7 +125,7 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
         .unwrap_or_default();
     assert_eq!(variables.len(), STAFF.len(), "{asked}");
     for staff in STAFF {
-        let var = staff_variable(&config, staff.email).expect("a table for each staff account");
+        let var = staff_variable(config, staff.email).expect("a table for each staff account");
         assert!(variables.contains(&var.as_str()), "{var} in {asked}");
     }
     assert!(config.contains("# Generated: these accounts were signed up"), "{config}");
@@ -124,11 +134,11 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
     assert!(config.contains("\ntries = 3\n"), "{config}");
 
     let learned: Value =
-        serde_json::from_slice(&std::fs::read(&model).expect("model")).expect("model JSON");
+        serde_json::from_slice(&std::fs::read(model).expect("model")).expect("model JSON");
     let journeys = learned["journeys"].as_array().map_or(0, Vec::len) as u64;
     assert!(journeys > 10, "the librarian's, the members' and the desk's: {journeys}");
     for bugs in ["all", "none"] {
-        let (code, report) = run_against(&qa, &config, bugs);
+        let (code, report) = run_against(qa, config, bugs);
         let stats = &report["stats"];
         // Every journey calibrated (replayed twice) before any mutation.
         assert!(stats["sequences"].as_u64().unwrap_or(0) >= 2 * journeys, "{stats}");
@@ -155,16 +165,10 @@ fn explore_against(qa: &Path, config: &str, bugs: &str) -> (Option<i32>, Value) 
 
 #[test]
 fn exploration_alone_finds_the_library_bugs_of_each_kind_and_nothing_on_a_correct_library() {
-    let temp = TempStore::new();
-    let store = temp.arg();
-    let work = tempfile::tempdir().expect("tempdir");
-    let model = work.path().join("model.json");
-    record_and_learn(store, &model);
-    let qa = work.path().join("qa");
-    init_qa(store, &model, &qa);
-    let config = std::fs::read_to_string(qa.join("venomqa.toml")).expect("init wrote it");
+    let Library { qa, config, .. } = &recorded_library();
+    let qa = qa.as_path();
 
-    let (code, report) = explore_against(&qa, &config, "all");
+    let (code, report) = explore_against(qa, config, "all");
     let found = findings(&report);
     eprintln!("explore --bugs all: exit {code:?}\n  {}", found.join("\n  "));
     assert_eq!(code, Some(1), "{}", report["exploration"]);
@@ -200,7 +204,7 @@ fn exploration_alone_finds_the_library_bugs_of_each_kind_and_nothing_on_a_correc
         assert_eq!(f["mutation"], "explore", "{f}");
     }
 
-    let (code, report) = explore_against(&qa, &config, "none");
+    let (code, report) = explore_against(qa, config, "none");
     let found = findings(&report);
     assert!(found.is_empty(), "false findings on a correct library: {found:#?}");
     assert!(matches!(code, Some(0 | 4)), "clean, or incomplete by budget: {}", report["stats"]);

@@ -174,13 +174,9 @@ fn enabled_in(plan: &Plan, resource: usize, state: Option<&str>, action: &str) -
         Some(state) if info.accepted.get(state).is_some_and(|a| a.contains(action)) => {
             Enabled::Seen
         }
-        Some(state) if info.guarded.contains(action) && info.accepted.contains_key(state) => {
-            Enabled::Unseen
-        }
-        // A state the recording never reached: nothing to go by.
-        Some(state) if !info.accepted.contains_key(state) && info.guarded.contains(action) => {
-            Enabled::Unseen
-        }
+        // It moves the state machine, and was never seen accepted here
+        // (or this is a state the recording never reached).
+        Some(_) if info.guarded.contains(action) => Enabled::Unseen,
         _ => Enabled::Unguarded,
     }
 }

@@ -1,10 +1,11 @@
 //! Exploration: a systematic search of the learned state graph from the
 //! states the recording reached.
 //!
-//! A path starts as a recorded prefix cut down to what one create (or the
-//! first step on an instance) needs, and grows one model action at a time
-//! ([`moves`]), each bound to the path's live answers: an action on an
-//! instance the path holds, a child's create under it, a write that names
+//! A path starts as a recorded prefix cut down to what one of its writes
+//! needs (a create, the first of each action on an instance, a write that
+//! names none), and grows one model action at a time ([`moves`]), each
+//! bound to the path's live answers: an action on an instance its start
+//! touched or it made since, a child's create under it, a write that names
 //! no instance, a logout. Every path is one sequence run from the start
 //! (after the reset, when there is one), its last step judged by the oracle
 //! that fits it: a step after its user's logout by the stale-token oracle,
@@ -23,7 +24,7 @@
 //! Branching: with `[explore] checkpoint` and `rollback` hooks, the state a
 //! new path reached is saved right after it ran (before the families' tests
 //! reset the target), and each of its children rolls back to it and sends
-//! only its own last action, bound to the saved run's answers; without
+//! only its own move, bound to the saved run's answers; without
 //! them, each child is a reset and a replay of the whole path.
 
 mod coverage;
@@ -61,7 +62,8 @@ const MOVE_SALT: u32 = 1_000;
 /// not reach its focus as the path's own run did.
 const TRIES: u8 = 3;
 
-/// A path that ran and was accepted: its state is tested, and extended when no other path reached it.
+/// A path that ran and was accepted: its state is tested, and extended
+/// when no other path reached it.
 struct Node {
     /// It reached a state no other path had: its next actions are tried.
     extend: bool,
@@ -85,8 +87,6 @@ pub(super) struct Saved {
     pub name: String,
     /// The run of the path, whose answers the next steps are bound to.
     pub trace: crate::run::execute::Trace,
-    /// The path's steps.
-    pub steps: usize,
 }
 
 /// One exploration in progress.
@@ -167,7 +167,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
     /// accepted (a create, the first of each action on an instance, a write
     /// that names none), cut to what that write needs: an item added to a
     /// list starts where the books it names exist. Two roots whose own steps
-    /// are the same actions by the same users are one: the other journeys'
+    /// are the same actions are one, whoever sent them: the other journeys'
     /// steps in front (the world they found) differ more than they matter.
     fn roots(&mut self) -> Vec<Open> {
         let plan = self.explorer.oracles.plan;
@@ -319,7 +319,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 (Some(saved), Some(branching)) => {
                     oracles.runner.hook("rollback", &branching.rollback, &saved.name).await?;
                     self.out.rollbacks += 1;
-                    let prefix = (&saved.trace, saved.steps);
+                    let prefix = (&saved.trace, saved.trace.steps.len());
                     oracles.check_resumed(open.judge, &seq, &broken, prefix).await
                 }
                 _ => oracles.check(open.judge, &seq, &broken).await,
@@ -379,7 +379,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                     .hook("checkpoint", &branching.checkpoint, &name)
                     .await?;
                 self.out.checkpoints += 1;
-                Some(Arc::new(Saved { name, trace: trace.clone(), steps: trace.steps.len() }))
+                Some(Arc::new(Saved { name, trace: trace.clone() }))
             }
             _ => None,
         };
