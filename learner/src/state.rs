@@ -138,7 +138,8 @@ impl ResourceMachines {
     fn create(&mut self, e: &Event<'_>) -> Instance {
         self.instances += 1;
         self.created += 1;
-        let mut instance = Instance { owner: Some(e.session), ..Instance::default() };
+        let mut instance =
+            Instance { owner: Some(e.session), changed_at: e.span.end, ..Instance::default() };
         if let Some(s) = self.last_action.state(e.label) {
             *self.last_action.initial.entry(s).or_default() += 1;
             instance.last_action = Some(s);
@@ -199,6 +200,14 @@ impl ResourceMachines {
     /// its label, in each field's machine by the value the response showed,
     /// and leaves the fields it did not show pending (or deleted).
     fn apply(&mut self, instance: &mut Instance, e: &Event<'_>) {
+        if e.role == Role::Read && e.span.start < instance.changed_at {
+            // It overlapped the last change (another session's list taken
+            // while this one paid): what it shows may predate the change.
+            return;
+        }
+        if e.role != Role::Read {
+            instance.changed_at = instance.changed_at.max(e.span.end);
+        }
         let values = field_values(self, e.object);
         let shown: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
         if e.role != Role::Read {
@@ -316,6 +325,27 @@ struct Instance {
     fields: Vec<Option<u16>>,
     last_action: Option<u16>,
     pending: Option<Pending>,
+    /// When the last accepted change to it ended: a read that started
+    /// before then may show the state from before that change.
+    changed_at: u64,
+}
+
+/// When an exchange ran, in Unix nanoseconds: its request's start and its
+/// response's end. The store orders exchanges by when they were captured,
+/// so a read that overlapped a change can come after it; the span tells.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Span {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Span {
+    pub(crate) fn of(exchange: &venomqa_traffic::Exchange) -> Span {
+        Span {
+            start: exchange.started_at,
+            end: exchange.started_at.saturating_add(exchange.duration_ns),
+        }
+    }
 }
 
 /// One thing that happened to an instance.
@@ -338,6 +368,7 @@ pub(crate) struct Event<'a> {
     /// The response described another instance (a child it created): the
     /// action's effect on this one's fields is unknown, not hidden.
     pub another: bool,
+    pub span: Span,
 }
 
 /// Machines of every resource.

@@ -136,3 +136,49 @@ fn a_child_created_in_between_neither_lends_its_status_nor_hides_the_parents() {
     let names: Vec<&str> = machine.states.iter().map(|s| s.name.as_str()).collect();
     assert!(!names.contains(&"todo"), "an item's status is not the board's: {names:?}");
 }
+
+/// Each user pays and then cancels an order in one session while a second
+/// session of theirs lists their orders. The store orders exchanges by when
+/// they were captured, so with `overlapping` the list, taken while the pay
+/// was still running, comes after the pay and shows the order `open`.
+fn paid_then_cancelled_while_listed(overlapping: bool) -> Traffic {
+    let mut t = Traffic::new();
+    for (n, user) in ["alice", "bob", "carol"].iter().enumerate() {
+        let (s, other) = (format!("cookie:{user}"), format!("cookie:{user}-tab"));
+        let id = token_id("ord", n as u64);
+        let path = format!("/orders/{id}");
+        let order = |status: &str| json!({"id": id, "status": status, "total": 5});
+        t.push(
+            call(&s, "POST", "/orders").json(json!({"total": 5})).status(201).reply(order("open")),
+        );
+        let pay = t.push(call(&s, "POST", &format!("{path}/pay")).reply(order("paid")));
+        let list = t.push(call(&other, "GET", "/orders").reply(json!({"items": [order("open")]})));
+        if overlapping {
+            let pay = &t.exchanges[(pay - 1_000) as usize];
+            let started = pay.started_at + pay.duration_ns / 2;
+            t.exchanges[(list - 1_000) as usize].started_at = started;
+        }
+        t.push(call(&s, "POST", &format!("{path}/cancel")).reply(order("cancelled")));
+    }
+    t
+}
+
+#[test]
+fn a_read_that_overlapped_a_change_does_not_move_the_state_back() {
+    let model = paid_then_cancelled_while_listed(true).learn().model;
+    let machine = model.machine("orders").expect("a machine for orders");
+    assert_eq!(machine.field.as_deref(), Some("status"));
+    let cancel = "POST /orders/{order_id}/cancel";
+    assert!(machine.has_transition("paid", cancel, "cancelled"), "{machine:#?}");
+    assert!(!machine.has_transition("open", cancel, "cancelled"), "{machine:#?}");
+}
+
+#[test]
+fn a_read_that_started_after_a_change_shows_the_state_it_is_in() {
+    // The same list, started once the pay had ended: its `open` is news (a
+    // pay the server undid), and the cancel then starts from it.
+    let model = paid_then_cancelled_while_listed(false).learn().model;
+    let machine = model.machine("orders").expect("a machine for orders");
+    let cancel = "POST /orders/{order_id}/cancel";
+    assert!(machine.has_transition("open", cancel, "cancelled"), "{machine:#?}");
+}

@@ -75,7 +75,8 @@ async fn a_correct_shop_yields_no_finding() {
     config.reset.as_mut().expect("reset").scope = ResetScope::Run;
     let outcome =
         replay(&learned.model, &learned.recorded, &config, |_| {}).await.expect("replay runs");
-    assert!(outcome.findings.is_empty(), "{:#?}", summary(&outcome.findings));
+    let why: Vec<_> = outcome.findings.iter().map(|f| (&f.summary, &f.evidence)).collect();
+    assert!(outcome.findings.is_empty(), "{:#?}\n{why:#?}", summary(&outcome.findings));
     assert!(outcome.stats.cases_run > 50, "{:?}", outcome.stats.cases_run);
     assert_eq!(outcome.stats.stopped_by, None);
 }

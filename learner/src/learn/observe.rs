@@ -22,7 +22,7 @@ use crate::resource::{
     created_id, describes_another, resource_object, Membership, Resources, Role,
 };
 use crate::shape::{parse_query, ParsedBody};
-use crate::state::{Event, StateAcc};
+use crate::state::{Event, Span, StateAcc};
 use crate::template::{ActionShape, Resolved, Segment, Templater};
 use crate::value::is_id_name;
 use crate::volatile::VolatileAcc;
@@ -163,8 +163,9 @@ impl<'t> Observer<'t> {
         self.sweep_idle_sessions(exchange.started_at);
         if let Some((session, sent)) = self.follow_session(exchange, response, &resolved, &parsed) {
             self.follow_user(session, exchange, response, action, &parsed);
-            self.create_by_sent_key(session, &resolved, &sent);
-            self.follow_instance(session, response, &resolved, &parsed);
+            let span = Span::of(exchange);
+            self.create_by_sent_key(session, &resolved, &sent, span);
+            self.follow_instance(session, response, &resolved, &parsed, span);
         }
     }
 
@@ -263,6 +264,7 @@ impl<'t> Observer<'t> {
         session: u32,
         resolved: &Resolved<'_>,
         sent: &[(usize, Candidate)],
+        span: Span,
     ) {
         let Some(member) = self.resources.of_action[resolved.action] else { return };
         let Some(i) = member.instance_param else { return };
@@ -284,6 +286,7 @@ impl<'t> Observer<'t> {
             request: None,
             listed: false,
             another: false,
+            span,
         });
         self.access.touch(&Touch {
             resource: member.resource,
@@ -329,11 +332,12 @@ impl<'t> Observer<'t> {
         response: &Response,
         resolved: &Resolved<'_>,
         parsed: &Parsed,
+        span: Span,
     ) {
         let action = resolved.action;
         let Some(member) = self.resources.of_action[action] else { return };
         if self.is_list(member, action, response.status) {
-            self.follow_listed(session, member, action, response.status, parsed);
+            self.follow_listed(session, member, action, response.status, parsed, span);
             return;
         }
         let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
@@ -354,6 +358,7 @@ impl<'t> Observer<'t> {
             request: parsed.request.json().and_then(Value::as_object),
             listed: false,
             another,
+            span,
         });
         self.access.touch(&Touch {
             resource: member.resource,
@@ -386,6 +391,7 @@ impl<'t> Observer<'t> {
         action: usize,
         status: u16,
         parsed: &Parsed,
+        span: Span,
     ) {
         let def = &self.resources.defs[member.resource];
         let Some(json) = parsed.response.json() else { return };
@@ -404,6 +410,7 @@ impl<'t> Observer<'t> {
                 request: None,
                 listed: true,
                 another: false,
+                span,
             });
             self.access.touch(&Touch {
                 resource: member.resource,
