@@ -476,7 +476,8 @@ cross-member-loan, loan-after-withdraw, concurrent-borrow, session-after-logout,
 role-injection, login-enumeration, stale-patch-after-put, item-after-publish, edit-after-withdraw, \
 create-after-logout, cross-member-password, feature-by-member.\n\n\
 Examples:\n  venomqa sample serve --port 8081\n  \
-venomqa sample serve --app library --port 8082 --bugs double-pickup,stale-preferences\n\n\
+venomqa sample serve --app library --port 8082 --bugs double-pickup,stale-preferences\n  \
+venomqa sample serve --bugs none --db sqlite:shop.db\n\n\
 Both answer POST /__reset (back to a fresh state) and GET /health. The library's \
 endpoints live under /api/v1; its staff log in as librarian@library.test / librarian-pw \
 and desk@library.test / desk-pw, and members sign up at POST /api/v1/members."
@@ -497,6 +498,12 @@ pub struct SampleServeArgs {
     /// Planted bugs: `all`, `none`, or a comma-separated list of the app's bug names (below).
     #[arg(long, value_name = "BUGS", default_value = "all")]
     pub bugs: String,
+
+    /// Keep the shop's state in a SQLite file (`sqlite:shop.db`, created when
+    /// missing, kept across restarts) instead of in memory: what exploration's
+    /// `[explore] database = "sqlite:…"` checkpoints copy and restore.
+    #[arg(long, value_name = "sqlite:PATH")]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -24,9 +24,10 @@ use crate::replay::{print_progress, write_json};
 use crate::usage;
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode> {
-    let shop = venomqa_samples::spawn_shop(ShopConfig { bugs: BugSet::all() })
-        .await
-        .context("cannot start the sample shop")?;
+    let shop =
+        venomqa_samples::spawn_shop(ShopConfig { bugs: BugSet::all(), ..ShopConfig::default() })
+            .await
+            .context("cannot start the sample shop")?;
     println!("1. sample shop (all bugs planted) on {}", shop.base_url());
 
     // A temporary work directory for the qa/ configuration, and for the

@@ -19,7 +19,10 @@ use crate::{shutdown, usage};
 pub async fn serve(args: SampleServeArgs) -> Result<ExitCode> {
     let addr = SocketAddr::new(args.host, args.port);
     match args.app {
-        SampleApp::Shop => serve_shop(addr, &args.bugs).await,
+        SampleApp::Shop => serve_shop(addr, &args.bugs, args.db.as_deref()).await,
+        SampleApp::Library if args.db.is_some() => Err(usage(
+            "--db: only the shop has a database backend; the library keeps its state in memory",
+        )),
         SampleApp::Library => serve_library(addr, &args.bugs).await,
     }
 }
@@ -32,15 +35,29 @@ async fn listen(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr
     Ok((listener, local))
 }
 
-async fn serve_shop(addr: SocketAddr, bugs: &str) -> Result<ExitCode> {
+async fn serve_shop(addr: SocketAddr, bugs: &str, db: Option<&str>) -> Result<ExitCode> {
     let bugs: BugSet = bugs.parse().map_err(|err| usage(format!("--bugs `{bugs}`: {err}")))?;
+    let database = db.map(sqlite_path).transpose()?;
     let (listener, local) = listen(addr).await?;
     println!("sample shop listening on http://{local} with bugs: {bugs}");
+    if let Some(path) = &database {
+        println!("state kept in the SQLite database {}", path.display());
+    }
     println!("users: alice, bob, carol, dave (password: <name>-pw); Ctrl-C to stop");
-    venomqa_samples::serve_shop(listener, ShopConfig { bugs }, shutdown::signal())
+    venomqa_samples::serve_shop(listener, ShopConfig { bugs, database }, shutdown::signal())
         .await
         .context("the sample shop stopped with an error")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file of `--db sqlite:PATH`.
+fn sqlite_path(db: &str) -> Result<std::path::PathBuf> {
+    match db.strip_prefix("sqlite:") {
+        Some(path) if !path.is_empty() => Ok(path.into()),
+        _ => Err(usage(format!(
+            "--db `{db}`: give a SQLite file as `sqlite:PATH`, e.g. --db sqlite:shop.db"
+        ))),
+    }
 }
 
 async fn serve_library(addr: SocketAddr, bugs: &str) -> Result<ExitCode> {

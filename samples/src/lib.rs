@@ -28,7 +28,7 @@
 //! use venomqa_samples::{drive, spawn_shop, BugSet, DriveOptions, ShopConfig};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let shop = spawn_shop(ShopConfig { bugs: BugSet::all() }).await?;
+//! let shop = spawn_shop(ShopConfig { bugs: BugSet::all(), ..ShopConfig::default() }).await?;
 //! let report = drive(DriveOptions {
 //!     base: shop.base_url(),
 //!     users: 3,

@@ -12,7 +12,9 @@ pub async fn start_shop(bugs: &str) -> ShopHandle {
 
 /// Starts the shop on a loopback port with `bugs` planted.
 pub async fn start_shop_with(bugs: BugSet) -> ShopHandle {
-    spawn_shop(ShopConfig { bugs }).await.expect("the shop starts on loopback")
+    spawn_shop(ShopConfig { bugs, ..ShopConfig::default() })
+        .await
+        .expect("the shop starts on loopback")
 }
 
 /// The shop's actions as a learned model names them (`METHOD template`).

@@ -18,10 +18,10 @@
 //! assert_eq!((totals.charged, totals.refunded), (500, 500));
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where an order is in its lifecycle; serialised in lowercase, as the API shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
     /// Just created: nothing charged yet.
@@ -46,6 +46,19 @@ impl OrderStatus {
             OrderStatus::Refunded => "refunded",
             OrderStatus::Cancelled => "cancelled",
         }
+    }
+
+    /// The status the API spells `name`.
+    pub fn named(name: &str) -> Option<OrderStatus> {
+        [
+            OrderStatus::Created,
+            OrderStatus::Paid,
+            OrderStatus::Shipped,
+            OrderStatus::Refunded,
+            OrderStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
     }
 
     /// Where `action` takes an order in this status, or `None` when a

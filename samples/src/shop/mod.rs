@@ -1,4 +1,5 @@
-//! The sample shop: an in-memory orders API with planted sequence bugs.
+//! The sample shop: an orders API with planted sequence bugs, in memory or
+//! on SQLite (`database`).
 //!
 //! Split the way a request flows: [`lifecycle`] states the order rules,
 //! [`state`] holds the orders and sessions and enforces those rules (with
@@ -19,6 +20,7 @@
 //!
 //! `DELETE` removes an order in any status; it is then 404 everywhere.
 
+mod database;
 pub(crate) mod lifecycle;
 mod qa_config;
 mod routes;
@@ -29,13 +31,19 @@ pub use lifecycle::{OrderAction, OrderStatus, Totals};
 pub use qa_config::{shop_password, shop_qa_config, SHOP_INVARIANTS};
 pub use server::{serve_shop, spawn_shop, ShopHandle};
 
+use std::path::PathBuf;
+
 use crate::bugs::BugSet;
 
-/// How a shop runs. The default plants every bug, because the shop is a demo target.
+/// How a shop runs. The default plants every bug, because the shop is a
+/// demo target, and keeps its state in memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShopConfig {
     /// The sequence bugs to plant; [`BugSet::none`] gives a correct shop.
     pub bugs: BugSet,
+    /// A SQLite database file to keep the state in (`--db sqlite:PATH`),
+    /// created when missing; `None`: in memory.
+    pub database: Option<PathBuf>,
 }
 
 /// A built-in account. The shop has no sign-up: these four are all there is.

@@ -26,12 +26,20 @@ pub async fn serve_shop(
     config: ShopConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let shop = Arc::new(Shop::new(config.bugs));
+    let shop = Arc::new(open(config)?);
     serve("shop", listener, move |req| routes::handle(Arc::clone(&shop), req), shutdown).await
 }
 
 /// Starts a shop on 127.0.0.1 and a free port, in a background task.
 pub async fn spawn_shop(config: ShopConfig) -> io::Result<ShopHandle> {
-    let shop = Arc::new(Shop::new(config.bugs));
+    let shop = Arc::new(open(config)?);
     spawn("shop", move |req| routes::handle(Arc::clone(&shop), req)).await
+}
+
+/// The shop `config` describes: in memory, or on its database file.
+fn open(config: ShopConfig) -> io::Result<Shop> {
+    match &config.database {
+        None => Ok(Shop::new(config.bugs)),
+        Some(path) => Shop::with_database(config.bugs, path).map_err(io::Error::other),
+    }
 }

@@ -1,4 +1,6 @@
-//! The shop's in-memory state and every rule of the order lifecycle.
+//! The shop's state (in memory, or written through to SQLite with
+//! `--db sqlite:PATH`, see `database.rs`) and every rule of the order
+//! lifecycle.
 //!
 //! This is where the planted bugs live. Each one is a small, believable
 //! mistake in a guard or a lookup, switched on by the shop's [`BugSet`]; the
@@ -11,10 +13,14 @@
 //! purpose before its pause, and that is exactly the bug it plants.
 
 use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::database::{Database, DatabaseError};
 
 use super::lifecycle::{OrderAction, OrderStatus, Totals};
 use super::{User, USERS};
@@ -30,7 +36,7 @@ pub(crate) const REFUND_PROVIDER_DELAY: Duration = Duration::from_millis(20);
 const MAX_NOTE_CHARS: usize = 1000;
 
 /// One order, exactly as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Order {
     pub id: String,
     pub owner: String,
@@ -47,7 +53,7 @@ pub(crate) struct Order {
     pub version: u64,
     /// Creation order, so listings are stable although ids are random.
     #[serde(skip)]
-    seq: u64,
+    pub seq: u64,
 }
 
 impl Order {
@@ -120,28 +126,70 @@ pub(crate) struct Payment {
 
 /// The first successful answer to a pay with an `Idempotency-Key`.
 #[derive(Clone)]
-struct StoredPayment {
-    order_id: String,
-    answer: Order,
+pub(crate) struct StoredPayment {
+    pub order_id: String,
+    pub answer: Order,
 }
 
 #[derive(Clone, Default)]
-struct State {
+pub(crate) struct State {
     /// Live orders by id.
-    orders: HashMap<String, Order>,
+    pub orders: HashMap<String, Order>,
     /// Deleted orders, kept the way a soft-delete table keeps them.
-    archive: HashMap<String, Order>,
+    pub archive: HashMap<String, Order>,
     /// Bearer token → username.
-    sessions: HashMap<String, &'static str>,
+    pub sessions: HashMap<String, &'static str>,
     /// (username, Idempotency-Key) → the first answer.
-    payments: HashMap<(String, String), StoredPayment>,
-    next_seq: u64,
+    pub payments: HashMap<(String, String), StoredPayment>,
+    pub next_seq: u64,
+}
+
+/// The state and, with `--db`, the database it is written through to.
+struct Stored {
+    state: State,
+    db: Option<Database>,
+}
+
+/// The locked state: changes made through it are written to the database
+/// (if any) when it is let go.
+struct Locked<'a> {
+    stored: MutexGuard<'a, Stored>,
+    changed: bool,
+}
+
+impl Deref for Locked<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.stored.state
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        self.changed = true;
+        &mut self.stored.state
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if !self.changed {
+            return;
+        }
+        let Stored { state, db } = &mut *self.stored;
+        if let Some(db) = db {
+            if let Err(e) = db.save(state) {
+                // The answer already went out: say loudly that it was not kept.
+                tracing::error!("{e}; this change is not in the database");
+            }
+        }
+    }
 }
 
 /// The shop: its state and the bugs it plants.
 pub(crate) struct Shop {
     bugs: BugSet,
-    state: Mutex<State>,
+    state: Mutex<Stored>,
     /// Saved states by name (`POST /__checkpoint/{name}`), to roll back to.
     checkpoints: Mutex<HashMap<String, State>>,
 }
@@ -151,8 +199,18 @@ pub(crate) struct Shop {
 const MAX_CHECKPOINTS: usize = 100_000;
 
 impl Shop {
+    /// A shop in memory.
     pub fn new(bugs: BugSet) -> Shop {
-        Shop { bugs, state: Mutex::new(State::default()), checkpoints: Mutex::default() }
+        let stored = Stored { state: State::default(), db: None };
+        Shop { bugs, state: Mutex::new(stored), checkpoints: Mutex::default() }
+    }
+
+    /// A shop whose state lives in the SQLite database at `path` (created
+    /// when missing, read back when not).
+    pub fn with_database(bugs: BugSet, path: &Path) -> Result<Shop, DatabaseError> {
+        let (db, state) = Database::open(path)?;
+        let stored = Stored { state, db: Some(db) };
+        Ok(Shop { bugs, state: Mutex::new(stored), checkpoints: Mutex::default() })
     }
 
     /// Saves the whole state under `name` (a test harness's checkpoint);
@@ -179,10 +237,21 @@ impl Shop {
         self.bugs.contains(bug)
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> Locked<'_> {
         // A panic while holding the lock cannot leave an order half-written
         // (every change is a few field assignments), so keep serving.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut stored = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let Stored { state, db } = &mut *stored;
+        if let Some(db) = db {
+            // Another connection changed the file (a restored checkpoint):
+            // answer from what it holds now.
+            match db.changed_elsewhere() {
+                Ok(Some(fresh)) => *state = fresh,
+                Ok(None) => {}
+                Err(e) => tracing::error!("{e}; answering from the state in memory"),
+            }
+        }
+        Locked { stored, changed: false }
     }
 
     /// Checks a user's password and opens a session.

@@ -40,6 +40,15 @@ impl TestShop {
         TestShop { handle, client, bugs }
     }
 
+    /// A shop keeping its state in the SQLite database at `path`.
+    pub async fn on_database(bugs: BugSet, path: &std::path::Path) -> TestShop {
+        let config = venomqa_samples::ShopConfig { bugs, database: Some(path.to_path_buf()) };
+        let handle =
+            venomqa_samples::spawn_shop(config).await.expect("the shop opens its database");
+        let client = reqwest::Client::builder().no_proxy().build().expect("a client");
+        TestShop { handle, client, bugs }
+    }
+
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
         let request = self.client.request(method, format!("{}{path}", self.handle.base_url()));
         match token {
