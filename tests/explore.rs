@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{recorded_and_initialised, run_qa, start_shop, text};
+use common::{recorded_and_initialised, run_qa, start_shop, text, Running};
 use serde_json::Value;
 
 /// `venomqa explore --config DIR/qa --target URL --json FILE` with `extra`
@@ -213,25 +213,11 @@ fn with_explore(config: &str, extra: &str) -> String {
     config.replacen(line, &format!("{line}{extra}\n"), 1)
 }
 
-#[test]
-fn checkpoints_branch_the_same_search_with_fewer_requests_and_a_failing_hook_says_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let (shop, url) = start_shop("all");
-    let config = recorded_and_initialised(dir.path(), &url);
-    let config_path = dir.path().join("qa/venomqa.toml");
-    let flags = ["--strategy", "bfs", "--max-depth", "3", "--try-disabled=false"];
-    let (_, replayed, said) = explore(dir.path(), &url, &flags);
-    assert_eq!(replayed["exploration"]["rollbacks"], 0, "{said}");
-
-    // The shop's test hooks: a command saves (curl), a request restores.
-    let hooks = format!(
-        "checkpoint = \"curl -sf -X POST {url}/__checkpoint/{{name}}\"\n\
-         rollback = \"POST /__rollback/{{name}}\""
-    );
-    std::fs::write(&config_path, with_explore(&config, &hooks)).unwrap();
-    let (code, branched, said) = explore(dir.path(), &url, &flags);
-    assert_eq!(code, Some(1), "{said}");
+/// `branched` (with checkpoints) searched exactly as `replayed` (a reset
+/// and a replay of each path) did, finding the same bugs, in fewer requests.
+fn assert_same_search_with_fewer_requests(replayed: &Value, branched: &Value, said: &str) {
     let (a, b) = (&replayed["exploration"], &branched["exploration"]);
+    assert_eq!(a["rollbacks"], 0, "{a}");
     assert!(b["checkpoints"].as_u64().unwrap() > 0, "{b}");
     assert!(b["rollbacks"].as_u64().unwrap() > 0, "{b}");
     assert!(said.contains("branching: "), "{said}");
@@ -252,10 +238,82 @@ fn checkpoints_branch_the_same_search_with_fewer_requests_and_a_failing_hook_say
             })
             .collect()
     };
-    assert_eq!(bugs(&replayed), bugs(&branched));
+    assert_eq!(bugs(replayed), bugs(branched));
     // ... with fewer requests: each path's prefix is rolled back to, not replayed.
     let (with, without) = (b["requests"].as_u64().unwrap(), a["requests"].as_u64().unwrap());
     assert!(with * 10 < without * 9, "{with} requests with checkpoints, {without} without");
+}
+
+#[test]
+fn a_sqlite_database_branches_the_same_search_and_a_wrong_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut shop = Running::start(&[
+        "sample",
+        "serve",
+        "--port",
+        "0",
+        "--bugs",
+        "all",
+        "--db",
+        &format!("sqlite:{}", db.display()),
+    ]);
+    let url = shop.wait_for_url("listening on");
+    let config = recorded_and_initialised(dir.path(), &url);
+    let config_path = dir.path().join("qa/venomqa.toml");
+    let flags = ["--strategy", "bfs", "--max-depth", "3", "--try-disabled=false"];
+    let (_, replayed, _) = explore(dir.path(), &url, &flags);
+
+    // The shop's file, relative to qa/: copied out and back while it serves.
+    std::fs::write(&config_path, with_explore(&config, "database = \"sqlite:../shop.db\""))
+        .unwrap();
+    let (code, branched, said) = explore(dir.path(), &url, &flags);
+    assert_eq!(code, Some(1), "{said}");
+    assert_same_search_with_fewer_requests(&replayed, &branched, &said);
+
+    // A file that is not there is named, and none is created (exit 3).
+    std::fs::write(&config_path, with_explore(&config, "database = \"sqlite:../typo.db\""))
+        .unwrap();
+    let (code, _, said) = explore(dir.path(), &url, &flags);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(said.contains("there is no database file at") && said.contains("typo.db"), "{said}");
+    assert!(!dir.path().join("typo.db").exists());
+
+    // A database venomqa cannot branch, or hooks as well: exit 2, naming the line.
+    for bad in [
+        "database = \"mysql://root@127.0.0.1/shop\"",
+        "database = \"sqlite:../shop.db\"\ncheckpoint = \"./save.sh {name}\"\nrollback = \"./load.sh {name}\"",
+        "database = { env = \"VENOMQA_TEST_UNSET_DATABASE\" }",
+    ] {
+        std::fs::write(&config_path, with_explore(&config, bad)).unwrap();
+        let ran = run_qa(&["explore", "--config", config_path.to_str().unwrap(), "--target", &url]);
+        let said = text(&ran.stderr);
+        assert_eq!(ran.status.code(), Some(2), "{bad}: {said}");
+        assert!(said.contains("venomqa.toml:"), "names the file and line: {said}");
+        assert!(said.contains("[explore]"), "{said}");
+    }
+    shop.signal("TERM");
+}
+
+#[test]
+fn checkpoints_branch_the_same_search_with_fewer_requests_and_a_failing_hook_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shop, url) = start_shop("all");
+    let config = recorded_and_initialised(dir.path(), &url);
+    let config_path = dir.path().join("qa/venomqa.toml");
+    let flags = ["--strategy", "bfs", "--max-depth", "3", "--try-disabled=false"];
+    let (_, replayed, said) = explore(dir.path(), &url, &flags);
+    assert_eq!(replayed["exploration"]["rollbacks"], 0, "{said}");
+
+    // The shop's test hooks: a command saves (curl), a request restores.
+    let hooks = format!(
+        "checkpoint = \"curl -sf -X POST {url}/__checkpoint/{{name}}\"\n\
+         rollback = \"POST /__rollback/{{name}}\""
+    );
+    std::fs::write(&config_path, with_explore(&config, &hooks)).unwrap();
+    let (code, branched, said) = explore(dir.path(), &url, &flags);
+    assert_eq!(code, Some(1), "{said}");
+    assert_same_search_with_fewer_requests(&replayed, &branched, &said);
 
     // A failing hook ends the run with the hook's own words (exit 3).
     let failing = "checkpoint = \"echo no space left for {name} >&2; exit 1\"\n\

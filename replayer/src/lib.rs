@@ -77,8 +77,8 @@ pub use mutate::mutation::{Mutation, UnknownMutation};
 pub use oracle::finding::{Confidence, Finding, OracleKind, SentRequest};
 pub use oracle::invariant::{singular, Invariant, InvariantError, Position};
 pub use setup::config::{
-    env_var, Auth, Branching, Budget, Config, ConfigError, Explore, Mutations, Report, Reset,
-    ResetHow, ResetScope, Strategy, Target, UnknownStrategy, User, CONFIG_FILE,
+    env_var, Auth, Branching, Budget, Config, ConfigError, DatabaseUrl, Explore, Mutations, Report,
+    Reset, ResetHow, ResetScope, Strategy, Target, UnknownStrategy, User, CONFIG_FILE,
 };
 pub use setup::recorded::Recorded;
 pub use setup::starter::{starter_config, starter_config_from};

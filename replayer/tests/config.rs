@@ -6,7 +6,10 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use venomqa_replayer::{starter_config_from, Config, ConfigError, Mutation, ResetHow, ResetScope};
+use venomqa_replayer::{
+    starter_config_from, Branching, Config, ConfigError, DatabaseUrl, Mutation, ResetHow,
+    ResetScope,
+};
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse_with_env(text, Path::new("qa/venomqa.toml"), |var| match var {
@@ -184,4 +187,47 @@ async fn print_starter() {
             Some("POST /__reset")
         )
     );
+}
+
+#[test]
+fn an_explore_database_is_a_sqlite_file_beside_the_config_or_a_postgres_url_shown_without_its_password(
+) {
+    let with =
+        |line: &str| parse(&format!("[target]\nurl = \"http://127.0.0.1:1\"\n[explore]\n{line}\n"));
+    let sqlite = with("database = \"sqlite:../shop.db\"").expect("parses");
+    assert_eq!(
+        sqlite.explore.branching,
+        Some(Branching::Sqlite(Path::new("qa").join("../shop.db")))
+    );
+    let pg = with("database = \"postgres://venomqa:s3cret@127.0.0.1:5432/shop\"").expect("parses");
+    let Some(Branching::Postgres(url)) = &pg.explore.branching else {
+        panic!("{:?}", pg.explore.branching)
+    };
+    assert_eq!(url.redacted(), "postgres://venomqa:***@127.0.0.1:5432/shop");
+    assert!(!format!("{:?}", pg.explore).contains("s3cret"));
+    assert_eq!(
+        DatabaseUrl("postgresql://venomqa@127.0.0.1/shop".into()).redacted(),
+        "postgresql://venomqa@127.0.0.1/shop"
+    );
+    // From the environment, like a user's secret.
+    let from_env = Config::parse_with_env(
+        "[target]\nurl = \"http://127.0.0.1:1\"\n[explore]\ndatabase = { env = \"DB_URL\" }\n",
+        Path::new("qa/venomqa.toml"),
+        |var| (var == "DB_URL").then(|| "postgres://u:p@h/d".to_string()),
+    )
+    .expect("parses");
+    assert!(matches!(from_env.explore.branching, Some(Branching::Postgres(_))));
+
+    for (line, says) in [
+        ("database = \"mysql://root@h/shop\"", "`sqlite:PATH`"),
+        ("database = \"sqlite:\"", "`sqlite:PATH`"),
+        ("database = { env = \"NOT_SET_HERE\" }", "$NOT_SET_HERE, which is not set"),
+        (
+            "database = \"sqlite:a.db\"\ncheckpoint = \"x {name}\"\nrollback = \"y {name}\"",
+            "not both",
+        ),
+    ] {
+        let err = with(line).expect_err(line).to_string();
+        assert!(err.contains("qa/venomqa.toml:") && err.contains(says), "{line}: {err}");
+    }
 }

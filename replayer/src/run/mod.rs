@@ -5,6 +5,7 @@
 //! before any mutation (`calibrate`).
 
 pub(crate) mod calibrate;
+pub(crate) mod checkpoint;
 pub(crate) mod client;
 pub(crate) mod divergence;
 pub(crate) mod execute;

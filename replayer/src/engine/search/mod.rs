@@ -21,7 +21,8 @@
 //! (a test another path already ran, by its key, is not run again), so a
 //! state no recording reached is tested like a recorded one.
 //!
-//! Branching: with `[explore] checkpoint` and `rollback` hooks, the state a
+//! Branching: with `[explore] checkpoint` and `rollback` hooks, or a
+//! `database` it saves and restores itself ([`Checkpoints`]), the state a
 //! new path reached is saved right after it ran (before the families' tests
 //! reset the target), and each of its children rolls back to it and sends
 //! only its own move, bound to the saved run's answers; without
@@ -45,6 +46,7 @@ use crate::mutate::mutation::Mutation;
 use crate::mutate::relevance::{inst_key, needed, relevant};
 use crate::oracle::Checked;
 use crate::run::calibrate::Baseline;
+use crate::run::checkpoint::Checkpoints;
 use crate::run::sequence::{Role, SeqStep, Sequence};
 use crate::setup::config::Explore;
 use coverage::Coverage;
@@ -111,6 +113,8 @@ struct Search<'s, 'a, P> {
     /// Invariants each root journey's plain run already breaks.
     broken: HashMap<usize, HashSet<String>>,
     coverage: Coverage,
+    /// How states are saved and put back; `None`: reset and replay.
+    checkpoints: Option<Checkpoints>,
     out: Exploration,
 }
 
@@ -132,6 +136,16 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         };
         let sent = self.oracles.runner.client.sent();
         let request_limit = options.requests.map_or(u64::MAX, |r| sent.saturating_add(r));
+        let checkpoints = match &options.branching {
+            None => None,
+            Some(branching) => match Checkpoints::open(branching).await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    self.lock().error.get_or_insert(e);
+                    return Exploration::default();
+                }
+            },
+        };
         let mut search = Search {
             explorer: self,
             whole_run,
@@ -144,6 +158,7 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             tests: HashMap::new(),
             broken: HashMap::new(),
             coverage: Coverage::new(&self.oracles.plan.model),
+            checkpoints,
             out: Exploration {
                 strategy: options.strategy.name().to_string(),
                 max_depth: options.max_depth,
@@ -154,6 +169,9 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         search.out.roots = roots.len();
         search.frontier.extend(roots);
         search.run().await;
+        if let Some(checkpoints) = search.checkpoints.take() {
+            checkpoints.close().await;
+        }
         let mut out = search.out;
         search.coverage.fill(&mut out, &write_actions(self.oracles.plan));
         out.requests = self.oracles.runner.client.sent() - sent;
@@ -315,9 +333,9 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
         let broken = self.broken.get(&seq.journey).cloned().unwrap_or_default();
         let oracles = self.explorer.oracles;
         let checking = async {
-            match (&open.resume, &self.options.branching) {
-                (Some(saved), Some(branching)) => {
-                    oracles.runner.hook("rollback", &branching.rollback, &saved.name).await?;
+            match (&open.resume, &mut self.checkpoints) {
+                (Some(saved), Some(checkpoints)) => {
+                    checkpoints.restore(oracles.runner, &saved.name).await?;
                     self.out.rollbacks += 1;
                     let prefix = (&saved.trace, saved.trace.steps.len());
                     oracles.check_resumed(open.judge, &seq, &broken, prefix).await
@@ -370,14 +388,10 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
         seq.steps[last].role = Role::Plain;
         // Saved before anything else runs (the families' tests reset the
         // target), when a next action will branch from it.
-        let saved = match &self.options.branching {
-            Some(branching) if extend && open.depth < self.options.max_depth => {
+        let saved = match &mut self.checkpoints {
+            Some(checkpoints) if extend && open.depth < self.options.max_depth => {
                 let name = format!("venomqa-{}", self.out.checkpoints + 1);
-                self.explorer
-                    .oracles
-                    .runner
-                    .hook("checkpoint", &branching.checkpoint, &name)
-                    .await?;
+                checkpoints.save(self.explorer.oracles.runner, &name).await?;
                 self.out.checkpoints += 1;
                 Some(Arc::new(Saved { name, trace: trace.clone() }))
             }

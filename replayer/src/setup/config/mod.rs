@@ -61,6 +61,8 @@
 //! try_disabled = true             # also try actions never seen accepted in a state
 //! checkpoint = "./db.sh save {name}"     # branch from saved states (a command, or
 //! rollback = "./db.sh restore {name}"    # a request: "POST /__checkpoint/{name}")
+//! # database = "sqlite:../shop.db"      # or built in: the target's SQLite file, or
+//! # database = { env = "VENOMQA_DATABASE_URL" }   # its PostgreSQL database (postgres://…)
 //!
 //! [report]
 //! json = "venomqa-report.json"
@@ -270,15 +272,48 @@ pub struct Explore {
     pub branching: Option<Branching>,
 }
 
-/// `[explore] checkpoint` and `rollback`: each a request on the target or
-/// a shell command (run in the configuration's directory), `{name}` the
-/// checkpoint's name.
+/// How exploration saves the target's state and puts it back.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Branching {
-    /// Saves the target's state under `{name}`.
-    pub checkpoint: ResetHow,
-    /// Puts back the state saved under `{name}`.
-    pub rollback: ResetHow,
+pub enum Branching {
+    /// `[explore] checkpoint` and `rollback`: each a request on the target
+    /// or a shell command (run in the configuration's directory), `{name}`
+    /// the checkpoint's name.
+    Hooks {
+        /// Saves the target's state under `{name}`.
+        checkpoint: ResetHow,
+        /// Puts back the state saved under `{name}`.
+        rollback: ResetHow,
+    },
+    /// `[explore] database = "sqlite:PATH"`: the target's SQLite file,
+    /// copied out and back with SQLite's online backup API while the
+    /// target keeps it open.
+    Sqlite(PathBuf),
+    /// `[explore] database = "postgres://…"`: the target's PostgreSQL
+    /// database, each table copied into a schema of the checkpoint's own
+    /// and copied back in one transaction.
+    Postgres(DatabaseUrl),
+}
+
+/// A database URL that may carry a password: shown without it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL with its password, if any, replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else { return self.0.clone() };
+        let Some((credentials, host)) = rest.rsplit_once('@') else { return self.0.clone() };
+        match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
 }
 
 impl Default for Explore {
@@ -472,7 +507,7 @@ impl Config {
             mutations: file.mutations(raw.mutations.unwrap_or_default())?,
             budget: budget(raw.budget.unwrap_or_default()),
             invariants: file.invariants(raw.invariants)?,
-            explore: file.explore(raw.explore.unwrap_or_default())?,
+            explore: file.explore(raw.explore.unwrap_or_default(), &env)?,
             report: Report {
                 json: report.json.as_deref().map(resolve),
                 junit: report.junit.as_deref().map(resolve),

@@ -14,8 +14,8 @@ use super::raw::{
     DurationValue, RawBudget, RawExplore, RawInvariant, RawMutations, RawReset, RawTarget, Secret,
 };
 use super::{
-    Branching, Budget, ConfigError, Explore, Mutations, Reset, ResetHow, ResetScope, Strategy,
-    Target, UnknownStrategy, User, DEFAULT_DEPTH, MAX_DEPTH,
+    Branching, Budget, ConfigError, DatabaseUrl, Explore, Mutations, Reset, ResetHow, ResetScope,
+    Strategy, Target, UnknownStrategy, User, DEFAULT_DEPTH, MAX_DEPTH,
 };
 use crate::mutate::mutation::{Mutation, UnknownMutation};
 use crate::oracle::invariant::Invariant;
@@ -164,7 +164,11 @@ impl File<'_> {
 
     /// `[explore]`, defaults filled in: off for `run`, the coverage
     /// strategy, depth 6, half the run's time.
-    pub(super) fn explore(&self, raw: RawExplore) -> Result<Explore, ConfigError> {
+    pub(super) fn explore(
+        &self,
+        raw: RawExplore,
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Explore, ConfigError> {
         let strategy = match &raw.strategy {
             None => Strategy::Coverage,
             Some(name) => name
@@ -183,8 +187,17 @@ impl File<'_> {
             },
         };
         let branching = match (raw.checkpoint, raw.rollback) {
-            (None, None) => None,
-            (Some(checkpoint), Some(rollback)) => Some(Branching {
+            (Some(hook), _) | (_, Some(hook)) if raw.database.is_some() => {
+                return Err(self.invalid(
+                    hook.span(),
+                    "[explore] takes either `database` (built in) or `checkpoint` and `rollback` hooks, not both".into(),
+                ))
+            }
+            (None, None) => match raw.database {
+                None => None,
+                Some(database) => Some(self.database(database, env)?),
+            },
+            (Some(checkpoint), Some(rollback)) => Some(Branching::Hooks {
                 checkpoint: self.hook("checkpoint", &checkpoint)?,
                 rollback: self.hook("rollback", &rollback)?,
             }),
@@ -205,6 +218,36 @@ impl File<'_> {
             seed: raw.seed.unwrap_or(0),
             try_disabled: raw.try_disabled.unwrap_or(false),
         })
+    }
+
+    /// `[explore] database`: `sqlite:PATH` (relative to this file's
+    /// directory) or a `postgres://` URL, literal or from the environment.
+    fn database(
+        &self,
+        raw: Spanned<Secret>,
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Branching, ConfigError> {
+        let span = raw.span();
+        let text = match raw.into_inner() {
+            Secret::Literal(text) => text,
+            Secret::Env(var) => env(&var).ok_or_else(|| {
+                self.invalid(
+                    span.clone(),
+                    format!("[explore] database reads ${var}, which is not set"),
+                )
+            })?,
+        };
+        if let Some(path) = text.strip_prefix("sqlite:").filter(|p| !p.is_empty()) {
+            let dir = self.path.parent().unwrap_or(Path::new(""));
+            return Ok(Branching::Sqlite(dir.join(path)));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Branching::Postgres(DatabaseUrl(text)));
+        }
+        Err(self.invalid(
+            span,
+            "[explore] database is `sqlite:PATH` (the target's SQLite file) or a `postgres://user@host:port/db` URL".into(),
+        ))
     }
 
     /// A checkpoint or rollback hook: a request on the target (`POST

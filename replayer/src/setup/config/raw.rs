@@ -87,6 +87,7 @@ pub(super) struct RawExplore {
     pub(super) try_disabled: Option<bool>,
     pub(super) checkpoint: Option<Spanned<String>>,
     pub(super) rollback: Option<Spanned<String>>,
+    pub(super) database: Option<Spanned<Secret>>,
 }
 
 #[derive(Deserialize)]
