@@ -14,6 +14,7 @@
 //! - [`nagle`]: a server whose kept-alive answers stall on the client's
 //!   delayed ACK ([`nagle::SplitWrites`]).
 //! - [`layout`]: a crate's module graph, so a test can forbid import cycles.
+//! - [`postgres`]: a real PostgreSQL server in a temp directory ([`postgres::Postgres`]).
 //! - [`store`]: temp stores and exchanges built in code ([`TempStore`],
 //!   [`exchange`], [`record_all`]).
 //!
@@ -34,6 +35,7 @@
 
 pub mod layout;
 pub mod nagle;
+pub mod postgres;
 pub mod proxy;
 pub mod record;
 pub mod shop;

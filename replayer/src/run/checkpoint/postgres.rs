@@ -275,3 +275,130 @@ fn describe(e: &tokio_postgres::Error) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Against a real PostgreSQL server (`venomqa_testkit::postgres`).
+
+    use super::*;
+    use venomqa_testkit::postgres::Postgres;
+
+    const SCHEMA: &str = "
+        CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE orders (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            customer int NOT NULL REFERENCES customers (id),
+            amount int NOT NULL,
+            doubled int GENERATED ALWAYS AS (amount * 2) STORED,
+            status text NOT NULL
+        );
+        CREATE TABLE categories (id serial PRIMARY KEY, parent int REFERENCES categories (id));
+        CREATE SCHEMA audit;
+        CREATE TABLE audit.log (id serial PRIMARY KEY, what text NOT NULL);
+        INSERT INTO customers (name) VALUES ('alice'), ('bob');
+        INSERT INTO orders (customer, amount, status) VALUES (1, 500, 'created'), (2, 700, 'paid');
+        INSERT INTO categories (parent) VALUES (NULL), (1), (2);
+        INSERT INTO audit.log (what) VALUES ('created 1'), ('paid 2');
+    ";
+
+    /// Everything a target would read back, as text.
+    async fn contents(client: &Client) -> Vec<String> {
+        let mut out = Vec::new();
+        for query in [
+            "SELECT id::text || ':' || name FROM customers ORDER BY id",
+            "SELECT id::text || ':' || customer || ':' || amount || ':' || doubled || ':' || status FROM orders ORDER BY id",
+            "SELECT id::text || ':' || coalesce(parent::text, '-') FROM categories ORDER BY id",
+            "SELECT id::text || ':' || what FROM audit.log ORDER BY id",
+        ] {
+            for row in client.query(query, &[]).await.expect(query) {
+                out.push(row.get::<_, String>(0));
+            }
+        }
+        out
+    }
+
+    async fn connect(url: &str) -> Client {
+        let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("connects");
+        tokio::spawn(connection);
+        client
+    }
+
+    #[tokio::test]
+    async fn a_rollback_puts_back_every_table_and_sequence_while_the_target_stays_connected() {
+        let Some(pg) = Postgres::start("postgres checkpoints") else { return };
+        let admin = connect(&pg.url("postgres")).await;
+        admin.batch_execute("CREATE DATABASE shop").await.expect("create the database");
+        // The target: connected all along, as a service's pool would be.
+        let target = connect(&pg.url("shop")).await;
+        target.batch_execute(SCHEMA).await.expect("the schema");
+        let before = contents(&target).await;
+
+        let url = DatabaseUrl(pg.url("shop"));
+        let mut schemas = Schemas::open(&url).await.expect("opens");
+        schemas.save("venomqa-1").await.expect("saves");
+
+        target
+            .batch_execute(
+                "INSERT INTO customers (name) VALUES ('carol');
+                 UPDATE orders SET status = 'shipped', amount = 1 WHERE id = 2;
+                 DELETE FROM orders WHERE id = 1;
+                 INSERT INTO orders (customer, amount, status) VALUES (3, 900, 'created');
+                 INSERT INTO categories (parent) VALUES (3);
+                 DELETE FROM audit.log;",
+            )
+            .await
+            .expect("the target changes things");
+        assert_ne!(contents(&target).await, before);
+
+        schemas.restore("venomqa-1").await.expect("restores");
+        assert_eq!(contents(&target).await, before, "{}", pg.log());
+        // The sequences are back too: the next rows get the ids they would have.
+        let next: i64 = target
+            .query_one("INSERT INTO orders (customer, amount, status) VALUES (1, 5, 'created') RETURNING id", &[])
+            .await
+            .expect("insert")
+            .get(0);
+        let next_customer: i32 = target
+            .query_one("INSERT INTO customers (name) VALUES ('dave') RETURNING id", &[])
+            .await
+            .expect("insert")
+            .get(0);
+        assert_eq!((next, next_customer), (3, 3));
+
+        // Twice from the same checkpoint, and from a later one.
+        schemas.save("venomqa-2").await.expect("saves again");
+        let second = contents(&target).await;
+        schemas.restore("venomqa-1").await.expect("restores again");
+        assert_eq!(contents(&target).await, before);
+        schemas.restore("venomqa-2").await.expect("restores the second");
+        assert_eq!(contents(&target).await, second);
+
+        // A state never saved, and tables that changed since: named.
+        let err = schemas.restore("venomqa-9").await.expect_err("unknown").to_string();
+        assert!(err.contains("no state was saved as `venomqa-9`"), "{err}");
+        target.batch_execute("CREATE TABLE coupons (code text)").await.expect("a new table");
+        let err = schemas.restore("venomqa-1").await.expect_err("tables changed").to_string();
+        assert!(err.contains("tables changed") && err.contains("\"public\".\"coupons\""), "{err}");
+
+        // Closing drops the saved states' schemas.
+        schemas.close().await;
+        let left: i64 = target
+            .query_one("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'venomqa_ckpt_%'", &[])
+            .await
+            .expect("count")
+            .get(0);
+        assert_eq!(left, 0);
+    }
+
+    #[tokio::test]
+    async fn a_database_that_cannot_be_reached_is_named_without_its_password() {
+        let Some(pg) = Postgres::start("postgres checkpoints unreachable") else { return };
+        let wrong = DatabaseUrl(format!(
+            "postgres://postgres:s3cret@127.0.0.1:{}/no_such_database",
+            pg.port
+        ));
+        let err = Schemas::open(&wrong).await.err().expect("refused").to_string();
+        assert!(err.contains("cannot connect") && err.contains("no_such_database"), "{err}");
+        assert!(err.contains("postgres:***@") && !err.contains("s3cret"), "{err}");
+    }
+}
