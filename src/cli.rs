@@ -574,6 +574,12 @@ pub struct DemoArgs {
     /// How many of the shop's users take part (1 to 4).
     #[arg(long, default_value_t = 3)]
     pub users: usize,
+
+    /// Then explore too: a second shop keeping its state in a SQLite file,
+    /// searched from the learned model (depth 3, 30 s) and branched from that
+    /// file's saved copies (`[explore] database = "sqlite:…"`).
+    #[arg(long)]
+    pub explore: bool,
 }
 
 /// Parses `30m`, `90s`, `1h 30m`, `250ms`.

@@ -3,7 +3,9 @@
 //! Today that is: start the shop (all bugs planted), put the recording proxy
 //! in front of it, drive realistic QA sessions through the proxy, stop the
 //! proxy, show the sessions the store captured, learn the shop's model, and
-//! replay mutated journeys against the shop to find its planted bugs.
+//! replay mutated journeys against the shop to find its planted bugs; with
+//! `--explore`, then explore a second shop that keeps its state in SQLite,
+//! branching from copies of its database file.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,7 +14,7 @@ use anyhow::{Context, Result};
 use venomqa_learner::LearnOptions;
 use venomqa_proxy::ProxyConfig;
 use venomqa_replayer::report::render_terminal;
-use venomqa_replayer::{Config, Recorded, CONFIG_FILE};
+use venomqa_replayer::{Branching, Config, Recorded, CONFIG_FILE};
 use venomqa_samples::{shop_password, BugSet, DriveOptions, ShopConfig, SHOP_INVARIANTS};
 use venomqa_traffic::{RecordOptions, Store};
 
@@ -95,9 +97,18 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     }
 
     println!("\n6. venomqa replay against the shop, resetting it with POST /__reset before each sequence:");
-    replay_phase(&store, &learned.model, &shop.base_url(), workdir.path(), args.json.as_deref())
-        .await?;
+    let config = replay_phase(
+        &store,
+        &learned.model,
+        &shop.base_url(),
+        workdir.path(),
+        args.json.as_deref(),
+    )
+    .await?;
     shop.shutdown().await;
+    if args.explore {
+        explore_phase(&store, &learned.model, config, workdir.path()).await?;
+    }
     // Findings are what the demo is for: it exits 0 when it ran.
     Ok(ExitCode::SUCCESS)
 }
@@ -110,7 +121,7 @@ async fn replay_phase(
     target: &str,
     workdir: &Path,
     json: Option<&Path>,
-) -> Result<()> {
+) -> Result<Config> {
     let qa = workdir.join("qa");
     std::fs::create_dir_all(&qa).with_context(|| format!("cannot create {}", qa.display()))?;
     write_model(model, &qa.join("model.json"))?;
@@ -138,5 +149,36 @@ async fn replay_phase(
     if let Some(path) = json {
         println!("findings written to {}", path.display());
     }
+    Ok(config)
+}
+
+/// Explores a fresh shop on SQLite with the replay's configuration, each
+/// path's next actions branching from a copy of the shop's database file.
+async fn explore_phase(
+    store: &Store,
+    model: &venomqa_learner::Model,
+    mut config: Config,
+    workdir: &Path,
+) -> Result<()> {
+    let database = workdir.join("shop.db");
+    let shop_config = ShopConfig { bugs: BugSet::all(), database: Some(database.clone()) };
+    let shop = venomqa_samples::spawn_shop(shop_config)
+        .await
+        .context("cannot start the sample shop on SQLite")?;
+    println!(
+        "\n7. venomqa explore against a second shop keeping its state in {}, branching from copies of it:",
+        database.display()
+    );
+    config.set_target(&shop.base_url()).map_err(|err| usage(err.to_string()))?;
+    config.explore.max_depth = 3;
+    config.explore.try_disabled = true;
+    config.budget.seconds = config.budget.seconds.min(30);
+    config.explore.branching = Some(Branching::Sqlite(database));
+    let recorded = Recorded::from_store(store, model)?;
+    let outcome = venomqa_replayer::explore(model, &recorded, &config, print_progress).await?;
+    let context = outcome.report_context(&shop.base_url());
+    println!();
+    print!("{}", render_terminal(&outcome.findings, &context, crate::color::enabled()));
+    shop.shutdown().await;
     Ok(())
 }

@@ -27,3 +27,22 @@ fn the_demo_records_qa_traffic_and_prints_a_session_table() {
     assert!(stdout.contains("stateDiagram-v2"), "the order state machine is drawn:\n{stdout}");
     assert!(stdout.contains("created --> paid : POST /orders/{order_id}/pay"), "{stdout}");
 }
+
+#[test]
+fn the_demo_explores_a_shop_on_sqlite_branching_from_copies_of_its_file() {
+    let out = run(&["demo", "--sessions", "8", "--explore", "--color", "never"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "demo failed: {}\n{stdout}", text(&out.stderr));
+    let explored = stdout
+        .split_once("7. venomqa explore against a second shop keeping its state in ")
+        .unwrap_or_else(|| panic!("no exploration step:\n{stdout}"))
+        .1;
+    assert!(explored.lines().next().is_some_and(|l| l.contains("shop.db")), "{explored}");
+    let branching = explored
+        .lines()
+        .find(|l| l.trim_start().starts_with("branching: "))
+        .unwrap_or_else(|| panic!("no branching line:\n{explored}"));
+    let saved: u64 = branching.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap();
+    assert!(saved > 0, "{branching}");
+    assert!(explored.contains("mutation: explore"), "exploration finds the shop's bugs:\n{explored}");
+}

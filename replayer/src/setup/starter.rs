@@ -220,12 +220,19 @@ fn write_explore(w: &mut String) {
     let _ = writeln!(w, "try_disabled = true");
     let _ = writeln!(
         w,
-        "# Branch from saved states instead of a reset and a replay of each path: a command"
+        "# Branch from saved states instead of a reset and a replay of each path: the target's"
     );
     let _ = writeln!(
         w,
-        "# run in this directory or a request on the target, `{{name}}` the checkpoint's name."
+        "# database (a SQLite file, or PostgreSQL: literal or from the environment) ..."
     );
+    let _ = writeln!(w, "# database = \"sqlite:../app.db\"");
+    let _ = writeln!(w, "# database = {{ env = \"VENOMQA_DATABASE_URL\" }}");
+    let _ = writeln!(
+        w,
+        "# ... or hooks: a command run in this directory or a request on the target, `{{name}}`"
+    );
+    let _ = writeln!(w, "# the checkpoint's name.");
     let _ = writeln!(w, "# checkpoint = \"./db.sh save {{name}}\"");
     let _ = writeln!(w, "# rollback = \"./db.sh restore {{name}}\"");
     let _ = writeln!(
