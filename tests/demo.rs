@@ -44,5 +44,8 @@ fn the_demo_explores_a_shop_on_sqlite_branching_from_copies_of_its_file() {
         .unwrap_or_else(|| panic!("no branching line:\n{explored}"));
     let saved: u64 = branching.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap();
     assert!(saved > 0, "{branching}");
-    assert!(explored.contains("mutation: explore"), "exploration finds the shop's bugs:\n{explored}");
+    assert!(
+        explored.contains("mutation: explore"),
+        "exploration finds the shop's bugs:\n{explored}"
+    );
 }

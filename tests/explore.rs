@@ -261,7 +261,16 @@ fn a_sqlite_database_branches_the_same_search_and_a_wrong_one_is_named() {
     let url = shop.wait_for_url("listening on");
     let config = recorded_and_initialised(dir.path(), &url);
     let config_path = dir.path().join("qa/venomqa.toml");
-    let flags = ["--strategy", "bfs", "--max-depth", "3", "--try-disabled=false"];
+    // Only the search decides where it ends: no time budget cuts a slower run short.
+    let flags = [
+        "--strategy",
+        "bfs",
+        "--max-depth",
+        "3",
+        "--try-disabled=false",
+        "--budget-seconds",
+        "900",
+    ];
     let (_, replayed, _) = explore(dir.path(), &url, &flags);
 
     // The shop's file, relative to qa/: copied out and back while it serves.
@@ -301,7 +310,16 @@ fn checkpoints_branch_the_same_search_with_fewer_requests_and_a_failing_hook_say
     let (shop, url) = start_shop("all");
     let config = recorded_and_initialised(dir.path(), &url);
     let config_path = dir.path().join("qa/venomqa.toml");
-    let flags = ["--strategy", "bfs", "--max-depth", "3", "--try-disabled=false"];
+    // Only the search decides where it ends: no time budget cuts a slower run short.
+    let flags = [
+        "--strategy",
+        "bfs",
+        "--max-depth",
+        "3",
+        "--try-disabled=false",
+        "--budget-seconds",
+        "900",
+    ];
     let (_, replayed, said) = explore(dir.path(), &url, &flags);
     assert_eq!(replayed["exploration"]["rollbacks"], 0, "{said}");
 

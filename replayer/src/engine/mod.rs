@@ -503,7 +503,15 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         broken: &HashSet<String>,
     ) -> Result<(), Error> {
         let mutation = mutation.to_string();
-        let label = bucket_label(family, seq, verdict.step);
+        let mut label = bucket_label(family, seq, verdict.step);
+        if mutation == search::EXPLORE && verdict.oracle == OracleKind::UnexpectedAccept {
+            // The search tries an action in every state it reaches: each
+            // state it was wrongly accepted in is a bug of its own (a
+            // pickup of a cancelled hold, of a collected one).
+            if let Some(state) = state_before(self.oracles.plan, &trace, verdict.step) {
+                label = format!("{label} in `{state}`");
+            }
+        }
         if !self.lock().buckets.insert((verdict.oracle, label.clone(), mutation.clone())) {
             return Ok(());
         }
@@ -663,6 +671,13 @@ fn bucket_label(
         }
     }
     seq.steps[step].label()
+}
+
+/// The state the instance step `step` acted on was in just before it.
+fn state_before(plan: &Plan, trace: &Trace, step: usize) -> Option<String> {
+    let k = trace.steps.get(step)?.instance?;
+    let resource = &plan.resources[trace.instances.get(k)?.resource];
+    trace.before(step, k)?.state(resource)
 }
 
 /// The model's volatile response values, as noise of the probe reads.

@@ -72,15 +72,24 @@ impl Journey<'_> {
         out
     }
 
-    /// The last instance before step `end` of the resource `action` names.
+    /// The last instance before step `end` of the resource `action` names
+    /// that those steps did not delete (an action refused on a deleted
+    /// instance would test nothing of roles).
     fn instance_for(&self, action: &str, end: usize) -> Option<InstKey> {
         let (_, j, k) = self.plan.catalog.get(action)?;
         let r = self.plan.journeys.get(*j)?.sequence.steps.get(*k)?.call.acts_on?;
-        self.steps()[..end]
+        let steps = &self.steps()[..end];
+        let deletes = &self.plan.resources[r].deletes;
+        let deleted: Vec<InstKey> = steps
+            .iter()
+            .filter(|st| deletes.iter().any(|d| d == st.call.action()))
+            .filter_map(|st| inst_key(self.plan, st))
+            .collect();
+        steps
             .iter()
             .rev()
             .filter_map(|st| inst_key(self.plan, st))
-            .find(|x| x.resource == r)
+            .find(|x| x.resource == r && !deleted.contains(x))
     }
 
     /// A configured user other than `actor` whose every known role `role`

@@ -18,7 +18,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::lifecycle::OrderStatus;
-use super::state::{Order, State, StoredPayment};
+use super::records::{Order, State, StoredPayment};
 use super::USERS;
 
 /// How long a request waits for another connection's write to finish.

@@ -23,6 +23,7 @@
 mod database;
 pub(crate) mod lifecycle;
 mod qa_config;
+mod records;
 mod routes;
 mod server;
 pub(crate) mod state;

@@ -18,9 +18,8 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::database::{Database, DatabaseError};
+pub(crate) use super::records::{Order, State, StoredPayment};
 
 use super::lifecycle::{OrderAction, OrderStatus, Totals};
 use super::{User, USERS};
@@ -35,48 +34,7 @@ pub(crate) const REFUND_PROVIDER_DELAY: Duration = Duration::from_millis(20);
 /// Longest delivery note accepted, in characters.
 const MAX_NOTE_CHARS: usize = 1000;
 
-/// One order, exactly as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Order {
-    pub id: String,
-    pub owner: String,
-    pub item: String,
-    /// Price in cents.
-    pub amount: u64,
-    pub status: OrderStatus,
-    /// Total ever charged to the buyer, in cents.
-    pub charged: u64,
-    /// Total ever refunded to the buyer, in cents.
-    pub refunded: u64,
-    pub note: String,
-    /// Bumped by every change; the `ETag` is this number, quoted.
-    pub version: u64,
-    /// Creation order, so listings are stable although ids are random.
-    #[serde(skip)]
-    pub seq: u64,
-}
-
 impl Order {
-    /// The strong entity tag of this version.
-    pub fn etag(&self) -> String {
-        format!("\"{}\"", self.version)
-    }
-
-    fn bump(&mut self) {
-        self.version += 1;
-    }
-
-    fn totals(&self) -> Totals {
-        Totals { amount: self.amount, charged: self.charged, refunded: self.refunded }
-    }
-
-    /// Moves the money as an accepted `action` does.
-    fn settle(&mut self, action: OrderAction) {
-        let mut totals = self.totals();
-        totals.apply(action);
-        (self.charged, self.refunded) = (totals.charged, totals.refunded);
-    }
-
     /// Refuses `action` unless the lifecycle allows it in the current
     /// status, or `despite_the_rules` (a planted bug) lets it through.
     fn check(&self, action: OrderAction, despite_the_rules: bool) -> Result<(), ShopError> {
@@ -122,26 +80,6 @@ pub(crate) enum ShopError {
 pub(crate) struct Payment {
     pub order: Order,
     pub replayed: bool,
-}
-
-/// The first successful answer to a pay with an `Idempotency-Key`.
-#[derive(Clone)]
-pub(crate) struct StoredPayment {
-    pub order_id: String,
-    pub answer: Order,
-}
-
-#[derive(Clone, Default)]
-pub(crate) struct State {
-    /// Live orders by id.
-    pub orders: HashMap<String, Order>,
-    /// Deleted orders, kept the way a soft-delete table keeps them.
-    pub archive: HashMap<String, Order>,
-    /// Bearer token → username.
-    pub sessions: HashMap<String, &'static str>,
-    /// (username, Idempotency-Key) → the first answer.
-    pub payments: HashMap<(String, String), StoredPayment>,
-    pub next_seq: u64,
 }
 
 /// The state and, with `--db`, the database it is written through to.
