@@ -158,10 +158,54 @@ fn the_library_runs_end_to_end_with_only_the_staff_configured() {
 /// `venomqa explore --config qa` against a library with `bugs`: the exit
 /// code and the report.
 fn explore_against(qa: &Path, config: &str, bugs: &str) -> (Option<i32>, Value) {
-    let (code, report, _) =
-        against(qa, config, bugs, &["explore", "--config", qa.to_str().unwrap()]);
+    // The configuration's sequence budget bounds it, not the clock: the
+    // same search on a slow machine as on a fast one.
+    let args = ["explore", "--config", qa.to_str().unwrap(), "--budget-seconds", "900"];
+    let (code, report, _) = against(qa, config, bugs, &args);
     (code, report)
 }
+
+/// Each library bug `--bugs all` can show, as the finding that shows it:
+/// its oracle and the actions its minimal sequence ends with.
+/// create-after-logout does not show with every bug planted: the
+/// session-after-logout bug lets every request of a dead session through,
+/// so the create that only the first lets through is that same finding.
+const LIBRARY_BUGS: [(&str, &str, &[&str]); 16] = [
+    ("login-enumeration", "enumeration", &["POST /api/v1/session"]),
+    ("session-after-logout", "stale-token", &[]),
+    ("edit-after-withdraw", "after-delete", &["PATCH /api/v1/books/{slug}"]),
+    ("loan-after-withdraw", "after-delete", &["POST /api/v1/loans"]),
+    ("role-injection", "mass-assignment", &["PUT /api/v1/me"]),
+    ("concurrent-borrow", "race", &[]),
+    ("feature-by-member", "function-level-auth", &["POST /api/v1/books/{slug}/feature"]),
+    ("cross-member-loan", "cross-user", &["POST /api/v1/loans/{loan_id}/return"]),
+    // A password change shows no state of its own (its path reaches a state
+    // another path had), yet it is tested: by another member.
+    ("cross-member-password", "cross-user", &["PUT /api/v1/members/{member_id}/password"]),
+    ("borrow-held-copy", "unexpected-accept", &["POST /api/v1/holds", "POST /api/v1/loans"]),
+    ("stale-preferences", "stale-write", &["PUT /api/v1/me/preferences"]),
+    ("stale-patch-after-put", "stale-write", &["PATCH /api/v1/me/preferences"]),
+    (
+        "renew-after-return",
+        "unexpected-accept",
+        &["POST /api/v1/loans/{loan_id}/return", "POST /api/v1/loans/{loan_id}/renew"],
+    ),
+    (
+        "item-after-publish",
+        "unexpected-accept",
+        &["POST /api/v1/lists/{list_id}/publish", "POST /api/v1/lists/{list_id}/items"],
+    ),
+    (
+        "double-pickup",
+        "unexpected-accept",
+        &["POST /api/v1/desk/pickups", "POST /api/v1/desk/pickups"],
+    ),
+    (
+        "pickup-after-cancel",
+        "unexpected-accept",
+        &["POST /api/v1/holds/{hold_id}/cancel", "POST /api/v1/desk/pickups"],
+    ),
+];
 
 #[test]
 fn exploration_alone_finds_the_library_bugs_of_each_kind_and_nothing_on_a_correct_library() {
@@ -172,34 +216,21 @@ fn exploration_alone_finds_the_library_bugs_of_each_kind_and_nothing_on_a_correc
     let found = findings(&report);
     eprintln!("explore --bugs all: exit {code:?}\n  {}", found.join("\n  "));
     assert_eq!(code, Some(1), "{}", report["exploration"]);
-    let oracles: std::collections::BTreeSet<&str> = report["findings"]
+    let shown: Vec<(&str, Vec<&str>)> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["oracle"].as_str().unwrap())
+        .map(|f| {
+            let actions = f["actions"].as_array().unwrap();
+            (f["oracle"].as_str().unwrap(), actions.iter().map(|a| a.as_str().unwrap()).collect())
+        })
         .collect();
-    // Cookie sessions, sign-up inside journeys, slugs, sequential ids, a
-    // soft delete, pickup codes: bugs of every kind the families know.
-    for oracle in [
-        "enumeration",
-        "stale-token",
-        "mass-assignment",
-        "after-delete",
-        "race",
-        "cross-user",
-        "stale-write",
-        "unexpected-accept",
-    ] {
-        assert!(oracles.contains(oracle), "{oracle} missing: {found:#?}");
+    for (bug, oracle, ending) in LIBRARY_BUGS {
+        assert!(
+            shown.iter().any(|(o, actions)| *o == oracle && actions.ends_with(ending)),
+            "{bug}: no {oracle} finding ending {ending:?} in {found:#?}"
+        );
     }
-    assert!(found.len() >= 12, "{} findings: {found:#?}", found.len());
-    // A password change shows no state of its own (its path reaches a
-    // state another path had), yet it is tested: by another member.
-    assert!(
-        found.iter().any(|f| f.starts_with("\"cross-user\"")
-            && f.ends_with("\"PUT /api/v1/members/{member_id}/password\"]")),
-        "{found:#?}"
-    );
     for f in report["findings"].as_array().unwrap() {
         assert_eq!(f["mutation"], "explore", "{f}");
     }

@@ -507,12 +507,18 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         if mutation == search::EXPLORE && verdict.oracle == OracleKind::UnexpectedAccept {
             // The search tries an action in every state it reaches: each
             // state it was wrongly accepted in is a bug of its own (a
-            // pickup of a cancelled hold, of a collected one).
-            if let Some(state) = state_before(self.oracles.plan, &trace, verdict.step) {
-                label = format!("{label} in `{state}`");
+            // pickup of a cancelled hold, of a collected one). When the
+            // step names its instance only in its body, the family that
+            // sent it tells them apart instead.
+            let state = state_before(self.oracles.plan, &trace, verdict.step);
+            if let Some(detail) =
+                state.map(|s| format!("in `{s}`")).or_else(|| family.map(|f| format!("by {f}")))
+            {
+                label = format!("{label} {detail}");
             }
         }
         if !self.lock().buckets.insert((verdict.oracle, label.clone(), mutation.clone())) {
+            tracing::debug!(oracle = %verdict.oracle, %label, %mutation, "a finding of a bucket already found");
             return Ok(());
         }
         (self.progress)(Progress::Shrinking {

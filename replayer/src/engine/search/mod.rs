@@ -18,8 +18,10 @@
 //! read-backs, volatile values left out) another path reached, is not
 //! extended; an oracle's finding ends its path; depth and budgets bound it.
 //! At each new state the mutation families run their tests on the path
-//! (a test another path already ran, by its key, is not run again), so a
-//! state no recording reached is tested like a recorded one.
+//! (a test another path already ran, by its key, is not run again once it
+//! found something or its focus was accepted; one refused there is tried
+//! from up to [`TRIES`] paths), so a state no recording reached is tested
+//! like a recorded one.
 //!
 //! Branching: with `[explore] checkpoint` and `rollback` hooks, or a
 //! `database` it saves and restores itself ([`Checkpoints`]), the state a
@@ -525,8 +527,16 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 if diverged.is_some() {
                     continue;
                 }
-                if let Some(tried) = self.tests.get_mut(&key) {
-                    tried.1 = true;
+                // Done when it found something or its focus was accepted; a
+                // refused focus (a book this path had withdrawn, a hold
+                // already collected) may be accepted from another path.
+                let focus_accepted = seq.focus().is_some_and(|f| {
+                    checked.trace.steps.get(f).and_then(|e| e.reply()).is_some_and(|r| r.ok())
+                });
+                if checked.verdict.is_some() || focus_accepted {
+                    if let Some(tried) = self.tests.get_mut(&key) {
+                        tried.1 = true;
+                    }
                 }
                 if let Some(v) = checked.verdict {
                     let broken = &node.baseline.broken;
