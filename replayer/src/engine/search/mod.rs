@@ -18,10 +18,10 @@
 //! read-backs, volatile values left out) another path reached, is not
 //! extended; an oracle's finding ends its path; depth and budgets bound it.
 //! At each new state the mutation families run their tests on the path
-//! (a test another path already ran, by its key, is not run again once it
-//! found something or its focus was accepted; one refused there is tried
-//! from up to [`TRIES`] paths), so a state no recording reached is tested
-//! like a recorded one.
+//! (a test another path already ran, by its key, is not run again, unless
+//! a lesser role's action found nothing there: then it is tried from up to
+//! [`TRIES`] paths), so a state no recording reached is tested like a
+//! recorded one.
 //!
 //! Branching: with `[explore] checkpoint` and `rollback` hooks, or a
 //! `database` it saves and restores itself ([`Checkpoints`]), the state a
@@ -527,13 +527,17 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 if diverged.is_some() {
                     continue;
                 }
-                // Done when it found something or its focus was accepted; a
-                // refused focus (a book this path had withdrawn, a hold
-                // already collected) may be accepted from another path.
-                let focus_accepted = seq.focus().is_some_and(|f| {
-                    checked.trace.steps.get(f).and_then(|e| e.reply()).is_some_and(|r| r.ok())
+                // Done, unless a role-only action sent by a lesser role found
+                // nothing there (404, 410: a book this path had withdrawn):
+                // that tested no role, and another path may have the
+                // instance. (For the other families a 404 is an answer: the
+                // other user's order is not found, the deleted one is gone.)
+                let gone = seq.focus().is_some_and(|f| {
+                    let reply = checked.trace.steps.get(f).and_then(|e| e.reply());
+                    reply.is_some_and(|r| matches!(r.status, 404 | 410))
                 });
-                if checked.verdict.is_some() || focus_accepted {
+                let untested = gone && case.family == Mutation::AsLesserRole;
+                if checked.verdict.is_some() || !untested {
                     if let Some(tried) = self.tests.get_mut(&key) {
                         tried.1 = true;
                     }
