@@ -213,6 +213,23 @@ fn with_explore(config: &str, extra: &str) -> String {
     config.replacen(line, &format!("{line}{extra}\n"), 1)
 }
 
+/// The search the branching tests compare: only it decides where it ends,
+/// no time budget cuts a slower run short.
+const BRANCHING_FLAGS: [&str; 7] =
+    ["--strategy", "bfs", "--max-depth", "3", "--try-disabled=false", "--budget-seconds", "900"];
+
+/// `venomqa explore` on the configuration `config` with `[explore]` given
+/// `bad`: refused before it starts (exit 2), naming the file and line and
+/// saying `says`.
+fn assert_refused(config_path: &Path, config: &str, url: &str, bad: &str, says: &[&str]) {
+    std::fs::write(config_path, with_explore(config, bad)).unwrap();
+    let ran = run_qa(&["explore", "--config", config_path.to_str().unwrap(), "--target", url]);
+    let said = text(&ran.stderr);
+    assert_eq!(ran.status.code(), Some(2), "{bad}: {said}");
+    assert!(said.contains("venomqa.toml:"), "names the file and line: {said}");
+    assert!(says.iter().any(|s| said.contains(s)), "{bad}: {said}");
+}
+
 /// `branched` (with checkpoints) searched exactly as `replayed` (a reset
 /// and a replay of each path) did, finding the same bugs, in fewer requests.
 fn assert_same_search_with_fewer_requests(replayed: &Value, branched: &Value, said: &str) {
@@ -261,16 +278,7 @@ fn a_sqlite_database_branches_the_same_search_and_a_wrong_one_is_named() {
     let url = shop.wait_for_url("listening on");
     let config = recorded_and_initialised(dir.path(), &url);
     let config_path = dir.path().join("qa/venomqa.toml");
-    // Only the search decides where it ends: no time budget cuts a slower run short.
-    let flags = [
-        "--strategy",
-        "bfs",
-        "--max-depth",
-        "3",
-        "--try-disabled=false",
-        "--budget-seconds",
-        "900",
-    ];
+    let flags = BRANCHING_FLAGS;
     let (_, replayed, _) = explore(dir.path(), &url, &flags);
 
     // The shop's file, relative to qa/: copied out and back while it serves.
@@ -294,12 +302,7 @@ fn a_sqlite_database_branches_the_same_search_and_a_wrong_one_is_named() {
         "database = \"sqlite:../shop.db\"\ncheckpoint = \"./save.sh {name}\"\nrollback = \"./load.sh {name}\"",
         "database = { env = \"VENOMQA_TEST_UNSET_DATABASE\" }",
     ] {
-        std::fs::write(&config_path, with_explore(&config, bad)).unwrap();
-        let ran = run_qa(&["explore", "--config", config_path.to_str().unwrap(), "--target", &url]);
-        let said = text(&ran.stderr);
-        assert_eq!(ran.status.code(), Some(2), "{bad}: {said}");
-        assert!(said.contains("venomqa.toml:"), "names the file and line: {said}");
-        assert!(said.contains("[explore]"), "{said}");
+        assert_refused(&config_path, &config, &url, bad, &["[explore]"]);
     }
     shop.signal("TERM");
 }
@@ -310,16 +313,7 @@ fn checkpoints_branch_the_same_search_with_fewer_requests_and_a_failing_hook_say
     let (shop, url) = start_shop("all");
     let config = recorded_and_initialised(dir.path(), &url);
     let config_path = dir.path().join("qa/venomqa.toml");
-    // Only the search decides where it ends: no time budget cuts a slower run short.
-    let flags = [
-        "--strategy",
-        "bfs",
-        "--max-depth",
-        "3",
-        "--try-disabled=false",
-        "--budget-seconds",
-        "900",
-    ];
+    let flags = BRANCHING_FLAGS;
     let (_, replayed, said) = explore(dir.path(), &url, &flags);
     assert_eq!(replayed["exploration"]["rollbacks"], 0, "{said}");
 
@@ -347,12 +341,7 @@ fn checkpoints_branch_the_same_search_with_fewer_requests_and_a_failing_hook_say
         "checkpoint = \"./save.sh\"\nrollback = \"./load.sh {name}\"",
         "checkpoint = \"./save.sh {name}\"",
     ] {
-        std::fs::write(&config_path, with_explore(&config, bad)).unwrap();
-        let ran = run_qa(&["explore", "--config", config_path.to_str().unwrap(), "--target", &url]);
-        let said = text(&ran.stderr);
-        assert_eq!(ran.status.code(), Some(2), "{said}");
-        assert!(said.contains("venomqa.toml:"), "names the file and line: {said}");
-        assert!(said.contains("{name}") || said.contains("together"), "{said}");
+        assert_refused(&config_path, &config, &url, bad, &["{name}", "together"]);
     }
     shop.signal("TERM");
 }
