@@ -28,6 +28,10 @@ fn record_and_learn(store: &str, model: &Path) {
         "4",
         "--sessions",
         "12",
+        // One session at a time: the same recording on every run, so what
+        // the tests below find does not depend on how sessions interleaved.
+        "--concurrency",
+        "1",
     ]);
     assert!(drive.status.success(), "drive failed: {}", text(&drive.stderr));
     recorder.stop_cleanly();

@@ -72,24 +72,32 @@ impl Journey<'_> {
         out
     }
 
-    /// The last instance before step `end` of the resource `action` names
-    /// that those steps did not delete (an action refused on a deleted
-    /// instance would test nothing of roles).
+    /// The instance of the resource `action` names for a lesser role to
+    /// send it on: the last one before step `end` that those steps did not
+    /// delete (refused there, it would test nothing of roles), preferring
+    /// one they did not already send `action` on (featuring a featured
+    /// book changes nothing, so shows nothing).
     fn instance_for(&self, action: &str, end: usize) -> Option<InstKey> {
         let (_, j, k) = self.plan.catalog.get(action)?;
         let r = self.plan.journeys.get(*j)?.sequence.steps.get(*k)?.call.acts_on?;
         let steps = &self.steps()[..end];
         let deletes = &self.plan.resources[r].deletes;
-        let deleted: Vec<InstKey> = steps
-            .iter()
-            .filter(|st| deletes.iter().any(|d| d == st.call.action()))
-            .filter_map(|st| inst_key(self.plan, st))
-            .collect();
-        steps
+        let on = |sent: &dyn Fn(&str) -> bool| -> Vec<InstKey> {
+            steps
+                .iter()
+                .filter(|st| sent(st.call.action()))
+                .filter_map(|st| inst_key(self.plan, st))
+                .collect()
+        };
+        let deleted = on(&|a| deletes.iter().any(|d| d == a));
+        let done = on(&|a| a == action);
+        let live: Vec<InstKey> = steps
             .iter()
             .rev()
             .filter_map(|st| inst_key(self.plan, st))
-            .find(|x| x.resource == r && !deleted.contains(x))
+            .filter(|x| x.resource == r && !deleted.contains(x))
+            .collect();
+        live.iter().find(|x| !done.contains(x)).or(live.first()).cloned()
     }
 
     /// A configured user other than `actor` whose every known role `role`

@@ -520,6 +520,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 tracing::debug!(
                     family = %case.family,
                     steps = ?seq.labels(),
+                    focus_status = seq.focus().and_then(|f| checked.trace.steps.get(f)).and_then(|e| e.reply()).map_or(0, |r| r.status),
                     diverged = ?diverged,
                     verdict = ?checked.verdict.as_ref().map(|v| v.oracle),
                     "exploration probe"
