@@ -517,10 +517,15 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                     self.cover_step(seq, &checked.trace, focus);
                 }
                 let diverged = node.baseline.diverges(seq, &checked.trace);
+                let focus_status = seq
+                    .focus()
+                    .and_then(|f| checked.trace.steps.get(f))
+                    .and_then(|e| e.reply())
+                    .map_or(0, |r| r.status);
                 tracing::debug!(
                     family = %case.family,
                     steps = ?seq.labels(),
-                    focus_status = seq.focus().and_then(|f| checked.trace.steps.get(f)).and_then(|e| e.reply()).map_or(0, |r| r.status),
+                    focus_status,
                     diverged = ?diverged,
                     verdict = ?checked.verdict.as_ref().map(|v| v.oracle),
                     "exploration probe"
@@ -533,10 +538,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
                 // that tested no role, and another path may have the
                 // instance. (For the other families a 404 is an answer: the
                 // other user's order is not found, the deleted one is gone.)
-                let gone = seq.focus().is_some_and(|f| {
-                    let reply = checked.trace.steps.get(f).and_then(|e| e.reply());
-                    reply.is_some_and(|r| matches!(r.status, 404 | 410))
-                });
+                let gone = matches!(focus_status, 404 | 410);
                 let untested = gone && case.family == Mutation::AsLesserRole;
                 if checked.verdict.is_some() || !untested {
                     if let Some(tried) = self.tests.get_mut(&key) {
