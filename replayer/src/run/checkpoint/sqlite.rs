@@ -97,7 +97,7 @@ fn open_existing(path: &Path, mode: OpenFlags) -> Result<Connection, String> {
     if !path.is_file() {
         return Err(format!("there is no database file at {}", path.display()));
     }
-    let flags = mode | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = mode | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| e.to_string())?;
     conn.busy_timeout(LOCK_WAIT).map_err(|e| e.to_string())?;
     Ok(conn)
