@@ -305,6 +305,11 @@ last action, when it reaches a state another path reached (volatile fields ignor
 finds a bug on it, or at --max-depth. At every new state the mutation families of [mutations] run their \
 tests there. Findings name \"mutation\": \"explore\"; exit codes are `run`'s (0 clean, 1 findings, \
 2 usage, 3 target or store unusable, 4 a budget ran out first and nothing was found).\n\n\
+Branching: with a way to save the target's state in qa/venomqa.toml's [explore], each path's next \
+actions start from its saved state instead of a reset and a replay of the path: \
+`database = \"sqlite:../app.db\"` (the target's SQLite file, copied with SQLite's backup API), \
+`database = \"postgres://user@host/db\"` (each table copied into a schema per checkpoint), or \
+`checkpoint = \"CMD {name}\"` with `rollback = \"CMD {name}\"` (commands, or requests on the target).\n\n\
 Examples:\n  venomqa explore --target http://127.0.0.1:8081\n  \
 venomqa explore --target http://127.0.0.1:8081 --strategy bfs --max-depth 4 --try-disabled --json explore.json"
 )]
