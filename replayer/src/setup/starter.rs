@@ -52,7 +52,7 @@ pub fn starter_config_from(
     write_users(w, model, recorded, login);
     write_mutations(w);
     write_budget(w, model);
-    write_explore(w);
+    w.push_str(EXPLORE_SECTION);
     write_invariants(w, model);
     write_report(w);
     out
@@ -201,47 +201,29 @@ fn write_budget(w: &mut String, model: &Model) {
 }
 
 /// `[explore]`: the state-graph search, off for `run` until asked for.
-fn write_explore(w: &mut String) {
-    let _ = writeln!(w, "[explore]");
-    let _ = writeln!(
-        w,
-        "# `venomqa explore` searches the learned state graph beyond what was recorded;"
-    );
-    let _ = writeln!(w, "# with `enabled = true`, `venomqa run` does too, after replaying.");
-    let _ = writeln!(w, "enabled = false");
-    let _ = writeln!(w, "# \"coverage\" runs what the recording showed least first; or \"bfs\", \"dfs\", \"random\".");
-    let _ = writeln!(w, "strategy = \"coverage\"");
-    let _ = writeln!(w, "# Actions added after a recorded write, at most (1 to 12).");
-    let _ = writeln!(w, "max_depth = 4");
-    let _ = writeln!(
-        w,
-        "# Also try actions the recording never saw accepted in a state, after the others."
-    );
-    let _ = writeln!(w, "try_disabled = true");
-    let _ = writeln!(
-        w,
-        "# Branch from saved states instead of a reset and a replay of each path: the target's"
-    );
-    let _ = writeln!(
-        w,
-        "# database (a SQLite file, or PostgreSQL: literal or from the environment) ..."
-    );
-    let _ = writeln!(w, "# database = \"sqlite:../app.db\"");
-    let _ = writeln!(w, "# database = {{ env = \"VENOMQA_DATABASE_URL\" }}");
-    let _ = writeln!(
-        w,
-        "# ... or hooks: a command run in this directory or a request on the target, `{{name}}`"
-    );
-    let _ = writeln!(w, "# the checkpoint's name.");
-    let _ = writeln!(w, "# checkpoint = \"./db.sh save {{name}}\"");
-    let _ = writeln!(w, "# rollback = \"./db.sh restore {{name}}\"");
-    let _ = writeln!(
-        w,
-        "# Its own limit inside `run`'s budget (reaching it does not make the run incomplete);"
-    );
-    let _ = writeln!(w, "# for `venomqa explore` the command's limit (reaching it does: exit 4).");
-    let _ = writeln!(w, "seconds = 30\n");
-}
+const EXPLORE_SECTION: &str = r#"[explore]
+# `venomqa explore` searches the learned state graph beyond what was recorded;
+# with `enabled = true`, `venomqa run` does too, after replaying.
+enabled = false
+# "coverage" runs what the recording showed least first; or "bfs", "dfs", "random".
+strategy = "coverage"
+# Actions added after a recorded write, at most (1 to 12).
+max_depth = 4
+# Also try actions the recording never saw accepted in a state, after the others.
+try_disabled = true
+# Branch from saved states instead of a reset and a replay of each path: the target's
+# database (a SQLite file, or PostgreSQL: literal or from the environment) ...
+# database = "sqlite:../app.db"
+# database = { env = "VENOMQA_DATABASE_URL" }
+# ... or hooks: a command run in this directory or a request on the target, `{name}`
+# the checkpoint's name.
+# checkpoint = "./db.sh save {name}"
+# rollback = "./db.sh restore {name}"
+# Its own limit inside `run`'s budget (reaching it does not make the run incomplete);
+# for `venomqa explore` the command's limit (reaching it does: exit 4).
+seconds = 30
+
+"#;
 
 /// `[[invariants]]`: a commented example on the model's first resource.
 fn write_invariants(w: &mut String, model: &Model) {
