@@ -138,8 +138,11 @@ impl ResourceMachines {
     fn create(&mut self, e: &Event<'_>) -> Instance {
         self.instances += 1;
         self.created += 1;
-        let mut instance =
-            Instance { owner: Some(e.session), changed_at: e.span.end, ..Instance::default() };
+        let mut instance = Instance {
+            owner: Some(e.session),
+            changed: (e.span.end, e.session),
+            ..Instance::default()
+        };
         if let Some(s) = self.last_action.state(e.label) {
             *self.last_action.initial.entry(s).or_default() += 1;
             instance.last_action = Some(s);
@@ -200,13 +203,17 @@ impl ResourceMachines {
     /// its label, in each field's machine by the value the response showed,
     /// and leaves the fields it did not show pending (or deleted).
     fn apply(&mut self, instance: &mut Instance, e: &Event<'_>) {
-        if e.role == Role::Read && e.span.start < instance.changed_at {
-            // It overlapped the last change (another session's list taken
-            // while this one paid): what it shows may predate the change.
+        let (changed_at, changed_by) = instance.changed;
+        if e.role == Role::Read && e.session != changed_by && e.span.start < changed_at {
+            // Another session's read that overlapped the last change (a list
+            // taken while this one paid): what it shows may predate the
+            // change. A session's own reads follow its writes (a client
+            // waits for each answer), even when a coarse clock (a HAR's
+            // milliseconds) starts them before the write's end.
             return;
         }
         if e.role != Role::Read {
-            instance.changed_at = instance.changed_at.max(e.span.end);
+            instance.changed = (changed_at.max(e.span.end), e.session);
         }
         let values = field_values(self, e.object);
         let shown: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
@@ -325,9 +332,10 @@ struct Instance {
     fields: Vec<Option<u16>>,
     last_action: Option<u16>,
     pending: Option<Pending>,
-    /// When the last accepted change to it ended: a read that started
-    /// before then may show the state from before that change.
-    changed_at: u64,
+    /// When the last accepted change to it ended, and the session that made
+    /// it: another session's read that started before then may show the
+    /// state from before that change.
+    changed: (u64, u32),
 }
 
 /// When an exchange ran, in Unix nanoseconds: its request's start and its
