@@ -17,6 +17,8 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
     config.body_cap = args.body_cap;
     config.forwarded = args.forwarded;
     config.upstream_timeout = args.upstream_timeout;
+    // One event loop per core, as nginx runs one worker process per core.
+    config.threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
 
     let options = record_options(&args.sessions)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {

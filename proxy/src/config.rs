@@ -31,6 +31,10 @@ pub struct ProxyConfig {
     pub idle_timeout: Duration,
     /// How long shutdown waits for in-flight exchanges before cutting them.
     pub drain_timeout: Duration,
+    /// Threads serving connections, each with an event loop of its own; a
+    /// connection stays on the thread that accepted it. 0: the runtime
+    /// `serve` is called on serves them.
+    pub threads: usize,
 }
 
 /// Default capture cap: 1 MiB of each body.
@@ -38,8 +42,8 @@ pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
 
 impl ProxyConfig {
     /// A proxy to `upstream` with the defaults: 1 MiB body cap, no added
-    /// headers, 30 s upstream and header-read timeouts, 60 s idle timeout and
-    /// 10 s drain.
+    /// headers, 30 s upstream and header-read timeouts, 60 s idle timeout,
+    /// 10 s drain, served on the caller's runtime.
     pub fn new(upstream: Uri) -> Self {
         ProxyConfig {
             upstream,
@@ -49,6 +53,7 @@ impl ProxyConfig {
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(10),
+            threads: 0,
         }
     }
 }

@@ -26,4 +26,7 @@ pub enum Error {
         /// Where the proxy listens.
         listen: std::net::SocketAddr,
     },
+    /// The proxy's threads could not be started.
+    #[error("cannot start the proxy's threads: {0}")]
+    Threads(#[source] std::io::Error),
 }

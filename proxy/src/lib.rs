@@ -28,7 +28,7 @@
 //! ```
 //!
 //! The pipeline, one phase a file:
-//! accept (`server.rs`) → read request, forward, respond (`service.rs`,
+//! accept (`server.rs`, onto a shard: `shards.rs`) → read request, forward, respond (`service.rs`,
 //! `forward.rs`, `upstream.rs`, `headers.rs`, `upgrade.rs`, `fault.rs`) →
 //! capture (`tee.rs`, `pending.rs`, `sink.rs`); `idle.rs` keeps silent
 //! connections from lingering.
@@ -42,6 +42,7 @@ mod idle;
 mod pending;
 mod server;
 mod service;
+mod shards;
 mod sink;
 mod stats;
 mod tee;

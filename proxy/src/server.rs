@@ -9,7 +9,6 @@
 //! exchanges in flight. Whatever is still running then is counted and cut.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -19,7 +18,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -27,9 +26,10 @@ use crate::config::{ProxyConfig, Upstream};
 use crate::headers::ViaMarker;
 use crate::idle::{Activity, IdleWatch, TickTimer, WatchedIo};
 use crate::service::{self, ConnContext, Shared};
+use crate::shards::{Accepted, Shards};
 use crate::sink;
 use crate::stats::{Counters, ProxyStats};
-use crate::upstream::Upstreams;
+use crate::upstream::{Drivers, Upstreams};
 use crate::Error;
 
 /// After the last exchange in flight has ended, how long connections get to
@@ -66,31 +66,32 @@ pub async fn serve(
         upstream,
         via: ViaMarker::new(),
     });
-    let builder = Arc::new(http_builder(&config));
-    let timeouts = (config.idle_timeout, config.header_read_timeout);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(
             "proxy listening on http://{addr}, forwarding to {}",
             shared.upstream.display
         );
     }
+    let (stop, stopping) = watch::channel(false);
+    let serving = Arc::new(Serving {
+        shared,
+        builder: http_builder(&config),
+        timeouts: (config.idle_timeout, config.header_read_timeout),
+        drain_timeout: config.drain_timeout,
+        stopping,
+    });
+    let shards = Shards::start(config.threads, |handed| serving.clone().shard(handed))?;
 
     // Accept phase.
-    let (stop, stopping) = watch::channel(false);
-    let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             biased;
             () = &mut shutdown => break,
-            // Reaping comes before accepting so a flood of connections
-            // cannot keep finished tasks piling up in the set.
-            Some(finished) = connections.join_next() => log_panic(finished),
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     Counters::bump(&counters.connections);
-                    let task = connection(stream, peer, shared.clone(), builder.clone(), timeouts, stopping.clone());
-                    connections.spawn(task);
+                    shards.hand(stream, peer);
                 }
                 Err(err) => {
                     // Usually a connection reset before it was accepted, or
@@ -107,12 +108,49 @@ pub async fn serve(
     // Drain.
     tracing::info!(in_flight = counters.in_flight(), "shutting down: draining connections");
     let _ = stop.send(true);
-    let abandoned = drain(&mut connections, &counters, config.drain_timeout).await;
-    drop(shared);
+    let abandoned = shards.finish().await;
+    drop(serving);
     if let Some(forwarder) = forwarder {
         forwarder.finish().await;
     }
     Ok(counters.snapshot(abandoned))
+}
+
+/// What every connection of a proxy run is served with.
+struct Serving {
+    shared: Arc<Shared>,
+    builder: auto::Builder<TokioExecutor>,
+    timeouts: (Duration, Duration),
+    drain_timeout: Duration,
+    stopping: watch::Receiver<bool>,
+}
+
+impl Serving {
+    /// One shard: serves the connections handed to it until the stop
+    /// signal, then drains them; returns how many exchanges (and tunnels)
+    /// in flight it cut.
+    async fn shard(self: Arc<Self>, mut handed: mpsc::UnboundedReceiver<Accepted>) -> u64 {
+        let counters = &self.shared.counters;
+        let mut connections = JoinSet::new();
+        let stopped = stop_signal(self.stopping.clone());
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut stopped => break,
+                // Reaping comes before taking new connections so a flood of
+                // them cannot keep finished tasks piling up in the set.
+                Some(finished) = connections.join_next() => log_panic(finished),
+                accepted = handed.recv() => match accepted {
+                    Some(accepted) => {
+                        connections.spawn(connection(accepted, self.clone()));
+                    }
+                    None => break,
+                },
+            }
+        }
+        drain(&mut connections, counters, self.drain_timeout).await
+    }
 }
 
 fn http_builder(config: &ProxyConfig) -> auto::Builder<TokioExecutor> {
@@ -131,21 +169,24 @@ fn http_builder(config: &ProxyConfig) -> auto::Builder<TokioExecutor> {
 
 /// One client connection, from accept to close (or to the end of the tunnel
 /// it was upgraded into).
-async fn connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    shared: Arc<Shared>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    (idle_timeout, header_read_timeout): (Duration, Duration),
-    mut stopping: watch::Receiver<bool>,
-) {
+async fn connection(accepted: Accepted, serving: Arc<Serving>) {
+    let Accepted { stream, peer, assigned: _assigned } = accepted;
+    let stream = match TcpStream::from_std(stream) {
+        Ok(stream) => stream,
+        Err(err) => {
+            tracing::debug!(%peer, "cannot serve a connection: {err}");
+            return;
+        }
+    };
+    let (idle_timeout, header_read_timeout) = serving.timeouts;
+    let mut stopping = serving.stopping.clone();
     if let Err(err) = stream.set_nodelay(true) {
         tracing::debug!(%peer, "cannot set TCP_NODELAY: {err}");
     }
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(WatchedIo::new(stream, activity.clone()));
     let context = Arc::new(ConnContext {
-        shared,
+        shared: serving.shared.clone(),
         peer,
         peer_text: peer.to_string(),
         activity: activity.clone(),
@@ -158,7 +199,7 @@ async fn connection(
     };
 
     let mut idle = IdleWatch::new(activity, idle_timeout, header_read_timeout);
-    let conn = builder.serve_connection_with_upgrades(io, service);
+    let conn = serving.builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     let mut draining = *stopping.borrow_and_update();
     if draining {
@@ -172,7 +213,12 @@ async fn connection(
     let stop = signal.changed();
     tokio::pin!(stop);
     let mut stop_armed = false;
+    // The connection's upstream connections run here too, before the
+    // connection itself: a response that has just come in is then taken
+    // to the client in the same pass.
+    let mut drivers = Drivers::default();
     let ended = std::future::poll_fn(|cx| loop {
+        drivers.poll(&context.upstreams, cx);
         if let Poll::Ready(served) = conn.as_mut().poll(cx) {
             return Poll::Ready(Some(served));
         }
@@ -204,6 +250,15 @@ async fn connection(
         tokio::select! {
             () = tunnel => {}
             () = Pin::new(&mut idle) => tracing::debug!(%peer, "closing an upgraded connection idle for {idle_timeout:?}"),
+        }
+    }
+}
+
+/// Resolves once the stop signal is given (or its sender is gone).
+async fn stop_signal(mut stopping: watch::Receiver<bool>) {
+    while !*stopping.borrow_and_update() {
+        if stopping.changed().await.is_err() {
+            return;
         }
     }
 }

@@ -10,9 +10,13 @@
 //! connection is opened only when every connection the client connection
 //! has is still busy (concurrent HTTP/2 streams, or an upstream that
 //! answered before it read the whole request body); it is kept too, up to
-//! [`MAX_IDLE`]. Closing the client connection drops its senders, and each
-//! upstream connection closes once its exchange in progress, if any, has
-//! ended.
+//! [`MAX_IDLE`].
+//!
+//! The upstream connections are run by the client connection's own task
+//! ([`Drivers`]), not by tasks of their own: a request then goes out, and
+//! its response comes back, without a wake-up crossing to another task (or
+//! another worker thread), as nginx serves both sides of an exchange from
+//! one event loop. Closing the client connection closes them.
 //!
 //! The upstream timeout is enforced by each upstream connection's
 //! [`Driver`] rather than by a timer per request: a request only writes its
@@ -30,7 +34,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use http::{Request, Response};
@@ -48,17 +52,51 @@ use crate::tee::TeeBody;
 /// A request on its way to the upstream.
 pub(crate) type UpstreamRequest = Request<TeeBody<Incoming>>;
 type Sender = http1::SendRequest<TeeBody<Incoming>>;
+type HyperConnection = http1::Connection<TokioIo<TcpStream>, TeeBody<Incoming>>;
 
 /// Upstream connections a client connection keeps once they are free
 /// again; more are closed after their exchange.
 const MAX_IDLE: usize = 8;
 
 /// The upstream connections of one client connection.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Upstreams {
     /// Connections not in a handler's hands, most recently used last. They
     /// may still be busy streaming a response body.
     idle: Mutex<Vec<Connection>>,
+    /// Drivers of connections opened since the client connection's task
+    /// last looked: it adopts and runs them ([`Drivers::poll`]).
+    opened: Mutex<Vec<DriverFuture>>,
+    /// Whether `opened` holds any, so that the task looks without a lock.
+    has_opened: AtomicBool,
+    /// The client connection's task, woken when a connection is opened: an
+    /// HTTP/2 stream's handler runs in a task of its own.
+    task: OnceLock<Waker>,
+}
+
+/// An upstream connection's [`Driver`], boxed: one per connection, not per
+/// request.
+type DriverFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The drivers of a client connection's upstream connections, run by the
+/// client connection's task between polls of its own connection.
+#[derive(Default)]
+pub(crate) struct Drivers {
+    running: Vec<DriverFuture>,
+}
+
+impl Drivers {
+    /// Runs every upstream connection as far as it can go, adopting those
+    /// opened since the last call; drops the ones that ended.
+    pub fn poll(&mut self, upstreams: &Upstreams, cx: &mut Context<'_>) {
+        upstreams.task.get_or_init(|| cx.waker().clone());
+        if upstreams.has_opened.load(Ordering::Acquire) {
+            let mut opened = upstreams.opened.lock().unwrap_or_else(PoisonError::into_inner);
+            upstreams.has_opened.store(false, Ordering::Release);
+            self.running.append(&mut opened);
+        }
+        self.running.retain_mut(|driver| driver.as_mut().poll(cx).is_pending());
+    }
 }
 
 /// A request's way onto one upstream connection.
@@ -122,7 +160,8 @@ impl Upstreams {
         }
         // Boxed: opening a connection is the rare path, and its future is
         // large; every request would carry (and move) it otherwise.
-        let mut connection = Box::pin(open(wait, false)).await?;
+        let (mut connection, driver) = Box::pin(open(wait)).await?;
+        self.adopt(Box::pin(driver));
         connection.deadline.start(wait);
         match connection.sender.send_request(request).await {
             Ok(response) => {
@@ -131,6 +170,16 @@ impl Upstreams {
                 Ok(response)
             }
             Err(err) => Err(wait.failed(&err, &connection)),
+        }
+    }
+
+    /// Hands a new connection's driver to the client connection's task.
+    fn adopt(&self, driver: DriverFuture) {
+        self.opened.lock().unwrap_or_else(PoisonError::into_inner).push(driver);
+        self.has_opened.store(true, Ordering::Release);
+        // Not set before the task's first poll, when it looks anyway.
+        if let Some(task) = self.task.get() {
+            task.wake_by_ref();
         }
     }
 
@@ -169,16 +218,20 @@ pub(crate) async fn send_upgrade(
     wait: &Wait<'_>,
     request: UpstreamRequest,
 ) -> Result<Response<Incoming>, Fault> {
-    let mut connection = open(wait, true).await?;
+    // The driver hands the socket over when the upstream switches
+    // protocols, which may be after the client connection's task has
+    // ended: it runs in a task of its own.
+    let (mut connection, driver) = open(wait).await?;
+    tokio::spawn(driver.with_upgrades());
     connection.deadline.start(wait);
     let sent = connection.sender.send_request(request).await;
     connection.deadline.clear();
     sent.map_err(|err| wait.failed(&err, &connection))
 }
 
-/// Opens a new connection to the upstream, within the request's deadline,
-/// and starts its driver in a task of its own.
-async fn open(wait: &Wait<'_>, upgrades: bool) -> Result<Connection, Fault> {
+/// Opens a new connection to the upstream, within the request's deadline;
+/// the caller runs its driver.
+async fn open(wait: &Wait<'_>) -> Result<(Connection, Driver<HyperConnection>), Fault> {
     let connect = async {
         let upstream = wait.upstream;
         let connected = match &upstream.addr {
@@ -202,12 +255,8 @@ async fn open(wait: &Wait<'_>, upgrades: bool) -> Result<Connection, Fault> {
         None => connect.await?,
     };
     let deadline = Arc::new(HeadDeadline::default());
-    if upgrades {
-        tokio::spawn(Driver::new(connection.with_upgrades(), deadline.clone()));
-    } else {
-        tokio::spawn(Driver::new(connection, deadline.clone()));
-    }
-    Ok(Connection { sender, deadline })
+    let driver = Driver::new(connection, deadline.clone());
+    Ok((Connection { sender, deadline }, driver))
 }
 
 /// The deadline for the response head of the request an upstream
@@ -303,6 +352,14 @@ struct Driver<C> {
 impl<C> Driver<C> {
     fn new(connection: C, deadline: Arc<HeadDeadline>) -> Self {
         Driver { connection, deadline, timer: None }
+    }
+}
+
+impl Driver<HyperConnection> {
+    /// The same driver for a connection that hands its socket over when
+    /// the upstream switches protocols.
+    fn with_upgrades(self) -> Driver<impl Future<Output = hyper::Result<()>> + Unpin> {
+        Driver { connection: self.connection.with_upgrades(), deadline: self.deadline, timer: None }
     }
 }
 

@@ -143,3 +143,60 @@ async fn an_https_upstream_is_refused_before_serving() {
     })
     .await;
 }
+
+/// The names of this process's threads.
+fn thread_names() -> Vec<String> {
+    let tasks = std::fs::read_dir("/proc/self/task").expect("/proc/self/task");
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_threads_of_its_own_the_proxy_serves_and_drains_every_connection() {
+    bounded(async {
+        let (upstream, arrived) = slow_upstream(Duration::from_secs(30)).await;
+        let mut config = ProxyConfig::new(upstream.url());
+        config.threads = 2;
+        config.drain_timeout = Duration::from_millis(300);
+        let mut proxy = Proxy::with(config, 64).await;
+        let client = client();
+        for i in 0..6 {
+            let (head, body) = get(&client, &proxy.url(&format!("/quick/{i}"))).await;
+            assert_eq!((head.status, &body[..]), (StatusCode::OK, &b"done"[..]));
+        }
+        let names = thread_names();
+        for shard in ["venomqa-proxy-0", "venomqa-proxy-1"] {
+            assert!(names.iter().any(|name| name == shard), "no thread {shard} in {names:?}");
+        }
+        // Four slow requests, each on a connection of its own.
+        let in_flight: Vec<_> = (0..4)
+            .map(|_| {
+                let client = client.clone();
+                let url = proxy.url("/slow");
+                tokio::spawn(async move { client.get(url.parse().expect("url")).await.is_ok() })
+            })
+            .collect();
+        for _ in 0..4 {
+            arrived.notified().await;
+        }
+
+        let started = Instant::now();
+        let stats = proxy.shutdown().await;
+        assert!(started.elapsed() < Duration::from_secs(5), "the drain took {:?}", started.elapsed());
+        assert_eq!((stats.exchanges, stats.abandoned_in_flight), (10, 4));
+        for request in in_flight {
+            assert!(!request.await.expect("request task"), "a cut request cannot have succeeded");
+        }
+        let captured = proxy.drain_captures();
+        assert_eq!(captured.len(), 10);
+        let cut = captured.iter().filter(|exchange| exchange.error.is_some()).count();
+        assert_eq!(cut, 4);
+        assert!(
+            !thread_names().iter().any(|name| name.starts_with("venomqa-proxy")),
+            "the proxy's threads outlived serve"
+        );
+    })
+    .await;
+}
