@@ -184,7 +184,11 @@ async fn on_threads_of_its_own_the_proxy_serves_and_drains_every_connection() {
 
         let started = Instant::now();
         let stats = proxy.shutdown().await;
-        assert!(started.elapsed() < Duration::from_secs(5), "the drain took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the drain took {:?}",
+            started.elapsed()
+        );
         assert_eq!((stats.exchanges, stats.abandoned_in_flight), (10, 4));
         for request in in_flight {
             assert!(!request.await.expect("request task"), "a cut request cannot have succeeded");
