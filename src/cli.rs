@@ -71,7 +71,39 @@ pub enum Command {
     /// The sample shop and its QA traffic driver, for trying venomqa out.
     #[command(subcommand)]
     Sample(SampleCommand),
+    /// The store's recording CA, which `record --forward` reads HTTPS with.
+    #[command(subcommand)]
+    Ca(CaCommand),
 }
+
+/// `venomqa ca …`
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Print the store's CA certificate (PEM), making the CA first if the
+    /// store has none: trust it in the browser or device that records
+    /// through `record --forward`. The CA's key stays in the store.
+    Export(CaExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaExportArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+const RECORD_HELP: &str = "\
+Modes:
+  venomqa record --upstream http://127.0.0.1:8081           reverse proxy: clients use the proxy's address
+  venomqa record --upstream https://staging.internal \\
+      --tls-cert c.pem --tls-key k.pem                     ... over HTTPS on both sides
+  venomqa record --forward --listen 127.0.0.1:8080          forward proxy: clients set HTTP(S)_PROXY
+  venomqa ca export > venomqa-ca.pem                        the CA a forward proxy's clients must trust
+
+In forward mode each CONNECT to a recorded host is intercepted: the client gets a certificate
+for the host from the store's CA (made once, its key readable by you only), the exchanges are
+recorded as if sent to a reverse proxy, and the origin is reached over TLS with the same trust
+as --upstream (--upstream-ca, --insecure-upstream). Exit codes: 0 stopped cleanly, 2 a bad
+flag or file, 3 the store could not be written.";
 
 #[derive(Debug, Args)]
 pub struct StoreArg {
@@ -118,10 +150,54 @@ pub struct SessionArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = RECORD_HELP)]
 pub struct RecordArgs {
-    /// The service to forward to, e.g. `http://127.0.0.1:8081`.
-    #[arg(long, value_name = "URL")]
-    pub upstream: String,
+    /// The service to forward to, e.g. `http://127.0.0.1:8081` or
+    /// `https://staging.internal` (a reverse proxy in front of it).
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "forward",
+        conflicts_with = "forward"
+    )]
+    pub upstream: Option<String>,
+
+    /// Be a forward proxy instead: clients set `HTTP_PROXY`/`HTTPS_PROXY` to
+    /// this address; HTTPS is read with certificates from the store's CA
+    /// (`venomqa ca export` prints it for clients to trust).
+    #[arg(long)]
+    pub forward: bool,
+
+    /// With --forward: tunnel these hosts without reading them (recorded as
+    /// one CONNECT each). `api.example.com`, `*.example.com` or `*`;
+    /// repeatable.
+    #[arg(long, value_name = "HOST_PATTERN", requires = "forward")]
+    pub passthrough: Vec<String>,
+
+    /// With --forward: record only these hosts (others are forwarded, and
+    /// tunnelled unread); repeatable.
+    #[arg(long, value_name = "HOST_PATTERN", requires = "forward")]
+    pub only: Vec<String>,
+
+    /// Serve clients over HTTPS with this certificate chain (PEM, the
+    /// server's own certificate first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Trust this CA (PEM) for an `https://` upstream's certificate, besides
+    /// the bundled Mozilla roots: a private staging CA.
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
+
+    /// Accept any certificate from an `https://` upstream. The traffic is
+    /// still encrypted, but anyone in between can read and change it: for a
+    /// throwaway staging certificate only.
+    #[arg(long)]
+    pub insecure_upstream: bool,
 
     /// Address the proxy listens on. Loopback by default: pass `0.0.0.0:8080`
     /// explicitly to accept traffic from other machines.

@@ -2,6 +2,7 @@
 //! together and maps failures to exit codes. The work lives in the crates.
 
 mod browse;
+mod ca;
 mod cli;
 mod color;
 mod demo;
@@ -25,7 +26,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ModelCommand, SampleCommand};
+use cli::{CaCommand, Cli, Command, ModelCommand, SampleCommand};
 
 /// A mistake in how venomqa was called or configured: exit code 2.
 #[derive(Debug)]
@@ -82,6 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sample(SampleCommand::Serve(args)) => sample::serve(args).await,
         Command::Sample(SampleCommand::Drive(args)) => sample::drive(args).await,
         Command::Sample(SampleCommand::Generate(args)) => sample::generate(args),
+        Command::Ca(CaCommand::Export(args)) => ca::export(args),
     }
 }
 

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use venomqa_proxy::{ProxyConfig, ProxyStats};
+use venomqa_proxy::{Forward, HostPattern, ProxyConfig, ProxyStats, Route};
+use venomqa_tls::ClientTrust;
 use venomqa_traffic::{
     ExtraNames, RecordOptions, RecordSummary, SessionRules, Store, StoreTrouble,
 };
@@ -12,8 +13,23 @@ use crate::cli::{RecordArgs, SessionArgs};
 use crate::{shutdown, usage};
 
 pub async fn run(args: RecordArgs) -> Result<ExitCode> {
-    let upstream = parse_upstream(&args.upstream)?;
-    let mut config = ProxyConfig::new(upstream);
+    let store_dir = &args.store.store;
+    let mut config = match &args.upstream {
+        Some(upstream) => ProxyConfig::new(parse_upstream(upstream)?),
+        None => ProxyConfig::forward(forward(&args)?),
+    };
+    config.upstream_trust =
+        ClientTrust { extra_ca: args.upstream_ca.clone(), insecure: args.insecure_upstream };
+    // A CA file that cannot be used is the user's to fix, before anything runs.
+    config
+        .upstream_trust
+        .client_config(&[])
+        .map_err(|err| usage(format!("--upstream-ca: {err}")))?;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let tls = venomqa_tls::server_config_from_files(cert, key)
+            .map_err(|err| usage(format!("--tls-cert/--tls-key: {err}")))?;
+        config.tls = Some(tls);
+    }
     config.body_cap = args.body_cap;
     config.forwarded = args.forwarded;
     config.upstream_timeout = args.upstream_timeout;
@@ -26,17 +42,34 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
     })?;
     let listening = listener.local_addr().context("cannot read the listening address")?;
     // Before the store is touched: a proxy forwarding to itself records nothing.
-    venomqa_proxy::refuse_self(&config.upstream, listening)
-        .await
-        .map_err(|err| usage(err.to_string()))?;
+    if let Route::Reverse(upstream) = &config.route {
+        venomqa_proxy::refuse_self(upstream, listening)
+            .await
+            .map_err(|err| usage(err.to_string()))?;
+    }
 
-    let store_dir = &args.store.store;
     // The recording keeps the store open; no other handle is kept.
     let recording = Store::open(store_dir)
         .with_context(|| format!("cannot open the store at {}", store_dir.display()))?
         .record(options)
         .context("failed to start writing to the store")?;
-    println!("venomqa record: listening on http://{listening}, forwarding to {}", args.upstream);
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    match &args.upstream {
+        Some(upstream) => println!(
+            "venomqa record: listening on {scheme}://{listening}, forwarding to {upstream}"
+        ),
+        None => println!(
+            "venomqa record: forward proxy on {scheme}://{listening}: set HTTP_PROXY and \
+             HTTPS_PROXY to it; clients must trust the store's CA (venomqa ca export --store {})",
+            store_dir.display()
+        ),
+    }
+    if args.insecure_upstream {
+        eprintln!(
+            "venomqa record: --insecure-upstream: upstream certificates are NOT checked; anyone \
+             between this proxy and the upstream can read and change the traffic"
+        );
+    }
     if args.no_capture {
         println!("capture is off: traffic is forwarded, nothing is stored");
     } else {
@@ -125,19 +158,33 @@ pub fn record_options(args: &SessionArgs) -> Result<RecordOptions> {
     })
 }
 
-/// An `http://host:port[/base]` upstream, or a usage error saying what is wrong.
+/// What `--forward` intercepts and records: the store's CA and the host
+/// patterns.
+fn forward(args: &RecordArgs) -> Result<Forward> {
+    let patterns = |flag: &str, texts: &[String]| -> Result<Vec<HostPattern>> {
+        texts
+            .iter()
+            .map(|text| HostPattern::parse(text).map_err(|why| usage(format!("--{flag}: {why}"))))
+            .collect()
+    };
+    let passthrough = patterns("passthrough", &args.passthrough)?;
+    let only = patterns("only", &args.only)?;
+    let ca = crate::ca::store_ca(&args.store.store)?;
+    Ok(Forward { ca, passthrough, only })
+}
+
+/// An `http(s)://host:port[/base]` upstream, or a usage error saying what is wrong.
 pub fn parse_upstream(text: &str) -> Result<http::Uri> {
     let uri: http::Uri = text.parse().map_err(|err| {
         usage(format!("--upstream `{text}` is not a URL ({err}); write e.g. http://127.0.0.1:8081"))
     })?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
+        Some("http" | "https") => {}
+        _ => {
             return Err(usage(format!(
-                "--upstream `{text}`: https upstreams are not supported yet; put venomqa in front of the plain-HTTP side of the service"
+                "--upstream `{text}` needs an http:// or https:// scheme, e.g. http://{text}"
             )))
         }
-        _ => return Err(usage(format!("--upstream `{text}` needs an http:// scheme, e.g. http://{text}"))),
     }
     if uri.authority().is_none() {
         return Err(usage(format!(
@@ -174,16 +221,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn upstreams_must_be_plain_http_urls_with_a_host() {
+    fn upstreams_must_be_http_or_https_urls_with_a_host() {
         assert!(parse_upstream("http://127.0.0.1:8081").is_ok());
-        assert!(parse_upstream("https://example.test")
-            .unwrap_err()
-            .to_string()
-            .contains("not supported yet"));
+        assert!(parse_upstream("https://example.test").is_ok());
         assert!(parse_upstream("127.0.0.1:8081")
             .unwrap_err()
             .to_string()
-            .contains("http:// scheme"));
+            .contains("http:// or https:// scheme"));
         assert!(parse_upstream("http://").is_err());
     }
 }

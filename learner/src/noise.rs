@@ -67,6 +67,10 @@ fn default_reason(method: &str, path: &str) -> Option<&'static str> {
     if method.eq_ignore_ascii_case("OPTIONS") {
         return Some("options");
     }
+    // A forward proxy's record of a tunnel it passed through unread.
+    if method.eq_ignore_ascii_case("CONNECT") {
+        return Some("tunnel");
+    }
     let lower = path.to_ascii_lowercase();
     let trimmed = lower.trim_end_matches('/');
     if HEALTH_PATHS.iter().any(|h| {
@@ -108,6 +112,7 @@ mod tests {
     fn default_rules_name_their_reason() {
         let rules = NoiseRules::new(true, &[]);
         assert_eq!(rules.reason("OPTIONS", "/orders").as_deref(), Some("options"));
+        assert_eq!(rules.reason("CONNECT", "api.example.com:443").as_deref(), Some("tunnel"));
         assert_eq!(rules.reason("GET", "/health").as_deref(), Some("health-check"));
         assert_eq!(rules.reason("GET", "/api/v1/healthz").as_deref(), Some("health-check"));
         assert_eq!(rules.reason("GET", "/favicon.ico").as_deref(), Some("static-asset"));

@@ -2,19 +2,27 @@
 //! checked and taken apart once so the hot path only copies ready pieces.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::uri::PathAndQuery;
 use http::{HeaderValue, Uri};
+use rustls_pki_types::ServerName;
+use venomqa_tls::{ClientTrust, RecordingCa};
 
 use crate::Error;
 
 /// How the proxy forwards and records; [`ProxyConfig::new`] gives the defaults.
 #[derive(Clone, Debug)]
 pub struct ProxyConfig {
-    /// Where requests go: `http://host:port`, optionally with a base path
-    /// (`http://host:port/api`) that is put in front of every request path.
-    pub upstream: Uri,
+    /// Where requests go: one upstream (a reverse proxy), or wherever each
+    /// client asks (a forward proxy).
+    pub route: Route,
+    /// What the proxy trusts of an `https://` upstream's certificate.
+    pub upstream_trust: ClientTrust,
+    /// Serve clients over TLS with this configuration (reverse mode's
+    /// `--tls-cert`/`--tls-key`); `None`: cleartext.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Bytes of each body kept in a capture; the forwarded bytes are never cut.
     pub body_cap: usize,
     /// Add `Forwarded` and `X-Forwarded-For` to forwarded requests. Off, the
@@ -37,16 +45,104 @@ pub struct ProxyConfig {
     pub threads: usize,
 }
 
+/// Where the proxy sends requests.
+#[derive(Clone, Debug)]
+pub enum Route {
+    /// In front of one upstream: `http://host:port` or `https://host:port`,
+    /// optionally with a base path (`http://host:port/api`) put in front of
+    /// every request path.
+    Reverse(Uri),
+    /// A forward proxy (clients set `HTTP_PROXY`/`HTTPS_PROXY`): each plain
+    /// request names its origin (absolute-form), each HTTPS one comes as a
+    /// `CONNECT` tunnel, read with certificates from the recording CA.
+    Forward(Forward),
+}
+
+/// What a forward proxy intercepts and records.
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// The CA whose certificates the clients trust.
+    pub ca: Arc<RecordingCa>,
+    /// Hosts whose tunnels are passed through unread (recorded as a tunnel
+    /// only).
+    pub passthrough: Vec<HostPattern>,
+    /// When not empty, only these hosts are recorded; tunnels to others are
+    /// passed through unread.
+    pub only: Vec<HostPattern>,
+}
+
+impl Forward {
+    /// Whether exchanges with `host` are recorded.
+    pub fn records(&self, host: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|pattern| pattern.matches(host))
+    }
+
+    /// Whether a tunnel to `host` is read (intercepted) rather than passed
+    /// through.
+    pub fn intercepts(&self, host: &str) -> bool {
+        self.records(host) && !self.passthrough.iter().any(|pattern| pattern.matches(host))
+    }
+}
+
+/// A host name pattern: `api.example.com`, or `*.example.com` (any name
+/// ending in `.example.com`), or `*` (every host); case-insensitive, without
+/// a port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPattern(String);
+
+impl HostPattern {
+    /// Parses a pattern; a port, a path or an inner `*` is refused.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let pattern = text.trim().to_ascii_lowercase();
+        let rest = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        let valid = !pattern.is_empty()
+            && (pattern == "*"
+                || (!rest.is_empty()
+                    && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))));
+        if !valid || (rest.contains(':') && !rest.starts_with('[')) {
+            return Err(format!(
+                "`{text}` is not a host pattern: write a host (api.example.com, 10.0.0.7),                  *.example.com for its subdomains, or * for every host, without a port"
+            ));
+        }
+        Ok(HostPattern(pattern))
+    }
+
+    /// Whether `host` (a name or address, without its port) matches.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.');
+        match self.0.strip_prefix("*") {
+            Some("") => true,
+            Some(suffix) => {
+                host.len() > suffix.len()
+                    && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            }
+            None => host.eq_ignore_ascii_case(&self.0),
+        }
+    }
+}
+
 /// Default capture cap: 1 MiB of each body.
 pub const DEFAULT_BODY_CAP: usize = 1024 * 1024;
 
 impl ProxyConfig {
     /// A proxy to `upstream` with the defaults: 1 MiB body cap, no added
     /// headers, 30 s upstream and header-read timeouts, 60 s idle timeout,
-    /// 10 s drain, served on the caller's runtime.
+    /// 10 s drain, served on the caller's runtime, cleartext to clients, an
+    /// `https://` upstream's certificate checked against the Mozilla roots.
     pub fn new(upstream: Uri) -> Self {
+        Self::with_route(Route::Reverse(upstream))
+    }
+
+    /// A forward proxy with the same defaults.
+    pub fn forward(forward: Forward) -> Self {
+        Self::with_route(Route::Forward(forward))
+    }
+
+    fn with_route(route: Route) -> Self {
         ProxyConfig {
-            upstream,
+            route,
+            upstream_trust: ClientTrust::default(),
+            tls: None,
             body_cap: DEFAULT_BODY_CAP,
             forwarded: false,
             upstream_timeout: Duration::from_secs(30),
@@ -69,6 +165,22 @@ pub(crate) struct Upstream {
     pub host: HeaderValue,
     /// How messages name the upstream: `http://127.0.0.1:8081`.
     pub display: String,
+    /// For an `https://` upstream: how connections to it are secured.
+    pub tls: Option<UpstreamTls>,
+}
+
+/// TLS to an `https://` upstream.
+#[derive(Clone)]
+pub(crate) struct UpstreamTls {
+    pub connector: tokio_rustls::TlsConnector,
+    /// The name its certificate must carry.
+    pub name: ServerName<'static>,
+}
+
+impl std::fmt::Debug for UpstreamTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamTls").field("name", &self.name).finish_non_exhaustive()
+    }
 }
 
 /// Where the upstream's connections go: an IP address is used as it is, a
@@ -80,14 +192,16 @@ pub(crate) enum UpstreamAddr {
 }
 
 impl Upstream {
-    pub fn parse(uri: &Uri) -> Result<Self, Error> {
+    /// Checks and splits `uri`; an `https://` one is reached with `tls`
+    /// (a client config from the proxy's upstream trust).
+    pub fn parse(uri: &Uri, tls: &Arc<rustls::ClientConfig>) -> Result<Self, Error> {
         let invalid =
             |why: &str| Error::InvalidUpstream { upstream: uri.to_string(), why: why.to_owned() };
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => return Err(invalid("https upstreams are not supported yet")),
-            _ => return Err(invalid("the scheme must be http://")),
-        }
+        let secure = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(invalid("the scheme must be http:// or https://")),
+        };
         let authority = uri.authority().cloned().ok_or_else(|| invalid("it has no host"))?;
         if authority.as_str().contains('@') {
             return Err(invalid("credentials in the URL are not supported"));
@@ -98,14 +212,22 @@ impl Upstream {
         let host = HeaderValue::from_str(authority.as_str())
             .map_err(|_| invalid("the host is not a valid header value"))?;
         let base = uri.path().trim_end_matches('/').to_owned();
-        let port = authority.port_u16().unwrap_or(80);
+        let port = authority.port_u16().unwrap_or(if secure { 443 } else { 80 });
         // `host()` keeps the brackets of an IPv6 literal.
         let name = authority.host().trim_start_matches('[').trim_end_matches(']');
         let addr = match name.parse::<IpAddr>() {
             Ok(ip) => UpstreamAddr::Ip(SocketAddr::new(ip, port)),
             Err(_) => UpstreamAddr::Name(name.to_owned(), port),
         };
-        Ok(Upstream { display: format!("http://{authority}{base}"), addr, base, host })
+        let tls = if secure {
+            let name = ServerName::try_from(name.to_owned())
+                .map_err(|_| invalid("the host is not a name a certificate can carry"))?;
+            Some(UpstreamTls { connector: tokio_rustls::TlsConnector::from(tls.clone()), name })
+        } else {
+            None
+        };
+        let scheme = if secure { "https" } else { "http" };
+        Ok(Upstream { display: format!("{scheme}://{authority}{base}"), addr, base, host, tls })
     }
 
     /// Refuses an upstream that is the proxy's own address `listen`,
@@ -165,7 +287,9 @@ fn is_this_machine(ip: IpAddr) -> bool {
 /// Refuses an `upstream` URL that points at the proxy's own `listen`
 /// address; see [`Upstream::refuse_self`]. A bad URL is refused too.
 pub async fn refuse_self(upstream: &Uri, listen: SocketAddr) -> Result<(), Error> {
-    Upstream::parse(upstream)?.refuse_self(listen).await
+    let tls =
+        ClientTrust { extra_ca: None, insecure: true }.client_config(&[]).map_err(Error::Tls)?;
+    Upstream::parse(upstream, &tls)?.refuse_self(listen).await
 }
 
 #[cfg(test)]
@@ -173,7 +297,8 @@ mod tests {
     use super::*;
 
     fn upstream(text: &str) -> Result<Upstream, Error> {
-        Upstream::parse(&text.parse::<Uri>().expect("test URL"))
+        let tls = ClientTrust::default().client_config(&[]).expect("trust");
+        Upstream::parse(&text.parse::<Uri>().expect("test URL"), &tls)
     }
 
     fn target(up: &Upstream, uri: &'static str) -> String {
@@ -226,9 +351,30 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_http_urls_with_a_host_are_upstreams() {
-        assert!(upstream("https://example.test").is_err());
+    fn only_http_and_https_urls_with_a_host_are_upstreams() {
+        let secure = upstream("https://example.test/api").expect("https");
+        assert_eq!(secure.addr, UpstreamAddr::Name("example.test".into(), 443));
+        assert_eq!(secure.display, "https://example.test/api");
+        assert!(secure.tls.is_some());
+        assert!(upstream("http://example.test").expect("http").tls.is_none());
+        assert!(upstream("ftp://example.test").is_err());
         assert!(upstream("/relative").is_err());
         assert!(upstream("http://user:pw@example.test").is_err());
+    }
+
+    #[test]
+    fn host_patterns_match_a_host_its_subdomains_or_everything() {
+        let pattern = |text: &str| HostPattern::parse(text).expect("valid pattern");
+        assert!(pattern("API.example.com").matches("api.example.com"));
+        assert!(!pattern("api.example.com").matches("www.api.example.com"));
+        assert!(pattern("*.example.com").matches("a.b.example.com"));
+        assert!(!pattern("*.example.com").matches("example.com"), "not the apex");
+        assert!(!pattern("*.example.com").matches("badexample.com"));
+        assert!(pattern("*").matches("anything.test"));
+        assert!(pattern("10.0.0.7").matches("10.0.0.7"));
+        assert!(pattern("[::1]").matches("[::1]"));
+        for bad in ["", "api.example.com:443", "a*.example.com", "https://x", "*."] {
+            assert!(HostPattern::parse(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

@@ -29,4 +29,7 @@ pub enum Error {
     /// The proxy's threads could not be started.
     #[error("cannot start the proxy's threads: {0}")]
     Threads(#[source] std::io::Error),
+    /// A TLS configuration (a certificate, a key, a CA file) cannot be used.
+    #[error(transparent)]
+    Tls(#[from] venomqa_tls::Error),
 }

@@ -61,6 +61,24 @@ impl Fault {
         Fault { kind, status, message: format!("upstream {upstream} {what}") }
     }
 
+    /// The TLS handshake with an `https://` upstream failed: its
+    /// certificate is not trusted (named), or it does not speak TLS.
+    pub fn from_tls_error(upstream: &str, err: &io::Error) -> Self {
+        let why =
+            venomqa_tls::describe_io_error(err).unwrap_or_else(|| format!("TLS failed: {err}"));
+        let hint = if why.contains("certificate") {
+            " (trust its CA with --upstream-ca FILE, or accept any certificate with \
+             --insecure-upstream)"
+        } else {
+            ""
+        };
+        Fault {
+            kind: "tls",
+            status: StatusCode::BAD_GATEWAY,
+            message: format!("upstream {upstream}: {why}{hint}"),
+        }
+    }
+
     /// Sorts out an error of an upstream connection by looking through its
     /// chain of causes for the I/O error underneath.
     pub fn from_http_error(upstream: &str, err: &hyper::Error) -> Self {
@@ -107,6 +125,27 @@ impl Fault {
         }
     }
 
+    /// A forward proxy was sent a request without the origin it is for.
+    pub fn not_absolute() -> Self {
+        Fault {
+            kind: "bad-request",
+            status: StatusCode::BAD_REQUEST,
+            message: "this is a forward proxy: requests must name their origin \
+                      (GET http://host/path, or CONNECT host:443); set it as the client's \
+                      HTTP_PROXY/HTTPS_PROXY rather than as the service's address"
+                .to_owned(),
+        }
+    }
+
+    /// A CONNECT target that is not `host:port`.
+    pub fn bad_connect_target(target: &str) -> Self {
+        Fault {
+            kind: "bad-request",
+            status: StatusCode::BAD_REQUEST,
+            message: format!("CONNECT needs a host:port target, not `{target}`"),
+        }
+    }
+
     /// An HTTP/1.1 request without `Host` (RFC 9112 §3.2: a server must
     /// answer 400).
     pub fn missing_host() -> Self {
@@ -132,7 +171,7 @@ impl Fault {
 
     /// Whether the upstream is to blame (counted in `upstream_errors`).
     pub fn is_upstream(&self) -> bool {
-        matches!(self.kind, "refused" | "reset" | "timeout" | "upstream")
+        matches!(self.kind, "refused" | "reset" | "timeout" | "upstream" | "tls")
     }
 
     /// The answer the client gets: the status and one line of text saying

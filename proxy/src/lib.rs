@@ -34,11 +34,13 @@
 //! connections from lingering.
 
 mod config;
+mod connect;
 mod error;
 mod fault;
 mod forward;
 mod headers;
 mod idle;
+mod origins;
 mod pending;
 mod server;
 mod service;
@@ -49,7 +51,7 @@ mod tee;
 mod upgrade;
 mod upstream;
 
-pub use config::{refuse_self, ProxyConfig, DEFAULT_BODY_CAP};
+pub use config::{refuse_self, Forward, HostPattern, ProxyConfig, Route, DEFAULT_BODY_CAP};
 pub use error::Error;
 pub use server::serve;
 pub use stats::ProxyStats;

@@ -333,6 +333,12 @@ impl Drop for PendingExchange {
 /// proxy never goes to; the record keeps the path it did forward, and the
 /// target as the client wrote it in a [`ORIGINAL_TARGET`] header.
 fn request_target(request: &http::request::Parts) -> String {
+    if request.method == http::Method::CONNECT {
+        // A tunnel's target is where it goes: `host:port`.
+        if let Some(authority) = request.uri.authority() {
+            return authority.as_str().to_owned();
+        }
+    }
     request.uri.path_and_query().map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
 }
 

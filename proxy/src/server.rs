@@ -9,6 +9,7 @@
 //! exchanges in flight. Whatever is still running then is counted and cut.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -17,14 +18,19 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::rustls::server::Acceptor;
+use tokio_rustls::{LazyConfigAcceptor, TlsAcceptor};
 
-use crate::config::{ProxyConfig, Upstream};
+use crate::config::{ProxyConfig, Route, Upstream};
+use crate::connect::{Intercept, Switch};
 use crate::headers::ViaMarker;
 use crate::idle::{Activity, IdleWatch, TickTimer, WatchedIo};
+use crate::origins::Forwarding;
 use crate::service::{self, ConnContext, Shared};
 use crate::shards::{Accepted, Shards};
 use crate::sink;
@@ -51,10 +57,23 @@ pub async fn serve(
     capture: Option<venomqa_traffic::CaptureSender>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ProxyStats, Error> {
-    let upstream = Upstream::parse(&config.upstream)?;
-    if let Ok(listen) = listener.local_addr() {
-        upstream.refuse_self(listen).await?;
+    let upstream_tls = config.upstream_trust.client_config(&[b"http/1.1"])?;
+    if config.upstream_trust.insecure {
+        tracing::warn!(
+            "upstream certificates are not checked (insecure): anyone between this proxy and \
+             the upstream can read and change the traffic"
+        );
     }
+    let (upstream, forward) = match &config.route {
+        Route::Reverse(uri) => {
+            let upstream = Upstream::parse(uri, &upstream_tls)?;
+            if let Ok(listen) = listener.local_addr() {
+                upstream.refuse_self(listen).await?;
+            }
+            (Some(Arc::new(upstream)), None)
+        }
+        Route::Forward(forward) => (None, Some(Forwarding::new(forward.clone(), upstream_tls))),
+    };
     let counters = Arc::new(Counters::default());
     let (sink, forwarder) = capture.map(sink::start).unzip();
     let shared = Arc::new(Shared {
@@ -64,17 +83,23 @@ pub async fn serve(
         upstream_timeout: config.upstream_timeout,
         counters: counters.clone(),
         upstream,
+        forward,
         via: ViaMarker::new(),
     });
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(
-            "proxy listening on http://{addr}, forwarding to {}",
-            shared.upstream.display
-        );
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        match &shared.upstream {
+            Some(upstream) => tracing::info!(
+                "proxy listening on {scheme}://{addr}, forwarding to {}",
+                upstream.display
+            ),
+            None => tracing::info!("forward proxy listening on {scheme}://{addr}"),
+        }
     }
     let (stop, stopping) = watch::channel(false);
     let serving = Arc::new(Serving {
         shared,
+        tls: config.tls.clone().map(TlsAcceptor::from),
         builder: http_builder(&config),
         timeouts: (config.idle_timeout, config.header_read_timeout),
         drain_timeout: config.drain_timeout,
@@ -119,6 +144,8 @@ pub async fn serve(
 /// What every connection of a proxy run is served with.
 struct Serving {
     shared: Arc<Shared>,
+    /// Clients speak TLS to the proxy (`--tls-cert`).
+    tls: Option<TlsAcceptor>,
     builder: auto::Builder<TokioExecutor>,
     timeouts: (Duration, Duration),
     drain_timeout: Duration,
@@ -178,20 +205,60 @@ async fn connection(accepted: Accepted, serving: Arc<Serving>) {
             return;
         }
     };
-    let (idle_timeout, header_read_timeout) = serving.timeouts;
-    let mut stopping = serving.stopping.clone();
     if let Err(err) = stream.set_nodelay(true) {
         tracing::debug!(%peer, "cannot set TCP_NODELAY: {err}");
     }
+    let upstream = serving.shared.upstream.clone();
+    let intercept = match &serving.tls {
+        None => serve_io(stream, peer, serving.clone(), upstream, true).await,
+        Some(acceptor) => {
+            let handshake = acceptor.accept(stream);
+            match tokio::time::timeout(serving.timeouts.1, handshake).await {
+                Ok(Ok(secured)) => serve_io(secured, peer, serving.clone(), upstream, true).await,
+                Ok(Err(err)) => {
+                    tracing::debug!(%peer, "TLS handshake failed: {err}");
+                    None
+                }
+                Err(_elapsed) => {
+                    tracing::debug!(%peer, "TLS handshake took too long");
+                    None
+                }
+            }
+        }
+    };
+    // A CONNECT to a recorded host: the connection goes on as the tunnel's.
+    if let Some(intercept) = intercept {
+        serve_intercepted(intercept, peer, serving).await;
+    }
+}
+
+/// Serves HTTP on one client connection, plain or TLS: its requests go to
+/// `upstream` (`None`: each names its origin) and are recorded when
+/// `records` says so. Returns the tunnel to intercept when a CONNECT asked
+/// for one; runs any other upgrade itself.
+async fn serve_io<I>(
+    io: I,
+    peer: SocketAddr,
+    serving: Arc<Serving>,
+    upstream: Option<Arc<Upstream>>,
+    records: bool,
+) -> Option<Intercept>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (idle_timeout, header_read_timeout) = serving.timeouts;
+    let mut stopping = serving.stopping.clone();
     let activity = Arc::new(Activity::default());
-    let io = TokioIo::new(WatchedIo::new(stream, activity.clone()));
+    let io = TokioIo::new(WatchedIo::new(io, activity.clone()));
     let context = Arc::new(ConnContext {
         shared: serving.shared.clone(),
         peer,
         peer_text: peer.to_string(),
         activity: activity.clone(),
         upstreams: Upstreams::default(),
-        tunnel: Mutex::new(None),
+        upstream,
+        records,
+        switch: Mutex::new(None),
     });
     let service = {
         let context = context.clone();
@@ -241,15 +308,59 @@ async fn connection(accepted: Accepted, serving: Arc<Serving>) {
         Some(Err(err)) => tracing::debug!(%peer, "connection ended with an error: {err}"),
         None => {
             tracing::debug!(%peer, "closing a connection idle for {idle_timeout:?}");
-            return;
+            return None;
         }
     }
 
-    // An upgrade hands the socket over when the connection future ends.
-    if let Some(tunnel) = context.take_tunnel() {
-        tokio::select! {
-            () = tunnel => {}
-            () = Pin::new(&mut idle) => tracing::debug!(%peer, "closing an upgraded connection idle for {idle_timeout:?}"),
+    // An upgrade (or a CONNECT) hands the socket over when the connection
+    // future ends.
+    match context.take_switch() {
+        None => None,
+        Some(Switch::Tunnel(tunnel)) => {
+            tokio::select! {
+                () = tunnel => {}
+                () = Pin::new(&mut idle) => tracing::debug!(%peer, "closing an upgraded connection idle for {idle_timeout:?}"),
+            }
+            None
+        }
+        // The tunnel's own connection watches its idleness.
+        Some(Switch::Intercept(intercept)) => Some(intercept),
+    }
+}
+
+/// Serves a CONNECT tunnel to a recorded host: accepts the client's TLS
+/// with a certificate from the recording CA for the name it asked for
+/// (SNI, or the CONNECT host), then serves its requests to the origin.
+async fn serve_intercepted(intercept: Intercept, peer: SocketAddr, serving: Arc<Serving>) {
+    let Intercept { client, host, upstream, records } = intercept;
+    let Some(forwarding) = &serving.shared.forward else { return };
+    let upgraded = match client.await {
+        Ok(upgraded) => TokioIo::new(upgraded),
+        Err(err) => {
+            tracing::debug!(%peer, "CONNECT did not complete: {err}");
+            return;
+        }
+    };
+    let handshake = async {
+        let start = LazyConfigAcceptor::new(Acceptor::default(), upgraded).await?;
+        let name = start.client_hello().server_name().map_or_else(|| host.clone(), str::to_owned);
+        let config =
+            forwarding.config.ca.server_config_for(&name).map_err(std::io::Error::other)?;
+        start.into_stream(config).await
+    };
+    match tokio::time::timeout(serving.timeouts.1, handshake).await {
+        Ok(Ok(secured)) => {
+            // A CONNECT inside the tunnel went to the origin (which refuses
+            // it or not): nothing more to intercept here.
+            let _none = serve_io(secured, peer, serving, Some(upstream), records).await;
+        }
+        Ok(Err(err)) => tracing::warn!(
+            %peer,
+            "the client refused the TLS of the tunnel to {host} ({err}); does it trust the \
+             recording CA (venomqa ca export)?"
+        ),
+        Err(_elapsed) => {
+            tracing::debug!(%peer, "TLS handshake in the tunnel to {host} took too long")
         }
     }
 }

@@ -13,15 +13,17 @@ use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
 use crate::config::Upstream;
+use crate::connect::{self, Asker, Switch};
 use crate::fault::Fault;
 use crate::forward;
 use crate::headers::{self, HopHeaders, ViaMarker};
 use crate::idle::Activity;
+use crate::origins::Forwarding;
 use crate::pending::PendingExchange;
 use crate::sink::CaptureSink;
 use crate::stats::Counters;
 use crate::tee::{Side, TeeBody};
-use crate::upgrade::{self, Tunnel};
+use crate::upgrade;
 use crate::upstream::{Upstreams, Wait};
 
 /// What the client gets: the upstream's body through a tee, or a fault's
@@ -31,7 +33,10 @@ pub(crate) type ProxyBody = Either<TeeBody<Incoming>, Full<Bytes>>;
 /// What every exchange of a proxy run needs.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub upstream: Upstream,
+    /// A reverse proxy's one upstream; `None` for a forward proxy.
+    pub upstream: Option<Arc<Upstream>>,
+    /// A forward proxy's origins and what it records.
+    pub forward: Option<Forwarding>,
     pub capture: Option<CaptureSink>,
     pub body_cap: usize,
     pub forwarded: bool,
@@ -51,14 +56,34 @@ pub(crate) struct ConnContext {
     pub activity: Arc<Activity>,
     /// This connection's own connections to the upstream.
     pub upstreams: Upstreams,
-    /// Set by an exchange that switched protocols; the connection task runs
-    /// it once hyper has handed the socket over.
-    pub tunnel: Mutex<Option<Tunnel>>,
+    /// Where this connection's requests go; `None` for a forward proxy's
+    /// client connection, whose requests each name their origin.
+    pub upstream: Option<Arc<Upstream>>,
+    /// Whether this connection's exchanges are recorded (a forward proxy's
+    /// client connection decides request by request).
+    pub records: bool,
+    /// Set by an exchange that switched protocols (or a CONNECT); the
+    /// connection task runs it once hyper has handed the socket over.
+    pub switch: Mutex<Option<Switch>>,
 }
 
 impl ConnContext {
-    pub fn take_tunnel(&self) -> Option<Tunnel> {
-        self.tunnel.lock().unwrap_or_else(PoisonError::into_inner).take()
+    pub fn set_switch(&self, switch: Switch) {
+        *self.switch.lock().unwrap_or_else(PoisonError::into_inner) = Some(switch);
+    }
+
+    pub fn take_switch(&self) -> Option<Switch> {
+        self.switch.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// Whether a request with this head is recorded.
+    fn records(&self, head: &http::request::Parts) -> bool {
+        match (&self.upstream, &self.shared.forward) {
+            (None, Some(forwarding)) => {
+                head.uri.host().is_some_and(|host| forwarding.config.records(host))
+            }
+            _ => self.records,
+        }
     }
 }
 
@@ -73,6 +98,22 @@ pub(crate) async fn handle(
     // client sent it. An upgrade request leaves a handle on the client's
     // side of the switch.
     Counters::bump(&shared.counters.exchanges);
+    if request.method() == Method::CONNECT && conn.upstream.is_none() {
+        if let Some(forwarding) = &shared.forward {
+            let asker = Asker {
+                counters: &shared.counters,
+                capture: shared.capture.as_ref().map(|sink| (sink, shared.body_cap)),
+                activity: &conn.activity,
+                client: &conn.peer_text,
+                connect_timeout: shared.upstream_timeout,
+            };
+            let (response, switch) = connect::answer(asker, forwarding, request).await;
+            if let Some(switch) = switch {
+                conn.set_switch(switch);
+            }
+            return Ok(response.map(Either::Right));
+        }
+    }
     let hop = HopHeaders::scan(request.headers());
     let client_upgrade = (request.version() == Version::HTTP_11
         && headers::wants_upgrade(request.headers(), hop))
@@ -80,14 +121,30 @@ pub(crate) async fn handle(
     let (head, body) = request.into_parts();
     let exchange = PendingExchange::start(
         &shared.counters,
-        shared.capture.as_ref().map(|sink| (sink, shared.body_cap)),
+        shared.capture.as_ref().filter(|_| conn.records(&head)).map(|sink| (sink, shared.body_cap)),
         &conn.activity,
         &conn.peer_text,
         &head,
     );
 
-    // Forward.
-    let sent = forward_phase(&conn, &exchange, head, body, hop, client_upgrade.is_some()).await;
+    // Forward: to the connection's upstream, or to the origin a forward
+    // proxy's request names.
+    let mut origin = None;
+    let upstream = match (&conn.upstream, &shared.forward) {
+        (Some(upstream), _) => Ok(upstream),
+        (None, Some(forwarding)) => match forwarding.for_request(&head.uri) {
+            Ok(named) => Ok(&*origin.insert(named)),
+            Err(fault) => Err(fault),
+        },
+        (None, None) => Err(Fault::not_absolute()),
+    };
+    let sent = match upstream {
+        Ok(upstream) => {
+            let upgrade = client_upgrade.is_some();
+            forward_phase(&conn, upstream, &exchange, head, body, hop, upgrade).await
+        }
+        Err(fault) => Err(fault),
+    };
 
     // Respond.
     let response = match sent {
@@ -110,6 +167,7 @@ pub(crate) async fn handle(
 /// The forward phase: the upstream's response head, or why there is none.
 async fn forward_phase(
     conn: &ConnContext,
+    upstream: &Arc<Upstream>,
     exchange: &Arc<PendingExchange>,
     head: http::request::Parts,
     body: Incoming,
@@ -127,15 +185,15 @@ async fn forward_phase(
         return Err(Fault::missing_host());
     }
     if shared.via.seen_in(&head.headers) {
-        return Err(Fault::loop_detected(&shared.upstream.display));
+        return Err(Fault::loop_detected(&upstream.display));
     }
     let forwarded = shared.forwarded.then_some(conn.peer);
     let mut request =
-        forward::upstream_request(&shared.upstream, head, body, exchange, forwarded, hop, upgrade)?;
+        forward::upstream_request(upstream, head, body, exchange, forwarded, hop, upgrade)?;
     shared.via.add_to(request.headers_mut());
     let _awaiting = exchange.awaiting_head();
     let wait = Wait {
-        upstream: &shared.upstream,
+        upstream,
         timeout: shared.upstream_timeout,
         deadline: exchange.started().checked_add(shared.upstream_timeout),
         sent: exchange.request_sent(),
@@ -143,7 +201,7 @@ async fn forward_phase(
     let response = forward::send(&conn.upstreams, &wait, request, upgrade).await?;
     if response.status() == StatusCode::SWITCHING_PROTOCOLS && !upgrade {
         // Nothing on the client's side could follow the switch.
-        return Err(Fault::unasked_switch(&shared.upstream.display));
+        return Err(Fault::unasked_switch(&upstream.display));
     }
     Ok(response)
 }
@@ -161,7 +219,7 @@ fn respond(
         Some(client) if switching => {
             let upstream = hyper::upgrade::on(&mut response);
             let tunnel = upgrade::tunnel(client, upstream, &conn.shared.counters);
-            *conn.tunnel.lock().unwrap_or_else(PoisonError::into_inner) = Some(tunnel);
+            conn.set_switch(Switch::Tunnel(tunnel));
             true
         }
         _ => false,

@@ -1,7 +1,8 @@
 //! Protocol upgrades (WebSocket and friends): the request goes through like
 //! any other, and when the upstream answers `101 Switching Protocols` the
 //! two connections are taken over from hyper and bytes are copied both ways
-//! until either side closes.
+//! until either side closes. A forward proxy's CONNECT passed through
+//! unread is piped the same way.
 //!
 //! An upgrade request goes out on an upstream connection of its own, run
 //! `with_upgrades` so that hyper hands its socket over. The tunnel runs
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 use crate::stats::{Counters, InFlight};
 
@@ -38,6 +40,26 @@ pub(crate) fn tunnel(client: OnUpgrade, upstream: OnUpgrade, counters: &Arc<Coun
         match tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
             Ok((up, down)) => tracing::debug!(up, down, "upgraded connection closed"),
             Err(err) => tracing::debug!("upgraded connection broke: {err}"),
+        }
+    })
+}
+
+/// Builds the tunnel for a CONNECT passed through unread: the client's
+/// upgraded connection piped to the connection opened to its target.
+pub(crate) fn pipe(client: OnUpgrade, mut target: TcpStream, counters: &Arc<Counters>) -> Tunnel {
+    let in_flight = InFlight::start(counters);
+    Box::pin(async move {
+        let _in_flight = in_flight;
+        let client = match client.await {
+            Ok(client) => client,
+            Err(err) => {
+                tracing::debug!("CONNECT did not complete: {err}");
+                return;
+            }
+        };
+        match tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut target).await {
+            Ok((up, down)) => tracing::debug!(up, down, "tunnel closed"),
+            Err(err) => tracing::debug!("tunnel broke: {err}"),
         }
     })
 }

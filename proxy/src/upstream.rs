@@ -31,6 +31,7 @@
 //! moved on (the upload's own stalls are the idle timeout's business).
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -41,6 +42,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
@@ -52,7 +54,7 @@ use crate::tee::TeeBody;
 /// A request on its way to the upstream.
 pub(crate) type UpstreamRequest = Request<TeeBody<Incoming>>;
 type Sender = http1::SendRequest<TeeBody<Incoming>>;
-type HyperConnection = http1::Connection<TokioIo<TcpStream>, TeeBody<Incoming>>;
+type HyperConnection = http1::Connection<TokioIo<UpstreamIo>, TeeBody<Incoming>>;
 
 /// Upstream connections a client connection keeps once they are free
 /// again; more are closed after their exchange.
@@ -104,11 +106,14 @@ impl Drivers {
 struct Connection {
     sender: Sender,
     deadline: Arc<HeadDeadline>,
+    /// Where it goes: a forward proxy's client connection may reach
+    /// several origins.
+    upstream: Arc<Upstream>,
 }
 
 /// What a request waits for, and until when.
 pub(crate) struct Wait<'a> {
-    pub upstream: &'a Upstream,
+    pub upstream: &'a Arc<Upstream>,
     pub timeout: Duration,
     /// When the upstream timeout runs out at the earliest: the arrival of
     /// the request plus the timeout (`None` if that is too far to name).
@@ -141,7 +146,7 @@ impl Upstreams {
         wait: &Wait<'_>,
         mut request: UpstreamRequest,
     ) -> Result<Response<Incoming>, Fault> {
-        if let Some(mut connection) = self.checkout() {
+        if let Some(mut connection) = self.checkout(wait.upstream) {
             connection.deadline.start(wait);
             match connection.sender.try_send_request(request).await {
                 Ok(response) => {
@@ -183,13 +188,13 @@ impl Upstreams {
         }
     }
 
-    /// A connection ready for a request, if one is free.
-    fn checkout(&self) -> Option<Connection> {
+    /// A connection to `upstream` ready for a request, if one is free.
+    fn checkout(&self, upstream: &Arc<Upstream>) -> Option<Connection> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let mut i = idle.len();
         while i > 0 {
             i -= 1;
-            if idle[i].sender.is_ready() {
+            if idle[i].sender.is_ready() && Arc::ptr_eq(&idle[i].upstream, upstream) {
                 return Some(idle.swap_remove(i));
             }
             if idle[i].sender.is_closed() {
@@ -244,7 +249,16 @@ async fn open(wait: &Wait<'_>) -> Result<(Connection, Driver<HyperConnection>), 
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!("cannot set TCP_NODELAY on an upstream connection: {err}");
         }
-        http1::handshake(TokioIo::new(stream))
+        let io = match &upstream.tls {
+            None => UpstreamIo::Plain(stream),
+            Some(tls) => {
+                let secured = tls.connector.connect(tls.name.clone(), stream).await;
+                let secured =
+                    secured.map_err(|err| Fault::from_tls_error(&upstream.display, &err))?;
+                UpstreamIo::Tls(Box::new(secured))
+            }
+        };
+        http1::handshake(TokioIo::new(io))
             .await
             .map_err(|err| Fault::from_http_error(&upstream.display, &err))
     };
@@ -256,7 +270,72 @@ async fn open(wait: &Wait<'_>) -> Result<(Connection, Driver<HyperConnection>), 
     };
     let deadline = Arc::new(HeadDeadline::default());
     let driver = Driver::new(connection, deadline.clone());
-    Ok((Connection { sender, deadline }, driver))
+    Ok((Connection { sender, deadline, upstream: wait.upstream.clone() }, driver))
+}
+
+/// An upstream connection's socket: plain, or TLS for an `https://`
+/// upstream.
+pub(crate) enum UpstreamIo {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for UpstreamIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(io) => Pin::new(io).poll_read(cx, buf),
+            UpstreamIo::Tls(io) => Pin::new(io.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for UpstreamIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(io) => Pin::new(io).poll_write(cx, buf),
+            UpstreamIo::Tls(io) => Pin::new(io.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            UpstreamIo::Tls(io) => Pin::new(io.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            UpstreamIo::Plain(io) => io.is_write_vectored(),
+            UpstreamIo::Tls(io) => io.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(io) => Pin::new(io).poll_flush(cx),
+            UpstreamIo::Tls(io) => Pin::new(io.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            UpstreamIo::Plain(io) => Pin::new(io).poll_shutdown(cx),
+            UpstreamIo::Tls(io) => Pin::new(io.as_mut()).poll_shutdown(cx),
+        }
+    }
 }
 
 /// The deadline for the response head of the request an upstream

@@ -41,6 +41,7 @@ pub mod record;
 pub mod shop;
 pub mod socket;
 pub mod store;
+pub mod tls;
 pub mod upstream;
 
 pub use proxy::Proxy;
