@@ -59,8 +59,9 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
             "venomqa record: listening on {scheme}://{listening}, forwarding to {upstream}"
         ),
         None => println!(
-            "venomqa record: forward proxy on {scheme}://{listening}: set HTTP_PROXY and \
-             HTTPS_PROXY to it; clients must trust the store's CA (venomqa ca export --store {})",
+            "venomqa record: listening on {scheme}://{listening} as a forward proxy: set \
+             HTTP_PROXY and HTTPS_PROXY to it; clients must trust the store's CA (venomqa ca \
+             export --store {})",
             store_dir.display()
         ),
     }
