@@ -57,7 +57,7 @@ type Sender = http1::SendRequest<TeeBody<Incoming>>;
 type HyperConnection = http1::Connection<TokioIo<UpstreamIo>, TeeBody<Incoming>>;
 
 /// Upstream connections a client connection keeps once they are free
-/// again; more are closed after their exchange.
+/// again; past this the least recently used is closed.
 const MAX_IDLE: usize = 8;
 
 /// The upstream connections of one client connection.
@@ -205,15 +205,18 @@ impl Upstreams {
     }
 
     /// Keeps a connection for later requests. It may still be carrying a
-    /// response body: `checkout` only takes it once it is ready again.
+    /// response body: `checkout` only takes it once it is ready again. When
+    /// [`MAX_IDLE`] are kept already, the least recently used one goes (a
+    /// forward proxy's client may have moved on to other origins).
     fn checkin(&self, connection: Connection) {
         if connection.sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < MAX_IDLE {
-            idle.push(connection);
+        if idle.len() >= MAX_IDLE {
+            idle.remove(0);
         }
+        idle.push(connection);
     }
 }
 

@@ -264,3 +264,29 @@ async fn passthrough_hosts_are_tunnelled_unread_and_only_the_hosts_asked_for_are
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forward_proxy_client_keeps_its_connection_to_the_origin_it_uses_after_many_others() {
+    bounded(async {
+        let ca = Arc::new(RecordingCa::ephemeral().expect("CA"));
+        let mut proxy = Proxy::with(ProxyConfig::forward(forward(&ca, &[], &[])), 256).await;
+        let mut origins = Vec::new();
+        for _ in 0..10 {
+            origins.push(Upstream::start(echo()).await);
+        }
+        let mut raw = TcpStream::connect(proxy.addr).await.expect("connect");
+        // Ten origins, more than a connection keeps idle; then the last one
+        // again and again, on the connection kept for it.
+        let order: Vec<usize> = (0..10).chain(std::iter::repeat_n(9, 5)).collect();
+        for i in order {
+            let origin = origins[i].addr;
+            let request = format!("GET http://{origin}/x HTTP/1.1\r\nHost: {origin}\r\n\r\n");
+            write_all(&mut raw, request.as_bytes()).await;
+            let (head, _) = read_response(&mut raw, true).await;
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        }
+        assert_eq!(origins[9].connections.accepted(), 1, "one connection to the origin in use");
+        proxy.shutdown().await;
+    })
+    .await;
+}
