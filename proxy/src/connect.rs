@@ -1,7 +1,8 @@
 //! A forward proxy's `CONNECT` tunnels. A tunnel to a host that is
 //! recorded is intercepted: the client is answered `200`, then its TLS is
 //! accepted with a certificate from the recording CA and what it sends is
-//! served like any other connection, to the `https://` origin it named
+//! served like any other connection, to the `https://` origin it named, or,
+//! when it speaks plain HTTP in the tunnel, to the `http://` one
 //! (`server.rs` runs that once hyper hands the socket over). Any other
 //! tunnel is passed through unread, and recorded, when its host is, as one
 //! `CONNECT host:port` exchange.
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::uri::Authority;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -39,7 +41,9 @@ pub(crate) struct Intercept {
     /// The host the certificate names when the client sends no SNI (an IP
     /// address).
     pub host: String,
-    /// Where its requests go.
+    /// `host:port`, where a tunnel that turns out to be plain HTTP goes.
+    pub authority: Authority,
+    /// Where its requests go when it speaks TLS: `https://host:port`.
     pub upstream: Arc<Upstream>,
     /// Whether its exchanges are recorded.
     pub records: bool,
@@ -84,6 +88,7 @@ pub(crate) async fn answer(
                 client,
                 records: forwarding.config.records(&host),
                 host,
+                authority: authority.clone(),
                 upstream,
             })
         })
@@ -109,7 +114,7 @@ pub(crate) async fn answer(
 /// Opens the connection a tunnel passed through unread goes to.
 async fn pass_through(
     asker: &Asker<'_>,
-    authority: &http::uri::Authority,
+    authority: &Authority,
     client: OnUpgrade,
 ) -> Result<Switch, Fault> {
     let port = authority.port_u16().unwrap_or(443);

@@ -42,6 +42,7 @@ mod headers;
 mod idle;
 mod origins;
 mod pending;
+mod prefixed;
 mod server;
 mod service;
 mod shards;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -31,6 +31,7 @@ use crate::connect::{Intercept, Switch};
 use crate::headers::ViaMarker;
 use crate::idle::{Activity, IdleWatch, TickTimer, WatchedIo};
 use crate::origins::Forwarding;
+use crate::prefixed::Prefixed;
 use crate::service::{self, ConnContext, Shared};
 use crate::shards::{Accepted, Shards};
 use crate::sink;
@@ -328,21 +329,40 @@ where
     }
 }
 
-/// Serves a CONNECT tunnel to a recorded host: accepts the client's TLS
-/// with a certificate from the recording CA for the name it asked for
-/// (SNI, or the CONNECT host), then serves its requests to the origin.
+/// Serves a CONNECT tunnel to a recorded host. A tunnel that starts with
+/// a TLS handshake (as HTTPS does) is answered with a certificate from the
+/// recording CA for the name the client asked for (SNI, or the CONNECT
+/// host) and its requests go to `https://host:port`; one that starts with
+/// anything else (plain HTTP, a `ws://` upgrade) goes to `http://host:port`.
 async fn serve_intercepted(intercept: Intercept, peer: SocketAddr, serving: Arc<Serving>) {
-    let Intercept { client, host, upstream, records } = intercept;
+    let Intercept { client, host, authority, upstream, records } = intercept;
     let Some(forwarding) = &serving.shared.forward else { return };
-    let upgraded = match client.await {
+    let mut upgraded = match client.await {
         Ok(upgraded) => TokioIo::new(upgraded),
         Err(err) => {
             tracing::debug!(%peer, "CONNECT did not complete: {err}");
             return;
         }
     };
+    let mut first = [0u8; 1];
+    let read = tokio::time::timeout(serving.timeouts.0, upgraded.read(&mut first)).await;
+    let io = match read {
+        Ok(Ok(1)) => Prefixed::new(first.to_vec(), upgraded),
+        _ => return,
+    };
+    /// The first byte of a TLS record carrying a handshake.
+    const TLS_HANDSHAKE: u8 = 0x16;
+    if first[0] != TLS_HANDSHAKE {
+        match forwarding.origin("http", &authority) {
+            Ok(plain) => {
+                let _none = serve_io(io, peer, serving, Some(plain), records).await;
+            }
+            Err(fault) => tracing::debug!(%peer, "{}", fault.message),
+        }
+        return;
+    }
     let handshake = async {
-        let start = LazyConfigAcceptor::new(Acceptor::default(), upgraded).await?;
+        let start = LazyConfigAcceptor::new(Acceptor::default(), io).await?;
         let name = start.client_hello().server_name().map_or_else(|| host.clone(), str::to_owned);
         let config =
             forwarding.config.ca.server_config_for(&name).map_err(std::io::Error::other)?;

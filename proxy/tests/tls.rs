@@ -290,3 +290,28 @@ async fn a_forward_proxy_client_keeps_its_connection_to_the_origin_it_uses_after
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tunnel_that_speaks_plain_http_is_read_and_sent_to_the_plain_origin() {
+    bounded(async {
+        let origin = Upstream::start(echo()).await;
+        let ca = Arc::new(RecordingCa::ephemeral().expect("CA"));
+        let mut proxy = Proxy::with(ProxyConfig::forward(forward(&ca, &[], &[])), 16).await;
+        let target = origin.addr.to_string();
+        let mut tunnel = connect(&proxy, &target).await.expect("CONNECT answered");
+        let request =
+            format!("POST /notes HTTP/1.1\r\nHost: {target}\r\ncontent-length: 5\r\n\r\nhello");
+        write_all(&mut tunnel, request.as_bytes()).await;
+        let (head, body) = read_response(&mut tunnel, true).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert_eq!(body, b"POST /notes over HTTP/1.1 with hello");
+        let captured = proxy.next_capture().await;
+        assert_eq!(
+            (captured.request.method.as_str(), captured.request.url.as_str()),
+            ("POST", "/notes")
+        );
+        assert_eq!(captured.request.body.bytes, b"hello");
+        proxy.shutdown().await;
+    })
+    .await;
+}
