@@ -1,7 +1,7 @@
 //! End to end: `venomqa record --forward` between real clients (curl,
 //! Python `requests`) and an HTTPS origin, the clients trusting the CA that
 //! `venomqa ca export` printed; what they exchanged is in the store,
-//! decrypted and byte-exact.
+//! decrypted and byte-exact. And the reverse proxy over HTTPS on both sides.
 
 mod common;
 
@@ -193,4 +193,51 @@ fn bad_forward_and_tls_flags_are_usage_errors_that_name_the_problem() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
     }
+}
+
+#[test]
+fn a_reverse_proxy_speaks_https_on_both_sides() {
+    let (origin, _runtime) = https_origin();
+    let temp = TempStore::new();
+    let store = temp.arg();
+    let origin_ca = origin.ca_file(temp.dir(), "origin-ca.pem");
+    let pki = venomqa_tls::TestPki::new(&["127.0.0.1"]).expect("a certificate for the proxy");
+    let (cert, key, proxy_ca) =
+        (temp.dir().join("cert.pem"), temp.dir().join("key.pem"), temp.dir().join("proxy-ca.pem"));
+    std::fs::write(&cert, &pki.cert_pem).expect("write");
+    std::fs::write(&key, &pki.key_pem).expect("write");
+    std::fs::write(&proxy_ca, &pki.ca_pem).expect("write");
+
+    let upstream = format!("https://localhost:{}", origin.addr.port());
+    let mut recorder = Running::start(&[
+        "record",
+        "--upstream",
+        &upstream,
+        "--listen",
+        "127.0.0.1:0",
+        "--store",
+        store,
+        "--upstream-ca",
+        origin_ca.to_str().expect("utf-8"),
+        "--tls-cert",
+        cert.to_str().expect("utf-8"),
+        "--tls-key",
+        key.to_str().expect("utf-8"),
+    ]);
+    let line = recorder.wait_for("listening on https://");
+    let url =
+        line["venomqa record: listening on ".len()..].split(',').next().expect("url").to_owned();
+    let answer = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(&proxy_ca)
+        .args(["--data-binary", "over tls", &format!("{url}/notes")])
+        .output()
+        .expect("curl runs");
+    assert!(answer.status.success(), "{url}: {}", text(&answer.stderr));
+    assert_eq!(text(&answer.stdout), "POST /notes: over tls");
+    recorder.signal("INT");
+    let (code, out) = recorder.wait_exit();
+    assert_eq!(code, Some(0), "{out:?}");
+    let summary = out.iter().find(|l| l.contains("stopped")).expect("summary");
+    assert!(summary.contains("1 exchanges captured"), "{summary}");
 }
