@@ -310,7 +310,7 @@ async fn replay_phases(
             "the model has no journeys whose recorded exchanges are at hand: record traffic and learn again".into(),
         ));
     }
-    let client = Client::new(&url, config.target.timeout)?;
+    let client = Client::new(&url, config.target.timeout, config.target.trust())?;
     let runner =
         Runner { plan: &plan, client: &client, reset: config.reset.as_ref(), dir: &config.dir };
     let per_sequence = config.reset.as_ref().is_some_and(|r| r.scope == ResetScope::Sequence);
