@@ -108,3 +108,24 @@ fn a_throwaway_certificate_names_the_listening_host_and_loopback() {
     let everywhere = SampleTls::throwaway("0.0.0.0".parse().unwrap()).unwrap();
     assert_eq!(everywhere.names, ["localhost", "127.0.0.1", "::1"]);
 }
+
+#[tokio::test]
+async fn a_certificate_the_user_brings_is_served_from_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = venomqa_tls::TestPki::new(&["127.0.0.1"]).unwrap();
+    let (cert, key, ca) =
+        (dir.path().join("cert.pem"), dir.path().join("key.pem"), dir.path().join("ca.pem"));
+    std::fs::write(&cert, &pki.cert_pem).unwrap();
+    std::fs::write(&key, &pki.key_pem).unwrap();
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let tls = SampleTls::from_files(&cert, &key).expect("a certificate and its key");
+    assert!(tls.ca_pem.is_none(), "venomqa made no CA");
+    let config = ShopConfig { tls: Some(tls.server_config), ..ShopConfig::default() };
+    let shop = spawn_shop(config).await.expect("the shop starts");
+    let client = venomqa_testkit::http::client_trusting(&ca);
+    let health = client.get(format!("{}/health", shop.base_url())).send().await.expect("answers");
+    assert_eq!(health.status(), 200);
+    let err = SampleTls::from_files(&key, &cert).expect_err("swapped").to_string();
+    assert!(err.contains("key.pem") && err.contains("no certificate"), "{err}");
+    shop.shutdown().await;
+}
