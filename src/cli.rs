@@ -558,7 +558,8 @@ role-injection, login-enumeration, stale-patch-after-put, item-after-publish, ed
 create-after-logout, cross-member-password, feature-by-member.\n\n\
 Examples:\n  venomqa sample serve --port 8081\n  \
 venomqa sample serve --app library --port 8082 --bugs double-pickup,stale-preferences\n  \
-venomqa sample serve --bugs none --db sqlite:shop.db\n\n\
+venomqa sample serve --bugs none --db sqlite:shop.db\n  \
+venomqa sample serve --tls --tls-ca-out ca.pem   # HTTPS, as staging is; clients trust ca.pem\n\n\
 Both answer POST /__reset (back to a fresh state) and GET /health. The library's \
 endpoints live under /api/v1; its staff log in as librarian@library.test / librarian-pw \
 and desk@library.test / desk-pw, and members sign up at POST /api/v1/members."
@@ -585,6 +586,27 @@ pub struct SampleServeArgs {
     /// `[explore] database = "sqlite:…"` checkpoints copy and restore.
     #[arg(long, value_name = "sqlite:PATH")]
     pub db: Option<String>,
+
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1) with a certificate made at start,
+    /// by a throwaway CA, for `--host` (unless 0.0.0.0), `localhost` and
+    /// `127.0.0.1`. Clients trust that CA: write it with `--tls-ca-out`.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls: bool,
+
+    /// With `--tls`: write the throwaway CA's certificate (PEM) to this
+    /// file, for clients to trust (`sample drive --ca`, `[target] ca`,
+    /// `curl --cacert`).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_ca_out: Option<PathBuf>,
+
+    /// Serve HTTPS with this certificate chain (PEM, the server's own
+    /// certificate first) instead of a throwaway one; with `--tls-key`.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -595,15 +617,28 @@ The library's run: the librarian stocks the catalogue; then --sessions member se
 returns, holds and cancels); then the desk redeems the members' pickup codes. So it plays \
 two or more sessions beyond --sessions.\n\n\
 Examples:\n  venomqa record --upstream http://127.0.0.1:8082 --listen 127.0.0.1:8080 &\n  \
-venomqa sample drive --app library --base http://127.0.0.1:8080 --users 4 --sessions 20")]
+venomqa sample drive --app library --base http://127.0.0.1:8080 --users 4 --sessions 20\n  \
+venomqa sample drive --base https://127.0.0.1:8443 --ca ca.pem")]
 pub struct SampleDriveArgs {
     /// Which sample the target is: `shop` (the default) or `library`.
     #[arg(long, value_enum, default_value_t = SampleApp::Shop)]
     pub app: SampleApp,
 
-    /// Base URL of the sample, or of a `venomqa record` proxy in front of it.
+    /// Base URL of the sample, or of a `venomqa record` proxy in front of
+    /// it: `http://…` or `https://…`.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
     pub base: String,
+
+    /// For an `https://` base: also trust the CA certificates in this PEM
+    /// file (a private staging CA; `sample serve --tls --tls-ca-out FILE`
+    /// writes the sample's).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// For an `https://` base: accept any certificate (still encrypted, but
+    /// unchecked: for a throwaway staging certificate only).
+    #[arg(long, conflicts_with = "ca")]
+    pub insecure: bool,
 
     /// How many users take part: 1 to 4 of the shop's, or 1 to 12 library members.
     #[arg(long, default_value_t = 3)]

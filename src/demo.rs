@@ -15,7 +15,9 @@ use venomqa_learner::LearnOptions;
 use venomqa_proxy::ProxyConfig;
 use venomqa_replayer::report::render_terminal;
 use venomqa_replayer::{Branching, Config, Recorded, CONFIG_FILE};
-use venomqa_samples::{shop_password, BugSet, DriveOptions, ShopConfig, SHOP_INVARIANTS};
+use venomqa_samples::{
+    shop_password, BugSet, ClientTrust, DriveOptions, ShopConfig, SHOP_INVARIANTS,
+};
 use venomqa_traffic::{RecordOptions, Store};
 
 use crate::browse::sessions_table;
@@ -65,6 +67,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         sessions: args.sessions,
         seed: 7,
         concurrency: 3,
+        trust: ClientTrust::default(),
     };
     let report = venomqa_samples::drive(drive)
         .await
@@ -161,7 +164,11 @@ async fn explore_phase(
     workdir: &Path,
 ) -> Result<()> {
     let database = workdir.join("shop.db");
-    let shop_config = ShopConfig { bugs: BugSet::all(), database: Some(database.clone()) };
+    let shop_config = ShopConfig {
+        bugs: BugSet::all(),
+        database: Some(database.clone()),
+        ..ShopConfig::default()
+    };
     let shop = venomqa_samples::spawn_shop(shop_config)
         .await
         .context("cannot start the sample shop on SQLite")?;

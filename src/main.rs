@@ -131,6 +131,7 @@ fn replay_exit_code(err: &venomqa_replayer::Error) -> u8 {
         Error::Login { .. }
         | Error::Store(_)
         | Error::Unreachable { .. }
+        | Error::UntrustedTarget { .. }
         | Error::Reset { .. }
         | Error::Hook { .. }
         | Error::NotTheRecordedApi { .. } => 3,
@@ -185,7 +186,16 @@ mod tests {
         assert_eq!(code(login(Some(503))), 3);
         assert_eq!(code(login(None)), 3);
         let target = "http://127.0.0.1:9".to_string();
-        assert_eq!(code(Error::Unreachable { target, reason: "refused".into() }), 3);
+        assert_eq!(
+            code(Error::Unreachable { target: target.clone(), reason: "refused".into() }),
+            3
+        );
+        let untrusted = Error::UntrustedTarget {
+            target,
+            problem: "its TLS certificate has expired".into(),
+            fix: "set [target] ca".into(),
+        };
+        assert_eq!(code(untrusted), 3);
         let dir = PathBuf::from("venomqa-store");
         assert_eq!(code(Error::Store(venomqa_traffic::Error::InUse { dir })), 3);
         assert_eq!(code(anyhow::anyhow!("cannot write the report")), 3);

@@ -194,6 +194,9 @@ async fn execute_as(mut config: Config, reports: &ReportArgs, phase: Phase) -> R
         config.report.out = Some(out.clone());
     }
     let target = config.target_url()?.to_string();
+    if let Some(warning) = config.target.insecure_warning() {
+        eprintln!("venomqa: WARNING: {warning}");
+    }
     let bar = crate::progress::Running::new(config.budget.seconds);
     let ran = match phase {
         Phase::Replay => {

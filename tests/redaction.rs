@@ -75,7 +75,7 @@ fn encoded_nested_multipart_named_and_declared_secrets_never_reach_the_store_or_
     let (recorder, proxy) = start_recorder(&upstream, store, &flags);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let client = reqwest::Client::new();
+    let client = venomqa_testkit::http::client();
     runtime.block_on(async {
         // A gzip request body; the answer is gzip too, and reaches the
         // client exactly as the upstream sent it.

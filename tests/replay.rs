@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{recorded_and_initialised, run_qa, start_shop, text, venomqa};
+use common::{recorded_and_initialised, run_qa, shellcheck_clean, start_shop, text, venomqa};
 use serde_json::Value;
 
 /// The `time` attribute of every `<testcase>` element of a JUnit report, in seconds.
@@ -142,22 +142,6 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     correct.signal("TERM");
     shellcheck_clean(&out);
     shop.signal("TERM");
-}
-
-/// Every script in `dir` passes `shellcheck` (warnings and errors). CI
-/// sets VENOMQA_REQUIRE_SHELLCHECK=1 and installs it; elsewhere a missing
-/// shellcheck skips this check, loudly.
-fn shellcheck_clean(dir: &std::path::Path) {
-    let scripts: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    let checked =
-        std::process::Command::new("shellcheck").arg("-S").arg("warning").args(&scripts).output();
-    match checked {
-        Ok(out) => assert!(out.status.success(), "shellcheck:\n{}", text(&out.stdout)),
-        Err(_) if std::env::var("VENOMQA_REQUIRE_SHELLCHECK").as_deref() != Ok("1") => {
-            eprintln!("SKIPPED shellcheck of the reproducers: no shellcheck on PATH (set VENOMQA_REQUIRE_SHELLCHECK=1 to make it an error)");
-        }
-        Err(e) => panic!("shellcheck is required (VENOMQA_REQUIRE_SHELLCHECK=1): {e}; apt-get install -y shellcheck"),
-    }
 }
 
 /// `junit` is valid against the Jenkins JUnit schema (the xunit plugin's

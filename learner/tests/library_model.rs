@@ -9,7 +9,7 @@ use venomqa_samples::{spawn_library, LibraryBugSet, LibraryConfig};
 use venomqa_testkit::record_library_sessions;
 
 async fn library_model() -> Model {
-    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none() })
+    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none(), tls: None })
         .await
         .expect("start the library");
     let exchanges = record_library_sessions(&library.base_url(), 12, 7).await;

@@ -43,7 +43,9 @@ async fn main() {
 
 /// `n` sequential GETs on one pooled client: seconds, and how many stalled.
 async fn plain_client(url: &str, n: u64) -> (f64, u64) {
-    let client = reqwest::Client::builder().no_proxy().tcp_nodelay(true).build().expect("client");
+    let trust = venomqa_tls::ClientTrust::default();
+    let client =
+        venomqa_testkit::http::client_builder(&trust).tcp_nodelay(true).build().expect("client");
     let started = Instant::now();
     let mut slow = 0;
     for _ in 0..n {

@@ -37,6 +37,16 @@ pub enum Error {
         /// What the HTTP client said.
         reason: String,
     },
+    /// The target's TLS certificate was refused: every request would be.
+    #[error("the target {target} could not be trusted: {problem}; {fix}")]
+    UntrustedTarget {
+        /// The target's base URL.
+        target: String,
+        /// What is wrong with its certificate, in words.
+        problem: String,
+        /// Which setting settles it (`[target] ca` or `insecure`).
+        fix: String,
+    },
     /// A configured user could not log in.
     #[error("user {user} could not log in: {action} answered {}{}", status.map_or("nothing".to_string(), |s| s.to_string()), if body.is_empty() { String::new() } else { format!(": {body}") })]
     Login {

@@ -99,6 +99,52 @@ fn a_bad_value_names_its_line() {
 }
 
 #[test]
+fn an_https_target_trusts_a_ca_file_beside_the_config_or_nothing_and_a_bad_one_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let qa = dir.path().join("qa");
+    std::fs::create_dir(&qa).unwrap();
+    let file = qa.join("venomqa.toml");
+    let pki = venomqa_tls::TestPki::new(&["127.0.0.1"]).unwrap();
+    std::fs::write(qa.join("ca.pem"), &pki.ca_pem).unwrap();
+    std::fs::write(qa.join("notes.txt"), "not a certificate").unwrap();
+    let parse_target = |lines: &str| {
+        let text = format!("[target]\nurl = \"https://127.0.0.1:8443\"\n{lines}");
+        Config::parse_with_env(&text, &file, |_| None)
+    };
+
+    // Relative to qa/, made absolute (reproducer scripts name it from anywhere).
+    let config = parse_target("ca = \"ca.pem\"\n").expect("parses");
+    assert_eq!(config.target.ca.as_deref(), Some(qa.join("ca.pem").as_path()));
+    assert!(config.target.ca.as_deref().is_some_and(Path::is_absolute));
+    assert!(!config.target.insecure && config.target.insecure_warning().is_none());
+    let plain = parse_target("").expect("parses");
+    assert_eq!((plain.target.ca, plain.target.insecure), (None, false), "the defaults");
+
+    // Insecure is said; only where there is a certificate to skip.
+    let insecure = parse_target("insecure = true\n").expect("parses");
+    let warning = insecure.target.insecure_warning().expect("a warning");
+    assert!(warning.contains("insecure = true") && warning.contains("not checked"), "{warning}");
+    let mut on_http = insecure.clone();
+    on_http.set_target("http://127.0.0.1:8081").unwrap();
+    assert_eq!(on_http.target.insecure_warning(), None);
+
+    // A missing file, a file that is no certificate, a wrong type, both keys:
+    // each refused at its line and column, before anything is sent.
+    let shown = file.display();
+    let err = parse_target("ca = \"missing.pem\"\n").expect_err("no such file").to_string();
+    assert!(err.starts_with(&format!("{shown}:3:6: [target] ca `missing.pem`")), "{err}");
+    assert!(err.contains("No such file"), "{err}");
+    let err = parse_target("ca = \"notes.txt\"\n").expect_err("not PEM").to_string();
+    assert!(err.starts_with(&format!("{shown}:3:6:")) && err.contains("no certificate"), "{err}");
+    let err = parse_target("insecure = \"yes\"\n").expect_err("not a boolean").to_string();
+    assert!(err.starts_with(&format!("{shown}:3:12:")) && err.contains("bool"), "{err}");
+    let err = parse_target("ca = 5\n").expect_err("not a path").to_string();
+    assert!(err.starts_with(&format!("{shown}:3:6:")) && err.contains("string"), "{err}");
+    let err = parse_target("ca = \"ca.pem\"\ninsecure = true\n").expect_err("both").to_string();
+    assert!(err.starts_with(&format!("{shown}:4:12:")) && err.contains("not both"), "{err}");
+}
+
+#[test]
 fn a_missing_environment_variable_is_named_with_its_user_and_field() {
     let err =
         parse("[users.bob]\nusername = \"bob\"\npassword = { env = \"VENOMQA_BOB_PASSWORD\" }\n")
@@ -144,6 +190,8 @@ async fn the_starter_names_the_recorded_users_and_parses_back() {
         "logout = \"POST /logout\"",
         "\"stale-validator\"",
         "html = \"report.html\"",
+        "# ca = \"staging-ca.pem\"",
+        "# insecure = true",
     ] {
         assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
     }

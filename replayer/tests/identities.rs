@@ -29,7 +29,7 @@ async fn init_asks_only_for_the_staff_and_lists_signed_up_members_as_generated()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_sign_up_again_and_log_in_with_what_they_signed_up_with() {
     let (model, recorded) = recorded_library().await;
-    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none() })
+    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none(), tls: None })
         .await
         .expect("start the library");
     let text =
@@ -52,7 +52,7 @@ async fn members_sign_up_again_and_log_in_with_what_they_signed_up_with() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_login_answered_200_without_a_session_fails_calibration_saying_so() {
     let (model, recorded) = recorded_library().await;
-    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none() })
+    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none(), tls: None })
         .await
         .expect("start the library");
     let text =

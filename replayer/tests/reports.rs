@@ -9,10 +9,10 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use venomqa_replayer::report::{
-    curl_script, finding_script, render_json, render_junit, render_terminal, write_reproducers,
-    ReportContext, TestCase,
+    confirming_script, curl_script, finding_script, render_json, render_junit, render_terminal,
+    write_reproducers, Confirm, ReportContext, ScriptTls, TestCase,
 };
-use venomqa_replayer::{Confidence, Finding, OracleKind, SentRequest};
+use venomqa_replayer::{Confidence, Finding, OracleKind, ResetHow, SentRequest};
 
 const RECORDED_TARGET: &str = "http://127.0.0.1:9000";
 const TRICKY_BODY: &str =
@@ -683,6 +683,64 @@ fn write_reproducers_writes_one_executable_numbered_script_per_finding() {
     assert!(made.contains("TARGET=\"${TARGET:-http://127.0.0.1:9000}\""), "{made}");
     let script = finding_script(&all[1], RECORDED_TARGET);
     assert!(script.contains("# Reproduced 7 of 10 runs: run it more than once.\n"), "{script}");
+}
+
+/// `script` passes shellcheck (warnings and errors); skipped, loudly, when
+/// there is no shellcheck unless VENOMQA_REQUIRE_SHELLCHECK=1.
+fn shellcheck_clean(script: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("check.sh");
+    std::fs::write(&path, script).expect("write");
+    match Command::new("shellcheck").args(["-S", "warning"]).arg(&path).output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "shellcheck:\n{}\n{script}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(_) if std::env::var("VENOMQA_REQUIRE_SHELLCHECK").as_deref() != Ok("1") => {
+            eprintln!("SKIPPED shellcheck: no shellcheck on PATH");
+        }
+        Err(e) => panic!("shellcheck is required (VENOMQA_REQUIRE_SHELLCHECK=1): {e}"),
+    }
+}
+
+#[test]
+fn a_confirming_script_trusts_an_https_target_as_the_run_did() {
+    let requests = double_refund_requests();
+    let reset = ResetHow::Request { method: "POST".into(), path: "/__reset".into() };
+    let confirm = |tls| Confirm {
+        reset: Some(reset.clone()),
+        oracle: Some(OracleKind::Invariant),
+        summary: "refunded twice".into(),
+        tls,
+        ..Confirm::default()
+    };
+    let https = "https://staging.test:8443";
+    // Every curl: the steps' and the reset's.
+    let curls = |script: &str| script.matches(" -sS -g ").count();
+
+    let ca = ScriptTls::Ca(PathBuf::from("/etc/staging ca/ca.pem"));
+    let script = confirming_script(&requests, https, &confirm(ca.clone()));
+    bash_n(&script);
+    shellcheck_clean(&script);
+    assert!(
+        script.contains("\nVENOMQA_CA=\"${VENOMQA_CA:-/etc/staging ca/ca.pem}\"\n"),
+        "{script}"
+    );
+    assert_eq!(curls(&script), requests.len() + 1, "{script}");
+    assert_eq!(script.matches("curl --cacert \"$VENOMQA_CA\" -sS -g ").count(), curls(&script));
+
+    let script = confirming_script(&requests, https, &confirm(ScriptTls::Insecure));
+    bash_n(&script);
+    shellcheck_clean(&script);
+    assert!(script.contains("# `[target] insecure = true`: venomqa did not check"), "{script}");
+    assert_eq!(script.matches("curl -k -sS -g ").count(), curls(&script), "{script}");
+    assert!(!script.contains("VENOMQA_CA"), "{script}");
+
+    // A plain http:// target has no certificate to trust.
+    let script = confirming_script(&requests, RECORDED_TARGET, &confirm(ca));
+    assert!(!script.contains("VENOMQA_CA") && !script.contains(" -k "), "{script}");
+    assert_eq!(script.matches("curl -sS -g ").count(), requests.len() + 1, "{script}");
 }
 
 // ------------------------------------------- a real run against a live server

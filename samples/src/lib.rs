@@ -18,6 +18,10 @@
 //!   ids, slugs, a soft delete, pickup codes, reading lists, with
 //!   seventeen planted bugs ([`LibraryBug`]); `samples/src/library/mod.rs`
 //!   documents its endpoints and bugs.
+//! - **HTTPS**: either sample serves TLS (HTTP/2 and HTTP/1.1) with the
+//!   certificate its config's `tls` gives ([`SampleTls`]: a throwaway one,
+//!   or the user's), and the drivers reach it trusting what
+//!   [`DriveOptions::trust`] says ([`ClientTrust`]).
 //! - The **traffic generator** ([`generate`]) makes any number of synthetic
 //!   exchanges shaped like a recording of the driver, without a shop or a
 //!   proxy, deterministically for a seed: input for benchmarks.
@@ -25,7 +29,7 @@
 //! The smallest use: a shop with every bug, driven by twenty sessions.
 //!
 //! ```no_run
-//! use venomqa_samples::{drive, spawn_shop, BugSet, DriveOptions, ShopConfig};
+//! use venomqa_samples::{drive, spawn_shop, BugSet, ClientTrust, DriveOptions, ShopConfig};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let shop = spawn_shop(ShopConfig { bugs: BugSet::all(), ..ShopConfig::default() }).await?;
@@ -35,6 +39,7 @@
 //!     sessions: 20,
 //!     seed: 7,
 //!     concurrency: 3,
+//!     trust: ClientTrust::default(),
 //! })
 //! .await?;
 //! println!("{report}");
@@ -52,6 +57,7 @@ mod ids;
 mod library;
 mod serve;
 mod shop;
+mod tls;
 
 pub use bugs::{Bug, BugSet, UnknownBug};
 pub use driver::{
@@ -67,3 +73,8 @@ pub use shop::{
     serve_shop, shop_password, shop_qa_config, spawn_shop, OrderAction, OrderStatus, ShopConfig,
     ShopHandle, Totals, User, SHOP_INVARIANTS, USERS,
 };
+pub use tls::SampleTls;
+/// What a driver trusts of an `https://` sample, and why a certificate
+/// could not be made or read (venomqa-tls's, for the fields and results
+/// here).
+pub use venomqa_tls::{ClientTrust, Error as TlsError};

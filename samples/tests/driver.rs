@@ -5,10 +5,17 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::TestShop;
-use venomqa_samples::{drive, BugSet, DriveError, DriveOptions, DriveReport};
+use venomqa_samples::{drive, BugSet, ClientTrust, DriveError, DriveOptions, DriveReport};
 
 fn options(base: String, seed: u64) -> DriveOptions {
-    DriveOptions { base, users: 4, sessions: 20, seed, concurrency: 3 }
+    DriveOptions {
+        base,
+        users: 4,
+        sessions: 20,
+        seed,
+        concurrency: 3,
+        trust: ClientTrust::default(),
+    }
 }
 
 async fn drive_fresh_shop(bugs: BugSet, seed: u64) -> DriveReport {

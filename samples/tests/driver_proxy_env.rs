@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use venomqa_samples::{drive, DriveOptions};
+use venomqa_samples::{drive, ClientTrust, DriveOptions};
 use venomqa_testkit::start_shop;
 use venomqa_testkit::upstream::{full, handler, TestBody, Upstream};
 
@@ -20,7 +20,7 @@ type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 /// when the returned server is dropped.
 async fn start_forward_proxy() -> (Upstream, Seen) {
     let seen: Seen = Arc::default();
-    let client = reqwest::Client::builder().no_proxy().build().expect("a client");
+    let client = venomqa_testkit::http::client();
     let log = Arc::clone(&seen);
     let server = Upstream::start(handler(move |req: Request<Incoming>| {
         let (client, log) = (client.clone(), Arc::clone(&log));
@@ -76,8 +76,14 @@ async fn the_driver_goes_through_http_proxy_unless_no_proxy_excludes_the_shop() 
     let shop = start_shop("all").await;
     let (forward_proxy, seen) = start_forward_proxy().await;
     let proxy = format!("http://{}", forward_proxy.addr);
-    let opts =
-        DriveOptions { base: shop.base_url(), users: 3, sessions: 6, seed: 4, concurrency: 3 };
+    let opts = DriveOptions {
+        base: shop.base_url(),
+        users: 3,
+        sessions: 6,
+        seed: 4,
+        concurrency: 3,
+        trust: ClientTrust::default(),
+    };
 
     set_proxy_environment(&proxy, None);
     let report = drive(opts.clone()).await.expect("a run through the proxy");

@@ -5,10 +5,19 @@ mod library_common;
 use std::collections::BTreeSet;
 
 use library_common::TestLibrary;
-use venomqa_samples::{drive_library, DriveError, DriveOptions, DriveReport, LibraryBugSet};
+use venomqa_samples::{
+    drive_library, ClientTrust, DriveError, DriveOptions, DriveReport, LibraryBugSet,
+};
 
 fn options(base: String, seed: u64) -> DriveOptions {
-    DriveOptions { base, users: 3, sessions: 12, seed, concurrency: 3 }
+    DriveOptions {
+        base,
+        users: 3,
+        sessions: 12,
+        seed,
+        concurrency: 3,
+        trust: ClientTrust::default(),
+    }
 }
 
 async fn drive_fresh(bugs: LibraryBugSet, seed: u64) -> DriveReport {
@@ -98,6 +107,7 @@ async fn a_single_member_and_a_single_session_still_run_clean() {
         sessions: 1,
         seed: 5,
         concurrency: 1,
+        trust: ClientTrust::default(),
     };
     let report = drive_library(opts).await.unwrap();
     assert!(report.unexpected.is_empty(), "{report}");
@@ -110,9 +120,9 @@ async fn bad_options_are_refused_before_anything_is_sent() {
         (0, 1, "http://127.0.0.1:9"),
         (13, 1, "http://127.0.0.1:9"),
         (1, 0, "http://127.0.0.1:9"),
-        (1, 1, "https://x"),
+        (1, 1, "ftp://x"),
     ] {
-        let opts = DriveOptions { base: base.into(), users, sessions: 1, seed: 1, concurrency };
+        let opts = DriveOptions { users, sessions: 1, concurrency, ..options(base.into(), 1) };
         assert!(matches!(drive_library(opts).await, Err(DriveError::Options(_))));
     }
 }

@@ -73,7 +73,11 @@ async fn a_file_that_is_not_a_database_is_refused_naming_it() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("notes.txt");
     std::fs::write(&path, "not a database, but a file someone cares about\n").expect("write");
-    let config = venomqa_samples::ShopConfig { bugs: BugSet::none(), database: Some(path.clone()) };
+    let config = venomqa_samples::ShopConfig {
+        bugs: BugSet::none(),
+        database: Some(path.clone()),
+        ..Default::default()
+    };
     let Err(err) = venomqa_samples::spawn_shop(config).await else {
         panic!("a shop opened a text file as its database")
     };

@@ -13,6 +13,7 @@
 //!   would hide.
 //! - [`nagle`]: a server whose kept-alive answers stall on the client's
 //!   delayed ACK ([`nagle::SplitWrites`]).
+//! - [`http`]: reqwest clients with venomqa's TLS ([`http::client`]).
 //! - [`layout`]: a crate's module graph, so a test can forbid import cycles.
 //! - [`postgres`]: a real PostgreSQL server in a temp directory ([`postgres::Postgres`]).
 //! - [`store`]: temp stores and exchanges built in code ([`TempStore`],
@@ -33,6 +34,7 @@
 //! # }
 //! ```
 
+pub mod http;
 pub mod layout;
 pub mod nagle;
 pub mod postgres;

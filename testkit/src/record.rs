@@ -7,7 +7,7 @@ use std::future::Future;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use venomqa_proxy::ProxyConfig;
-use venomqa_samples::{drive, drive_library, DriveError, DriveOptions, DriveReport};
+use venomqa_samples::{drive, drive_library, ClientTrust, DriveError, DriveOptions, DriveReport};
 use venomqa_traffic::{Exchange, RecordOptions};
 
 use crate::store::{all, TempStore};
@@ -17,7 +17,14 @@ use crate::store::{all, TempStore};
 /// returns what the store holds, in id order. Panics unless the shop gave
 /// every expected answer and every request was recorded.
 pub async fn record_qa_sessions(target: &str, sessions: usize, seed: u64) -> Vec<Exchange> {
-    let options = |base| DriveOptions { base, users: 3, sessions, seed, concurrency: 3 };
+    let options = |base| DriveOptions {
+        base,
+        users: 3,
+        sessions,
+        seed,
+        concurrency: 3,
+        trust: ClientTrust::default(),
+    };
     record_drive(target, |base| drive(options(base))).await
 }
 
@@ -25,7 +32,14 @@ pub async fn record_qa_sessions(target: &str, sessions: usize, seed: u64) -> Vec
 /// members, then the desk; planned from `seed`) through a recording proxy in
 /// front of the library at `target`; returns what the store holds.
 pub async fn record_library_sessions(target: &str, sessions: usize, seed: u64) -> Vec<Exchange> {
-    let options = |base| DriveOptions { base, users: 4, sessions, seed, concurrency: 2 };
+    let options = |base| DriveOptions {
+        base,
+        users: 4,
+        sessions,
+        seed,
+        concurrency: 2,
+        trust: ClientTrust::default(),
+    };
     record_drive(target, |base| drive_library(options(base))).await
 }
 

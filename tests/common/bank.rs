@@ -160,7 +160,7 @@ fn rand_u64(salt: &str, n: u64) -> u64 {
 
 /// One customer's visit, with the cookie carried by hand (as a browser would).
 pub async fn customer_visit(base: &str, user: &str) -> Vec<u16> {
-    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let client = venomqa_testkit::http::client();
     let mut statuses = Vec::new();
     let login = client
         .post(format!("{base}/session"))

@@ -113,7 +113,7 @@ impl CountingUpstream {
     /// POSTs `size` bytes to `base/upload/n` and returns the status and body.
     pub fn upload(&self, base: &str, n: usize, size: usize) -> (u16, String) {
         self.runtime.block_on(async {
-            let client = reqwest::Client::new();
+            let client = venomqa_testkit::http::client();
             let body = vec![b'u'; size];
             let sent = client
                 .post(format!("{base}/upload/{n}"))

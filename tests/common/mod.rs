@@ -101,10 +101,13 @@ impl Running {
         }
     }
 
-    /// The `http://ADDR` printed on the line containing `needle`.
+    /// The `http://ADDR` (or `https://ADDR`) printed on the line containing `needle`.
     pub fn wait_for_url(&mut self, needle: &str) -> String {
         let line = self.wait_for(needle);
-        let start = line.find("http://").unwrap_or_else(|| panic!("no URL in {line:?}"));
+        let start = line
+            .find("http://")
+            .or_else(|| line.find("https://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"));
         line[start..].split([',', ' ']).next().unwrap_or_default().to_string()
     }
 
@@ -209,6 +212,21 @@ pub fn recorded_and_initialised(dir: &Path, shop_url: &str) -> String {
     let said = text(&init.stdout);
     assert!(said.contains("VENOMQA_ALICE_PASSWORD"), "init names the variables to set: {said}");
     std::fs::read_to_string(qa.join("venomqa.toml")).unwrap()
+}
+
+/// Every script in `dir` passes `shellcheck` (warnings and errors). CI
+/// sets VENOMQA_REQUIRE_SHELLCHECK=1 and installs it; elsewhere a missing
+/// shellcheck skips this check, loudly.
+pub fn shellcheck_clean(dir: &Path) {
+    let scripts: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let checked = Command::new("shellcheck").arg("-S").arg("warning").args(&scripts).output();
+    match checked {
+        Ok(out) => assert!(out.status.success(), "shellcheck:\n{}", text(&out.stdout)),
+        Err(_) if std::env::var("VENOMQA_REQUIRE_SHELLCHECK").as_deref() != Ok("1") => {
+            eprintln!("SKIPPED shellcheck of the reproducers: no shellcheck on PATH (set VENOMQA_REQUIRE_SHELLCHECK=1 to make it an error)");
+        }
+        Err(e) => panic!("shellcheck is required (VENOMQA_REQUIRE_SHELLCHECK=1): {e}; apt-get install -y shellcheck"),
+    }
 }
 
 /// The sample shop's users, whose password is `{user}-pw`.

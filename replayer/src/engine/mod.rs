@@ -21,7 +21,7 @@ use crate::mutate::mutation::Mutation;
 use crate::oracle::diff::{normalize, Noise};
 use crate::oracle::finding::{Check, Finding, OracleKind, SentRequest};
 use crate::oracle::{rank, Oracles, Verdict};
-use crate::report::{confirming_script, without_live_credentials, Confirm, Secrets};
+use crate::report::{confirming_script, without_live_credentials, Confirm, ScriptTls, Secrets};
 use crate::run::calibrate::{calibrate, Baseline};
 use crate::run::client::Client;
 use crate::run::divergence::Divergence;
@@ -310,7 +310,7 @@ async fn replay_phases(
             "the model has no journeys whose recorded exchanges are at hand: record traffic and learn again".into(),
         ));
     }
-    let client = Client::new(&url, config.target.timeout)?;
+    let client = Client::new(&url, config.target.timeout, config.target.trust())?;
     let runner =
         Runner { plan: &plan, client: &client, reset: config.reset.as_ref(), dir: &config.dir };
     let per_sequence = config.reset.as_ref().is_some_and(|r| r.scope == ResetScope::Sequence);
@@ -548,6 +548,7 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             oracle: Some(verdict.oracle),
             summary: summary.clone(),
             check,
+            tls: ScriptTls::for_target(&self.config.target),
         };
         let reproducer = confirming_script(&requests, self.url, &confirm);
         requests.iter_mut().for_each(without_live_credentials);

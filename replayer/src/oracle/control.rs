@@ -5,7 +5,6 @@
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
 use crate::oracle::Oracles;
-use crate::run::client::SendError;
 use crate::run::request::Reply;
 
 impl Oracles<'_> {
@@ -16,12 +15,8 @@ impl Oracles<'_> {
         url: &str,
         headers: &[(String, String)],
     ) -> Result<Reply, Error> {
-        self.runner.client.resend(sent, url, headers).await.map_err(
-            |SendError::Unreachable(reason)| Error::Unreachable {
-                target: self.runner.client.base().to_string(),
-                reason,
-            },
-        )
+        let client = self.runner.client;
+        client.resend(sent, url, headers).await.map_err(|err| client.stopped(err))
     }
 }
 

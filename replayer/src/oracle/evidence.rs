@@ -225,8 +225,12 @@ mod tests {
     #[test]
     fn a_create_is_an_effect_only_when_the_owner_then_sees_the_instance() {
         let plan = orders_plan();
-        let client =
-            Client::new("http://127.0.0.1:9", std::time::Duration::from_secs(1)).expect("a client");
+        let client = Client::new(
+            "http://127.0.0.1:9",
+            std::time::Duration::from_secs(1),
+            Default::default(),
+        )
+        .expect("a client");
         let runner = Runner { plan: &plan, client: &client, reset: None, dir: Path::new(".") };
         let noise = Noise::default();
         let oracles =

@@ -1,6 +1,7 @@
 //! Reports of a run: the same findings rendered for a person at a terminal,
 //! for machines (JSON), for CI test reporters (JUnit XML), as one HTML page
-//! to open from a CI artifact, and as runnable bash + curl reproducers.
+//! to open from a CI artifact, and as runnable bash + curl reproducers
+//! (which reach an `https://` target trusting what the run trusted).
 //!
 //! Every renderer takes the findings plus a [`ReportContext`] with the run's
 //! numbers (the HTML page also the model, to draw its state machines), and
@@ -23,8 +24,10 @@ mod json;
 mod junit;
 mod markup;
 mod reproducer;
+mod script_tls;
 mod script_vars;
 mod secrets;
+mod shell;
 mod terminal;
 
 use std::path::PathBuf;
@@ -33,6 +36,7 @@ pub use html::render_html;
 pub use json::render_json;
 pub use junit::{render_junit, render_junit_error};
 pub use reproducer::{confirming_script, curl_script, finding_script, write_reproducers, Confirm};
+pub use script_tls::ScriptTls;
 pub(crate) use secrets::without_live_credentials;
 pub use secrets::Secrets;
 pub use terminal::render_terminal;

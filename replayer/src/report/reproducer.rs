@@ -26,9 +26,11 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::script_tls::ScriptTls;
 use super::script_vars::{
     bind_request, find_script_vars, Bound, Piece, ScriptVar, EXTRACT_FUNCTIONS,
 };
+use super::shell::{escape_double_quoted, sh_quote};
 use super::{confidence_name, headline_action, one_line, strip_copies};
 use crate::oracle::finding::{Check, Finding, OracleKind, SentRequest};
 use crate::setup::config::ResetHow;
@@ -61,6 +63,8 @@ pub struct Confirm {
     /// For a bug that shows in a read-back (mass assignment) or in a
     /// comparison of answers (enumeration): the check the oracle made.
     pub check: Option<Check>,
+    /// What the curls trust of an `https://` target: what the run trusted.
+    pub tls: ScriptTls,
 }
 
 /// [`curl_script`] that confirms the finding: resets the target first,
@@ -100,8 +104,10 @@ fn script(sequence: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> 
     }
     let used_vars: Vec<&ScriptVar> =
         vars.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c).collect();
+    let tls = confirm.map(|c| &c.tls).cloned().unwrap_or_default();
+    let curl = format!("curl{}", tls.curl_options(&base));
 
-    let mut s = script_header(requests.len(), &used_vars, &base);
+    let mut s = script_header(requests.len(), &used_vars, &base, &tls);
     if cookies.iter().any(|c| !c.is_empty()) {
         s.push_str(COOKIE_FUNCTION);
     }
@@ -111,7 +117,7 @@ fn script(sequence: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> 
             .iter()
             .flat_map(|b| b.headers.iter().flat_map(|(_, v)| v))
             .any(|p| matches!(p, Piece::Var(v) if v == "RUN_ID"));
-        write_confirm_start(&mut s, confirm, run_id);
+        write_confirm_start(&mut s, confirm, run_id, &curl);
     }
     for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
         for (var, name, earlier) in &cookies[i] {
@@ -124,7 +130,7 @@ fn script(sequence: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> 
                 steps.join(" ")
             );
         }
-        write_step(&mut s, i + 1, r, bound);
+        write_step(&mut s, i + 1, r, bound, &curl);
         for (c, var) in vars.iter().enumerate() {
             if var.step == i && used[c] {
                 let _ = writeln!(
@@ -214,9 +220,9 @@ fn fresh_idempotency_keys(bound: &mut Bound) {
     }
 }
 
-/// The run's id (when an idempotency key uses it) and the reset, before
-/// the first step.
-fn write_confirm_start(s: &mut String, confirm: &Confirm, run_id: bool) {
+/// The run's id (when an idempotency key uses it) and the reset (sent with
+/// `curl`, the command and its TLS options), before the first step.
+fn write_confirm_start(s: &mut String, confirm: &Confirm, run_id: bool, curl: &str) {
     if run_id {
         s.push_str("RUN_ID=\"$(date +%s)-$$\"\n");
     }
@@ -230,7 +236,7 @@ fn write_confirm_start(s: &mut String, confirm: &Confirm, run_id: bool) {
         ResetHow::Request { method, path } => {
             let _ = writeln!(
                 s,
-                "  reset_status=\"$(curl -sS -g --max-time {MAX_TIME} -o /dev/null -w '%{{http_code}}' -X {} \"${{TARGET}}\"{})\"",
+                "  reset_status=\"$({curl} -sS -g --max-time {MAX_TIME} -o /dev/null -w '%{{http_code}}' -X {} \"${{TARGET}}\"{})\"",
                 sh_quote(method),
                 sh_quote(path)
             );
@@ -522,9 +528,10 @@ url_encode() {
 "#;
 
 /// The script up to its first step: what it does, which values it extracts
-/// from live responses, the target, a work directory, and the extract
-/// functions when any value is extracted.
-fn script_header(requests: usize, used_vars: &[&ScriptVar], base: &str) -> String {
+/// from live responses, the target (and what its certificate is trusted
+/// by), a work directory, and the extract functions when any value is
+/// extracted.
+fn script_header(requests: usize, used_vars: &[&ScriptVar], base: &str, tls: &ScriptTls) -> String {
     let mut s = String::from("#!/usr/bin/env bash\n");
     let _ = writeln!(
         s,
@@ -562,6 +569,7 @@ fn script_header(requests: usize, used_vars: &[&ScriptVar], base: &str) -> Strin
     s.push_str("# Needs bash, curl, grep and sed.\n");
     s.push_str("set -euo pipefail\n\n");
     let _ = writeln!(s, "TARGET=\"${{TARGET:-{}}}\"", escape_double_quoted(base));
+    tls.write_setup(&mut s, base);
     s.push_str("WORK=\"$(mktemp -d)\"\ntrap 'rm -rf \"$WORK\"' EXIT\n");
     if !used_vars.is_empty() {
         s.push_str(EXTRACT_FUNCTIONS);
@@ -570,8 +578,9 @@ fn script_header(requests: usize, used_vars: &[&ScriptVar], base: &str) -> Strin
 }
 
 /// Step `n`: a comment naming it, then one curl (or `copies` at once, in
-/// the background) and the status beside the recorded one.
-fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
+/// the background; `curl` is the command and its TLS options) and the
+/// status beside the recorded one.
+fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound, curl: &str) {
     let copies = r.copies.max(1);
     let label = if copies > 1 {
         format!("{n}. {copies}x {}", one_line(&r.action, 200))
@@ -582,8 +591,8 @@ fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
     let user = r.user.as_deref().map(|u| format!(" as {}", one_line(u, 60))).unwrap_or_default();
     let _ = writeln!(s, "\n# {label}{user} (recorded: {recorded})");
     if copies == 1 {
-        let _ =
-            writeln!(s, "status=\"$({})\"", curl_command(r, bound, &format!("\"$WORK/{n}"), "  "));
+        let out = format!("\"$WORK/{n}");
+        let _ = writeln!(s, "status=\"$({})\"", curl_command(curl, r, bound, &out, "  "));
         let _ = writeln!(
             s,
             "printf '%s -> %s (recorded %s)\\n' {} \"$status\" {}",
@@ -597,7 +606,7 @@ fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound) {
     let _ = writeln!(
         s,
         "  {} >\"$WORK/{n}.$i.status\" &",
-        curl_command(r, bound, &format!("\"$WORK/{n}.$i"), "    ")
+        curl_command(curl, r, bound, &format!("\"$WORK/{n}.$i"), "    ")
     );
     s.push_str("done\nwait\nstatuses=\"\"\n");
     let _ = writeln!(
@@ -724,12 +733,13 @@ fn origin(url: &str) -> &str {
     }
 }
 
-/// One curl invocation, continued over lines indented by `indent`.
-/// One curl writing the answer's body to `{out}.body"` and its headers to
-/// `{out}.headers"` (`out` is an opened double-quoted path prefix).
-fn curl_command(r: &SentRequest, bound: &Bound, out: &str, indent: &str) -> String {
+/// One `curl` (the command and its TLS options) writing the answer's body
+/// to `{out}.body"` and its headers to `{out}.headers"` (`out` is an
+/// opened double-quoted path prefix), continued over lines indented by
+/// `indent`.
+fn curl_command(curl: &str, r: &SentRequest, bound: &Bound, out: &str, indent: &str) -> String {
     let mut args = vec![format!(
-        "curl -sS -g --path-as-is --max-time {MAX_TIME} -o {out}.body\" -D {out}.headers\" -w '%{{http_code}}'"
+        "{curl} -sS -g --path-as-is --max-time {MAX_TIME} -o {out}.body\" -D {out}.headers\" -w '%{{http_code}}'"
     )];
     let method = r.method.trim();
     if method.eq_ignore_ascii_case("HEAD") {
@@ -783,26 +793,6 @@ fn shell_word(pieces: &[Piece]) -> String {
         word.push_str("''");
     }
     word
-}
-
-/// `it's` → `'it'\''s'`: safe for any text bash can hold.
-pub(crate) fn sh_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// Text made safe inside bash double quotes (`"${TARGET:-...}"`).
-fn escape_double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '"' | '$' | '`' | '}') {
-            out.push('\\');
-        }
-        if c == '\n' || c == '\r' {
-            continue;
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The HTTP client of a run: one pooled `reqwest` client (no system proxy:
-//! mutated traffic goes to the target and nowhere else), a request counter
-//! for the budget, and the target's base URL.
+//! mutated traffic goes to the target and nowhere else; an `https://`
+//! target trusted as `[target]` says), a request counter for the budget,
+//! and the target's base URL.
 //!
 //! **Delayed ACK.** A target that writes a response's headers and body in
 //! two sends without `TCP_NODELAY` (Python's `http.server` does) has its
@@ -18,10 +19,12 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
+use venomqa_tls::ClientTrust;
 
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
 use crate::run::request::{Draft, Reply, RequestTemplate};
+use crate::run::trust;
 
 /// A body that arrives this long after its headers is a stall: the
 /// delayed ACK's 40 ms, never a loopback or LAN round trip.
@@ -45,23 +48,29 @@ pub(crate) struct Client {
     fresh_connections: AtomicBool,
     base: String,
     sent: AtomicU64,
+    /// What an `https://` target may show, for the message when it is refused.
+    trust: ClientTrust,
 }
 
-/// A request that got no answer.
+/// A request that got no answer, in a way that stops the whole run.
 #[derive(Debug)]
 pub(crate) enum SendError {
-    /// Nothing listens: the whole run stops.
+    /// Nothing listens.
     Unreachable(String),
+    /// The target's TLS certificate was refused: why, in words.
+    Untrusted(String),
 }
 
 impl Client {
-    pub fn new(base: &str, timeout: Duration) -> Result<Client, Error> {
+    pub fn new(base: &str, timeout: Duration, trust: ClientTrust) -> Result<Client, Error> {
+        let tls = trust::client_tls(&trust)?;
         let build = |idle: usize| {
             reqwest::Client::builder()
                 .no_proxy()
                 .timeout(timeout)
                 .pool_max_idle_per_host(idle)
                 .tcp_nodelay(true)
+                .use_preconfigured_tls(tls.clone())
                 .build()
                 .map_err(|e| Error::Setup(format!("cannot build the HTTP client: {e}")))
         };
@@ -72,7 +81,19 @@ impl Client {
             fresh_connections: AtomicBool::new(false),
             base: base.trim_end_matches('/').to_string(),
             sent: AtomicU64::new(0),
+            trust,
         })
+    }
+
+    /// The run's error for a request that got no answer.
+    pub fn stopped(&self, err: SendError) -> Error {
+        let target = self.base.clone();
+        match err {
+            SendError::Unreachable(reason) => Error::Unreachable { target, reason },
+            SendError::Untrusted(problem) => {
+                Error::UntrustedTarget { target, problem, fix: trust::fix(&self.trust) }
+            }
+        }
     }
 
     /// Whether every request now goes on a fresh connection (the target stalled).
@@ -160,8 +181,7 @@ impl Client {
                     Err(e) => failed(e),
                 }
             }
-            Err(e) if e.is_connect() => return Err(SendError::Unreachable(source_chain(&e))),
-            Err(e) => failed(e),
+            Err(e) => no_answer(e)?,
         };
         let sent = SentRequest {
             action: template.action.to_string(),
@@ -215,10 +235,22 @@ impl Client {
                     json,
                 })
             }
-            Err(e) if e.is_connect() => Err(SendError::Unreachable(source_chain(&e))),
-            Err(e) => Ok(failed(e)),
+            Err(e) => no_answer(e),
         }
     }
+}
+
+/// A request that got no answer: the run stops when nothing listens or the
+/// target's certificate is refused (every request would fail alike);
+/// otherwise (a timeout, a broken connection) it is an answer with status 0.
+fn no_answer(e: reqwest::Error) -> Result<Reply, SendError> {
+    if let Some(problem) = trust::certificate_problem(&e) {
+        return Err(SendError::Untrusted(problem));
+    }
+    if e.is_connect() {
+        return Err(SendError::Unreachable(source_chain(&e)));
+    }
+    Ok(failed(e))
 }
 
 fn failed(e: reqwest::Error) -> Reply {

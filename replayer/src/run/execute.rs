@@ -14,7 +14,7 @@ use venomqa_learner::Location;
 
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
-use crate::run::client::{Client, SendError};
+use crate::run::client::Client;
 use crate::run::request::{Draft, Reply, RequestTemplate};
 use crate::run::sequence::{Call, SeqStep, Sequence};
 use crate::setup::config::Reset;
@@ -357,9 +357,7 @@ impl Runner<'_> {
         };
         let mut executed = Executed::default();
         for (k, result) in results.into_iter().enumerate() {
-            let (mut sent, reply) = result.map_err(|SendError::Unreachable(reason)| {
-                Error::Unreachable { target: self.client.base().to_string(), reason }
-            })?;
+            let (mut sent, reply) = result.map_err(|err| self.client.stopped(err))?;
             let call = if k < copies { &step.call } else { partner.map_or(&step.call, |p| p.0) };
             sent.user = call.user.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
             if k == 0 || k == copies {

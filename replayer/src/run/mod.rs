@@ -1,5 +1,6 @@
 //! Sending: a [`sequence`](self::sequence) of steps built from request
-//! templates (`request`), sent by the HTTP `client`, executed with live
+//! templates (`request`), sent by the HTTP `client` (trusting an `https://`
+//! target as `trust` says), executed with live
 //! values (`execute`) after a `reset`, the instances it touches and their
 //! owners (`track`) read back (`probe`), and each journey calibrated twice
 //! before any mutation (`calibrate`).
@@ -14,3 +15,4 @@ pub(crate) mod request;
 pub(crate) mod reset;
 pub(crate) mod sequence;
 pub(crate) mod track;
+pub(crate) mod trust;

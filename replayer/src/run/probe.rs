@@ -9,7 +9,6 @@ use venomqa_learner::Location;
 
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
-use crate::run::client::SendError;
 use crate::run::execute::{Instance, Live, Runner, Snapshot, Trace};
 use crate::run::request::{Draft, Reply, RequestTemplate};
 use crate::run::sequence::{Call, Sequence};
@@ -162,9 +161,7 @@ impl Runner<'_> {
         template: &RequestTemplate,
         draft: &Draft,
     ) -> Result<(SentRequest, Reply), Error> {
-        self.client.send(template, draft).await.map_err(|SendError::Unreachable(reason)| {
-            Error::Unreachable { target: self.client.base().to_string(), reason }
-        })
+        self.client.send(template, draft).await.map_err(|err| self.client.stopped(err))
     }
 
     /// A live session of `user`: its own login in the sequence (not logged

@@ -90,10 +90,12 @@ impl Runner<'_> {
         };
         let reply = match self.client.send(&template, &template.draft()).await {
             Ok((_, reply)) => reply,
-            Err(SendError::Unreachable(reason)) => {
-                let target = self.client.base().to_string();
-                return Ok(Tried::Failed(Error::Unreachable { target, reason }));
+            // The target may be coming up: worth another try.
+            Err(unreachable @ SendError::Unreachable(_)) => {
+                return Ok(Tried::Failed(self.client.stopped(unreachable)));
             }
+            // A refused certificate is refused again.
+            Err(untrusted @ SendError::Untrusted(_)) => return Err(self.client.stopped(untrusted)),
         };
         if reply.ok() {
             return Ok(Tried::Done);

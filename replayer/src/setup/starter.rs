@@ -86,7 +86,17 @@ fn write_target(w: &mut String, target: &str) {
     let _ = writeln!(w, "# Longest one request may take: \"500ms\", \"10s\", \"2m\".");
     let _ = writeln!(w, "timeout = \"10s\"");
     let _ = writeln!(w, "# Sequences in flight at once when no reset runs between them.");
-    let _ = writeln!(w, "parallel = 8\n");
+    let _ = writeln!(w, "parallel = 8");
+    let _ = writeln!(
+        w,
+        "# An https:// target signed by a private CA: its PEM file, relative to this directory."
+    );
+    let _ = writeln!(w, "# ca = \"staging-ca.pem\"");
+    let _ = writeln!(
+        w,
+        "# Or check no certificate at all (a throwaway one; said loudly on every run)."
+    );
+    let _ = writeln!(w, "# insecure = true\n");
 }
 
 /// `[reset]`: the given request or command, or a commented example.

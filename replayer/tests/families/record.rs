@@ -81,7 +81,7 @@ impl Session<'_> {
 pub async fn record() -> Learned {
     let tracker = start(Bugs::default()).await;
     let proxy = Proxy::start(tracker.url()).await;
-    let http = reqwest::Client::new();
+    let http = venomqa_testkit::http::client();
     let session =
         |key: &str| Session { http: &http, base: proxy.url(""), key: key.into(), token: None };
     for (n, user) in ["ann", "bo", "ann", "bo"].into_iter().enumerate() {

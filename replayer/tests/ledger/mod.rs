@@ -324,7 +324,11 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(base: &str) -> Recorder {
-        Recorder { client: reqwest::Client::new(), base: base.to_string(), exchanges: Vec::new() }
+        Recorder {
+            client: venomqa_testkit::http::client(),
+            base: base.to_string(),
+            exchanges: Vec::new(),
+        }
     }
 
     /// Sends one request in `session` (with `token` when given) and keeps

@@ -12,7 +12,7 @@ use venomqa_testkit::record_library_sessions;
 
 /// The library's QA run recorded and learned.
 pub async fn recorded_library() -> (Model, Recorded) {
-    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none() })
+    let library = spawn_library(LibraryConfig { bugs: LibraryBugSet::none(), tls: None })
         .await
         .expect("start the library");
     let exchanges = record_library_sessions(&library.base_url(), 8, 7).await;
@@ -43,7 +43,8 @@ pub async fn findings_of(
     family: &str,
     bugs: LibraryBugSet,
 ) -> Vec<Finding> {
-    let library = spawn_library(LibraryConfig { bugs }).await.expect("start the library");
+    let library =
+        spawn_library(LibraryConfig { bugs, tls: None }).await.expect("start the library");
     let text =
         starter_config_from(model, recorded, "store", &library.base_url(), Some("POST /__reset"));
     let mut config = config(&text, staff_secret);

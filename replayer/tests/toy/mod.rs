@@ -28,7 +28,7 @@ impl Visit {
     pub async fn login(base: &str, session: &str, user: &str) -> Visit {
         let password = service::USERS.iter().find(|(u, _)| *u == user).expect("a user").1;
         let mut visit = Visit {
-            client: reqwest::Client::new(),
+            client: venomqa_testkit::http::client(),
             base: base.to_string(),
             session: session.to_string(),
             token: None,

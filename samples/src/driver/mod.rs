@@ -4,11 +4,13 @@
 //! (`session`), up to `concurrency` at a time, so the traffic of different
 //! users interleaves the way a team of testers' would. The driver goes
 //! through `HTTP_PROXY` when it is set (and `NO_PROXY` does not exclude the
-//! target), so it can also be pointed at a forward proxy.
+//! target), so it can also be pointed at a forward proxy, and reaches an
+//! `https://` sample with the trust its options give (`http.rs`).
 //!
 //! The driver never triggers a planted bug: a shop with every bug planted
 //! answers each of its requests exactly like a correct one.
 
+pub(crate) mod http;
 pub(crate) mod plan;
 mod session;
 pub(crate) mod text;
@@ -16,23 +18,21 @@ pub(crate) mod text;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
+use venomqa_tls::ClientTrust;
 
 use crate::ids::random_chars;
 use crate::shop::USERS;
 use plan::SessionPlan;
 use session::{SessionLog, SessionRun};
-use text::{error_chain, plain_http_base};
-
-/// How long one request may take before the run fails.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use text::sample_base;
 
 /// What to drive and how much.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriveOptions {
-    /// The shop, or a recording proxy in front of it: `http://127.0.0.1:8080`.
+    /// The shop, or a recording proxy in front of it: `http://127.0.0.1:8080`
+    /// (or `https://…`, trusted as `trust` says).
     pub base: String,
     /// How many of the shop's users take part, 1 to 4 (alice, bob, carol, dave in that order).
     pub users: usize,
@@ -42,6 +42,10 @@ pub struct DriveOptions {
     pub seed: u64,
     /// Sessions played at the same time (at least 1).
     pub concurrency: usize,
+    /// Which certificates an `https://` base may show: the Mozilla roots
+    /// by default, plus a private CA (a sample's, `sample serve
+    /// --tls-ca-out`), or any (`insecure`).
+    pub trust: ClientTrust,
 }
 
 /// What a run sent and how the shop answered.
@@ -125,7 +129,8 @@ pub enum DriveError {
     /// The options make no sense; the message says which and why.
     #[error("invalid drive options: {0}")]
     Options(String),
-    /// The HTTP client could not be built (for example a malformed `HTTP_PROXY`).
+    /// The HTTP client could not be built (for example a malformed
+    /// `HTTP_PROXY`, or a CA file that holds no certificate).
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
     /// The shop (or the proxy) could not be reached or broke off an answer.
@@ -146,7 +151,7 @@ impl DriveError {
         DriveError::Request {
             method: method.to_string(),
             url: url.to_string(),
-            reason: error_chain(err),
+            reason: http::failure(err),
         }
     }
 }
@@ -157,13 +162,8 @@ impl DriveError {
 /// cannot start or a request gets no answer at all.
 pub async fn drive(opts: DriveOptions) -> Result<DriveReport, DriveError> {
     let base = validate(&opts)?;
-    // reqwest reads HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY here, when
-    // the client is built.
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("venomqa-sample-driver/", env!("CARGO_PKG_VERSION")))
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(|err| DriveError::Client(error_chain(&err)))?;
+    let agent = concat!("venomqa-sample-driver/", env!("CARGO_PKG_VERSION"));
+    let client = http::client(agent, &opts.trust)?;
 
     let plans = plan::plan(opts.seed, opts.users, opts.sessions);
     // A fresh run id keeps the X-Session values of two runs apart in one store.
@@ -260,7 +260,7 @@ fn validate(opts: &DriveOptions) -> Result<String, DriveError> {
     if opts.concurrency == 0 {
         return Err(DriveError::Options("concurrency must be at least 1".into()));
     }
-    plain_http_base(&opts.base, "shop")
+    sample_base(&opts.base, "shop")
 }
 
 impl fmt::Display for DriveReport {
@@ -296,7 +296,14 @@ mod tests {
     use super::*;
 
     fn options(base: &str, users: usize, concurrency: usize) -> DriveOptions {
-        DriveOptions { base: base.to_string(), users, sessions: 1, seed: 1, concurrency }
+        DriveOptions {
+            base: base.to_string(),
+            users,
+            sessions: 1,
+            seed: 1,
+            concurrency,
+            trust: ClientTrust::default(),
+        }
     }
 
     #[test]
@@ -305,12 +312,17 @@ mod tests {
             validate(&options("http://127.0.0.1:8080/", 3, 2)).ok().as_deref(),
             Some("http://127.0.0.1:8080")
         );
+        assert_eq!(
+            validate(&options("https://shop.example/", 1, 1)).ok().as_deref(),
+            Some("https://shop.example")
+        );
         for bad in [
             options("http://127.0.0.1:8080", 0, 1),
             options("http://127.0.0.1:8080", 5, 1),
             options("http://127.0.0.1:8080", 1, 0),
             options("127.0.0.1:8080", 1, 1),
-            options("https://shop.example", 1, 1),
+            options("ftp://shop.example", 1, 1),
+            options("http://shop.example/?x=1", 1, 1),
         ] {
             assert!(matches!(validate(&bad), Err(DriveError::Options(_))), "{bad:?}");
         }

@@ -4,16 +4,15 @@
 
 use super::DriveError;
 
-/// `base` without a trailing slash, when it is a plain `http://` URL without
-/// a query or fragment (the samples have no TLS); `app` names the sample in
-/// the error.
-pub(crate) fn plain_http_base(base: &str, app: &str) -> Result<String, DriveError> {
+/// `base` without a trailing slash, when it is an `http://` or `https://`
+/// URL without a query or fragment; `app` names the sample in the error.
+pub(crate) fn sample_base(base: &str, app: &str) -> Result<String, DriveError> {
     let trimmed = base.trim().trim_end_matches('/');
     let url = reqwest::Url::parse(trimmed)
         .map_err(|err| DriveError::Options(format!("base `{base}` is not a URL: {err}")))?;
-    if url.scheme() != "http" {
+    if url.scheme() != "http" && url.scheme() != "https" {
         return Err(DriveError::Options(format!(
-            "base `{base}`: the driver speaks plain http:// (the sample {app} has no TLS)"
+            "base `{base}`: the sample {app} is reached by http:// or https://"
         )));
     }
     if url.query().is_some() || url.fragment().is_some() {

@@ -96,11 +96,15 @@ pub use bugs::{LibraryBug, LibraryBugSet, UnknownLibraryBug};
 pub use driver::drive_library;
 pub use server::{serve_library, spawn_library, LibraryHandle};
 
-/// How a library runs. The default plants every bug: it is a demo target.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How a library runs. The default plants every bug (it is a demo target)
+/// and speaks plain HTTP.
+#[derive(Debug, Clone, Default)]
 pub struct LibraryConfig {
     /// The sequence bugs to plant; [`LibraryBugSet::none`] gives a correct library.
     pub bugs: LibraryBugSet,
+    /// Serve HTTPS with this certificate (a [`crate::SampleTls`]'s, or any
+    /// rustls server config); `None`: plain HTTP.
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 }
 
 /// A seeded staff account: it exists from the start and after every reset.

@@ -15,7 +15,8 @@ use crate::serve::{serve, spawn, SampleHandle};
 /// A library running in a background task, for tests. Dropping it stops the library too.
 pub type LibraryHandle = SampleHandle;
 
-/// Serves the library on `listener` until `shutdown` resolves, then drains.
+/// Serves the library on `listener` until `shutdown` resolves, then drains
+/// (over TLS when `config.tls` says so).
 ///
 /// Errors on single connections are logged and never stop the library.
 pub async fn serve_library(
@@ -24,11 +25,13 @@ pub async fn serve_library(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let library = Arc::new(Library::new(config.bugs));
-    serve("library", listener, move |req| routes::handle(Arc::clone(&library), req), shutdown).await
+    let app = move |req| routes::handle(Arc::clone(&library), req);
+    serve("library", listener, config.tls, app, shutdown).await
 }
 
-/// Starts a library on 127.0.0.1 and a free port, in a background task.
+/// Starts a library on 127.0.0.1 and a free port, in a background task
+/// (over TLS when `config.tls` says so: its `base_url` is then `https://`).
 pub async fn spawn_library(config: LibraryConfig) -> io::Result<LibraryHandle> {
     let library = Arc::new(Library::new(config.bugs));
-    spawn("library", move |req| routes::handle(Arc::clone(&library), req)).await
+    spawn("library", config.tls, move |req| routes::handle(Arc::clone(&library), req)).await
 }

@@ -33,18 +33,22 @@ pub use qa_config::{shop_password, shop_qa_config, SHOP_INVARIANTS};
 pub use server::{serve_shop, spawn_shop, ShopHandle};
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::bugs::BugSet;
 
 /// How a shop runs. The default plants every bug, because the shop is a
-/// demo target, and keeps its state in memory.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// demo target, keeps its state in memory and speaks plain HTTP.
+#[derive(Debug, Clone, Default)]
 pub struct ShopConfig {
     /// The sequence bugs to plant; [`BugSet::none`] gives a correct shop.
     pub bugs: BugSet,
     /// A SQLite database file to keep the state in (`--db sqlite:PATH`),
     /// created when missing; `None`: in memory.
     pub database: Option<PathBuf>,
+    /// Serve HTTPS with this certificate (a [`crate::SampleTls`]'s, or any
+    /// rustls server config); `None`: plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A built-in account. The shop has no sign-up: these four are all there is.

@@ -17,7 +17,8 @@ use crate::serve::{serve, spawn, SampleHandle};
 /// Dropping the handle stops the shop too, without waiting for it.
 pub type ShopHandle = SampleHandle;
 
-/// Serves the shop on `listener` until `shutdown` resolves, then drains.
+/// Serves the shop on `listener` until `shutdown` resolves, then drains
+/// (over TLS when `config.tls` says so).
 ///
 /// Errors on single connections (a client hanging up mid-request) are logged
 /// and never stop the shop.
@@ -26,14 +27,17 @@ pub async fn serve_shop(
     config: ShopConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let tls = config.tls.clone();
     let shop = Arc::new(open(config)?);
-    serve("shop", listener, move |req| routes::handle(Arc::clone(&shop), req), shutdown).await
+    serve("shop", listener, tls, move |req| routes::handle(Arc::clone(&shop), req), shutdown).await
 }
 
-/// Starts a shop on 127.0.0.1 and a free port, in a background task.
+/// Starts a shop on 127.0.0.1 and a free port, in a background task (over
+/// TLS when `config.tls` says so: its `base_url` is then `https://`).
 pub async fn spawn_shop(config: ShopConfig) -> io::Result<ShopHandle> {
+    let tls = config.tls.clone();
     let shop = Arc::new(open(config)?);
-    spawn("shop", move |req| routes::handle(Arc::clone(&shop), req)).await
+    spawn("shop", tls, move |req| routes::handle(Arc::clone(&shop), req)).await
 }
 
 /// The shop `config` describes: in memory, or on its database file.

@@ -36,16 +36,20 @@ impl Answer {
 impl TestShop {
     pub async fn start(bugs: BugSet) -> TestShop {
         let handle = start_shop_with(bugs).await;
-        let client = reqwest::Client::builder().no_proxy().build().expect("a client");
+        let client = venomqa_testkit::http::client();
         TestShop { handle, client, bugs }
     }
 
     /// A shop keeping its state in the SQLite database at `path`.
     pub async fn on_database(bugs: BugSet, path: &std::path::Path) -> TestShop {
-        let config = venomqa_samples::ShopConfig { bugs, database: Some(path.to_path_buf()) };
+        let config = venomqa_samples::ShopConfig {
+            bugs,
+            database: Some(path.to_path_buf()),
+            ..Default::default()
+        };
         let handle =
             venomqa_samples::spawn_shop(config).await.expect("the shop opens its database");
-        let client = reqwest::Client::builder().no_proxy().build().expect("a client");
+        let client = venomqa_testkit::http::client();
         TestShop { handle, client, bugs }
     }
 

@@ -47,8 +47,10 @@ pub const DESK: usize = 1;
 
 impl TestLibrary {
     pub async fn start(bugs: LibraryBugSet) -> TestLibrary {
-        let handle = spawn_library(LibraryConfig { bugs }).await.expect("the library starts");
-        let client = reqwest::Client::builder().no_proxy().build().expect("a client");
+        let handle = spawn_library(LibraryConfig { bugs, ..LibraryConfig::default() })
+            .await
+            .expect("the library starts");
+        let client = venomqa_testkit::http::client();
         TestLibrary { handle, client }
     }
 

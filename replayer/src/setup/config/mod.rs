@@ -15,6 +15,10 @@
 //! url = "http://127.0.0.1:8081"   # required: venomqa never guesses the target
 //! timeout = "10s"                 # per request: "500ms", "10s", "2m" or seconds
 //! parallel = 8                    # sequences in flight when nothing resets between them
+//! ca = "staging-ca.pem"           # an https:// target signed by a private CA: trust it
+//!                                 # (PEM; besides the usual public roots)
+//! # insecure = true               # or check no certificate at all (said loudly; for a
+//!                                 # throwaway staging certificate only)
 //!
 //! [reset]                         # optional: put the target back before each sequence
 //! request = "POST /__reset"       # an HTTP call on the target, or
@@ -129,6 +133,39 @@ pub struct Target {
     pub timeout: Duration,
     /// Sequences in flight at once when no reset runs between them.
     pub parallel: usize,
+    /// A PEM file of CA certificates an `https://` target's certificate may
+    /// be signed by, besides the public roots: a private staging CA. An
+    /// absolute path, checked to hold a certificate when the file is read.
+    pub ca: Option<PathBuf>,
+    /// Accept any certificate from an `https://` target: the traffic is
+    /// encrypted but not to a checked party. For a throwaway staging
+    /// certificate; a run says so loudly.
+    pub insecure: bool,
+}
+
+impl Target {
+    /// Whether the target is reached over TLS.
+    pub fn is_https(&self) -> bool {
+        self.url.as_deref().is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// What a run says, once, when `insecure` leaves an `https://`
+    /// target's certificate unchecked; `None` otherwise.
+    pub fn insecure_warning(&self) -> Option<String> {
+        (self.insecure && self.is_https()).then(|| {
+            format!(
+                "[target] insecure = true: the TLS certificate of {} is not checked; anyone between \
+                 here and it can read and change the traffic (set [target] ca to the CA that signed \
+                 it instead)",
+                self.url.as_deref().unwrap_or_default()
+            )
+        })
+    }
+
+    /// What the HTTP client trusts, as `ca` and `insecure` say.
+    pub(crate) fn trust(&self) -> venomqa_tls::ClientTrust {
+        venomqa_tls::ClientTrust { extra_ca: self.ca.clone(), insecure: self.insecure }
+    }
 }
 
 /// How the target is reset.

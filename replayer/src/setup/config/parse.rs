@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -49,7 +49,38 @@ impl File<'_> {
             parse_duration(t.get_ref()).map_err(|m| self.invalid(t.span(), m))
         })?;
         let parallel = raw.parallel.unwrap_or(8).max(1);
-        Ok(Target { url, timeout, parallel })
+        let insecure = raw.insecure.as_ref().is_some_and(|i| *i.get_ref());
+        if let (Some(_), Some(flag)) = (&raw.ca, raw.insecure.as_ref().filter(|i| *i.get_ref())) {
+            return Err(self.invalid(
+                flag.span(),
+                "[target] takes `ca` (check the certificate against that CA) or `insecure = true` \
+                 (check nothing), not both"
+                    .into(),
+            ));
+        }
+        let ca = raw.ca.map(|ca| self.ca_file(&ca)).transpose()?;
+        Ok(Target { url, timeout, parallel, ca, insecure })
+    }
+
+    /// `[target] ca`: the file relative to this file's directory, made
+    /// absolute (reproducer scripts name it), read now so a missing or
+    /// wrong file stops the run before anything is sent.
+    fn ca_file(&self, raw: &Spanned<String>) -> Result<PathBuf, ConfigError> {
+        let given = raw.get_ref();
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        let path = std::path::absolute(dir.join(given)).map_err(|err| {
+            self.invalid(raw.span(), format!("[target] ca `{given}`: no absolute path: {err}"))
+        })?;
+        venomqa_tls::read_certificates(&path).map_err(|err| {
+            self.invalid(
+                raw.span(),
+                format!(
+                    "[target] ca `{given}` must be a PEM file of the CA certificates the target's \
+                     certificate is signed by: {err}"
+                ),
+            )
+        })?;
+        Ok(path)
     }
 
     /// `[reset]`: a request or a command (exactly one), and its scope.

@@ -34,6 +34,8 @@ pub(super) struct RawTarget {
     pub(super) url: Option<Spanned<String>>,
     pub(super) timeout: Option<Spanned<DurationValue>>,
     pub(super) parallel: Option<usize>,
+    pub(super) ca: Option<Spanned<String>>,
+    pub(super) insecure: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

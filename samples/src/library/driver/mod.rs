@@ -25,19 +25,16 @@ mod staff;
 mod visit;
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use crate::driver::text::{error_chain, plain_http_base};
+use crate::driver::http;
+use crate::driver::text::sample_base;
 use crate::driver::{DriveError, DriveOptions, DriveReport};
 use crate::ids::random_chars;
 use auth::Account;
 use plan::{RunPlan, MEMBER_NAMES, SURNAMES};
 use visit::{Visit, VisitLog};
-
-/// How long one request may take before the run fails.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Pickup codes the desk redeems in one session.
 pub const DESK_BATCH: usize = 5;
@@ -97,11 +94,8 @@ impl Run {
 /// cannot start or a request gets no answer at all.
 pub async fn drive_library(opts: DriveOptions) -> Result<DriveReport, DriveError> {
     let base = validate(&opts)?;
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("venomqa-library-driver/", env!("CARGO_PKG_VERSION")))
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(|err| DriveError::Client(error_chain(&err)))?;
+    let agent = concat!("venomqa-library-driver/", env!("CARGO_PKG_VERSION"));
+    let client = http::client(agent, &opts.trust)?;
     let run = Arc::new(Run {
         client,
         base,
@@ -213,5 +207,5 @@ fn validate(opts: &DriveOptions) -> Result<String, DriveError> {
     if opts.concurrency == 0 {
         return Err(DriveError::Options("concurrency must be at least 1".into()));
     }
-    plain_http_base(&opts.base, "library")
+    sample_base(&opts.base, "library")
 }
