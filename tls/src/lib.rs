@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 pub use ca::{RecordingCa, TestPki};
 pub use error::Error;
 pub use files::{read_certificates, server_config_from_files, server_config_from_pem};
-pub use trust::{describe_io_error, ClientTrust};
+pub use trust::{describe_error, describe_io_error, ClientTrust};
 
 /// ALPN protocols a server here offers: HTTP/2 first, then HTTP/1.1.
 pub const SERVER_ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];

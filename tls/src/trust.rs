@@ -111,6 +111,30 @@ pub fn describe_io_error(err: &std::io::Error) -> Option<String> {
     Some(describe(tls))
 }
 
+/// The TLS problem somewhere in `err`'s causes, in words (`None` when TLS
+/// is not why it failed). An I/O error's payload is looked into too: its
+/// `source()` skips it, and HTTP clients (reqwest's connector) wrap
+/// rustls's I/O error in another.
+pub fn describe_error(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(problem) = describe_io_error(io) {
+                return Some(problem);
+            }
+            if let Some(inner) = io.get_ref() {
+                cause = Some(inner);
+                continue;
+            }
+        }
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(describe(tls));
+        }
+        cause = err.source();
+    }
+    None
+}
+
 fn describe(err: &rustls::Error) -> String {
     match err {
         rustls::Error::InvalidCertificate(cert) => match cert {

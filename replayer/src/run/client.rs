@@ -244,7 +244,7 @@ impl Client {
 /// target's certificate is refused (every request would fail alike);
 /// otherwise (a timeout, a broken connection) it is an answer with status 0.
 fn no_answer(e: reqwest::Error) -> Result<Reply, SendError> {
-    if let Some(problem) = trust::certificate_problem(&e) {
+    if let Some(problem) = venomqa_tls::describe_error(&e) {
         return Err(SendError::Untrusted(problem));
     }
     if e.is_connect() {

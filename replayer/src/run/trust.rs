@@ -29,23 +29,3 @@ pub(crate) fn fix(trust: &ClientTrust) -> String {
             .to_owned(),
     }
 }
-
-/// The TLS problem somewhere in `err`'s causes, in words. An I/O error's
-/// payload is looked into too: its `source()` skips it, and reqwest's
-/// connector wraps rustls's I/O error in another.
-pub(crate) fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cause = Some(err);
-    while let Some(err) = cause {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(problem) = venomqa_tls::describe_io_error(io) {
-                return Some(problem);
-            }
-            if let Some(inner) = io.get_ref() {
-                cause = Some(inner);
-                continue;
-            }
-        }
-        cause = err.source();
-    }
-    None
-}

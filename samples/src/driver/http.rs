@@ -33,7 +33,7 @@ pub(crate) fn client(user_agent: &str, trust: &ClientTrust) -> Result<reqwest::C
 /// Why a request failed, in words: a refused certificate named with what
 /// fixes it, anything else with its causes.
 pub(crate) fn failure(err: &reqwest::Error) -> String {
-    match certificate_problem(err) {
+    match venomqa_tls::describe_error(err) {
         Some(problem) => format!(
             "the server could not be trusted: {problem}; trust the CA that signed it \
              (`sample drive --ca FILE`; `sample serve --tls` writes its CA with \
@@ -41,24 +41,4 @@ pub(crate) fn failure(err: &reqwest::Error) -> String {
         ),
         None => error_chain(err),
     }
-}
-
-/// The TLS problem somewhere in `err`'s causes, in words. An I/O error's
-/// payload is looked into too: its `source()` skips it, and reqwest's
-/// connector wraps rustls's I/O error in another.
-fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cause = Some(err);
-    while let Some(err) = cause {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(problem) = venomqa_tls::describe_io_error(io) {
-                return Some(problem);
-            }
-            if let Some(inner) = io.get_ref() {
-                cause = Some(inner);
-                continue;
-            }
-        }
-        cause = err.source();
-    }
-    None
 }
