@@ -696,6 +696,12 @@ pub struct DemoArgs {
     /// file's saved copies (`[explore] database = "sqlite:…"`).
     #[arg(long)]
     pub explore: bool,
+
+    /// HTTPS end to end: the shop serves HTTPS (a throwaway CA), the proxy
+    /// speaks HTTPS to the QA clients and to the shop, and the replay
+    /// trusts the shop's CA as `[target] ca` does.
+    #[arg(long)]
+    pub https: bool,
 }
 
 /// Parses `30m`, `90s`, `1h 30m`, `250ms`.

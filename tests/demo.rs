@@ -49,3 +49,20 @@ fn the_demo_explores_a_shop_on_sqlite_branching_from_copies_of_its_file() {
         "exploration finds the shop's bugs:\n{explored}"
     );
 }
+
+#[test]
+fn the_demo_over_https_records_through_tls_and_finds_the_bugs_on_an_https_target() {
+    let out = run(&["demo", "--sessions", "8", "--https", "--color", "never"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "demo failed: {}\n{stdout}", text(&out.stderr));
+    assert!(stdout.contains("1. sample shop (all bugs planted) on https://127.0.0.1:"), "{stdout}");
+    assert!(stdout.contains("2. venomqa record on https://127.0.0.1:"), "{stdout}");
+    assert!(stdout.contains("8 sessions") && stdout.contains("0 captures dropped"), "{stdout}");
+    assert!(stdout.contains("0 upstream errors"), "the proxy trusted the shop's CA:\n{stdout}");
+    let findings = stdout
+        .lines()
+        .find(|l| l.contains(" findings (") && l.contains(" requests"))
+        .unwrap_or_else(|| panic!("no findings line:\n{stdout}"));
+    let count: usize = findings.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(count >= 9, "the shop's nine bugs over HTTPS: {findings}");
+}
