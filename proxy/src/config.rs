@@ -172,7 +172,10 @@ pub(crate) struct Upstream {
 /// TLS to an `https://` upstream.
 #[derive(Clone)]
 pub(crate) struct UpstreamTls {
+    /// Offers HTTP/2 and HTTP/1.1 (ALPN).
     pub connector: tokio_rustls::TlsConnector,
+    /// Offers HTTP/1.1 alone: for a connection that may switch protocols.
+    pub h1_connector: tokio_rustls::TlsConnector,
     /// The name its certificate must carry.
     pub name: ServerName<'static>,
 }
@@ -193,7 +196,8 @@ pub(crate) enum UpstreamAddr {
 
 impl Upstream {
     /// Checks and splits `uri`; an `https://` one is reached with `tls`
-    /// (a client config from the proxy's upstream trust).
+    /// (a client config from the proxy's upstream trust, offering HTTP/2
+    /// and HTTP/1.1).
     pub fn parse(uri: &Uri, tls: &Arc<rustls::ClientConfig>) -> Result<Self, Error> {
         let invalid =
             |why: &str| Error::InvalidUpstream { upstream: uri.to_string(), why: why.to_owned() };
@@ -222,7 +226,13 @@ impl Upstream {
         let tls = if secure {
             let name = ServerName::try_from(name.to_owned())
                 .map_err(|_| invalid("the host is not a name a certificate can carry"))?;
-            Some(UpstreamTls { connector: tokio_rustls::TlsConnector::from(tls.clone()), name })
+            let mut h1 = (**tls).clone();
+            h1.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Some(UpstreamTls {
+                connector: tokio_rustls::TlsConnector::from(tls.clone()),
+                h1_connector: tokio_rustls::TlsConnector::from(Arc::new(h1)),
+                name,
+            })
         } else {
             None
         };

@@ -1,10 +1,11 @@
-//! venomqa-proxy: a transparent reverse proxy that records what goes
-//! through it.
+//! venomqa-proxy: a transparent proxy that records what goes through it: a
+//! reverse proxy in front of one upstream, or a forward proxy whose clients
+//! name their origins ([`Route`]).
 //!
-//! Clients talk to the proxy as if it were the service (HTTP/1.1 or
-//! cleartext HTTP/2); each request is forwarded to the upstream on an
-//! HTTP/1.1 connection that belongs to its client connection and the answer
-//! streamed back, bodies never buffered whole, headers in order with their
+//! Clients talk to the proxy as if it were the service (HTTP/1.1 or HTTP/2,
+//! cleartext or over TLS); each request is forwarded to the upstream on a
+//! connection that belongs to its client connection (HTTP/1.1, or HTTP/2 to
+//! an `https://` upstream offering it) and the answer streamed back, bodies never buffered whole, headers in order with their
 //! duplicates and untouched except for hop-by-hop ones and `Host`. Header
 //! names go out in lowercase, as in HTTP/2 (they are case-insensitive). Every
 //! request/response pair becomes a [`venomqa_traffic::Exchange`] handed to a

@@ -58,7 +58,7 @@ pub async fn serve(
     capture: Option<venomqa_traffic::CaptureSender>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ProxyStats, Error> {
-    let upstream_tls = config.upstream_trust.client_config(&[b"http/1.1"])?;
+    let upstream_tls = config.upstream_trust.client_config(&venomqa_tls::SERVER_ALPN)?;
     if config.upstream_trust.insecure {
         tracing::warn!(
             "upstream certificates are not checked (insecure): anyone between this proxy and \

@@ -1,6 +1,7 @@
-//! The upstream side of one client connection: its own HTTP/1.1
-//! connections to the upstream, opened when needed and kept for the
-//! requests that follow, and the upstream timeout.
+//! The upstream side of one client connection: its own connections to the
+//! upstream (HTTP/1.1, or HTTP/2 when an `https://` upstream chooses it by
+//! ALPN), opened when needed and kept for the requests that follow, and
+//! the upstream timeout.
 //!
 //! A client connection's requests go out on connections of its own instead
 //! of a pool shared by the whole proxy. HTTP/1 clients send one request at
@@ -40,8 +41,8 @@ use std::time::{Duration, Instant};
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::{http1, http2, TrySendError};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
@@ -53,8 +54,6 @@ use crate::tee::TeeBody;
 
 /// A request on its way to the upstream.
 pub(crate) type UpstreamRequest = Request<TeeBody<Incoming>>;
-type Sender = http1::SendRequest<TeeBody<Incoming>>;
-type HyperConnection = http1::Connection<TokioIo<UpstreamIo>, TeeBody<Incoming>>;
 
 /// Upstream connections a client connection keeps once they are free
 /// again; past this the least recently used is closed.
@@ -101,7 +100,68 @@ impl Drivers {
     }
 }
 
-/// A request's way onto one upstream connection.
+/// A request's way onto one upstream connection: HTTP/1.1, or HTTP/2 when
+/// an `https://` upstream chose it (ALPN).
+#[derive(Debug)]
+enum Sender {
+    H1(http1::SendRequest<TeeBody<Incoming>>),
+    H2(http2::SendRequest<TeeBody<Incoming>>),
+}
+
+impl Sender {
+    fn is_ready(&self) -> bool {
+        match self {
+            Sender::H1(sender) => sender.is_ready(),
+            Sender::H2(sender) => sender.is_ready(),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::H1(sender) => sender.is_closed(),
+            Sender::H2(sender) => sender.is_closed(),
+        }
+    }
+
+    /// Sends `request`, giving it back if it was never written.
+    async fn try_send(
+        &mut self,
+        request: UpstreamRequest,
+        upstream: &Upstream,
+    ) -> Result<Response<Incoming>, TrySendError<UpstreamRequest>> {
+        match self {
+            Sender::H1(sender) => sender.try_send_request(request).await,
+            Sender::H2(sender) => sender.try_send_request(for_h2(request, upstream)).await,
+        }
+    }
+
+    async fn send(
+        &mut self,
+        request: UpstreamRequest,
+        upstream: &Upstream,
+    ) -> hyper::Result<Response<Incoming>> {
+        match self {
+            Sender::H1(sender) => sender.send_request(request).await,
+            Sender::H2(sender) => sender.send_request(for_h2(request, upstream)).await,
+        }
+    }
+}
+
+/// The request as HTTP/2 carries it: its target absolute (`:scheme` and
+/// `:authority` come from it), its version HTTP/2.
+fn for_h2(mut request: UpstreamRequest, upstream: &Upstream) -> UpstreamRequest {
+    let path = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let absolute = format!("https://{}{path}", upstream.host.to_str().unwrap_or_default());
+    if let Ok(uri) = absolute.parse() {
+        *request.uri_mut() = uri;
+    }
+    *request.version_mut() = http::Version::HTTP_2;
+    // HTTP/2 names the host in `:authority`.
+    request.headers_mut().remove(http::header::HOST);
+    request
+}
+
+/// One upstream connection, and what a request sent on it waits for.
 #[derive(Debug)]
 struct Connection {
     sender: Sender,
@@ -148,7 +208,7 @@ impl Upstreams {
     ) -> Result<Response<Incoming>, Fault> {
         if let Some(mut connection) = self.checkout(wait.upstream) {
             connection.deadline.start(wait);
-            match connection.sender.try_send_request(request).await {
+            match connection.sender.try_send(request, wait.upstream).await {
                 Ok(response) => {
                     connection.deadline.clear();
                     self.checkin(connection);
@@ -165,10 +225,10 @@ impl Upstreams {
         }
         // Boxed: opening a connection is the rare path, and its future is
         // large; every request would carry (and move) it otherwise.
-        let (mut connection, driver) = Box::pin(open(wait)).await?;
-        self.adopt(Box::pin(driver));
+        let (mut connection, driver) = Box::pin(open(wait, false)).await?;
+        self.adopt(driver);
         connection.deadline.start(wait);
-        match connection.sender.send_request(request).await {
+        match connection.sender.send(request, wait.upstream).await {
             Ok(response) => {
                 connection.deadline.clear();
                 self.checkin(connection);
@@ -229,17 +289,20 @@ pub(crate) async fn send_upgrade(
     // The driver hands the socket over when the upstream switches
     // protocols, which may be after the client connection's task has
     // ended: it runs in a task of its own.
-    let (mut connection, driver) = open(wait).await?;
-    tokio::spawn(driver.with_upgrades());
+    let (mut connection, driver) = open(wait, true).await?;
+    tokio::spawn(driver);
     connection.deadline.start(wait);
-    let sent = connection.sender.send_request(request).await;
+    let sent = connection.sender.send(request, wait.upstream).await;
     connection.deadline.clear();
     sent.map_err(|err| wait.failed(&err, &connection))
 }
 
 /// Opens a new connection to the upstream, within the request's deadline;
-/// the caller runs its driver.
-async fn open(wait: &Wait<'_>) -> Result<(Connection, Driver<HyperConnection>), Fault> {
+/// the caller runs its driver. One for an upgrade speaks HTTP/1.1 (the
+/// only protocol hyper switches from) and hands its socket over when the
+/// upstream switches; any other speaks HTTP/2 to an `https://` upstream
+/// that chooses it.
+async fn open(wait: &Wait<'_>, upgrade: bool) -> Result<(Connection, DriverFuture), Fault> {
     let connect = async {
         let upstream = wait.upstream;
         let connected = match &upstream.addr {
@@ -255,24 +318,38 @@ async fn open(wait: &Wait<'_>) -> Result<(Connection, Driver<HyperConnection>), 
         let io = match &upstream.tls {
             None => UpstreamIo::Plain(stream),
             Some(tls) => {
-                let secured = tls.connector.connect(tls.name.clone(), stream).await;
+                let connector = if upgrade { &tls.h1_connector } else { &tls.connector };
+                let secured = connector.connect(tls.name.clone(), stream).await;
                 let secured =
                     secured.map_err(|err| Fault::from_tls_error(&upstream.display, &err))?;
                 UpstreamIo::Tls(Box::new(secured))
             }
         };
-        http1::handshake(TokioIo::new(io))
-            .await
-            .map_err(|err| Fault::from_http_error(&upstream.display, &err))
+        let h2 =
+            matches!(&io, UpstreamIo::Tls(tls) if tls.get_ref().1.alpn_protocol() == Some(b"h2"));
+        let failed = |err: hyper::Error| Fault::from_http_error(&upstream.display, &err);
+        let deadline = Arc::new(HeadDeadline::default());
+        let opened: (Sender, DriverFuture) = if h2 {
+            let (sender, connection) =
+                http2::handshake(TokioExecutor::new(), TokioIo::new(io)).await.map_err(failed)?;
+            (Sender::H2(sender), Box::pin(Driver::new(connection, deadline.clone())))
+        } else {
+            let (sender, connection) = http1::handshake(TokioIo::new(io)).await.map_err(failed)?;
+            let driver: DriverFuture = if upgrade {
+                Box::pin(Driver::new(connection.with_upgrades(), deadline.clone()))
+            } else {
+                Box::pin(Driver::new(connection, deadline.clone()))
+            };
+            (Sender::H1(sender), driver)
+        };
+        Ok::<_, Fault>((opened, deadline))
     };
-    let (sender, connection) = match wait.deadline {
+    let ((sender, driver), deadline) = match wait.deadline {
         Some(deadline) => tokio::time::timeout_at(deadline.into(), connect)
             .await
             .map_err(|_elapsed| wait.timed_out())??,
         None => connect.await?,
     };
-    let deadline = Arc::new(HeadDeadline::default());
-    let driver = Driver::new(connection, deadline.clone());
     Ok((Connection { sender, deadline, upstream: wait.upstream.clone() }, driver))
 }
 
@@ -434,14 +511,6 @@ struct Driver<C> {
 impl<C> Driver<C> {
     fn new(connection: C, deadline: Arc<HeadDeadline>) -> Self {
         Driver { connection, deadline, timer: None }
-    }
-}
-
-impl Driver<HyperConnection> {
-    /// The same driver for a connection that hands its socket over when
-    /// the upstream switches protocols.
-    fn with_upgrades(self) -> Driver<impl Future<Output = hyper::Result<()>> + Unpin> {
-        Driver { connection: self.connection.with_upgrades(), deadline: self.deadline, timer: None }
     }
 }
 

@@ -1,6 +1,6 @@
 //! TLS around the proxy: an `https://` upstream (trusted through a CA
 //! file, refused with the certificate problem named, or accepted when told
-//! to be insecure), clients speaking TLS to the proxy (HTTP/1.1 and HTTP/2
+//! to be insecure; HTTP/2 when it offers it), clients speaking TLS to the proxy (HTTP/1.1 and HTTP/2
 //! by ALPN), and the forward proxy: absolute-form requests, CONNECT tunnels
 //! read with the recording CA's certificates or passed through unread, and
 //! only the hosts asked for recorded.
@@ -47,11 +47,16 @@ async fn an_https_upstream_is_reached_when_trusted_and_refused_naming_its_certif
         let mut config = ProxyConfig::new(upstream.url());
         config.upstream_trust = trusting(upstream.ca_file(dir.path(), "staging-ca.pem"));
         let mut proxy = Proxy::with(config, 16).await;
+        // The upstream offers HTTP/2 (ALPN), and the proxy takes it; the
+        // record is the client's HTTP/1.1 exchange.
         let (head, body) = get(&client, &proxy.url("/orders/7")).await;
-        assert_eq!((head.status, &body[..]), (StatusCode::OK, &b"GET /orders/7 over HTTP/1.1"[..]));
+        assert_eq!((head.status, &body[..]), (StatusCode::OK, &b"GET /orders/7 over HTTP/2.0"[..]));
         let captured = proxy.next_capture().await;
-        assert_eq!(captured.request.url, "/orders/7");
-        assert_eq!(captured.response.expect("response").body.bytes, b"GET /orders/7 over HTTP/1.1");
+        assert_eq!(
+            (captured.request.url.as_str(), captured.request.version.as_str()),
+            ("/orders/7", "HTTP/1.1")
+        );
+        assert_eq!(captured.response.expect("response").body.bytes, b"GET /orders/7 over HTTP/2.0");
         proxy.shutdown().await;
 
         // Not trusted: 502 naming the problem and the flags that fix it;
@@ -75,6 +80,15 @@ async fn an_https_upstream_is_reached_when_trusted_and_refused_naming_its_certif
         let mut proxy = Proxy::with(config, 16).await;
         let (head, _) = get(&client, &proxy.url("/")).await;
         assert_eq!(head.status, StatusCode::OK);
+        proxy.shutdown().await;
+
+        // An upstream that speaks HTTP/1.1 alone is spoken to in HTTP/1.1.
+        let plain_old = TlsUpstream::offering(echo(), &[b"http/1.1"]).await;
+        let mut config = ProxyConfig::new(plain_old.url());
+        config.upstream_trust = trusting(plain_old.ca_file(dir.path(), "old-ca.pem"));
+        let mut proxy = Proxy::with(config, 16).await;
+        let (head, body) = get(&client, &proxy.url("/old")).await;
+        assert_eq!((head.status, &body[..]), (StatusCode::OK, &b"GET /old over HTTP/1.1"[..]));
         proxy.shutdown().await;
     })
     .await;
@@ -167,7 +181,10 @@ async fn a_forward_proxy_reads_connect_tunnels_with_its_ca_and_records_them_byte
                 .await
                 .expect("the client trusts the recording CA");
             assert_eq!(answer.status, StatusCode::OK);
-            assert!(answer.body.starts_with(b"PUT /files/1 over HTTP/1.1 with "));
+            assert!(
+                answer.body.starts_with(b"PUT /files/1 over HTTP/2.0 with "),
+                "HTTP/2 to the origin too"
+            );
             let captured = proxy.next_capture().await;
             assert_eq!(captured.request.method, "PUT");
             assert_eq!(captured.request.url, "/files/1");

@@ -29,12 +29,19 @@ pub struct TlsUpstream {
 }
 
 impl TlsUpstream {
-    /// Starts answering with `handler`.
+    /// Starts answering with `handler`, offering HTTP/2 and HTTP/1.1.
     pub async fn start(handler: Handler) -> TlsUpstream {
+        Self::offering(handler, &[b"h2", b"http/1.1"]).await
+    }
+
+    /// Starts answering with `handler`, offering the ALPN protocols `alpn`.
+    pub async fn offering(handler: Handler, alpn: &[&[u8]]) -> TlsUpstream {
         let pki = TestPki::new(&["127.0.0.1", "localhost"]).expect("test certificate");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind TLS upstream");
         let addr = listener.local_addr().expect("TLS upstream addr");
-        let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config.clone());
+        let mut config = (*pki.server_config).clone();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
