@@ -43,7 +43,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the sample shop, record QA traffic through the proxy, and show the sessions captured.
     Demo(DemoArgs),
-    /// Run a recording reverse proxy in front of an upstream service.
+    /// Run the recording proxy: in front of a service (`--upstream`), or as the clients'
+    /// HTTP(S) proxy (`--forward`, HTTPS read with the store's CA).
     Record(RecordArgs),
     /// List the recorded sessions: one row a session.
     Sessions(SessionsArgs),

@@ -58,13 +58,8 @@ pub async fn serve(
     capture: Option<venomqa_traffic::CaptureSender>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<ProxyStats, Error> {
+    // `record` says so loudly when the trust is insecure.
     let upstream_tls = config.upstream_trust.client_config(&venomqa_tls::SERVER_ALPN)?;
-    if config.upstream_trust.insecure {
-        tracing::warn!(
-            "upstream certificates are not checked (insecure): anyone between this proxy and \
-             the upstream can read and change the traffic"
-        );
-    }
     let (upstream, forward) = match &config.route {
         Route::Reverse(uri) => {
             let upstream = Upstream::parse(uri, &upstream_tls)?;
