@@ -58,12 +58,21 @@ pub async fn run(args: RecordArgs) -> Result<ExitCode> {
         Some(upstream) => println!(
             "venomqa record: listening on {scheme}://{listening}, forwarding to {upstream}"
         ),
-        None => println!(
-            "venomqa record: listening on {scheme}://{listening} as a forward proxy: set \
-             HTTP_PROXY and HTTPS_PROXY to it; clients must trust the store's CA (venomqa ca \
-             export --store {})",
-            store_dir.display()
-        ),
+        None => {
+            println!(
+                "venomqa record: listening on {scheme}://{listening} as a forward proxy: set \
+                 HTTP_PROXY and HTTPS_PROXY to it; clients must trust the store's CA (venomqa \
+                 ca export --store {})",
+                store_dir.display()
+            );
+            if args.only.is_empty() {
+                println!(
+                    "recording every host the clients reach: `learn` takes their paths as one \
+                     API; pass --only HOST_PATTERN (e.g. --only staging.example.com) to record \
+                     just the service under test"
+                );
+            }
+        }
     }
     if args.insecure_upstream {
         eprintln!(
