@@ -153,10 +153,31 @@ fn thread_names() -> Vec<String> {
         .collect()
 }
 
+/// An upstream whose `/slow` takes `delay`, telling the test of each
+/// request it has (one message each: a `Notify` keeps one permit only, so
+/// requests arriving together would be counted as one).
+async fn counting_slow_upstream(
+    delay: Duration,
+) -> (Upstream, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    let (arrival, arrived) = tokio::sync::mpsc::unbounded_channel();
+    let upstream = Upstream::start(handler(move |request: Request<Incoming>| {
+        let arrival = arrival.clone();
+        async move {
+            if request.uri().path() == "/slow" {
+                let _ = arrival.send(());
+                tokio::time::sleep(delay).await;
+            }
+            Response::new(full("done"))
+        }
+    }))
+    .await;
+    (upstream, arrived)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_threads_of_its_own_the_proxy_serves_and_drains_every_connection() {
     bounded(async {
-        let (upstream, arrived) = slow_upstream(Duration::from_secs(30)).await;
+        let (upstream, mut arrived) = counting_slow_upstream(Duration::from_secs(30)).await;
         let mut config = ProxyConfig::new(upstream.url());
         config.threads = 2;
         config.drain_timeout = Duration::from_millis(300);
@@ -179,7 +200,7 @@ async fn on_threads_of_its_own_the_proxy_serves_and_drains_every_connection() {
             })
             .collect();
         for _ in 0..4 {
-            arrived.notified().await;
+            arrived.recv().await.expect("the upstream is up");
         }
 
         let started = Instant::now();
