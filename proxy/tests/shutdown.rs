@@ -4,26 +4,24 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 use venomqa_proxy::ProxyConfig;
 
-/// An upstream whose `/slow` takes `delay` and tells the test when it has
-/// the request.
-async fn slow_upstream(delay: Duration) -> (Upstream, Arc<Notify>) {
-    let arrived = Arc::new(Notify::new());
-    let notify = arrived.clone();
+/// An upstream whose `/slow` takes `delay`, telling the test of each
+/// request it has (one message each: a `Notify` keeps one permit only, so
+/// requests arriving together would be counted as one).
+async fn slow_upstream(delay: Duration) -> (Upstream, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    let (arrival, arrived) = tokio::sync::mpsc::unbounded_channel();
     let upstream = Upstream::start(handler(move |request: Request<Incoming>| {
-        let notify = notify.clone();
+        let arrival = arrival.clone();
         async move {
             if request.uri().path() == "/slow" {
-                notify.notify_one();
+                let _ = arrival.send(());
                 tokio::time::sleep(delay).await;
             }
             Response::new(full("done"))
@@ -36,14 +34,14 @@ async fn slow_upstream(delay: Duration) -> (Upstream, Arc<Notify>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_waits_for_an_in_flight_slow_request_and_then_refuses_connections() {
     bounded(async {
-        let (upstream, arrived) = slow_upstream(Duration::from_millis(800)).await;
+        let (upstream, mut arrived) = slow_upstream(Duration::from_millis(800)).await;
         let mut proxy = Proxy::start(upstream.url()).await;
         let client = client();
         let in_flight = tokio::spawn({
             let url = proxy.url("/slow");
             async move { get(&client, &url).await }
         });
-        arrived.notified().await;
+        arrived.recv().await.expect("the upstream is up");
 
         let started = Instant::now();
         let stats = proxy.shutdown().await;
@@ -71,7 +69,7 @@ async fn shutdown_waits_for_an_in_flight_slow_request_and_then_refuses_connectio
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_drain_timeout_cuts_what_is_still_in_flight_and_counts_it() {
     bounded(async {
-        let (upstream, arrived) = slow_upstream(Duration::from_secs(30)).await;
+        let (upstream, mut arrived) = slow_upstream(Duration::from_secs(30)).await;
         let mut config = ProxyConfig::new(upstream.url());
         config.drain_timeout = Duration::from_millis(300);
         let mut proxy = Proxy::with(config, 16).await;
@@ -80,7 +78,7 @@ async fn the_drain_timeout_cuts_what_is_still_in_flight_and_counts_it() {
             let url = proxy.url("/slow");
             async move { client.get(url.parse().expect("url")).await.map(|r| r.status()) }
         });
-        arrived.notified().await;
+        arrived.recv().await.expect("the upstream is up");
 
         let started = Instant::now();
         let stats = proxy.shutdown().await;
@@ -153,31 +151,10 @@ fn thread_names() -> Vec<String> {
         .collect()
 }
 
-/// An upstream whose `/slow` takes `delay`, telling the test of each
-/// request it has (one message each: a `Notify` keeps one permit only, so
-/// requests arriving together would be counted as one).
-async fn counting_slow_upstream(
-    delay: Duration,
-) -> (Upstream, tokio::sync::mpsc::UnboundedReceiver<()>) {
-    let (arrival, arrived) = tokio::sync::mpsc::unbounded_channel();
-    let upstream = Upstream::start(handler(move |request: Request<Incoming>| {
-        let arrival = arrival.clone();
-        async move {
-            if request.uri().path() == "/slow" {
-                let _ = arrival.send(());
-                tokio::time::sleep(delay).await;
-            }
-            Response::new(full("done"))
-        }
-    }))
-    .await;
-    (upstream, arrived)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_threads_of_its_own_the_proxy_serves_and_drains_every_connection() {
     bounded(async {
-        let (upstream, mut arrived) = counting_slow_upstream(Duration::from_secs(30)).await;
+        let (upstream, mut arrived) = slow_upstream(Duration::from_secs(30)).await;
         let mut config = ProxyConfig::new(upstream.url());
         config.threads = 2;
         config.drain_timeout = Duration::from_millis(300);
