@@ -3,6 +3,7 @@
 //! per origin and shared by every connection, so that a client connection's
 //! upstream connections to one origin are reused.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -21,7 +22,8 @@ pub(crate) struct Forwarding {
     pub config: Forward,
     /// How `https://` origins are reached (the proxy's upstream trust).
     tls: Arc<rustls::ClientConfig>,
-    origins: Mutex<HashMap<String, Arc<Upstream>>>,
+    /// Upstreams by authority (lower case): `http://` ones, then `https://` ones.
+    origins: Mutex<[HashMap<String, Arc<Upstream>>; 2]>,
 }
 
 impl Forwarding {
@@ -40,22 +42,33 @@ impl Forwarding {
 
     /// The upstream for `scheme://authority`.
     pub fn origin(&self, scheme: &str, authority: &Authority) -> Result<Arc<Upstream>, Fault> {
-        let key = format!("{scheme}://{}", authority.as_str().to_ascii_lowercase());
+        // Looked up without allocating when the authority is in lower case
+        // already (as clients send it): this runs for every request.
+        let text = authority.as_str();
+        let name: Cow<'_, str> = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        };
+        let secure = scheme == "https";
         let mut origins = self.origins.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(upstream) = origins.get(&key) {
+        if let Some(upstream) = origins[usize::from(secure)].get(name.as_ref()) {
             return Ok(upstream.clone());
         }
-        let uri: Uri = key.parse().map_err(|_| Fault::bad_connect_target(authority.as_str()))?;
+        let uri: Uri = format!("{scheme}://{name}")
+            .parse()
+            .map_err(|_| Fault::bad_connect_target(authority.as_str()))?;
         let upstream = Upstream::parse(&uri, &self.tls).map_err(|err| Fault {
             kind: "bad-request",
             status: http::StatusCode::BAD_REQUEST,
             message: err.to_string(),
         })?;
-        if origins.len() >= MAX_ORIGINS {
-            origins.clear();
+        let kept = &mut origins[usize::from(secure)];
+        if kept.len() >= MAX_ORIGINS {
+            kept.clear();
         }
         let upstream = Arc::new(upstream);
-        origins.insert(key, upstream.clone());
+        kept.insert(name.into_owned(), upstream.clone());
         Ok(upstream)
     }
 }
