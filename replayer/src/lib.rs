@@ -74,8 +74,8 @@ pub use engine::{
 };
 pub use error::{Error, ModelError};
 pub use mutate::mutation::{Mutation, UnknownMutation};
-pub use oracle::finding::{Confidence, Finding, OracleKind, SentRequest};
-pub use oracle::invariant::{singular, Invariant, InvariantError, Position};
+pub use oracle::finding::{Check, Confidence, Finding, OracleKind, SentRequest};
+pub use oracle::invariant::{singular, AwkCheck, AwkField, Invariant, InvariantError, Position};
 pub use setup::config::{
     env_var, Auth, Branching, Budget, Config, ConfigError, DatabaseUrl, Explore, Mutations, Report,
     Reset, ResetHow, ResetScope, Strategy, Target, UnknownStrategy, User, CONFIG_FILE,

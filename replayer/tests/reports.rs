@@ -35,6 +35,8 @@ fn req(
         headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
         body: body.map(str::to_string),
         copies: 1,
+        at_once_with_previous: false,
+        linked: Vec::new(),
         status: Some(status),
         response_body: Some(response.to_string()),
     }
@@ -557,6 +559,39 @@ fn curl_script_is_valid_bash_quotes_everything_and_captures_server_values() {
     assert!(script.contains(
         "printf '%s -> %s (recorded %s)\\n' '5. POST /orders/{order_id}/refund' \"$status\" '200'"
     ));
+}
+
+#[test]
+fn a_code_of_letters_only_is_captured_when_a_link_put_it_in_the_request() {
+    // A pickup code without a digit does not look like an id; the model's
+    // link from the hold's answer to the pickup's body says it is one.
+    let hold = req(
+        "POST /holds",
+        "POST",
+        "/holds",
+        &[],
+        Some(r#"{"book":"dune"}"#),
+        201,
+        r#"{"id":7,"status":"ready","code":"PK-AXDNGCFQ"}"#,
+    );
+    let mut pickup = req(
+        "POST /desk/pickups",
+        "POST",
+        "/desk/pickups",
+        &[("Content-Type", "application/json")],
+        Some(r#"{"code":"PK-AXDNGCFQ","status":"ready"}"#),
+        201,
+        "{}",
+    );
+    let literal = curl_script(&[hold.clone(), pickup.clone()], RECORDED_TARGET);
+    assert!(literal.contains("PK-AXDNGCFQ\",\"status"), "no link, no capture:\n{literal}");
+    pickup.linked = vec!["PK-AXDNGCFQ".to_string()];
+    let script = curl_script(&[hold, pickup], RECORDED_TARGET);
+    bash_n(&script);
+    assert!(script.contains("S1_CODE=\"$(capture \"$WORK/1.body\" 'code' 1)\""), "{script}");
+    assert!(script.contains(r#"'{"code":"'"${S1_CODE}"'","status":"ready"}'"#), "{script}");
+    // A word the answer showed and the request repeats, with no link, stays literal.
+    assert!(!script.contains("S1_STATUS"), "{script}");
 }
 
 #[test]

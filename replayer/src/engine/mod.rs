@@ -539,15 +539,24 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
         requests.iter_mut().for_each(|r| self.secrets.hide_in(r));
         let summary = self.secrets.hide(&verdict.summary);
         let mut check = verdict.check.clone();
-        if let Some(Check::ReadBack { request, .. }) = &mut check {
-            self.secrets.hide_in(request);
+        if let Some(read) = check.as_mut().and_then(Check::reads_mut) {
+            self.secrets.hide_in(read);
         }
+        let step_ends = trace
+            .steps
+            .iter()
+            .scan(0, |sent, e| {
+                *sent += e.sent.len();
+                Some(*sent)
+            })
+            .collect();
         let confirm = Confirm {
             reset: self.config.reset.as_ref().map(|r| r.how.clone()),
             qa_dir: self.config.dir.clone(),
             oracle: Some(verdict.oracle),
             summary: summary.clone(),
             check,
+            step_ends,
             tls: ScriptTls::for_target(&self.config.target),
         };
         let reproducer = confirming_script(&requests, self.url, &confirm);

@@ -100,6 +100,8 @@ mod tests {
             headers: Vec::new(),
             body: Some(body.into()),
             copies: 1,
+            at_once_with_previous: false,
+            linked: Vec::new(),
             status: Some(200),
             response_body: None,
         }

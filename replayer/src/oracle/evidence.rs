@@ -190,6 +190,8 @@ mod tests {
             headers: Vec::new(),
             body: None,
             copies: 1,
+            at_once_with_previous: false,
+            linked: Vec::new(),
             status: Some(201),
             response_body: None,
         };

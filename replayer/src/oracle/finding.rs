@@ -109,6 +109,15 @@ pub struct SentRequest {
     pub body: Option<String>,
     /// How many copies were sent at once (1 unless concurrent).
     pub copies: u32,
+    /// Sent at the same moment as the request before it (the two calls of
+    /// an interleaved step), not after its answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub at_once_with_previous: bool,
+    /// The values in it that the model's links took from earlier answers
+    /// (ids, codes, tokens): what a reproducer captures live whatever they
+    /// look like. Not in reports.
+    #[serde(skip)]
+    pub linked: Vec<String>,
     /// The answer's status; `None` when nothing answered.
     pub status: Option<u16>,
     /// The answer's body, if any.
@@ -140,6 +149,43 @@ pub enum Check {
         /// The account the first and the last request named.
         accounts: (String, String),
     },
+    /// The owner's read after step `after[0]` (the first request) and again
+    /// after step `after[1]` (its retry): the bug shows when one of
+    /// `fields` differs between the two (a retry that changed state again).
+    ReadsDiffer {
+        /// The owner's read as the oracle's probe sent it.
+        request: SentRequest,
+        /// Steps of the sequence (0-based) each read follows.
+        after: [usize; 2],
+        /// Top-level scalar fields of the read's JSON answer that changed.
+        fields: Vec<String>,
+    },
+    /// The owner's read after step `after`, and a user invariant evaluated
+    /// on it by the script itself (an awk expression).
+    Invariant {
+        /// The owner's read as the oracle's probe sent it.
+        request: SentRequest,
+        /// The step of the sequence (0-based) the read follows.
+        after: usize,
+        /// The invariant's name and CEL text, for the script's messages.
+        name: String,
+        /// The CEL expression as the user wrote it.
+        expr: String,
+        /// The expression as awk evaluates it.
+        awk: crate::oracle::invariant::AwkCheck,
+    },
+}
+
+impl Check {
+    /// The requests the check sends besides the sequence (the reads).
+    pub fn reads_mut(&mut self) -> Option<&mut SentRequest> {
+        match self {
+            Check::ReadBack { request, .. }
+            | Check::ReadsDiffer { request, .. }
+            | Check::Invariant { request, .. } => Some(request),
+            Check::AnswersDiffer { .. } => None,
+        }
+    }
 }
 
 /// One distinct bug: deduplicated by oracle + action + mutation.

@@ -1,10 +1,12 @@
 //! The idempotency oracle: a retry with the same `Idempotency-Key` changed
 //! state again or answered differently from the first request.
 
-use crate::oracle::diff::{changes, differing};
-use crate::oracle::finding::{Confidence, OracleKind};
+use serde_json::Value;
+
+use crate::oracle::diff::{changes, differing, normalize};
+use crate::oracle::finding::{Check, Confidence, OracleKind};
 use crate::oracle::{Oracles, Verdict};
-use crate::run::execute::{snippet, Trace};
+use crate::run::execute::{snippet, Snapshot, Trace};
 use crate::run::sequence::Sequence;
 
 impl Oracles<'_> {
@@ -37,12 +39,14 @@ impl Oracles<'_> {
                         "the retry changed the owner's read-back again: {}",
                         changed.join(", ")
                     ));
-                    return Some(self.idempotency_verdict(
+                    let mut verdict = self.idempotency_verdict(
                         f,
                         retry.action(),
                         "changed state again",
                         evidence,
-                    ));
+                    );
+                    verdict.check = self.reads_differ(trace, o, f, k, before, after);
+                    return Some(verdict);
                 }
             }
         }
@@ -80,5 +84,47 @@ impl Oracles<'_> {
             evidence,
             check: None,
         }
+    }
+}
+
+impl Oracles<'_> {
+    /// The reproducer's check of a retry that changed state again: the
+    /// owner's read after the first request (step `o`) and after the retry
+    /// (`f`), compared in the top-level scalar fields that changed (noise
+    /// left out). Only when both reads are the instance's own and its reader
+    /// sent the retry (the script has that session).
+    fn reads_differ(
+        &self,
+        trace: &Trace,
+        o: usize,
+        f: usize,
+        instance: usize,
+        before: &Snapshot,
+        after: &Snapshot,
+    ) -> Option<Check> {
+        let mut request = after.read.clone().filter(|_| before.read.is_some())?;
+        let (Some(Value::Object(a)), Some(Value::Object(b))) = (&before.json, &after.json) else {
+            return None;
+        };
+        let inst = trace.instances.get(instance)?;
+        let user = inst.reader.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
+        if user.is_none() || trace.steps[f].sent.first()?.user != user {
+            return None;
+        }
+        let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        let fields: Vec<String> = b
+            .iter()
+            .filter(|(k, v)| {
+                scalar(v)
+                    && a.get(*k).is_some_and(|w| scalar(w) && w != *v)
+                    && !self.noise.resource.contains(&(inst.resource, normalize(&format!("/{k}"))))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if fields.is_empty() {
+            return None;
+        }
+        request.user = user;
+        Some(Check::ReadsDiffer { request, after: [o, f], fields })
     }
 }

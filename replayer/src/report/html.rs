@@ -292,6 +292,8 @@ mod tests {
             ],
             body: body.map(str::to_string),
             copies: 1,
+            at_once_with_previous: false,
+            linked: Vec::new(),
             status: Some(status),
             response_body: Some(response.to_string()),
         }

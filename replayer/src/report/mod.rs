@@ -18,6 +18,7 @@
 //! A finding's number (`#3`) is its position in the slice, counted from 1, in
 //! every report; the reproducer file of finding `#3` starts with `03-`.
 
+mod confirm;
 pub(crate) mod exploration;
 mod html;
 mod json;
@@ -32,10 +33,11 @@ mod terminal;
 
 use std::path::PathBuf;
 
+pub use confirm::Confirm;
 pub use html::render_html;
 pub use json::render_json;
 pub use junit::{render_junit, render_junit_error};
-pub use reproducer::{confirming_script, curl_script, finding_script, write_reproducers, Confirm};
+pub use reproducer::{confirming_script, curl_script, finding_script, write_reproducers};
 pub use script_tls::ScriptTls;
 pub(crate) use secrets::without_live_credentials;
 pub use secrets::Secrets;

@@ -26,17 +26,16 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::confirm::{
+    fresh_idempotency_keys, write_confirm_start, write_verdict, Confirm, MAX_TIME,
+};
 use super::script_tls::ScriptTls;
 use super::script_vars::{
     bind_request, find_script_vars, Bound, Piece, ScriptVar, EXTRACT_FUNCTIONS,
 };
 use super::shell::{escape_double_quoted, sh_quote};
 use super::{confidence_name, headline_action, one_line, strip_copies};
-use crate::oracle::finding::{Check, Finding, OracleKind, SentRequest};
-use crate::setup::config::ResetHow;
-
-/// Seconds a single curl may take before the script gives up on the target.
-const MAX_TIME: u32 = 30;
+use crate::oracle::finding::{Finding, SentRequest};
 
 /// A bash script replaying `requests` against `$TARGET` (default `target`),
 /// printing each status beside the recorded one.
@@ -44,48 +43,29 @@ pub fn curl_script(requests: &[SentRequest], target: &str) -> String {
     script(requests, target, None)
 }
 
-/// How a finding's reproducer confirms it: the reset to start from, and
-/// whether the answers' statuses show the bug.
-#[derive(Clone, Debug, Default)]
-pub struct Confirm {
-    /// The reset `qa/venomqa.toml` names, run first (unless
-    /// `VENOMQA_NO_RESET=1`); a command runs in `qa_dir`.
-    pub reset: Option<ResetHow>,
-    /// The configuration's directory, where a reset command runs.
-    pub qa_dir: PathBuf,
-    /// The oracle whose finding this is: most show in the statuses (a
-    /// correct target refuses the focus step); some only in a read-back or
-    /// a comparison (`check`), and without one the script says it cannot
-    /// confirm.
-    pub oracle: Option<OracleKind>,
-    /// What the finding says, printed with the verdict.
-    pub summary: String,
-    /// For a bug that shows in a read-back (mass assignment) or in a
-    /// comparison of answers (enumeration): the check the oracle made.
-    pub check: Option<Check>,
-    /// What the curls trust of an `https://` target: what the run trusted.
-    pub tls: ScriptTls,
-}
-
 /// [`curl_script`] that confirms the finding: resets the target first,
-/// replays the minimal sequence, and prints `REPRODUCED` (exit 1) when
-/// every step answered in the class (2xx, 4xx, ...) it did when the bug
-/// was found and the oracle's check holds (the retry's answer differs, the
-/// read-back shows the field, the logins' answers differ), `NOT REPRODUCED`
-/// (exit 0) otherwise; for a bug that shows only in a check the script
-/// cannot make, `CANNOT CONFIRM BY STATUS` (exit 2).
+/// replays the minimal sequence (with the reads its check needs), and
+/// prints `REPRODUCED` (exit 1) when every step answered in the class
+/// (2xx, 4xx, ...) it did when the bug was found and the oracle's check
+/// holds, `NOT REPRODUCED` (exit 0) otherwise, `CANNOT CONFIRM` (exit 2)
+/// for a check a script cannot make (see [`super::confirm`]).
 /// A fresh `Idempotency-Key` each run, the same within it.
 pub fn confirming_script(requests: &[SentRequest], target: &str, confirm: &Confirm) -> String {
     script(requests, target, Some(confirm))
 }
 
 fn script(sequence: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> String {
-    // A read-back the verdict looks at is sent as one more step.
-    let read_back = match confirm.and_then(|c| c.check.as_ref()) {
-        Some(Check::ReadBack { request, value, .. }) if is_scalar(value) => Some(request),
-        _ => None,
-    };
-    let requests: Vec<SentRequest> = sequence.iter().chain(read_back).cloned().collect();
+    // The reads the check looks at are steps of their own.
+    let reads = confirm.map(|c| c.reads(sequence.len())).unwrap_or_default();
+    let mut requests: Vec<SentRequest> = Vec::with_capacity(sequence.len() + reads.len());
+    let mut read_steps = Vec::with_capacity(reads.len());
+    for at in 0..=sequence.len() {
+        for (_, read) in reads.iter().filter(|(before, _)| *before == at) {
+            requests.push(read.clone());
+            read_steps.push(requests.len());
+        }
+        requests.extend(sequence.get(at).cloned());
+    }
     let requests = requests.as_slice();
     let base = base_url(requests, target);
     let vars = find_script_vars(requests, &base);
@@ -119,230 +99,49 @@ fn script(sequence: &[SentRequest], target: &str, confirm: Option<&Confirm>) -> 
             .any(|p| matches!(p, Piece::Var(v) if v == "RUN_ID"));
         write_confirm_start(&mut s, confirm, run_id, &curl);
     }
-    for (i, (r, bound)) in requests.iter().zip(&steps).enumerate() {
-        for (var, name, earlier) in &cookies[i] {
-            let steps: Vec<String> = earlier.iter().map(|k| (k + 1).to_string()).collect();
-            let _ = writeln!(
-                s,
-                "{var}=\"$(set_cookie {} {} {})\"",
-                sh_quote(name),
-                i + 1,
-                steps.join(" ")
-            );
-        }
-        write_step(&mut s, i + 1, r, bound, &curl);
-        for (c, var) in vars.iter().enumerate() {
-            if var.step == i && used[c] {
+    let mut start = 0;
+    while start < requests.len() {
+        // Requests sent at once (an interleaved step) go out together.
+        let end = (start + 1..requests.len())
+            .find(|&j| !requests[j].at_once_with_previous)
+            .unwrap_or(requests.len());
+        for (i, step_cookies) in cookies.iter().enumerate().take(end).skip(start) {
+            for (var, name, earlier) in step_cookies {
+                let steps: Vec<String> = earlier.iter().map(|k| (k + 1).to_string()).collect();
                 let _ = writeln!(
                     s,
-                    "{}=\"$(capture \"$WORK/{}.body\" {} {})\"",
-                    var.var,
+                    "{var}=\"$(set_cookie {} {} {})\"",
+                    sh_quote(name),
                     i + 1,
-                    sh_quote(&var.key),
-                    i + 1
+                    steps.join(" ")
                 );
             }
         }
+        if end - start == 1 {
+            write_step(&mut s, start + 1, &requests[start], &steps[start], &curl);
+        } else {
+            write_together(&mut s, start, &requests[start..end], &steps[start..end], &curl);
+        }
+        for i in start..end {
+            for (c, var) in vars.iter().enumerate() {
+                if var.step == i && used[c] {
+                    let _ = writeln!(
+                        s,
+                        "{}=\"$(capture \"$WORK/{}.body\" {} {})\"",
+                        var.var,
+                        i + 1,
+                        sh_quote(&var.key),
+                        i + 1
+                    );
+                }
+            }
+        }
+        start = end;
     }
     if let Some(confirm) = confirm {
-        write_verdict(&mut s, requests, confirm);
+        write_verdict(&mut s, requests, confirm, &read_steps);
     }
     s
-}
-
-/// The enumeration's comparison: the first and the last step's answers,
-/// each with the account its request named taken out, differ in a field.
-fn write_answers_differ(
-    s: &mut String,
-    last: usize,
-    fields: &[String],
-    accounts: &(String, String),
-    summary: &str,
-) {
-    if !s.contains("json_field() {") {
-        s.push_str(EXTRACT_FUNCTIONS);
-    }
-    let words: Vec<String> = fields.iter().map(|f| sh_quote(f)).collect();
-    let _ =
-        writeln!(s, "# The answers of step 1 and step {last}, each without the account it named.");
-    let _ = writeln!(s, "fields=({})", words.join(" "));
-    s.push_str("differ=\"\"\nfor field in \"${fields[@]}\"; do\n");
-    s.push_str("  first=\"$(json_field \"$WORK/1.body\" \"$field\")\"\n");
-    let _ = writeln!(s, "  first=\"${{first//{}/<account>}}\"", sh_quote(&accounts.0));
-    let _ = writeln!(s, "  last=\"$(json_field \"$WORK/{last}.body\" \"$field\")\"");
-    let _ = writeln!(s, "  last=\"${{last//{}/<account>}}\"", sh_quote(&accounts.1));
-    s.push_str(
-        "  if [ \"$first\" != \"$last\" ]; then differ=\"$differ $field: '$first' / '$last';\"; fi\ndone\n",
-    );
-    let _ = writeln!(
-        s,
-        "if [ \"$classes\" = \"$expected\" ] && [ -n \"$differ\" ]; then\n  echo {}\n  echo \"unknown account / wrong secret:$differ\"\n  exit 1\nfi",
-        sh_quote(&format!("REPRODUCED: {summary}"))
-    );
-    let _ = writeln!(
-        s,
-        "echo \"NOT REPRODUCED: the unknown account (step 1) and the wrong secret (step {last}) answered alike in {}\"\nexit 0",
-        escape_double_quoted(&fields.join(", "))
-    );
-}
-
-/// A value a read-back check can find in the answer's text: a string,
-/// number, boolean or null.
-fn is_scalar(value: &serde_json::Value) -> bool {
-    !matches!(value, serde_json::Value::Array(_) | serde_json::Value::Object(_))
-}
-
-/// An extended regular expression matching `"field": value` in a JSON
-/// text, whatever the spacing, the value ending at `,` or `}`.
-fn json_pair_pattern(field: &str, value: &serde_json::Value) -> String {
-    let literal = |text: &str| -> String {
-        text.chars()
-            .map(|c| if "\\.[]()*+?{}|^$".contains(c) { format!("\\{c}") } else { c.to_string() })
-            .collect()
-    };
-    let key = serde_json::Value::String(field.to_string()).to_string();
-    format!(
-        "{}[[:space:]]*:[[:space:]]*{}[[:space:]]*[,}}]",
-        literal(&key),
-        literal(&value.to_string())
-    )
-}
-
-/// Each `Idempotency-Key` the steps send made fresh per run of the script
-/// (the recorded key with `-$RUN_ID` after it): a second run is not a
-/// retry of the first, and copies within a run still share their key.
-fn fresh_idempotency_keys(bound: &mut Bound) {
-    for (name, value) in &mut bound.headers {
-        if name.eq_ignore_ascii_case("idempotency-key") {
-            value.push(Piece::Lit("-".to_string()));
-            value.push(Piece::Var("RUN_ID".to_string()));
-        }
-    }
-}
-
-/// The run's id (when an idempotency key uses it) and the reset (sent with
-/// `curl`, the command and its TLS options), before the first step.
-fn write_confirm_start(s: &mut String, confirm: &Confirm, run_id: bool, curl: &str) {
-    if run_id {
-        s.push_str("RUN_ID=\"$(date +%s)-$$\"\n");
-    }
-    s.push_str("observed=\"\"\n");
-    let Some(reset) = &confirm.reset else { return };
-    s.push_str(
-        "\n# The reset qa/venomqa.toml names, so the sequence starts where venomqa's did.\n",
-    );
-    s.push_str("if [ \"${VENOMQA_NO_RESET:-}\" != 1 ]; then\n");
-    match reset {
-        ResetHow::Request { method, path } => {
-            let _ = writeln!(
-                s,
-                "  reset_status=\"$({curl} -sS -g --max-time {MAX_TIME} -o /dev/null -w '%{{http_code}}' -X {} \"${{TARGET}}\"{})\"",
-                sh_quote(method),
-                sh_quote(path)
-            );
-            s.push_str(
-                "  case \"$reset_status\" in\n    2*) ;;\n    *) echo \"the reset answered $reset_status; cannot confirm\" >&2; exit 2 ;;\n  esac\n",
-            );
-        }
-        ResetHow::Command(command) => {
-            let dir = confirm.qa_dir.display().to_string();
-            let _ = writeln!(
-                s,
-                "  (cd \"${{QA_DIR:-{}}}\" && sh -c {}) || {{ echo \"the reset command failed; cannot confirm\" >&2; exit 2; }}",
-                escape_double_quoted(&dir),
-                sh_quote(command)
-            );
-        }
-    }
-    s.push_str("fi\n");
-}
-
-/// The comparison with the answers venomqa saw, and the verdict.
-fn write_verdict(s: &mut String, requests: &[SentRequest], confirm: &Confirm) {
-    let expected: Vec<String> = requests
-        .iter()
-        .flat_map(|r| {
-            let class = r.status.map_or("0xx".to_string(), |st| format!("{}xx", st / 100));
-            std::iter::repeat_n(class, r.copies.max(1) as usize)
-        })
-        .collect();
-    let summary = one_line(&confirm.summary, 300);
-    s.push_str("\n# The verdict: the answers' classes beside those venomqa saw with the bug.\n");
-    let _ = writeln!(s, "expected={}", sh_quote(&expected.join(" ")));
-    s.push_str("classes=\"\"\nfor st in $observed; do classes=\"$classes${classes:+ }${st:0:1}xx\"; done\n");
-    let len = requests.len();
-    let statuses_differ = len >= 2 && requests[0].status != requests[len - 1].status;
-    match (&confirm.check, confirm.oracle) {
-        (_, Some(OracleKind::Idempotency)) if len >= 2 => write_retry_differs(s, len, &summary),
-        (Some(Check::ReadBack { field, value, .. }), _) if is_scalar(value) => {
-            write_read_back_shows(s, len, field, value, &summary);
-        }
-        (Some(Check::AnswersDiffer { fields, accounts }), _) if len >= 2 => {
-            write_answers_differ(s, len, fields, accounts, &summary);
-        }
-        (_, Some(OracleKind::Enumeration)) if statuses_differ => {
-            write_statuses_differ(s, len, &summary);
-        }
-        (_, Some(OracleKind::MassAssignment | OracleKind::Enumeration | OracleKind::Invariant)) => {
-            let _ = writeln!(
-                s,
-                "echo {}\necho \"answers: $classes (with the bug: $expected)\"\nexit 2",
-                sh_quote(&format!(
-                    "CANNOT CONFIRM BY STATUS: this bug shows in a read-back or a comparison: {summary}"
-                ))
-            );
-        }
-        _ => {
-            let _ = writeln!(
-                s,
-                "if [ \"$classes\" = \"$expected\" ]; then\n  echo {}\n  exit 1\nfi\necho \"NOT REPRODUCED: answers $classes; with the bug: $expected\"\nexit 0",
-                sh_quote(&format!("REPRODUCED: {summary}"))
-            );
-        }
-    }
-}
-
-/// A retry with the same key (the last step): a correct target answers it
-/// as it answered the first (the stored answer); a second charge shows.
-fn write_retry_differs(s: &mut String, retry: usize, summary: &str) {
-    let first = retry - 1;
-    let _ = writeln!(
-        s,
-        "if [ \"$classes\" = \"$expected\" ] && ! cmp -s \"$WORK/{first}.body\" \"$WORK/{retry}.body\"; then\n  echo {}\n  exit 1\nfi\n\
-         echo \"NOT REPRODUCED: the retry (step {retry}) answered as step {first} did (a change only a read-back shows would not be seen here)\"\nexit 0",
-        sh_quote(&format!("REPRODUCED: the retry answered otherwise than the first: {summary}"))
-    );
-}
-
-/// The owner's read-back (the last step) shows the field the client set.
-fn write_read_back_shows(
-    s: &mut String,
-    step: usize,
-    field: &str,
-    value: &serde_json::Value,
-    summary: &str,
-) {
-    let shown = format!("`{field}` = {value}");
-    let _ = writeln!(
-        s,
-        "if [ \"$classes\" = \"$expected\" ] && grep -qE {} \"$WORK/{step}.body\"; then\n  echo {}\n  exit 1\nfi\n\
-         echo {}\necho \"answers: $classes (with the bug: $expected)\"\nexit 0",
-        sh_quote(&json_pair_pattern(field, value)),
-        sh_quote(&format!("REPRODUCED: the read-back (step {step}) shows {shown}: {summary}")),
-        sh_quote(&format!("NOT REPRODUCED: the read-back (step {step}) does not show {shown}")),
-    );
-}
-
-/// Enumeration by status: the unknown account's answer (the first step)
-/// and the wrong secret's (the last) differ; a correct target answers both alike.
-fn write_statuses_differ(s: &mut String, last: usize, summary: &str) {
-    let _ = writeln!(
-        s,
-        "read -r -a answers <<< \"$observed\"\n\
-         if [ \"$classes\" = \"$expected\" ] && [ \"${{answers[0]}}\" != \"${{answers[-1]}}\" ]; then\n  echo {}\n  echo \"unknown account: ${{answers[0]}}, wrong secret: ${{answers[-1]}}\"\n  exit 1\nfi\n\
-         echo \"NOT REPRODUCED: the unknown account (step 1) and the wrong secret (step {last}) answered ${{answers[0]}} and ${{answers[-1]}}\"\nexit 0",
-        sh_quote(&format!("REPRODUCED: {summary}")),
-    );
 }
 
 /// The script's helper reading a cookie a server set, from the answers'
@@ -582,11 +381,7 @@ fn script_header(requests: usize, used_vars: &[&ScriptVar], base: &str, tls: &Sc
 /// status beside the recorded one.
 fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound, curl: &str) {
     let copies = r.copies.max(1);
-    let label = if copies > 1 {
-        format!("{n}. {copies}x {}", one_line(&r.action, 200))
-    } else {
-        format!("{n}. {}", one_line(&r.action, 200))
-    };
+    let label = step_label(n, r);
     let recorded = r.status.map_or("none".to_string(), |st| st.to_string());
     let user = r.user.as_deref().map(|u| format!(" as {}", one_line(u, 60))).unwrap_or_default();
     let _ = writeln!(s, "\n# {label}{user} (recorded: {recorded})");
@@ -620,6 +415,66 @@ fn write_step(s: &mut String, n: usize, r: &SentRequest, bound: &Bound, curl: &s
         sh_quote(&recorded)
     );
     s.push_str("observed=\"${observed:-}$statuses\"\n");
+}
+
+/// Requests sent at the same moment (the calls of an interleaved step,
+/// steps `first + 1`, ...): every curl (and copy) in the background, one
+/// `wait`, then each status beside the recorded one, in request order.
+fn write_together(
+    s: &mut String,
+    first: usize,
+    requests: &[SentRequest],
+    bound: &[Bound],
+    curl: &str,
+) {
+    let labels: Vec<String> =
+        requests.iter().enumerate().map(|(k, r)| step_label(first + k + 1, r)).collect();
+    let names: Vec<String> = labels.iter().map(|l| one_line(l, 200)).collect();
+    let _ = writeln!(s, "\n# At once: {}", names.join(" || "));
+    for (k, (r, b)) in requests.iter().zip(bound).enumerate() {
+        let n = first + k + 1;
+        let copies = r.copies.max(1);
+        if copies == 1 {
+            let command = curl_command(curl, r, b, &format!("\"$WORK/{n}"), "  ");
+            let _ = writeln!(s, "{command} >\"$WORK/{n}.status\" &");
+        } else {
+            let _ = writeln!(s, "for i in $(seq 1 {copies}); do");
+            let command = curl_command(curl, r, b, &format!("\"$WORK/{n}.$i"), "    ");
+            let _ = writeln!(s, "  {command} >\"$WORK/{n}.$i.status\" &");
+            s.push_str("done\n");
+        }
+    }
+    s.push_str("wait\n");
+    for (k, (r, label)) in requests.iter().zip(&labels).enumerate() {
+        let n = first + k + 1;
+        let copies = r.copies.max(1);
+        let recorded = r.status.map_or("none".to_string(), |st| st.to_string());
+        if copies == 1 {
+            let _ = writeln!(s, "status=\"$(cat \"$WORK/{n}.status\")\"");
+        } else {
+            let _ = writeln!(
+                s,
+                "status=\"\"\nfor i in $(seq 1 {copies}); do status=\"$status${{status:+ }}$(cat \"$WORK/{n}.$i.status\")\"; done"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "printf '%s -> %s (recorded %s)\\n' {} \"$status\" {}",
+            sh_quote(label),
+            sh_quote(&recorded)
+        );
+        s.push_str("observed=\"${observed:-} $status\"\n");
+    }
+}
+
+/// `3. POST /orders/{order_id}/refund`, or `3. 2x POST …` for copies.
+fn step_label(n: usize, r: &SentRequest) -> String {
+    let copies = r.copies.max(1);
+    if copies > 1 {
+        format!("{n}. {copies}x {}", one_line(&r.action, 200))
+    } else {
+        format!("{n}. {}", one_line(&r.action, 200))
+    }
 }
 
 /// [`curl_script`] headed by what the finding is: oracle, confidence, action,
@@ -793,39 +648,4 @@ fn shell_word(pieces: &[Piece]) -> String {
         word.push_str("''");
     }
     word
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// Whether `grep -E pattern` finds a line of `text`, as the script runs it.
-    fn grep_finds(pattern: &str, text: &str) -> bool {
-        let mut child = std::process::Command::new("grep")
-            .args(["-qE", pattern])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .expect("grep runs");
-        use std::io::Write as _;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-        child.wait().unwrap().success()
-    }
-
-    #[test]
-    fn a_read_back_pattern_matches_the_pair_and_nothing_longer() {
-        let five = json_pair_pattern("budget", &json!(5));
-        assert!(grep_finds(&five, r#"{"budget": 5, "x": 1}"#));
-        assert!(grep_finds(&five, r#"{"budget":5}"#));
-        assert!(!grep_finds(&five, r#"{"budget": 50}"#), "5 is not 50");
-        assert!(!grep_finds(&five, r#"{"my_budget": 5}"#), "another field");
-        assert!(!grep_finds(&five, r#"{"budgets": 5}"#), "another field");
-        // Regex characters in the value are literal.
-        let odd = json_pair_pattern("role", &json!("a.b(c)*"));
-        assert!(grep_finds(&odd, r#"{"role": "a.b(c)*"}"#));
-        assert!(!grep_finds(&odd, r#"{"role": "axb(c)"}"#));
-        let admin = json_pair_pattern("is_admin", &json!(true));
-        assert!(grep_finds(&admin, r#"{"name":"x","is_admin":true}"#));
-        assert!(!grep_finds(&admin, r#"{"is_admin":false}"#));
-    }
 }

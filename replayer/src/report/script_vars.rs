@@ -27,9 +27,9 @@ const SKIPPED_HEADERS: &[&str] = &["host", "content-length", "accept-encoding"];
 /// Shell helpers emitted only when the script extracts a variable.
 pub(super) const EXTRACT_FUNCTIONS: &str = r#"
 # json_field FILE KEY: the value of the first "KEY": in FILE, a string without
-# escapes or a number (what venomqa checked against the recorded response).
+# escapes, a number or a boolean (what venomqa checked against the recorded response).
 json_field() {
-  { grep -oE '"'"$2"'"[[:space:]]*:[[:space:]]*("[^"\\]*"|-?[0-9][0-9.eE+-]*)' "$1" || true; } \
+  { grep -oE '"'"$2"'"[[:space:]]*:[[:space:]]*("[^"\\]*"|-?[0-9][0-9.eE+-]*|true|false)' "$1" || true; } \
     | head -n 1 | sed -E 's/^"[^"]*"[[:space:]]*:[[:space:]]*//; s/^"(.*)"$/\1/'
 }
 # capture FILE KEY STEP: json_field, or stop: the rest of the sequence needs it.
@@ -78,7 +78,9 @@ fn url_rest<'a>(url: &'a str, base: &str) -> Option<&'a str> {
 }
 
 /// Every value worth capturing: produced by a response, not chosen by the
-/// client, looking like an identifier, and found by the script's extraction.
+/// client, looking like an identifier or put into a later request by one of
+/// the model's links (a code of letters only), and found by the script's
+/// extraction.
 pub(super) fn find_script_vars(requests: &[SentRequest], base: &str) -> Vec<ScriptVar> {
     let mut vars: Vec<ScriptVar> = Vec::new();
     for (j, r) in requests.iter().enumerate() {
@@ -93,7 +95,8 @@ pub(super) fn find_script_vars(requests: &[SentRequest], base: &str) -> Vec<Scri
         for (key, value, integer) in scalars {
             if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
                 || key.is_empty()
-                || !looks_like_id(&value, integer)
+                || !(looks_like_id(&value, integer)
+                    || requests[j + 1..].iter().any(|later| later.linked.contains(&value)))
                 || vars.iter().any(|c| c.value == value)
                 || requests[..=j].iter().any(|earlier| request_mentions(earlier, base, &value))
                 || first_json_field(body, &key).as_deref() != Some(value.as_str())
@@ -204,9 +207,9 @@ fn contains_token(text: &str, value: &str) -> bool {
 }
 
 /// What the script's `json_field` extracts from `body`: the first
-/// `"key"[ \t]*:[ \t]*` followed by `"[^"\\]*"` or `-?[0-9][0-9.eE+-]*`,
+/// `"key"[ \t]*:[ \t]*` followed by `"[^"\\]*"`, `-?[0-9][0-9.eE+-]*`, `true` or `false`,
 /// on one line, unquoted. Must stay in step with [`EXTRACT_FUNCTIONS`].
-fn first_json_field(body: &str, key: &str) -> Option<String> {
+pub(super) fn first_json_field(body: &str, key: &str) -> Option<String> {
     let needle = format!("\"{key}\"");
     let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c' | b'\r');
     let bytes = body.as_bytes();
@@ -232,6 +235,11 @@ fn first_json_field(body: &str, key: &str) -> Option<String> {
                     if rest.as_bytes()[end] == b'"' {
                         return Some(rest[..end].to_string());
                     }
+                }
+            }
+            Some(b't' | b'f') => {
+                if let Some(word) = ["true", "false"].iter().find(|w| body[k..].starts_with(**w)) {
+                    return Some((*word).to_string());
                 }
             }
             Some(&b) if b == b'-' || b.is_ascii_digit() => {

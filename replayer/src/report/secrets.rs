@@ -138,6 +138,8 @@ mod tests {
             headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             body: Some(body.into()),
             copies: 1,
+            at_once_with_previous: false,
+            linked: Vec::new(),
             status: Some(200),
             response_body: Some(answer.into()),
         }

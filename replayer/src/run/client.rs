@@ -191,6 +191,8 @@ impl Client {
             headers,
             body: body.map(|b| String::from_utf8_lossy(&b).into_owned()),
             copies: 1,
+            at_once_with_previous: false,
+            linked: draft.linked.clone(),
             status: (reply.status != 0).then_some(reply.status),
             response_body: Some(reply.body.clone()),
         };

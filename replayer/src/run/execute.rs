@@ -362,6 +362,7 @@ impl Runner<'_> {
             sent.user = call.user.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
             if k == 0 || k == copies {
                 sent.copies = if k == 0 { copies as u32 } else { 1 };
+                sent.at_once_with_previous = k > 0;
                 executed.sent.push(sent);
             }
             executed.replies.push(reply);
@@ -396,7 +397,7 @@ impl Runner<'_> {
             let at = *live.by_origin.get(&b.origin)?;
             let recorded = draft.get(&b.to);
             let value = trace.steps.get(at)?.reply()?.extract_like(&b.from, recorded.as_deref())?;
-            let placed = draft.set(&b.to, &value);
+            let placed = draft.link(&b.to, &value);
             if !placed && matches!(b.to, Location::Path { .. }) {
                 return None;
             }

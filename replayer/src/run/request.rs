@@ -238,6 +238,7 @@ impl RequestTemplate {
             body: self.body.clone(),
             bearer: None,
             cookies: Vec::new(),
+            linked: Vec::new(),
         }
     }
 }
@@ -251,9 +252,21 @@ pub(crate) struct Draft {
     pub body: BodyTemplate,
     pub bearer: Option<String>,
     pub cookies: Vec<(String, String)>,
+    /// The values [`Draft::link`] put in, as text.
+    pub linked: Vec<String>,
 }
 
 impl Draft {
+    /// [`Draft::set`] for a value a link took from an earlier answer,
+    /// remembered so a reproducer captures it live.
+    pub fn link(&mut self, to: &Location, value: &Value) -> bool {
+        let placed = self.set(to, value);
+        if placed {
+            self.linked.push(text_of(value));
+        }
+        placed
+    }
+
     /// Puts a live value where `to` says; false when there is no such place.
     pub fn set(&mut self, to: &Location, value: &Value) -> bool {
         match to {
@@ -616,6 +629,7 @@ mod tests {
             body: BodyTemplate::Json(body),
             bearer: None,
             cookies: Vec::new(),
+            linked: Vec::new(),
         };
         draft.mark_strings(" [venomqa 1]", &[]);
         let BodyTemplate::Json(marked) = &draft.body else { panic!("json") };

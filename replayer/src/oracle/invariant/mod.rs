@@ -34,6 +34,7 @@
 //! that is not a `bool`) is an error, never a violation: the engine reports it
 //! and does not count it as a finding.
 
+mod awk;
 mod convert;
 mod error;
 mod violations;
@@ -42,6 +43,7 @@ use std::sync::Arc;
 
 use cel::{Context, Env, ExecutionError, Program, Value};
 
+pub use awk::{AwkCheck, AwkField};
 pub use error::{InvariantError, Position};
 
 use convert::{describe_value, evaluation_message, json_to_cel, type_name};

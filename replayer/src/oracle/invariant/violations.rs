@@ -2,9 +2,10 @@
 
 use std::collections::HashSet;
 
-use crate::oracle::finding::{Confidence, OracleKind};
+use crate::oracle::finding::{Check, Confidence, OracleKind};
+use crate::oracle::invariant::Invariant;
 use crate::oracle::{compact, Oracles, Verdict};
-use crate::run::execute::{Trace, SETTLE};
+use crate::run::execute::{ProbeAt, Trace, SETTLE};
 
 impl Oracles<'_> {
     /// Invariants false on a read-back at or after step `from`, except those
@@ -34,7 +35,7 @@ impl Oracles<'_> {
                                 inst.id,
                                 compact(json)
                             )],
-                            check: None,
+                            check: self.invariant_check(trace, probe, inv),
                         },
                         inv.name.clone(),
                     )),
@@ -44,5 +45,37 @@ impl Oracles<'_> {
             }
         }
         out
+    }
+}
+
+impl Oracles<'_> {
+    /// The reproducer's check: the owner's read after the step, with the
+    /// invariant evaluated on it by awk. Only when the read is the
+    /// instance's own (not a list's item) and its reader is the user of the
+    /// step it follows, whose session the script has; `None` otherwise, or
+    /// when awk cannot evaluate the expression as CEL does (said in the log).
+    fn invariant_check(&self, trace: &Trace, probe: &ProbeAt, inv: &Invariant) -> Option<Check> {
+        let mut request = probe.snapshot.read.clone()?;
+        let json = probe.snapshot.json.as_ref()?;
+        let step = trace.steps.get(probe.after)?.sent.first()?;
+        let reader = trace.instances.get(probe.instance)?.reader;
+        let user = reader.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
+        if user.is_none() || step.user != user {
+            return None;
+        }
+        request.user = user;
+        match inv.awk(json) {
+            Ok(awk) => Some(Check::Invariant {
+                request,
+                after: probe.after,
+                name: inv.name.clone(),
+                expr: inv.expr.clone(),
+                awk,
+            }),
+            Err(reason) => {
+                tracing::info!(invariant = %inv.name, %reason, "a reproducer cannot evaluate this invariant");
+                None
+            }
+        }
     }
 }

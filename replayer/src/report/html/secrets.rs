@@ -207,6 +207,8 @@ mod tests {
             headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             body: body.map(str::to_string),
             copies: 1,
+            at_once_with_previous: false,
+            linked: Vec::new(),
             status: Some(200),
             response_body: response.map(str::to_string),
         }
