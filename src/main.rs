@@ -47,6 +47,9 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if prints_only(&cli.command) {
+        stop_quietly_on_a_closed_pipe();
+    }
     color::init(cli.color);
     progress::init(cli.quiet);
     init_logging(cli.quiet, cli.verbose);
@@ -84,6 +87,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sample(SampleCommand::Drive(args)) => sample::drive(args).await,
         Command::Sample(SampleCommand::Generate(args)) => sample::generate(args),
         Command::Ca(CaCommand::Export(args)) => ca::export(args),
+    }
+}
+
+/// Commands that read local files and print, opening no socket: piped into
+/// `head`, they may simply stop when the reader goes.
+fn prints_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Sessions(_)
+            | Command::Show(_)
+            | Command::Export(_)
+            | Command::Import(_)
+            | Command::Learn(_)
+            | Command::Init(_)
+            | Command::Model(_)
+            | Command::Ca(_)
+            | Command::Sample(SampleCommand::Generate(_))
+    )
+}
+
+/// Restores the default action of SIGPIPE (Rust ignores it, so a write to
+/// a closed pipe fails and `println!` panics with a backtrace): `venomqa
+/// model show | head -1` ends like any Unix tool. Only for [`prints_only`]
+/// commands: a proxy or a client must see a closed socket as an error,
+/// never die of it.
+fn stop_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread is started;
+    // setting a signal's disposition to its default has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

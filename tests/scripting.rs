@@ -122,3 +122,47 @@ fn init_json_says_the_files_written_and_the_variables_to_set() {
         assert!(config.contains(&format!("env = {v}")), "{v} is in the file: {config}");
     }
 }
+
+/// A reader that stops early (`| head -1`) ends a printing command as it
+/// ends any Unix tool: no panic, no backtrace, nothing on stderr.
+#[test]
+fn a_pipe_closed_by_its_reader_ends_a_printing_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = login_har(dir.path());
+    // Enough exchanges that the HAR outgrows the pipe's buffer.
+    let har_text = std::fs::read_to_string(&har).unwrap();
+    let doc: Value = serde_json::from_str(&har_text).unwrap();
+    let mut entries = Vec::new();
+    for i in 0..3000 {
+        let mut entry = doc["log"]["entries"][0].clone();
+        entry["startedDateTime"] =
+            format!("2026-01-01T00:{:02}:{:02}.000Z", i / 60 % 60, i % 60).into();
+        entry["request"]["url"] = format!("http://shop.test/orders/{i}").into();
+        entries.push(entry);
+    }
+    let mut many = doc.clone();
+    many["log"]["entries"] = Value::Array(entries);
+    std::fs::write(dir.path().join("many.har"), many.to_string()).unwrap();
+    let imported = run_in(dir.path(), &["import", "many.har", "--store", "s"], b"");
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let learned = run_in(dir.path(), &["learn", "--store", "s", "--out", "m.json"], b"");
+    assert!(learned.status.success(), "{}", text(&learned.stderr));
+    let exe = env!("CARGO_BIN_EXE_venomqa");
+    for command in ["export --store s --har -", "model show m.json --format openapi"] {
+        let piped = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -o pipefail; '{exe}' {command} | head -c 10 >/dev/null"))
+            .current_dir(dir.path())
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let stderr = text(&piped.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{command}: {stderr}"
+        );
+        // 141: ended by SIGPIPE, as `yes | head -1` is (0 when it had
+        // written everything before the reader left).
+        assert!(matches!(piped.status.code(), Some(141 | 0)), "{command}: {stderr}");
+    }
+}
