@@ -91,6 +91,12 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
         let path = script.unwrap().path();
         artifacts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
     }
+    // And what the configuration writes besides: the HTML page, the model.
+    let html = qa.join("report.html");
+    assert!(html.exists(), "init turns the HTML report on");
+    for path in [html, qa.join("model.json"), qa.join("venomqa.toml")] {
+        artifacts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
     for (name, bytes) in &artifacts {
         for user in common::SHOP_USERS {
             let secret = format!("{user}-pw");
