@@ -77,5 +77,40 @@ fn a_recorder_killed_under_load_leaves_a_store_that_reopens_with_all_flushed_exc
         "{}",
         text(&exported.stdout)
     );
+
+    // A new recording continues the killed one's sessions: the states of
+    // sessions its last batches touched were only logged, and the new
+    // writer folds that log before it reads them.
+    let last = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|s| s["last_ns"].as_u64().unwrap_or(0))
+        .unwrap()
+        .clone();
+    let key = last["key"].as_str().unwrap().to_string();
+    let header = key.strip_prefix("x-session:").expect("sessions by X-Session").to_string();
+    let (proxy, proxy_url) = start_recorder(&shop_url, store, &[]);
+    let sent = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-H", &format!("X-Session: {header}")])
+        .arg(format!("{proxy_url}/health"))
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    proxy.signal("INT");
+    proxy.wait_exit();
+    let listed = run(&["sessions", "--store", store, "--json"]);
+    let after: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let same = after.as_array().unwrap().iter().find(|s| s["key"] == key.as_str()).unwrap();
+    assert_eq!(
+        same["exchanges"].as_u64(),
+        last["exchanges"].as_u64().map(|n| n + 1),
+        "the request joined {key}: {after}"
+    );
+    assert_eq!(
+        after.as_array().unwrap().len(),
+        sessions.as_array().unwrap().len(),
+        "no new session"
+    );
     shop.signal("TERM");
 }

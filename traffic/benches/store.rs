@@ -23,7 +23,13 @@
 //! those write (0 skips them), `VENOMQA_BENCH_SESSIONS` how many sessions
 //! take turns (1000), `VENOMQA_BENCH_READS=0` skips the reads.
 //!
+//! It runs with mimalloc, as the `venomqa` binary does.
+//!
 //! The machine may be shared and noisy: compare runs made back to back.
+
+/// The allocator the `venomqa` binary runs the store with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -40,7 +40,7 @@ mod names;
 
 pub use encoding::{decode_body, DecodeOutcome, DECODED_FROM};
 
-use names::{contains_ignore_case, starts_with_ignore_case};
+use names::{contains_ignore_case, may_name_a_secret, starts_with_ignore_case};
 pub use names::{is_secret_header, is_secret_name, ExtraNames};
 
 /// What every pseudonym starts with.
@@ -60,7 +60,24 @@ pub struct Redactor {
     /// and an HMAC-SHA256 costs about 7k instructions where a lookup costs
     /// a few hundred. Emptied when it holds [`MEMO_LIMIT`] of them.
     memo: Arc<Mutex<foldhash::HashMap<Vec<u8>, String>>>,
+    /// Whether a name is secret, remembered per name, shared by clones:
+    /// the same few dozen header and field names come with every exchange,
+    /// and the answer (a search for every secret word, and the declared
+    /// names) costs far more than a lookup.
+    verdicts: Arc<Mutex<NameVerdicts>>,
 }
+
+/// What [`Redactor`] remembers of names; each map is emptied when it holds
+/// [`MEMO_LIMIT`] of them.
+#[derive(Default)]
+struct NameVerdicts {
+    headers: foldhash::HashMap<Box<str>, bool>,
+    fields: foldhash::HashMap<Box<[u8]>, bool>,
+}
+
+/// Longest name whose verdict is remembered: longer ones are rare and
+/// would only crowd the maps.
+const VERDICT_NAME_MAX: usize = 64;
 
 /// Pseudonyms remembered at most, a few hundred KiB.
 const MEMO_LIMIT: usize = 4096;
@@ -77,18 +94,53 @@ impl Redactor {
     pub fn new(key: &[u8]) -> Self {
         // HMAC accepts keys of any length, so this cannot fail.
         let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
-        Redactor { mac, extra: Arc::default(), memo: Arc::default() }
+        Redactor { mac, extra: Arc::default(), memo: Arc::default(), verdicts: Arc::default() }
     }
 
     /// This redactor, also replacing the values of the fields and headers
     /// `extra` names.
     pub fn with_extra_names(self, extra: ExtraNames) -> Self {
-        Redactor { extra: Arc::new(extra), ..self }
+        // The remembered verdicts were made without these names.
+        Redactor { extra: Arc::new(extra), verdicts: Arc::default(), ..self }
     }
 
     /// Whether a field's value is replaced: a secret name, or a declared one.
     fn is_secret_field(&self, name: &[u8]) -> bool {
-        is_secret_name(name) || self.extra.is_field(name)
+        let decide = || is_secret_name(name) || self.extra.is_field(name);
+        if name.len() > VERDICT_NAME_MAX {
+            return decide();
+        }
+        let verdicts = || self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = verdicts().fields.get(name) {
+            return *known;
+        }
+        let secret = decide();
+        let mut verdicts = verdicts();
+        if verdicts.fields.len() >= MEMO_LIMIT {
+            verdicts.fields.clear();
+        }
+        verdicts.fields.insert(name.into(), secret);
+        secret
+    }
+
+    /// Whether a header's whole value is replaced by its name: named like a
+    /// secret or like auth, or declared.
+    fn is_secret_header(&self, name: &str) -> bool {
+        let decide = || is_secret_header(name) || self.extra.is_header(name);
+        if name.len() > VERDICT_NAME_MAX {
+            return decide();
+        }
+        let verdicts = || self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = verdicts().headers.get(name) {
+            return *known;
+        }
+        let secret = decide();
+        let mut verdicts = verdicts();
+        if verdicts.headers.len() >= MEMO_LIMIT {
+            verdicts.headers.clear();
+        }
+        verdicts.headers.insert(name.into(), secret);
+        secret
     }
 
     /// The stable pseudonym of `value`; a value that already is a pseudonym
@@ -164,8 +216,10 @@ impl Redactor {
                 if cred.is_empty() || is_pseudonym(cred) {
                     return None;
                 }
-                let mut out = value[..range.start].to_vec();
-                out.extend_from_slice(self.pseudonym(cred).as_bytes());
+                let pseudonym = self.pseudonym(cred);
+                let mut out = Vec::with_capacity(value.len() - cred.len() + pseudonym.len());
+                out.extend_from_slice(&value[..range.start]);
+                out.extend_from_slice(pseudonym.as_bytes());
                 out.extend_from_slice(&value[range.end..]);
                 Some(out)
             }
@@ -176,7 +230,7 @@ impl Redactor {
                 let url = std::str::from_utf8(value).ok()?;
                 self.redact_url(url).map(String::into_bytes)
             }
-            _ if is_secret_header(name) || self.extra.is_header(name) => {
+            _ if self.is_secret_header(name) => {
                 let v = trim(value);
                 (!v.is_empty() && !is_pseudonym(v)).then(|| self.pseudonym(v).into_bytes())
             }
@@ -265,7 +319,7 @@ impl Redactor {
     pub fn redact_json(&self, text: &[u8]) -> Option<Vec<u8>> {
         // Without escapes, field names are pieces of the text: when no
         // secret word appears anywhere, no field is secret.
-        if !text.contains(&b'\\') && !is_secret_name(text) && !self.extra.any_field_in(text) {
+        if !text.contains(&b'\\') && !may_name_a_secret(text) && !self.extra.any_field_in(text) {
             return None;
         }
         rewrite_scalars(text, |scalar| {

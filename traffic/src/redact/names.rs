@@ -59,6 +59,13 @@ static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("the secret words make an automaton")
 });
 
+/// Whether `text` holds a secret word anywhere, whole or not: a quick test
+/// (the automaton stops at the first) before looking at a body's fields
+/// one by one. True whenever [`is_secret_name`] of the text would be.
+pub(crate) fn may_name_a_secret(text: &[u8]) -> bool {
+    WORDS.is_match(text)
+}
+
 /// Whether a field name (JSON key, form or query field, multipart part)
 /// says its value is a secret.
 pub fn is_secret_name(name: &[u8]) -> bool {

@@ -16,6 +16,12 @@
 //!   overlap, so its ids come out of them in order;
 //! - `session_state`: base session key → last seen (u64 BE) and generation
 //!   (u32 BE), so that a new recording continues sessions and idle gaps;
+//!   and, under keys `0xFF` + a sequence number (u64 BE; no base key starts
+//!   with `0xFF`, which UTF-8 never holds), the states each batch of the
+//!   current index group changed, one value a batch: entries of
+//!   (u16 BE length, base key, state). The writer folds them into the
+//!   per-key entries with each index group (and the next writer does, after
+//!   a hard kill), so a batch costs one insert, not one a session;
 //! - `meta`: `format_version` (u32 BE), `redaction_key` (32 random bytes made
 //!   at creation), `exchange_count` and `session_count` (u64 BE), and
 //!   `dirty_from` (u64 BE): the first block not certainly indexed, while
@@ -420,6 +426,82 @@ impl Layout {
             .map(|_| ())
             .map_err(|e| self.sled_err(e))
     }
+
+    /// Logs the states one batch changed, as one value under `seq`.
+    pub fn log_key_states<'a>(
+        &self,
+        seq: u64,
+        states: impl Iterator<Item = (&'a str, &'a KeyState)>,
+    ) -> Result<()> {
+        let mut value = Vec::new();
+        for (base, state) in states {
+            // A base key longer than a u16 is not a key anyone sends; it is
+            // written whole, as `put_key_state` would.
+            let Ok(len) = u16::try_from(base.len()) else {
+                self.put_key_state(base, state)?;
+                continue;
+            };
+            value.extend_from_slice(&len.to_be_bytes());
+            value.extend_from_slice(base.as_bytes());
+            value.extend_from_slice(&state.encode());
+        }
+        if value.is_empty() {
+            return Ok(());
+        }
+        self.session_state
+            .insert(state_log_key(seq), value)
+            .map(|_| ())
+            .map_err(|e| self.sled_err(e))
+    }
+
+    /// Applies the logged states, oldest first, to the per-key entries and
+    /// removes the log. What a hard kill left behind is applied by the next
+    /// writer before it reads any state.
+    pub fn fold_key_state_log(&self) -> Result<()> {
+        self.each_logged_state(true)
+    }
+
+    /// Removes the log once the writer has written the states it holds to
+    /// their entries itself. Were it killed before this, the next writer
+    /// applies the log again, oldest first: the same states in the end.
+    pub fn clear_key_state_log(&self) -> Result<()> {
+        self.each_logged_state(false)
+    }
+
+    fn each_logged_state(&self, apply: bool) -> Result<()> {
+        let mut logged = Vec::new();
+        for item in self.session_state.scan_prefix([STATE_LOG_PREFIX]) {
+            let (key, value) = item.map_err(|e| self.sled_err(e))?;
+            logged.push(key);
+            if !apply {
+                continue;
+            }
+            let mut rest: &[u8] = &value;
+            while let Some((len, tail)) = rest.split_first_chunk::<2>() {
+                let len = usize::from(u16::from_be_bytes(*len));
+                let (Some(base), Some(state)) =
+                    (tail.get(..len), tail.get(len..len + 12).and_then(KeyState::decode))
+                else {
+                    return Err(self.corrupt("a logged session state"));
+                };
+                self.session_state.insert(base, &state.encode()).map_err(|e| self.sled_err(e))?;
+                rest = &tail[len + 12..];
+            }
+        }
+        for key in logged {
+            self.session_state.remove(key).map_err(|e| self.sled_err(e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The first byte of the session-state log's keys (see the module docs).
+const STATE_LOG_PREFIX: u8 = 0xFF;
+
+fn state_log_key(seq: u64) -> [u8; 9] {
+    let mut key = [STATE_LOG_PREFIX; 9];
+    key[1..].copy_from_slice(&seq.to_be_bytes());
+    key
 }
 
 /// One entry of the session index, decoded.
@@ -523,6 +605,40 @@ fn holds_nothing(db: &sled::Db) -> sled::Result<bool> {
 mod tests {
     use super::*;
     use crate::{Body, Headers, Request, Response, SessionKey};
+
+    #[test]
+    fn logged_session_states_fold_oldest_first_and_the_log_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(dir.path()).unwrap();
+        let layout = store.layout();
+        let a1 = KeyState { last_seen: 10, generation: 1 };
+        let a2 = KeyState { last_seen: 20, generation: 2 };
+        let b1 = KeyState { last_seen: 15, generation: 1 };
+        let odd = "a base with \u{FF}ÿ and a # in it";
+        layout.log_key_states(0, [("a", &a1), ("b", &b1), (odd, &b1)].into_iter()).unwrap();
+        layout.log_key_states(1, [("a", &a2)].into_iter()).unwrap();
+        layout.log_key_states(2, std::iter::empty()).unwrap();
+        assert_eq!(layout.key_state("a").unwrap(), None, "only logged so far");
+        let logged = || layout.session_state.scan_prefix([STATE_LOG_PREFIX]).count();
+        assert_eq!(logged(), 2, "one value a batch that changed something");
+
+        layout.fold_key_state_log().unwrap();
+        assert_eq!(layout.key_state("a").unwrap(), Some(a2), "the newest wins");
+        assert_eq!(layout.key_state("b").unwrap(), Some(b1));
+        assert_eq!(layout.key_state(odd).unwrap(), Some(b1));
+        assert_eq!(logged(), 0);
+
+        // Clearing drops the log without touching the entries.
+        layout.log_key_states(3, [("a", &a1)].into_iter()).unwrap();
+        layout.clear_key_state_log().unwrap();
+        assert_eq!(layout.key_state("a").unwrap(), Some(a2));
+        assert_eq!(logged(), 0);
+
+        // A garbled log is an error naming it, not a guess.
+        layout.session_state.insert(state_log_key(4), &[0, 9, b'x'][..]).unwrap();
+        let err = layout.fold_key_state_log().unwrap_err().to_string();
+        assert!(err.contains("logged session state"), "{err}");
+    }
 
     #[test]
     fn head_decodes_like_the_whole_exchange() {

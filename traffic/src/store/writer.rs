@@ -104,8 +104,13 @@ pub(super) struct Writer {
     last_id: u64,
     /// Cache of the `session_state` tree.
     key_states: HashMap<String, KeyState>,
-    /// Base keys whose state the current batch changed.
+    /// Base keys whose state the current batch changed: logged with it.
     dirty_states: HashSet<String>,
+    /// Base keys whose state the current index group changed: written to
+    /// their own entries with the group, when the log is folded.
+    group_states: HashSet<String>,
+    /// The sequence number of the next batch's state log entry.
+    state_log_seq: u64,
     batch: Encoded,
     builder: BlockBuilder,
     /// The first block of the index group being gathered (the ids are in
@@ -133,6 +138,8 @@ impl Writer {
         live: bool,
     ) -> Result<Writer> {
         let (exchange_count, session_count) = store.layout().counts()?;
+        // States logged by a writer that was killed before folding them.
+        store.layout().fold_key_state_log()?;
         Ok(Writer {
             store: store.clone(),
             rx,
@@ -153,6 +160,8 @@ impl Writer {
             last_id: store.layout().last_id()?,
             key_states: HashMap::new(),
             dirty_states: HashSet::new(),
+            group_states: HashSet::new(),
+            state_log_seq: 0,
             batch: Encoded::with_capacity(BATCH_MAX),
             builder: BlockBuilder::default(),
             group_from: None,
@@ -550,9 +559,15 @@ impl Writer {
 
     /// Writes the session states the batch changed, and the counters.
     fn write_state(&mut self, count: u64, new_sessions: u64) -> Result<()> {
+        let key_states = &self.key_states;
+        let changed = self.dirty_states.iter().filter_map(|b| key_states.get_key_value(b.as_str()));
+        self.store
+            .layout()
+            .log_key_states(self.state_log_seq, changed.map(|(b, s)| (b.as_str(), s)))?;
+        self.state_log_seq += 1;
         for base in self.dirty_states.drain() {
-            if let Some(state) = self.key_states.get(&base) {
-                self.store.layout().put_key_state(&base, state)?;
+            if !self.group_states.contains(&base) {
+                self.group_states.insert(base);
             }
         }
         self.exchange_count += count;
@@ -563,6 +578,7 @@ impl Writer {
     /// Writes the index entries held back for the current group, then
     /// clears the marker: the blocks are indexed.
     fn write_group(&mut self) -> Result<()> {
+        self.fold_states()?;
         if self.group_from.is_none() {
             return Ok(());
         }
@@ -575,6 +591,20 @@ impl Writer {
         self.group_from = None;
         self.group_count = 0;
         Ok(())
+    }
+
+    /// Writes the states the group's batches logged to their own entries
+    /// and removes the log.
+    fn fold_states(&mut self) -> Result<()> {
+        if self.group_states.is_empty() {
+            return Ok(());
+        }
+        for base in self.group_states.drain() {
+            if let Some(state) = self.key_states.get(&base) {
+                self.store.layout().put_key_state(&base, state)?;
+            }
+        }
+        self.store.layout().clear_key_state_log()
     }
 
     /// The usual case: the batch's ids increase and follow every stored
