@@ -106,40 +106,48 @@ impl Redactor {
 
     /// Whether a field's value is replaced: a secret name, or a declared one.
     fn is_secret_field(&self, name: &[u8]) -> bool {
-        let decide = || is_secret_name(name) || self.extra.is_field(name);
-        if name.len() > VERDICT_NAME_MAX {
-            return decide();
-        }
-        let verdicts = || self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(known) = verdicts().fields.get(name) {
-            return *known;
-        }
-        let secret = decide();
-        let mut verdicts = verdicts();
-        if verdicts.fields.len() >= MEMO_LIMIT {
-            verdicts.fields.clear();
-        }
-        verdicts.fields.insert(name.into(), secret);
-        secret
+        self.remembered(
+            |v| &mut v.fields,
+            name,
+            || is_secret_name(name) || self.extra.is_field(name),
+        )
     }
 
     /// Whether a header's whole value is replaced by its name: named like a
     /// secret or like auth, or declared.
     fn is_secret_header(&self, name: &str) -> bool {
-        let decide = || is_secret_header(name) || self.extra.is_header(name);
-        if name.len() > VERDICT_NAME_MAX {
+        self.remembered(
+            |v| &mut v.headers,
+            name,
+            || is_secret_header(name) || self.extra.is_header(name),
+        )
+    }
+
+    /// `decide(name)`, remembered in the map `pick` chooses.
+    fn remembered<K>(
+        &self,
+        pick: impl Fn(&mut NameVerdicts) -> &mut foldhash::HashMap<Box<K>, bool>,
+        name: &K,
+        decide: impl FnOnce() -> bool,
+    ) -> bool
+    where
+        K: ?Sized + std::hash::Hash + Eq + AsRef<[u8]>,
+        Box<K>: for<'a> From<&'a K>,
+    {
+        if name.as_ref().len() > VERDICT_NAME_MAX {
             return decide();
         }
         let verdicts = || self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(known) = verdicts().headers.get(name) {
+        if let Some(known) = pick(&mut verdicts()).get(name) {
             return *known;
         }
         let secret = decide();
         let mut verdicts = verdicts();
-        if verdicts.headers.len() >= MEMO_LIMIT {
-            verdicts.headers.clear();
+        let map = pick(&mut verdicts);
+        if map.len() >= MEMO_LIMIT {
+            map.clear();
         }
-        verdicts.headers.insert(name.into(), secret);
+        map.insert(name.into(), secret);
         secret
     }
 
