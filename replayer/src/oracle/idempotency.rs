@@ -85,9 +85,7 @@ impl Oracles<'_> {
             check: None,
         }
     }
-}
 
-impl Oracles<'_> {
     /// The reproducer's check of a retry that changed state again: the
     /// owner's read after the first request (step `o`) and after the retry
     /// (`f`), compared in the top-level scalar fields that changed (noise
@@ -102,29 +100,25 @@ impl Oracles<'_> {
         before: &Snapshot,
         after: &Snapshot,
     ) -> Option<Check> {
-        let mut request = after.read.clone().filter(|_| before.read.is_some())?;
+        before.read.as_ref()?;
+        let request = self.read_for_script(trace, after, instance, f)?;
         let (Some(Value::Object(a)), Some(Value::Object(b))) = (&before.json, &after.json) else {
             return None;
         };
-        let inst = trace.instances.get(instance)?;
-        let user = inst.reader.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
-        if user.is_none() || trace.steps[f].sent.first()?.user != user {
-            return None;
-        }
+        let resource = trace.instances[instance].resource;
         let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
         let fields: Vec<String> = b
             .iter()
             .filter(|(k, v)| {
                 scalar(v)
                     && a.get(*k).is_some_and(|w| scalar(w) && w != *v)
-                    && !self.noise.resource.contains(&(inst.resource, normalize(&format!("/{k}"))))
+                    && !self.noise.resource.contains(&(resource, normalize(&format!("/{k}"))))
             })
             .map(|(k, _)| k.clone())
             .collect();
         if fields.is_empty() {
             return None;
         }
-        request.user = user;
         Some(Check::ReadsDiffer { request, after: [o, f], fields })
     }
 }

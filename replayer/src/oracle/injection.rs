@@ -58,14 +58,11 @@ impl Oracles<'_> {
         let was_shown = before.and_then(|b| b.get(field)).map_or("absent".into(), compact);
         // The writer reads it back in the reproducer with its own session,
         // as the probe did when the writer is the reader.
-        let check = after_read
-            .read
-            .clone()
-            .filter(|_| focus.call.user.is_some() && focus.call.user == trace.instances[k].reader)
-            .map(|mut request| {
-                request.user = sent.user.clone();
-                Check::ReadBack { request, field: field.clone(), value: value.clone() }
-            });
+        let check = self.read_for_script(trace, after_read, k, f).map(|request| Check::ReadBack {
+            request,
+            field: field.clone(),
+            value: value.clone(),
+        });
         Some(Verdict {
             oracle: OracleKind::MassAssignment,
             confidence,

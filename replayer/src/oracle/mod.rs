@@ -45,9 +45,9 @@ mod unexpected_accept;
 use serde_json::Value;
 
 use crate::oracle::diff::Noise;
-use crate::oracle::finding::{Check, Confidence, OracleKind};
+use crate::oracle::finding::{Check, Confidence, OracleKind, SentRequest};
 use crate::oracle::invariant::Invariant;
-use crate::run::execute::{snippet, Runner, Trace};
+use crate::run::execute::{snippet, Runner, Snapshot, Trace};
 use crate::setup::plan::Plan;
 
 /// What an oracle concluded about one step of a sequence.
@@ -81,6 +81,28 @@ pub(crate) struct Oracles<'a> {
     pub invariants: &'a [Invariant],
     /// Reset before each sequence.
     pub reset: bool,
+}
+
+impl Oracles<'_> {
+    /// The instance's own read as its probe sent it, for a reproducer to
+    /// send again: only when the instance's reader is the user who sent
+    /// step `step` (the script has that session), with that user's name.
+    pub(crate) fn read_for_script(
+        &self,
+        trace: &Trace,
+        read: &Snapshot,
+        instance: usize,
+        step: usize,
+    ) -> Option<SentRequest> {
+        let reader = trace.instances.get(instance)?.reader?;
+        let user = self.plan.users.get(reader)?.name.clone();
+        if trace.steps.get(step)?.sent.first()?.user.as_ref() != Some(&user) {
+            return None;
+        }
+        let mut request = read.read.clone()?;
+        request.user = Some(user);
+        Some(request)
+    }
 }
 
 /// Which oracle wins when several fire: the most specific first.

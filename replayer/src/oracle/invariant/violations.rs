@@ -46,24 +46,14 @@ impl Oracles<'_> {
         }
         out
     }
-}
 
-impl Oracles<'_> {
     /// The reproducer's check: the owner's read after the step, with the
-    /// invariant evaluated on it by awk. Only when the read is the
-    /// instance's own (not a list's item) and its reader is the user of the
-    /// step it follows, whose session the script has; `None` otherwise, or
-    /// when awk cannot evaluate the expression as CEL does (said in the log).
+    /// invariant evaluated on it by awk (see `Oracles::read_for_script` for
+    /// when the script can send that read); `None` otherwise, or when awk
+    /// cannot evaluate the expression as CEL does (said in the debug log).
     fn invariant_check(&self, trace: &Trace, probe: &ProbeAt, inv: &Invariant) -> Option<Check> {
-        let mut request = probe.snapshot.read.clone()?;
+        let request = self.read_for_script(trace, &probe.snapshot, probe.instance, probe.after)?;
         let json = probe.snapshot.json.as_ref()?;
-        let step = trace.steps.get(probe.after)?.sent.first()?;
-        let reader = trace.instances.get(probe.instance)?.reader;
-        let user = reader.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
-        if user.is_none() || step.user != user {
-            return None;
-        }
-        request.user = user;
         match inv.awk(json) {
             Ok(awk) => Some(Check::Invariant {
                 request,
@@ -73,7 +63,7 @@ impl Oracles<'_> {
                 awk,
             }),
             Err(reason) => {
-                tracing::info!(invariant = %inv.name, %reason, "a reproducer cannot evaluate this invariant");
+                tracing::debug!(invariant = %inv.name, %reason, "a reproducer cannot evaluate this invariant");
                 None
             }
         }
