@@ -82,21 +82,9 @@ fn write_answers_differ(
     accounts: &(String, String),
     summary: &str,
 ) {
-    if !s.contains("json_field() {") {
-        s.push_str(EXTRACT_FUNCTIONS);
-    }
-    let words: Vec<String> = fields.iter().map(|f| sh_quote(f)).collect();
     let _ =
         writeln!(s, "# The answers of step 1 and step {last}, each without the account it named.");
-    let _ = writeln!(s, "fields=({})", words.join(" "));
-    s.push_str("differ=\"\"\nfor field in \"${fields[@]}\"; do\n");
-    s.push_str("  first=\"$(json_field \"$WORK/1.body\" \"$field\")\"\n");
-    let _ = writeln!(s, "  first=\"${{first//{}/<account>}}\"", sh_quote(&accounts.0));
-    let _ = writeln!(s, "  last=\"$(json_field \"$WORK/{last}.body\" \"$field\")\"");
-    let _ = writeln!(s, "  last=\"${{last//{}/<account>}}\"", sh_quote(&accounts.1));
-    s.push_str(
-        "  if [ \"$first\" != \"$last\" ]; then differ=\"$differ $field: '$first' / '$last';\"; fi\ndone\n",
-    );
+    write_field_diff(s, [1, last], fields, Some(accounts), "/");
     let _ = writeln!(
         s,
         "if [ \"$classes\" = \"$expected\" ] && [ -n \"$differ\" ]; then\n  echo {}\n  echo \"unknown account / wrong secret:$differ\"\n  exit 1\nfi",
@@ -106,6 +94,36 @@ fn write_answers_differ(
         s,
         "echo \"NOT REPRODUCED: the unknown account (step 1) and the wrong secret (step {last}) answered alike in {}\"\nexit 0",
         escape_double_quoted(&fields.join(", "))
+    );
+}
+
+/// `fields=(...)` and a loop leaving in `$differ` each field whose
+/// `json_field` values in the answers of `steps` differ, as
+/// `field: 'a' SEP 'b';`; with `taken_out`, each answer's account is first
+/// replaced by `<account>` in its value.
+fn write_field_diff(
+    s: &mut String,
+    steps: [usize; 2],
+    fields: &[String],
+    taken_out: Option<&(String, String)>,
+    sep: &str,
+) {
+    if !s.contains("json_field() {") {
+        s.push_str(EXTRACT_FUNCTIONS);
+    }
+    let words: Vec<String> = fields.iter().map(|f| sh_quote(f)).collect();
+    let _ = writeln!(s, "fields=({})", words.join(" "));
+    s.push_str("differ=\"\"\nfor field in \"${fields[@]}\"; do\n");
+    let accounts = taken_out.map(|(a, b)| [a, b]);
+    for (i, (var, step)) in ["first", "last"].into_iter().zip(steps).enumerate() {
+        let _ = writeln!(s, "  {var}=\"$(json_field \"$WORK/{step}.body\" \"$field\")\"");
+        if let Some(accounts) = accounts {
+            let _ = writeln!(s, "  {var}=\"${{{var}//{}/<account>}}\"", sh_quote(accounts[i]));
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  if [ \"$first\" != \"$last\" ]; then differ=\"$differ $field: '$first' {sep} '$last';\"; fi\ndone"
     );
 }
 
@@ -313,24 +331,14 @@ fn extracts_as(body: &str, key: &str, value: Option<&serde_json::Value>) -> bool
 /// request and after the retry differ in one of `fields`.
 fn write_reads_differ(s: &mut String, reads: [usize; 2], fields: &[String], summary: &str) {
     let [first, again] = reads;
-    if !s.contains("json_field() {") {
-        s.push_str(EXTRACT_FUNCTIONS);
-    }
-    let words: Vec<String> = fields.iter().map(|f| sh_quote(f)).collect();
     let _ = writeln!(
         s,
         "# The owner's read after the first request (step {first}) and after the retry (step {again})."
     );
-    let _ = writeln!(s, "fields=({})", words.join(" "));
-    s.push_str("changed=\"\"\nfor field in \"${fields[@]}\"; do\n");
-    let _ = writeln!(s, "  before=\"$(json_field \"$WORK/{first}.body\" \"$field\")\"");
-    let _ = writeln!(s, "  after=\"$(json_field \"$WORK/{again}.body\" \"$field\")\"");
-    s.push_str(
-        "  if [ \"$before\" != \"$after\" ]; then changed=\"$changed $field: '$before' -> '$after';\"; fi\ndone\n",
-    );
+    write_field_diff(s, reads, fields, None, "->");
     let _ = writeln!(
         s,
-        "if [ \"$classes\" = \"$expected\" ] && [ -n \"$changed\" ]; then\n  echo {}\n  echo \"the retry changed the read-back again:$changed\"\n  exit 1\nfi",
+        "if [ \"$classes\" = \"$expected\" ] && [ -n \"$differ\" ]; then\n  echo {}\n  echo \"the retry changed the read-back again:$differ\"\n  exit 1\nfi",
         sh_quote(&format!("REPRODUCED: {summary}"))
     );
     let _ = writeln!(
