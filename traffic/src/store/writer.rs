@@ -565,11 +565,7 @@ impl Writer {
             .layout()
             .log_key_states(self.state_log_seq, changed.map(|(b, s)| (b.as_str(), s)))?;
         self.state_log_seq += 1;
-        for base in self.dirty_states.drain() {
-            if !self.group_states.contains(&base) {
-                self.group_states.insert(base);
-            }
-        }
+        self.group_states.extend(self.dirty_states.drain());
         self.exchange_count += count;
         self.session_count += new_sessions;
         self.store.layout().put_counts(self.exchange_count, self.session_count)
