@@ -178,6 +178,8 @@ pub(crate) struct UpstreamTls {
     pub h1_connector: tokio_rustls::TlsConnector,
     /// The name its certificate must carry.
     pub name: ServerName<'static>,
+    /// What an HTTP/2 request names in `:authority`.
+    pub authority: http::uri::Authority,
 }
 
 impl std::fmt::Debug for UpstreamTls {
@@ -232,6 +234,7 @@ impl Upstream {
                 connector: tokio_rustls::TlsConnector::from(tls.clone()),
                 h1_connector: tokio_rustls::TlsConnector::from(Arc::new(h1)),
                 name,
+                authority: authority.clone(),
             })
         } else {
             None

@@ -150,10 +150,16 @@ impl Sender {
 /// The request as HTTP/2 carries it: its target absolute (`:scheme` and
 /// `:authority` come from it), its version HTTP/2.
 fn for_h2(mut request: UpstreamRequest, upstream: &Upstream) -> UpstreamRequest {
-    let path = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    let absolute = format!("https://{}{path}", upstream.host.to_str().unwrap_or_default());
-    if let Ok(uri) = absolute.parse() {
-        *request.uri_mut() = uri;
+    // Made from parts, not formatted and parsed again: this runs for
+    // every request.
+    if let Some(tls) = &upstream.tls {
+        let mut parts = std::mem::take(request.uri_mut()).into_parts();
+        parts.scheme = Some(http::uri::Scheme::HTTPS);
+        parts.authority = Some(tls.authority.clone());
+        parts.path_and_query.get_or_insert(http::uri::PathAndQuery::from_static("/"));
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
     }
     *request.version_mut() = http::Version::HTTP_2;
     // HTTP/2 names the host in `:authority`.
