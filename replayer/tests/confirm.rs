@@ -302,6 +302,18 @@ async fn an_invariant_is_evaluated_by_the_script_on_the_read_back() {
     );
     let said = confirms(&script, &buggy, 2, "CANNOT CONFIRM: ").await;
     assert!(said.contains("`balance`"), "{said}");
+    // So is one where the key first appears nested, where the script's
+    // extraction would read the inner value.
+    let mut nested = read.clone();
+    nested.response_body =
+        Some(r#"{"holds":[{"balance":5}],"id":"acc-rec1","balance":140,"limit":100}"#.into());
+    let script = confirming_script(
+        &sequence,
+        RECORDED,
+        &confirm(OracleKind::Invariant, Some(check(nested)), 4),
+    );
+    let said = confirms(&script, &buggy, 2, "CANNOT CONFIRM: ").await;
+    assert!(said.contains("`balance`"), "{said}");
 
     // An invariant awk cannot evaluate as CEL does is refused when the check is made.
     let division =
