@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+pub mod disk;
 pub mod http;
 pub mod layout;
 pub mod nagle;

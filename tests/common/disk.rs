@@ -114,7 +114,7 @@ impl CountingUpstream {
     pub fn upload(&self, base: &str, n: usize, size: usize) -> (u16, String) {
         self.runtime.block_on(async {
             let client = venomqa_testkit::http::client();
-            let body = vec![b'u'; size];
+            let body = incompressible(n, size);
             let sent = client
                 .post(format!("{base}/upload/{n}"))
                 .header("x-session", "uploader")
@@ -213,4 +213,19 @@ pub fn wait_for_log(log: &Path, needle: &str, wait: Duration) -> bool {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// `size` letters that LZ4 cannot shrink (the store compresses its blocks,
+/// and a test that fills a disk must fill it): a xorshift stream seeded
+/// by `n`, so each upload differs.
+fn incompressible(n: usize, size: usize) -> Vec<u8> {
+    let mut state = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            b'a' + (state % 26) as u8
+        })
+        .collect()
 }

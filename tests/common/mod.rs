@@ -247,20 +247,10 @@ pub fn run_qa(args: &[&str]) -> Output {
     with_shop_secrets(&mut command).output().unwrap()
 }
 
-/// Every file under `dir`, as bytes, concatenated: for searching a store for secrets.
+/// Every file of a closed store under `dir` and every value it holds,
+/// blocks decompressed, concatenated: for searching a store for secrets.
 pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(path) = stack.pop() {
-        if path.is_dir() {
-            for entry in std::fs::read_dir(&path).expect("dir is readable") {
-                stack.push(entry.expect("entry").path());
-            }
-        } else if let Ok(content) = std::fs::read(&path) {
-            bytes.extend(content);
-        }
-    }
-    bytes
+    venomqa_testkit::disk::store_bytes(dir)
 }
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {

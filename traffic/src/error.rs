@@ -40,8 +40,9 @@ pub enum Error {
 
     /// Written by a venomqa whose on-disk format this one does not read.
     #[error(
-        "store at {} has format version {found}; this venomqa reads version {expected}",
-        .dir.display()
+        "store at {} has format version {found}; this venomqa reads versions {} to {expected}",
+        .dir.display(),
+        crate::store::OLDEST_FORMAT_VERSION
     )]
     Version {
         /// The store's directory, as it was given.

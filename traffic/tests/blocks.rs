@@ -1,5 +1,6 @@
-//! Exchanges kept in blocks (format 2): reads across block boundaries,
-//! appends after a reopen, imports among stored ids, repairs.
+//! Exchanges kept in blocks (format 3, compressed; format 2 stores as they
+//! were): reads across block boundaries, appends after a reopen, imports
+//! among stored ids, repairs.
 
 mod common;
 
@@ -302,13 +303,119 @@ fn a_store_of_format_version_1_is_refused_naming_both_versions() {
         let err = open(dir.path()).unwrap_err();
         let message = err.to_string();
         assert!(message.contains("format version 1"), "{message}");
-        assert!(message.contains(&format!("reads version {FORMAT_VERSION}")), "{message}");
+        assert!(message.contains(&format!("reads versions 2 to {FORMAT_VERSION}")), "{message}");
     }
     let db = open_raw(dir.path());
     assert!(
         !db.tree_names().iter().any(|n| n == &b"blocks"[..]),
         "the old store is left as it was"
     );
+}
+
+#[test]
+fn a_store_of_format_version_2_is_read_and_appended_to_as_it_is() {
+    // What venomqa wrote before blocks were compressed: the same layout,
+    // each block stored as built. Such a store is read, and what is
+    // recorded into it is written the same way, so older venomqa builds
+    // can still read it.
+    let dir = tempfile::tempdir().unwrap();
+    let old: Vec<Exchange> = [(1, "a"), (2, "b"), (3, "a")]
+        .iter()
+        .map(|&(n, key)| {
+            let mut e = exchange("GET", &format!("/old/{n}"), t(n));
+            e.id = t(n);
+            e.session = session(key);
+            e
+        })
+        .collect();
+    {
+        let db = open_raw(dir.path());
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("format_version", &2u32.to_be_bytes()).unwrap();
+        meta.insert("redaction_key", &[7u8; 32]).unwrap();
+        // No index yet: the marker has the open build it from the blocks.
+        meta.insert("dirty_from", &0u64.to_be_bytes()).unwrap();
+        let blocks = db.open_tree("blocks").unwrap();
+        blocks.insert(t(1).to_be_bytes(), built_block(&old.iter().collect::<Vec<_>>())).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open_existing(dir.path()).unwrap();
+    assert_eq!(all(&store), old);
+    assert_eq!(ids(store.session_exchanges(&session("a"))), vec![t(1), t(3)]);
+    let added = exchange("GET", "/new", t(10)).req_header("X-Session", "c");
+    store.append(vec![added], no_redaction()).unwrap();
+    assert_consistent(&store);
+    assert_eq!(all(&store).len(), 4);
+    drop(store);
+
+    let plain = raw_blocks_as(dir.path(), <[u8]>::to_vec);
+    assert_eq!(plain.len(), 2, "the old block and the new one: {plain:?}");
+    assert_eq!(plain[1].1.len(), 1, "the new block is readable uncompressed");
+    let db = open_raw(dir.path());
+    let version = db.open_tree("meta").unwrap().get("format_version").unwrap().unwrap();
+    assert_eq!(version.as_ref(), 2u32.to_be_bytes(), "the format is left as it was");
+}
+
+#[test]
+fn a_new_store_keeps_its_blocks_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Alike exchanges, as real traffic is: they compress well.
+    let sent: Vec<Exchange> = (0..BLOCK_MAX_EXCHANGES as u64)
+        .map(|n| {
+            exchange("GET", &format!("/orders/{n}"), t(n))
+                .req_header("X-Session", "s")
+                .req_header("Accept", "application/json")
+        })
+        .collect();
+    let (store, _) = record_all(dir.path(), no_redaction(), sent.clone());
+    drop(store);
+    let db = open_raw(dir.path());
+    let blocks = db.open_tree("blocks").unwrap();
+    let (stored, built): (usize, usize) = blocks
+        .iter()
+        .map(|item| {
+            let (_, value) = item.unwrap();
+            (value.len(), unpack_block(&value).len())
+        })
+        .fold((0, 0), |(s, b), (s1, b1)| (s + s1, b + b1));
+    assert!(stored * 3 < built, "{stored} bytes stored for {built} built");
+    let version = db.open_tree("meta").unwrap().get("format_version").unwrap().unwrap();
+    assert_eq!(version.as_ref(), FORMAT_VERSION.to_be_bytes());
+    drop(blocks);
+    drop(db);
+    let store = Store::open_existing(dir.path()).unwrap();
+    let read: Vec<String> = all(&store).into_iter().map(|e| e.request.url).collect();
+    assert_eq!(read, sent.iter().map(|e| e.request.url.clone()).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_damaged_compressed_block_is_reported_by_name_not_read_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = record_all(dir.path(), no_redaction(), vec![exchange("GET", "/a", t(1))]);
+    let key = store.exchanges().next().unwrap().unwrap().id;
+    drop(store);
+    {
+        let db = open_raw(dir.path());
+        let blocks = db.open_tree("blocks").unwrap();
+        // A length no LZ4 block of this size can decompress to, then one
+        // that is plausible over bytes that are not LZ4.
+        let mut huge = u32::MAX.to_le_bytes().to_vec();
+        huge.extend([0u8; 8]);
+        blocks.insert(key.to_be_bytes(), huge).unwrap();
+        db.flush().unwrap();
+    }
+    for _ in 0..2 {
+        let store = Store::open_existing(dir.path()).unwrap();
+        let err = store.exchanges().next().unwrap().unwrap_err().to_string();
+        assert!(err.contains(&format!("block {key}")), "{err}");
+        assert!(store.get(key).is_err());
+        drop(store);
+        let db = open_raw(dir.path());
+        let mut garbled = 64u32.to_le_bytes().to_vec();
+        garbled.extend([0xF0u8; 16]);
+        db.open_tree("blocks").unwrap().insert(key.to_be_bytes(), garbled).unwrap();
+        db.flush().unwrap();
+    }
 }
 
 #[test]

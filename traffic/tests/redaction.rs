@@ -32,18 +32,9 @@ fn journey() -> Vec<Exchange> {
     ]
 }
 
-/// Every byte of every file under `dir`, recursively.
+/// Every file of the store and every value it holds, blocks decompressed.
 fn raw_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(raw_files(&path));
-        } else {
-            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-        }
-    }
-    out
+    venomqa_testkit::disk::store_contents(dir)
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {

@@ -177,7 +177,7 @@ fn a_store_of_another_format_version_is_refused_naming_both_versions() {
     assert!(matches!(err, Error::Version { found: 7, expected: FORMAT_VERSION, .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("format version 7"), "{message}");
-    assert!(message.contains(&format!("reads version {FORMAT_VERSION}")), "{message}");
+    assert!(message.contains(&format!("reads versions 2 to {FORMAT_VERSION}")), "{message}");
     assert!(message.contains(&dir.path().display().to_string()), "{message}");
 }
 

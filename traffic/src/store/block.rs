@@ -1,4 +1,4 @@
-//! Blocks: the unit the store keeps exchanges in (format version 2).
+//! Blocks: the unit the store keeps exchanges in (format versions 2 and 3).
 //!
 //! One sled value holds a run of exchanges with increasing ids, keyed by
 //! the first id (big-endian, so sled sorts blocks by id). A block is laid
@@ -16,6 +16,9 @@
 //! directory increase strictly, so one exchange is found by a binary search
 //! and a range of ids by two, without decoding any record. Across blocks,
 //! ids increase too: a block's last id is below the next block's key.
+//!
+//! Format 3 stores each block LZ4-compressed (see [`BlockEncoding`]);
+//! format 2 stores it as built. Either way a reader parses the built bytes.
 
 use crate::{Exchange, ExchangeId};
 
@@ -101,11 +104,13 @@ impl<'a> Block<'a> {
     }
 }
 
-/// Builds one block at a time in a buffer kept between blocks.
+/// Builds one block at a time in buffers kept between blocks.
 #[derive(Default)]
 pub(crate) struct BlockBuilder {
     data: Vec<u8>,
     dir: Vec<(ExchangeId, u32)>,
+    /// Where a block is compressed.
+    scratch: Vec<u8>,
 }
 
 /// A record too large for a block's u32 offsets (over 4 GiB).
@@ -139,8 +144,9 @@ impl BlockBuilder {
         Ok(())
     }
 
-    /// The finished block's key and value; the builder is empty again.
-    pub fn finish(&mut self) -> Option<([u8; 8], sled::IVec)> {
+    /// The finished block's key and value, encoded as the store keeps
+    /// blocks; the builder is empty again.
+    pub fn finish(&mut self, encoding: BlockEncoding) -> Option<([u8; 8], sled::IVec)> {
         let first = self.first_id()?;
         let count = u32::try_from(self.dir.len()).expect("a block holds far fewer than 2^32");
         self.data.reserve(self.dir.len() * ENTRY + COUNT);
@@ -149,12 +155,88 @@ impl BlockBuilder {
             self.data.extend_from_slice(&end.to_le_bytes());
         }
         self.data.extend_from_slice(&count.to_le_bytes());
-        let value = sled::IVec::from(self.data.as_slice());
+        let value = encoding.encode(&self.data, &mut self.scratch);
         self.data.clear();
         // One large exchange must not keep its size allocated.
         self.data.shrink_to(4 * BLOCK_TARGET_BYTES);
+        self.scratch.clear();
+        self.scratch.shrink_to(4 * BLOCK_TARGET_BYTES);
         self.dir.clear();
         Some((first.to_be_bytes(), value))
+    }
+}
+
+/// How a store keeps its blocks: as built (format 2) or LZ4-compressed
+/// (format 3, what new stores get).
+///
+/// Compression is for the writer's sake as much as the disk's: sled keeps
+/// values inline in its tree nodes and rewrites a node whole when it
+/// consolidates or splits it, so every byte a block saves is saved several
+/// times over; exchanges (repeated header names, JSON keys) shrink several
+/// times. A compressed value is the built block's length (u32 LE) and then
+/// its LZ4 block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BlockEncoding {
+    Plain,
+    Lz4,
+}
+
+/// LZ4 never expands a block's bytes more than about 255 times: a value
+/// that claims more is damaged, and is refused before anything is
+/// allocated for it.
+const LZ4_MAX_RATIO: usize = 255;
+
+impl BlockEncoding {
+    /// The value to store for a built block.
+    fn encode(self, built: &[u8], scratch: &mut Vec<u8>) -> sled::IVec {
+        match self {
+            BlockEncoding::Plain => sled::IVec::from(built),
+            BlockEncoding::Lz4 => {
+                let len = u32::try_from(built.len()).expect("a built block's offsets are u32");
+                scratch.clear();
+                scratch.resize(4 + lz4_flex::block::get_maximum_output_size(built.len()), 0);
+                scratch[..4].copy_from_slice(&len.to_le_bytes());
+                let written = lz4_flex::block::compress_into(built, &mut scratch[4..])
+                    .expect("the output is sized for the worst case");
+                sled::IVec::from(&scratch[..4 + written])
+            }
+        }
+    }
+
+    /// The built block a stored value holds; `None` when it cannot be
+    /// decompressed (a damaged value).
+    pub fn decode(self, stored: sled::IVec) -> Option<BlockBytes> {
+        match self {
+            BlockEncoding::Plain => Some(BlockBytes::Stored(stored)),
+            BlockEncoding::Lz4 => {
+                let (len, compressed) = stored.split_first_chunk::<4>()?;
+                let len = u32::from_le_bytes(*len) as usize;
+                if len > compressed.len().saturating_mul(LZ4_MAX_RATIO) + 16 {
+                    return None;
+                }
+                let mut built = vec![0; len];
+                let written = lz4_flex::block::decompress_into(compressed, &mut built).ok()?;
+                (written == len).then_some(BlockBytes::Decoded(built))
+            }
+        }
+    }
+}
+
+/// A block's bytes ready for [`Block::parse`]: the stored value itself, or
+/// its decompressed copy.
+pub(crate) enum BlockBytes {
+    Stored(sled::IVec),
+    Decoded(Vec<u8>),
+}
+
+impl std::ops::Deref for BlockBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            BlockBytes::Stored(value) => value,
+            BlockBytes::Decoded(bytes) => bytes,
+        }
     }
 }
 
@@ -193,7 +275,7 @@ mod tests {
         for &(id, record) in records {
             builder.push_encoded(id, record).unwrap();
         }
-        builder.finish().unwrap().1.to_vec()
+        builder.finish(BlockEncoding::Plain).unwrap().1.to_vec()
     }
 
     #[test]
@@ -235,12 +317,47 @@ mod tests {
     fn the_builder_is_reusable() {
         let mut builder = BlockBuilder::default();
         builder.push_encoded(1, b"a").unwrap();
-        let (key, first) = builder.finish().unwrap();
+        let (key, first) = builder.finish(BlockEncoding::Plain).unwrap();
         assert_eq!(key, 1u64.to_be_bytes());
-        assert!(builder.len() == 0 && builder.finish().is_none());
+        assert!(builder.len() == 0 && builder.finish(BlockEncoding::Plain).is_none());
         builder.push_encoded(2, b"b").unwrap();
-        let (_, second) = builder.finish().unwrap();
+        let (_, second) = builder.finish(BlockEncoding::Plain).unwrap();
         assert_eq!(Block::parse(&second).unwrap().record(0), Some(&b"b"[..]));
         assert_eq!(Block::parse(&first).unwrap().record(0), Some(&b"a"[..]));
+    }
+
+    #[test]
+    fn a_compressed_block_decodes_to_the_block_as_built() {
+        let record = b"{\"method\":\"GET\",\"url\":\"/orders/1\",\"accept\":\"application/json\"}";
+        let records: Vec<(u64, &[u8])> = (1..=50).map(|id| (id, &record[..])).collect();
+        let built = build(&records);
+        let mut builder = BlockBuilder::default();
+        for &(id, record) in &records {
+            builder.push_encoded(id, record).unwrap();
+        }
+        let (_, stored) = builder.finish(BlockEncoding::Lz4).unwrap();
+        assert!(stored.len() * 5 < built.len(), "{} of {} bytes", stored.len(), built.len());
+        let decoded = BlockEncoding::Lz4.decode(stored.clone()).unwrap();
+        assert_eq!(&*decoded, &built[..]);
+        let plain = BlockEncoding::Plain.decode(sled::IVec::from(&built[..])).unwrap();
+        assert_eq!(&*plain, &built[..]);
+    }
+
+    #[test]
+    fn a_damaged_compressed_block_does_not_decode() {
+        let built = build(&[(5, b"five"), (9, b"nine")]);
+        let mut builder = BlockBuilder::default();
+        builder.push_encoded(5, b"five").unwrap();
+        builder.push_encoded(9, b"nine").unwrap();
+        let (_, stored) = builder.finish(BlockEncoding::Lz4).unwrap();
+        let decode = |bytes: &[u8]| BlockEncoding::Lz4.decode(sled::IVec::from(bytes));
+        assert!(decode(&stored[..3]).is_none(), "no room for the length");
+        assert!(decode(&stored[..stored.len() - 1]).is_none(), "cut short");
+        let mut longer = stored.to_vec();
+        longer[..4].copy_from_slice(&(built.len() as u32 + 1).to_le_bytes());
+        assert!(decode(&longer).is_none(), "a length the data does not fill");
+        let mut huge = u32::MAX.to_le_bytes().to_vec();
+        huge.extend_from_slice(&stored[4..]);
+        assert!(decode(&huge).is_none(), "a length past what LZ4 can expand to");
     }
 }

@@ -2,13 +2,14 @@
 //! keys and values, and the only code that touches the trees. The rest of
 //! `store/` (opening, reading, the writer) goes through [`Layout`].
 //!
-//! Layout, one sled tree a concern (format version 2):
+//! Layout, one sled tree a concern (format version 3; 2 differs only in
+//! keeping blocks uncompressed):
 //! - `blocks`: exchanges in blocks, a block a run of exchanges with
 //!   increasing ids (at most [`BLOCK_MAX_EXCHANGES`](super::block::BLOCK_MAX_EXCHANGES), closed once past
 //!   [`BLOCK_TARGET_BYTES`](super::block::BLOCK_TARGET_BYTES); one large exchange is a block of its own),
 //!   keyed by its first id (big-endian u64); the value holds the
-//!   postcard-encoded [`Exchange`]s and a directory of their ids (see
-//!   `block.rs`). Blocks never overlap: a block's last id is below the next
+//!   postcard-encoded [`Exchange`]s and a directory of their ids,
+//!   LZ4-compressed (see `block.rs`). Blocks never overlap: a block's last id is below the next
 //!   block's key, so blocks in key order are exchanges in id order;
 //! - `session_index`: session key bytes, `0x00`, first id (big-endian) →
 //!   the ids (u64 LE each, increasing) of that session's exchanges in one
@@ -43,13 +44,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rand::RngCore;
 use serde::Deserialize;
 
-use super::block::Block;
+use super::block::{Block, BlockBytes, BlockEncoding};
 use crate::session::KeyState;
 use crate::{Error, Exchange, ExchangeId, Result};
 
-/// The on-disk format this code reads and writes: 2 keeps exchanges in
-/// blocks (1 kept one sled value per exchange).
-pub const FORMAT_VERSION: u32 = 2;
+/// The on-disk format of the stores this code creates: 3 keeps exchanges
+/// in LZ4-compressed blocks. Stores of format 2 (the same blocks
+/// uncompressed) are read and written as they are; format 1 (one sled
+/// value per exchange) is refused.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The oldest format this code reads and writes.
+pub const OLDEST_FORMAT_VERSION: u32 = 2;
 
 /// At most this many exchanges are in a group of the session index.
 pub(crate) const GROUP_EXCHANGES: usize = 8192;
@@ -77,6 +83,8 @@ pub(super) struct Layout {
     session_state: sled::Tree,
     meta: sled::Tree,
     redaction_key: [u8; 32],
+    /// How this store's format keeps its blocks.
+    encoding: BlockEncoding,
     /// Set by the first I/O error sled reports: sled cannot write again
     /// and may hang flushing, so the store is neither written nor flushed
     /// again (see `mod.rs`).
@@ -90,10 +98,11 @@ struct Trees {
     session_state: sled::Tree,
     meta: sled::Tree,
     redaction_key: [u8; 32],
+    encoding: BlockEncoding,
 }
 
-/// One stored block: its key (its first id) and its value.
-pub(super) type StoredBlock = (ExchangeId, sled::IVec);
+/// One stored block: its key (its first id) and its bytes, decompressed.
+pub(super) type StoredBlock = (ExchangeId, BlockBytes);
 
 impl Layout {
     /// Checks the format version of an opened sled directory (making a
@@ -110,6 +119,7 @@ impl Layout {
                 session_state: trees.session_state,
                 meta: trees.meta,
                 redaction_key: trees.redaction_key,
+                encoding: trees.encoding,
                 failed: AtomicBool::new(false),
             }),
             Err(e) => {
@@ -134,13 +144,15 @@ impl Layout {
             }
             None => return Err(Error::NotAStore { dir: dir.to_path_buf() }),
         };
-        if version != FORMAT_VERSION {
-            return Err(Error::Version {
+        let encoding = match version {
+            OLDEST_FORMAT_VERSION => BlockEncoding::Plain,
+            FORMAT_VERSION => BlockEncoding::Lz4,
+            _ => return Err(Error::Version {
                 dir: dir.to_path_buf(),
                 found: version,
                 expected: FORMAT_VERSION,
-            });
-        }
+            }),
+        };
         // Opened only now: opening a tree creates it, and a store of another
         // version is left as it was.
         let redaction_key = meta
@@ -154,6 +166,7 @@ impl Layout {
             session_state: db.open_tree(TREE_SESSION_STATE).map_err(sled_err)?,
             meta,
             redaction_key,
+            encoding,
         })
     }
 
@@ -163,6 +176,11 @@ impl Layout {
 
     pub fn redaction_key(&self) -> &[u8; 32] {
         &self.redaction_key
+    }
+
+    /// How blocks are written to this store.
+    pub fn block_encoding(&self) -> BlockEncoding {
+        self.encoding
     }
 
     /// The error for what sled reported; an I/O error marks the store
@@ -300,8 +318,13 @@ impl Layout {
         item: sled::Result<(sled::IVec, sled::IVec)>,
     ) -> Result<StoredBlock> {
         let (key, value) = item.map_err(|e| self.sled_err(e))?;
-        let key = decode_u64(&key).ok_or_else(|| self.corrupt("block key"))?;
-        Ok((key, value))
+        let key = self.block_key(&key)?;
+        let bytes = self.encoding.decode(value).ok_or_else(|| self.corrupt(format!("block {key}")))?;
+        Ok((key, bytes))
+    }
+
+    fn block_key(&self, key: &[u8]) -> Result<ExchangeId> {
+        decode_u64(key).ok_or_else(|| self.corrupt("block key"))
     }
 
     /// The blocks keyed in `from..=to`, in key order (either way).
@@ -319,11 +342,26 @@ impl Layout {
             .transpose()
     }
 
+    /// The key of the block that holds `id` if any does, without reading
+    /// the block.
+    pub fn block_key_at(&self, id: ExchangeId) -> Result<Option<ExchangeId>> {
+        let at = self.blocks.range(..=id.to_be_bytes()).next_back();
+        self.only_key(at)
+    }
+
     /// The key of the first block after `id`.
     pub fn next_block_key(&self, id: ExchangeId) -> Result<Option<ExchangeId>> {
         let Some(after) = id.checked_add(1) else { return Ok(None) };
-        let next = self.blocks.range(after.to_be_bytes()..).next();
-        Ok(next.map(|item| self.stored_block(item)).transpose()?.map(|(key, _)| key))
+        self.only_key(self.blocks.range(after.to_be_bytes()..).next())
+    }
+
+    fn only_key(
+        &self,
+        item: Option<sled::Result<(sled::IVec, sled::IVec)>>,
+    ) -> Result<Option<ExchangeId>> {
+        let Some(item) = item else { return Ok(None) };
+        let (key, _) = item.map_err(|e| self.sled_err(e))?;
+        self.block_key(&key).map(Some)
     }
 
     /// Whether an exchange with this id is stored.

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::batch::{build_blocks, Encoded, Pending};
-use super::block::BlockBuilder;
+use super::block::{BlockBuilder, BlockBytes};
 use super::layout::{encode_ids, index_key, Layout};
 use crate::{ExchangeId, Result};
 
@@ -57,7 +57,7 @@ pub(super) fn merge_blocks(
 fn holding_block(
     layout: &Layout,
     id: ExchangeId,
-) -> Result<Option<(ExchangeId, sled::IVec, ExchangeId)>> {
+) -> Result<Option<(ExchangeId, BlockBytes, ExchangeId)>> {
     let Some((key, value)) = layout.block_at(id)? else { return Ok(None) };
     let last = layout.parse_block(key, &value)?.last_id();
     Ok((last >= id).then_some((key, value, last)))

@@ -78,7 +78,7 @@ use layout::{Layout, GROUP_EXCHANGES};
 use read_copy::ReadCopy;
 
 pub use health::StoreTrouble;
-pub use layout::FORMAT_VERSION;
+pub use layout::{FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use options::RecordOptions;
 pub use read::{Exchanges, SessionExchanges, SessionSummary};
 pub use recording::{RecordSummary, Recording, DEFAULT_FINISH_DEADLINE};

@@ -7,6 +7,7 @@ use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 
+use super::block::BlockBytes;
 use super::layout::ExchangeHead;
 use super::Store;
 use crate::{Error, Exchange, ExchangeId, Result, SessionKey};
@@ -36,8 +37,8 @@ impl Store {
     pub fn exchanges_in(&self, range: RangeInclusive<ExchangeId>) -> Exchanges {
         let (start, end) = range.into_inner();
         // The block holding `start` is keyed at or before it.
-        let from = match self.layout().block_at(start) {
-            Ok(Some((key, _))) => key,
+        let from = match self.layout().block_key_at(start) {
+            Ok(Some(key)) => key,
             Ok(None) => start,
             Err(e) => return Exchanges::failed(self.clone(), e),
         };
@@ -146,7 +147,7 @@ impl SessionAcc {
 /// Entries `next..end` of one block, not read yet.
 #[derive(Default)]
 struct Cursor {
-    block: Option<sled::IVec>,
+    block: Option<BlockBytes>,
     key: ExchangeId,
     next: usize,
     end: usize,
@@ -157,7 +158,7 @@ impl Cursor {
     fn new(
         store: &Store,
         key: ExchangeId,
-        value: sled::IVec,
+        value: BlockBytes,
         start: u64,
         end: u64,
     ) -> Result<Cursor> {
@@ -300,7 +301,7 @@ pub struct SessionExchanges {
     /// both held and written) is skipped.
     last: Option<ExchangeId>,
     /// The block read last, with its key.
-    block: Option<(ExchangeId, sled::IVec)>,
+    block: Option<(ExchangeId, BlockBytes)>,
     store: Store,
 }
 

@@ -18,11 +18,11 @@ pub fn t(secs: u64) -> u64 {
 /// their traffic with it.
 pub const BLOCK_MAX_EXCHANGES: usize = 256;
 
-/// A block as the store keeps it (format 2), for tests that write what a
-/// crash leaves behind: the postcard records one after another, then per
-/// record its id (u64 LE) and where it ends (u32 LE), then the count (u32
-/// LE).
-pub fn block(exchanges: &[&Exchange]) -> Vec<u8> {
+/// A block as built (and as a format 2 store keeps it), for tests that
+/// write what a crash leaves behind: the postcard records one after
+/// another, then per record its id (u64 LE) and where it ends (u32 LE),
+/// then the count (u32 LE).
+pub fn built_block(exchanges: &[&Exchange]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut directory = Vec::new();
     for e in exchanges {
@@ -35,14 +35,36 @@ pub fn block(exchanges: &[&Exchange]) -> Vec<u8> {
     out
 }
 
-/// The blocks of a closed store as sled holds them: each key and the ids
-/// of its directory.
+/// A block as a store of the current format (3) keeps it: the built
+/// block's length (u32 LE), then the built block LZ4-compressed.
+pub fn block(exchanges: &[&Exchange]) -> Vec<u8> {
+    let built = built_block(exchanges);
+    let mut out = (built.len() as u32).to_le_bytes().to_vec();
+    out.extend(lz4_flex::block::compress(&built));
+    out
+}
+
+/// The built block a format 3 value holds.
+pub fn unpack_block(value: &[u8]) -> Vec<u8> {
+    let len = u32::from_le_bytes(value[..4].try_into().unwrap()) as usize;
+    lz4_flex::block::decompress(&value[4..], len).unwrap()
+}
+
+/// The blocks of a closed store (of the current format) as sled holds
+/// them: each key and the ids of its directory.
 pub fn raw_blocks(dir: &Path) -> Vec<(u64, Vec<u64>)> {
+    raw_blocks_as(dir, unpack_block)
+}
+
+/// The blocks of a closed store, each value turned into its built block
+/// by `built`.
+pub fn raw_blocks_as(dir: &Path, built: impl Fn(&[u8]) -> Vec<u8>) -> Vec<(u64, Vec<u64>)> {
     let db = open_raw(dir);
     let blocks = db.open_tree("blocks").unwrap();
     let mut out = Vec::new();
     for item in blocks.iter() {
         let (key, value) = item.unwrap();
+        let value = built(&value);
         let count = u32::from_le_bytes(value[value.len() - 4..].try_into().unwrap()) as usize;
         let directory = value.len() - 4 - 12 * count;
         let ids = (0..count)
