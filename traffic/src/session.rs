@@ -106,7 +106,7 @@ impl SessionRule {
             }
             SessionRule::Client => {
                 let client = exchange.client.as_deref()?;
-                Some(format!("client:{}", client_ip(client)))
+                Some(["client:", &client_ip(client)].concat())
             }
         }
     }
@@ -140,16 +140,17 @@ impl SessionRule {
 
     /// `name:value`, the value pseudonymised when it is a secret.
     fn render(&self, value: &[u8], redactor: Option<&Redactor>) -> String {
-        let (prefix, secret) = match self {
-            SessionRule::Header(name) => (format!("{name}:"), is_secret_header(name)),
-            SessionRule::Cookie(name) => (format!("cookie:{name}="), true),
-            SessionRule::Client => ("client:".to_string(), false),
+        // Once an exchange in the writer: pieces joined, not formatted.
+        let (prefix, name, suffix, secret) = match self {
+            SessionRule::Header(name) => ("", name.as_str(), ":", is_secret_header(name)),
+            SessionRule::Cookie(name) => ("cookie:", name.as_str(), "=", true),
+            SessionRule::Client => ("client:", "", "", false),
         };
         let value = match redactor {
             Some(r) if secret => r.pseudonym(value),
             _ => String::from_utf8_lossy(value).into_owned(),
         };
-        prefix + &value
+        [prefix, name, suffix, &value].concat()
     }
 }
 
