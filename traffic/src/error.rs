@@ -40,17 +40,18 @@ pub enum Error {
 
     /// Written by a venomqa whose on-disk format this one does not read.
     #[error(
-        "store at {} has format version {found}; this venomqa reads versions {} to {expected}",
-        .dir.display(),
-        crate::store::OLDEST_FORMAT_VERSION
+        "store at {} has format version {found}; this venomqa reads versions {oldest} to {expected}",
+        .dir.display()
     )]
     Version {
         /// The store's directory, as it was given.
         dir: PathBuf,
         /// The version the store says it has.
         found: u32,
-        /// The version this venomqa reads ([`FORMAT_VERSION`](crate::FORMAT_VERSION)).
+        /// The newest version this venomqa reads ([`FORMAT_VERSION`](crate::FORMAT_VERSION)).
         expected: u32,
+        /// The oldest version this venomqa reads.
+        oldest: u32,
     },
 
     /// A record could not be decoded: the store was damaged or hand-edited.

@@ -151,6 +151,7 @@ impl Layout {
                 dir: dir.to_path_buf(),
                 found: version,
                 expected: FORMAT_VERSION,
+                oldest: OLDEST_FORMAT_VERSION,
             }),
         };
         // Opened only now: opening a tree creates it, and a store of another
