@@ -69,6 +69,6 @@ pub use session::{
 pub use store::{
     Exchanges, RecordOptions, RecordSummary, Recording, SessionExchanges, SessionSummary, Stats,
     Store, StoreTrouble, StoredExchanges, DEFAULT_FINISH_DEADLINE, FLUSH_EVERY_MS, FORMAT_VERSION,
-    MIN_FREE_BYTES, RESUME_MARGIN,
+    MIN_FREE_BYTES, OLDEST_FORMAT_VERSION, RESUME_MARGIN,
 };
 pub use timestamp::{rfc3339, rfc3339_millis, utc_millis};

@@ -51,27 +51,40 @@ pub enum SessionRule {
 
 /// Rules tried in order until one finds a value; never empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionRules(Vec<SessionRule>);
+pub struct SessionRules {
+    rules: Vec<SessionRule>,
+    /// Per rule, whether it names a secret header: asked once here rather
+    /// than of every exchange (the writer keys each one).
+    secret: Vec<bool>,
+}
 
 impl SessionRules {
     /// A list of rules; `None` when it is empty.
     pub fn new(rules: Vec<SessionRule>) -> Option<Self> {
-        (!rules.is_empty()).then_some(SessionRules(rules))
+        (!rules.is_empty()).then(|| SessionRules::of(rules))
+    }
+
+    fn of(rules: Vec<SessionRule>) -> Self {
+        let secret = rules
+            .iter()
+            .map(|rule| matches!(rule, SessionRule::Header(name) if is_secret_header(name)))
+            .collect();
+        SessionRules { rules, secret }
     }
 
     /// The rules, in the order they are tried.
     pub fn rules(&self) -> &[SessionRule] {
-        &self.0
+        &self.rules
     }
 
     /// The session key of `exchange` before any idle-gap suffix; secret
     /// values become pseudonyms when a redactor is given.
     pub fn base_key(&self, exchange: &Exchange, redactor: Option<&Redactor>) -> String {
-        for rule in &self.0 {
-            if let Some(key) = rule.request_key(exchange, redactor) {
+        for (rule, &secret) in self.rules.iter().zip(&self.secret) {
+            if let Some(key) = rule.request_key(exchange, secret, redactor) {
                 return key;
             }
-            if let Some(key) = rule.claim_key(exchange, redactor) {
+            if let Some(key) = rule.claim_key(exchange, secret, redactor) {
                 return key;
             }
         }
@@ -81,7 +94,7 @@ impl SessionRules {
 
 impl Default for SessionRules {
     fn default() -> Self {
-        SessionRules(vec![
+        SessionRules::of(vec![
             SessionRule::Header("x-session".into()),
             SessionRule::Header("authorization".into()),
             SessionRule::Client,
@@ -91,18 +104,24 @@ impl Default for SessionRules {
 
 impl SessionRule {
     /// The key this rule gives from the request, if the request has a value.
-    fn request_key(&self, exchange: &Exchange, redactor: Option<&Redactor>) -> Option<String> {
+    /// `secret`: the rule's header is a secret one.
+    fn request_key(
+        &self,
+        exchange: &Exchange,
+        secret: bool,
+        redactor: Option<&Redactor>,
+    ) -> Option<String> {
         let headers = &exchange.request.headers;
         match self {
             SessionRule::Header(name) => {
                 let value = header_value(headers, name)?;
-                Some(self.render(value, redactor))
+                Some(self.render(value, secret, redactor))
             }
             SessionRule::Cookie(name) => {
                 let value = headers.get_all("cookie").find_map(|line| {
                     line.split(|&b| b == b';').find_map(|pair| cookie_value(pair, name))
                 })?;
-                Some(self.render(value, redactor))
+                Some(self.render(value, secret, redactor))
             }
             SessionRule::Client => {
                 let client = exchange.client.as_deref()?;
@@ -114,35 +133,40 @@ impl SessionRule {
     /// The key this rule gives from what the response issued: a `Set-Cookie`
     /// for a cookie rule; for a header rule the same header in the response
     /// or, for a credential header, a token field of a JSON body.
-    fn claim_key(&self, exchange: &Exchange, redactor: Option<&Redactor>) -> Option<String> {
+    fn claim_key(
+        &self,
+        exchange: &Exchange,
+        secret: bool,
+        redactor: Option<&Redactor>,
+    ) -> Option<String> {
         let response = exchange.response.as_ref()?;
         match self {
             SessionRule::Header(name) => {
                 if let Some(value) = header_value(&response.headers, name) {
-                    return Some(self.render(value, redactor));
+                    return Some(self.render(value, secret, redactor));
                 }
-                if !is_credential_header(name) {
+                if !is_credential_header(name, secret) {
                     return None;
                 }
                 let token = json_token(&response.body.bytes)?;
-                Some(self.render(&token, redactor))
+                Some(self.render(&token, secret, redactor))
             }
             SessionRule::Cookie(name) => {
                 let value = response.headers.get_all("set-cookie").find_map(|line| {
                     let first = line.split(|&b| b == b';').next().unwrap_or(line);
                     cookie_value(first, name)
                 })?;
-                Some(self.render(value, redactor))
+                Some(self.render(value, secret, redactor))
             }
             SessionRule::Client => None,
         }
     }
 
     /// `name:value`, the value pseudonymised when it is a secret.
-    fn render(&self, value: &[u8], redactor: Option<&Redactor>) -> String {
+    fn render(&self, value: &[u8], secret_header: bool, redactor: Option<&Redactor>) -> String {
         // Once an exchange in the writer: pieces joined, not formatted.
         let (prefix, name, suffix, secret) = match self {
-            SessionRule::Header(name) => ("", name.as_str(), ":", is_secret_header(name)),
+            SessionRule::Header(name) => ("", name.as_str(), ":", secret_header),
             SessionRule::Cookie(name) => ("cookie:", name.as_str(), "=", true),
             SessionRule::Client => ("client:", "", "", false),
         };
@@ -172,9 +196,10 @@ fn cookie_value<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
     (!value.is_empty()).then_some(value)
 }
 
-/// Headers that carry a credential a login hands out in its JSON body.
-fn is_credential_header(name: &str) -> bool {
-    is_secret_header(name) && name != "cookie" && name != "set-cookie"
+/// Headers that carry a credential a login hands out in its JSON body
+/// (`secret`: the header is a secret one).
+fn is_credential_header(name: &str, secret: bool) -> bool {
+    secret && name != "cookie" && name != "set-cookie"
 }
 
 /// Field names (lower case, without `_` and `-`) that hold a bearer token.
@@ -313,7 +338,7 @@ impl fmt::Display for SessionRule {
 
 impl fmt::Display for SessionRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, rule) in self.0.iter().enumerate() {
+        for (n, rule) in self.rules.iter().enumerate() {
             if n > 0 {
                 f.write_str(",")?;
             }

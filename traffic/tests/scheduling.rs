@@ -54,7 +54,9 @@ fn a_live_writer_runs_as_a_batch_thread_that_never_preempts_the_proxy() {
     // An import's writer is the work itself: it keeps the normal policy.
     let imported = std::thread::spawn({
         let store = store.clone();
-        move || store.append((2..20_000).map(|n| exchange("GET", "/", t(n))), RecordOptions::default())
+        move || {
+            store.append((2..20_000).map(|n| exchange("GET", "/", t(n))), RecordOptions::default())
+        }
     });
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();

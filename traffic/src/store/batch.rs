@@ -86,7 +86,8 @@ pub(super) fn build_blocks<'a>(
             .push_encoded(id, record)
             .map_err(|_| layout.corrupt(format!("exchange {id} is too large to store")))?;
         if builder.len() >= BLOCK_MAX_EXCHANGES || builder.bytes() >= BLOCK_TARGET_BYTES {
-            let (key, value) = builder.finish(layout.block_encoding()).expect("a block of at least one");
+            let (key, value) =
+                builder.finish(layout.block_encoding()).expect("a block of at least one");
             done(key, value);
         }
     }

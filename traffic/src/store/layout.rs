@@ -147,12 +147,14 @@ impl Layout {
         let encoding = match version {
             OLDEST_FORMAT_VERSION => BlockEncoding::Plain,
             FORMAT_VERSION => BlockEncoding::Lz4,
-            _ => return Err(Error::Version {
-                dir: dir.to_path_buf(),
-                found: version,
-                expected: FORMAT_VERSION,
-                oldest: OLDEST_FORMAT_VERSION,
-            }),
+            _ => {
+                return Err(Error::Version {
+                    dir: dir.to_path_buf(),
+                    found: version,
+                    expected: FORMAT_VERSION,
+                    oldest: OLDEST_FORMAT_VERSION,
+                })
+            }
         };
         // Opened only now: opening a tree creates it, and a store of another
         // version is left as it was.
@@ -320,7 +322,8 @@ impl Layout {
     ) -> Result<StoredBlock> {
         let (key, value) = item.map_err(|e| self.sled_err(e))?;
         let key = self.block_key(&key)?;
-        let bytes = self.encoding.decode(value).ok_or_else(|| self.corrupt(format!("block {key}")))?;
+        let bytes =
+            self.encoding.decode(value).ok_or_else(|| self.corrupt(format!("block {key}")))?;
         Ok((key, bytes))
     }
 
