@@ -145,9 +145,6 @@ impl Store {
         let handle = std::thread::Builder::new()
             .name("venomqa-store-writer".into())
             .spawn(move || {
-                if live {
-                    yield_to_traffic();
-                }
                 // The receiver may be gone (a deadline passed): nothing to tell.
                 let _ = done_tx.send(writer.run());
             })
@@ -260,25 +257,3 @@ impl Drop for Recording {
         }
     }
 }
-
-/// Behind a live proxy the writer never preempts a thread that carries
-/// traffic: under Linux's `SCHED_BATCH` a thread keeps its fair share of
-/// the CPU (so a busy proxy does not starve it and drop captures), but
-/// its wake-ups wait for a core to be free or for the next scheduler tick
-/// instead of interrupting a request in flight. At one connection the
-/// writer's wake-ups made capture's p99 latency 7-9x that of capture off
-/// (`BENCHMARKS.md`).
-#[cfg(target_os = "linux")]
-fn yield_to_traffic() {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: a plain system call about the calling thread (pid 0), with a
-    // valid parameter that outlives it.
-    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
-    if rc != 0 {
-        let err = std::io::Error::last_os_error();
-        tracing::debug!("the store writer keeps the normal scheduling policy: {err}");
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn yield_to_traffic() {}
