@@ -140,6 +140,10 @@ impl BlockBuilder {
 
     fn close_record(&mut self, id: ExchangeId) -> Result<(), TooLarge> {
         let end = u32::try_from(self.data.len()).map_err(|_| TooLarge)?;
+        // The built block (records, directory, count) must be measurable
+        // in a u32 too: a compressed block starts with its length.
+        let built = self.data.len() + (self.dir.len() + 1) * ENTRY + COUNT;
+        u32::try_from(built).map_err(|_| TooLarge)?;
         self.dir.push((id, end));
         Ok(())
     }
@@ -192,7 +196,7 @@ impl BlockEncoding {
         match self {
             BlockEncoding::Plain => sled::IVec::from(built),
             BlockEncoding::Lz4 => {
-                let len = u32::try_from(built.len()).expect("a built block's offsets are u32");
+                let len = u32::try_from(built.len()).expect("`close_record` keeps a block's size a u32");
                 scratch.clear();
                 scratch.resize(4 + lz4_flex::block::get_maximum_output_size(built.len()), 0);
                 scratch[..4].copy_from_slice(&len.to_le_bytes());
