@@ -196,7 +196,8 @@ impl BlockEncoding {
         match self {
             BlockEncoding::Plain => sled::IVec::from(built),
             BlockEncoding::Lz4 => {
-                let len = u32::try_from(built.len()).expect("`close_record` keeps a block's size a u32");
+                let len =
+                    u32::try_from(built.len()).expect("`close_record` keeps a block's size a u32");
                 scratch.clear();
                 scratch.resize(4 + lz4_flex::block::get_maximum_output_size(built.len()), 0);
                 scratch[..4].copy_from_slice(&len.to_le_bytes());
