@@ -24,7 +24,7 @@ pub fn store_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
         for item in tree.iter() {
             let (key, value) = item.expect("read a value");
             let value = if compressed && tree_name == "blocks" {
-                decompress_block(&value)
+                unpack_block(&value)
             } else {
                 value.to_vec()
             };
@@ -39,8 +39,9 @@ pub fn store_bytes(dir: &Path) -> Vec<u8> {
     store_contents(dir).into_iter().flat_map(|(_, bytes)| bytes).collect()
 }
 
-/// A format 3 block: its built length (u32 LE), then LZ4.
-fn decompress_block(value: &[u8]) -> Vec<u8> {
+/// The built block a format 3 value holds: the value is the built
+/// block's length (u32 LE), then the built block LZ4-compressed.
+pub fn unpack_block(value: &[u8]) -> Vec<u8> {
     let len = u32::from_le_bytes(value[..4].try_into().expect("a length"));
     lz4_flex::block::decompress(&value[4..], len as usize).expect("a block decompresses")
 }

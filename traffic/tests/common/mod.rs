@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+pub use venomqa_testkit::disk::unpack_block;
 pub use venomqa_testkit::store::{all, exchange, record_all, session_keys, ExchangeExt};
 use venomqa_traffic::Exchange;
 
@@ -42,12 +43,6 @@ pub fn block(exchanges: &[&Exchange]) -> Vec<u8> {
     let mut out = (built.len() as u32).to_le_bytes().to_vec();
     out.extend(lz4_flex::block::compress(&built));
     out
-}
-
-/// The built block a format 3 value holds.
-pub fn unpack_block(value: &[u8]) -> Vec<u8> {
-    let len = u32::from_le_bytes(value[..4].try_into().unwrap()) as usize;
-    lz4_flex::block::decompress(&value[4..], len).unwrap()
 }
 
 /// The blocks of a closed store (of the current format) as sled holds
