@@ -42,6 +42,7 @@
 
 mod capture;
 mod error;
+mod give_way;
 mod har;
 mod hop_by_hop;
 mod jsonscan;

@@ -217,6 +217,7 @@ impl Recording {
     /// given; past it the store is given up on.
     fn stop_writer(&mut self, deadline: Option<Duration>) -> Result<()> {
         self.stop.store(true, Ordering::Release);
+        self.sender.stop_giving_way();
         let Some(writer) = self.writer.take() else { return Ok(()) };
         let ended = match deadline {
             None => writer.done.recv().map_err(|_| RecvTimeoutError::Disconnected),

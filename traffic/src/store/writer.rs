@@ -21,10 +21,12 @@
 //! cannot write again without reopening): what arrives from then on is
 //! dropped and counted. Each is said once in the log, with what to do.
 //! Imports (`Store::append`) end with the error instead: nothing of theirs
-//! may be dropped. Every [`GROUP_MILLIS`] (with the index group) the writer
-//! has the store flushed on another thread (`flusher.rs`), so that the
-//! recording knows how many exchanges are confirmed on disk and can say how
-//! many may be lost if the end does not come in time.
+//! may be dropped. A live recording's writer gives way to the traffic it
+//! records while it keeps up (`give_way.rs`). Every [`GROUP_MILLIS`] (with
+//! the index group) the writer has the store flushed on another thread
+//! (`flusher.rs`), so that the recording knows how many exchanges are
+//! confirmed on disk and can say how many may be lost if the end does not
+//! come in time.
 //!
 //! The writer uses plain inserts rather than `sled::Batch`es where nothing
 //! needs writing together: sled's `apply_batch` writes out its log buffer
@@ -188,6 +190,9 @@ impl Writer {
     pub fn run(mut self) -> Result<u64> {
         let _flag = RecordingFlag(self.store.clone());
         let mut batch = Vec::with_capacity(BATCH_MAX);
+        if self.live {
+            self.rx.start_giving_way();
+        }
         loop {
             match self.rx.recv_timeout(IDLE_WAIT) {
                 Received::Exchange(exchange) => {
@@ -201,13 +206,17 @@ impl Writer {
                         self.take_queued(&mut batch);
                     }
                     self.write_or_drop(&mut batch)?;
+                    self.rx.writer_took();
                     // Checked here too: under steady traffic there is no idle.
                     if self.stopping() {
                         break;
                     }
                 }
                 Received::Idle if self.stopping() => break,
-                Received::Idle => self.checkpoint_unless_failed()?,
+                Received::Idle => {
+                    self.rx.writer_took();
+                    self.checkpoint_unless_failed()?;
+                }
                 Received::Closed => break,
             }
         }
