@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::*;
-use venomqa_traffic::{RecordOptions, Store};
+use venomqa_traffic::{CaptureSender, RecordOptions, Recording, Store};
 
 /// Held by each test: one writer thread at a time in this process.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -71,15 +71,24 @@ fn writer_policies(ready: impl Fn() -> bool) -> Vec<u32> {
     }
 }
 
-#[test]
-fn a_live_writer_gives_way_and_an_import_writer_does_not() {
-    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+/// A live recording in a new store, its first exchange written; with the
+/// writer's policies then.
+fn live_recording(
+    options: RecordOptions,
+) -> (tempfile::TempDir, Store, Recording, CaptureSender, Vec<u32>) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let recording = store.record(RecordOptions::default()).unwrap();
+    let recording = store.record(options).unwrap();
     let sender = recording.sender();
     sender.capture(exchange("GET", "/", t(1)));
     let policies = writer_policies(|| recording.written() == 1);
+    (dir, store, recording, sender, policies)
+}
+
+#[test]
+fn a_live_writer_gives_way_and_an_import_writer_does_not() {
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let (_dir, store, recording, sender, policies) = live_recording(RecordOptions::default());
     let expected = if can_take_priority_back() { SCHED_IDLE } else { SCHED_OTHER };
     assert_eq!(policies, vec![expected], "a live writer's scheduling policy");
     drop(sender);
@@ -141,14 +150,9 @@ impl Drop for BusyCores {
 #[test]
 fn a_live_writer_behind_on_busy_cores_takes_its_priority_back_and_drops_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
     // A queue of 4096: the writer catches up past 256 waiting.
     let options = RecordOptions { queue: 4096, ..RecordOptions::default() };
-    let recording = store.record(options).unwrap();
-    let sender = recording.sender();
-    sender.capture(exchange("GET", "/", t(1)));
-    writer_policies(|| recording.written() == 1);
+    let (_dir, _store, recording, sender, _) = live_recording(options);
 
     // Watches the writer's policy while the traffic runs.
     let watching = Arc::new(AtomicBool::new(true));
@@ -195,12 +199,7 @@ fn a_live_writer_behind_on_busy_cores_takes_its_priority_back_and_drops_nothing(
 #[test]
 fn a_live_writer_stalled_by_busy_cores_catches_up_on_a_trickle_of_traffic() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let recording = store.record(RecordOptions::default()).unwrap();
-    let sender = recording.sender();
-    sender.capture(exchange("GET", "/", t(1)));
-    writer_policies(|| recording.written() == 1);
+    let (_dir, _store, recording, sender, _) = live_recording(RecordOptions::default());
 
     // Eight busy threads a core: without the stall rule a writer that gave
     // way was measured 3.5 s behind the last of these exchanges.
