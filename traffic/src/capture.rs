@@ -84,7 +84,7 @@ impl CaptureSender {
         self.counts.accepted.fetch_add(1, Ordering::Relaxed);
         match self.tx.try_send(exchange) {
             Ok(()) => {
-                self.counts.priority.queued(self.counts.backlog());
+                self.counts.priority.queued(|| self.counts.backlog());
                 true
             }
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
@@ -100,7 +100,7 @@ impl CaptureSender {
     pub fn capture_blocking(&self, exchange: Exchange) -> bool {
         self.counts.accepted.fetch_add(1, Ordering::Relaxed);
         // Before a send that may wait for the writer to make room.
-        self.counts.priority.queued(self.counts.backlog());
+        self.counts.priority.queued(|| self.counts.backlog());
         if self.tx.send(exchange).is_ok() {
             true
         } else {

@@ -137,13 +137,15 @@ impl WriterPriority {
         }
     }
 
-    /// A sender, having queued a capture that left `backlog` captures
+    /// A sender, having queued a capture that left `backlog()` captures
     /// waiting: the writer catches up with the normal policy if it fell
-    /// behind or stalled.
-    pub fn queued(&self, backlog: u64) {
+    /// behind or stalled. The backlog is only read while the writer gives
+    /// way (it reads the writer's count, a cache line of the other core).
+    pub fn queued(&self, backlog: impl FnOnce() -> u64) {
         if !self.giving_way.load(Ordering::Relaxed) {
             return;
         }
+        let backlog = backlog();
         if backlog < self.high {
             let now = self.now_ms();
             if backlog <= 1 {
