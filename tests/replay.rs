@@ -125,9 +125,10 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     // with the bugs, NOT REPRODUCED (exit 0) on a correct shop. The
     // idempotency script compares the owner's read-backs around the retry,
     // the invariant's evaluates the invariant on the read-back, the race's
-    // sends its two calls at once (a race may need more tries: on a loaded
-    // machine starting a curl can take longer than the race's 20 ms
-    // window, and all three tries of a run were once seen to miss it).
+    // sends its two calls at once, starting from a random one (a race may
+    // need more tries: curls mostly arrive in the order they start, and on
+    // a loaded machine starting one can take longer than the race's 20 ms
+    // window).
     let (correct, correct_url) = start_shop("none");
     let run_script = |script: &std::path::Path, target: &str| {
         let mut command = std::process::Command::new("bash");
@@ -163,6 +164,8 @@ fn init_then_run_finds_the_planted_bugs_and_reports_them_for_ci() {
     assert!(named("-idempotency-").contains("the retry changed the read-back again"));
     assert!(named("-invariant-").contains("LC_ALL=C awk "));
     assert!(named("-race-").contains("\nwait\n"), "{}", named("-race-"));
+    // Its calls start from a random one, so that a rerun tries another order.
+    assert!(named("-race-").contains("start=$((RANDOM % ${#launches[@]}))"), "{}", named("-race-"));
     correct.signal("TERM");
     shellcheck_clean(&out);
     shop.signal("TERM");

@@ -431,9 +431,19 @@ fn write_together(
         requests.iter().enumerate().map(|(k, r)| step_label(first + k + 1, r)).collect();
     let names: Vec<String> = labels.iter().map(|l| one_line(l, 200)).collect();
     let _ = writeln!(s, "\n# At once: {}", names.join(" || "));
+    // Which call the server sees first is the race's to decide, and curls
+    // started in a fixed order mostly arrive in it: each call gets a launch
+    // function, started from a random one of them on, so that a rerun tries
+    // another order.
+    let shuffled = requests.len() > 1;
+    let mut launches = Vec::new();
     for (k, (r, b)) in requests.iter().zip(bound).enumerate() {
         let n = first + k + 1;
         let copies = r.copies.max(1);
+        if shuffled {
+            let _ = writeln!(s, "launch_{n}() {{");
+            launches.push(format!("launch_{n}"));
+        }
         if copies == 1 {
             let command = curl_command(curl, r, b, &format!("\"$WORK/{n}"), "  ");
             let _ = writeln!(s, "{command} >\"$WORK/{n}.status\" &");
@@ -443,6 +453,16 @@ fn write_together(
             let _ = writeln!(s, "  {command} >\"$WORK/{n}.$i.status\" &");
             s.push_str("done\n");
         }
+        if shuffled {
+            s.push_str("}\n");
+        }
+    }
+    if shuffled {
+        let _ = writeln!(s, "launches=({})", launches.join(" "));
+        s.push_str("start=$((RANDOM % ${#launches[@]}))\n");
+        s.push_str(
+            "for ((k = 0; k < ${#launches[@]}; k++)); do \"${launches[(start + k) % ${#launches[@]}]}\"; done\n",
+        );
     }
     s.push_str("wait\n");
     for (k, (r, label)) in requests.iter().zip(&labels).enumerate() {
