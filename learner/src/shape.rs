@@ -129,6 +129,7 @@ impl ParsedBody {
     /// Parses a captured body: JSON when it parses (whatever the content
     /// type claims), otherwise non-JSON with its content type.
     pub(crate) fn parse(bytes: &[u8], truncated: bool, content_type: Option<&str>) -> ParsedBody {
+        let bytes = venomqa_traffic::strip_bom(bytes);
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         let Some(first) = first else { return ParsedBody::Empty };
         let content_type =

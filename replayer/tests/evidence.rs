@@ -5,7 +5,7 @@
 mod toy;
 
 use serde_json::json;
-use toy::{findings, record, summary, Visit};
+use toy::{findings, record, summary, things_archived_and_renamed, Visit};
 use venomqa_replayer::{Confidence, OracleKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,22 +52,7 @@ async fn owners_come_from_the_model_never_from_who_touched_an_instance_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_soft_deleted_instance_is_judged_by_its_item_in_a_filtered_list() {
-    let learned = record(|base| async move {
-        for (n, user) in ["alice", "bob"].into_iter().enumerate() {
-            let v = Visit::login(&base, &format!("archive-{n}"), user).await;
-            let thing = v.with("POST", "/things", json!({"title": "first"})).await;
-            let id = thing["id"].as_str().expect("an id").to_string();
-            v.send("DELETE", &format!("/things/{id}"), None).await;
-            v.send("GET", "/things?state=archived", None).await;
-            let v = Visit::login(&base, &format!("rename-{n}"), user).await;
-            let thing = v.with("POST", "/things", json!({"title": "second"})).await;
-            let id = thing["id"].as_str().expect("an id").to_string();
-            v.with("POST", &format!("/things/{id}/rename"), json!({"title": "renamed"})).await;
-            v.send("GET", &format!("/things/{id}"), None).await;
-            v.send("GET", "/things", None).await;
-        }
-    })
-    .await;
+    let learned = record(things_archived_and_renamed).await;
 
     let found = findings(&learned, "after-delete", &["rename-archived"]).await;
     let renamed = found

@@ -215,3 +215,28 @@ fn pseudonyms_are_left_as_they_are_so_a_re_import_is_stable() {
     assert_eq!(r.pseudonym(p.as_bytes()), p);
     assert_ne!(Redactor::new(&[6; 32]).pseudonym(b"anything"), p, "the key matters");
 }
+
+#[test]
+fn json_behind_a_byte_order_mark_is_redacted_whatever_its_content_type_says() {
+    // Some frameworks put a UTF-8 byte order mark before their JSON; one
+    // without a JSON content type was taken for text and kept whole.
+    let bom_json =
+        |secret: &str| format!("\u{feff}{{\"password\":\"{secret}\",\"name\":\"{VISIBLE}\"}}");
+    let mut no_type = exchange("POST", "/signup", t(1)).req_header("X-Session", "s-1");
+    no_type.request.body = Body::complete(bom_json(PASSWORD).into_bytes());
+    let typed =
+        exchange("POST", "/login", t(2)).req_header("X-Session", "s-1").req_json(&bom_json(TOKEN));
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = record_all(dir.path(), RecordOptions::default(), vec![no_type, typed]);
+    let stored = all(&store);
+    for exchange in &stored {
+        let body = String::from_utf8_lossy(&exchange.request.body.bytes);
+        assert!(body.starts_with('\u{feff}') && body.contains(VISIBLE), "kept as sent: {body}");
+    }
+    drop(store);
+    for (path, bytes) in &raw_files(dir.path()) {
+        for secret in [PASSWORD, TOKEN] {
+            assert!(!contains(bytes, secret), "{secret} found in {path}");
+        }
+    }
+}

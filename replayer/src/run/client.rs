@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use venomqa_tls::ClientTrust;
+use venomqa_traffic::strip_bom;
 
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
@@ -171,8 +172,8 @@ impl Client {
                 match response.bytes().await {
                     Ok(bytes) => {
                         self.observe(headers_at.elapsed(), bytes.len());
-                        let json = match bytes.first() {
-                            Some(b'{' | b'[') => serde_json::from_slice(&bytes).ok(),
+                        let json = match strip_bom(&bytes).first() {
+                            Some(b'{' | b'[') => serde_json::from_slice(strip_bom(&bytes)).ok(),
                             _ => None,
                         };
                         let body = String::from_utf8_lossy(&bytes).into_owned();
@@ -229,7 +230,7 @@ impl Client {
                 let headers_at = Instant::now();
                 let bytes = response.bytes().await.unwrap_or_default();
                 self.observe(headers_at.elapsed(), bytes.len());
-                let json = serde_json::from_slice(&bytes).ok();
+                let json = serde_json::from_slice(strip_bom(&bytes)).ok();
                 Ok(Reply {
                     status,
                     headers: Vec::new(),

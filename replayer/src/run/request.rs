@@ -9,7 +9,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::Value;
 use venomqa_learner::{Action, Location};
-use venomqa_traffic::{is_hop_by_hop, is_pseudonym, Exchange, PSEUDONYM_PREFIX};
+use venomqa_traffic::{is_hop_by_hop, is_pseudonym, strip_bom, Exchange, PSEUDONYM_PREFIX};
 
 /// Request headers never replayed as recorded besides the hop-by-hop ones
 /// ([`is_hop_by_hop`]): framing headers (the client sets its own),
@@ -139,7 +139,7 @@ impl RequestTemplate {
         let bytes = &request.body.bytes;
         let body = if bytes.is_empty() || request.body.truncated {
             BodyTemplate::None
-        } else if let Ok(json) = serde_json::from_slice::<Value>(bytes) {
+        } else if let Ok(json) = serde_json::from_slice::<Value>(strip_bom(bytes)) {
             BodyTemplate::Json(json)
         } else if content_type.as_deref().is_some_and(|c| c.contains("x-www-form-urlencoded")) {
             let text = String::from_utf8_lossy(bytes);

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use venomqa_learner::{Auth, Location, Model};
-use venomqa_traffic::{is_pseudonym, is_secret_name, Exchange, PSEUDONYM_PREFIX};
+use venomqa_traffic::{is_pseudonym, is_secret_name, strip_bom, Exchange, PSEUDONYM_PREFIX};
 
 use crate::run::request::{encode, BodyTemplate, RequestTemplate, Segment};
 use crate::setup::recorded::Recorded;
@@ -131,7 +131,7 @@ fn accepted_logins(model: &Model, recorded: &Recorded, auth: &Auth, login_id: &s
 /// model's failed-login shape).
 pub(crate) fn recorded_login_failed(exchange: &Exchange, auth: &Auth) -> bool {
     let Some(response) = &exchange.response else { return true };
-    let json: Option<Value> = serde_json::from_slice(&response.body.bytes).ok();
+    let json: Option<Value> = serde_json::from_slice(strip_bom(&response.body.bytes)).ok();
     !(200..300).contains(&response.status) || looks_failed(json.as_ref(), auth).is_some()
 }
 
@@ -254,7 +254,7 @@ fn echoed_at(exchange: &Exchange, account: &str) -> Option<String> {
         }
     }
     let body = &exchange.response.as_ref()?.body.bytes;
-    find(&serde_json::from_slice(body).ok()?, account, "")
+    find(&serde_json::from_slice(strip_bom(body)).ok()?, account, "")
 }
 
 /// The account as replay sends it: the recorded one with a pseudonym in it,

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use venomqa_learner::{Auth, Journey, Location, Model, Step as JourneyStep};
+use venomqa_traffic::strip_bom;
 
 use crate::run::request::{RequestTemplate, Segment};
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
@@ -178,7 +179,8 @@ impl Planner<'_> {
         let Some(pointer) = self.model.resources[r].id_pointer.as_deref() else { return };
         let Some(exchange) = self.recorded.get(step.exchange) else { return };
         let Some(response) = &exchange.response else { return };
-        let json: Option<serde_json::Value> = serde_json::from_slice(&response.body.bytes).ok();
+        let json: Option<serde_json::Value> =
+            serde_json::from_slice(strip_bom(&response.body.bytes)).ok();
         let key = json.as_ref().and_then(|j| j.pointer(pointer)).and_then(|v| v.as_str());
         if let Some(key) = key {
             planning.echoed.insert((r, key.to_string()), at);

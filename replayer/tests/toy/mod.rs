@@ -61,12 +61,31 @@ impl Visit {
         let status = response.status();
         let text = response.text().await.expect("a body");
         assert!(status.is_success(), "{path} answered {status}: {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        serde_json::from_str(venomqa_traffic::strip_bom_str(&text)).unwrap_or(Value::Null)
     }
 
     /// `send` with a JSON body.
     pub async fn with(&self, method: &str, path: &str, body: Value) -> Value {
         self.send(method, path, Some(body)).await
+    }
+}
+
+/// Two users each make a thing and soft-delete it (then list the archived
+/// ones), and make another and rename it (then read it and the list).
+pub async fn things_archived_and_renamed(base: String) {
+    for (n, user) in ["alice", "bob"].into_iter().enumerate() {
+        let v = Visit::login(&base, &format!("archive-{n}"), user).await;
+        let thing = v.with("POST", "/things", serde_json::json!({"title": "first"})).await;
+        let id = thing["id"].as_str().expect("an id").to_string();
+        v.send("DELETE", &format!("/things/{id}"), None).await;
+        v.send("GET", "/things?state=archived", None).await;
+        let v = Visit::login(&base, &format!("rename-{n}"), user).await;
+        let thing = v.with("POST", "/things", serde_json::json!({"title": "second"})).await;
+        let id = thing["id"].as_str().expect("an id").to_string();
+        let rename = serde_json::json!({"title": "renamed"});
+        v.with("POST", &format!("/things/{id}/rename"), rename).await;
+        v.send("GET", &format!("/things/{id}"), None).await;
+        v.send("GET", "/things", None).await;
     }
 }
 
@@ -83,7 +102,16 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let toy = service::start(&[]).await;
+    record_shaped(&[], drive).await
+}
+
+/// [`record`] against a toy service answering in `shapes` (e.g. `bom`).
+pub async fn record_shaped<F, Fut>(shapes: &[&'static str], drive: F) -> Learned
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let toy = service::start(shapes).await;
     let mut proxy = Proxy::start(toy.url()).await;
     drive(format!("http://{}", proxy.addr)).await;
     proxy.shutdown().await;

@@ -480,7 +480,7 @@ fn trim_start(v: &[u8]) -> &[u8] {
 }
 
 fn looks_like_json(bytes: &[u8]) -> bool {
-    matches!(trim_start(bytes).first(), Some(b'{') | Some(b'['))
+    matches!(trim_start(crate::record::strip_bom(bytes)).first(), Some(b'{') | Some(b'['))
 }
 
 /// Decodes one `application/x-www-form-urlencoded` name or value; borrowed
