@@ -55,6 +55,9 @@ pub struct RunStats {
     pub sequences: u64,
     /// HTTP requests sent (probes and resets included).
     pub requests: u64,
+    /// Answers that asked to wait (`429`, or `503` with `Retry-After`): each
+    /// was waited out and its request sent again (counted in `requests`).
+    pub rate_limited: u64,
     /// Wall-clock time of the whole run.
     pub seconds: f64,
     /// Journeys replayed.
@@ -373,11 +376,19 @@ async fn replay_phases(
     }
     let families: &[Mutation] = if phases.mutate { &config.mutations.enabled } else { &[] };
     let testcases = every_testcase(&mut s, &plan, &calibrated, families, phases.explore);
+    if client.rate_limited() > 0 {
+        tracing::warn!(
+            "the target rate-limited {} answers; each request was sent again after the wait it \
+             asked for",
+            client.rate_limited()
+        );
+    }
     Ok(RunOutcome {
         findings: s.findings,
         stats: RunStats {
             sequences: s.runs,
             requests: client.sent(),
+            rate_limited: client.rate_limited(),
             seconds: started.elapsed().as_secs_f64(),
             journeys: plan.journeys.len(),
             cases_generated: total,

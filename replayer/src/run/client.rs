@@ -24,6 +24,7 @@ use venomqa_traffic::strip_bom;
 
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
+use crate::run::rate_limit;
 use crate::run::request::{Draft, Reply, RequestTemplate};
 use crate::run::trust;
 
@@ -49,6 +50,8 @@ pub(crate) struct Client {
     fresh_connections: AtomicBool,
     base: String,
     sent: AtomicU64,
+    /// Answers that asked to wait (`rate_limit.rs`), waited out.
+    rate_limited: AtomicU64,
     /// What an `https://` target may show, for the message when it is refused.
     trust: ClientTrust,
 }
@@ -82,6 +85,7 @@ impl Client {
             fresh_connections: AtomicBool::new(false),
             base: base.trim_end_matches('/').to_string(),
             sent: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
             trust,
         })
     }
@@ -135,10 +139,60 @@ impl Client {
         self.sent.load(Ordering::Relaxed)
     }
 
-    /// Sends one draft; a timeout or a broken connection is an answer with
-    /// status 0 (the sequence goes on, the oracles ignore it), a refused
-    /// connection is an error.
+    /// Answers that asked the run to wait (a rate limit), each waited out
+    /// and its request sent again.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Sends one draft, again after the wait a rate-limited answer asks
+    /// for (`rate_limit.rs`); a timeout or a broken connection is an answer
+    /// with status 0 (the sequence goes on, the oracles ignore it), a
+    /// refused connection is an error.
     pub async fn send(
+        &self,
+        template: &RequestTemplate,
+        draft: &Draft,
+    ) -> Result<(SentRequest, Reply), SendError> {
+        self.patiently(|| self.send_at_once(template, draft), |(_, reply)| reply).await
+    }
+
+    /// Sends `send()`'s request again while its answer asks to wait, at most
+    /// [`rate_limit::RETRIES`] times; the last answer stands.
+    async fn patiently<T, F, Fut>(
+        &self,
+        send: F,
+        reply: impl Fn(&T) -> &Reply,
+    ) -> Result<T, SendError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SendError>>,
+    {
+        let mut answer = send().await?;
+        for _ in 0..rate_limit::RETRIES {
+            let last = reply(&answer);
+            let Some(wait) = rate_limit::wait_before_retry(last.status, &last.headers) else {
+                break;
+            };
+            if self.rate_limited.fetch_add(1, Ordering::Relaxed) == 0 {
+                tracing::warn!(
+                    status = last.status,
+                    "the target limits its rate: a request so answered is sent again after \
+                     the wait its Retry-After asks for (at most {}s, {} times); a test \
+                     environment without rate limits runs faster",
+                    rate_limit::LONGEST_WAIT.as_secs(),
+                    rate_limit::RETRIES
+                );
+            }
+            tokio::time::sleep(wait).await;
+            answer = send().await?;
+        }
+        Ok(answer)
+    }
+
+    /// Sends one draft once, whatever it is answered: for the requests of a
+    /// burst, which sent again later would no longer be at once.
+    pub async fn send_at_once(
         &self,
         template: &RequestTemplate,
         draft: &Draft,
@@ -203,8 +257,18 @@ impl Client {
 
 impl Client {
     /// Sends a request as it was sent before, with another URL and headers:
-    /// the control requests of the oracles.
+    /// the control requests of the oracles (again after a rate limit's
+    /// wait, as [`Client::send`]).
     pub async fn resend(
+        &self,
+        sent: &SentRequest,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<Reply, SendError> {
+        self.patiently(|| self.resend_once(sent, url, headers), |reply| reply).await
+    }
+
+    async fn resend_once(
         &self,
         sent: &SentRequest,
         url: &str,
@@ -227,13 +291,25 @@ impl Client {
         match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
+                // Only what a rate limit's wait is read from.
+                let headers = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .map(|v| {
+                        (
+                            "retry-after".to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .into_iter()
+                    .collect();
                 let headers_at = Instant::now();
                 let bytes = response.bytes().await.unwrap_or_default();
                 self.observe(headers_at.elapsed(), bytes.len());
                 let json = serde_json::from_slice(strip_bom(&bytes)).ok();
                 Ok(Reply {
                     status,
-                    headers: Vec::new(),
+                    headers,
                     body: String::from_utf8_lossy(&bytes).into_owned(),
                     json,
                 })

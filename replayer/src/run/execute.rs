@@ -351,7 +351,7 @@ impl Runner<'_> {
                 if k > 0 && !stagger.is_zero() {
                     tokio::time::sleep(stagger * k as u32).await;
                 }
-                self.client.send(t, d).await
+                self.client.send_at_once(t, d).await
             }))
             .await
         };

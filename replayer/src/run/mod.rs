@@ -11,6 +11,7 @@ pub(crate) mod client;
 pub(crate) mod divergence;
 pub(crate) mod execute;
 pub(crate) mod probe;
+pub(crate) mod rate_limit;
 pub(crate) mod request;
 pub(crate) mod reset;
 pub(crate) mod sequence;

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use venomqa_learner::{learn, LearnOptions, Model};
-use venomqa_replayer::{replay, Config, Finding, Recorded};
+use venomqa_replayer::{replay, Config, Finding, Recorded, RunOutcome};
 use venomqa_testkit::{record_all, store::all, Proxy, TempStore};
 use venomqa_traffic::{Exchange, RecordOptions};
 
@@ -126,6 +126,11 @@ where
 
 /// The findings of `family` alone against a toy service with `bugs`.
 pub async fn findings(learned: &Learned, family: &str, bugs: &[&'static str]) -> Vec<Finding> {
+    run(learned, family, bugs).await.findings
+}
+
+/// A replay of `family` alone against a toy service with `bugs`.
+pub async fn run(learned: &Learned, family: &str, bugs: &[&'static str]) -> RunOutcome {
     let toy = service::start(bugs).await;
     let text = format!(
         r#"
@@ -151,9 +156,7 @@ enabled = ["{family}"]
     );
     let config = Config::parse_with_env(&text, Path::new("qa/venomqa.toml"), |_| None)
         .expect("the configuration parses");
-    let outcome =
-        replay(&learned.model, &learned.recorded, &config, |_| {}).await.expect("the replay runs");
-    outcome.findings
+    replay(&learned.model, &learned.recorded, &config, |_| {}).await.expect("the replay runs")
 }
 
 /// `oracle: summary` of each finding, for messages.

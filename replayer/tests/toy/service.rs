@@ -6,8 +6,9 @@
 //! accounts whose password can be changed, and a per-user singleton
 //! `/me/prefs`.
 //!
-//! One shape on request too: `bom`, every JSON answer behind a UTF-8 byte
-//! order mark.
+//! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
+//! order mark; `rate-limit`, every other request refused with `429` and
+//! `Retry-After: 0` (resets aside).
 //!
 //! `POST /login {"username","password"}` → `{"token"}`, sent as `Bearer`;
 //! `POST /logout`; `POST /__reset`. Refusals: 401, 404 (missing or someone
@@ -31,6 +32,8 @@ struct State {
     passwords: HashMap<String, String>,
     tokens: HashMap<String, String>,
     next: u64,
+    /// Requests answered, for the `rate-limit` shape.
+    served: u64,
     notes: BTreeMap<String, Value>,
     posts: BTreeMap<String, Value>,
     boards: BTreeMap<String, Value>,
@@ -98,6 +101,12 @@ async fn answer(
     let bytes = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let mut state = state.lock().expect("state");
+    state.served += 1;
+    if bugs.contains("rate-limit") && state.served % 2 == 0 && path != "/__reset" {
+        let refusal = Response::builder().status(StatusCode::TOO_MANY_REQUESTS);
+        let refusal = refusal.header("retry-after", "0").header("content-type", "application/json");
+        return refusal.body(full(r#"{"error":"slow down"}"#.to_string())).expect("response");
+    }
     let user = token.and_then(|t| state.tokens.get(&t).cloned());
     let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
     let call = Call { method, segments, query, user, body };
