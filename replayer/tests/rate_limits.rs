@@ -26,6 +26,12 @@ async fn a_rate_limited_request_is_sent_again_and_the_bug_behind_it_still_found(
         summary(&limited.findings)
     );
     assert!(limited.stats.rate_limited > 0, "the toy refused every other request");
+    let ctx = limited.report_context("http://toy");
+    let said = format!("the target rate-limited {} answers", limited.stats.rate_limited);
+    let terminal = venomqa_replayer::report::render_terminal(&limited.findings, &ctx, false);
+    assert!(terminal.contains(&said), "{terminal}");
+    let json = venomqa_replayer::report::render_json(&limited.findings, &ctx);
+    assert_eq!(json["stats"]["rate_limited"], limited.stats.rate_limited);
     assert!(
         limited.findings.iter().all(|f| f.requests.iter().all(|r| r.status != Some(429))),
         "no finding rests on a rate limit's refusal: {:#?}",

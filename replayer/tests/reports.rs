@@ -373,6 +373,7 @@ fn json_report_has_the_public_field_names_and_values() {
             "by_oracle": {"invariant": 1, "race": 1, "cross-user": 1, "unexpected-accept": 1},
             "sequences": 120,
             "requests": 1234,
+            "rate_limited": 0,
             "seconds": 3.2,
             "testcases": 4,
             "failed_testcases": 3,

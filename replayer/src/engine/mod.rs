@@ -171,6 +171,7 @@ impl RunOutcome {
             target: target.to_string(),
             sequences: self.stats.sequences,
             requests: self.stats.requests,
+            rate_limited: self.stats.rate_limited,
             seconds: self.stats.seconds,
             testcases: self
                 .stats

@@ -54,6 +54,9 @@ pub struct ReportContext {
     pub sequences: u64,
     /// HTTP requests sent to the target.
     pub requests: u64,
+    /// Answers that asked the run to wait (a rate limit), each waited out
+    /// and its request sent again.
+    pub rate_limited: u64,
     /// Wall-clock seconds of the run.
     pub seconds: f64,
     /// One entry per journey × mutation family that was tried, failing or not:
@@ -136,6 +139,18 @@ pub(crate) fn summary_line(findings: &[Finding], ctx: &ReportContext) -> String 
         ctx.requests,
         seconds(ctx.seconds)
     )
+}
+
+/// `the target rate-limited 12 answers: …`, or nothing when it did not.
+pub(crate) fn rate_limited_line(ctx: &ReportContext) -> Option<String> {
+    let answers = if ctx.rate_limited == 1 { "answer" } else { "answers" };
+    (ctx.rate_limited > 0).then(|| {
+        format!(
+            "the target rate-limited {} {answers} (429, or 503 with Retry-After): each request \
+             was sent again after the wait it asked for",
+            ctx.rate_limited
+        )
+    })
 }
 
 /// `412 of 430 cases exercised; 18 not: 12 prefix diverged, 6 budget`, or

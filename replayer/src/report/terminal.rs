@@ -22,7 +22,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    cases_line, confidence_name, headline_action, one_line, steps, summary_line, ReportContext,
+    cases_line, confidence_name, headline_action, one_line, rate_limited_line, steps, summary_line,
+    ReportContext,
 };
 use crate::oracle::finding::{Confidence, Finding, OracleKind};
 
@@ -91,6 +92,10 @@ pub fn render_terminal(findings: &[Finding], ctx: &ReportContext, color: bool) -
         }
     }
     if let Some(line) = cases_line(&ctx.cases) {
+        out.push_str(&style.dim(&line));
+        out.push('\n');
+    }
+    if let Some(line) = rate_limited_line(ctx) {
         out.push_str(&style.dim(&line));
         out.push('\n');
     }
