@@ -8,7 +8,7 @@
 //! they would no longer be at once, and their answers stand as they are
 //! (a refusal, which no oracle of a burst reports).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Times one request is sent again after a rate-limited answer.
 pub(crate) const RETRIES: u32 = 3;
@@ -17,8 +17,7 @@ pub(crate) const RETRIES: u32 = 3;
 /// this, so a run never sleeps for minutes on one request.
 pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(10);
 
-/// The wait when the answer names none, or names a date (HTTP-date
-/// values are not read: they need the target's clock to agree with ours).
+/// The wait when the answer names none, or one that cannot be read.
 pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(1);
 
 /// How long to wait before sending again a request answered `status` with
@@ -32,8 +31,17 @@ pub(crate) fn wait_before_retry(status: u16, headers: &[(String, String)]) -> Op
         (429, _) | (503, Some(_)) => {}
         _ => return None,
     }
-    let asked = retry_after.and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
-    Some(asked.unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT))
+    Some(retry_after.and_then(asked_wait).unwrap_or(DEFAULT_WAIT).min(LONGEST_WAIT))
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date (until then by our
+/// clock; a date already past asks for no wait).
+fn asked_wait(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -50,8 +58,20 @@ mod tests {
         assert_eq!(wait_before_retry(429, &retry_after(" 0 ")), Some(Duration::ZERO));
         assert_eq!(wait_before_retry(429, &[]), Some(DEFAULT_WAIT));
         assert_eq!(wait_before_retry(503, &retry_after("3600")), Some(LONGEST_WAIT));
-        let date = retry_after("Wed, 21 Oct 2026 07:28:00 GMT");
-        assert_eq!(wait_before_retry(429, &date), Some(DEFAULT_WAIT));
+        assert_eq!(wait_before_retry(429, &retry_after("soon")), Some(DEFAULT_WAIT));
+    }
+
+    #[test]
+    fn a_date_is_waited_for_by_our_clock() {
+        let in_3s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
+        let wait = wait_before_retry(429, &retry_after(&in_3s)).unwrap();
+        // The date has whole seconds (and a moment passes before it is
+        // read): the wait is a little under 2 s to 3 s.
+        assert!(wait > Duration::from_millis(1900) && wait <= Duration::from_secs(3), "{wait:?}");
+        let past = retry_after("Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(wait_before_retry(503, &past), Some(Duration::ZERO));
+        let far = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+        assert_eq!(wait_before_retry(429, &retry_after(&far)), Some(LONGEST_WAIT));
     }
 
     #[test]
