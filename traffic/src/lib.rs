@@ -57,8 +57,8 @@ pub use error::{Error, Result};
 pub use har::{read_har, write_har, HarError};
 pub use hop_by_hop::{is_hop_by_hop, HOP_BY_HOP_HEADERS};
 pub use record::{
-    strip_bom, strip_bom_str, unix_now_ns, Body, Exchange, ExchangeError, ExchangeId, Header,
-    Headers, Request, Response, SessionKey,
+    strip_bom, unix_now_ns, Body, Exchange, ExchangeError, ExchangeId, Header, Headers, Request,
+    Response, SessionKey,
 };
 pub use redact::{
     decode_bodies, is_pseudonym, is_secret_header, is_secret_name, ExtraNames, Redactor,

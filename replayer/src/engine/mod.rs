@@ -377,13 +377,6 @@ async fn replay_phases(
     }
     let families: &[Mutation] = if phases.mutate { &config.mutations.enabled } else { &[] };
     let testcases = every_testcase(&mut s, &plan, &calibrated, families, phases.explore);
-    if client.rate_limited() > 0 {
-        tracing::warn!(
-            "the target rate-limited {} answers; each request was sent again after the wait it \
-             asked for",
-            client.rate_limited()
-        );
-    }
     Ok(RunOutcome {
         findings: s.findings,
         stats: RunStats {

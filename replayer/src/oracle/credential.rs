@@ -3,7 +3,6 @@
 //! longer logs them in, and the secret the intruder sent does.
 
 use serde_json::Value;
-use venomqa_traffic::strip_bom_str;
 
 use crate::error::Error;
 use crate::oracle::finding::{Confidence, OracleKind, SentRequest};
@@ -72,7 +71,7 @@ fn sent_secret(sent: &SentRequest, fields: &[String]) -> Option<(String, String)
             key == f || key.ends_with(&format!("_{f}"))
         })
     };
-    if let Ok(json) = serde_json::from_str::<Value>(strip_bom_str(body)) {
+    if let Ok(json) = serde_json::from_str::<Value>(body) {
         let top = json.as_object()?;
         let nested = top.values().filter_map(Value::as_object);
         return std::iter::once(top).chain(nested).find_map(|object| {

@@ -5,7 +5,6 @@
 //! confidence: the difference tells accounts apart, it is not a breach.
 
 use serde_json::Value;
-use venomqa_traffic::strip_bom_str;
 
 use crate::oracle::diff::differing;
 use crate::oracle::finding::{Check, Confidence, OracleKind, SentRequest};
@@ -112,12 +111,12 @@ struct Answer<'a> {
 
 fn answer<'a>(sent: &'a [SentRequest], replies: &'a [Reply], pointer: &str) -> Option<Answer<'a>> {
     let (sent, reply) = (sent.first()?, replies.first()?);
-    let body: Value = serde_json::from_str(strip_bom_str(sent.body.as_deref()?))
+    let body: Value = serde_json::from_str(sent.body.as_deref()?)
         .ok()
         .or_else(|| form_json(sent.body.as_deref()?))?;
     let account = body.pointer(pointer)?.as_str()?.to_string();
     let text = reply.body.replace(&account, "<account>");
-    let json = serde_json::from_str(strip_bom_str(&text)).ok();
+    let json = serde_json::from_str(&text).ok();
     Some(Answer { sent, reply, json, text, account })
 }
 

@@ -10,7 +10,6 @@
 //! on a closed ticket) leaves the state alone and is not reported.
 
 use serde_json::Value;
-use venomqa_traffic::strip_bom_str;
 
 use crate::error::Error;
 use crate::mutate::children::accepted_after;
@@ -131,9 +130,7 @@ pub(crate) fn scalars_of_body(body: Option<&str>) -> Vec<String> {
             scalar => out.push(text_of(scalar)),
         }
     }
-    let json = body.and_then(|b| {
-        serde_json::from_str::<Value>(strip_bom_str(b)).ok().or_else(|| form_json(b))
-    });
+    let json = body.and_then(|b| serde_json::from_str::<Value>(b).ok().or_else(|| form_json(b)));
     let mut out = Vec::new();
     if let Some(json) = json {
         walk(&json, &mut out);

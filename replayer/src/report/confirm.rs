@@ -10,8 +10,6 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use venomqa_traffic::strip_bom_str;
-
 use super::one_line;
 use super::script_tls::ScriptTls;
 use super::script_vars::{first_json_field, Bound, Piece, EXTRACT_FUNCTIONS};
@@ -281,7 +279,7 @@ pub(super) fn write_verdict(
 /// reads as they are in the read's recorded answer; `Err` when none is.
 fn readable_fields(read: &SentRequest, fields: &[String]) -> Result<Vec<String>, String> {
     let body = read.response_body.as_deref().unwrap_or("");
-    let json: serde_json::Value = serde_json::from_str(strip_bom_str(body)).unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let readable: Vec<String> = fields
         .iter()
         .filter(|f| plain_key(f) && extracts_as(body, f, json.get(f.as_str())))

@@ -17,8 +17,6 @@
 //! which values it extracts. (The script's shell helper is still called
 //! `capture`: the scripts venomqa writes stay as they were.)
 
-use venomqa_traffic::strip_bom_str;
-
 use crate::oracle::finding::SentRequest;
 
 /// Headers curl must compute itself besides the hop-by-hop ones, or that
@@ -91,9 +89,7 @@ pub(super) fn find_script_vars(requests: &[SentRequest], base: &str) -> Vec<Scri
             continue;
         }
         let Some(body) = r.response_body.as_deref() else { continue };
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(strip_bom_str(body)) else {
-            continue;
-        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else { continue };
         let mut scalars = Vec::new();
         collect_scalars(&json, None, &mut scalars);
         for (key, value, integer) in scalars {

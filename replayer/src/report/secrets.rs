@@ -6,7 +6,7 @@
 //! itself, and shown in reports only as a placeholder.
 
 use serde_json::Value;
-use venomqa_traffic::{is_secret_header, is_secret_name, strip_bom_str};
+use venomqa_traffic::{is_secret_header, is_secret_name};
 
 use super::script_vars::token_matches;
 use crate::oracle::finding::SentRequest;
@@ -93,7 +93,7 @@ pub(crate) fn without_live_credentials(r: &mut SentRequest) {
         }
     }
     let Some(body) = r.response_body.as_mut() else { return };
-    let Ok(mut json) = serde_json::from_str::<Value>(strip_bom_str(body)) else { return };
+    let Ok(mut json) = serde_json::from_str::<Value>(body) else { return };
     if hide_secret_fields(&mut json) {
         *body = json.to_string();
     }

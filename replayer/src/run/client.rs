@@ -226,11 +226,14 @@ impl Client {
                 match response.bytes().await {
                     Ok(bytes) => {
                         self.observe(headers_at.elapsed(), bytes.len());
-                        let json = match strip_bom(&bytes).first() {
-                            Some(b'{' | b'[') => serde_json::from_slice(strip_bom(&bytes)).ok(),
+                        // Without a byte order mark, so that whatever reads
+                        // the answer (oracles, reports) reads it as JSON.
+                        let text = strip_bom(&bytes);
+                        let json = match text.first() {
+                            Some(b'{' | b'[') => serde_json::from_slice(text).ok(),
                             _ => None,
                         };
-                        let body = String::from_utf8_lossy(&bytes).into_owned();
+                        let body = String::from_utf8_lossy(text).into_owned();
                         Reply { status, headers, body, json }
                     }
                     Err(e) => failed(e),
@@ -306,12 +309,12 @@ impl Client {
                 let headers_at = Instant::now();
                 let bytes = response.bytes().await.unwrap_or_default();
                 self.observe(headers_at.elapsed(), bytes.len());
-                let json = serde_json::from_slice(strip_bom(&bytes)).ok();
+                let text = strip_bom(&bytes);
                 Ok(Reply {
                     status,
                     headers,
-                    body: String::from_utf8_lossy(&bytes).into_owned(),
-                    json,
+                    body: String::from_utf8_lossy(text).into_owned(),
+                    json: serde_json::from_slice(text).ok(),
                 })
             }
             Err(e) => no_answer(e),

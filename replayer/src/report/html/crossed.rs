@@ -17,7 +17,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 use venomqa_learner::{Resource, StateMachine};
-use venomqa_traffic::strip_bom_str;
 
 use crate::oracle::finding::{Finding, SentRequest};
 use crate::report::{steps, strip_copies};
@@ -131,8 +130,7 @@ pub(super) fn walk(finding: &Finding, machine: &StateMachine, resource: Option<&
 /// object, when its value is one of the machine's states.
 fn answered_state(request: &SentRequest, machine: &StateMachine) -> Option<String> {
     let field = machine.field.as_deref()?;
-    let body: Value =
-        serde_json::from_str(strip_bom_str(request.response_body.as_deref()?)).ok()?;
+    let body: Value = serde_json::from_str(request.response_body.as_deref()?).ok()?;
     let value = body.get(field)?.as_str()?;
     let known =
         machine.states.iter().any(|s| s.name == value) || machine.initial.contains_key(value);
@@ -142,8 +140,7 @@ fn answered_state(request: &SentRequest, machine: &StateMachine) -> Option<Strin
 /// The id a create's answer gave its new instance, at the resource's id pointer.
 fn new_instance(request: &SentRequest, resource: &Resource) -> Option<String> {
     let pointer = resource.id_pointer.as_deref()?;
-    let body: Value =
-        serde_json::from_str(strip_bom_str(request.response_body.as_deref()?)).ok()?;
+    let body: Value = serde_json::from_str(request.response_body.as_deref()?).ok()?;
     match body.pointer(pointer)? {
         Value::String(id) => Some(id.clone()),
         Value::Number(id) => Some(id.to_string()),

@@ -14,7 +14,7 @@
 //! answered is also gone from a later URL, body or evidence line.
 
 use serde_json::Value;
-use venomqa_traffic::{is_secret_header, is_secret_name, strip_bom_str};
+use venomqa_traffic::{is_secret_header, is_secret_name};
 
 use crate::oracle::finding::SentRequest;
 
@@ -118,7 +118,7 @@ fn header_secrets(value: &str) -> Vec<String> {
 /// The values of secret fields in a JSON text or a form (or query) string.
 fn field_secrets(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    match serde_json::from_str::<Value>(strip_bom_str(text)) {
+    match serde_json::from_str::<Value>(text) {
         Ok(json) => collect_json(&json, false, &mut found),
         Err(_) => {
             for (name, value) in form_pairs(text) {
@@ -157,7 +157,7 @@ fn form_pairs(text: &str) -> Vec<(&str, &str)> {
 /// (pretty, for reading) when it is JSON, a form's or URL query's values
 /// in place otherwise.
 fn blank_fields(text: &str) -> String {
-    if let Ok(mut json) = serde_json::from_str::<Value>(strip_bom_str(text)) {
+    if let Ok(mut json) = serde_json::from_str::<Value>(text) {
         if json.is_object() || json.is_array() {
             blank_json(&mut json, false);
             return serde_json::to_string_pretty(&json).unwrap_or_else(|_| text.to_string());
