@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use venomqa_traffic::Request;
 
-use crate::flow::bearer_token;
+use crate::flow::authorization_token;
 use crate::model::{Action, Link, LinkSource, Location, PathParam, ResponseShape};
 use crate::shape::{BodyAcc, ParsedBody, QueryAcc};
 use crate::template::ActionShape;
@@ -65,7 +65,7 @@ impl ActionAcc {
             match name.as_str() {
                 "authorization" => {
                     let value = header.value_str();
-                    if bearer_token(&value).is_some() {
+                    if authorization_token(&value).is_some() {
                         self.bearer += 1;
                     } else if value.trim_start().to_ascii_lowercase().starts_with("basic ") {
                         self.basic += 1;

@@ -12,7 +12,8 @@
 //!   header); with no such link, the first action whose request has a
 //!   password field.
 //! - **logout**: an action whose last path segment says so (`/logout`,
-//!   `/sign-out`, ...), or `DELETE` of a `session`/`sessions` path.
+//!   `/sign-out`, ...), a `DELETE` of a `session`/`token` path or of the
+//!   login's own path, or a token revocation (`POST /oauth/revoke`).
 //! - **sign-up**: a `POST` other than the login whose request has a password
 //!   field and that creates something: named like `/signup` or `/register`,
 //!   else the create action of a resource (`POST /users`).
@@ -76,20 +77,31 @@ pub fn guess_login(model: &Model) -> Option<String> {
 }
 
 /// The action that logs out: its last path segment is `logout`, `log-out`,
-/// `log_out`, `signout`, `sign-out` or `sign_out`, or it is a `DELETE` of
-/// `.../session` or `.../sessions`.
+/// `log_out`, `signout`, `sign-out` or `sign_out`; or it is a `DELETE` of
+/// `.../session(s)`, `.../token(s)` or of the login's own path (`POST
+/// /session` logs in, `DELETE /session` out); or a `POST` or `DELETE` of
+/// `.../revoke` (OAuth2's token revocation) naming no instance (`POST
+/// /api-keys/{key_id}/revoke` revokes a key, not the caller's session).
 ///
 /// Public so the replayer can ask it of a model written before models
 /// carried an `auth` section.
 pub fn guess_logout(model: &Model) -> Option<String> {
     const WORDS: [&str; 6] = ["logout", "log-out", "log_out", "signout", "sign-out", "sign_out"];
+    const DELETED: [&str; 4] = ["session", "sessions", "token", "tokens"];
+    let login_template =
+        guess_login(model).and_then(|id| model.action(&id).map(|a| a.template.clone()));
     model
         .actions
         .iter()
         .find(|a| {
             let last = last_segment(a);
-            WORDS.contains(&last.as_str())
-                || (a.method == "DELETE" && (last == "session" || last == "sessions"))
+            let deletes_login = a.method == "DELETE"
+                && (DELETED.contains(&last.as_str())
+                    || Some(&a.template) == login_template.as_ref());
+            let revokes_own = last == "revoke"
+                && matches!(a.method.as_str(), "POST" | "DELETE")
+                && !a.template.contains('{');
+            WORDS.contains(&last.as_str()) || deletes_login || revokes_own
         })
         .map(|a| a.id.clone())
 }
@@ -339,6 +351,21 @@ mod tests {
         }
         let m = model(vec![action("POST /logout/notes", &[])], Vec::new(), Vec::new());
         assert_eq!(guess_logout(&m), None, "logout must be the last segment");
+    }
+
+    #[test]
+    fn a_token_revocation_or_a_delete_of_the_login_path_is_a_logout() {
+        for id in ["POST /api/v2/auth/revoke", "POST /oauth/revoke", "DELETE /api/token"] {
+            let m = model(vec![action(id, &[])], Vec::new(), Vec::new());
+            assert_eq!(guess_logout(&m).as_deref(), Some(id));
+        }
+        let login = action("POST /auth", &["username", "password"]);
+        let m = model(vec![login, action("DELETE /auth", &[])], Vec::new(), Vec::new());
+        assert_eq!(guess_logout(&m).as_deref(), Some("DELETE /auth"));
+        for not_ours in ["POST /api-keys/{key_id}/revoke", "GET /oauth/revoke"] {
+            let m = model(vec![action(not_ours, &[])], Vec::new(), Vec::new());
+            assert_eq!(guess_logout(&m), None, "{not_ours} revokes no session of the caller's");
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::evidence::{hash_of, Candidate, LinkTallies, ProducerKeys};
 use crate::model::{Link, Location};
 use crate::shape::ParsedBody;
 use crate::value::{classify, is_id_name, leaf_text, walk_leaves};
-pub(crate) use crate::wire::{bearer_token, location_id};
+pub(crate) use crate::wire::{authorization_token, location_id};
 use crate::wire::{cookie_pairs, is_credential_header, location_name, sent_keys, Locations};
 
 /// Values a session indexes before it stops adding: the memory bound of a
@@ -221,7 +221,7 @@ impl FlowAcc {
                     self.look(out, ctx, &w);
                 };
             if name.eq_ignore_ascii_case("authorization") {
-                if let Some(token) = bearer_token(value) {
+                if let Some(token) = authorization_token(value) {
                     look(token, "token", &|| (Location::Bearer, None));
                 }
             } else if name.eq_ignore_ascii_case("cookie") {

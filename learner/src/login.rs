@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
-use venomqa_traffic::{is_secret_name, Exchange, Response};
+use venomqa_traffic::{is_pseudonym, is_secret_name, Exchange, Response};
 
 use crate::model::{Auth, FailedLogin, Model};
 use crate::shape::{parse_query, ParsedBody};
@@ -20,6 +20,8 @@ use crate::shape::{parse_query, ParsedBody};
 /// Field names that name the account a secret belongs to, best first.
 const ACCOUNT_NAMES: [&str; 9] =
     ["email", "username", "login", "user_name", "user", "account", "handle", "phone", "name"];
+/// Distinct accounts kept per login action.
+const MAX_ACCOUNTS: usize = 32;
 /// Distinct values kept per answer field, to tell failures from successes.
 const MAX_VALUES: usize = 8;
 
@@ -140,6 +142,8 @@ pub(crate) struct ActionLogins {
     pub form: u64,
     pub credentials: BTreeMap<String, u64>,
     pub accounts: BTreeMap<String, u64>,
+    /// The accounts whose logins were granted (at most [`MAX_ACCOUNTS`]).
+    pub granted_accounts: BTreeSet<String>,
     /// 2xx answers that granted a credential.
     pub granted: u64,
     /// 2xx answers that granted none, by status.
@@ -199,7 +203,9 @@ impl LoginAcc {
         answer: &ParsedBody,
     ) -> bool {
         let headers = &exchange.request.headers;
-        if let Some(scheme) = headers.get_str("authorization").and_then(|a| a.split(' ').next()) {
+        // `Token X` sends `Token`; a bare credential names no scheme.
+        let scheme = headers.get_str("authorization").and_then(|a| a.trim_start().split_once(' '));
+        if let Some((scheme, _)) = scheme {
             if let Some(n) = self.schemes.get_mut(scheme) {
                 *n += 1;
             } else if !scheme.is_empty() && self.schemes.len() < 16 {
@@ -222,6 +228,9 @@ impl LoginAcc {
             let granted = grants_credential(response, answer);
             acc.answer(granted, response.status, answer);
             if let Some((_, value)) = sent.account.filter(|_| granted) {
+                if acc.granted_accounts.len() < MAX_ACCOUNTS && !is_pseudonym(value.as_bytes()) {
+                    acc.granted_accounts.insert(value.clone());
+                }
                 self.accounts.insert(session, value);
             }
             if let Some(id) = answer.json().and_then(user_id).filter(|_| granted) {
@@ -252,6 +261,7 @@ pub(crate) fn describe(
         return auth;
     };
     auth.account = commonest(&evidence.accounts);
+    auth.accounts = evidence.granted_accounts.iter().cloned().collect();
     auth.credentials = evidence.credentials.keys().cloned().collect();
     auth.login_body =
         Some(if evidence.form * 2 > evidence.requests { "form" } else { "json" }.to_string());

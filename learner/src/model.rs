@@ -586,6 +586,11 @@ pub struct Auth {
     /// body or form (`/username`, `/user/email`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The accounts the recording logged in as (the value at `account` of
+    /// each granted login; never a secret), sorted. Journeys of one shape
+    /// keep one session, so this is where the other users are known from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
     /// Where the login request carries its secrets, as JSON pointers
     /// (`/password`, `/user/password`), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -79,10 +79,25 @@ pub(crate) fn is_credential_header(name: &str) -> bool {
         && ["token", "csrf", "xsrf", "session", "key", "auth"].iter().any(|w| lower.contains(w))
 }
 
-/// The token of `Bearer <token>`, any case of the scheme.
-pub(crate) fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+/// The token an `Authorization` value carries, whatever its scheme:
+/// `Bearer X`, `Token X`, `JWT X`, or a bare `X`. Not `Basic` (a user and
+/// password, which no answer hands out) nor a parameter list such as
+/// `Digest username="a", realm="b"`.
+pub(crate) fn authorization_token(value: &str) -> Option<&str> {
+    let value = value.trim_start();
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) => {
+            let token = token.trim();
+            let plain_scheme =
+                scheme.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+            if !plain_scheme || scheme.eq_ignore_ascii_case("basic") || token.contains([' ', ',']) {
+                return None;
+            }
+            token
+        }
+        None => value.trim_end(),
+    };
+    (!token.is_empty()).then_some(token)
 }
 
 /// `a=1; b=2` (a `Cookie` header) or the first pair of a `Set-Cookie`.
@@ -116,5 +131,27 @@ impl Locations {
 
     pub(crate) fn get(&self, id: u32) -> &Location {
         &self.list[id as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorization_token;
+
+    #[test]
+    fn a_token_is_read_whatever_its_scheme_but_never_from_a_password() {
+        for (value, token) in [
+            ("Bearer eyJ.a.b", Some("eyJ.a.b")),
+            ("bearer  tok1 ", Some("tok1")),
+            ("Token 9f3a2b", Some("9f3a2b")),
+            ("JWT eyJ.x", Some("eyJ.x")),
+            ("9f3a2b7c", Some("9f3a2b7c")),
+            ("Basic YWxpY2U6cHc=", None),
+            (r#"Digest username="a", realm="b""#, None),
+            ("Bearer ", None),
+            ("", None),
+        ] {
+            assert_eq!(authorization_token(value), token, "{value:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@ mod common;
 
 use common::{call, pseudonym, Traffic};
 use serde_json::json;
+use venomqa_learner::Location;
 
 /// Users log in with `{"user": {"email", "password"}}`; the answer sets a
 /// cookie. One login fails yet answers `200 {"ok": false}` with no cookie.
@@ -77,7 +78,15 @@ fn an_oauth2_password_form_is_the_login_and_the_token_scheme_is_kept_as_sent() {
                 .reply(json!([])),
         );
     }
-    let auth = t.learn().model.auth;
+    let model = t.learn().model;
+    let token_link = model.links.iter().find(|l| l.to == Location::Bearer);
+    let token_link = token_link.expect("the token a `Token` request carries is linked");
+    assert_eq!(
+        (token_link.producer.as_str(), token_link.consumer.as_str()),
+        ("POST /oauth/token", "GET /projects")
+    );
+    assert_eq!(token_link.from, Location::Body { pointer: "/access_token".into() });
+    let auth = model.auth;
     assert_eq!(auth.login.as_deref(), Some("POST /oauth/token"));
     assert_eq!(auth.account.as_deref(), Some("/username"));
     assert_eq!(auth.credentials, ["/password"]);

@@ -33,6 +33,12 @@ const NOT_REPLAYED: &[&str] = &[
     "idempotency-key",
 ];
 
+/// The scheme word of an `Authorization` value (`Token` of `Token X`);
+/// empty for a bare credential.
+fn scheme_of(value: &str) -> &str {
+    value.trim_start().split_once(' ').map_or("", |(scheme, _)| scheme)
+}
+
 /// A path segment of a template.
 #[derive(Clone, Debug)]
 pub(crate) enum Segment {
@@ -86,6 +92,9 @@ pub(crate) struct RequestTemplate {
     pub idempotency_key: Option<String>,
     pub content_type: Option<String>,
     pub body: BodyTemplate,
+    /// The `Authorization` scheme a token is sent in (`Bearer`, `Token`;
+    /// empty for a bare token): as recorded, else the model's, else `Bearer`.
+    pub credential_scheme: Option<String>,
 }
 
 impl RequestTemplate {
@@ -121,10 +130,13 @@ impl RequestTemplate {
         let mut headers = Vec::new();
         let mut idempotency_key = None;
         let mut content_type = None;
+        let mut credential_scheme = None;
         for h in request.headers.iter() {
             let name = h.name.to_ascii_lowercase();
             let value = h.value_str().into_owned();
-            if name == "idempotency-key" {
+            if name == "authorization" {
+                credential_scheme = Some(scheme_of(&value).to_string());
+            } else if name == "idempotency-key" {
                 idempotency_key = Some(value);
             } else if name == "content-type" {
                 content_type = Some(value);
@@ -164,11 +176,13 @@ impl RequestTemplate {
             idempotency_key,
             content_type,
             body,
+            credential_scheme,
         }
     }
 
-    /// A template of `action` with nothing recorded: a probe read.
-    pub fn bare(action: &Action) -> RequestTemplate {
+    /// A template of `action` with nothing recorded: a probe read. Its
+    /// token, if it gets one, is sent in `scheme` (the model's).
+    pub fn bare(action: &Action, scheme: Option<&str>) -> RequestTemplate {
         let segments = action
             .template
             .split('/')
@@ -186,6 +200,7 @@ impl RequestTemplate {
             idempotency_key: None,
             content_type: None,
             body: BodyTemplate::None,
+            credential_scheme: scheme.filter(|s| !s.starts_with("cookie:")).map(str::to_string),
         }
     }
 
@@ -383,7 +398,11 @@ impl Draft {
     pub fn wire_headers(&self, template: &RequestTemplate) -> Vec<(String, String)> {
         let mut headers = self.headers.clone();
         if let Some(token) = &self.bearer {
-            headers.push(("authorization".into(), format!("Bearer {token}")));
+            let value = match template.credential_scheme.as_deref().unwrap_or("Bearer") {
+                "" => token.clone(),
+                scheme => format!("{scheme} {token}"),
+            };
+            headers.push(("authorization".into(), value));
         }
         if !self.cookies.is_empty() {
             let cookie: Vec<String> =

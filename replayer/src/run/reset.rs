@@ -87,6 +87,7 @@ impl Runner<'_> {
             idempotency_key: None,
             content_type: None,
             body: BodyTemplate::None,
+            credential_scheme: None,
         };
         let reply = match self.client.send(&template, &template.draft()).await {
             Ok((_, reply)) => reply,

@@ -108,7 +108,7 @@ fn list_reads(model: &Model, recorded: &Recorded, collection: &str) -> Vec<Arc<R
         }
     }
     if lists.is_empty() {
-        lists.push(Arc::new(RequestTemplate::bare(action)));
+        lists.push(Arc::new(RequestTemplate::bare(action, model.auth.scheme.as_deref())));
     }
     lists.sort_by_key(|t| t.query.len());
     lists

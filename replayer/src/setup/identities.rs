@@ -362,6 +362,7 @@ mod tests {
                 ("email".into(), "ada%40x.io".into()),
                 ("name".into(), "ada".into()),
             ]),
+            credential_scheme: None,
         };
         rewrite_account(&mut t, "ada@x.io", "ada.~r:0123456789abcdef@x.io");
         let BodyTemplate::Form(pairs) = &t.body else { panic!("form") };

@@ -317,10 +317,9 @@ fn probe_read(
     name: &str,
 ) -> Option<Arc<RequestTemplate>> {
     let read = model.resource(name)?.read.first()?;
-    catalog
-        .get(read)
-        .map(|(t, _, _)| t.clone())
-        .or_else(|| model.action(read).map(|a| Arc::new(RequestTemplate::bare(a))))
+    catalog.get(read).map(|(t, _, _)| t.clone()).or_else(|| {
+        model.action(read).map(|a| Arc::new(RequestTemplate::bare(a, model.auth.scheme.as_deref())))
+    })
 }
 
 /// Fills each resource's evidence sources from the model, and appends one
@@ -333,10 +332,11 @@ fn add_evidence(
     resources: &mut Vec<ResourceInfo>,
 ) {
     let template_of = |action: &str| {
-        catalog
-            .get(action)
-            .map(|(t, _, _)| t.clone())
-            .or_else(|| model.action(action).map(|a| Arc::new(RequestTemplate::bare(a))))
+        catalog.get(action).map(|(t, _, _)| t.clone()).or_else(|| {
+            model
+                .action(action)
+                .map(|a| Arc::new(RequestTemplate::bare(a, model.auth.scheme.as_deref())))
+        })
     };
     for (info, resource) in resources.iter_mut().zip(&model.resources) {
         let found = evidence::of_resource(model, recorded, resource, &template_of);
@@ -495,6 +495,7 @@ mod tests {
             idempotency_key: None,
             content_type: None,
             body: crate::run::request::BodyTemplate::None,
+            credential_scheme: None,
         })
     }
 

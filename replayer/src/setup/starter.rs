@@ -370,11 +370,16 @@ fn recorded_users(
                 secret_fields.push(k.clone());
             }
         }
-        let Some((_, identity)) = visible.first().cloned() else { continue };
+        // The account names the user (`username=alice`), not whichever
+        // field came first (`grant_type=password`).
+        let account_key = model.auth.account.as_deref().map(field_key);
+        let named = visible.iter().find(|(k, _)| Some(k) == account_key.as_ref());
+        let Some((_, identity)) = named.or(visible.first()).cloned() else { continue };
         if !users.iter().any(|(id, _, _)| *id == identity) {
             users.push((identity, visible, secret));
         }
     }
+    users.extend(unjourneyed_users(model, &users, identities));
     if secret_fields.is_empty() && !model.auth.credentials.is_empty() {
         secret_fields = model.auth.credentials.iter().map(|p| field_key(p)).collect();
     }
@@ -385,6 +390,36 @@ fn recorded_users(
         }
     }
     (users, secret_fields)
+}
+
+/// The users whose logins the kept journeys do not show (their sessions
+/// took the shape of another user's journey), from the accounts the model
+/// saw logged in: each like the first user found, with its own account.
+fn unjourneyed_users(
+    model: &Model,
+    users: &[RecordedUser],
+    identities: &Identities,
+) -> Vec<RecordedUser> {
+    let (Some(account), Some((_, like, secret))) = (&model.auth.account, users.first()) else {
+        return Vec::new();
+    };
+    let account_key = field_key(account);
+    if !like.iter().any(|(k, _)| *k == account_key) {
+        return Vec::new();
+    }
+    model
+        .auth
+        .accounts
+        .iter()
+        .filter(|a| !users.iter().any(|(id, _, _)| id == *a) && identities.index(a).is_none())
+        .map(|a| {
+            let visible = like
+                .iter()
+                .map(|(k, v)| (k.clone(), if *k == account_key { a.clone() } else { v.clone() }))
+                .collect();
+            (a.clone(), visible, secret.clone())
+        })
+        .collect()
 }
 
 /// Two users to fill in, when the recorded logins do not show who logged in.
@@ -546,6 +581,37 @@ mod tests {
             crate::setup::config::Config::parse_with_env(&text, path, |_| Some("x".into()))
                 .expect("parses back");
         assert_eq!(config.users[0].fields["user/email"], "ann@example.com");
+    }
+
+    #[test]
+    fn a_form_login_names_its_user_by_the_account_not_by_the_first_field() {
+        let mut exchanges = Vec::new();
+        for (n, user) in ["alice", "bob"].into_iter().enumerate() {
+            let id = n as u64 * 2 + 1;
+            let mut login = exchange(id, "POST", "/oauth/token", json!(null), true);
+            login.session = SessionKey(format!("client:{n}"));
+            login.request.headers = Headers::default();
+            login
+                .request
+                .headers
+                .push("Content-Type", b"application/x-www-form-urlencoded".to_vec());
+            let form =
+                format!("grant_type=password&username={user}&password=~r:00000000000000a{n}");
+            login.request.body = Body::complete(form);
+            let mut read = exchange(id + 1, "GET", "/me", json!({}), false);
+            read.session = SessionKey(format!("client:{n}"));
+            exchanges.extend([login, read]);
+        }
+        let model =
+            learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).unwrap().model;
+        assert_eq!(model.auth.account.as_deref(), Some("/username"));
+        let recorded = Recorded::from_exchanges(exchanges);
+        let text = starter_config_from(&model, &recorded, "store", "http://127.0.0.1:1", None);
+        for user in ["alice", "bob"] {
+            let table = format!("[users.{user}]\ngrant_type = \"password\"\nusername = \"{user}\"");
+            assert!(text.contains(&table), "{text}");
+        }
+        assert!(!text.contains("[users.password]"), "{text}");
     }
 
     #[test]

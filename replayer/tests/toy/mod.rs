@@ -21,17 +21,30 @@ pub struct Visit {
     base: String,
     session: String,
     token: Option<String>,
+    /// The `Authorization` scheme the token is sent in.
+    scheme: &'static str,
 }
 
 impl Visit {
     /// Logs `user` in (a session of its own, named `session`).
     pub async fn login(base: &str, session: &str, user: &str) -> Visit {
+        Visit::login_sending(base, session, user, "Bearer").await
+    }
+
+    /// [`Visit::login`], sending the token as `Authorization: <scheme> <token>`.
+    pub async fn login_sending(
+        base: &str,
+        session: &str,
+        user: &str,
+        scheme: &'static str,
+    ) -> Visit {
         let password = service::USERS.iter().find(|(u, _)| *u == user).expect("a user").1;
         let mut visit = Visit {
             client: venomqa_testkit::http::client(),
             base: base.to_string(),
             session: session.to_string(),
             token: None,
+            scheme,
         };
         let answer = visit
             .send(
@@ -52,7 +65,7 @@ impl Visit {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, &url).header("x-session", &self.session);
         if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+            request = request.header("authorization", format!("{} {token}", self.scheme));
         }
         if let Some(body) = body {
             request = request.json(&body);

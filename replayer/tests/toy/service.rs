@@ -8,7 +8,9 @@
 //!
 //! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
 //! order mark; `rate-limit`, every other request refused with `429` and
-//! `Retry-After: 0` (resets aside).
+//! `Retry-After: 0` (resets aside); `token-scheme`, the token taken only as
+//! `Authorization: Token <token>` (Django REST framework's scheme), never
+//! as `Bearer`.
 //!
 //! `POST /login {"username","password"}` → `{"token"}`, sent as `Bearer`;
 //! `POST /logout`; `POST /__reset`. Refusals: 401, 404 (missing or someone
@@ -96,7 +98,9 @@ async fn answer(
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            v.strip_prefix(if bugs.contains("token-scheme") { "Token " } else { "Bearer " })
+        })
         .map(str::to_string);
     let bytes = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
