@@ -145,8 +145,56 @@ impl Resources {
                     .join(".");
             }
         }
-        let of_action = actions.iter().map(|a| membership(a, &defs)).collect();
+        let mut of_action: Vec<Option<Membership>> =
+            actions.iter().map(|a| membership(a, &defs)).collect();
+        shallow_creates(actions, &defs, &mut of_action);
         Resources { defs, of_action }
+    }
+}
+
+/// Creates under a parent of things that live elsewhere ("shallow"
+/// nesting: `POST /projects/{project_id}/invoices` makes an invoice read at
+/// `/invoices/{invoice_id}`; `POST /boards/main/cards`, under the one board
+/// the recording used, a card read at `/cards/{card_id}`). A `POST` on
+/// `<parent>/<word>`, where no resource has that collection, is the create
+/// of the one other resource whose collection ends in the same `<word>`,
+/// when that resource has no create of its own. A command (`POST
+/// /orders/{order_id}/pay`) names no collection and stays one.
+fn shallow_creates(
+    actions: &[ActionShape],
+    defs: &[ResourceDef],
+    of_action: &mut [Option<Membership>],
+) {
+    let has_create = |r: usize, of: &[Option<Membership>]| {
+        of.iter().flatten().any(|m| m.resource == r && m.role == Role::Create)
+    };
+    for (i, action) in actions.iter().enumerate() {
+        let (true, Some(Segment::Literal(word))) =
+            (action.method == "POST", action.segments.last())
+        else {
+            continue;
+        };
+        let under_parent = match of_action[i] {
+            None => action.segments.len() > 1,
+            Some(m) => {
+                let def = &defs[m.resource];
+                m.role == Role::Other
+                    && action.segments.len() == def.depth + 2
+                    && matches!(action.segments[def.depth], Segment::Param(_))
+            }
+        };
+        if !under_parent {
+            continue;
+        }
+        let own = of_action[i].map(|m| m.resource);
+        let mut named = defs.iter().enumerate().filter(|(r, d)| {
+            Some(*r) != own && d.collection.rsplit('/').next() == Some(word.as_str())
+        });
+        let (Some((r, _)), None) = (named.next(), named.next()) else { continue };
+        if !has_create(r, of_action) {
+            of_action[i] =
+                Some(Membership { resource: r, role: Role::Create, instance_param: None });
+        }
     }
 }
 
@@ -280,5 +328,62 @@ mod tests {
         );
         assert_eq!(role("GET /accounts/{account_id}"), Some(("accounts".into(), Role::Read)));
         assert_eq!(role("POST /login"), None);
+    }
+
+    /// Roles of `paths`' actions, by action id.
+    fn roles(paths: &[(&str, &str)]) -> Vec<(String, Option<(String, Role)>)> {
+        let mut trie = PathTrie::default();
+        for (m, p) in paths {
+            trie.insert(m, p, &|_| None);
+        }
+        let t = trie.finish(32);
+        let r = Resources::derive(&t.actions);
+        t.actions
+            .iter()
+            .zip(&r.of_action)
+            .map(|(a, m)| (a.id.clone(), m.map(|m| (r.defs[m.resource].name.clone(), m.role))))
+            .collect()
+    }
+
+    #[test]
+    fn a_create_under_a_parent_of_a_thing_read_elsewhere_is_that_things_create() {
+        let found = roles(&[
+            ("POST", "/api/v2/projects"),
+            ("POST", "/api/v2/projects/p_7f3a9c2e/invoices"),
+            ("POST", "/api/v2/projects/p_8e2b1d4f/invoices"),
+            ("GET", "/api/v2/invoices/inv_3k9d2f7a"),
+            ("POST", "/api/v2/invoices/inv_3k9d2f7a/pay"),
+            ("POST", "/api/v2/projects/p_7f3a9c2e/archive"),
+        ]);
+        let role = |id: &str| found.iter().find(|(a, _)| a == id).and_then(|(_, m)| m.clone());
+        assert_eq!(
+            role("POST /api/v2/projects/{project_id}/invoices"),
+            Some(("invoices".into(), Role::Create))
+        );
+        assert_eq!(
+            role("POST /api/v2/invoices/{invoice_id}/pay"),
+            Some(("invoices".into(), Role::Other))
+        );
+        assert_eq!(
+            role("POST /api/v2/projects/{project_id}/archive"),
+            Some(("projects".into(), Role::Other)),
+            "a command names no collection"
+        );
+    }
+
+    #[test]
+    fn a_nested_post_is_no_create_of_a_thing_that_has_its_own() {
+        let found = roles(&[
+            ("POST", "/projects/p_7f3a9c2e/invoices"),
+            ("POST", "/invoices"),
+            ("GET", "/invoices/inv_3k9d2f7a"),
+            ("GET", "/projects/p_7f3a9c2e"),
+        ]);
+        let role = |id: &str| found.iter().find(|(a, _)| a == id).and_then(|(_, m)| m.clone());
+        assert_eq!(role("POST /invoices"), Some(("invoices".into(), Role::Create)));
+        assert_eq!(
+            role("POST /projects/{project_id}/invoices"),
+            Some(("projects".into(), Role::Other))
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Shrinking a failing sequence to a minimal one that still fails the same
-//! way (same oracle, same focus action): first the steps that cannot matter
+//! way (same oracle, same focus action, and for an unexpected accept the
+//! same state it was accepted in: a second pay of a paid invoice must not
+//! shrink into a pay of a draft, another bug): first the steps that cannot matter
 //! (not bound to, not on the focus's instance) in one try, then delta
 //! debugging over the remaining steps, then fewer concurrent copies; then
 //! re-runs to confirm, and for a race to count how often it reproduces.
@@ -14,6 +16,7 @@ use crate::oracle::finding::OracleKind;
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::Trace;
 use crate::run::sequence::{Role, Sequence};
+use crate::setup::plan::Plan;
 
 /// A confirmed minimal failure.
 #[derive(Debug)]
@@ -33,6 +36,8 @@ struct Shrinker<'a, 'b> {
     broken: &'a HashSet<String>,
     oracle: OracleKind,
     label: String,
+    /// An unexpected accept's state before the focus: the bug it shows.
+    state: Option<String>,
     tries: u32,
     budget: u64,
     /// The run's time budget: past it, no candidate is tried (the
@@ -58,12 +63,16 @@ pub(crate) async fn shrink(
 ) -> Result<Option<Shrunk>, Error> {
     let seq = focused_at(seq, verdict.step);
     let race = verdict.oracle == OracleKind::Race;
+    let state = (verdict.oracle == OracleKind::UnexpectedAccept)
+        .then(|| state_before(oracles.plan, &trace, verdict.step))
+        .flatten();
     let mut sh = Shrinker {
         oracles,
         family,
         broken,
         oracle: verdict.oracle,
         label: seq.steps[verdict.step].label(),
+        state,
         tries: if race { 3 } else { 1 },
         budget,
         deadline,
@@ -130,7 +139,7 @@ impl Shrinker<'_, '_> {
         for _ in 0..runs {
             let checked = self.oracles.check(self.family, &seq, self.broken).await?;
             self.runs += checked.runs;
-            if let Some(v) = checked.verdict.filter(|v| self.matches(&seq, v)) {
+            if let Some(v) = checked.verdict.filter(|v| self.matches(&seq, v, &checked.trace)) {
                 reproduced += 1;
                 confirmed.get_or_insert((v, checked.trace));
             }
@@ -153,6 +162,14 @@ impl Shrinker<'_, '_> {
     }
 }
 
+/// The state the instance of `trace`'s `step` was in just before it, as
+/// the run's reads showed it.
+pub(crate) fn state_before(plan: &Plan, trace: &Trace, step: usize) -> Option<String> {
+    let k = trace.steps.get(step)?.instance?;
+    let resource = &plan.resources[trace.instances.get(k)?.resource];
+    trace.before(step, k)?.state(resource)
+}
+
 /// The steps of `seq` whose index passes `keep` (the focus always stays).
 fn subset(seq: &Sequence, keep: impl Fn(usize) -> bool) -> Sequence {
     Sequence {
@@ -168,10 +185,12 @@ fn subset(seq: &Sequence, keep: impl Fn(usize) -> bool) -> Sequence {
 }
 
 impl Shrinker<'_, '_> {
-    fn matches(&self, seq: &Sequence, v: &Verdict) -> bool {
+    fn matches(&self, seq: &Sequence, v: &Verdict, trace: &Trace) -> bool {
         v.oracle == self.oracle
             && seq.focus() == Some(v.step)
             && seq.steps.get(v.step).is_some_and(|s| s.label() == self.label)
+            && (self.state.is_none()
+                || state_before(self.oracles.plan, trace, v.step) == self.state)
     }
 
     /// Whether `candidate` still fails the same way (a race gets a few tries).
@@ -187,7 +206,8 @@ impl Shrinker<'_, '_> {
         for _ in 0..self.tries {
             let checked = self.oracles.check(self.family, candidate, self.broken).await?;
             self.runs += checked.runs;
-            if let Some(v) = checked.verdict.filter(|v| self.matches(candidate, v)) {
+            if let Some(v) = checked.verdict.filter(|v| self.matches(candidate, v, &checked.trace))
+            {
                 self.best = Some((v, checked.trace));
                 failed = true;
                 break;

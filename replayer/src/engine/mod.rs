@@ -31,7 +31,7 @@ use crate::setup::config::{Config, ResetScope};
 use crate::setup::consumes::run_producers_first;
 use crate::setup::plan::Plan;
 use crate::setup::recorded::Recorded;
-use crate::shrink::{shrink, Shrunk};
+use crate::shrink::{shrink, state_before, Shrunk};
 pub use search::{Exploration, Transition};
 
 /// Sequences a single shrink may run.
@@ -692,13 +692,6 @@ fn bucket_label(
         }
     }
     seq.steps[step].label()
-}
-
-/// The state the instance step `step` acted on was in just before it.
-fn state_before(plan: &Plan, trace: &Trace, step: usize) -> Option<String> {
-    let k = trace.steps.get(step)?.instance?;
-    let resource = &plan.resources[trace.instances.get(k)?.resource];
-    trace.before(step, k)?.state(resource)
 }
 
 /// The model's volatile response values, as noise of the probe reads.

@@ -3,6 +3,7 @@
 //! public posts (an `author`) anyone may like, shared boards (no owner),
 //! things that are soft-deleted (404, shown by `GET /things?state=archived`),
 //! tickets with no read, playlists whose tracks are read only through them,
+//! cards made on a board but read at `/cards/{id}` (a state machine),
 //! accounts whose password can be changed, and a per-user singleton
 //! `/me/prefs`.
 //!
@@ -42,6 +43,7 @@ struct State {
     things: BTreeMap<String, Value>,
     tickets: BTreeMap<String, Value>,
     playlists: BTreeMap<String, Value>,
+    cards: BTreeMap<String, Value>,
     prefs: HashMap<String, Value>,
 }
 
@@ -177,6 +179,7 @@ fn authenticated(
         ("GET", ["boards"]) => list(&s.boards, |_| true, "boards"),
         ("GET", ["boards", id]) => read(&s.boards, id, |_| true),
         ("PATCH", ["boards", id]) => patch(&mut s.boards, id, &c.body, "title"),
+        ("POST", ["boards", _, "cards"]) | (_, ["cards", ..]) => cards(s, bugs, c, user, seg),
         (_, ["things", ..]) => things(s, bugs, c, user, seg),
         (_, ["tickets", ..]) => tickets(s, bugs, c, user, seg),
         (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
@@ -267,6 +270,53 @@ fn tickets(
         }
         _ => refuse(StatusCode::NOT_FOUND),
     }
+}
+
+/// Cards are made on a board and live at `/cards/{id}` ("shallow"
+/// nesting): `todo` → `doing` (start) → `done` (finish, a point scored);
+/// dropped from `todo` or `doing`.
+fn cards(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    let (from, to): (&[&str], &str) = match (c.method.as_str(), seg) {
+        ("POST", ["boards", board, "cards"]) => {
+            if !s.boards.contains_key(*board) {
+                return refuse(StatusCode::NOT_FOUND);
+            }
+            let id = s.fresh_id("card");
+            let card =
+                json!({"id": id, "owner": user, "board": board, "state": "todo", "points": 0});
+            s.cards.insert(id, card.clone());
+            return (StatusCode::CREATED, card);
+        }
+        ("GET", ["cards", id]) => return read(&s.cards, id, |c| c["owner"] == user),
+        ("POST", ["cards", _, "start"]) => (&["todo"], "doing"),
+        ("POST", ["cards", _, "finish"]) => {
+            match (bugs.contains("finish-todo"), bugs.contains("finish-twice")) {
+                (true, true) => (&["todo", "doing", "done"], "done"),
+                (true, false) => (&["todo", "doing"], "done"),
+                (false, true) => (&["doing", "done"], "done"),
+                (false, false) => (&["doing"], "done"),
+            }
+        }
+        ("POST", ["cards", _, "drop"]) => (&["todo", "doing"], "dropped"),
+        _ => return refuse(StatusCode::NOT_FOUND),
+    };
+    let Some(card) = s.cards.get_mut(seg[1]).filter(|c| c["owner"] == user) else {
+        return refuse(StatusCode::NOT_FOUND);
+    };
+    if !from.iter().any(|state| card["state"] == *state) {
+        return refuse(StatusCode::CONFLICT);
+    }
+    card["state"] = json!(to);
+    if to == "done" {
+        card["points"] = json!(card["points"].as_u64().unwrap_or(0) + 1);
+    }
+    (StatusCode::OK, card.clone())
 }
 
 /// Tracks live inside their playlist and are read only through it.
