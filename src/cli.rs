@@ -116,12 +116,14 @@ pub struct StoreArg {
 #[derive(Debug, Args)]
 pub struct SessionArgs {
     /// How exchanges are grouped into sessions: a comma-separated list of
-    /// rules tried in order, each one of `header:NAME`, `cookie:NAME`, `client`.
+    /// rules tried in order, each one of `header:NAME`, `cookie:NAME`,
+    /// `cookie:*` (the first cookie named like a session: `sid`,
+    /// `sessionid`, `connect.sid`, `JSESSIONID`, `_app_session`, ...), `client`.
     /// A token or cookie rule also claims the login whose response issued it.
     #[arg(
         long,
         value_name = "RULES",
-        default_value = "header:x-session,header:authorization,client"
+        default_value = "header:x-session,header:authorization,cookie:*,client"
     )]
     pub session_by: String,
 

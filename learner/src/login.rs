@@ -9,7 +9,7 @@
 //! the evidence of every action whose requests carried a password-like
 //! field, so the decision can be read off it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 use venomqa_traffic::{is_pseudonym, is_secret_name, Exchange, Response};
@@ -20,8 +20,10 @@ use crate::shape::{parse_query, ParsedBody};
 /// Field names that name the account a secret belongs to, best first.
 const ACCOUNT_NAMES: [&str; 9] =
     ["email", "username", "login", "user_name", "user", "account", "handle", "phone", "name"];
-/// Distinct accounts kept per login action.
-const MAX_ACCOUNTS: usize = 32;
+/// Distinct accounts remembered per action (logins and sign-ups).
+const MAX_ACCOUNTS: usize = 4096;
+/// Accounts listed in the model: the users a replay may log in as.
+const MAX_USERS: usize = 32;
 /// Distinct values kept per answer field, to tell failures from successes.
 const MAX_VALUES: usize = 8;
 
@@ -144,6 +146,11 @@ pub(crate) struct ActionLogins {
     pub accounts: BTreeMap<String, u64>,
     /// The accounts whose logins were granted (at most [`MAX_ACCOUNTS`]).
     pub granted_accounts: BTreeSet<String>,
+    /// The accounts its 2xx answers accepted before any login of theirs
+    /// was granted (a sign-up's new accounts; at most [`MAX_ACCOUNTS`]).
+    pub new_accounts: BTreeSet<String>,
+    /// Whether its requests were `POST`s (a sign-up is one).
+    pub post: bool,
     /// 2xx answers that granted a credential.
     pub granted: u64,
     /// 2xx answers that granted none, by status.
@@ -188,6 +195,8 @@ pub(crate) struct LoginAcc {
     pub accounts: HashMap<u32, String>,
     /// The user id a session's granted login answered (`/id`, `/user/id`).
     pub user_ids: HashMap<u32, String>,
+    /// Every account a login was granted to so far.
+    pub logged_in: HashSet<String>,
 }
 
 impl LoginAcc {
@@ -217,6 +226,7 @@ impl LoginAcc {
         let Some(sent) = CredentialRequest::of(request, body, content_type) else { return false };
         let acc = self.actions.entry(action).or_default();
         acc.requests += 1;
+        acc.post = exchange.request.method.eq_ignore_ascii_case("POST");
         acc.form += u64::from(sent.form);
         for pointer in sent.credentials {
             *acc.credentials.entry(pointer).or_default() += 1;
@@ -226,8 +236,17 @@ impl LoginAcc {
         }
         if (200..300).contains(&response.status) {
             let granted = grants_credential(response, answer);
+            if let Some((_, value)) = &sent.account {
+                let known = self.logged_in.contains(value);
+                if !granted && !known && acc.new_accounts.len() < MAX_ACCOUNTS {
+                    acc.new_accounts.insert(value.clone());
+                }
+            }
             acc.answer(granted, response.status, answer);
             if let Some((_, value)) = sent.account.filter(|_| granted) {
+                if self.logged_in.len() < MAX_ACCOUNTS {
+                    self.logged_in.insert(value.clone());
+                }
                 if acc.granted_accounts.len() < MAX_ACCOUNTS && !is_pseudonym(value.as_bytes()) {
                     acc.granted_accounts.insert(value.clone());
                 }
@@ -261,12 +280,40 @@ pub(crate) fn describe(
         return auth;
     };
     auth.account = commonest(&evidence.accounts);
-    auth.accounts = evidence.granted_accounts.iter().cloned().collect();
+    if auth.sign_up.is_none() {
+        let login = auth.login.as_deref().and_then(index);
+        auth.sign_up = made_accounts(acc, evidence, login)
+            .and_then(|i| action_ids.get(i as usize))
+            .cloned();
+    }
+    // Accounts the recording signed up are made again by replay, never users.
+    let signed_up = auth.sign_up.as_deref().and_then(index).and_then(|i| acc.actions.get(&i));
+    auth.accounts = evidence
+        .granted_accounts
+        .iter()
+        .filter(|a| !signed_up.is_some_and(|s| s.new_accounts.contains(*a)))
+        .take(MAX_USERS)
+        .cloned()
+        .collect();
     auth.credentials = evidence.credentials.keys().cloned().collect();
     auth.login_body =
         Some(if evidence.form * 2 > evidence.requests { "form" } else { "json" }.to_string());
     auth.failed_login = failed_login(evidence);
     auth
+}
+
+/// The sign-up, by what the recording shows: another password-carrying
+/// `POST` that accepted accounts no login had been granted to yet, and
+/// that later logged in (most such accounts wins). A password change of an
+/// account that had logged in is no sign-up.
+fn made_accounts(acc: &LoginAcc, login: &ActionLogins, login_index: Option<u32>) -> Option<u32> {
+    acc.actions
+        .iter()
+        .filter(|(i, a)| Some(**i) != login_index && a.post)
+        .map(|(i, a)| (*i, a.new_accounts.intersection(&login.granted_accounts).count()))
+        .filter(|(_, made)| *made > 0)
+        .max_by_key(|(i, made)| (*made, std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)
 }
 
 /// The action whose password-carrying requests most often got a credential.

@@ -105,3 +105,73 @@ fn the_text_view_prints_the_account_secrets_scheme_and_failed_login() {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
 }
+
+#[test]
+fn the_accounts_logged_in_are_listed_but_not_those_the_recording_signed_up() {
+    let mut t = Traffic::new();
+    let accounts =
+        ["alice@example.com", "bob@example.com", "new-1@example.com", "new-2@example.com"];
+    for (n, email) in accounts.into_iter().enumerate() {
+        let s = format!("client:{n}");
+        if email.starts_with("new") {
+            t.push(
+                call(&s, "POST", "/users")
+                    .json(json!({"email": email, "password": pseudonym(n as u64)}))
+                    .status(201)
+                    .reply(json!({"id": n, "email": email})),
+            );
+        }
+        let token = format!("tok{n}q8z3k2m9x7");
+        t.push(
+            call(&s, "POST", "/session")
+                .json(json!({"email": email, "password": pseudonym(n as u64)}))
+                .reply(json!({"token": token})),
+        );
+        t.push(
+            call(&s, "GET", "/me")
+                .header("Authorization", &format!("Bearer {token}"))
+                .reply(json!({"email": email})),
+        );
+    }
+    // alice changes her password, then logs in with it: no sign-up of hers.
+    let s = "client:9";
+    t.push(
+        call(s, "POST", "/password")
+            .header("Authorization", "Bearer tok0q8z3k2m9x7")
+            .json(json!({"email": "alice@example.com", "password": pseudonym(9)}))
+            .reply(json!({"ok": true})),
+    );
+    t.push(
+        call(s, "POST", "/session")
+            .json(json!({"email": "alice@example.com", "password": pseudonym(9)}))
+            .reply(json!({"token": "tok9q8z3k2m9x7"})),
+    );
+    let auth = t.learn().model.auth;
+    assert_eq!(auth.sign_up.as_deref(), Some("POST /users"));
+    assert_eq!(auth.accounts, ["alice@example.com", "bob@example.com"]);
+}
+
+#[test]
+fn a_password_change_then_a_login_is_no_sign_up() {
+    let mut t = Traffic::new();
+    let s = "client:1";
+    t.push(
+        call(s, "POST", "/session")
+            .json(json!({"email": "alice@example.com", "password": pseudonym(1)}))
+            .reply(json!({"token": "tok1q8z3k2m9x7"})),
+    );
+    t.push(
+        call(s, "POST", "/password")
+            .header("Authorization", "Bearer tok1q8z3k2m9x7")
+            .json(json!({"email": "alice@example.com", "password": pseudonym(2)}))
+            .reply(json!({"ok": true})),
+    );
+    t.push(
+        call(s, "POST", "/session")
+            .json(json!({"email": "alice@example.com", "password": pseudonym(2)}))
+            .reply(json!({"token": "tok2q8z3k2m9x7"})),
+    );
+    let auth = t.learn().model.auth;
+    assert_eq!(auth.sign_up, None, "alice had logged in before she changed her password");
+    assert_eq!(auth.accounts, ["alice@example.com"]);
+}

@@ -82,7 +82,7 @@ pub enum Error {
 
     /// A `--session-by` rule that does not parse.
     #[error(
-        "unknown session rule `{rule}`; use header:NAME, cookie:NAME or client, \
+        "unknown session rule `{rule}`; use header:NAME, cookie:NAME, cookie:* (the session cookie) or client, \
          or a comma-separated list of them tried in order (e.g. header:x-session,client)"
     )]
     SessionRule {

@@ -30,7 +30,7 @@ use crate::redact::{credential, is_secret_header, trim};
 use crate::{Error, Exchange, Headers, Redactor};
 
 /// The rules used when none are given.
-pub const DEFAULT_SESSION_RULES: &str = "header:x-session,header:authorization,client";
+pub const DEFAULT_SESSION_RULES: &str = "header:x-session,header:authorization,cookie:*,client";
 
 /// How long a key may stay quiet before its next exchange starts a new session.
 pub const DEFAULT_IDLE_GAP: Duration = Duration::from_secs(30 * 60);
@@ -45,6 +45,10 @@ pub enum SessionRule {
     Header(String),
     /// The value of a request cookie (names are case-sensitive).
     Cookie(String),
+    /// `cookie:*`: the value of the first request cookie named like a
+    /// server-side session (`sid`, `sessionid`, `connect.sid`,
+    /// `JSESSIONID`, `PHPSESSID`, `_app_session`, ...).
+    SessionCookie,
     /// The client's IP address, without its port.
     Client,
 }
@@ -97,6 +101,7 @@ impl Default for SessionRules {
         SessionRules::of(vec![
             SessionRule::Header("x-session".into()),
             SessionRule::Header("authorization".into()),
+            SessionRule::SessionCookie,
             SessionRule::Client,
         ])
     }
@@ -122,6 +127,12 @@ impl SessionRule {
                     line.split(|&b| b == b';').find_map(|pair| cookie_value(pair, name))
                 })?;
                 Some(self.render(value, secret, redactor))
+            }
+            SessionRule::SessionCookie => {
+                let (name, value) = headers.get_all("cookie").find_map(|line| {
+                    line.split(|&b| b == b';').find_map(|pair| session_cookie(pair))
+                })?;
+                Some(self.render_cookie(name, value, redactor))
             }
             SessionRule::Client => {
                 let client = exchange.client.as_deref()?;
@@ -158,8 +169,24 @@ impl SessionRule {
                 })?;
                 Some(self.render(value, secret, redactor))
             }
+            SessionRule::SessionCookie => {
+                let (name, value) = response.headers.get_all("set-cookie").find_map(|line| {
+                    session_cookie(line.split(|&b| b == b';').next().unwrap_or(line))
+                })?;
+                Some(self.render_cookie(name, value, redactor))
+            }
             SessionRule::Client => None,
         }
+    }
+
+    /// `cookie:NAME=value` of a session cookie found by its name, the value
+    /// pseudonymised (a cookie is always a secret).
+    fn render_cookie(&self, name: &[u8], value: &[u8], redactor: Option<&Redactor>) -> String {
+        let value = match redactor {
+            Some(r) => r.pseudonym(value),
+            None => String::from_utf8_lossy(value).into_owned(),
+        };
+        ["cookie:", &String::from_utf8_lossy(name), "=", &value].concat()
     }
 
     /// `name:value`, the value pseudonymised when it is a secret.
@@ -168,7 +195,7 @@ impl SessionRule {
         let (prefix, name, suffix, secret) = match self {
             SessionRule::Header(name) => ("", name.as_str(), ":", secret_header),
             SessionRule::Cookie(name) => ("cookie:", name.as_str(), "=", true),
-            SessionRule::Client => ("client:", "", "", false),
+            SessionRule::Client | SessionRule::SessionCookie => ("client:", "", "", false),
         };
         let value = match redactor {
             Some(r) if secret => r.pseudonym(value),
@@ -194,6 +221,26 @@ fn cookie_value<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
     }
     let value = trim(&pair[eq + 1..]);
     (!value.is_empty()).then_some(value)
+}
+
+/// The name and value of `pair` when its name is a session cookie's.
+fn session_cookie(pair: &[u8]) -> Option<(&[u8], &[u8])> {
+    let eq = pair.iter().position(|&b| b == b'=')?;
+    let name = trim(&pair[..eq]);
+    let value = trim(&pair[eq + 1..]);
+    (is_session_cookie_name(name) && !value.is_empty()).then_some((name, value))
+}
+
+/// Whether a cookie's name is one frameworks give their session cookie:
+/// `sid`, `session`, `sessionid` (Django), `connect.sid` (Express),
+/// `JSESSIONID` (Java), `PHPSESSID`, `ASP.NET_SessionId`,
+/// `_app_session` (Rails), `laravel_session`, `koa.sess`. Any case.
+pub fn is_session_cookie_name(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    const NAMES: [&[u8]; 5] = [b"sid", b"sess", b"session", b"session_id", b"phpsessid"];
+    const ENDINGS: [&[u8]; 8] =
+        [b"sessionid", b"_session", b"-session", b".session", b".sid", b"_sid", b".sess", b":sess"];
+    NAMES.contains(&lower.as_slice()) || ENDINGS.iter().any(|e| lower.ends_with(e))
 }
 
 /// Headers that carry a credential a login hands out in its JSON body
@@ -303,6 +350,9 @@ impl FromStr for SessionRule {
         if s.eq_ignore_ascii_case("client") {
             return Ok(SessionRule::Client);
         }
+        if s.eq_ignore_ascii_case("cookie:*") {
+            return Ok(SessionRule::SessionCookie);
+        }
         let (kind, name) = s.split_once(':').ok_or_else(bad)?;
         let name = name.trim();
         let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b',');
@@ -319,7 +369,7 @@ impl FromStr for SessionRule {
 impl FromStr for SessionRules {
     type Err = Error;
 
-    /// `header:NAME`, `cookie:NAME`, `client`, or a comma-separated list.
+    /// `header:NAME`, `cookie:NAME`, `cookie:*`, `client`, or a comma-separated list.
     fn from_str(s: &str) -> Result<Self, Error> {
         let rules = s.split(',').map(str::parse).collect::<Result<Vec<SessionRule>, Error>>()?;
         SessionRules::new(rules).ok_or_else(|| Error::SessionRule { rule: s.to_string() })
@@ -331,6 +381,7 @@ impl fmt::Display for SessionRule {
         match self {
             SessionRule::Header(name) => write!(f, "header:{name}"),
             SessionRule::Cookie(name) => write!(f, "cookie:{name}"),
+            SessionRule::SessionCookie => f.write_str("cookie:*"),
             SessionRule::Client => f.write_str("client"),
         }
     }

@@ -35,7 +35,7 @@ fn an_unknown_rule_is_refused_with_the_accepted_forms() {
         let err = bad.parse::<SessionRules>().unwrap_err();
         assert!(matches!(err, Error::SessionRule { .. }), "{bad}: {err:?}");
         let message = err.to_string();
-        for form in ["header:NAME", "cookie:NAME", "client", "comma-separated"] {
+        for form in ["header:NAME", "cookie:NAME", "cookie:*", "client", "comma-separated"] {
             assert!(message.contains(form), "{bad}: {message}");
         }
     }
@@ -108,6 +108,67 @@ fn the_cookie_rule_keys_by_the_cookie_and_claims_the_response_that_set_it() {
     assert_eq!(
         session_keys(&store),
         [&first, &first, &second].iter().map(|s| s.as_str()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_session_cookie_rule_finds_the_cookie_named_like_a_session_and_claims_its_login() {
+    let rules: SessionRules = "cookie:*,client".parse().unwrap();
+    assert_eq!(rules.rules(), &[SessionRule::SessionCookie, SessionRule::Client]);
+    assert_eq!(rules.to_string(), "cookie:*,client");
+    let dir = tempfile::tempdir().unwrap();
+    let sent = vec![
+        exchange("POST", "/session", t(1))
+            .client(Some("127.0.0.1:50001"))
+            .resp_header("Set-Cookie", "connect.sid=s%3Aabc; Path=/; HttpOnly"),
+        exchange("GET", "/me", t(2))
+            .client(Some("127.0.0.1:50001"))
+            .req_header("Cookie", "theme=dark; connect.sid=s%3Aabc"),
+        exchange("GET", "/me", t(3))
+            .client(Some("127.0.0.1:50001"))
+            .req_header("Cookie", "JSESSIONID=j42; theme=dark"),
+        exchange("GET", "/me", t(4))
+            .client(Some("127.0.0.1:50001"))
+            .req_header("Cookie", "_shop_session=r9"),
+        // No cookie named like a session (a preference, a consent): the next rule.
+        exchange("GET", "/", t(5))
+            .client(Some("127.0.0.1:50001"))
+            .req_header("Cookie", "theme=dark; consent=yes"),
+    ];
+    let (store, _) = record_all(dir.path(), by("cookie:*,client"), sent);
+    let r = store.redactor();
+    let express = format!("cookie:connect.sid={}", r.pseudonym(b"s%3Aabc"));
+    let java = format!("cookie:JSESSIONID={}", r.pseudonym(b"j42"));
+    let rails = format!("cookie:_shop_session={}", r.pseudonym(b"r9"));
+    assert_eq!(
+        session_keys(&store),
+        [express.as_str(), &express, &java, &rails, "client:127.0.0.1"]
+    );
+}
+
+#[test]
+fn by_default_a_cookie_session_keys_its_journey_after_any_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let sent = vec![
+        exchange("POST", "/session", t(1))
+            .client(Some("127.0.0.1:50001"))
+            .resp_header("Set-Cookie", "sid=a1; HttpOnly"),
+        exchange("GET", "/me", t(2)).client(Some("127.0.0.1:50001")).req_header("Cookie", "sid=a1"),
+        exchange("POST", "/session", t(3))
+            .client(Some("127.0.0.1:50001"))
+            .resp_header("Set-Cookie", "sid=b2; HttpOnly"),
+        exchange("GET", "/me", t(4)).client(Some("127.0.0.1:50001")).req_header("Cookie", "sid=b2"),
+    ];
+    let (store, _) = record_all(dir.path(), RecordOptions::default(), sent);
+    let r = store.redactor();
+    let (a, b) = (
+        format!("cookie:sid={}", r.pseudonym(b"a1")),
+        format!("cookie:sid={}", r.pseudonym(b"b2")),
+    );
+    assert_eq!(
+        session_keys(&store),
+        [a.as_str(), &a, &b, &b],
+        "two logins from one address are two journeys"
     );
 }
 
