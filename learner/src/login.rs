@@ -282,9 +282,8 @@ pub(crate) fn describe(
     auth.account = commonest(&evidence.accounts);
     if auth.sign_up.is_none() {
         let login = auth.login.as_deref().and_then(index);
-        auth.sign_up = made_accounts(acc, evidence, login)
-            .and_then(|i| action_ids.get(i as usize))
-            .cloned();
+        auth.sign_up =
+            made_accounts(acc, evidence, login).and_then(|i| action_ids.get(i as usize)).cloned();
     }
     // Accounts the recording signed up are made again by replay, never users.
     let signed_up = auth.sign_up.as_deref().and_then(index).and_then(|i| acc.actions.get(&i));

@@ -115,3 +115,32 @@ fn a_chosen_key_is_linked_but_never_bound_in_a_journey() {
         assert!(journey.steps[1].bindings.is_empty(), "{journey:?}");
     }
 }
+
+#[test]
+fn a_put_that_answered_created_creates_at_the_key_the_client_chose() {
+    let mut t = Traffic::new();
+    for (n, user) in ["alice", "bob"].into_iter().enumerate() {
+        let s = format!("x-session:{n}");
+        for round in 0..3 {
+            let slug = format!("{user}-notes-{round}");
+            let space = json!({"slug": slug, "title": "notes", "owner": user});
+            t.push(
+                call(&s, "PUT", &format!("/spaces/{slug}"))
+                    .json(json!({"title": "notes"}))
+                    .status(201)
+                    .reply(space.clone()),
+            );
+            t.push(call(&s, "GET", &format!("/spaces/{slug}")).reply(space.clone()));
+            t.push(
+                call(&s, "PUT", &format!("/spaces/{slug}"))
+                    .json(json!({"title": "renamed"}))
+                    .reply(space),
+            );
+        }
+    }
+    let model = t.learn().model;
+    let spaces = model.resources.iter().find(|r| r.name == "spaces").expect("spaces");
+    assert_eq!(spaces.create.as_deref(), Some("PUT /spaces/{slug}"));
+    assert_eq!(spaces.update, ["PUT /spaces/{slug}"]);
+    assert_eq!(spaces.ownership.created, 6, "{:?}", spaces.ownership);
+}

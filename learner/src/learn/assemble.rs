@@ -93,7 +93,18 @@ fn resource(
             .map(|(i, _)| action_ids[i].clone())
             .collect()
     };
-    let create = of_role(Role::Create).into_iter().next().or_else(|| created_by_key(def, links));
+    // A `PUT` that answered `201 Created` creates at the key the client chose.
+    let put_create = || {
+        let mut puts = o.put_creates.iter().filter(|a| {
+            o.resources.of_action[**a].is_some_and(|m| m.resource == r && m.role == Role::Update)
+        });
+        puts.next().map(|a| action_ids[*a].clone())
+    };
+    let create = of_role(Role::Create)
+        .into_iter()
+        .next()
+        .or_else(|| created_by_key(def, links))
+        .or_else(put_create);
     let id_pointer = create
         .as_deref()
         .and_then(|create| linked_id_pointer(def, create, links))

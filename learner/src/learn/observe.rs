@@ -3,7 +3,7 @@
 //! volatility, the session's data flow and journey, and the state machine of
 //! the resource instance it acted on.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 use venomqa_traffic::{Exchange, Response};
@@ -51,6 +51,9 @@ pub(super) struct Observer<'t> {
     session_ids: HashMap<String, u32>,
     /// Per (resource, pointer): how often a create response held the new id there.
     pub id_pointers: BTreeMap<(usize, String), u64>,
+    /// `PUT`s on an instance that answered `201 Created`: they create at a
+    /// key the client chose (`PUT /spaces/{slug}`), by action index.
+    pub put_creates: BTreeSet<usize>,
     pub source: SourceInfo,
     /// Exchanges whose path the first pass did not see (the store changed).
     pub unstable: u64,
@@ -129,6 +132,7 @@ impl<'t> Observer<'t> {
             sessions: HashMap::new(),
             session_ids: HashMap::new(),
             id_pointers: BTreeMap::new(),
+            put_creates: BTreeSet::new(),
             source: SourceInfo { exchanges: total, ..SourceInfo::default() },
             unstable: 0,
             since_sweep: 0,
@@ -342,6 +346,13 @@ impl<'t> Observer<'t> {
         }
         let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
         self.touched.insert(instance_hash(member.resource, &instance));
+        // `PUT` answered `201 Created`: the instance begins here.
+        let role = if member.role == Role::Update && response.status == 201 {
+            self.put_creates.insert(action);
+            Role::Create
+        } else {
+            member.role
+        };
         let def = &self.resources.defs[member.resource];
         let json = parsed.response.json();
         let object = json.and_then(|json| resource_object(json, def, &instance));
@@ -350,7 +361,7 @@ impl<'t> Observer<'t> {
             resource: member.resource,
             instance: &instance,
             action: action as u32,
-            role: member.role,
+            role,
             label: &self.labels[action],
             status: response.status,
             session,
@@ -366,7 +377,7 @@ impl<'t> Observer<'t> {
             session,
             action: action as u32,
             status: response.status,
-            created: member.role == Role::Create,
+            created: role == Role::Create,
             listed: false,
             object,
             account: self.logins.accounts.get(&session).map(String::as_str),

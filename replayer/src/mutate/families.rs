@@ -381,7 +381,7 @@ impl Journey<'_> {
                     continue;
                 }
                 let mut steps = self.steps()[..=i].to_vec();
-                steps.push(SeqStep::plain(self.seq.fresh_origin(), call).focus());
+                steps.extend(self.with_fresh_validators(call, i + 1, &x, s.call.user));
                 out.push(self.new_seq(steps));
             }
         }

@@ -134,6 +134,56 @@ impl Journey<'_> {
 
     /// The recorded request of `action` (from any journey), bound into this
     /// journey before step `at`: on instance `x`, with `user`'s credentials.
+    /// The validators `action`'s recorded call sent (`If-Match` ← a read's
+    /// `ETag`): where each goes, where it comes from, and the read's action.
+    pub(super) fn validator_reads(&self, action: &str) -> Vec<(Location, Location, String)> {
+        let Some((_, cj, cs)) = self.plan.catalog.get(action) else { return Vec::new() };
+        let Some(src_seq) = self.plan.journeys.get(*cj).map(|j| &j.sequence) else {
+            return Vec::new();
+        };
+        let Some(src) = src_seq.steps.get(*cs) else { return Vec::new() };
+        src.call
+            .binds
+            .iter()
+            .filter(|b| {
+                matches!((&b.to, &b.from), (Location::Header { .. }, Location::Header { .. }))
+            })
+            .filter_map(|b| {
+                let producer = src_seq.steps.iter().find(|s| s.origin == b.origin)?;
+                producer
+                    .call
+                    .is_read()
+                    .then(|| (b.to.clone(), b.from.clone(), producer.call.action().to_string()))
+            })
+            .collect()
+    }
+
+    /// `call` on `x` after step `at - 1`, preceded by a fresh read of `x`
+    /// for each validator it sends, bound to that read: a write spliced in
+    /// after others sends the current `ETag`, not none or a stale one.
+    pub(super) fn with_fresh_validators(
+        &self,
+        mut call: Call,
+        at: usize,
+        x: &InstKey,
+        user: Option<usize>,
+    ) -> Vec<SeqStep> {
+        let mut origin = self.seq.fresh_origin();
+        let mut steps = Vec::new();
+        for (to, from, read_action) in self.validator_reads(call.action()) {
+            let Some(read) = self.catalog_call(&read_action, at, Some(x), user) else { continue };
+            if read.acts_on != Some(x.resource) {
+                continue;
+            }
+            steps.push(SeqStep::plain(origin, read));
+            call.binds.retain(|b| b.to != to);
+            call.binds.push(Bind { to, origin, from });
+            origin += 1;
+        }
+        steps.push(SeqStep::plain(origin, call).focus());
+        steps
+    }
+
     pub(super) fn catalog_call(
         &self,
         action: &str,

@@ -40,6 +40,10 @@ pub(crate) struct ResourceInfo {
     /// Actions that move the state machine (have a transition to another
     /// state): their acceptance depends on the state.
     pub guarded: HashSet<String>,
+    /// Final states of a field's machine: reached from another state, never
+    /// left, not a create's (`archived`, `void`). A write there that the
+    /// recording never saw accepted is unexpected even when the state stays.
+    pub finals: HashSet<String>,
     /// Owners of instances not created in a sequence are known: the model
     /// knows owners by an owner field or by each user's own list, so the
     /// user whose step obtained an instance owns it.
@@ -72,6 +76,7 @@ impl ResourceInfo {
             state_field: None,
             accepted: HashMap::new(),
             guarded: HashSet::new(),
+            finals: HashSet::new(),
             owned_by_obtainer: false,
             owner_fields: Vec::new(),
             public: false,
@@ -282,7 +287,9 @@ impl Plan {
         after: Option<&str>,
     ) -> bool {
         let Some(r) = self.resources.get(resource) else { return false };
-        let moved = r.guarded.contains(action) || after.is_some_and(|a| a != state);
+        let moved = r.guarded.contains(action)
+            || after.is_some_and(|a| a != state)
+            || r.finals.contains(state);
         moved
             && !r.deletes.iter().any(|d| d == action)
             && r.create.as_deref() != Some(action)
@@ -391,10 +398,20 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
             let machine = model.machine(&r.name);
             let mut accepted: HashMap<String, HashSet<String>> = HashMap::new();
             let mut guarded = HashSet::new();
+            let mut finals = HashSet::new();
             let mut state_field = None;
             if let Some(m) = machine {
                 if m.basis == StateBasis::Field {
                     state_field = m.field.clone();
+                    let left = |s: &str| m.transitions.iter().any(|t| t.from == s && t.to != s);
+                    finals = m
+                        .transitions
+                        .iter()
+                        .filter(|t| {
+                            t.from != t.to && !left(&t.to) && !m.initial.contains_key(&t.to)
+                        })
+                        .map(|t| t.to.clone())
+                        .collect();
                 }
                 for s in &m.states {
                     accepted.insert(s.name.clone(), s.accepted.keys().cloned().collect());
@@ -418,6 +435,7 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
                 state_field,
                 accepted,
                 guarded,
+                finals,
                 owned_by_obtainer: false,
                 owner_fields: Vec::new(),
                 public: false,

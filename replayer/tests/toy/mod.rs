@@ -61,6 +61,17 @@ impl Visit {
     /// Sends a request as this user; its JSON answer (`null` when bodiless).
     /// Panics on a 4xx or 5xx: a recording is of accepted traffic.
     pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.send_validated(method, path, body, None).await.0
+    }
+
+    /// [`Visit::send`] with an `If-Match` validator; the answer and its `ETag`.
+    pub async fn send_validated(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> (Value, Option<String>) {
         let url = format!("{}{path}", self.base);
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, &url).header("x-session", &self.session);
@@ -70,11 +81,15 @@ impl Visit {
         if let Some(body) = body {
             request = request.json(&body);
         }
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
         let response = request.send().await.expect("the toy answers");
         let status = response.status();
+        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
         let text = response.text().await.expect("a body");
         assert!(status.is_success(), "{path} answered {status}: {text}");
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap_or(Value::Null)
+        (serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap_or(Value::Null), etag)
     }
 
     /// `send` with a JSON body.

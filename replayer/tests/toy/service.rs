@@ -3,7 +3,8 @@
 //! public posts (an `author`) anyone may like, shared boards (no owner),
 //! things that are soft-deleted (404, shown by `GET /things?state=archived`),
 //! tickets with no read, playlists whose tracks are read only through them,
-//! cards made on a board but read at `/cards/{id}` (a state machine),
+//! cards made on a board but read at `/cards/{id}` (a state machine; its
+//! title edited with an `ETag` in `If-Match` while open),
 //! accounts whose password can be changed, and a per-user singleton
 //! `/me/prefs`.
 //!
@@ -86,6 +87,7 @@ struct Call {
     query: String,
     user: Option<String>,
     body: Value,
+    if_match: Option<String>,
 }
 
 async fn answer(
@@ -104,6 +106,7 @@ async fn answer(
             v.strip_prefix(if bugs.contains("token-scheme") { "Token " } else { "Bearer " })
         })
         .map(str::to_string);
+    let if_match = req.headers().get("if-match").and_then(|v| v.to_str().ok()).map(str::to_string);
     let bytes = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let mut state = state.lock().expect("state");
@@ -115,10 +118,11 @@ async fn answer(
     }
     let user = token.and_then(|t| state.tokens.get(&t).cloned());
     let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
-    let call = Call { method, segments, query, user, body };
+    let call = Call { method, segments, query, user, body, if_match };
     let (status, json) = route(&mut state, bugs, &call);
     let mut response = Response::builder().status(status);
-    if call.segments == ["me", "prefs"] && status == StatusCode::OK {
+    let card = json["id"].as_str().is_some_and(|id| id.starts_with("card"));
+    if call.segments == ["me", "prefs"] && status == StatusCode::OK || card {
         response = response.header("etag", format!("\"{}\"", fingerprint(&json)));
     }
     let text = match () {
@@ -304,6 +308,7 @@ fn cards(
             }
         }
         ("POST", ["cards", _, "drop"]) => (&["todo", "doing"], "dropped"),
+        ("PATCH", ["cards", id]) => return edit_card(s, bugs, c, user, id),
         _ => return refuse(StatusCode::NOT_FOUND),
     };
     let Some(card) = s.cards.get_mut(seg[1]).filter(|c| c["owner"] == user) else {
@@ -316,6 +321,33 @@ fn cards(
     if to == "done" {
         card["points"] = json!(card["points"].as_u64().unwrap_or(0) + 1);
     }
+    (StatusCode::OK, card.clone())
+}
+
+/// A card's title, changed with its `ETag` in `If-Match` (428 without,
+/// 412 when stale) while it is open (`todo`, `doing`).
+fn edit_card(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    id: &str,
+) -> Answer {
+    let Some(card) = s.cards.get_mut(id).filter(|c| c["owner"] == user) else {
+        return refuse(StatusCode::NOT_FOUND);
+    };
+    match &c.if_match {
+        None => return refuse(StatusCode::PRECONDITION_REQUIRED),
+        Some(tag) if *tag != format!("\"{}\"", fingerprint(card)) => {
+            return refuse(StatusCode::PRECONDITION_FAILED)
+        }
+        Some(_) => {}
+    }
+    let open = card["state"] == "todo" || card["state"] == "doing";
+    if !open && !(bugs.contains("edit-done") && card["state"] == "done") {
+        return refuse(StatusCode::CONFLICT);
+    }
+    card["title"] = c.body["title"].clone();
     (StatusCode::OK, card.clone())
 }
 
