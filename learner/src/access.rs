@@ -11,7 +11,9 @@
 //!   owner's role (or a role not known), read the instance (its read, or a
 //!   list showing it) and was answered 2xx; `private` when such reads were
 //!   refused and none accepted. A reader in another role (staff who see
-//!   every member's loans) says nothing about the owner's peers.
+//!   every member's loans) says nothing about the owner's peers. When every
+//!   such read showed the instance in a state (`status: published`), it is
+//!   public in those states only (`public_in`): a draft may still be private.
 //! - **Roles**: a role-like field (`role`, `is_admin`, ...) at the top of, or
 //!   one level into, a user's own answers (a login, a path without
 //!   parameters such as `/me`); then the actions only that role's sessions
@@ -70,7 +72,18 @@ struct InstanceAccess {
     listed_by: Vec<u32>,
     list_action: Option<u32>,
     readers: Vec<u32>,
+    /// Accepted reads that showed the instance's state: (session, state).
+    reader_states: Vec<(u32, Box<str>)>,
     refused: Vec<u32>,
+}
+
+/// Reads whose state is remembered per instance.
+const READ_STATES_KEPT: usize = 16;
+
+/// The value of the instance's state-like member (`status`, `state`, ...).
+fn state_label(object: Option<&Map<String, Value>>) -> Option<&str> {
+    let object = object?;
+    ["status", "state", "phase", "stage"].iter().find_map(|k| object.get(*k)?.as_str())
 }
 
 /// Ownership, visibility and roles in progress.
@@ -152,7 +165,17 @@ impl AccessAcc {
                 remember(self.list_callers.entry(t.action).or_default(), t.session);
                 &mut entry.listed_by
             }
-            (false, true) => &mut entry.readers,
+            (false, true) => {
+                let state = state_label(t.object);
+                if let Some(state) = state.filter(|_| entry.reader_states.len() < READ_STATES_KEPT)
+                {
+                    if !entry.reader_states.iter().any(|(s, st)| *s == t.session && **st == *state)
+                    {
+                        entry.reader_states.push((t.session, state.into()));
+                    }
+                }
+                &mut entry.readers
+            }
             (false, false) if (400..500).contains(&t.status) => &mut entry.refused,
             _ => return,
         };
@@ -165,7 +188,7 @@ impl AccessAcc {
         &self,
         resource: usize,
         accounts: &HashMap<u32, String>,
-    ) -> (BTreeMap<String, u64>, Option<String>) {
+    ) -> (BTreeMap<String, u64>, Option<String>, Vec<String>) {
         let user = |s: u32| user_of(accounts, s);
         let shared = self.shared_lists(&user);
         let sizes = self.role_sizes(accounts);
@@ -176,6 +199,9 @@ impl AccessAcc {
         };
         let mut owners: BTreeMap<String, u64> = BTreeMap::new();
         let (mut public, mut refused) = (false, false);
+        // The states others' reads saw (`published`); any read of another
+        // user's that showed no state makes the instance public in all.
+        let (mut public_in, mut public_anywhere) = (BTreeSet::new(), false);
         for access in self.instances.get(resource).into_iter().flat_map(HashMap::values) {
             let owner = self.owner_of(access, &shared);
             if let Some((basis, _)) = &owner {
@@ -190,11 +216,34 @@ impl AccessAcc {
             let peers = access.readers.iter().chain(&access.listed_by).filter(|s| {
                 owner_session.is_none_or(|o| !self.other_roles(o, **s) || larger(**s, o))
             });
-            let mut seen = peers.map(|s| user(*s));
-            public |= match owner_user {
+            let peers: Vec<u32> = peers.copied().collect();
+            let mut seen = peers.iter().map(|s| user(*s));
+            let read_by_another = match owner_user {
                 Some(o) => seen.any(|u| u != o),
                 None => seen.next().is_some_and(|first| seen.any(|u| u != first)),
             };
+            public |= read_by_another;
+            if read_by_another {
+                let states: Vec<&str> = access
+                    .reader_states
+                    .iter()
+                    .filter(|(s, _)| peers.contains(s) && owner_user.is_some_and(|o| user(*s) != o))
+                    .map(|(_, state)| &**state)
+                    .collect();
+                // A peer's list, or a read showing no state: public in any.
+                let stateless = owner_user.is_none()
+                    || access
+                        .listed_by
+                        .iter()
+                        .any(|s| peers.contains(s) && owner_user != Some(user(*s)))
+                    || access.readers.iter().any(|s| {
+                        peers.contains(s)
+                            && owner_user != Some(user(*s))
+                            && !access.reader_states.iter().any(|(r, _)| r == s)
+                    });
+                public_anywhere |= stateless || states.is_empty();
+                public_in.extend(states.into_iter().map(str::to_string));
+            }
             refused |= access.refused.iter().any(|s| Some(user(*s)) != owner_user);
         }
         let visibility = if public {
@@ -204,7 +253,9 @@ impl AccessAcc {
         } else {
             None
         };
-        (owners, visibility.map(str::to_string))
+        let public_in =
+            if public && !public_anywhere { public_in.into_iter().collect() } else { Vec::new() };
+        (owners, visibility.map(str::to_string), public_in)
     }
 
     /// How many users act in each role.

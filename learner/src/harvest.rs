@@ -54,6 +54,21 @@ pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashMap<String, Harv
             add(value, key, false);
         }
     });
+    // A `PUT` answered `201 Created` made the instance its path names: the
+    // key the client chose (`PUT /shelves/alice-books`), under the member
+    // of the answer that repeats it, if one does.
+    if exchange.request.method.eq_ignore_ascii_case("PUT") && response.status == 201 {
+        let path = exchange.request.path();
+        if let Some(last) = segments(path).last().filter(|w| is_enum_word(w)) {
+            let mut field = String::from("id");
+            scan_string_members(&response.body.bytes, &mut |key, value| {
+                if value == last && field == "id" {
+                    field = key.to_string();
+                }
+            });
+            add(last, &field, true);
+        }
+    }
     if !is_create_method(&exchange.request.method) {
         return;
     }

@@ -238,6 +238,11 @@ pub struct Ownership {
     /// recording does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<String>,
+    /// When `public`, the states others' reads saw it in (`published`),
+    /// when each such read showed one: it is public in those only. Empty:
+    /// public in any state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_in: Vec<String>,
 }
 
 /// A role users act in, from a role-like field of their own login answer or

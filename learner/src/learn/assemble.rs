@@ -136,7 +136,8 @@ fn ownership(
         .find(|(i, _, _)| *i == r)
         .map(|(_, _, ownership)| ownership.clone())
         .unwrap_or_default();
-    (ownership.owners, ownership.visibility) = o.access.finish_ownership(r, &o.logins.accounts);
+    (ownership.owners, ownership.visibility, ownership.public_in) =
+        o.access.finish_ownership(r, &o.logins.accounts);
     ownership
 }
 

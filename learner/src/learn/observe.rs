@@ -11,7 +11,7 @@ use venomqa_traffic::{Exchange, Response};
 use crate::access::{AccessAcc, Touch};
 use crate::action::{ActionAcc, Observed};
 use crate::cross::{RawCross, RawDependency};
-use crate::evidence::Candidate;
+use crate::evidence::{hash_of, Candidate};
 use crate::flow::{location_id, ActionFacts, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{Finished, JourneyAcc, RawStep};
 use crate::listing::listed_items;
@@ -250,8 +250,17 @@ impl<'t> Observer<'t> {
         if (200..400).contains(&status) {
             let flow = &mut session.flow;
             let (body, headers) = (&parsed.response, &response.headers);
-            let carried = &consumed.carried;
+            // A `PUT` that created at the client's key (`201`) answers that
+            // key as the new instance's: a production, not an echo.
+            let put_key = put_created_key(self.templater, self.resources, resolved, status);
+            let put_hash = put_key.map(hash_of);
+            let carried: Vec<u64> =
+                consumed.carried.iter().copied().filter(|h| Some(*h) != put_hash).collect();
+            let carried = &carried;
             self.flow.produce(flow, session.id, step, action, status, body, headers, carried);
+            if let Some(key) = put_key {
+                self.flow.produce_put_key(flow, session.id, step, action, status, key, body);
+            }
             if creates_by_key(&self.templater.actions[resolved.action]) {
                 let (request, sent) = (&exchange.request, &parsed.request);
                 self.flow.produce_sent(flow, session.id, step, action, status, request, sent);
@@ -548,4 +557,20 @@ fn finish_idle(
             journeys.add(Finished { key, id, steps, cross, depends });
         }
     }
+}
+
+/// The instance key a `PUT` on an instance path that answered `201`
+/// created (`alice-notes` of `PUT /spaces/alice-notes`).
+fn put_created_key<'p>(
+    templater: &Templater,
+    resources: &Resources,
+    resolved: &Resolved<'p>,
+    status: u16,
+) -> Option<&'p str> {
+    let member = resources.of_action[resolved.action]?;
+    let put = templater.actions[resolved.action].method == "PUT";
+    if !put || status != 201 || member.role != Role::Update {
+        return None;
+    }
+    resolved.params.get(member.instance_param?).copied()
 }

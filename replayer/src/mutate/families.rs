@@ -8,7 +8,7 @@ use venomqa_learner::Location;
 use crate::mutate::journey::{is_special, Journey};
 use crate::mutate::mutation::Mutation;
 use crate::mutate::relevance::{inst_key, InstKey};
-use crate::run::sequence::{Call, SeqStep, Sequence};
+use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
 
 /// The fewest copies of a create `concurrent` sends at once.
 const CREATE_BURST: u32 = 4;
@@ -136,33 +136,84 @@ impl Journey<'_> {
     fn as_other_user(&self) -> Vec<Sequence> {
         let mut out = Vec::new();
         for (i, s, x) in self.on_instance() {
-            let Some(owner) = s.call.user else { continue };
-            let Some(other) = self.plan.other_user(owner) else { continue };
-            if self.plan.shared_by_role(x.resource, owner, other) {
+            let Some((mut steps, origin, other)) = self.as_other_after(i, s, x.resource) else {
                 continue;
-            }
-            let Some(login) = self.plan.login_of(other) else { continue };
-            let mut steps = self.steps()[..i].to_vec();
-            let mut origin = self.seq.fresh_origin();
-            // An identity a journey makes is signed up first, unless this
-            // journey makes it too (then it must be logged in already).
-            if let Some(sign_up) = self.plan.sign_up(other) {
-                if self.seq.steps.iter().any(|st| st.call.user == Some(other)) {
-                    if !steps.iter().any(|st| st.call.login && st.call.user == Some(other)) {
-                        continue;
-                    }
-                } else {
-                    steps.push(SeqStep::plain(origin, sign_up.clone()));
-                    origin += 1;
-                }
-            }
-            steps.push(SeqStep::plain(origin, Call::login(&login, other)));
+            };
             let mut step = s.clone();
             step.call = self.reauth(&step.call, origin, other);
             steps.push(step.focus());
             out.push(self.new_seq(steps));
         }
+        out.extend(self.upserts_as_other_user());
         out
+    }
+
+    /// A create at a key the client chose that is also its resource's
+    /// update (`PUT /spaces/{slug}`): after the owner's, another user sends
+    /// it to the same key, marked so that a change shows.
+    fn upserts_as_other_user(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (i, s) in self.steps().iter().enumerate() {
+            let Some(r) = s.call.creates.filter(|_| self.own(s)) else { continue };
+            let info = &self.plan.resources[r];
+            let upsert = self
+                .plan
+                .model
+                .resource(&info.name)
+                .is_some_and(|m| m.update.iter().any(|u| u == s.call.action()));
+            if !upsert {
+                continue;
+            }
+            let Some((mut steps, origin, other)) = self.as_other_after(i + 1, s, r) else {
+                continue;
+            };
+            let mut again = s.clone();
+            again.origin = origin + 1;
+            again.call = self.reauth(&s.call, origin, other);
+            again.call.creates = None;
+            again.call.acts_on = Some(r);
+            again.call.marker = true;
+            let key = Location::Path { name: info.id_param.clone() };
+            again.call.binds.retain(|b| b.to != key);
+            again.call.binds.push(Bind { to: key, origin: s.origin, from: info.id_from.clone() });
+            steps.push(again.focus());
+            out.push(self.new_seq(steps));
+        }
+        out
+    }
+
+    /// The journey's steps before `end`, then another user than `s`'s
+    /// (signed up first when the journeys make it) logging in: the steps,
+    /// the login's origin, and the other user. `None` when there is no
+    /// other user to ask, or both share the role that owns resource `r`.
+    fn as_other_after(
+        &self,
+        end: usize,
+        s: &SeqStep,
+        r: usize,
+    ) -> Option<(Vec<SeqStep>, u32, usize)> {
+        let owner = s.call.user?;
+        let other = self.plan.other_user(owner)?;
+        if self.plan.shared_by_role(r, owner, other) {
+            return None;
+        }
+        let login = self.plan.login_of(other)?;
+        let mut steps = self.steps()[..end].to_vec();
+        let mut origin = self.seq.fresh_origin();
+        // An identity a journey makes is signed up first, unless this
+        // journey makes it too (then it must be logged in already).
+        if let Some(sign_up) = self.plan.sign_up(other) {
+            if self.seq.steps.iter().any(|st| st.call.user == Some(other)) {
+                if !steps.iter().any(|st| st.call.login && st.call.user == Some(other)) {
+                    return None;
+                }
+            } else {
+                steps.push(SeqStep::plain(origin, sign_up.clone()));
+                origin += 1;
+            }
+        }
+        steps.push(SeqStep::plain(origin, Call::login(&login, other)));
+        Some((steps, origin, other))
     }
 
     /// Writes on an instance after its delete: the journey's own delete

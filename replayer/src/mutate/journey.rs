@@ -132,8 +132,6 @@ impl Journey<'_> {
         self.steps()[range].iter().any(|s| s.origin == origin)
     }
 
-    /// The recorded request of `action` (from any journey), bound into this
-    /// journey before step `at`: on instance `x`, with `user`'s credentials.
     /// The validators `action`'s recorded call sent (`If-Match` ← a read's
     /// `ETag`): where each goes, where it comes from, and the read's action.
     pub(super) fn validator_reads(&self, action: &str) -> Vec<(Location, Location, String)> {
@@ -184,6 +182,8 @@ impl Journey<'_> {
         steps
     }
 
+    /// The recorded request of `action` (from any journey), bound into this
+    /// journey before step `at`: on instance `x`, with `user`'s credentials.
     pub(super) fn catalog_call(
         &self,
         action: &str,

@@ -38,7 +38,12 @@ impl Oracles<'_> {
         let resource = &self.plan.resources[inst.resource];
         let what = format!("{}'s {} {}", owner, singular(&resource.name), inst.id);
         if sent.method == "GET" {
-            if resource.public {
+            // Public, in the state it is in (a published page; a draft one
+            // may still be its author's alone).
+            let state = trace.before(f, k).and_then(|b| b.state(resource));
+            let public_now = resource.public_in.is_empty()
+                || state.is_none_or(|s| resource.public_in.contains(&s));
+            if resource.public && public_now {
                 return Ok(None);
             }
             return self.leaked_read(trace, f, &actor, &what).await;

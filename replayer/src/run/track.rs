@@ -70,10 +70,19 @@ impl Runner<'_> {
         let mut params = draft.params.clone();
         params.retain(|(n, _)| *n != info.id_param);
         params.push((info.id_param.clone(), id.clone()));
+        let created = reply.status == 201;
         let known = trace.instances.len();
         let k = self.register(r, id, params, Obtained::Created(call.user), call, trace);
-        if k == known {
-            trace.instances[k].created_at = Some(trace.steps.len() - 1);
+        let instance = &mut trace.instances[k];
+        // A create at a key the path names (`PUT /spaces/{slug}`) was
+        // registered by that name before it was sent, whose unknown: its
+        // `201` says it is this caller's, made now.
+        if k < known && created && instance.owner.is_none() && instance.created_at.is_none() {
+            instance.owner = call.user;
+            instance.reader = call.user;
+        }
+        if k == known || created && instance.created_at.is_none() && instance.owner == call.user {
+            instance.created_at = Some(trace.steps.len() - 1);
         }
         Some(k)
     }

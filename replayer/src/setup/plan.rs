@@ -53,6 +53,9 @@ pub(crate) struct ResourceInfo {
     /// Anyone may read its instances (`visibility = "public"`): another
     /// user's read is no leak.
     pub public: bool,
+    /// When public, the states others may read it in (`published`); empty:
+    /// any state.
+    pub public_in: HashSet<String>,
     /// Its list reads, one per recorded query string: where an instance its
     /// read no longer shows (a soft delete) may still be seen.
     pub lists: Vec<Arc<RequestTemplate>>,
@@ -80,6 +83,7 @@ impl ResourceInfo {
             owned_by_obtainer: false,
             owner_fields: Vec::new(),
             public: false,
+            public_in: HashSet::new(),
             lists: Vec::new(),
             read_through: None,
             singleton: actions,
@@ -350,6 +354,7 @@ fn add_evidence(
         info.owned_by_obtainer = found.owned_by_obtainer;
         info.owner_fields = found.owner_fields;
         info.public = found.public;
+        info.public_in = resource.ownership.public_in.iter().cloned().collect();
         info.lists = found.lists;
         info.read_through = found.read_through;
     }
@@ -439,6 +444,7 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
                 owned_by_obtainer: false,
                 owner_fields: Vec::new(),
                 public: false,
+                public_in: HashSet::new(),
                 lists: Vec::new(),
                 read_through: None,
                 singleton: Vec::new(),

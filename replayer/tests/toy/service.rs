@@ -4,7 +4,8 @@
 //! things that are soft-deleted (404, shown by `GET /things?state=archived`),
 //! tickets with no read, playlists whose tracks are read only through them,
 //! cards made on a board but read at `/cards/{id}` (a state machine; its
-//! title edited with an `ETag` in `If-Match` while open),
+//! title edited with an `ETag` in `If-Match` while open), shelves a user
+//! names and makes with `PUT`, articles anyone may read once published,
 //! accounts whose password can be changed, and a per-user singleton
 //! `/me/prefs`.
 //!
@@ -45,6 +46,8 @@ struct State {
     tickets: BTreeMap<String, Value>,
     playlists: BTreeMap<String, Value>,
     cards: BTreeMap<String, Value>,
+    shelves: BTreeMap<String, Value>,
+    articles: BTreeMap<String, Value>,
     prefs: HashMap<String, Value>,
 }
 
@@ -184,6 +187,8 @@ fn authenticated(
         ("GET", ["boards", id]) => read(&s.boards, id, |_| true),
         ("PATCH", ["boards", id]) => patch(&mut s.boards, id, &c.body, "title"),
         ("POST", ["boards", _, "cards"]) | (_, ["cards", ..]) => cards(s, bugs, c, user, seg),
+        (_, ["shelves", name]) => shelves(s, bugs, c, user, name),
+        (_, ["articles", ..]) => articles(s, bugs, c, user, seg),
         (_, ["things", ..]) => things(s, bugs, c, user, seg),
         (_, ["tickets", ..]) => tickets(s, bugs, c, user, seg),
         (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
@@ -349,6 +354,66 @@ fn edit_card(
     }
     card["title"] = c.body["title"].clone();
     (StatusCode::OK, card.clone())
+}
+
+/// Shelves are named by their owner (`PUT /shelves/{name}`: `201` when
+/// new, `200` when the owner relabels it, `403` for anyone else).
+fn shelves(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    name: &str,
+) -> Answer {
+    match (c.method.as_str(), s.shelves.get_mut(name)) {
+        ("GET", Some(shelf)) if shelf["owner"] == user => (StatusCode::OK, shelf.clone()),
+        ("PUT", None) => {
+            let shelf = json!({"name": name, "owner": user, "label": c.body["label"]});
+            s.shelves.insert(name.to_string(), shelf.clone());
+            (StatusCode::CREATED, shelf)
+        }
+        ("PUT", Some(shelf)) if shelf["owner"] == user || bugs.contains("shelf-overwrite") => {
+            shelf["label"] = c.body["label"].clone();
+            (StatusCode::OK, shelf.clone())
+        }
+        ("PUT", Some(_)) => refuse(StatusCode::FORBIDDEN),
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Articles are their author's while `draft` and anyone's once
+/// `published`.
+fn articles(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    let visible = |a: &Value| {
+        a["author"] == user || a["status"] == "published" || bugs.contains("draft-leak")
+    };
+    match (c.method.as_str(), seg) {
+        ("POST", ["articles"]) => {
+            let id = s.fresh_id("art");
+            let article =
+                json!({"id": id, "author": user, "title": c.body["title"], "status": "draft"});
+            s.articles.insert(id, article.clone());
+            (StatusCode::CREATED, article)
+        }
+        ("GET", ["articles", id]) => read(&s.articles, id, visible),
+        ("POST", ["articles", id, "publish"]) => {
+            match s.articles.get_mut(*id).filter(|a| a["author"] == user) {
+                Some(a) if a["status"] == "draft" => {
+                    a["status"] = json!("published");
+                    (StatusCode::OK, a.clone())
+                }
+                Some(_) => refuse(StatusCode::CONFLICT),
+                None => refuse(StatusCode::NOT_FOUND),
+            }
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
 }
 
 /// Tracks live inside their playlist and are read only through it.
