@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use venomqa_learner::Model;
 
 use super::markup::escape_text;
-use super::{confidence_counts, seconds, summary_line, ReportContext};
+use super::{confidence_counts, rate_limited_line, seconds, summary_line, ReportContext};
 use crate::oracle::finding::{Finding, OracleKind};
 use findings::write_findings;
 use machines::{write_machines, Machine};
@@ -100,6 +100,9 @@ fn write_summary(page: &mut String, findings: &[Finding], ctx: &ReportContext) {
         facts.push(("by oracle", escape_text(&by_oracle.join(", "))));
     }
     facts.push(("requests", ctx.requests.to_string()));
+    if ctx.rate_limited > 0 {
+        facts.push(("rate-limited", escape_text(&rate_limited_line(ctx).unwrap_or_default())));
+    }
     facts.push(("sequences", ctx.sequences.to_string()));
     facts.push(("seconds", format!("{:.1}", seconds(ctx.seconds))));
     for (name, value) in facts {
@@ -520,6 +523,18 @@ mod tests {
         assert!(!page.contains("edge crossed"));
         assert!(page.contains("<tr><td>not exercised: budget</td><td>2</td></tr>"), "{page}");
         assert!(page.contains("0 findings in 1234 requests, 3.2 s"));
+    }
+
+    #[test]
+    fn the_answers_a_rate_limit_made_the_run_wait_out_are_counted_on_the_page() {
+        let quiet = render_html(&[], &context(), &shop_model());
+        assert!(!quiet.contains("rate-limited"), "no line when nothing was limited");
+        let limited =
+            render_html(&[], &ReportContext { rate_limited: 12, ..context() }, &shop_model());
+        assert!(
+            limited.contains("<dt>rate-limited</dt><dd>the target rate-limited 12 answers (429, or 503 with Retry-After)"),
+            "{limited}"
+        );
     }
 
     #[test]
