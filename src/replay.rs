@@ -62,6 +62,14 @@ pub fn init(args: InitArgs) -> Result<ExitCode> {
     );
     std::fs::write(&config_path, &text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
+    if let Some(header) = venomqa_replayer::key_header_without_login(&model, &recorded) {
+        eprintln!(
+            "venomqa: the recording authenticates with the `{header}` header and shows no login; \
+             venomqa replays users who log in, not per-user keys yet, so the users in {} are \
+             placeholders (README: \"What venomqa does not replay yet\")",
+            config_path.display()
+        );
+    }
     let variables: Vec<&str> = text
         .lines()
         .filter(|line| !line.trim_start().starts_with('#'))

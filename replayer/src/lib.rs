@@ -81,4 +81,4 @@ pub use setup::config::{
     Reset, ResetHow, ResetScope, Strategy, Target, UnknownStrategy, User, CONFIG_FILE,
 };
 pub use setup::recorded::Recorded;
-pub use setup::starter::{starter_config, starter_config_from};
+pub use setup::starter::{key_header_without_login, starter_config, starter_config_from};

@@ -47,6 +47,11 @@ impl Recorded {
         self.exchanges.get(&id)
     }
 
+    /// Every exchange held, in no particular order.
+    pub fn exchanges(&self) -> impl Iterator<Item = &Exchange> {
+        self.exchanges.values()
+    }
+
     /// How many exchanges are held.
     pub fn len(&self) -> usize {
         self.exchanges.len()

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use venomqa_learner::{Action, Auth, Model};
-use venomqa_traffic::{is_pseudonym, is_secret_name};
+use venomqa_traffic::{is_pseudonym, is_secret_header, is_secret_name};
 
 use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
@@ -306,6 +306,15 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         return;
     }
     if users.is_empty() {
+        if let Some(header) = key_header_without_login(model, recorded) {
+            let _ = writeln!(
+                w,
+                "# The recording authenticates with the `{header}` header and shows no login:\n\
+                 # venomqa replays users who log in (a token or cookie a login answers), not\n\
+                 # per-user keys yet. The users below are placeholders; replay stops at the\n\
+                 # first request that needs a key (README: \"What venomqa does not replay yet\")."
+            );
+        }
         write_placeholder_users(w, model, secret_fields);
         return;
     }
@@ -420,6 +429,23 @@ fn unjourneyed_users(
             (a.clone(), visible, secret.clone())
         })
         .collect()
+}
+
+/// A secret request header the recording authenticated with (`X-Api-Key`)
+/// when it shows no login: a per-user key venomqa cannot replay yet.
+pub fn key_header_without_login(model: &Model, recorded: &Recorded) -> Option<String> {
+    if learned_auth(model).login.is_some() {
+        return None;
+    }
+    let mut names: Vec<String> = recorded
+        .exchanges()
+        .flat_map(|e| e.request.headers.iter())
+        .map(|h| h.name.to_ascii_lowercase())
+        .filter(|n| is_secret_header(n) && !matches!(n.as_str(), "cookie" | "proxy-authorization"))
+        .collect();
+    names.sort();
+    names.dedup();
+    names.into_iter().next()
 }
 
 /// Two users to fill in, when the recorded logins do not show who logged in.
@@ -612,6 +638,36 @@ mod tests {
             assert!(text.contains(&table), "{text}");
         }
         assert!(!text.contains("[users.password]"), "{text}");
+    }
+
+    #[test]
+    fn per_user_keys_without_a_login_are_named_as_not_replayed() {
+        let keyed = |id: u64, method: &str, url: &str| {
+            let mut e = exchange(id, method, url, json!({"name": "n"}), false);
+            e.request.headers = Headers::default();
+            e.request.headers.push("X-Api-Key", b"~r:00000000000000aa".to_vec());
+            e
+        };
+        let exchanges = vec![keyed(1, "POST", "/items"), keyed(2, "GET", "/items/1")];
+        let model =
+            learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).unwrap().model;
+        let recorded = Recorded::from_exchanges(exchanges);
+        assert_eq!(key_header_without_login(&model, &recorded).as_deref(), Some("x-api-key"));
+        let text = starter_config_from(&model, &recorded, "store", "http://127.0.0.1:1", None);
+        assert!(
+            text.contains("authenticates with the `x-api-key` header and shows no login"),
+            "{text}"
+        );
+
+        // With a login recorded, a key header is not the story.
+        let login = json!({"email": "ann@example.com", "password": "~r:00000000000000aa"});
+        let logged_in = vec![
+            exchange(1, "POST", "/session", login, true),
+            exchange(2, "GET", "/me", json!({}), false),
+        ];
+        let model =
+            learn(|| logged_in.clone().into_iter(), &LearnOptions::default()).unwrap().model;
+        assert_eq!(key_header_without_login(&model, &Recorded::from_exchanges(logged_in)), None);
     }
 
     #[test]
