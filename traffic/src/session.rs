@@ -120,19 +120,13 @@ impl SessionRule {
         match self {
             SessionRule::Header(name) => {
                 let value = header_value(headers, name)?;
-                Some(self.render(value, secret, redactor))
+                Some(header_key(name, value, secret, redactor))
             }
-            SessionRule::Cookie(name) => {
-                let value = headers.get_all("cookie").find_map(|line| {
-                    line.split(|&b| b == b';').find_map(|pair| cookie_value(pair, name))
-                })?;
-                Some(self.render(value, secret, redactor))
-            }
-            SessionRule::SessionCookie => {
+            SessionRule::Cookie(_) | SessionRule::SessionCookie => {
                 let (name, value) = headers.get_all("cookie").find_map(|line| {
-                    line.split(|&b| b == b';').find_map(|pair| session_cookie(pair))
+                    line.split(|&b| b == b';').find_map(|pair| self.cookie_of(pair))
                 })?;
-                Some(self.render_cookie(name, value, redactor))
+                Some(cookie_key(name, value, redactor))
             }
             SessionRule::Client => {
                 let client = exchange.client.as_deref()?;
@@ -154,55 +148,56 @@ impl SessionRule {
         match self {
             SessionRule::Header(name) => {
                 if let Some(value) = header_value(&response.headers, name) {
-                    return Some(self.render(value, secret, redactor));
+                    return Some(header_key(name, value, secret, redactor));
                 }
                 if !is_credential_header(name, secret) {
                     return None;
                 }
                 let token = json_token(&response.body.bytes)?;
-                Some(self.render(&token, secret, redactor))
+                Some(header_key(name, &token, secret, redactor))
             }
-            SessionRule::Cookie(name) => {
-                let value = response.headers.get_all("set-cookie").find_map(|line| {
-                    let first = line.split(|&b| b == b';').next().unwrap_or(line);
-                    cookie_value(first, name)
-                })?;
-                Some(self.render(value, secret, redactor))
-            }
-            SessionRule::SessionCookie => {
+            SessionRule::Cookie(_) | SessionRule::SessionCookie => {
                 let (name, value) = response.headers.get_all("set-cookie").find_map(|line| {
-                    session_cookie(line.split(|&b| b == b';').next().unwrap_or(line))
+                    self.cookie_of(line.split(|&b| b == b';').next().unwrap_or(line))
                 })?;
-                Some(self.render_cookie(name, value, redactor))
+                Some(cookie_key(name, value, redactor))
             }
             SessionRule::Client => None,
         }
     }
 
-    /// `cookie:NAME=value` of a session cookie found by its name, the value
-    /// pseudonymised (a cookie is always a secret).
-    fn render_cookie(&self, name: &[u8], value: &[u8], redactor: Option<&Redactor>) -> String {
-        let value = match redactor {
-            Some(r) => r.pseudonym(value),
-            None => String::from_utf8_lossy(value).into_owned(),
+    /// The name and value of a cookie `pair` (`name=value`, spaces allowed)
+    /// this cookie rule keys by: the named one, or for `cookie:*` one named
+    /// like a session.
+    fn cookie_of<'a>(&self, pair: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        let (name, value) = (trim(&pair[..eq]), trim(&pair[eq + 1..]));
+        let wanted = match self {
+            SessionRule::Cookie(wanted) => name == wanted.as_bytes(),
+            SessionRule::SessionCookie => is_session_cookie_name(name),
+            SessionRule::Header(_) | SessionRule::Client => false,
         };
-        ["cookie:", &String::from_utf8_lossy(name), "=", &value].concat()
+        (wanted && !value.is_empty()).then_some((name, value))
     }
+}
 
-    /// `name:value`, the value pseudonymised when it is a secret.
-    fn render(&self, value: &[u8], secret_header: bool, redactor: Option<&Redactor>) -> String {
-        // Once an exchange in the writer: pieces joined, not formatted.
-        let (prefix, name, suffix, secret) = match self {
-            SessionRule::Header(name) => ("", name.as_str(), ":", secret_header),
-            SessionRule::Cookie(name) => ("cookie:", name.as_str(), "=", true),
-            SessionRule::Client | SessionRule::SessionCookie => ("client:", "", "", false),
-        };
-        let value = match redactor {
-            Some(r) if secret => r.pseudonym(value),
-            _ => String::from_utf8_lossy(value).into_owned(),
-        };
-        [prefix, name, suffix, &value].concat()
-    }
+/// `name:value` of a header rule, the value pseudonymised when it is a secret.
+fn header_key(name: &str, value: &[u8], secret: bool, redactor: Option<&Redactor>) -> String {
+    // Once an exchange in the writer: pieces joined, not formatted.
+    let value = match redactor {
+        Some(r) if secret => r.pseudonym(value),
+        _ => String::from_utf8_lossy(value).into_owned(),
+    };
+    [name, ":", &value].concat()
+}
+
+/// `cookie:NAME=value`, the value pseudonymised (a cookie is a secret).
+fn cookie_key(name: &[u8], value: &[u8], redactor: Option<&Redactor>) -> String {
+    let value = match redactor {
+        Some(r) => r.pseudonym(value),
+        None => String::from_utf8_lossy(value).into_owned(),
+    };
+    ["cookie:", &String::from_utf8_lossy(name), "=", &value].concat()
 }
 
 /// The first non-empty value of a header; for `Authorization`-like headers
@@ -213,34 +208,18 @@ fn header_value<'a>(headers: &'a Headers, name: &str) -> Option<&'a [u8]> {
     (!value.is_empty()).then_some(value)
 }
 
-/// The value of `pair` (`name=value`, spaces allowed) when its name is `name`.
-fn cookie_value<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let eq = pair.iter().position(|&b| b == b'=')?;
-    if trim(&pair[..eq]) != name.as_bytes() {
-        return None;
-    }
-    let value = trim(&pair[eq + 1..]);
-    (!value.is_empty()).then_some(value)
-}
-
-/// The name and value of `pair` when its name is a session cookie's.
-fn session_cookie(pair: &[u8]) -> Option<(&[u8], &[u8])> {
-    let eq = pair.iter().position(|&b| b == b'=')?;
-    let name = trim(&pair[..eq]);
-    let value = trim(&pair[eq + 1..]);
-    (is_session_cookie_name(name) && !value.is_empty()).then_some((name, value))
-}
-
 /// Whether a cookie's name is one frameworks give their session cookie:
 /// `sid`, `session`, `sessionid` (Django), `connect.sid` (Express),
 /// `JSESSIONID` (Java), `PHPSESSID`, `ASP.NET_SessionId`,
-/// `_app_session` (Rails), `laravel_session`, `koa.sess`. Any case.
-pub fn is_session_cookie_name(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
+/// `_app_session` (Rails), `laravel_session`, `koa.sess`. Any case, and
+/// no allocation: the writer asks it of every cookie no earlier rule took.
+fn is_session_cookie_name(name: &[u8]) -> bool {
     const NAMES: [&[u8]; 5] = [b"sid", b"sess", b"session", b"session_id", b"phpsessid"];
     const ENDINGS: [&[u8]; 8] =
         [b"sessionid", b"_session", b"-session", b".session", b".sid", b"_sid", b".sess", b":sess"];
-    NAMES.contains(&lower.as_slice()) || ENDINGS.iter().any(|e| lower.ends_with(e))
+    let ends_with =
+        |e: &[u8]| name.len() >= e.len() && name[name.len() - e.len()..].eq_ignore_ascii_case(e);
+    NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)) || ENDINGS.iter().any(|e| ends_with(e))
 }
 
 /// Headers that carry a credential a login hands out in its JSON body

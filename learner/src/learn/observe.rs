@@ -253,9 +253,11 @@ impl<'t> Observer<'t> {
             // A `PUT` that created at the client's key (`201`) answers that
             // key as the new instance's: a production, not an echo.
             let put_key = put_created_key(self.templater, self.resources, resolved, status);
-            let put_hash = put_key.map(hash_of);
-            let carried: Vec<u64> =
-                consumed.carried.iter().copied().filter(|h| Some(*h) != put_hash).collect();
+            let mut carried = consumed.carried;
+            if let Some(key) = put_key {
+                let hash = hash_of(key);
+                carried.retain(|h| *h != hash);
+            }
             let carried = &carried;
             self.flow.produce(flow, session.id, step, action, status, body, headers, carried);
             if let Some(key) = put_key {
