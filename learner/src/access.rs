@@ -72,19 +72,18 @@ struct InstanceAccess {
     listed_by: Vec<u32>,
     list_action: Option<u32>,
     readers: Vec<u32>,
-    /// Accepted reads that showed the instance's state: (session, state).
-    reader_states: Vec<(u32, Box<str>)>,
+    /// Accepted reads that showed a state-like member: (session, member,
+    /// value). Which member is the state is known only at the end.
+    reader_states: Vec<(u32, &'static str, Box<str>)>,
     refused: Vec<u32>,
 }
 
 /// Reads whose state is remembered per instance.
 const READ_STATES_KEPT: usize = 16;
 
-/// The value of the instance's state-like member (`status`, `state`, ...).
-fn state_label(object: Option<&Map<String, Value>>) -> Option<&str> {
-    let object = object?;
-    ["status", "state", "phase", "stage"].iter().find_map(|k| object.get(*k)?.as_str())
-}
+/// Members a state machine is most often learned from; a read showing one
+/// of them says in which state another user was let read the instance.
+const STATE_MEMBERS: [&str; 4] = ["status", "state", "phase", "stage"];
 
 /// Ownership, visibility and roles in progress.
 #[derive(Debug, Default)]
@@ -166,12 +165,17 @@ impl AccessAcc {
                 &mut entry.listed_by
             }
             (false, true) => {
-                let state = state_label(t.object);
-                if let Some(state) = state.filter(|_| entry.reader_states.len() < READ_STATES_KEPT)
-                {
-                    if !entry.reader_states.iter().any(|(s, st)| *s == t.session && **st == *state)
+                for member in STATE_MEMBERS {
+                    let Some(value) = t.object.and_then(|o| o.get(member)?.as_str()) else {
+                        continue;
+                    };
+                    let seen = |(s, m, v): &(u32, &str, Box<str>)| {
+                        *s == t.session && *m == member && **v == *value
+                    };
+                    if entry.reader_states.len() < READ_STATES_KEPT
+                        && !entry.reader_states.iter().any(seen)
                     {
-                        entry.reader_states.push((t.session, state.into()));
+                        entry.reader_states.push((t.session, member, value.into()));
                     }
                 }
                 &mut entry.readers
@@ -188,6 +192,7 @@ impl AccessAcc {
         &self,
         resource: usize,
         accounts: &HashMap<u32, String>,
+        state_field: Option<&str>,
     ) -> (BTreeMap<String, u64>, Option<String>, Vec<String>) {
         let user = |s: u32| user_of(accounts, s);
         let shared = self.shared_lists(&user);
@@ -224,25 +229,26 @@ impl AccessAcc {
             };
             public |= read_by_another;
             if read_by_another {
-                let states: Vec<&str> = access
-                    .reader_states
-                    .iter()
-                    .filter(|(s, _)| peers.contains(s) && owner_user.is_some_and(|o| user(*s) != o))
-                    .map(|(_, state)| &**state)
-                    .collect();
-                // A peer's list, or a read showing no state: public in any.
-                let stateless = owner_user.is_none()
-                    || access
-                        .listed_by
+                let another =
+                    |s: &u32| peers.contains(s) && owner_user.is_some_and(|o| user(*s) != o);
+                let states = |s: u32| {
+                    access
+                        .reader_states
                         .iter()
-                        .any(|s| peers.contains(s) && owner_user != Some(user(*s)))
-                    || access.readers.iter().any(|s| {
-                        peers.contains(s)
-                            && owner_user != Some(user(*s))
-                            && !access.reader_states.iter().any(|(r, _)| r == s)
-                    });
-                public_anywhere |= stateless || states.is_empty();
-                public_in.extend(states.into_iter().map(str::to_string));
+                        .filter(move |(r, m, _)| *r == s && Some(*m) == state_field)
+                        .map(|(_, _, v)| v.to_string())
+                };
+                // Unknown owner, a peer's list, or a read showing no state
+                // (the machine's field absent, or kept no more): any state.
+                public_anywhere |= owner_user.is_none()
+                    || access.listed_by.iter().any(another)
+                    || access
+                        .readers
+                        .iter()
+                        .filter(|s| another(s))
+                        .any(|s| states(*s).next().is_none());
+                public_in
+                    .extend(access.readers.iter().filter(|s| another(s)).flat_map(|s| states(*s)));
             }
             refused |= access.refused.iter().any(|s| Some(user(*s)) != owner_user);
         }

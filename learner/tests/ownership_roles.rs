@@ -285,3 +285,57 @@ fn one_role_seen_at_two_places_is_one_role() {
     assert_eq!(staff.len(), 1, "{roles:?}");
     assert_eq!(staff[0].users, ["sam", "tia"]);
 }
+
+/// Alice writes two articles and publishes them; bob reads each once
+/// published. `member` holds the state; `noise` is another member.
+fn published_and_read(member: &str, noise: Option<(&str, &str)>) -> Traffic {
+    let mut t = Traffic::new();
+    let (alice, alice_auth) = login(&mut t, "alice", "member");
+    let (bob, bob_auth) = login(&mut t, "bob", "member");
+    for n in 0..2 {
+        let id = format!("art_{n}k3j9x2m7");
+        let article = |state: &str| {
+            let mut a = json!({"id": id, "author": "alice", member: state});
+            if let Some((k, v)) = noise {
+                a[k] = json!(v);
+            }
+            a
+        };
+        t.push(
+            call(&alice, "POST", "/articles")
+                .bearer(&alice_auth)
+                .json(json!({"title": "t"}))
+                .status(201)
+                .reply(article("draft")),
+        );
+        t.push(
+            call(&alice, "POST", &format!("/articles/{id}/publish"))
+                .bearer(&alice_auth)
+                .reply(article("published")),
+        );
+        t.push(
+            call(&bob, "GET", &format!("/articles/{id}"))
+                .bearer(&bob_auth)
+                .reply(article("published")),
+        );
+    }
+    t
+}
+
+#[test]
+fn public_only_in_the_states_others_read_it_in_by_the_machines_own_field() {
+    let articles = |t: Traffic| {
+        let model = t.learn().model;
+        model.resources.into_iter().find(|r| r.name == "articles").expect("articles").ownership
+    };
+    let plain = articles(published_and_read("status", None));
+    assert_eq!(plain.visibility.as_deref(), Some("public"));
+    assert_eq!(plain.public_in, ["published"]);
+    // A constant `status` beside the machine's `state` names no state.
+    let beside = articles(published_and_read("state", Some(("status", "ok"))));
+    assert_eq!(beside.public_in, ["published"], "{beside:?}");
+    // A machine field no read is known to show: public in any state.
+    let other = articles(published_and_read("lifecycle", None));
+    assert_eq!(other.visibility.as_deref(), Some("public"));
+    assert!(other.public_in.is_empty(), "{other:?}");
+}

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::model::Auth;
 use crate::model::{
-    Link, Location, Model, Ownership, Resource, StateMachine, MODEL_FORMAT, MODEL_VERSION,
+    Link, Location, Model, Ownership, Resource, StateBasis, StateMachine, MODEL_FORMAT,
+    MODEL_VERSION,
 };
 use crate::resource::{ResourceDef, Role};
 
@@ -131,13 +132,14 @@ fn ownership(
     r: usize,
     finished: &[(usize, StateMachine, Ownership)],
 ) -> Ownership {
-    let mut ownership = finished
-        .iter()
-        .find(|(i, _, _)| *i == r)
-        .map(|(_, _, ownership)| ownership.clone())
-        .unwrap_or_default();
+    let found = finished.iter().find(|(i, _, _)| *i == r);
+    let mut ownership = found.map(|(_, _, ownership)| ownership.clone()).unwrap_or_default();
+    // Reads show a state by the field the machine learned it from, if any.
+    let state_field = found
+        .filter(|(_, m, _)| m.basis == StateBasis::Field)
+        .and_then(|(_, m, _)| m.field.as_deref());
     (ownership.owners, ownership.visibility, ownership.public_in) =
-        o.access.finish_ownership(r, &o.logins.accounts);
+        o.access.finish_ownership(r, &o.logins.accounts, state_field);
     ownership
 }
 
