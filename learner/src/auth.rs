@@ -81,7 +81,12 @@ pub fn guess_login(model: &Model) -> Option<String> {
 /// `.../session(s)`, `.../token(s)` or of the login's own path (`POST
 /// /session` logs in, `DELETE /session` out); or a `POST` or `DELETE` of
 /// `.../revoke` (OAuth2's token revocation) naming no instance (`POST
-/// /api-keys/{key_id}/revoke` revokes a key, not the caller's session).
+/// /api-keys/{key_id}/revoke` revokes a key, not the caller's session); or
+/// a `DELETE` of the caller's own session by a literal name: a word like
+/// `current`, `me` or `self` under `.../session(s)` or `.../token(s)`, or
+/// any literal under the login's path (`POST /v1/sessions` logs in,
+/// `DELETE /v1/sessions/current` out). `DELETE /sessions/{session_id}`
+/// ends one session chosen by id, maybe another device's: not a logout.
 ///
 /// Public so the replayer can ask it of a model written before models
 /// carried an `auth` section.
@@ -97,13 +102,30 @@ pub fn guess_logout(model: &Model) -> Option<String> {
             let last = last_segment(a);
             let deletes_login = a.method == "DELETE"
                 && (DELETED.contains(&last.as_str())
-                    || Some(&a.template) == login_template.as_ref());
+                    || Some(&a.template) == login_template.as_ref()
+                    || deletes_own_session(&a.template, login_template.as_deref()));
             let revokes_own = last == "revoke"
                 && matches!(a.method.as_str(), "POST" | "DELETE")
                 && !a.template.contains('{');
             WORDS.contains(&last.as_str()) || deletes_login || revokes_own
         })
         .map(|a| a.id.clone())
+}
+
+/// A template ending in a literal that names the caller's own session:
+/// `.../sessions/current` (or `me`, `self`, `mine`) and likewise under
+/// `session`, `token` or `tokens`, or any literal segment right under the
+/// login's own path.
+fn deletes_own_session(template: &str, login_template: Option<&str>) -> bool {
+    const OWN: [&str; 4] = ["current", "me", "self", "mine"];
+    const HOLDERS: [&str; 4] = ["session", "sessions", "token", "tokens"];
+    let Some((parent, last)) = template.rsplit_once('/') else { return false };
+    if last.is_empty() || last.contains('{') {
+        return false;
+    }
+    let holder = parent.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+    let own_word = OWN.contains(&last.to_ascii_lowercase().as_str());
+    (own_word && HOLDERS.contains(&holder.as_str())) || login_template == Some(parent)
 }
 
 /// A `POST` other than the login, with a password field, that creates
@@ -362,10 +384,40 @@ mod tests {
         let login = action("POST /auth", &["username", "password"]);
         let m = model(vec![login, action("DELETE /auth", &[])], Vec::new(), Vec::new());
         assert_eq!(guess_logout(&m).as_deref(), Some("DELETE /auth"));
-        for not_ours in ["POST /api-keys/{key_id}/revoke", "GET /oauth/revoke"] {
+        for not_ours in [
+            "POST /api-keys/{key_id}/revoke",
+            "GET /oauth/revoke",
+            "DELETE /sessions/{session_id}",
+            "DELETE /users/me",
+            "DELETE /api/tokens/{token_id}/current",
+        ] {
             let m = model(vec![action(not_ours, &[])], Vec::new(), Vec::new());
             assert_eq!(guess_logout(&m), None, "{not_ours} revokes no session of the caller's");
         }
+    }
+
+    #[test]
+    fn a_delete_of_the_callers_own_session_by_name_is_a_logout() {
+        for id in ["DELETE /v1/sessions/current", "DELETE /api/Token/self", "DELETE /session/me"] {
+            let m = model(vec![action(id, &[])], Vec::new(), Vec::new());
+            assert_eq!(guess_logout(&m).as_deref(), Some(id));
+        }
+        // Any literal right under the login's own path.
+        let login = action("POST /v1/auth", &["email", "password"]);
+        let m = model(vec![login, action("DELETE /v1/auth/session", &[])], Vec::new(), Vec::new());
+        assert_eq!(guess_logout(&m).as_deref(), Some("DELETE /v1/auth/session"));
+        // A literal under another path is no logout, nor a read of the own session.
+        let login = action("POST /v1/auth", &["email", "password"]);
+        let m = model(
+            vec![
+                login,
+                action("DELETE /v1/carts/current", &[]),
+                action("GET /v1/sessions/current", &[]),
+            ],
+            Vec::new(),
+            Vec::new(),
+        );
+        assert_eq!(guess_logout(&m), None);
     }
 
     #[test]

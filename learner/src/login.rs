@@ -14,8 +14,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde_json::{Map, Value};
 use venomqa_traffic::{is_pseudonym, is_secret_name, Exchange, Response};
 
+use crate::evidence::hash_of;
 use crate::model::{Auth, FailedLogin, Model};
 use crate::shape::{parse_query, ParsedBody};
+use crate::wire::authorization_token;
 
 /// Field names that name the account a secret belongs to, best first.
 const ACCOUNT_NAMES: [&str; 9] =
@@ -26,6 +28,8 @@ const MAX_ACCOUNTS: usize = 4096;
 const MAX_USERS: usize = 32;
 /// Distinct values kept per answer field, to tell failures from successes.
 const MAX_VALUES: usize = 8;
+/// Credentials remembered as handed to a known account's session.
+const MAX_ISSUED: usize = 65_536;
 
 /// The secret and account fields of one request, as JSON pointers.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -197,12 +201,35 @@ pub(crate) struct LoginAcc {
     pub user_ids: HashMap<u32, String>,
     /// Every account a login was granted to so far.
     pub logged_in: HashSet<String>,
+    /// Credentials (hashes of their values) that answers handed to a
+    /// session whose account was known, with that session: a refreshed
+    /// token keys a session of its own, which is the same account's.
+    issued: HashMap<u64, u32>,
 }
 
 impl LoginAcc {
     /// Looks at one exchange of `action` in `session`; true when its request
     /// carried a password (a login or a sign-up).
     pub(crate) fn observe(
+        &mut self,
+        session: u32,
+        action: u32,
+        exchange: &Exchange,
+        response: &Response,
+        request: &ParsedBody,
+        answer: &ParsedBody,
+    ) -> bool {
+        let headers = &exchange.request.headers;
+        self.inherit_account(session, headers.get_str("authorization"));
+        let login = self.observe_login(session, action, exchange, response, request, answer);
+        if (200..300).contains(&response.status) && grants_credential(response, answer) {
+            self.remember_issued(session, answer);
+        }
+        login
+    }
+
+    /// [`LoginAcc::observe`] of a request that may carry a password.
+    fn observe_login(
         &mut self,
         session: u32,
         action: u32,
@@ -257,6 +284,43 @@ impl LoginAcc {
             }
         }
         true
+    }
+}
+
+impl LoginAcc {
+    /// A session with no login of its own that sends a credential an
+    /// answer handed to another session (a token from a refresh) is that
+    /// session's account, and has its user id.
+    fn inherit_account(&mut self, session: u32, authorization: Option<&str>) {
+        if self.accounts.contains_key(&session) {
+            return;
+        }
+        let Some(token) = authorization.and_then(authorization_token) else { return };
+        let Some(&from) = self.issued.get(&hash_of(token)) else { return };
+        if let Some(account) = self.accounts.get(&from).cloned() {
+            self.accounts.insert(session, account);
+        }
+        if let Some(id) = self.user_ids.get(&from).cloned() {
+            self.user_ids.insert(session, id);
+        }
+    }
+
+    /// Remembers the secret-named strings of an answer to a session whose
+    /// account is known (at the top of its JSON or one level down), as
+    /// handed to that session.
+    fn remember_issued(&mut self, session: u32, answer: &ParsedBody) {
+        if !self.accounts.contains_key(&session) || self.issued.len() >= MAX_ISSUED {
+            return;
+        }
+        let Some(object) = answer.json().and_then(Value::as_object) else { return };
+        let nested = object.values().filter_map(Value::as_object);
+        for o in std::iter::once(object).chain(nested) {
+            for (key, value) in o {
+                if let (true, Some(text)) = (is_secret_name(key.as_bytes()), value.as_str()) {
+                    self.issued.insert(hash_of(text), session);
+                }
+            }
+        }
     }
 }
 

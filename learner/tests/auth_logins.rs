@@ -175,3 +175,47 @@ fn a_password_change_then_a_login_is_no_sign_up() {
     assert_eq!(auth.sign_up, None, "alice had logged in before she changed her password");
     assert_eq!(auth.accounts, ["alice@example.com"]);
 }
+
+/// Each user logs in, makes a note, and refreshes its token; the fresh
+/// token keys a session of its own, in which the user reads the note.
+fn refreshed_sessions() -> Traffic {
+    let mut t = Traffic::new();
+    for (n, user) in ["ann", "bo"].iter().enumerate() {
+        let n = n as u64;
+        let (first, refresh, fresh) = (pseudonym(10 + n), pseudonym(20 + n), pseudonym(30 + n));
+        let s = format!("authorization:{first}");
+        t.push(
+            call(&s, "POST", "/login")
+                .json(json!({"username": user, "password": pseudonym(n)}))
+                .reply(json!({"token": first, "refresh_token": refresh})),
+        );
+        let note = common::token_id("note", n);
+        t.push(
+            call(&s, "POST", "/notes")
+                .bearer(&first)
+                .json(json!({"text": "x"}))
+                .status(201)
+                .reply(json!({"id": note, "text": "x"})),
+        );
+        t.push(
+            call(&s, "POST", "/token/refresh")
+                .bearer(&first)
+                .json(json!({"refresh_token": refresh}))
+                .reply(json!({"token": fresh})),
+        );
+        let s = format!("authorization:{fresh}");
+        t.push(
+            call(&s, "GET", &format!("/notes/{note}")).bearer(&fresh).reply(json!({"id": note})),
+        );
+    }
+    t
+}
+
+#[test]
+fn a_session_keyed_by_a_refreshed_token_is_its_users() {
+    let model = refreshed_sessions().learn().model;
+    let notes = model.resource("notes").expect("notes");
+    // Read by a session with no login of its own: had it been taken for
+    // another user, every note would look public.
+    assert_eq!(notes.ownership.visibility, None, "{:#?}", notes.ownership);
+}
