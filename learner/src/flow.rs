@@ -142,8 +142,9 @@ pub(crate) struct Consumed {
     pub cross: Vec<RawCross>,
     /// Instances other sessions made that this request used unhanded.
     pub depends: Vec<RawDependency>,
-    /// Path values a create request of the session chose: (parameter index, producer).
-    pub sent_keys: Vec<(usize, Candidate)>,
+    /// Path values a write of the session chose or answered: (parameter
+    /// index, producer).
+    pub path_keys: Vec<(usize, Candidate)>,
     /// The consuming step's index in its session.
     step: u32,
 }
@@ -242,8 +243,8 @@ impl FlowAcc {
         match ctx.session.produced.get(w.value) {
             Some(candidates) => {
                 let best = self.hit(&mut out.bindings, ctx, w, candidates);
-                if let (true, Some(i)) = (best.sent, w.param) {
-                    out.sent_keys.push((i, best));
+                if let (true, Some(i)) = (best.sent || best.write, w.param) {
+                    out.path_keys.push((i, best));
                 }
                 // Found by a read of this session's (a list), made by another.
                 if w.crossable && !best.write && !best.sent {

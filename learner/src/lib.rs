@@ -114,6 +114,7 @@ mod render;
 mod resource;
 mod shape;
 mod singleton;
+mod stamp;
 mod state;
 mod store;
 mod template;
@@ -132,7 +133,9 @@ pub use model::{
 };
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};
+pub use resource::instance_object;
 pub use shape::{BodyKind, BodyShape, QueryParam, Schema};
+pub use stamp::{stamp_state, stamp_stem};
 pub use store::{learn_store, learn_store_with_progress, LearnProgress};
 pub use value::{singular_word, ValueKind};
 

@@ -337,6 +337,18 @@ pub enum StateBasis {
     Field,
     /// From the last action applied (no enum-like field exists).
     LastAction,
+    /// From whether a timestamp field is set (`frozen_at`): states
+    /// `frozen` and `not-frozen` (see [`crate::stamp_state`]); used when no
+    /// enum-like field changes.
+    Timestamp,
+}
+
+impl StateBasis {
+    /// Whether a read of an instance shows its state (a field's value),
+    /// rather than only the history of what was done to it.
+    pub fn shown_by_reads(self) -> bool {
+        matches!(self, StateBasis::Field | StateBasis::Timestamp)
+    }
 }
 
 /// The learned lifecycle of a resource's instances.
@@ -346,7 +358,8 @@ pub struct StateMachine {
     pub resource: String,
     /// Where state names come from.
     pub basis: StateBasis,
-    /// The field holding the state, for [`StateBasis::Field`].
+    /// The field holding the state, for [`StateBasis::Field`] and
+    /// [`StateBasis::Timestamp`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// States instances were created in, with counts.
@@ -366,6 +379,10 @@ pub struct State {
     pub accepted: BTreeMap<String, u64>,
     /// Actions the owner saw answered 4xx in this state, with counts.
     pub rejected: BTreeMap<String, u64>,
+    /// Of those, the ones answered `409 Conflict` or `423 Locked`: refused
+    /// because of the state.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conflicts: BTreeMap<String, u64>,
 }
 
 /// `from --action--> to`, as observed.

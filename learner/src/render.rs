@@ -191,6 +191,7 @@ fn write_machines(out: &mut String, model: &Model) {
     for m in &model.machines {
         let basis = match (&m.basis, &m.field) {
             (StateBasis::Field, Some(field)) => format!("by field `{field}`"),
+            (StateBasis::Timestamp, Some(field)) => format!("by timestamp `{field}`"),
             _ => "by last action".to_string(),
         };
         let _ = writeln!(out, "  {} ({basis})", m.resource);

@@ -283,8 +283,21 @@ pub(crate) fn describes_another(json: &Value, def: &ResourceDef, instance: &str)
 /// The object a response is about: the top level, or a wrapper's
 /// `data`/`<singular>` member when the top level has no `id`.
 fn answer_object<'a>(json: &'a Value, def: &ResourceDef) -> Option<&'a Map<String, Value>> {
+    unwrapped(json, &def.singular)
+}
+
+/// The object an answer about one instance of resource `resource` (a
+/// model's name: `accounts`, `boards.cards`) shows it in: the top level,
+/// or a wrapper's `data` or `<singular>` member (`{"data": {...}}`,
+/// `{"account": {...}}`) when the top level has no `id`.
+pub fn instance_object<'a>(json: &'a Value, resource: &str) -> Option<&'a Map<String, Value>> {
+    let last = resource.rsplit('.').next().unwrap_or(resource);
+    unwrapped(json, &singular(last))
+}
+
+fn unwrapped<'a>(json: &'a Value, singular: &str) -> Option<&'a Map<String, Value>> {
     let top = json.as_object()?;
-    let wrapped = [def.singular.as_str(), "data"]
+    let wrapped = [singular, "data"]
         .iter()
         .find_map(|k| top.get(*k).and_then(Value::as_object))
         .filter(|_| !top.contains_key("id"));

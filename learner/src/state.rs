@@ -13,12 +13,14 @@
 //! read) completes the transition. A `2xx` `DELETE` without a state moves the
 //! instance to `deleted`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
 use crate::model::{State, StateBasis, StateMachine, Transition};
 use crate::resource::Role;
+use crate::stamp::{is_moment, stamp_state, stamp_stem};
 use crate::value::is_enum_word;
 
 /// Candidate fields tracked per resource.
@@ -45,10 +47,15 @@ struct Machine {
     transitions: HashMap<TransitionKey, (u64, StatusCounts)>,
     accepted: HashMap<(u16, u32), u64>,
     rejected: HashMap<(u16, u32), u64>,
+    /// Rejections that named the state as the reason: `409 Conflict`,
+    /// `423 Locked`.
+    conflicts: HashMap<(u16, u32), u64>,
     /// State changes whose new value the request itself sent: client data
     /// (`name`), not server state, unless the field is named like a state.
     echoed: u64,
     dead: bool,
+    /// A timestamp field (`frozen_at`): its states are whether it is set.
+    stamp: bool,
 }
 
 impl Machine {
@@ -82,12 +89,10 @@ impl Machine {
         } else {
             return;
         };
-        let Some(n) = counts.get_mut(&(from, action)) else { return };
-        *n -= 1;
-        if *n == 0 {
-            counts.remove(&(from, action));
+        move_count(counts, from, to, action);
+        if is_conflict(status) {
+            move_count(&mut self.conflicts, from, to, action);
         }
-        *counts.entry((to, action)).or_default() += 1;
     }
 
     /// Takes back one observation of a transition, when a later read showed
@@ -149,7 +154,7 @@ impl ResourceMachines {
         }
         for (i, value) in field_values(self, e.object) {
             let machine = &mut self.fields[i].1;
-            if let Some(s) = machine.state(value) {
+            if let Some(s) = machine.state(&value) {
                 *machine.initial.entry(s).or_default() += 1;
                 set(&mut instance.fields, i, Some(s));
             }
@@ -182,6 +187,9 @@ impl ResourceMachines {
                     *m.accepted.entry((s, e.action)).or_default() += 1;
                 } else if (400..500).contains(&e.status) && !foreign {
                     *m.rejected.entry((s, e.action)).or_default() += 1;
+                    if is_conflict(e.status) {
+                        *m.conflicts.entry((s, e.action)).or_default() += 1;
+                    }
                 }
             }
         };
@@ -226,7 +234,7 @@ impl ResourceMachines {
             return;
         }
         for (i, value) in values {
-            self.apply_shown(instance, e, i, value);
+            self.apply_shown(instance, e, i, &value);
         }
         if e.role == Role::Read {
             if shown.len() == self.fields.len() {
@@ -448,6 +456,7 @@ impl StateAcc {
                 .iter()
                 .filter(|(name, m)| {
                     !m.dead
+                        && !m.stamp
                         && m.states.iter().filter(|s| *s != DELETED).count() >= 2
                         && m.changes().0 > 0
                         && (name_rank(name) > 0 || m.echoed * 2 < m.changes().1)
@@ -457,9 +466,10 @@ impl StateAcc {
                         .cmp(&(name_rank(b), mb.changes()))
                         .then_with(|| b.cmp(a))
                 });
-            let (basis, field, machine) = match best {
-                Some((name, m)) => (StateBasis::Field, Some(name.clone()), m),
-                None => (StateBasis::LastAction, None, &machines.last_action),
+            let (basis, field, machine) = match (best, best_stamp(&machines.fields)) {
+                (Some((name, m)), _) => (StateBasis::Field, Some(name.clone()), m),
+                (None, Some((name, m))) => (StateBasis::Timestamp, Some(name.clone()), m),
+                (None, None) => (StateBasis::LastAction, None, &machines.last_action),
             };
             let name = names.get(r).cloned().unwrap_or_default();
             out.push((r, render(machine, name, basis, field, action_ids), ownership));
@@ -470,6 +480,37 @@ impl StateAcc {
 
 /// Ownership counters of one resource, carried to the model.
 pub(crate) type Ownership = crate::model::Ownership;
+
+/// The timestamp field whose being set or not best tells states apart,
+/// when no enum-like field does: both states seen, and set or cleared by
+/// some action (a `created_at` is never `null`; an `updated_at` never is
+/// either), the most often.
+fn best_stamp(fields: &[(String, Machine)]) -> Option<&(String, Machine)> {
+    fields
+        .iter()
+        .filter(|(_, m)| {
+            m.stamp
+                && !m.dead
+                && m.states.iter().filter(|s| *s != DELETED).count() == 2
+                && m.changes().0 > 0
+        })
+        .max_by(|(a, ma), (b, mb)| ma.changes().cmp(&mb.changes()).then_with(|| b.cmp(a)))
+}
+
+/// A refusal that names the instance's state as its reason.
+fn is_conflict(status: u16) -> bool {
+    matches!(status, 409 | 423)
+}
+
+/// Moves one count of `action` from state `from` to state `to`.
+fn move_count(counts: &mut HashMap<(u16, u32), u64>, from: u16, to: u16, action: u32) {
+    let Some(n) = counts.get_mut(&(from, action)) else { return };
+    *n -= 1;
+    if *n == 0 {
+        counts.remove(&(from, action));
+    }
+    *counts.entry((to, action)).or_default() += 1;
+}
 
 fn name_rank(name: &str) -> u8 {
     match name.to_ascii_lowercase().as_str() {
@@ -487,15 +528,24 @@ fn set(fields: &mut Vec<Option<u16>>, i: usize, value: Option<u16>) {
 }
 
 /// The candidate fields a response object shows: enum-like top-level
-/// strings. A field that shows anything else is not a state field.
+/// strings, and timestamp fields (set or `null`) by the state their value
+/// names. A field that shows anything else is not a state field.
 fn field_values<'o>(
     machines: &mut ResourceMachines,
     object: Option<&'o Map<String, Value>>,
-) -> Vec<(usize, &'o str)> {
+) -> Vec<(usize, Cow<'o, str>)> {
     let mut out = Vec::new();
     let Some(object) = object else { return out };
     for (key, value) in object {
         let position = machines.fields.iter().position(|(name, _)| name == key);
+        let stamp = position.map_or_else(
+            || stamp_stem(key).is_some() && (value.is_null() || is_moment(value)),
+            |i| machines.fields[i].1.stamp,
+        );
+        if stamp {
+            stamp_value(machines, position, key, value, &mut out);
+            continue;
+        }
         match value {
             Value::String(s) if is_enum_word(s) => {
                 let i = match position {
@@ -507,7 +557,7 @@ fn field_values<'o>(
                     None => continue,
                 };
                 if !machines.fields[i].1.dead {
-                    out.push((i, s.as_str()));
+                    out.push((i, Cow::Borrowed(s.as_str())));
                 }
             }
             Value::Null => {}
@@ -519,6 +569,33 @@ fn field_values<'o>(
         }
     }
     out
+}
+
+/// A timestamp field's value as the state it names (`frozen`,
+/// `not-frozen`), for the field at `position` or a new one; anything but a
+/// moment or `null` ends it as a state field.
+fn stamp_value(
+    machines: &mut ResourceMachines,
+    position: Option<usize>,
+    key: &str,
+    value: &Value,
+    out: &mut Vec<(usize, Cow<'_, str>)>,
+) {
+    let i = match position {
+        Some(i) => i,
+        None if machines.fields.len() < MAX_FIELDS => {
+            let machine = Machine { stamp: true, ..Machine::default() };
+            machines.fields.push((key.to_string(), machine));
+            machines.fields.len() - 1
+        }
+        None => return,
+    };
+    let machine = &mut machines.fields[i].1;
+    match stamp_state(key, value) {
+        Some(state) if !machine.dead => out.push((i, Cow::Owned(state))),
+        Some(_) => {}
+        None => machine.dead = true,
+    }
 }
 
 fn render(
@@ -536,6 +613,12 @@ fn render(
             name: name(&s),
             accepted: m
                 .accepted
+                .iter()
+                .filter(|((st, _), _)| *st == s)
+                .map(|((_, a), n)| (action(a), *n))
+                .collect(),
+            conflicts: m
+                .conflicts
                 .iter()
                 .filter(|((st, _), _)| *st == s)
                 .map(|((_, a), n)| (action(a), *n))

@@ -101,11 +101,22 @@ fn resource(
         });
         puts.next().map(|a| action_ids[*a].clone())
     };
+    // An action whose `201`/`202` answered the ids of instances it made.
+    let made_by = || {
+        let mut makers = o.made_by.iter().filter(|((resource, _), _)| *resource == r);
+        let first = makers.next().map(|((_, a), n)| (*a, *n));
+        let most = makers.fold(first, |best, ((_, a), n)| match best {
+            Some((_, m)) if m >= *n => best,
+            _ => Some((*a, *n)),
+        });
+        most.map(|(a, _)| action_ids[a as usize].clone())
+    };
     let create = of_role(Role::Create)
         .into_iter()
         .next()
         .or_else(|| created_by_key(def, links))
-        .or_else(put_create);
+        .or_else(put_create)
+        .or_else(made_by);
     let id_pointer = create
         .as_deref()
         .and_then(|create| linked_id_pointer(def, create, links))

@@ -16,7 +16,7 @@ use crate::flow::{location_id, ActionFacts, FlowAcc, RequestValues, SessionFlow}
 use crate::journey::{Finished, JourneyAcc, RawStep};
 use crate::listing::listed_items;
 use crate::login::LoginAcc;
-use crate::model::SourceInfo;
+use crate::model::{Location, SourceInfo};
 use crate::noise::NoiseRules;
 use crate::resource::{
     created_id, describes_another, resource_object, Membership, Resources, Role,
@@ -54,6 +54,11 @@ pub(super) struct Observer<'t> {
     /// `PUT`s on an instance that answered `201 Created`: they create at a
     /// key the client chose (`PUT /spaces/{slug}`), by action index.
     pub put_creates: BTreeSet<usize>,
+    /// Per (resource, action): instances of a resource with no create that
+    /// the action made, by the id its `201`/`202` answered.
+    pub made_by: BTreeMap<(usize, u32), u64>,
+    /// Per resource: whether some action is its create.
+    has_create: Vec<bool>,
     pub source: SourceInfo,
     /// Exchanges whose path the first pass did not see (the store changed).
     pub unstable: u64,
@@ -133,6 +138,13 @@ impl<'t> Observer<'t> {
             session_ids: HashMap::new(),
             id_pointers: BTreeMap::new(),
             put_creates: BTreeSet::new(),
+            made_by: BTreeMap::new(),
+            has_create: (0..resources.defs.len())
+                .map(|r| {
+                    let mut members = resources.of_action.iter().flatten();
+                    members.any(|m| m.resource == r && m.role == Role::Create)
+                })
+                .collect(),
             source: SourceInfo { exchanges: total, ..SourceInfo::default() },
             unstable: 0,
             since_sweep: 0,
@@ -169,6 +181,7 @@ impl<'t> Observer<'t> {
             self.follow_user(session, exchange, response, action, &parsed);
             let span = Span::of(exchange);
             self.create_by_sent_key(session, &resolved, &sent, span);
+            self.create_by_answer(session, &resolved, &sent, span);
             self.follow_instance(session, response, &resolved, &parsed, span);
         }
     }
@@ -268,7 +281,7 @@ impl<'t> Observer<'t> {
                 self.flow.produce_sent(flow, session.id, step, action, status, request, sent);
             }
         }
-        Some((session.id, consumed.sent_keys))
+        Some((session.id, consumed.path_keys))
     }
 
     /// A path value a create request chose (a username sent at sign-up)
@@ -283,19 +296,73 @@ impl<'t> Observer<'t> {
     ) {
         let Some(member) = self.resources.of_action[resolved.action] else { return };
         let Some(i) = member.instance_param else { return };
-        let Some((_, c)) = sent.iter().find(|(p, _)| *p == i) else { return };
+        let Some((_, c)) = sent.iter().find(|(p, c)| *p == i && c.sent) else { return };
         let Some(instance) = resolved.params.get(i) else { return };
         if self.touched.contains(&instance_hash(member.resource, instance)) {
             return;
         }
         let producer = self.flow.keys.get(c.key);
+        let (action, status) = (producer.action, producer.status);
+        self.made(session, member.resource, instance, action, status, span);
+    }
+
+    /// An instance of a resource with no create of its own, first acted on
+    /// with an id that a `POST` of the session answered with `201 Created`
+    /// or `202 Accepted`, outside any array (`POST
+    /// /accounts/{account_id}/exports` answering the job then read at
+    /// `/jobs/{job_id}`): that `POST` made it. A `200` is no such evidence
+    /// (a search answers ids of things that already were), nor is an id
+    /// among many.
+    fn create_by_answer(
+        &mut self,
+        session: u32,
+        resolved: &Resolved<'_>,
+        keys: &[(usize, Candidate)],
+        span: Span,
+    ) {
+        let Some(member) = self.resources.of_action[resolved.action] else { return };
+        let Some(i) = member.instance_param else { return };
+        if self.has_create[member.resource] {
+            return;
+        }
+        let Some((_, c)) = keys.iter().find(|(p, c)| *p == i && !c.sent) else { return };
+        let Some(instance) = resolved.params.get(i) else { return };
+        if self.touched.contains(&instance_hash(member.resource, instance)) {
+            return;
+        }
+        let producer = self.flow.keys.get(c.key);
+        let (action, status) = (producer.action, producer.status);
+        let single = match self.flow.locations.get(producer.from) {
+            Location::Body { pointer } => !pointer.contains('*'),
+            Location::LocationId | Location::Header { .. } => true,
+            _ => false,
+        };
+        let posted = self.templater.actions[action as usize].method == "POST";
+        if !(posted && single && matches!(status, 201 | 202)) {
+            return;
+        }
+        *self.made_by.entry((member.resource, action)).or_default() += 1;
+        self.made(session, member.resource, instance, action, status, span);
+    }
+
+    /// Feeds the creation of `instance` by another action than its
+    /// resource's create to the state machines and the owners.
+    fn made(
+        &mut self,
+        session: u32,
+        resource: usize,
+        instance: &str,
+        action: u32,
+        status: u16,
+        span: Span,
+    ) {
         self.states.observe(&Event {
-            resource: member.resource,
+            resource,
             instance,
-            action: producer.action,
+            action,
             role: Role::Create,
             label: "created",
-            status: producer.status,
+            status,
             session,
             object: None,
             request: None,
@@ -304,11 +371,11 @@ impl<'t> Observer<'t> {
             span,
         });
         self.access.touch(&Touch {
-            resource: member.resource,
+            resource,
             instance,
             session,
-            action: producer.action,
-            status: producer.status,
+            action,
+            status,
             created: true,
             listed: false,
             object: None,
