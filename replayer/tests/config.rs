@@ -169,6 +169,7 @@ fn bad_cel_names_the_invariant_and_the_line_of_its_expression() {
 fn env_var_names_are_upper_case_with_underscores() {
     assert_eq!(venomqa_replayer::env_var("alice", "password"), "VENOMQA_ALICE_PASSWORD");
     assert_eq!(venomqa_replayer::env_var("jo.doe", "api-key"), "VENOMQA_JO_DOE_API_KEY");
+    assert_eq!(venomqa_replayer::env_var("alice", "user/password"), "VENOMQA_ALICE_PASSWORD");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -577,8 +577,10 @@ impl Config {
 }
 
 /// The environment variable holding a user's secret field:
-/// `VENOMQA_<USER>_<FIELD>`, upper-case, other characters `_`.
+/// `VENOMQA_<USER>_<FIELD>`, upper-case, other characters `_`; a field
+/// nested in the login's body (`user/password`) by its own name.
 pub fn env_var(user: &str, field: &str) -> String {
+    let field = field.rsplit('/').next().unwrap_or(field);
     let clean = |s: &str| -> String {
         s.chars()
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
