@@ -144,7 +144,26 @@ impl Journey<'_> {
             steps.push(step.focus());
             out.push(self.new_seq(steps));
         }
+        out.extend(self.scoped_reads_as_other_user());
         out.extend(self.upserts_as_other_user());
+        out
+    }
+
+    /// A read scoped by the owner's instance in its query (`GET
+    /// /transactions?account_id=…`), sent by another user.
+    fn scoped_reads_as_other_user(&self) -> Vec<Sequence> {
+        let mut out = Vec::new();
+        for (i, s) in self.steps().iter().enumerate() {
+            let c = &s.call;
+            let Some((r, _)) = c.scoped_by.as_ref().filter(|_| self.own(s) && !c.login) else {
+                continue;
+            };
+            let Some((mut steps, origin, other)) = self.as_other_after(i, s, *r) else { continue };
+            let mut step = s.clone();
+            step.call = self.reauth(&step.call, origin, other);
+            steps.push(step.focus());
+            out.push(self.new_seq(steps));
+        }
         out
     }
 

@@ -6,8 +6,6 @@
 //! refused on a closed one is the question. Only the oracle's evidence
 //! (the instance leaves its final state) makes it a finding.
 
-use venomqa_learner::StateBasis;
-
 use crate::mutate::journey::Journey;
 use crate::mutate::relevance::InstKey;
 use crate::oracle::final_state::{identifying_values, scalars_of_body};
@@ -92,7 +90,7 @@ impl Journey<'_> {
     fn final_transitions(&self, resource: usize) -> Vec<String> {
         let info = &self.plan.resources[resource];
         let Some(machine) = self.plan.model.machine(&info.name) else { return Vec::new() };
-        if machine.basis != StateBasis::Field {
+        if !machine.basis.shown_by_reads() {
             return Vec::new();
         }
         let left =

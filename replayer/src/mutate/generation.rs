@@ -16,7 +16,7 @@ use crate::run::sequence::{Sequence, INSERTED};
 use crate::setup::plan::Plan;
 
 /// Equivalent cases kept for one test: the first that can be exercised stands for all.
-pub(crate) const EQUIVALENTS: usize = 3;
+pub(crate) const EQUIVALENTS: usize = 8;
 
 /// One mutated sequence to run and check.
 #[derive(Clone, Debug)]

@@ -234,6 +234,7 @@ impl Journey<'_> {
             marker: false,
             creates: src.creates,
             acts_on: src.acts_on,
+            scoped_by: src.scoped_by.clone(),
         })
     }
 

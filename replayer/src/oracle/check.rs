@@ -45,13 +45,14 @@ impl Oracles<'_> {
         broken: &HashSet<String>,
         mut trace: Trace,
     ) -> Result<Checked, Error> {
-        let mut runs = 1;
+        let (mut runs, mut inconclusive) = (1, false);
         let mut verdicts = self.server_errors(seq, &trace);
         let focus = seq.focus().filter(|f| trace.steps.len() > *f);
         match (family, focus) {
             (Some(Mutation::Concurrent), Some(f)) => {
-                let (verdict, n) = self.race_rounds(seq, &mut trace, f).await?;
+                let (verdict, n, uncontended) = self.race_rounds(seq, &mut trace, f).await?;
                 runs += n;
+                inconclusive = uncontended;
                 verdicts.extend(verdict);
             }
             (Some(Mutation::AsOtherUser), Some(f)) => {
@@ -106,7 +107,9 @@ impl Oracles<'_> {
             verdicts.extend(self.unexpected_accept(seq, &trace));
         }
         verdicts.sort_by_key(|v| (rank(v.oracle), v.step));
-        Ok(Checked { verdict: verdicts.into_iter().next(), trace, runs })
+        let verdict = verdicts.into_iter().next();
+        inconclusive &= verdict.is_none();
+        Ok(Checked { verdict, trace, runs, inconclusive })
     }
 
     /// The failures of an unmutated journey's run: a 5xx, or an invariant it breaks.

@@ -63,9 +63,8 @@ impl Oracles<'_> {
         let Some(now) = self.read_with(closed_by, inst.resource, &inst.params).await? else {
             return Ok(None);
         };
-        let field = info.state_field.as_deref().unwrap_or_default();
-        let now_state = now.json.as_ref().and_then(|j| j.get(field)).map(text_of);
-        let Some(now_state) = now_state.filter(|s| now.ok() && *s != final_state) else {
+        let now_state = now.json.as_ref().filter(|_| now.ok()).and_then(|j| info.state_in(j));
+        let Some(now_state) = now_state.filter(|s| *s != final_state) else {
             return Ok(None);
         };
         let noun = singular(&info.name);

@@ -70,6 +70,10 @@ pub(crate) struct Checked {
     pub trace: Trace,
     /// Sequences run (the case and its sequential counterparts).
     pub runs: u64,
+    /// The case could not have found its bug with the values it sent (a
+    /// concurrent step every sequential order accepts in full): an
+    /// equivalent case with other values may.
+    pub inconclusive: bool,
 }
 
 /// The oracles, with everything they look at: the plan, the runner (for

@@ -1,6 +1,8 @@
 //! The unexpected-accept oracle: a mutated step accepted in a state where
-//! the recording never saw it accepted, and the resource changed. Lower
-//! confidence: the recording may simply not have tried it there.
+//! the recording never saw it accepted, and the resource changed. Low
+//! confidence, since the recording may simply not have tried it there;
+//! medium when the recording saw it refused there as a conflict (`409`,
+//! `423`).
 
 use crate::oracle::diff::changes;
 use crate::oracle::finding::{Confidence, OracleKind};
@@ -40,19 +42,35 @@ impl Oracles<'_> {
                 .map(|(s, _)| s.as_str())
                 .collect();
             seen.sort_unstable();
+            // The recording saw the API refuse it in this very state.
+            let refused =
+                info.conflicts.get(&state).is_some_and(|a| a.contains(step.call.action()));
+            let mut evidence = vec![
+                format!(
+                    "answered {}; the owner's read-back changed: {}",
+                    reply.status,
+                    changed.join(", ")
+                ),
+                format!(
+                    "the recording saw it accepted only in: {}",
+                    if seen.is_empty() { "no state".to_string() } else { seen.join(", ") }
+                ),
+            ];
+            if refused {
+                evidence.push(format!(
+                    "the recording saw it refused in `{state}` as a conflict (409 or 423)"
+                ));
+            }
             return Some(Verdict {
                 oracle: OracleKind::UnexpectedAccept,
-                confidence: Confidence::Low,
+                confidence: if refused { Confidence::Medium } else { Confidence::Low },
                 step: f,
                 summary: format!(
                     "{} was accepted on {} that is `{state}`, where the recording never saw it accepted",
                     step.call.action(),
                     with_article(&singular(&info.name))
                 ),
-                evidence: vec![
-                    format!("answered {}; the owner's read-back changed: {}", reply.status, changed.join(", ")),
-                    format!("the recording saw it accepted only in: {}", if seen.is_empty() { "no state".to_string() } else { seen.join(", ") }),
-                ], check: None, });
+                evidence, check: None, });
         }
         None
     }

@@ -82,11 +82,7 @@ impl Snapshot {
         if matches!(self.status, 404 | 410) && !listed {
             return Some("deleted".into());
         }
-        let field = resource.state_field.as_ref()?;
-        match self.json.as_ref()?.get(field)? {
-            Value::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
-        }
+        resource.state_in(self.json.as_ref()?)
     }
 }
 

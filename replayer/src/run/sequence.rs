@@ -44,6 +44,10 @@ pub(crate) struct Call {
     pub creates: Option<usize>,
     /// The resource (index) whose instance is named in the path.
     pub acts_on: Option<usize>,
+    /// A read that names an instance in its query instead
+    /// (`GET /transactions?account_id=…`): the resource (index) and the
+    /// query key.
+    pub scoped_by: Option<(usize, String)>,
 }
 
 impl Call {
@@ -59,6 +63,7 @@ impl Call {
             marker: false,
             creates: None,
             acts_on: None,
+            scoped_by: None,
         }
     }
 

@@ -87,8 +87,9 @@ impl Runner<'_> {
         Some(k)
     }
 
-    /// Registers the instance a call names in its path (or the singleton it
-    /// reaches), before or after it is sent; returns its index.
+    /// Registers the instance a call names in its path or, for a read
+    /// scoped by an instance, in its query (or the singleton it reaches),
+    /// before or after it is sent; returns its index.
     pub(super) fn register_named(
         &self,
         seq: &Sequence,
@@ -100,12 +101,24 @@ impl Runner<'_> {
         if let Some(r) = self.plan.singleton_of(call.action()) {
             return Some(self.track_singleton(r, call, trace));
         }
-        let r = call.acts_on?;
-        let info = self.plan.resources.get(r)?;
-        let id = draft.params.iter().find(|(n, _)| *n == info.id_param)?.1.clone();
-        let at = Lookup { seq, live, trace, resource: r, id: &id };
+        let (r, id, to, params) = match (call.acts_on, &call.scoped_by) {
+            (Some(r), _) => {
+                let info = self.plan.resources.get(r)?;
+                let id = draft.params.iter().find(|(n, _)| *n == info.id_param)?.1.clone();
+                let to = Location::Path { name: info.id_param.clone() };
+                (r, id, to, draft.params.clone())
+            }
+            (None, Some((r, key))) => {
+                let info = self.plan.resources.get(*r)?;
+                let id = draft.query.iter().find(|(k, _)| k == key)?.1.clone();
+                let params = vec![(info.id_param.clone(), id.clone())];
+                (*r, id, Location::Query { key: key.clone() }, params)
+            }
+            (None, None) => return None,
+        };
+        let at = Lookup { seq, live, trace, resource: r, id: &id, to };
         let obtained = self.obtained(at, call);
-        Some(self.register(r, id, draft.params.clone(), obtained, call, trace))
+        Some(self.register(r, id, params, obtained, call, trace))
     }
 
     /// The index of instance `id` of resource `r`, added when new with its
@@ -138,8 +151,7 @@ impl Runner<'_> {
     /// that produced its id, whose step that was, and whose the instance's
     /// owner field in that step's answer says it is.
     fn obtained(&self, at: Lookup<'_>, call: &Call) -> Obtained {
-        let Lookup { seq, live, trace, resource, id } = at;
-        let to = Location::Path { name: self.plan.resources[resource].id_param.clone() };
+        let Lookup { seq, live, trace, resource, id, to } = at;
         let Some(&step) =
             call.binds.iter().find(|b| b.to == to).and_then(|b| live.by_origin.get(&b.origin))
         else {
@@ -204,6 +216,8 @@ struct Lookup<'a> {
     trace: &'a Trace,
     resource: usize,
     id: &'a str,
+    /// Where the call carries the id: its path parameter, or a query key.
+    to: Location,
 }
 
 /// Whose an instance's owner field says it is.

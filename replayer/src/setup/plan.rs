@@ -35,8 +35,14 @@ pub(crate) struct ResourceInfo {
     pub create: Option<String>,
     /// The enum-like field holding the state, if learned.
     pub state_field: Option<String>,
+    /// Else the timestamp field whose being set is the state (`frozen_at`:
+    /// `frozen` or `not-frozen`), if learned.
+    pub state_stamp: Option<String>,
     /// State → actions observed accepted in it.
     pub accepted: HashMap<String, HashSet<String>>,
+    /// State → actions its owner saw refused there as a conflict (`409`,
+    /// `423`): the API said the state forbids them.
+    pub conflicts: HashMap<String, HashSet<String>>,
     /// Actions that move the state machine (have a transition to another
     /// state): their acceptance depends on the state.
     pub guarded: HashSet<String>,
@@ -67,6 +73,20 @@ pub(crate) struct ResourceInfo {
 }
 
 impl ResourceInfo {
+    /// The learned state an answer about an instance shows: its state
+    /// field's value, or what its state timestamp says (`frozen`,
+    /// `not-frozen`), at the top level or in a wrapper (`{"data": {...}}`).
+    pub fn state_in(&self, answer: &serde_json::Value) -> Option<String> {
+        let object = venomqa_learner::instance_object(answer, &self.name)?;
+        if let Some(field) = &self.state_stamp {
+            return venomqa_learner::stamp_state(field, object.get(field)?);
+        }
+        match object.get(self.state_field.as_ref()?)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+
     /// A per-user singleton at `path`, read by `read`, touched by `actions`.
     pub fn singleton(path: &str, read: Arc<RequestTemplate>, actions: Vec<String>) -> ResourceInfo {
         ResourceInfo {
@@ -77,7 +97,9 @@ impl ResourceInfo {
             deletes: Vec::new(),
             create: None,
             state_field: None,
+            state_stamp: None,
             accepted: HashMap::new(),
+            conflicts: HashMap::new(),
             guarded: HashSet::new(),
             finals: HashSet::new(),
             owned_by_obtainer: false,
@@ -282,7 +304,9 @@ impl Plan {
     /// `after`) is unexpected: the recording never saw it accepted there,
     /// and it moves the state machine, or it just moved this instance out
     /// of `state` (a renew that makes a returned loan active again), though
-    /// the recording only saw it keep the state it was in.
+    /// the recording only saw it keep the state it was in, or the recording
+    /// saw it refused there as a conflict (a withdrawal from a frozen
+    /// account answered `409`).
     pub fn unexpected_in(
         &self,
         resource: usize,
@@ -291,9 +315,11 @@ impl Plan {
         after: Option<&str>,
     ) -> bool {
         let Some(r) = self.resources.get(resource) else { return false };
+        let refused_here = r.conflicts.get(state).is_some_and(|a| a.contains(action));
         let moved = r.guarded.contains(action)
             || after.is_some_and(|a| a != state)
-            || r.finals.contains(state);
+            || r.finals.contains(state)
+            || refused_here;
         moved
             && !r.deletes.iter().any(|d| d == action)
             && r.create.as_deref() != Some(action)
@@ -402,12 +428,16 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
         .map(|r| {
             let machine = model.machine(&r.name);
             let mut accepted: HashMap<String, HashSet<String>> = HashMap::new();
+            let mut conflicts: HashMap<String, HashSet<String>> = HashMap::new();
             let mut guarded = HashSet::new();
             let mut finals = HashSet::new();
-            let mut state_field = None;
+            let (mut state_field, mut state_stamp) = (None, None);
             if let Some(m) = machine {
-                if m.basis == StateBasis::Field {
-                    state_field = m.field.clone();
+                if m.basis.shown_by_reads() {
+                    match m.basis {
+                        StateBasis::Timestamp => state_stamp = m.field.clone(),
+                        _ => state_field = m.field.clone(),
+                    }
                     let left = |s: &str| m.transitions.iter().any(|t| t.from == s && t.to != s);
                     finals = m
                         .transitions
@@ -420,6 +450,9 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
                 }
                 for s in &m.states {
                     accepted.insert(s.name.clone(), s.accepted.keys().cloned().collect());
+                    if !s.conflicts.is_empty() {
+                        conflicts.insert(s.name.clone(), s.conflicts.keys().cloned().collect());
+                    }
                 }
                 for t in &m.transitions {
                     if t.from != t.to {
@@ -438,6 +471,8 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
                 deletes: r.delete.clone(),
                 create: r.create.clone(),
                 state_field,
+                state_stamp,
+                conflicts,
                 accepted,
                 guarded,
                 finals,

@@ -287,6 +287,7 @@ impl Planner<'_> {
             marker: false,
             creates: self.creates(action),
             acts_on: self.acts_on(action),
+            scoped_by: self.scoped_by(action),
         }
     }
 
@@ -382,6 +383,30 @@ impl Planner<'_> {
             .resources
             .iter()
             .position(|r| format!("{}/{{{}}}", r.collection, r.id_param) == instance)
+    }
+
+    /// For a read naming no instance in its path, the top-level resource
+    /// whose instance its query names, and the key: the recording linked the
+    /// key's value to the id that resource's create answered
+    /// (`GET /transactions?account_id=` ← `POST /accounts` `/data/id`).
+    fn scoped_by(&self, action: &str) -> Option<(usize, String)> {
+        let model = self.model;
+        if model.action(action)?.method != "GET" || self.acts_on(action).is_some() {
+            return None;
+        }
+        model.links.iter().filter(|l| l.consumer == action && !l.from_request).find_map(|l| {
+            let Location::Query { key } = &l.to else { return None };
+            let r = model.resources.iter().position(|r| {
+                let id_from = match &r.id_pointer {
+                    Some(pointer) => Location::Body { pointer: pointer.clone() },
+                    None => Location::LocationId,
+                };
+                r.parent.is_none()
+                    && r.create.as_deref() == Some(l.producer.as_str())
+                    && l.from == id_from
+            })?;
+            Some((r, key.clone()))
+        })
     }
 
     /// The resource `action` creates (the plan's resources are the model's, in order).

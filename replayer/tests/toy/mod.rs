@@ -72,15 +72,7 @@ impl Visit {
         body: Option<Value>,
         if_match: Option<&str>,
     ) -> (Value, Option<String>) {
-        let url = format!("{}{path}", self.base);
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self.client.request(method, &url).header("x-session", &self.session);
-        if let Some(token) = &self.token {
-            request = request.header("authorization", format!("{} {token}", self.scheme));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
+        let mut request = self.request(method, path, body);
         if let Some(tag) = if_match {
             request = request.header("if-match", tag);
         }
@@ -90,6 +82,29 @@ impl Visit {
         let text = response.text().await.expect("a body");
         assert!(status.is_success(), "{path} answered {status}: {text}");
         (serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap_or(Value::Null), etag)
+    }
+
+    /// Sends a request the API may refuse (the recording shows a refusal):
+    /// its status and JSON answer.
+    pub async fn attempt(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let response = self.request(method, path, body).send().await.expect("the toy answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A request as this user, in its session.
+    fn request(&self, method: &str, path: &str, body: Option<Value>) -> reqwest::RequestBuilder {
+        let url = format!("{}{path}", self.base);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, &url).header("x-session", &self.session);
+        if let Some(token) = &self.token {
+            request = request.header("authorization", format!("{} {token}", self.scheme));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request
     }
 
     /// `send` with a JSON body.

@@ -6,8 +6,11 @@
 //! cards made on a board but read at `/cards/{id}` (a state machine; its
 //! title edited with an `ETag` in `If-Match` while open), shelves a user
 //! names and makes with `PUT`, articles anyone may read once published,
-//! accounts whose password can be changed, and a per-user singleton
-//! `/me/prefs`.
+//! accounts whose password can be changed, a per-user singleton
+//! `/me/prefs`, and wallets (answers wrapped in `{"data": …}`, frozen while
+//! `frozen_at` is set, withdrawals refused `409` then; a statement asked
+//! for with `202` and read at `/statements/{id}`; entries listed by
+//! `GET /entries?wallet_id=`).
 //!
 //! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
 //! order mark; `rate-limit`, every other request refused with `429` and
@@ -48,6 +51,9 @@ struct State {
     cards: BTreeMap<String, Value>,
     shelves: BTreeMap<String, Value>,
     articles: BTreeMap<String, Value>,
+    wallets: BTreeMap<String, Value>,
+    statements: BTreeMap<String, Value>,
+    entries: Vec<Value>,
     prefs: HashMap<String, Value>,
 }
 
@@ -112,6 +118,29 @@ async fn answer(
     let if_match = req.headers().get("if-match").and_then(|v| v.to_str().ok()).map(str::to_string);
     let bytes = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if bugs.contains("overdraw-race") && method == "POST" && path.ends_with("/withdrawals") {
+        // Checked, then debited a moment later without holding the state.
+        let wallet = path.trim_matches('/').split('/').nth(1).unwrap_or_default().to_string();
+        let balance =
+            |s: &State| s.wallets.get(&wallet).map_or(0, |w| w["balance"].as_i64().unwrap_or(0));
+        let enough = balance(&state.lock().expect("state")) >= body["amount"].as_i64().unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        if enough {
+            let mut state = state.lock().expect("state");
+            if let Some(w) = state.wallets.get_mut(&wallet) {
+                w["balance"] = json!(
+                    w["balance"].as_i64().unwrap_or(0) - body["amount"].as_i64().unwrap_or(0)
+                );
+                let answer =
+                    json!({"data": {"wallet_id": wallet, "amount": body["amount"]}}).to_string();
+                let response = Response::builder().status(StatusCode::CREATED);
+                return response
+                    .header("content-type", "application/json")
+                    .body(full(answer))
+                    .expect("response");
+            }
+        }
+    }
     let mut state = state.lock().expect("state");
     state.served += 1;
     if bugs.contains("rate-limit") && state.served % 2 == 0 && path != "/__reset" {
@@ -189,6 +218,7 @@ fn authenticated(
         ("POST", ["boards", _, "cards"]) | (_, ["cards", ..]) => cards(s, bugs, c, user, seg),
         (_, ["shelves", name]) => shelves(s, bugs, c, user, name),
         (_, ["articles", ..]) => articles(s, bugs, c, user, seg),
+        (_, ["wallets" | "statements" | "entries", ..]) => wallets(s, bugs, c, user, seg),
         (_, ["things", ..]) => things(s, bugs, c, user, seg),
         (_, ["tickets", ..]) => tickets(s, bugs, c, user, seg),
         (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
@@ -411,6 +441,92 @@ fn articles(
                 Some(_) => refuse(StatusCode::CONFLICT),
                 None => refuse(StatusCode::NOT_FOUND),
             }
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Wallets: `{"data": …}` answers, state in `frozen_at`, withdrawals
+/// refused `409` while frozen (bug `withdraw-frozen`) and `422` beyond the
+/// balance (bug `overdraw-race`: checked, then debited a moment later, see
+/// `answer`); statements (`202`) and entries are their owner's (bugs
+/// `statement-leak`, `entries-leak`).
+fn wallets(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    let data = |v: &Value| json!({ "data": v });
+    let mine = |w: &Value| w["owner"] == user;
+    match (c.method.as_str(), seg) {
+        ("POST", ["wallets"]) => {
+            let id = s.fresh_id("wallet");
+            let wallet = json!({"id": id, "owner": user, "balance": 0, "frozen_at": null,
+                "created_at": "2026-12-07T09:00:00Z"});
+            s.wallets.insert(id, wallet.clone());
+            (StatusCode::CREATED, data(&wallet))
+        }
+        ("GET", ["wallets", id]) => match s.wallets.get(*id).filter(|w| mine(w)) {
+            Some(w) => (StatusCode::OK, data(w)),
+            None => refuse(StatusCode::NOT_FOUND),
+        },
+        ("GET", ["statements", id]) => {
+            let leak = bugs.contains("statement-leak");
+            match s.statements.get(*id).filter(|st| leak || st["owner"] == user) {
+                Some(st) => (StatusCode::OK, data(st)),
+                None => refuse(StatusCode::NOT_FOUND),
+            }
+        }
+        ("GET", ["entries"]) => {
+            let wanted = c.query.strip_prefix("wallet_id=").unwrap_or_default();
+            let leak = bugs.contains("entries-leak");
+            if !s.wallets.get(wanted).is_some_and(|w| leak || mine(w)) {
+                return refuse(StatusCode::NOT_FOUND);
+            }
+            let shown: Vec<&Value> =
+                s.entries.iter().filter(|e| e["wallet_id"] == wanted).collect();
+            (StatusCode::OK, json!({ "data": shown }))
+        }
+        ("POST", ["wallets", id, action]) => {
+            let statement = s.fresh_id("stmt");
+            let Some(w) = s.wallets.get_mut(*id).filter(|w| mine(w)) else {
+                return refuse(StatusCode::NOT_FOUND);
+            };
+            let amount = c.body["amount"].as_i64().unwrap_or(0);
+            let frozen = !w["frozen_at"].is_null();
+            match *action {
+                "freeze" if !frozen => w["frozen_at"] = json!("2026-12-07T10:00:00Z"),
+                "unfreeze" if frozen => w["frozen_at"] = Value::Null,
+                "deposits" if amount > 0 => {
+                    w["balance"] = json!(w["balance"].as_i64().unwrap_or(0) + amount)
+                }
+                "withdrawals" if frozen && !bugs.contains("withdraw-frozen") => {
+                    return refuse(StatusCode::CONFLICT)
+                }
+                "withdrawals" if amount > 0 && w["balance"].as_i64().unwrap_or(0) >= amount => {
+                    w["balance"] = json!(w["balance"].as_i64().unwrap_or(0) - amount)
+                }
+                "withdrawals" => return refuse(StatusCode::UNPROCESSABLE_ENTITY),
+                "statements" => {
+                    let st = json!({"id": statement, "owner": user, "wallet_id": id, "status": "pending"});
+                    s.statements.insert(statement.clone(), st);
+                    return (
+                        StatusCode::ACCEPTED,
+                        json!({"data": {"id": statement, "status": "pending"}}),
+                    );
+                }
+                "freeze" | "unfreeze" => return refuse(StatusCode::CONFLICT),
+                _ => return refuse(StatusCode::NOT_FOUND),
+            }
+            let wallet = w.clone();
+            if matches!(*action, "deposits" | "withdrawals") {
+                let entry = json!({"wallet_id": id, "kind": action, "amount": amount});
+                s.entries.push(entry.clone());
+                return (StatusCode::CREATED, data(&entry));
+            }
+            (StatusCode::OK, data(&wallet))
         }
         _ => refuse(StatusCode::NOT_FOUND),
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use venomqa_learner::{Model, StateBasis};
+use venomqa_learner::Model;
 
 use crate::report::exploration::{Exploration, Transition};
 
@@ -19,11 +19,11 @@ pub(super) struct Coverage {
 }
 
 impl Coverage {
-    /// The machines of `model` whose states come from a field (a state
+    /// The machines of `model` whose states a read shows (a state
     /// named after the last action says nothing new when reached).
     pub fn new(model: &Model) -> Coverage {
         let mut c = Coverage::default();
-        for m in model.machines.iter().filter(|m| m.basis == StateBasis::Field) {
+        for m in model.machines.iter().filter(|m| m.basis.shown_by_reads()) {
             for s in &m.states {
                 c.learned_states.insert((m.resource.clone(), s.name.clone()));
             }

@@ -349,7 +349,7 @@ impl<P: Fn(Progress) + Send + Sync> Search<'_, '_, P> {
             *self.out.pruned.entry("budget".to_string()).or_default() += 1;
             return Ok(None);
         };
-        let Checked { verdict, trace, runs } = checked?;
+        let Checked { verdict, trace, runs, .. } = checked?;
         self.out.paths += 1;
         self.count(&seq, runs);
         let new = trace.complete() && self.cover(&seq, &trace);
