@@ -1,6 +1,7 @@
 //! The first pass's memory of what each session produced: words a
 //! response gave in an id-named field (or as its `Location`), and keys a
-//! create request chose (a username sent at sign-up). A later path segment
+//! create or rename request chose (a username sent at sign-up, a repo's
+//! new name). A later path segment
 //! equal to one is a value, and the field it came from names the parameter.
 
 use std::collections::HashMap;
@@ -69,15 +70,16 @@ pub(crate) fn harvest_words(exchange: &Exchange, into: &mut HashMap<String, Harv
             add(last, &field, true);
         }
     }
-    if !is_create_method(&exchange.request.method) {
+    if !names_its_instance(&exchange.request.method) {
         return;
     }
     for_each_sent_key(&exchange.request, &mut |key, value| add(value, key, true));
 }
 
-/// Methods that may create: their request values can name what they made.
-fn is_create_method(method: &str) -> bool {
-    ["POST", "PUT"].iter().any(|m| method.eq_ignore_ascii_case(m))
+/// Methods whose request values can name an instance: what a create
+/// made, or the new key a rename gave (`PATCH {"name": "widget-core"}`).
+fn names_its_instance(method: &str) -> bool {
+    ["POST", "PUT", "PATCH"].iter().any(|m| method.eq_ignore_ascii_case(m))
 }
 
 /// Calls `visit(key, value)` for every key-like value a request sent under

@@ -11,6 +11,9 @@ use crate::noise::NoiseRules;
 use crate::template::{PathTrie, Producer, Templater};
 use crate::Error;
 
+/// Words shared across sessions at most: the first pass's memory bound.
+const SHARED_WORD_CAP: usize = 65_536;
+
 /// What the first pass learned: the templates, and what it counted.
 pub(super) struct Templates {
     /// Resolves a concrete request to its action.
@@ -42,6 +45,10 @@ struct TemplatePass {
     /// Per session, the words its responses produced so far: a later path
     /// segment equal to one of them is a value, not a literal.
     words: HashMap<String, HashMap<String, Harvested>>,
+    /// Words any session produced (at most [`SHARED_WORD_CAP`]): a path
+    /// segment another session produced is a value too (a repo one user
+    /// made public, another user reads by its name).
+    shared: HashMap<String, Harvested>,
     total: u64,
     used: u64,
     ignored: BTreeMap<String, u64>,
@@ -66,13 +73,22 @@ impl TemplatePass {
         }
         self.used += 1;
         let produced = self.words.get(exchange.session.as_str());
+        let shared = &self.shared;
         self.trie.insert(&method, path, &|w| {
-            let h = produced?.get(w)?;
+            let h = produced.and_then(|p| p.get(w)).or_else(|| shared.get(w))?;
             Some(Producer { field: &h.field, sent: h.sent })
         });
         if (200..400).contains(&response.status) {
             let mut mine = self.words.remove(exchange.session.as_str()).unwrap_or_default();
+            let before = mine.len();
             harvest_words(exchange, &mut mine);
+            if mine.len() > before && self.shared.len() < SHARED_WORD_CAP {
+                for (word, h) in &mine {
+                    if self.shared.len() < SHARED_WORD_CAP && !self.shared.contains_key(word) {
+                        self.shared.insert(word.clone(), h.clone());
+                    }
+                }
+            }
             if !mine.is_empty() {
                 self.words.insert(exchange.session.0.clone(), mine);
             }
@@ -80,7 +96,7 @@ impl TemplatePass {
     }
 
     fn finish(self, max_literal_values: usize) -> Result<Templates, Error> {
-        let TemplatePass { trie, words, total, used, ignored, error_kinds } = self;
+        let TemplatePass { trie, words, shared, total, used, ignored, error_kinds } = self;
         if total == 0 {
             return Err(Error::Empty);
         }
@@ -92,7 +108,7 @@ impl TemplatePass {
         }
         // The words are only needed while templating; free them before
         // finishing the trie, the pass's peak.
-        drop(words);
+        drop((words, shared));
         Ok(Templates { templater: trie.finish(max_literal_values), total, ignored })
     }
 }
