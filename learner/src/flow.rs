@@ -335,7 +335,10 @@ impl FlowAcc {
 
     /// Indexes the values a 2xx/3xx response produced (and the keys its
     /// create request chose), for later steps of the same session and, for
-    /// ids that can travel, of other sessions.
+    /// ids that can travel, of other sessions. `carried` are the request's
+    /// own values, which an answer only echoes; `chosen` the keys a
+    /// create's request chose, which its answer names the new instance by
+    /// (`{"name": "widget"}`), whatever their member is called.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn produce(
         &mut self,
@@ -346,15 +349,19 @@ impl FlowAcc {
         status: u16,
         body: &ParsedBody,
         headers: &Headers,
-        carried: &[u64],
+        (carried, chosen): (&[u64], &[u64]),
     ) {
         let at = Producing { step, action, status };
         if let Some(json) = body.json() {
             walk_leaves(json, &mut |path, leaf| {
+                // A key the create chose travels to other sessions as the
+                // request's: typed by others (a dependency), never issued.
+                let chose = |s: &str| !chosen.is_empty() && chosen.contains(&hash_of(s));
                 let worth = match leaf {
                     Value::String(s) => {
                         is_id_name(path.key())
                             || classify(s).is_id_like() && s.parse::<f64>().is_err()
+                            || chose(s)
                     }
                     Value::Number(_) => is_id_name(path.key()),
                     _ => false,
@@ -368,7 +375,8 @@ impl FlowAcc {
                 let field = path.key();
                 let c = self.add(session, &at, &text, false, field, exact, general, false);
                 if let Some(c) = c {
-                    self.cross.offer(&text, session_id, c);
+                    let sent = c.sent || chose(&text);
+                    self.cross.offer(&text, session_id, Candidate { sent, ..c });
                 }
             });
         }
@@ -382,10 +390,11 @@ impl FlowAcc {
                 }
             } else if name.eq_ignore_ascii_case("location") {
                 if let Some(id) = location_id(value).filter(|id| !carried.contains(&hash_of(id))) {
-                    if let Some(c) =
-                        self.add(session, &at, id, false, "id", Location::LocationId, None, false)
-                    {
-                        self.cross.offer(id, session_id, c);
+                    let c =
+                        self.add(session, &at, id, false, "id", Location::LocationId, None, false);
+                    if let Some(c) = c {
+                        let sent = c.sent || chosen.contains(&hash_of(id));
+                        self.cross.offer(id, session_id, Candidate { sent, ..c });
                     }
                 }
             } else if name.eq_ignore_ascii_case("etag") || is_credential_header(name) {

@@ -3,6 +3,7 @@
 //! volatility, the session's data flow and journey, and the state machine of
 //! the resource instance it acted on.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
@@ -26,6 +27,7 @@ use crate::state::{Event, Span, StateAcc};
 use crate::template::{ActionShape, Resolved, Segment, Templater};
 use crate::value::is_id_name;
 use crate::volatile::VolatileAcc;
+use crate::wire::sent_keys;
 
 use super::LearnOptions;
 
@@ -271,8 +273,22 @@ impl<'t> Observer<'t> {
                 let hash = hash_of(key);
                 carried.retain(|h| *h != hash);
             }
-            let carried = &carried;
-            self.flow.produce(flow, session.id, step, action, status, body, headers, carried);
+            // A create's answer that repeats a key its request chose (`POST
+            // /orgs {"login": "acme"}` answered at `Location: /orgs/acme`)
+            // names the new instance by it: a production, not an echo.
+            let member = self.resources.of_action[resolved.action];
+            let mut chosen: Vec<u64> = Vec::new();
+            if member.is_some_and(|m| m.role == Role::Create)
+                && creates_by_key(&self.templater.actions[resolved.action])
+            {
+                chosen = sent_keys(&exchange.request, &parsed.request)
+                    .iter()
+                    .map(|(_, value, _)| hash_of(value))
+                    .collect();
+                carried.retain(|h| !chosen.contains(h));
+            }
+            let echoes = (carried.as_slice(), chosen.as_slice());
+            self.flow.produce(flow, session.id, step, action, status, body, headers, echoes);
             if let Some(key) = put_key {
                 self.flow.produce_put_key(flow, session.id, step, action, status, key, body);
             }
@@ -297,13 +313,14 @@ impl<'t> Observer<'t> {
         let Some(member) = self.resources.of_action[resolved.action] else { return };
         let Some(i) = member.instance_param else { return };
         let Some((_, c)) = sent.iter().find(|(p, c)| *p == i && c.sent) else { return };
-        let Some(instance) = resolved.params.get(i) else { return };
-        if self.touched.contains(&instance_hash(member.resource, instance)) {
+        let Some(id) = resolved.params.get(i) else { return };
+        let instance = self.instance_key(member.resource, &resolved.params, id);
+        if self.touched.contains(&instance_hash(member.resource, &instance)) {
             return;
         }
         let producer = self.flow.keys.get(c.key);
         let (action, status) = (producer.action, producer.status);
-        self.made(session, member.resource, instance, action, status, span);
+        self.made(session, member.resource, &instance, action, status, span);
     }
 
     /// An instance of a resource with no create of its own, first acted on
@@ -326,8 +343,9 @@ impl<'t> Observer<'t> {
             return;
         }
         let Some((_, c)) = keys.iter().find(|(p, c)| *p == i && !c.sent) else { return };
-        let Some(instance) = resolved.params.get(i) else { return };
-        if self.touched.contains(&instance_hash(member.resource, instance)) {
+        let Some(id) = resolved.params.get(i) else { return };
+        let instance = self.instance_key(member.resource, &resolved.params, id);
+        if self.touched.contains(&instance_hash(member.resource, &instance)) {
             return;
         }
         let producer = self.flow.keys.get(c.key);
@@ -342,7 +360,7 @@ impl<'t> Observer<'t> {
             return;
         }
         *self.made_by.entry((member.resource, action)).or_default() += 1;
-        self.made(session, member.resource, instance, action, status, span);
+        self.made(session, member.resource, &instance, action, status, span);
     }
 
     /// Feeds the creation of `instance` by another action than its
@@ -419,10 +437,11 @@ impl<'t> Observer<'t> {
         let action = resolved.action;
         let Some(member) = self.resources.of_action[action] else { return };
         if self.is_list(member, action, response.status) {
-            self.follow_listed(session, member, action, response.status, parsed, span);
+            self.follow_listed(session, member, resolved, response.status, parsed, span);
             return;
         }
-        let Some(instance) = self.instance_of(member, response, resolved, parsed) else { return };
+        let Some(id) = self.instance_of(member, response, resolved, parsed) else { return };
+        let instance = self.instance_key(member.resource, &resolved.params, &id);
         self.touched.insert(instance_hash(member.resource, &instance));
         // `PUT` answered `201 Created`: the instance begins here.
         let role = if member.role == Role::Update && response.status == 201 {
@@ -433,8 +452,11 @@ impl<'t> Observer<'t> {
         };
         let def = &self.resources.defs[member.resource];
         let json = parsed.response.json();
-        let object = json.and_then(|json| resource_object(json, def, &instance));
-        let another = json.is_some_and(|json| describes_another(json, def, &instance));
+        // A `201` to an action on an instance made something else (a
+        // comment on an issue): its answer is that thing, not the instance.
+        let made_other = response.status == 201 && role != Role::Create;
+        let object = json.filter(|_| !made_other).and_then(|json| resource_object(json, def, &id));
+        let another = made_other || json.is_some_and(|json| describes_another(json, def, &id));
         self.states.observe(&Event {
             resource: member.resource,
             instance: &instance,
@@ -477,16 +499,22 @@ impl<'t> Observer<'t> {
         &mut self,
         session: u32,
         member: Membership,
-        action: usize,
+        listed: &Resolved<'_>,
         status: u16,
         parsed: &Parsed,
         span: Span,
     ) {
+        let action = listed.action;
         let def = &self.resources.defs[member.resource];
         let Some(json) = parsed.response.json() else { return };
         let touched = &self.touched;
-        let known = |id: &str| touched.contains(&instance_hash(member.resource, id));
-        for (instance, object) in listed_items(json, def, &known) {
+        let key = |id: &str| self.instance_key(member.resource, &listed.params, id).into_owned();
+        let known = |id: &str| touched.contains(&instance_hash(member.resource, &key(id)));
+        let items: Vec<(String, &serde_json::Map<String, Value>)> = listed_items(json, def, &known)
+            .into_iter()
+            .map(|(id, object)| (key(&id), object))
+            .collect();
+        for (instance, object) in items {
             self.states.observe(&Event {
                 resource: member.resource,
                 instance: &instance,
@@ -514,6 +542,25 @@ impl<'t> Observer<'t> {
                 user_id: self.logins.user_ids.get(&session).map(String::as_str),
             });
         }
+    }
+
+    /// The name an instance is known by while learning: its id, after its
+    /// parents' when the resource is nested (`acme/widget/1`), so issue 1
+    /// of one repository is never issue 1 of another. `params` are the
+    /// request's path values, the parents' first.
+    fn instance_key<'i>(&self, resource: usize, params: &[&str], id: &'i str) -> Cow<'i, str> {
+        let def = &self.resources.defs[resource];
+        if def.parent.is_none() {
+            return Cow::Borrowed(id);
+        }
+        let parents = def.collection.matches('{').count();
+        let mut key = String::new();
+        for value in params.iter().take(parents) {
+            key.push_str(value);
+            key.push('/');
+        }
+        key.push_str(id);
+        Cow::Owned(key)
     }
 
     /// The id of the instance an exchange acted on: for a create, from its
