@@ -335,6 +335,7 @@ impl AccessAcc {
                     sessions: sessions.len() as u64,
                     users: users.into_iter().collect(),
                     name: name.to_string(),
+                    withheld: Vec::new(),
                 }
             })
             .collect()
@@ -370,6 +371,7 @@ impl AccessAcc {
                 .collect()
         };
         let (mut granted, mut refused) = (BTreeSet::new(), BTreeSet::new());
+        let mut withheld: Vec<String> = Vec::new();
         let actions: BTreeSet<u32> = self.forbidden.iter().map(|(_, a)| *a).collect();
         for action in actions {
             let yes = users_of(&self.performed, action);
@@ -378,14 +380,16 @@ impl AccessAcc {
             if !yes.is_empty() && !no.is_empty() {
                 granted.extend(yes);
                 refused.extend(no);
+                withheld.extend(action_ids.get(action as usize).cloned());
             }
         }
+        withheld.sort();
         if granted.is_empty() || !granted.is_disjoint(&refused) {
             return Vec::new();
         }
-        [("privileged", granted), ("regular", refused)]
+        [("privileged", granted, withheld), ("regular", refused, Vec::new())]
             .into_iter()
-            .map(|(name, users)| {
+            .map(|(name, users, withheld)| {
                 let sessions: Vec<u32> = accounts
                     .iter()
                     .filter(|(_, a)| users.contains(a.as_str()))
@@ -397,6 +401,7 @@ impl AccessAcc {
                     users: users.iter().map(|u| u.to_string()).collect(),
                     sessions: sessions.len() as u64,
                     only: self.only_for(&sessions, action_ids),
+                    withheld,
                 }
             })
             .collect()

@@ -263,6 +263,24 @@ pub struct UserRole {
     /// Actions answered 2xx only to sessions in this role, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub only: Vec<String>,
+    /// Of a role known from refusals (`privileged`), the actions its users
+    /// were granted and users outside it refused with `403`, sorted: the
+    /// evidence the role was learned from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
+}
+
+impl UserRole {
+    /// The actions that tell this role apart: those withheld from others
+    /// when the recording showed the refusals, else those only its users
+    /// were seen performing.
+    pub fn restricted(&self) -> &[String] {
+        if self.withheld.is_empty() {
+            &self.only
+        } else {
+            &self.withheld
+        }
+    }
 }
 
 /// A per-user instance without an id in its path (`/me/settings`,

@@ -1,5 +1,7 @@
 //! The as-lesser-role family: an action the recording shows only for users
-//! of one role (the model's `roles[].only`: staff, admin, organiser) sent
+//! of one role (the model's `roles[].only`: staff, admin, organiser; for a
+//! role known from refusals, `roles[].withheld`: what others were refused
+//! with `403`) sent
 //! by a configured user the model knows in another role, who never used it,
 //! in two ways: a role's journey replayed with its actor replaced by that
 //! user (the instances the action needs are then theirs), and a journey of
@@ -24,7 +26,7 @@ impl Journey<'_> {
             if c.login || c.logout || c.user.is_none() {
                 continue;
             }
-            for role in roles.iter().filter(|r| r.only.iter().any(|a| a == c.action())) {
+            for role in roles.iter().filter(|r| r.restricted().iter().any(|a| a == c.action())) {
                 let Some(lesser) = self.lesser_user(role, c.user) else { continue };
                 let mut steps = self.steps()[..=i].to_vec();
                 for step in steps.iter_mut().filter(|st| st.call.user == c.user) {
@@ -55,7 +57,7 @@ impl Journey<'_> {
                 .position(|st| st.call.logout && st.call.user == s.call.user)
                 .map_or(self.steps().len(), |k| i + 1 + k);
             for role in roles.iter().filter(|r| above(r, roles, user)) {
-                for action in &role.only {
+                for action in role.restricted() {
                     let x = self.instance_for(action, end);
                     let Some(call) = self.catalog_call(action, end, x.as_ref(), s.call.user) else {
                         continue;
@@ -112,12 +114,17 @@ impl Journey<'_> {
 /// Whether `role` ranks above every role the model knows `user` in: the
 /// user is in none of its accounts, and it has fewer accounts than each of
 /// the user's roles (staff and admins are few; the roles everyone has are
-/// not a privilege).
+/// not a privilege). A role known from refusals ranks by them, whatever
+/// its size: its users were granted what the others were refused.
 fn above(role: &UserRole, roles: &[UserRole], user: &User) -> bool {
     let mine: Vec<&UserRole> = roles.iter().filter(|r| in_role(r, user)).collect();
-    !mine.is_empty()
-        && !in_role(role, user)
-        && mine.iter().all(|r| r.name != role.name && r.users.len() > role.users.len())
+    if mine.is_empty() || in_role(role, user) {
+        return false;
+    }
+    if !role.withheld.is_empty() {
+        return mine.iter().all(|r| r.field.is_empty() && r.withheld.is_empty());
+    }
+    mine.iter().all(|r| r.name != role.name && r.users.len() > role.users.len())
 }
 
 /// Whether the model saw `user`'s account in `role`.

@@ -20,7 +20,10 @@ impl Oracles<'_> {
             return None;
         }
         let action = seq.steps[f].call.action();
-        let role = self.plan.model.roles.iter().find(|r| r.only.iter().any(|a| a == action))?;
+        let roles = &self.plan.model.roles;
+        let role = roles.iter().find(|r| r.restricted().iter().any(|a| a == action))?;
+        // The recording saw this action refused to users outside the role.
+        let refused_to_others = role.withheld.iter().any(|a| a == action);
         let inst = &trace.instances[k];
         let noun = singular(&self.plan.resources[inst.resource].name);
         let after = trace.after(f, k)?;
@@ -39,18 +42,25 @@ impl Oracles<'_> {
         };
         let actor = sent.user.clone().unwrap_or_default();
         let users = role.users.join(", ");
+        let mut evidence = vec![
+            format!("as {actor}: {} {} answered {}", sent.method, sent.url, reply.status),
+            effect,
+            format!("the recording shows {action} accepted only for {users}"),
+        ];
+        if refused_to_others {
+            evidence.push(format!(
+                "the recording shows {action} refused (403) to users outside `{}`",
+                role.name
+            ));
+        }
         Some(Verdict {
             oracle: OracleKind::FunctionLevelAuth,
-            confidence: Confidence::Low,
+            confidence: if refused_to_others { Confidence::Medium } else { Confidence::Low },
             step: f,
             summary: format!(
                 "{actor}, not `{}`, was allowed {action}, which the recording shows only for `{}` users",
                 role.name, role.name
             ),
-            evidence: vec![
-                format!("as {actor}: {} {} answered {}", sent.method, sent.url, reply.status),
-                effect,
-                format!("the recording shows {action} accepted only for {users}"),
-            ], check: None, })
+            evidence, check: None, })
     }
 }
