@@ -3,10 +3,12 @@
 //! instance is judged by its item in a list, and one no view shows by the
 //! write's own answer (see `evidence`). A create that names a deleted
 //! instance in its body (a loan of a withdrawn book) is judged by what it
-//! made: the new instance, read back by its owner.
+//! made: the new instance, read back by its owner; a child made under its
+//! deleted parent (`201` to `POST /repos/{name}/issues`), which no read can
+//! show, by its answer alone, with low confidence.
 
 use crate::oracle::final_state::scalars_of_body;
-use crate::oracle::finding::OracleKind;
+use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::invariant::singular;
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::Trace;
@@ -50,14 +52,28 @@ impl Oracles<'_> {
         if after.ok() && !moved {
             return None;
         }
-        trace.after(f, k).filter(|s| s.ok())?;
-        let (noun, gone_noun) = (
-            singular(&self.plan.resources[trace.instances[k].resource].name),
-            singular(&info.name),
-        );
+        let made = &self.plan.resources[trace.instances[k].resource];
+        // A child made under its deleted parent cannot be read back through
+        // it: the `201` naming the new child is then all there is to see.
+        let under_gone = in_url
+            && reply.status == 201
+            && self.plan.model.resource(&made.name).and_then(|r| r.parent.as_deref())
+                == Some(info.name.as_str());
+        let readable = trace.after(f, k).is_some_and(|s| s.ok());
+        if !readable && !under_gone {
+            return None;
+        }
+        let (noun, gone_noun) = (singular(&made.name), singular(&info.name));
+        let shown = match trace.after(f, k) {
+            Some(s) if !readable => format!(
+                "its read answered {}: only the create's own answer says {noun} {} was made",
+                s.status, trace.instances[k].id
+            ),
+            _ => format!("its owner's read-back shows {noun} {}", trace.instances[k].id),
+        };
         Some(Verdict {
             oracle: OracleKind::AfterDelete,
-            confidence: crate::oracle::finding::Confidence::Medium,
+            confidence: if readable { Confidence::Medium } else { Confidence::Low },
             step: f,
             summary: format!(
                 "{} made {noun} {} naming {gone_noun} {} after its delete",
@@ -72,7 +88,7 @@ impl Oracles<'_> {
                     after.state(info).map(|s| format!(" (`{s}`)")).unwrap_or_default()
                 ),
                 format!("{} {} answered {}", sent.method, sent.url, reply.status),
-                format!("its owner's read-back shows {noun} {}", trace.instances[k].id),
+                shown,
             ],
             check: None,
         })

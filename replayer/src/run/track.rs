@@ -132,7 +132,18 @@ impl Runner<'_> {
         call: &Call,
         trace: &mut Trace,
     ) -> usize {
-        if let Some(k) = trace.instances.iter().position(|i| i.resource == r && i.id == id) {
+        // A nested instance is named by its parents too: issue 1 of one
+        // repository is not issue 1 of another.
+        let parents = self.parent_params(r);
+        let value = |params: &[(String, String)], name: &str| {
+            params.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+        };
+        let same = |i: &Instance| {
+            i.resource == r
+                && i.id == id
+                && parents.iter().all(|p| value(&i.params, p) == value(&params, p))
+        };
+        if let Some(k) = trace.instances.iter().position(same) {
             return k;
         }
         params.dedup();
@@ -145,6 +156,21 @@ impl Runner<'_> {
         };
         trace.instances.push(Instance { resource: r, id, params, owner, reader, created_at: None });
         trace.instances.len() - 1
+    }
+
+    /// The path parameters that name a nested resource's parents (`login`
+    /// and `name` of `/orgs/{login}/repos/{name}/issues`); none for a
+    /// resource at the top.
+    fn parent_params(&self, r: usize) -> Vec<String> {
+        let Some(resource) = self.plan.model.resources.get(r).filter(|m| m.parent.is_some()) else {
+            return Vec::new();
+        };
+        let collection = resource.collection.as_str();
+        collection
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_string)
+            .collect()
     }
 
     /// How the instance `call` names (`at`) got into the sequence: the step

@@ -10,7 +10,9 @@
 //! `/me/prefs`, and wallets (answers wrapped in `{"data": …}`, frozen while
 //! `frozen_at` is set, withdrawals refused `409` then; a statement asked
 //! for with `202` and read at `/statements/{id}`; entries listed by
-//! `GET /entries?wallet_id=`).
+//! `GET /entries?wallet_id=`), and projects named by their maker (`POST
+//! /projects {"slug"}`) whose tasks are numbered 1, 2, 3 in each, deleted
+//! by alice only (`403` to anyone else).
 //!
 //! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
 //! order mark; `rate-limit`, every other request refused with `429` and
@@ -54,6 +56,10 @@ struct State {
     wallets: BTreeMap<String, Value>,
     statements: BTreeMap<String, Value>,
     entries: Vec<Value>,
+    projects: BTreeMap<String, Value>,
+    tasks: BTreeMap<String, Value>,
+    /// Projects deleted, kept for the `task-on-deleted-project` bug.
+    deleted_projects: BTreeMap<String, Value>,
     prefs: HashMap<String, Value>,
 }
 
@@ -219,6 +225,7 @@ fn authenticated(
         (_, ["shelves", name]) => shelves(s, bugs, c, user, name),
         (_, ["articles", ..]) => articles(s, bugs, c, user, seg),
         (_, ["wallets" | "statements" | "entries", ..]) => wallets(s, bugs, c, user, seg),
+        (_, ["projects", ..]) => projects(s, bugs, c, user, seg),
         (_, ["things", ..]) => things(s, bugs, c, user, seg),
         (_, ["tickets", ..]) => tickets(s, bugs, c, user, seg),
         (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
@@ -527,6 +534,75 @@ fn wallets(
                 return (StatusCode::CREATED, data(&entry));
             }
             (StatusCode::OK, data(&wallet))
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Projects are the team's: anyone may read them and add tasks, numbered
+/// from 1 in each project; only alice may delete one (bug
+/// `member-deletes-project`), and tasks are refused on a deleted one (bug
+/// `task-on-deleted-project`).
+fn projects(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    match (c.method.as_str(), seg) {
+        ("POST", ["projects"]) => {
+            let Some(slug) = c.body["slug"].as_str() else {
+                return refuse(StatusCode::BAD_REQUEST);
+            };
+            if s.projects.contains_key(slug) {
+                return refuse(StatusCode::CONFLICT);
+            }
+            let project = json!({"slug": slug, "owner": user, "tasks": 0});
+            s.projects.insert(slug.to_string(), project.clone());
+            (StatusCode::CREATED, project)
+        }
+        ("GET", ["projects", slug]) => read(&s.projects, slug, |_| true),
+        ("DELETE", ["projects", slug]) => {
+            if user != "alice" && !bugs.contains("member-deletes-project") {
+                return refuse(StatusCode::FORBIDDEN);
+            }
+            match s.projects.remove(*slug) {
+                Some(p) => {
+                    s.deleted_projects.insert(slug.to_string(), p);
+                    (StatusCode::NO_CONTENT, Value::Null)
+                }
+                None => refuse(StatusCode::NOT_FOUND),
+            }
+        }
+        ("POST", ["projects", slug, "tasks"]) => {
+            let ghost = bugs.contains("task-on-deleted-project");
+            let project = match s.projects.get_mut(*slug) {
+                Some(p) => p,
+                None => match s.deleted_projects.get_mut(*slug).filter(|_| ghost) {
+                    Some(p) => p,
+                    None => return refuse(StatusCode::NOT_FOUND),
+                },
+            };
+            let number = project["tasks"].as_u64().unwrap_or(0) + 1;
+            project["tasks"] = json!(number);
+            let task = json!({"number": number, "title": c.body["title"], "state": "open"});
+            let key = format!("{slug}/{number}");
+            s.tasks.insert(key, task.clone());
+            (StatusCode::CREATED, task)
+        }
+        ("GET", ["projects", slug, "tasks", n]) if s.projects.contains_key(*slug) => {
+            read(&s.tasks, &format!("{slug}/{n}"), |_| true)
+        }
+        ("POST", ["projects", slug, "tasks", n, "done"]) if s.projects.contains_key(*slug) => {
+            match s.tasks.get_mut(&format!("{slug}/{n}")) {
+                Some(t) if t["state"] == "open" => {
+                    t["state"] = json!("done");
+                    (StatusCode::OK, t.clone())
+                }
+                Some(_) => refuse(StatusCode::CONFLICT),
+                None => refuse(StatusCode::NOT_FOUND),
+            }
         }
         _ => refuse(StatusCode::NOT_FOUND),
     }
