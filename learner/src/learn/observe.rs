@@ -179,11 +179,10 @@ impl<'t> Observer<'t> {
         });
         self.volatile.observe(action as u32, &parsed.response, &response.headers);
         self.sweep_idle_sessions(exchange.started_at);
-        if let Some((session, sent)) = self.follow_session(exchange, response, &resolved, &parsed) {
+        if let Some((session, keys)) = self.follow_session(exchange, response, &resolved, &parsed) {
             self.follow_user(session, exchange, response, action, &parsed);
             let span = Span::of(exchange);
-            self.create_by_sent_key(session, &resolved, &sent, span);
-            self.create_by_answer(session, &resolved, &sent, span);
+            self.create_by_path_key(session, &resolved, &keys, span);
             self.follow_instance(session, response, &resolved, &parsed, span);
         }
     }
@@ -215,7 +214,8 @@ impl<'t> Observer<'t> {
     /// Adds the exchange to its session's journey, binding its request values
     /// to earlier responses and offering its response's values (and the
     /// keys its create request chose) to later requests. Returns the
-    /// session's number and the path values a create request chose.
+    /// session's number and the path values a write of the session chose
+    /// or answered.
     fn follow_session(
         &mut self,
         exchange: &Exchange,
@@ -300,37 +300,15 @@ impl<'t> Observer<'t> {
         Some((session.id, consumed.path_keys))
     }
 
-    /// A path value a create request chose (a username sent at sign-up)
-    /// names the instance that request created: the first time such an
-    /// instance is acted on, its creation is that request.
-    fn create_by_sent_key(
-        &mut self,
-        session: u32,
-        resolved: &Resolved<'_>,
-        sent: &[(usize, Candidate)],
-        span: Span,
-    ) {
-        let Some(member) = self.resources.of_action[resolved.action] else { return };
-        let Some(i) = member.instance_param else { return };
-        let Some((_, c)) = sent.iter().find(|(p, c)| *p == i && c.sent) else { return };
-        let Some(id) = resolved.params.get(i) else { return };
-        let instance = self.instance_key(member.resource, &resolved.params, id);
-        if self.touched.contains(&instance_hash(member.resource, &instance)) {
-            return;
-        }
-        let producer = self.flow.keys.get(c.key);
-        let (action, status) = (producer.action, producer.status);
-        self.made(session, member.resource, &instance, action, status, span);
-    }
-
-    /// An instance of a resource with no create of its own, first acted on
-    /// with an id that a `POST` of the session answered with `201 Created`
-    /// or `202 Accepted`, outside any array (`POST
-    /// /accounts/{account_id}/exports` answering the job then read at
-    /// `/jobs/{job_id}`): that `POST` made it. A `200` is no such evidence
-    /// (a search answers ids of things that already were), nor is an id
-    /// among many.
-    fn create_by_answer(
+    /// The first time an instance is acted on, the request that made it
+    /// when its path value came from one: a create request that chose it
+    /// (a username sent at sign-up), or, for a resource with no create of
+    /// its own, a `POST` that answered it with `201 Created` or `202
+    /// Accepted` outside any array (`POST /accounts/{account_id}/exports`
+    /// answering the job then read at `/jobs/{job_id}`). A `200` is no such
+    /// evidence (a search answers ids of things that already were), nor is
+    /// an id among many.
+    fn create_by_path_key(
         &mut self,
         session: u32,
         resolved: &Resolved<'_>,
@@ -339,27 +317,27 @@ impl<'t> Observer<'t> {
     ) {
         let Some(member) = self.resources.of_action[resolved.action] else { return };
         let Some(i) = member.instance_param else { return };
-        if self.has_create[member.resource] {
-            return;
-        }
-        let Some((_, c)) = keys.iter().find(|(p, c)| *p == i && !c.sent) else { return };
-        let Some(id) = resolved.params.get(i) else { return };
+        let no_create = !self.has_create[member.resource];
+        let found = keys.iter().find(|(p, c)| *p == i && (c.sent || no_create));
+        let (Some((_, c)), Some(id)) = (found, resolved.params.get(i)) else { return };
         let instance = self.instance_key(member.resource, &resolved.params, id);
         if self.touched.contains(&instance_hash(member.resource, &instance)) {
             return;
         }
         let producer = self.flow.keys.get(c.key);
         let (action, status) = (producer.action, producer.status);
-        let single = match self.flow.locations.get(producer.from) {
-            Location::Body { pointer } => !pointer.contains('*'),
-            Location::LocationId | Location::Header { .. } => true,
-            _ => false,
-        };
-        let posted = self.templater.actions[action as usize].method == "POST";
-        if !(posted && single && matches!(status, 201 | 202)) {
-            return;
+        if !c.sent {
+            let single = match self.flow.locations.get(producer.from) {
+                Location::Body { pointer } => !pointer.contains('*'),
+                Location::LocationId | Location::Header { .. } => true,
+                _ => false,
+            };
+            let posted = self.templater.actions[action as usize].method == "POST";
+            if !(posted && single && matches!(status, 201 | 202)) {
+                return;
+            }
+            *self.made_by.entry((member.resource, action)).or_default() += 1;
         }
-        *self.made_by.entry((member.resource, action)).or_default() += 1;
         self.made(session, member.resource, &instance, action, status, span);
     }
 
