@@ -485,13 +485,15 @@ impl<'t> Observer<'t> {
         let action = listed.action;
         let def = &self.resources.defs[member.resource];
         let Some(json) = parsed.response.json() else { return };
-        let touched = &self.touched;
-        let key = |id: &str| self.instance_key(member.resource, &listed.params, id).into_owned();
-        let known = |id: &str| touched.contains(&instance_hash(member.resource, &key(id)));
-        let items: Vec<(String, &serde_json::Map<String, Value>)> = listed_items(json, def, &known)
-            .into_iter()
-            .map(|(id, object)| (key(&id), object))
-            .collect();
+        let (touched, r, params) = (&self.touched, member.resource, &listed.params);
+        let known =
+            |id: &str| touched.contains(&instance_hash(r, &self.instance_key(r, params, id)));
+        let mut items = listed_items(json, def, &known);
+        if def.parent.is_some() {
+            for (id, _) in &mut items {
+                *id = self.instance_key(r, params, id).into_owned();
+            }
+        }
         for (instance, object) in items {
             self.states.observe(&Event {
                 resource: member.resource,
