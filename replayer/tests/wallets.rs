@@ -69,8 +69,9 @@ async fn another_users_statement_and_entries_are_found_readable() {
 }
 
 /// Alice withdraws a part of her deposit (twice at once would both be
-/// fine), Bob all of his (twice at once must not be), then reads his
-/// wallet: journeys of two shapes, whose withdrawals are one test.
+/// fine) after being refused more than it, Bob all of his (twice at once
+/// must not be), then reads his wallet: journeys of two shapes, whose
+/// withdrawals are one test.
 async fn withdrawals_of_a_part_and_of_all(base: String) {
     for (n, (user, deposit, withdrawal)) in
         [("alice", 100, 30), ("bob", 40, 40)].into_iter().enumerate()
@@ -79,6 +80,12 @@ async fn withdrawals_of_a_part_and_of_all(base: String) {
         let made = v.send("POST", "/wallets", Some(json!({}))).await;
         let id = made["data"]["id"].as_str().expect("an id").to_string();
         v.with("POST", &format!("/wallets/{id}/deposits"), json!({"amount": deposit})).await;
+        if user == "alice" {
+            let too_much = Some(json!({"amount": 1000}));
+            let (refused, _) =
+                v.attempt("POST", &format!("/wallets/{id}/withdrawals"), too_much).await;
+            assert_eq!(refused, 422, "more than the balance");
+        }
         v.with("POST", &format!("/wallets/{id}/withdrawals"), json!({"amount": withdrawal})).await;
         if user == "bob" {
             v.send("GET", &format!("/wallets/{id}"), None).await;

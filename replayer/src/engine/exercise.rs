@@ -91,7 +91,11 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
                 let seconds = case_started.elapsed().as_secs_f64();
                 let mut s = self.lock();
                 entry_in(&mut s, journey, self.oracles.plan, case.family.name()).seconds += seconds;
-                continue;
+                drop(s);
+                if self.refused_for_its_values(case) {
+                    continue;
+                }
+                return Ok(());
             }
             if let Some(v) = checked.verdict {
                 let found =
@@ -109,6 +113,18 @@ impl<P: Fn(Progress) + Send + Sync> Explorer<'_, P> {
             return Ok(());
         }
         Err(PREFIX_DIVERGED)
+    }
+
+    /// Whether the recording saw the focus action of `case` refused for
+    /// its values or its instance's state (a `409`, a `422`; not a `401`,
+    /// `403`, `404` or `429`): only then may another case's values show
+    /// what these could not (a withdrawal of all of a balance).
+    fn refused_for_its_values(&self, case: &Case) -> bool {
+        let Some(f) = case.seq.focus() else { return false };
+        let action = self.oracles.plan.model.action(case.seq.steps[f].call.action());
+        action.is_some_and(|a| {
+            a.responses.keys().any(|s| (400..500).contains(s) && ![401, 403, 404, 429].contains(s))
+        })
     }
 
     /// Runs `case` and checks it: the cut sequence, then the full prefix if
