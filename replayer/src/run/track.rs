@@ -12,7 +12,7 @@
 //! whose credentials reach it.
 
 use serde_json::Value;
-use venomqa_learner::Location;
+use venomqa_learner::{Location, Model};
 
 use crate::run::execute::{Instance, Live, Runner, Trace};
 use crate::run::probe::item_with_id;
@@ -134,15 +134,8 @@ impl Runner<'_> {
     ) -> usize {
         // A nested instance is named by its parents too: issue 1 of one
         // repository is not issue 1 of another.
-        let parents = self.parent_params(r);
-        let value = |params: &[(String, String)], name: &str| {
-            params.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
-        };
-        let same = |i: &Instance| {
-            i.resource == r
-                && i.id == id
-                && parents.iter().all(|p| value(&i.params, p) == value(&params, p))
-        };
+        let parents = parent_params(&self.plan.model, r);
+        let same = |i: &Instance| same_instance(i, r, &id, &params, &parents);
         if let Some(k) = trace.instances.iter().position(same) {
             return k;
         }
@@ -156,21 +149,6 @@ impl Runner<'_> {
         };
         trace.instances.push(Instance { resource: r, id, params, owner, reader, created_at: None });
         trace.instances.len() - 1
-    }
-
-    /// The path parameters that name a nested resource's parents (`login`
-    /// and `name` of `/orgs/{login}/repos/{name}/issues`); none for a
-    /// resource at the top.
-    fn parent_params(&self, r: usize) -> Vec<String> {
-        let Some(resource) = self.plan.model.resources.get(r).filter(|m| m.parent.is_some()) else {
-            return Vec::new();
-        };
-        let collection = resource.collection.as_str();
-        collection
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(str::to_string)
-            .collect()
     }
 
     /// How the instance `call` names (`at`) got into the sequence: the step
@@ -235,6 +213,41 @@ impl Runner<'_> {
     }
 }
 
+/// The path parameters that name a nested resource's parents (`login` and
+/// `name` of `/orgs/{login}/repos/{name}/issues`); none for a resource at
+/// the top (nor for a per-user singleton, which the model does not list).
+fn parent_params(model: &Model, r: usize) -> Vec<String> {
+    let Some(resource) = model.resources.get(r).filter(|m| m.parent.is_some()) else {
+        return Vec::new();
+    };
+    let collection = resource.collection.as_str();
+    collection
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `known` is instance `id` of resource `r` found at `params`: the
+/// same id, under the same parents (issue 1 of one repository is not issue
+/// 1 of another).
+fn same_instance(
+    known: &Instance,
+    r: usize,
+    id: &str,
+    params: &[(String, String)],
+    parents: &[String],
+) -> bool {
+    known.resource == r
+        && known.id == id
+        && parents.iter().all(|p| param(&known.params, p) == param(params, p))
+}
+
+/// The value of path parameter `name` among `params`.
+fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+    params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
 /// Where to look for the step that produced instance `id` of `resource`.
 struct Lookup<'a> {
     seq: &'a Sequence,
@@ -266,4 +279,64 @@ enum Obtained {
     Named(usize),
     /// Its id is a recorded literal, or came from no user's step.
     Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    fn issue(params: &[(&str, &str)]) -> Instance {
+        Instance {
+            resource: 2,
+            id: "1".into(),
+            params: pairs(params),
+            owner: None,
+            reader: None,
+            created_at: None,
+        }
+    }
+
+    #[test]
+    fn a_nested_instance_is_named_by_its_parents_and_a_top_one_by_its_id() {
+        let resource = |name: &str, collection: &str, id_param: &str, parent: Option<&str>| {
+            serde_json::json!({
+                "name": name, "collection": collection, "id_param": id_param, "parent": parent,
+                "read": [], "update": [], "delete": [], "other": [],
+                "ownership": {
+                    "instances": 0, "created": 0, "foreign_accepted": 0, "foreign_rejected": 0
+                }
+            })
+        };
+        let mut model = Model::empty();
+        let json = serde_json::json!([
+            resource("orgs", "/orgs", "login", None),
+            resource("orgs.repos", "/orgs/{login}/repos", "name", Some("orgs")),
+            resource(
+                "orgs.repos.issues",
+                "/orgs/{login}/repos/{name}/issues",
+                "issue_id",
+                Some("orgs.repos")
+            ),
+        ]);
+        model.resources = serde_json::from_value(json).expect("resources");
+        assert_eq!(parent_params(&model, 2), ["login", "name"]);
+        assert!(parent_params(&model, 0).is_empty());
+        assert!(parent_params(&model, 9).is_empty(), "a singleton past the model's resources");
+
+        let parents = parent_params(&model, 2);
+        let widget = issue(&[("login", "acme"), ("name", "widget"), ("issue_id", "1")]);
+        let here = pairs(&[("login", "acme"), ("name", "widget"), ("issue_id", "1")]);
+        let scratch = pairs(&[("login", "acme"), ("name", "scratch"), ("issue_id", "1")]);
+        assert!(same_instance(&widget, 2, "1", &here, &parents));
+        assert!(!same_instance(&widget, 2, "1", &scratch, &parents), "another repository's 1");
+        assert!(!same_instance(&widget, 2, "2", &here, &parents));
+        // At the top, the id alone: a shallow child read at `/invoices/{id}`
+        // is the one its create under a project made.
+        let invoice = Instance { resource: 0, ..issue(&[("project_id", "p1"), ("issue_id", "1")]) };
+        assert!(same_instance(&invoice, 0, "1", &pairs(&[("issue_id", "1")]), &[]));
+    }
 }
