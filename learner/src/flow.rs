@@ -404,36 +404,6 @@ impl FlowAcc {
         }
     }
 
-    /// Indexes the key a `PUT` created its instance at (`alice-books` of
-    /// `PUT /shelves/alice-books` answering `201`) where its answer repeats
-    /// it (`/name`), whatever that member is called: later paths naming
-    /// the instance by it link to that answer.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn produce_put_key(
-        &mut self,
-        session: &mut SessionFlow,
-        session_id: u32,
-        step: u32,
-        action: u32,
-        status: u16,
-        key: &str,
-        body: &ParsedBody,
-    ) {
-        let Some(json) = body.json() else { return };
-        let mut at_pointer = None;
-        walk_leaves(json, &mut |path, leaf| {
-            if at_pointer.is_none() && !path.in_array() && leaf.as_str() == Some(key) {
-                at_pointer = Some((path.key().to_string(), path.exact()));
-            }
-        });
-        let Some((field, pointer)) = at_pointer else { return };
-        let at = Producing { step, action, status };
-        let exact = Location::Body { pointer };
-        if let Some(c) = self.add(session, &at, key, false, &field, exact, None, false) {
-            self.cross.offer(key, session_id, c);
-        }
-    }
-
     /// Indexes the keys a create request chose (`{"user": {"username":
     /// "alice"}}`), so a later path that names the instance by it links to
     /// that request.

@@ -265,33 +265,25 @@ impl<'t> Observer<'t> {
         if (200..400).contains(&status) {
             let flow = &mut session.flow;
             let (body, headers) = (&parsed.response, &response.headers);
-            // A `PUT` that created at the client's key (`201`) answers that
-            // key as the new instance's: a production, not an echo.
-            let put_key = put_created_key(self.templater, self.resources, resolved, status);
-            let mut carried = consumed.carried;
-            if let Some(key) = put_key {
-                let hash = hash_of(key);
-                carried.retain(|h| *h != hash);
-            }
-            // A create's answer that repeats a key its request chose (`POST
-            // /orgs {"login": "acme"}` answered at `Location: /orgs/acme`)
-            // names the new instance by it: a production, not an echo.
+            // A create's answer that repeats a key the client chose names
+            // the new instance by it: a production, not an echo. The key
+            // sits in the request's body (`POST /orgs {"login": "acme"}`
+            // answered at `Location: /orgs/acme`) or, for a `PUT` that
+            // answered `201`, in its path (`PUT /shelves/alice-books`).
             let member = self.resources.of_action[resolved.action];
             let mut chosen: Vec<u64> = Vec::new();
             if member.is_some_and(|m| m.role == Role::Create)
                 && creates_by_key(&self.templater.actions[resolved.action])
             {
-                chosen = sent_keys(&exchange.request, &parsed.request)
-                    .iter()
-                    .map(|(_, value, _)| hash_of(value))
-                    .collect();
-                carried.retain(|h| !chosen.contains(h));
+                let sent = sent_keys(&exchange.request, &parsed.request);
+                chosen.extend(sent.iter().map(|(_, value, _)| hash_of(value)));
             }
+            let put_key = put_created_key(self.templater, self.resources, resolved, status);
+            chosen.extend(put_key.map(hash_of));
+            let mut carried = consumed.carried;
+            carried.retain(|h| !chosen.contains(h));
             let echoes = (carried.as_slice(), chosen.as_slice());
             self.flow.produce(flow, session.id, step, action, status, body, headers, echoes);
-            if let Some(key) = put_key {
-                self.flow.produce_put_key(flow, session.id, step, action, status, key, body);
-            }
             if creates_by_key(&self.templater.actions[resolved.action]) {
                 let (request, sent) = (&exchange.request, &parsed.request);
                 self.flow.produce_sent(flow, session.id, step, action, status, request, sent);

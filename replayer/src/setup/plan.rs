@@ -421,6 +421,12 @@ fn check_invariants(invariants: &[Invariant], resources: &[ResourceInfo]) -> Res
     Ok(())
 }
 
+/// Where a resource's create answers the new instance's id: its learned
+/// pointer into the body, else the `Location` header.
+pub(crate) fn id_location(resource: &venomqa_learner::Resource) -> Location {
+    resource.id_pointer.clone().map_or(Location::LocationId, |pointer| Location::Body { pointer })
+}
+
 fn resources(model: &Model) -> Vec<ResourceInfo> {
     model
         .resources
@@ -463,10 +469,7 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
             ResourceInfo {
                 name: r.name.clone(),
                 id_param: r.id_param.clone(),
-                id_from: r
-                    .id_pointer
-                    .clone()
-                    .map_or(Location::LocationId, |pointer| Location::Body { pointer }),
+                id_from: id_location(r),
                 read: None,
                 deletes: r.delete.clone(),
                 create: r.create.clone(),

@@ -17,6 +17,7 @@ use crate::setup::identities::{
     account_location, login_account, pseudonyms, recorded_login_failed, replace_secret,
     rewrite_account, strings, Identities,
 };
+use crate::setup::plan::id_location;
 use crate::setup::recorded::Recorded;
 use crate::setup::users::match_user;
 
@@ -397,13 +398,9 @@ impl Planner<'_> {
         model.links.iter().filter(|l| l.consumer == action && !l.from_request).find_map(|l| {
             let Location::Query { key } = &l.to else { return None };
             let r = model.resources.iter().position(|r| {
-                let id_from = match &r.id_pointer {
-                    Some(pointer) => Location::Body { pointer: pointer.clone() },
-                    None => Location::LocationId,
-                };
                 r.parent.is_none()
                     && r.create.as_deref() == Some(l.producer.as_str())
-                    && l.from == id_from
+                    && l.from == id_location(r)
             })?;
             Some((r, key.clone()))
         })
