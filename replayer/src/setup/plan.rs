@@ -17,8 +17,8 @@ use crate::setup::auth::learned_auth;
 use crate::setup::config::{Config, User};
 use crate::setup::evidence;
 use crate::setup::identities::{fresh_account, Identities};
+use crate::setup::planner::{id_location, Found, Planner};
 pub(crate) use crate::setup::planner::{Catalogued, PlannedJourney};
-use crate::setup::planner::{Found, Planner};
 use crate::setup::recorded::Recorded;
 use crate::setup::users::{check_users, role_of, with_generated};
 
@@ -419,12 +419,6 @@ fn check_invariants(invariants: &[Invariant], resources: &[ResourceInfo]) -> Res
         }
     }
     Ok(())
-}
-
-/// Where a resource's create answers the new instance's id: its learned
-/// pointer into the body, else the `Location` header.
-pub(crate) fn id_location(resource: &venomqa_learner::Resource) -> Location {
-    resource.id_pointer.clone().map_or(Location::LocationId, |pointer| Location::Body { pointer })
 }
 
 fn resources(model: &Model) -> Vec<ResourceInfo> {

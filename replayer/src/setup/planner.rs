@@ -17,7 +17,6 @@ use crate::setup::identities::{
     account_location, login_account, pseudonyms, recorded_login_failed, replace_secret,
     rewrite_account, strings, Identities,
 };
-use crate::setup::plan::id_location;
 use crate::setup::recorded::Recorded;
 use crate::setup::users::match_user;
 
@@ -410,4 +409,10 @@ impl Planner<'_> {
     fn creates(&self, action: &str) -> Option<usize> {
         self.model.resources.iter().position(|r| r.create.as_deref() == Some(action))
     }
+}
+
+/// Where a resource's create answers the new instance's id: its learned
+/// pointer into the body, else the `Location` header.
+pub(crate) fn id_location(resource: &venomqa_learner::Resource) -> Location {
+    resource.id_pointer.clone().map_or(Location::LocationId, |pointer| Location::Body { pointer })
 }
