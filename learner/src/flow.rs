@@ -31,7 +31,9 @@ use crate::model::{Link, Location};
 use crate::shape::ParsedBody;
 use crate::value::{classify, is_id_name, leaf_text, walk_leaves};
 pub(crate) use crate::wire::{authorization_token, location_id};
-use crate::wire::{cookie_pairs, is_credential_header, location_name, sent_keys, Locations};
+use crate::wire::{
+    cookie_pairs, form_pairs, is_credential_header, location_name, sent_keys, Locations,
+};
 
 /// Values a session indexes before it stops adding: the memory bound of a
 /// very long session.
@@ -204,6 +206,18 @@ impl FlowAcc {
                 let w = Wanted { value: &value, name: key, param: None, crossable, at: &at };
                 self.look(&mut out, &ctx, &w);
             });
+        }
+        if values.body.json().is_none() {
+            // A form's fields are the flat body a JSON request would send
+            // (`customer=cus_9f3a&amount=1200`), each at `/{key}`.
+            for (key, value) in form_pairs(values.request) {
+                if value.len() < 2 && !is_id_name(&key) {
+                    continue;
+                }
+                let at = || (Location::Body { pointer: format!("/{key}") }, None);
+                let w = Wanted { value: &value, name: &key, param: None, crossable: true, at: &at };
+                self.look(&mut out, &ctx, &w);
+            }
         }
         self.look_in_headers(&mut out, &ctx, values.request);
         out.bindings.sort();

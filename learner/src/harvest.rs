@@ -12,6 +12,7 @@ use crate::naming::{field_param_name, is_client_key_name, is_key_like};
 use crate::shape::parse_query;
 use crate::template::segments;
 use crate::value::{classify, is_enum_word, is_id_name};
+use crate::wire::form_pairs;
 
 /// Where a harvested word came from: the field, and whether the client
 /// sent it in a create request rather than a response producing it.
@@ -92,15 +93,8 @@ pub(crate) fn for_each_sent_key(request: &Request, visit: &mut dyn FnMut(&str, &
         }
     };
     scan_string_members(&request.body.bytes, &mut keep);
-    let form = request
-        .headers
-        .get_str("content-type")
-        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
-    if form {
-        let text = String::from_utf8_lossy(&request.body.bytes);
-        for (k, v) in parse_query(&text) {
-            keep(&k, &v);
-        }
+    for (k, v) in form_pairs(request) {
+        keep(&k, &v);
     }
     for (k, v) in request.query().map(parse_query).unwrap_or_default() {
         keep(&k, &v);

@@ -32,15 +32,9 @@ pub(crate) fn sent_keys(request: &Request, body: &ParsedBody) -> Vec<(String, St
         });
         return sent;
     }
-    let form = request
-        .headers
-        .get_str("content-type")
-        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
-    if form {
-        for (k, v) in parse_query(&String::from_utf8_lossy(&request.body.bytes)) {
-            if keep(&k, &v) {
-                sent.push((k.clone(), v, Location::Body { pointer: format!("/{k}") }));
-            }
+    for (k, v) in form_pairs(request) {
+        if keep(&k, &v) {
+            sent.push((k.clone(), v, Location::Body { pointer: format!("/{k}") }));
         }
     }
     for (k, v) in request.query().map(parse_query).unwrap_or_default() {
@@ -49,6 +43,19 @@ pub(crate) fn sent_keys(request: &Request, body: &ParsedBody) -> Vec<(String, St
         }
     }
     sent
+}
+
+/// The decoded fields of an `application/x-www-form-urlencoded` request
+/// body (none for any other body), each at `/{key}` as a body location.
+pub(crate) fn form_pairs(request: &Request) -> Vec<(String, String)> {
+    let form = request
+        .headers
+        .get_str("content-type")
+        .is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
+    if !form {
+        return Vec::new();
+    }
+    parse_query(&String::from_utf8_lossy(&request.body.bytes))
 }
 
 /// What a request location is called: its parameter, key, member or header.

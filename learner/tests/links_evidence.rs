@@ -111,3 +111,43 @@ fn a_count_that_equals_an_id_is_not_a_link() {
     let into: Vec<_> = model.links_into("POST /carts/{cart_id}/items").collect();
     assert!(into.iter().all(|l| l.to == Location::Path { name: "cart_id".into() }), "{into:?}");
 }
+
+#[test]
+fn form_fields_link_like_json_members() {
+    // A Stripe-like API: every write is `application/x-www-form-urlencoded`,
+    // so the customer an invoice is for sits in a form field, not in JSON.
+    let mut t = Traffic::new();
+    for (n, s) in ["authorization:~r:00000000000000a1", "authorization:~r:00000000000000b2"]
+        .into_iter()
+        .enumerate()
+    {
+        let customer = format!("cus_4f9a{n}c1d2e3");
+        let invoice = format!("in_77b2{n}e9f0a1");
+        t.push(
+            call(s, "POST", "/v1/customers")
+                .raw("application/x-www-form-urlencoded", b"email=jo%40example.com&name=Jo")
+                .reply(json!({"id": customer, "email": "jo@example.com"})),
+        );
+        let form = format!("customer={customer}&amount=1200&currency=eur");
+        t.push(
+            call(s, "POST", "/v1/invoices")
+                .raw("application/x-www-form-urlencoded", form.as_bytes())
+                .reply(json!({"id": invoice, "customer": customer, "status": "draft"})),
+        );
+        // The same value in a body that is not a form is no field.
+        t.push(
+            call(s, "POST", "/v1/notes")
+                .raw("text/plain", format!("customer={customer}").as_bytes())
+                .reply(json!({"ok": true})),
+        );
+    }
+    let model = t.learn().model;
+    let link = producer_of(&model, "POST /v1/invoices");
+    assert_eq!(link.producer, "POST /v1/customers");
+    assert_eq!(link.to, Location::Body { pointer: "/customer".into() });
+    assert_eq!(link.from, Location::Body { pointer: "/id".into() });
+    assert_eq!(model.links_into("POST /v1/notes").count(), 0, "text/plain is not a form");
+    // The journey binds the field to its own session's customer.
+    let steps = &model.journeys[0].steps;
+    assert_eq!(steps[1].bindings[0].step, 0);
+}

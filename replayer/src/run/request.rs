@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::setup::identities::form_decode;
 use reqwest::Method;
 use serde_json::Value;
 use venomqa_learner::{Action, Location};
@@ -332,7 +333,7 @@ impl Draft {
     }
 
     /// The value at `to` as it stands (the recorded one until set), for the
-    /// places a list item can be looked up by: path, query and JSON body.
+    /// places a list item can be looked up by: path, query and body (JSON or form).
     pub fn get(&self, to: &Location) -> Option<String> {
         match to {
             Location::Path { name } => {
@@ -343,6 +344,10 @@ impl Draft {
             }
             Location::Body { pointer } => match &self.body {
                 BodyTemplate::Json(json) => json.pointer(pointer).map(text_of),
+                BodyTemplate::Form(pairs) => {
+                    let key = pointer.trim_start_matches('/');
+                    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| form_decode(v))
+                }
                 _ => None,
             },
             _ => None,
