@@ -103,6 +103,7 @@ mod flow;
 mod focus;
 mod harvest;
 mod journey;
+mod keys;
 mod learn;
 mod listing;
 mod login;
@@ -126,10 +127,10 @@ pub use auth::{guess_login, guess_logout};
 pub use error::Error;
 pub use learn::{LearnOptions, LearnSummary, Learned};
 pub use model::{
-    Action, Auth, Binding, Child, Consumption, Dependency, FailedLogin, Journey, Link, LinkSource,
-    Location, Model, Ownership, PathParam, Resource, ResponseShape, Singleton, SourceInfo, State,
-    StateBasis, StateMachine, Step, Transition, UserRole, VolatileField, MODEL_FORMAT,
-    MODEL_VERSION,
+    Action, Auth, Binding, Child, Consumption, Dependency, FailedLogin, Journey, KeyAuth, Link,
+    LinkSource, Location, Model, Ownership, PathParam, Resource, ResponseShape, Singleton,
+    SourceInfo, State, StateBasis, StateMachine, Step, Transition, UserRole, VolatileField,
+    MODEL_FORMAT, MODEL_VERSION,
 };
 pub use openapi::render_openapi;
 pub use render::{mermaid_machine, render_dot, render_mermaid, render_text};

@@ -646,6 +646,22 @@ pub struct Auth {
     /// recording shows both kinds of 2xx answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_login: Option<FailedLogin>,
+    /// With no login: the key of their own each user sent, which no answer
+    /// handed out (`Authorization: Bearer sk_…`, `X-Api-Key: …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyAuth>,
+}
+
+/// Per-user keys, for an API without a login.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAuth {
+    /// The request header that carries the key, lower-case
+    /// (`authorization`, in the model's `scheme`; `x-api-key`).
+    pub header: String,
+    /// The keys the recording used, as the store pseudonymised them, in
+    /// order of first use: each one user's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
 }
 
 /// A login answered 2xx without a credential: how to tell it from a

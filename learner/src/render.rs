@@ -236,6 +236,19 @@ fn auth_line(auth: &Auth) -> String {
             parts.push(format!("{role} {action}"));
         }
     }
+    if let Some(key) = &auth.key {
+        let scheme = auth.scheme.as_deref().filter(|_| key.header == "authorization");
+        let keys = match key.keys.len() {
+            1 => "1 key".to_string(),
+            n => format!("{n} keys"),
+        };
+        match scheme {
+            Some(scheme) => {
+                parts.push(format!("per-user key in `{}` ({scheme}), {keys}", key.header))
+            }
+            None => parts.push(format!("per-user key in `{}`, {keys}", key.header)),
+        }
+    }
     if parts.is_empty() {
         return "none learned".to_string();
     }

@@ -219,3 +219,63 @@ fn a_session_keyed_by_a_refreshed_token_is_its_users() {
     // another user, every note would look public.
     assert_eq!(notes.ownership.visibility, None, "{:#?}", notes.ownership);
 }
+
+/// Two users each send a key of their own on every request (no login),
+/// plus whatever `extra` adds to each session.
+fn keyed(header: &str, value: impl Fn(usize) -> String) -> Traffic {
+    let mut t = Traffic::new();
+    for n in 0..2 {
+        let s = format!("client:{n}");
+        let id = format!("inv_{n}7c2e9a41");
+        t.push(
+            call(&s, "POST", "/v1/invoices")
+                .header(header, &value(n))
+                .json(json!({"amount": 1200}))
+                .reply(json!({"id": id, "status": "draft"})),
+        );
+        t.push(
+            call(&s, "GET", &format!("/v1/invoices/{id}"))
+                .header(header, &value(n))
+                .reply(json!({"id": id, "status": "draft"})),
+        );
+    }
+    t
+}
+
+#[test]
+fn a_key_of_each_users_own_that_no_answer_handed_out_is_a_per_user_key() {
+    let model = keyed("Authorization", |n| format!("Bearer {}", pseudonym(n as u64))).learn().model;
+    let key = model.auth.key.expect("a per-user key");
+    assert_eq!(key.header, "authorization");
+    assert_eq!(key.keys, [pseudonym(0), pseudonym(1)], "in order of first use");
+    assert_eq!(model.auth.scheme.as_deref(), Some("Bearer"));
+
+    let model = keyed("X-Api-Key", |n| pseudonym(n as u64 + 5)).learn().model;
+    assert_eq!(model.auth.key.expect("a per-user key").header, "x-api-key");
+}
+
+#[test]
+fn a_token_a_login_answered_a_basic_pair_or_a_clear_key_is_no_per_user_key() {
+    // A login's token: a session's credential, not a user's key.
+    let mut t = Traffic::new();
+    for n in 0..2u64 {
+        let s = format!("client:{n}");
+        let token = pseudonym(n + 3);
+        t.push(
+            call(&s, "POST", "/login")
+                .json(json!({"username": format!("u{n}"), "password": pseudonym(n)}))
+                .reply(json!({"token": token})),
+        );
+        t.push(call(&s, "GET", "/v1/me").bearer(&token).reply(json!({"name": "u"})));
+    }
+    assert_eq!(t.learn().model.auth.key, None);
+
+    // `Basic` carries a user and a password, not a key.
+    let basic = keyed("Authorization", |n| format!("Basic dXNlcjpwYXNz{n}"));
+    assert_eq!(basic.learn().model.auth.key, None);
+
+    // Keys recorded without redaction never reach the model.
+    let clear = keyed("X-Api-Key", |n| format!("sk_live_{n}9f8e7d6c5b4a"));
+    let key = clear.learn().model.auth.key.expect("the header is still known");
+    assert!(key.keys.is_empty(), "{:?}", key.keys);
+}

@@ -69,6 +69,7 @@ fn model(o: &Observer<'_>) -> Model {
         children: Vec::new(),
     };
     model.auth = crate::login::describe(Auth::infer(&model), &o.logins, &model, &action_ids);
+    model.auth.key = o.keys.finish(&model);
     model.roles = o.access.finish_roles(&o.logins.accounts, &action_ids);
     model.singletons = crate::singleton::singletons(&model);
     model.children = crate::child::children(&model);

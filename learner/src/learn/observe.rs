@@ -15,6 +15,7 @@ use crate::cross::{RawCross, RawDependency};
 use crate::evidence::{hash_of, Candidate};
 use crate::flow::{location_id, ActionFacts, FlowAcc, RequestValues, SessionFlow};
 use crate::journey::{Finished, JourneyAcc, RawStep};
+use crate::keys::KeyAcc;
 use crate::listing::listed_items;
 use crate::login::LoginAcc;
 use crate::model::{Location, SourceInfo};
@@ -46,6 +47,8 @@ pub(super) struct Observer<'t> {
     pub states: StateAcc,
     pub journeys: JourneyAcc,
     pub logins: LoginAcc,
+    /// Per-user keys sent in credential headers (an API without a login).
+    pub keys: KeyAcc,
     pub access: AccessAcc,
     /// Sessions in progress, by session key.
     sessions: HashMap<String, SessionState>,
@@ -135,6 +138,7 @@ impl<'t> Observer<'t> {
             states: StateAcc::new(resources.defs.len()),
             journeys: JourneyAcc::new(options.max_journeys),
             logins: LoginAcc::default(),
+            keys: KeyAcc::default(),
             access: AccessAcc::new(resources.defs.len()),
             sessions: HashMap::new(),
             session_ids: HashMap::new(),
@@ -385,6 +389,7 @@ impl<'t> Observer<'t> {
         let (request, answer) = (&parsed.request, &parsed.response);
         let id = action as u32;
         let login = self.logins.observe(session, id, exchange, response, request, answer);
+        self.keys.observe(&exchange.request);
         let own = login
             || (self.templater.actions[action].params.is_empty()
                 && self.templater.actions[action].method == "GET");

@@ -91,6 +91,9 @@ impl Oracles<'_> {
             }
             _ => {}
         }
+        if family.is_none() {
+            verdicts.extend(self.refused_again(seq, &trace));
+        }
         if family != Some(Mutation::Concurrent) {
             verdicts.extend(self.violations(&trace, broken, 0).into_iter().next().map(|(v, _)| v));
         }
@@ -112,9 +115,12 @@ impl Oracles<'_> {
         Ok(Checked { verdict, trace, runs, inconclusive })
     }
 
-    /// The failures of an unmutated journey's run: a 5xx, or an invariant it breaks.
+    /// The failures of an unmutated journey's run: a 5xx, a request the
+    /// recording saw refused when sent again that was accepted, or an
+    /// invariant it breaks.
     pub fn check_plain(&self, seq: &Sequence, trace: &Trace) -> Option<Verdict> {
         let mut verdicts = self.server_errors(seq, trace);
+        verdicts.extend(self.refused_again(seq, trace));
         verdicts.extend(self.violations(trace, &HashSet::new(), 0).into_iter().map(|(v, _)| v));
         verdicts.into_iter().min_by_key(|v| (rank(v.oracle), v.step))
     }

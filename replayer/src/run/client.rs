@@ -19,13 +19,14 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::Value;
 use venomqa_tls::ClientTrust;
 use venomqa_traffic::strip_bom;
 
 use crate::error::Error;
 use crate::oracle::finding::SentRequest;
 use crate::run::rate_limit;
-use crate::run::request::{Draft, Reply, RequestTemplate};
+use crate::run::request::{BodyTemplate, Draft, Reply, RequestTemplate};
 use crate::run::trust;
 
 /// A body that arrives this long after its headers is a stall: the
@@ -197,6 +198,9 @@ impl Client {
         template: &RequestTemplate,
         draft: &Draft,
     ) -> Result<(SentRequest, Reply), SendError> {
+        if template.local {
+            return Ok(local_answer(template, draft));
+        }
         let url = draft.url(&self.base, template);
         let headers = draft.wire_headers(template);
         let body = draft.body_bytes();
@@ -320,6 +324,31 @@ impl Client {
             Err(e) => no_answer(e),
         }
     }
+}
+
+/// The answer of a template venomqa answers itself (a user's key's
+/// stand-in login): `200` with the drafted body, nothing sent or counted.
+fn local_answer(template: &RequestTemplate, draft: &Draft) -> (SentRequest, Reply) {
+    let json = match &draft.body {
+        BodyTemplate::Json(json) => Some(json.clone()),
+        _ => None,
+    };
+    let body = json.as_ref().map(Value::to_string).unwrap_or_default();
+    let reply = Reply { status: 200, headers: Vec::new(), body: body.clone(), json };
+    let sent = SentRequest {
+        action: template.action.to_string(),
+        user: None,
+        method: template.method.to_string(),
+        url: String::new(),
+        headers: Vec::new(),
+        body: None,
+        copies: 1,
+        at_once_with_previous: false,
+        linked: Vec::new(),
+        status: Some(200),
+        response_body: Some(body),
+    };
+    (sent, reply)
 }
 
 /// A request that got no answer: the run stops when nothing listens or the

@@ -356,7 +356,8 @@ impl Runner<'_> {
             let (mut sent, reply) = result.map_err(|err| self.client.stopped(err))?;
             let call = if k < copies { &step.call } else { partner.map_or(&step.call, |p| p.0) };
             sent.user = call.user.and_then(|u| self.plan.users.get(u)).map(|u| u.name.clone());
-            if k == 0 || k == copies {
+            // A user's key's stand-in login was never sent: no request to report.
+            if (k == 0 || k == copies) && !call.template.local {
                 sent.copies = if k == 0 { copies as u32 } else { 1 };
                 sent.at_once_with_previous = k > 0;
                 executed.sent.push(sent);

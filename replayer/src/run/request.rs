@@ -41,7 +41,7 @@ fn scheme_of(value: &str) -> &str {
 }
 
 /// A path segment of a template.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Segment {
     Literal(String),
     /// A parameter and the value it had in the recording (used only when no
@@ -53,7 +53,7 @@ pub(crate) enum Segment {
 }
 
 /// A request body as recorded.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum BodyTemplate {
     None,
     Json(Value),
@@ -96,6 +96,9 @@ pub(crate) struct RequestTemplate {
     /// The `Authorization` scheme a token is sent in (`Bearer`, `Token`;
     /// empty for a bare token): as recorded, else the model's, else `Bearer`.
     pub credential_scheme: Option<String>,
+    /// Answered by venomqa itself, never sent: the stand-in login of a
+    /// user's own key (`setup::keys`).
+    pub local: bool,
 }
 
 impl RequestTemplate {
@@ -178,6 +181,7 @@ impl RequestTemplate {
             content_type,
             body,
             credential_scheme,
+            local: false,
         }
     }
 
@@ -202,7 +206,18 @@ impl RequestTemplate {
             content_type: None,
             body: BodyTemplate::None,
             credential_scheme: scheme.filter(|s| !s.starts_with("cookie:")).map(str::to_string),
+            local: false,
         }
+    }
+
+    /// Whether `other` sends the same values: path, query, headers and body
+    /// as recorded (what bindings put in aside).
+    pub fn same_values(&self, other: &RequestTemplate) -> bool {
+        self.method == other.method
+            && self.segments == other.segments
+            && self.query == other.query
+            && self.headers == other.headers
+            && self.body == other.body
     }
 
     /// The names of its path parameters.

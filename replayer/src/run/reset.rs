@@ -88,6 +88,7 @@ impl Runner<'_> {
             content_type: None,
             body: BodyTemplate::None,
             credential_scheme: None,
+            local: false,
         };
         let reply = match self.client.send(&template, &template.draft()).await {
             Ok((_, reply)) => reply,

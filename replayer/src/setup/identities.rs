@@ -363,6 +363,7 @@ mod tests {
                 ("name".into(), "ada".into()),
             ]),
             credential_scheme: None,
+            local: false,
         };
         rewrite_account(&mut t, "ada@x.io", "ada.~r:0123456789abcdef@x.io");
         let BodyTemplate::Form(pairs) = &t.body else { panic!("form") };

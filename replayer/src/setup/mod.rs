@@ -10,6 +10,7 @@ pub(crate) mod config;
 pub(crate) mod consumes;
 pub(crate) mod evidence;
 pub(crate) mod identities;
+pub(crate) mod keys;
 pub(crate) mod plan;
 pub(crate) mod planner;
 pub(crate) mod recorded;

@@ -7,16 +7,17 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use venomqa_learner::{Auth, Location, Model, StateBasis};
+use venomqa_learner::{Auth, KeyAuth, Location, Model, StateBasis};
 
 use crate::error::Error;
 use crate::oracle::invariant::Invariant;
 use crate::run::request::RequestTemplate;
 use crate::run::sequence::Call;
 use crate::setup::auth::learned_auth;
-use crate::setup::config::{Config, User};
+use crate::setup::config::{env_var, Config, User};
 use crate::setup::evidence;
 use crate::setup::identities::{fresh_account, Identities};
+use crate::setup::keys::KEY_FIELD;
 use crate::setup::planner::{id_location, Found, Planner};
 pub(crate) use crate::setup::planner::{Catalogued, PlannedJourney};
 use crate::setup::recorded::Recorded;
@@ -163,6 +164,10 @@ impl Plan {
         let auth = Auth { login: login.clone(), ..auth.into_owned() };
         let identities = Identities::find(model, recorded, &auth);
         let users = with_generated(&config.users, &identities);
+        let key = model.auth.key.as_ref().filter(|_| login.is_none());
+        if let Some(key) = key {
+            check_key_users(key, config)?;
+        }
         let mut planner = Planner {
             model,
             recorded,
@@ -177,6 +182,7 @@ impl Plan {
                 .collect(),
             identities: &identities,
             auth: &auth,
+            key,
             found: Found::default(),
         };
         for (j, journey) in model.journeys.iter().enumerate() {
@@ -346,6 +352,35 @@ fn auth_actions(model: &Model, config: &Config) -> Result<(Option<String>, Optio
     Ok((login, logout))
 }
 
+/// An API without a login replays each configured user's own key: every
+/// user must give one.
+fn check_key_users(key: &KeyAuth, config: &Config) -> Result<(), Error> {
+    let example =
+        |name: &str| format!("{KEY_FIELD} = {{ env = \"{}\" }}", env_var(name, KEY_FIELD));
+    if config.users.is_empty() {
+        return Err(Error::Setup(format!(
+            "the recording authenticates with a key of each user's own in the `{}` header and \
+             shows no login, but the configuration names no [users.NAME]: give each test user \
+             their key (e.g. [users.alice] {}; `venomqa init` writes one table per recorded key)",
+            key.header,
+            example("alice")
+        )));
+    }
+    for user in &config.users {
+        if !user.fields.contains_key(KEY_FIELD) {
+            return Err(Error::Setup(format!(
+                "user {} has no `{KEY_FIELD}`: the recording authenticates with a key of each \
+                 user's own in the `{}` header, so [users.{}] must give it (e.g. {})",
+                user.name,
+                key.header,
+                user.name,
+                example(&user.name)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The probe read of resource `name`: its recorded request when one was
 /// accepted, else the bare action.
 fn probe_read(
@@ -498,6 +533,7 @@ mod tests {
                     fields: Default::default(),
                     generated: *generated,
                     variables: Default::default(),
+                    recorded_key: None,
                 })
                 .collect(),
             login: None,
@@ -552,6 +588,7 @@ mod tests {
             content_type: None,
             body: crate::run::request::BodyTemplate::None,
             credential_scheme: None,
+            local: false,
         })
     }
 

@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use venomqa_learner::{Auth, Journey, Location, Model, Step as JourneyStep};
+use venomqa_learner::{Auth, Journey, KeyAuth, Location, Model, Step as JourneyStep};
 use venomqa_traffic::strip_bom;
 
 use crate::run::request::{RequestTemplate, Segment};
@@ -17,6 +17,7 @@ use crate::setup::identities::{
     account_location, login_account, pseudonyms, recorded_login_failed, replace_secret,
     rewrite_account, strings, Identities,
 };
+use crate::setup::keys::{key_answer, key_location, key_login, recorded_key, user_of_key};
 use crate::setup::recorded::Recorded;
 use crate::setup::users::match_user;
 
@@ -68,6 +69,8 @@ pub(super) struct Planner<'a> {
     pub(super) login: Option<&'a str>,
     pub(super) logout: Option<&'a str>,
     pub(super) auth: &'a Auth,
+    /// With no login: the per-user key requests carry.
+    pub(super) key: Option<&'a KeyAuth>,
     pub(super) identities: &'a Identities,
     /// Each made account and the value replay sends in its place.
     pub(super) fresh: Vec<(String, String)>,
@@ -87,6 +90,8 @@ struct Planning {
     /// (resource, key) → the create whose recorded answer echoed the key
     /// the client chose for it (`{"slug": "kindred"}`).
     echoed: HashMap<(usize, String), usize>,
+    /// A recorded per-user key → the position of its stand-in login.
+    key_logins: HashMap<String, usize>,
 }
 
 impl Planning {
@@ -122,6 +127,7 @@ impl Planner<'_> {
             call.user = Some(self.configured + m);
             planning.push(call, step.status);
         }
+        self.key_logins(journey, &mut planning);
         let offset = planning.steps.len();
         for (s, step) in journey.steps.iter().enumerate() {
             let Some(template) = self.template(&step.action, step.exchange) else {
@@ -152,6 +158,41 @@ impl Planner<'_> {
             made_at: planning.made_at,
             world: 0,
         });
+    }
+
+    /// With per-user keys: a stand-in login for each key the journey's
+    /// requests carried, in order of first use, as the configured user
+    /// that key is (the first one when none is).
+    fn key_logins(&mut self, journey: &Journey, planning: &mut Planning) {
+        let Some(key) = self.key else { return };
+        let template = key_login(key);
+        for step in &journey.steps {
+            let Some(exchange) = self.recorded.get(step.exchange) else { continue };
+            let Some(recorded) = recorded_key(exchange, key) else { continue };
+            if planning.key_logins.contains_key(&recorded) {
+                continue;
+            }
+            let configured = &self.users[..self.configured];
+            let user =
+                user_of_key(&recorded, configured, self.recorded.redactor()).unwrap_or_else(|| {
+                    self.found.unmatched += 1;
+                    0
+                });
+            let at = planning.steps.len();
+            planning.users_at.insert(at, user);
+            planning.key_logins.insert(recorded, at);
+            self.found.user_logins.entry(user).or_insert_with(|| template.clone());
+            self.found.login_template.get_or_insert_with(|| template.clone());
+            planning.push(Call::login(&template, user), 200);
+        }
+    }
+
+    /// The binding of a recorded request's per-user key to its stand-in login.
+    fn key_bind(&self, step: &JourneyStep, planning: &Planning) -> Option<Bind> {
+        let key = self.key?;
+        let recorded = recorded_key(self.recorded.get(step.exchange)?, key)?;
+        let at = *planning.key_logins.get(&recorded)?;
+        Some(Bind { to: key_location(key), origin: at as u32, from: key_answer() })
     }
 
     /// A path naming an instance by the key its client chose, which the
@@ -219,6 +260,7 @@ impl Planner<'_> {
                 from: b.from.clone(),
             })
             .collect();
+        binds.extend(self.key_bind(step, planning));
         let mut user = None;
         for b in &binds {
             if let Some(u) = planning.users_at.get(&(b.origin as usize)) {

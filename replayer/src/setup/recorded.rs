@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use venomqa_learner::Model;
-use venomqa_traffic::{Exchange, Store};
+use venomqa_traffic::{Exchange, Redactor, Store};
 
 use crate::error::Error;
 
@@ -14,12 +14,21 @@ use crate::error::Error;
 #[derive(Clone, Debug, Default)]
 pub struct Recorded {
     exchanges: HashMap<u64, Exchange>,
+    /// The store's redactor, when read from a store: what a test user's
+    /// own key would have been recorded as.
+    redactor: Option<Redactor>,
 }
 
 impl Recorded {
     /// From exchanges already in memory (an import, a test).
     pub fn from_exchanges(exchanges: impl IntoIterator<Item = Exchange>) -> Recorded {
-        Recorded { exchanges: exchanges.into_iter().map(|e| (e.id, e)).collect() }
+        Recorded { exchanges: exchanges.into_iter().map(|e| (e.id, e)).collect(), redactor: None }
+    }
+
+    /// These exchanges, recorded by a store that `redactor` is keyed for.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Recorded {
+        self.redactor = Some(redactor);
+        self
     }
 
     /// Reads the exchanges the model's journeys refer to from an open store.
@@ -33,7 +42,7 @@ impl Recorded {
                 exchanges.insert(step.exchange, exchange);
             }
         }
-        Ok(Recorded { exchanges })
+        Ok(Recorded { exchanges, redactor: Some(store.redactor()) })
     }
 
     /// Opens the store at `dir` read-only and reads what the model's journeys need.
@@ -45,6 +54,11 @@ impl Recorded {
     /// One exchange by id.
     pub fn get(&self, id: u64) -> Option<&Exchange> {
         self.exchanges.get(&id)
+    }
+
+    /// The store's redactor (none for exchanges given in memory).
+    pub fn redactor(&self) -> Option<&Redactor> {
+        self.redactor.as_ref()
     }
 
     /// Every exchange held, in no particular order.

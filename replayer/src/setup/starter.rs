@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use venomqa_learner::{Action, Auth, Model};
+use venomqa_learner::{Action, Auth, KeyAuth, Model};
 use venomqa_traffic::{is_pseudonym, is_secret_header, is_secret_name};
 
 use crate::mutate::mutation::Mutation;
@@ -16,6 +16,7 @@ use crate::run::request::{BodyTemplate, RequestTemplate};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{env_var, Reset};
 use crate::setup::identities::{form_decode, login_account, recorded_login_failed, Identities};
+use crate::setup::keys::{KEY_FIELD, RECORDED_KEY};
 use crate::setup::recorded::Recorded;
 
 /// A starting configuration for `model`, whose traffic is in `store` (read
@@ -305,6 +306,10 @@ fn write_users(w: &mut String, model: &Model, recorded: &Recorded, login: Option
         );
         return;
     }
+    if let Some(key) = model.auth.key.as_ref().filter(|_| users.is_empty() && login.is_none()) {
+        write_key_users(w, key);
+        return;
+    }
     if users.is_empty() {
         if let Some(header) = key_header_without_login(model, recorded) {
             let _ = writeln!(
@@ -431,10 +436,43 @@ fn unjourneyed_users(
         .collect()
 }
 
+/// One `[users.NAME]` table per key the recording used, for an API
+/// without a login whose users each send a key of their own: `key` from
+/// the environment, `recorded_key` the recorded one it replaces.
+fn write_key_users(w: &mut String, key: &KeyAuth) {
+    let _ = writeln!(
+        w,
+        "# The recording shows no login: each user sent a key of their own in the `{}`",
+        key.header
+    );
+    let _ = writeln!(
+        w,
+        "# header. One table per recorded key; `recorded_key` is the recording's pseudonym"
+    );
+    let _ = writeln!(
+        w,
+        "# of the key the user stands for (a user whose key the recording used may leave"
+    );
+    let _ = writeln!(w, "# it out). Name the tables as you like; set each key's variable.");
+    let names: Vec<String> = match key.keys.len() {
+        0 => vec!["user1".into(), "user2".into()],
+        n => (1..=n).map(|i| format!("key{i}")).collect(),
+    };
+    for (i, name) in names.iter().enumerate() {
+        let _ = writeln!(w, "[users.{name}]");
+        if let Some(recorded) = key.keys.get(i) {
+            let _ = writeln!(w, "{RECORDED_KEY} = {}", quote(recorded));
+        }
+        let _ = writeln!(w, "{KEY_FIELD} = {{ env = {} }}", quote(&env_var(name, KEY_FIELD)));
+        w.push('\n');
+    }
+}
+
 /// A secret request header the recording authenticated with (`X-Api-Key`)
-/// when it shows no login: a per-user key venomqa cannot replay yet.
+/// when it shows no login and the model learned no per-user key from it
+/// (a model learned before models knew them): what replay cannot use.
 pub fn key_header_without_login(model: &Model, recorded: &Recorded) -> Option<String> {
-    if learned_auth(model).login.is_some() {
+    if learned_auth(model).login.is_some() || model.auth.key.is_some() {
         return None;
     }
     let mut names: Vec<String> = recorded
@@ -641,17 +679,40 @@ mod tests {
     }
 
     #[test]
-    fn per_user_keys_without_a_login_are_named_as_not_replayed() {
-        let keyed = |id: u64, method: &str, url: &str| {
+    fn per_user_keys_without_a_login_get_one_user_per_recorded_key() {
+        let keyed = |id: u64, method: &str, url: &str, key: &[u8]| {
             let mut e = exchange(id, method, url, json!({"name": "n"}), false);
             e.request.headers = Headers::default();
-            e.request.headers.push("X-Api-Key", b"~r:00000000000000aa".to_vec());
+            e.request.headers.push("X-Api-Key", key.to_vec());
+            e.session = SessionKey(format!("x-api-key:{}", String::from_utf8_lossy(key)));
             e
         };
-        let exchanges = vec![keyed(1, "POST", "/items"), keyed(2, "GET", "/items/1")];
-        let model =
+        let (ann, bo) = (b"~r:00000000000000aa", b"~r:00000000000000bb");
+        let exchanges = vec![
+            keyed(1, "POST", "/items", ann),
+            keyed(2, "GET", "/items/1", ann),
+            keyed(3, "POST", "/items", bo),
+        ];
+        let mut model =
             learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).unwrap().model;
         let recorded = Recorded::from_exchanges(exchanges);
+        assert_eq!(key_header_without_login(&model, &recorded), None, "replayed now");
+        let text = starter_config_from(&model, &recorded, "store", "http://127.0.0.1:1", None);
+        for (n, key) in [(1, "aa"), (2, "bb")] {
+            let table = format!(
+                "[users.key{n}]\nrecorded_key = \"~r:00000000000000{key}\"\nkey = {{ env = \"VENOMQA_KEY{n}_KEY\" }}"
+            );
+            assert!(text.contains(&table), "{text}");
+        }
+        let path = std::path::Path::new("qa/venomqa.toml");
+        let config =
+            crate::setup::config::Config::parse_with_env(&text, path, |_| Some("k".into()))
+                .expect("parses back");
+        assert_eq!(config.users[0].recorded_key.as_deref(), Some("~r:00000000000000aa"));
+        assert_eq!(config.users[0].fields.keys().collect::<Vec<_>>(), ["key"]);
+
+        // A model learned before models knew per-user keys: named as not replayed.
+        model.auth.key = None;
         assert_eq!(key_header_without_login(&model, &recorded).as_deref(), Some("x-api-key"));
         let text = starter_config_from(&model, &recorded, "store", "http://127.0.0.1:1", None);
         assert!(

@@ -23,6 +23,7 @@ pub(crate) fn with_generated(configured: &[User], identities: &Identities) -> Ve
         fields: Default::default(),
         generated: true,
         variables: Default::default(),
+        recorded_key: None,
     });
     configured.iter().cloned().chain(made).collect()
 }

@@ -23,6 +23,8 @@ pub struct Visit {
     token: Option<String>,
     /// The `Authorization` scheme the token is sent in.
     scheme: &'static str,
+    /// A key of the user's own, sent as `X-Api-Key` (no login).
+    api_key: Option<String>,
 }
 
 impl Visit {
@@ -45,6 +47,7 @@ impl Visit {
             session: session.to_string(),
             token: None,
             scheme,
+            api_key: None,
         };
         let answer = visit
             .send(
@@ -56,6 +59,35 @@ impl Visit {
         visit.token = answer["token"].as_str().map(str::to_string);
         assert!(visit.token.is_some(), "{user} logs in: {answer}");
         visit
+    }
+
+    /// A session of `user` that logs in with nothing: every request carries
+    /// the user's own key ([`service::KEYS`]) as `X-Api-Key`.
+    pub fn keyed(base: &str, session: &str, user: &str) -> Visit {
+        let key = service::KEYS.iter().find(|(u, _)| *u == user).expect("a user").1;
+        Visit {
+            client: venomqa_testkit::http::client(),
+            base: base.to_string(),
+            session: session.to_string(),
+            token: None,
+            scheme: "Bearer",
+            api_key: Some(key.to_string()),
+        }
+    }
+
+    /// Sends a form-encoded body (`application/x-www-form-urlencoded`):
+    /// the status and JSON answer.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+        let body: String =
+            form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let request = self
+            .request("POST", path, None)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        let response = request.send().await.expect("the toy answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// Sends a request as this user; its JSON answer (`null` when bodiless).
@@ -100,6 +132,9 @@ impl Visit {
         let mut request = self.client.request(method, &url).header("x-session", &self.session);
         if let Some(token) = &self.token {
             request = request.header("authorization", format!("{} {token}", self.scheme));
+        }
+        if let Some(key) = &self.api_key {
+            request = request.header("x-api-key", key);
         }
         if let Some(body) = body {
             request = request.json(&body);
@@ -164,7 +199,8 @@ where
     let exchanges: Vec<Exchange> = all(&store);
     let model =
         learn(|| exchanges.clone().into_iter(), &LearnOptions::default()).expect("learns").model;
-    Learned { model, recorded: Recorded::from_exchanges(exchanges) }
+    let recorded = Recorded::from_exchanges(exchanges).with_redactor(store.redactor());
+    Learned { model, recorded }
 }
 
 /// The findings of `family` alone against a toy service with `bugs`.
@@ -174,6 +210,27 @@ pub async fn findings(learned: &Learned, family: &str, bugs: &[&'static str]) ->
 
 /// A replay of `family` alone against a toy service with `bugs`.
 pub async fn run(learned: &Learned, family: &str, bugs: &[&'static str]) -> RunOutcome {
+    run_as(learned, family, bugs, LOGIN_USERS).await
+}
+
+/// The toy's users as they log in.
+pub const LOGIN_USERS: &str = r#"
+[users.alice]
+username = "alice"
+password = "alice-pw"
+
+[users.bob]
+username = "bob"
+password = "bob-pw"
+"#;
+
+/// [`run`] with the `[users.NAME]` tables given.
+pub async fn run_as(
+    learned: &Learned,
+    family: &str,
+    bugs: &[&'static str],
+    users: &str,
+) -> RunOutcome {
     let toy = service::start(bugs).await;
     let text = format!(
         r#"
@@ -183,15 +240,7 @@ timeout = "5s"
 
 [reset]
 request = "POST /__reset"
-
-[users.alice]
-username = "alice"
-password = "alice-pw"
-
-[users.bob]
-username = "bob"
-password = "bob-pw"
-
+{users}
 [mutations]
 enabled = ["{family}"]
 "#,

@@ -12,7 +12,11 @@
 //! for with `202` and read at `/statements/{id}`; entries listed by
 //! `GET /entries?wallet_id=`), and projects named by their maker (`POST
 //! /projects {"slug"}`) whose tasks are numbered 1, 2, 3 in each, deleted
-//! by alice only (`403` to anyone else).
+//! by alice only (`403` to anyone else), and invoices for an API without
+//! a login: each user sends a key of their own (`X-Api-Key`, [`KEYS`]) and
+//! form-encoded bodies; an invoice is paid, then refunded by `POST
+//! /refunds` (form `invoice=…&amount=…`) up to its amount, `400` beyond it
+//! (bug `refund-twice`), and read by its owner only (bug `invoice-leak`).
 //!
 //! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
 //! order mark; `rate-limit`, every other request refused with `429` and
@@ -36,6 +40,9 @@ use venomqa_testkit::Upstream;
 
 /// The users and their passwords.
 pub const USERS: [(&str, &str); 2] = [("alice", "alice-pw"), ("bob", "bob-pw")];
+
+/// The users' own keys, sent as `X-Api-Key` (no login needed).
+pub const KEYS: [(&str, &str); 2] = [("alice", "key-alice-7f3a91"), ("bob", "key-bob-2c9e64")];
 
 #[derive(Default)]
 struct State {
@@ -61,6 +68,7 @@ struct State {
     /// Projects deleted, kept for the `task-on-deleted-project` bug.
     deleted_projects: BTreeMap<String, Value>,
     prefs: HashMap<String, Value>,
+    invoices: BTreeMap<String, Value>,
 }
 
 impl State {
@@ -122,8 +130,19 @@ async fn answer(
         })
         .map(str::to_string);
     let if_match = req.headers().get("if-match").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let api_key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
+    let keyed = KEYS.iter().find(|(_, k)| Some(*k) == api_key).map(|(u, _)| u.to_string());
+    let form = req
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
     let bytes = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let body: Value = if form {
+        let pairs = form_urlencoded::parse(&bytes).into_owned();
+        Value::Object(pairs.map(|(k, v)| (k, Value::String(v))).collect())
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
     if bugs.contains("overdraw-race") && method == "POST" && path.ends_with("/withdrawals") {
         // Checked, then debited a moment later without holding the state.
         let wallet = path.trim_matches('/').split('/').nth(1).unwrap_or_default().to_string();
@@ -149,12 +168,12 @@ async fn answer(
     }
     let mut state = state.lock().expect("state");
     state.served += 1;
-    if bugs.contains("rate-limit") && state.served % 2 == 0 && path != "/__reset" {
+    if bugs.contains("rate-limit") && state.served.is_multiple_of(2) && path != "/__reset" {
         let refusal = Response::builder().status(StatusCode::TOO_MANY_REQUESTS);
         let refusal = refusal.header("retry-after", "0").header("content-type", "application/json");
         return refusal.body(full(r#"{"error":"slow down"}"#.to_string())).expect("response");
     }
-    let user = token.and_then(|t| state.tokens.get(&t).cloned());
+    let user = token.and_then(|t| state.tokens.get(&t).cloned()).or(keyed);
     let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
     let call = Call { method, segments, query, user, body, if_match };
     let (status, json) = route(&mut state, bugs, &call);
@@ -230,6 +249,7 @@ fn authenticated(
         (_, ["tickets", ..]) => tickets(s, bugs, c, user, seg),
         (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
         (_, ["me", ..] | ["accounts", ..]) => accounts(s, bugs, c, user, seg),
+        (_, ["invoices" | "refunds", ..]) => invoices(s, bugs, c, user, seg),
         _ => refuse(StatusCode::NOT_FOUND),
     }
 }
@@ -603,6 +623,64 @@ fn projects(
                 Some(_) => refuse(StatusCode::CONFLICT),
                 None => refuse(StatusCode::NOT_FOUND),
             }
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Invoices of an API without a login (`invoice-leak`, `refund-twice`):
+/// amounts in form fields, as text.
+fn invoices(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    let amount = |v: &Value| v.as_str().and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
+    let mine = |i: &Value| i["owner"] == user;
+    match (c.method.as_str(), seg) {
+        ("POST", ["invoices"]) => {
+            let id = s.fresh_id("inv");
+            let invoice = json!({"id": id, "owner": user, "amount": amount(&c.body["amount"]),
+                "refunded": 0, "status": "open"});
+            s.invoices.insert(id, invoice.clone());
+            (StatusCode::OK, invoice)
+        }
+        ("GET", ["invoices", id]) => {
+            read(&s.invoices, id, |i| mine(i) || bugs.contains("invoice-leak"))
+        }
+        ("POST", ["invoices", id, "pay"]) => match s.invoices.get_mut(*id).filter(|i| mine(i)) {
+            Some(i) if i["status"] == "open" => {
+                i["status"] = json!("paid");
+                (StatusCode::OK, i.clone())
+            }
+            Some(_) => refuse(StatusCode::BAD_REQUEST),
+            None => refuse(StatusCode::NOT_FOUND),
+        },
+        ("POST", ["invoices", id, "notes"]) => match s.invoices.get_mut(*id).filter(|i| mine(i)) {
+            Some(i) => {
+                i["note"] = c.body["text"].clone();
+                (StatusCode::OK, i.clone())
+            }
+            None => refuse(StatusCode::NOT_FOUND),
+        },
+        ("POST", ["refunds"]) => {
+            let id = c.body["invoice"].as_str().unwrap_or_default().to_string();
+            let Some(i) = s.invoices.get_mut(&id).filter(|i| mine(i)) else {
+                return refuse(StatusCode::NOT_FOUND);
+            };
+            let wanted = amount(&c.body["amount"]);
+            let left = i["amount"].as_i64().unwrap_or(0) - i["refunded"].as_i64().unwrap_or(0);
+            if i["status"] != "paid"
+                || wanted <= 0
+                || wanted > left && !bugs.contains("refund-twice")
+            {
+                return refuse(StatusCode::BAD_REQUEST);
+            }
+            i["refunded"] = json!(i["refunded"].as_i64().unwrap_or(0) + wanted);
+            let refund = s.fresh_id("re");
+            (StatusCode::OK, json!({"id": refund, "invoice": id, "amount": wanted}))
         }
         _ => refuse(StatusCode::NOT_FOUND),
     }

@@ -233,6 +233,9 @@ pub struct User {
     /// Field → the environment variable its value was read from (a
     /// secret): reports write the variable, never the value.
     pub variables: BTreeMap<String, String>,
+    /// For an API without a login: the recorded key (as the store
+    /// pseudonymised it) this user's `key` stands for (`recorded_key`).
+    pub recorded_key: Option<String>,
 }
 
 impl User {

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::mutate::mutation::{Mutation, UnknownMutation};
 use crate::oracle::invariant::Invariant;
+use crate::setup::keys::RECORDED_KEY;
 
 /// The configuration file being parsed: its text, to turn a span into a
 /// line and column, and its path, to name it.
@@ -163,7 +164,9 @@ impl File<'_> {
                 };
                 resolved.insert(field, text_value);
             }
-            users.push(User { name, fields: resolved, generated: false, variables });
+            // Not a field a login sends: which recorded key the user's `key` replaces.
+            let recorded_key = resolved.remove(RECORDED_KEY);
+            users.push(User { name, fields: resolved, generated: false, variables, recorded_key });
         }
         Ok(users)
     }
