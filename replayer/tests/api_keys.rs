@@ -7,7 +7,7 @@
 
 mod toy;
 
-use toy::{record, run_as, summary, Visit};
+use toy::{findings_as, record, run_as, summary, Visit};
 use venomqa_replayer::{Confidence, OracleKind};
 
 /// Alice makes an invoice, pays it, reads it, refunds all of it and is
@@ -139,4 +139,52 @@ async fn a_refusal_after_another_write_proves_nothing_when_accepted_now() {
         run_as(&learned, "as-other-user", &["refund-twice"], &key_users(&key.keys[0])).await;
     let again = outcome.findings.iter().filter(|f| f.summary.contains("second time"));
     assert_eq!(again.count(), 0, "{:#?}", summary(&outcome.findings));
+}
+
+/// Each user makes a payer with a balance (an `Idempotency-Key` sent),
+/// an invoice it pays, pays it, and is refused paying it again.
+async fn invoices_paid_by_payers(base: String) {
+    for (n, user) in ["alice", "bob"].into_iter().enumerate() {
+        let v = Visit::keyed(&base, &format!("payers-{n}"), user);
+        let key = format!("payer-key-{n}-4f1e");
+        let (_, payer) = v.form_keyed("/payers", &[("balance", "5000")], Some(&key)).await;
+        let payer = payer["id"].as_str().expect("a payer").to_string();
+        v.send("GET", &format!("/payers/{payer}"), None).await;
+        let (_, made) = v.form("/invoices", &[("payer", &payer), ("amount", "1200")]).await;
+        let id = made["id"].as_str().expect("an invoice").to_string();
+        assert_eq!(v.form(&format!("/invoices/{id}/pay"), &[]).await.0, 200);
+        assert_eq!(v.form(&format!("/invoices/{id}/pay"), &[]).await.0, 400, "paid already");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_pays_at_once_that_debit_the_payer_twice_are_a_race_seen_on_the_payer() {
+    let learned = record(invoices_paid_by_payers).await;
+    let key = learned.model.auth.key.as_ref().expect("a per-user key learned");
+    let users = key_users(&key.keys[0]);
+    let found = findings_as(&learned, "concurrent", &["pay-race"], &users).await;
+    let race = found.iter().find(|f| {
+        f.oracle == OracleKind::Race
+            && f.actions.last().is_some_and(|a| a.ends_with("POST /invoices/{invoice_id}/pay"))
+    });
+    let race = race.unwrap_or_else(|| panic!("the double debit: {:#?}", summary(&found)));
+    assert!(race.summary.contains("the payer it touched reads otherwise"), "{}", race.summary);
+    assert!(race.evidence.iter().any(|e| e.contains("balance")), "{:#?}", race.evidence);
+
+    let quiet = findings_as(&learned, "concurrent", &[], &users).await;
+    assert!(quiet.is_empty(), "{:#?}", summary(&quiet));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_create_that_makes_a_second_payer_breaks_idempotency() {
+    let learned = record(invoices_paid_by_payers).await;
+    let key = learned.model.auth.key.as_ref().expect("a per-user key learned");
+    let users = key_users(&key.keys[0]);
+    let found = findings_as(&learned, "idempotency-retry", &["payer-idempotency"], &users).await;
+    let second = found.iter().find(|f| f.oracle == OracleKind::Idempotency);
+    let second = second.unwrap_or_else(|| panic!("a second payer: {:#?}", summary(&found)));
+    assert!(second.summary.contains("made a second payer"), "{}", second.summary);
+
+    let quiet = findings_as(&learned, "idempotency-retry", &[], &users).await;
+    assert!(quiet.is_empty(), "{:#?}", summary(&quiet));
 }

@@ -465,10 +465,14 @@ impl Journey<'_> {
             .enumerate()
             .filter(|(_, s)| s.call.template.idempotency_key.is_some())
             .map(|(i, s)| {
-                let mut steps = self.steps()[..=i].to_vec();
-                let mut again = s.clone();
-                again.origin = self.seq.fresh_origin();
-                steps.push(again.focus());
+                // The first request is an inserted copy, so that cutting
+                // the case to what its focus needs keeps it: the retry
+                // binds nothing of the first's, yet the test is the pair.
+                let mut steps = self.steps()[..i].to_vec();
+                let mut first = s.clone();
+                first.origin = self.seq.fresh_origin();
+                steps.push(first);
+                steps.push(s.clone().focus());
                 self.new_seq(steps)
             })
             .collect()

@@ -1,5 +1,6 @@
 //! The idempotency oracle: a retry with the same `Idempotency-Key` changed
-//! state again or answered differently from the first request.
+//! state again, made a second instance (a create answering another id), or
+//! answered differently from the first request.
 
 use serde_json::Value;
 
@@ -31,6 +32,19 @@ impl Oracles<'_> {
             .clone();
         let mut evidence =
             vec![format!("Idempotency-Key {key}: first answer {}, retry {}", a.status, b.status)];
+        // A create's id differs on every call (noise to the answers'
+        // comparison below), except on a retry that the key made the same.
+        let made = (trace.steps[o].instance, trace.steps[f].instance);
+        if let (Some(r), Some(x), Some(y), true) = (first.creates, made.0, made.1, b.ok()) {
+            if x != y {
+                let noun = crate::oracle::invariant::singular(&self.plan.resources[r].name);
+                let ids = (&trace.instances[x].id, &trace.instances[y].id);
+                evidence
+                    .push(format!("the first made {noun} {}, the retry another: {}", ids.0, ids.1));
+                let what = format!("made a second {noun}");
+                return Some(self.idempotency_verdict(f, retry.action(), &what, evidence));
+            }
+        }
         if let Some(k) = trace.steps[f].instance {
             if let (Some(before), Some(after)) = (trace.before(f, k), trace.after(f, k)) {
                 let changed = changes(before, after, trace.instances[k].resource, self.noise);

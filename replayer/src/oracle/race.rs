@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::oracle::diff::changes_across;
 use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::{compact, Oracles, Verdict};
-use crate::run::execute::Trace;
+use crate::run::execute::{Trace, SETTLE};
 use crate::run::sequence::{Call, SeqStep, Sequence};
 
 /// Runs of a concurrent step before concluding it does not race: both
@@ -140,6 +140,13 @@ impl Oracles<'_> {
                 runs,
             ));
         }
+        if accepted > most && st.partner.is_none() {
+            let (verdict, n) = self.race_elsewhere(seq, f, most, &statuses).await?;
+            runs += n;
+            if verdict.is_some() {
+                return Ok((verdict, runs));
+            }
+        }
         if let Some(name) = broken_at_once.iter().find(|n| !broken_in_order.contains(*n)) {
             return Ok((
                 Some(Verdict {
@@ -157,6 +164,91 @@ impl Oracles<'_> {
             ));
         }
         Ok((None, runs))
+    }
+
+    /// Copies accepted at once more often than in order, leaving their own
+    /// instance as one would (an invoice `paid` either way), may have left
+    /// another as none would: a customer's balance debited twice for one
+    /// payment. The step is sent at once again and in order, each run cut
+    /// after it and every instance the sequence made before it read back
+    /// at the end; one that reads otherwise after the concurrent run is
+    /// the race's mark.
+    async fn race_elsewhere(
+        &self,
+        seq: &Sequence,
+        f: usize,
+        most: usize,
+        statuses: &[String],
+    ) -> Result<(Option<Verdict>, u64), Error> {
+        let st = &seq.steps[f];
+        let cut = Sequence { journey: seq.journey, steps: seq.steps[..=f].to_vec() };
+        let at_once = self.runner.run(&cut, self.reset, true).await?;
+        let accepted =
+            at_once.steps.get(f).map_or(0, |e| e.replies.iter().filter(|r| r.ok()).count());
+        if accepted <= most {
+            return Ok((None, 1));
+        }
+        let mut steps = seq.steps[..f].to_vec();
+        steps.extend((0..st.copies).map(|_| SeqStep::plain(st.origin, st.call.clone())));
+        let in_order = Sequence { journey: seq.journey, steps };
+        let sequential = self.runner.run(&in_order, self.reset, true).await?;
+        let focus = at_once.steps[f].instance;
+        for (k, made) in at_once.instances.iter().enumerate() {
+            // Made before the step, in both runs: the same instance by its making.
+            let Some(at) = made.created_at.filter(|at| *at < f && Some(k) != focus) else {
+                continue;
+            };
+            let Some(j) = sequential
+                .instances
+                .iter()
+                .position(|i| i.created_at == Some(at) && i.resource == made.resource)
+            else {
+                continue;
+            };
+            let (Some(a), Some(b)) = (settled(&at_once, k), settled(&sequential, j)) else {
+                continue;
+            };
+            let ids = (&sequential.instances[j].id, &made.id);
+            let changed = changes_across(b, a, made.resource, self.noise, ids.0, ids.1);
+            if changed.is_empty() {
+                continue;
+            }
+            let noun = crate::oracle::invariant::singular(&self.plan.resources[made.resource].name);
+            // `balance: 2600 at once, 3800 one after the other`.
+            let value = |s: &crate::run::execute::Snapshot, field: &str| {
+                let pointer = format!("/{}", field.replace('.', "/"));
+                s.json.as_ref().and_then(|j| j.pointer(&pointer)).map_or("-".into(), compact)
+            };
+            let changed: Vec<String> = changed
+                .iter()
+                .take(3)
+                .map(|f| {
+                    format!("{f}: {} at once, {} one after the other", value(a, f), value(b, f))
+                })
+                .collect();
+            let at_once_statuses: Vec<String> =
+                at_once.steps[f].replies.iter().map(|r| r.status.to_string()).collect();
+            let label = st.label();
+            return Ok((
+                Some(Verdict {
+                    oracle: OracleKind::Race,
+                    confidence: Confidence::Medium,
+                    step: f,
+                    summary: format!(
+                        "{label}: {accepted} accepted at once where one after the other allows \
+                         {most}, and the {noun} it touched reads otherwise"
+                    ),
+                    evidence: vec![
+                        format!("sent at once: {}", at_once_statuses.join(", ")),
+                        format!("one after the other: {}", statuses.join("; in the other order: ")),
+                        format!("the {noun}'s read-back after them: {}", changed.join("; ")),
+                    ],
+                    check: None,
+                }),
+                2,
+            ));
+        }
+        Ok((None, 2))
     }
 
     /// How many distinct instances of `resource` the accepted answers of a
@@ -241,6 +333,11 @@ impl Oracles<'_> {
         }
         Ok((traces, runs))
     }
+}
+
+/// The last settling read-back of instance `k` in `t`.
+fn settled(t: &Trace, k: usize) -> Option<&crate::run::execute::Snapshot> {
+    t.probes.iter().rev().find(|p| p.instance == k && p.after == SETTLE + 1).map(|p| &p.snapshot)
 }
 
 /// Every one-after-the-other run accepted every request from the step at

@@ -41,8 +41,7 @@ impl Oracles<'_> {
             // The same request just before, with only reads (or what the
             // recording saw refused) between them.
             let Some(earlier) = seq.steps[..i].iter().rposition(|s| {
-                !s.call.is_read()
-                    && status_of(s.origin).is_none_or(|st| (200..300).contains(&st))
+                !s.call.is_read() && status_of(s.origin).is_none_or(|st| (200..300).contains(&st))
             }) else {
                 continue;
             };

@@ -78,12 +78,25 @@ impl Visit {
     /// Sends a form-encoded body (`application/x-www-form-urlencoded`):
     /// the status and JSON answer.
     pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+        self.form_keyed(path, fields, None).await
+    }
+
+    /// [`Visit::form`] with an `Idempotency-Key`.
+    pub async fn form_keyed(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        idempotency_key: Option<&str>,
+    ) -> (u16, Value) {
         let body: String =
             form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        let request = self
+        let mut request = self
             .request("POST", path, None)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
         let response = request.send().await.expect("the toy answers");
         let status = response.status().as_u16();
         let text = response.text().await.expect("a body");
@@ -223,6 +236,16 @@ password = "alice-pw"
 username = "bob"
 password = "bob-pw"
 "#;
+
+/// [`findings`] with the `[users.NAME]` tables given.
+pub async fn findings_as(
+    learned: &Learned,
+    family: &str,
+    bugs: &[&'static str],
+    users: &str,
+) -> Vec<Finding> {
+    run_as(learned, family, bugs, users).await.findings
+}
 
 /// [`run`] with the `[users.NAME]` tables given.
 pub async fn run_as(

@@ -16,7 +16,10 @@
 //! a login: each user sends a key of their own (`X-Api-Key`, [`KEYS`]) and
 //! form-encoded bodies; an invoice is paid, then refunded by `POST
 //! /refunds` (form `invoice=…&amount=…`) up to its amount, `400` beyond it
-//! (bug `refund-twice`), and read by its owner only (bug `invoice-leak`).
+//! (bug `refund-twice`), and read by its owner only (bug `invoice-leak`);
+//! an invoice may name a payer (`POST /payers`, an `Idempotency-Key`
+//! honoured: bug `payer-idempotency`) whose balance its pay debits (bug
+//! `pay-race`: checked, then debited a moment later).
 //!
 //! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
 //! order mark; `rate-limit`, every other request refused with `429` and
@@ -69,6 +72,9 @@ struct State {
     deleted_projects: BTreeMap<String, Value>,
     prefs: HashMap<String, Value>,
     invoices: BTreeMap<String, Value>,
+    payers: BTreeMap<String, Value>,
+    /// (user, Idempotency-Key) → the payer it made.
+    payer_keys: HashMap<(String, String), String>,
 }
 
 impl State {
@@ -111,6 +117,7 @@ struct Call {
     user: Option<String>,
     body: Value,
     if_match: Option<String>,
+    idempotency_key: Option<String>,
 }
 
 async fn answer(
@@ -131,6 +138,8 @@ async fn answer(
         .map(str::to_string);
     let if_match = req.headers().get("if-match").and_then(|v| v.to_str().ok()).map(str::to_string);
     let api_key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
+    let idempotency_key =
+        req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let keyed = KEYS.iter().find(|(_, k)| Some(*k) == api_key).map(|(u, _)| u.to_string());
     let form = req
         .headers()
@@ -166,6 +175,38 @@ async fn answer(
             }
         }
     }
+    if bugs.contains("pay-race") && method == "POST" && path.ends_with("/pay") {
+        // Checked, then debited a moment later without holding the state.
+        let invoice = path.trim_matches('/').split('/').nth(1).unwrap_or_default().to_string();
+        let open = |s: &State| {
+            let owner = keyed.as_deref()?;
+            let i = s.invoices.get(&invoice).filter(|i| i["owner"] == owner)?;
+            let payer = i["payer"].as_str()?;
+            let enough = s.payers.get(payer)?["balance"].as_i64()? >= i["amount"].as_i64()?;
+            (i["status"] == "open" && enough)
+                .then(|| (payer.to_string(), i["amount"].as_i64().unwrap_or(0)))
+        };
+        let checked = open(&state.lock().expect("state"));
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        if let Some((payer, amount)) = checked {
+            let mut state = state.lock().expect("state");
+            if let Some(p) = state.payers.get_mut(&payer) {
+                p["balance"] = json!(p["balance"].as_i64().unwrap_or(0) - amount);
+            }
+            let answer = match state.invoices.get_mut(&invoice) {
+                Some(i) => {
+                    i["status"] = json!("paid");
+                    i.to_string()
+                }
+                None => String::new(),
+            };
+            let response = Response::builder().status(StatusCode::OK);
+            return response
+                .header("content-type", "application/json")
+                .body(full(answer))
+                .expect("response");
+        }
+    }
     let mut state = state.lock().expect("state");
     state.served += 1;
     if bugs.contains("rate-limit") && state.served.is_multiple_of(2) && path != "/__reset" {
@@ -175,7 +216,7 @@ async fn answer(
     }
     let user = token.and_then(|t| state.tokens.get(&t).cloned()).or(keyed);
     let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
-    let call = Call { method, segments, query, user, body, if_match };
+    let call = Call { method, segments, query, user, body, if_match, idempotency_key };
     let (status, json) = route(&mut state, bugs, &call);
     let mut response = Response::builder().status(status);
     let card = json["id"].as_str().is_some_and(|id| id.starts_with("card"));
@@ -249,7 +290,7 @@ fn authenticated(
         (_, ["tickets", ..]) => tickets(s, bugs, c, user, seg),
         (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
         (_, ["me", ..] | ["accounts", ..]) => accounts(s, bugs, c, user, seg),
-        (_, ["invoices" | "refunds", ..]) => invoices(s, bugs, c, user, seg),
+        (_, ["invoices" | "refunds" | "payers", ..]) => invoices(s, bugs, c, user, seg),
         _ => refuse(StatusCode::NOT_FOUND),
     }
 }
@@ -640,10 +681,27 @@ fn invoices(
     let amount = |v: &Value| v.as_str().and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
     let mine = |i: &Value| i["owner"] == user;
     match (c.method.as_str(), seg) {
+        ("POST", ["payers"]) => {
+            let key = c.idempotency_key.clone().filter(|_| !bugs.contains("payer-idempotency"));
+            if let Some(made) =
+                key.as_ref().and_then(|k| s.payer_keys.get(&(user.into(), k.clone())))
+            {
+                return (StatusCode::OK, s.payers[made].clone());
+            }
+            let id = s.fresh_id("payer");
+            let payer = json!({"id": id, "owner": user, "balance": amount(&c.body["balance"])});
+            s.payers.insert(id.clone(), payer.clone());
+            if let Some(k) = key {
+                s.payer_keys.insert((user.into(), k), id);
+            }
+            (StatusCode::OK, payer)
+        }
+        ("GET", ["payers", id]) => read(&s.payers, id, mine),
         ("POST", ["invoices"]) => {
             let id = s.fresh_id("inv");
+            let payer = c.body["payer"].as_str().filter(|p| s.payers.get(*p).is_some_and(mine));
             let invoice = json!({"id": id, "owner": user, "amount": amount(&c.body["amount"]),
-                "refunded": 0, "status": "open"});
+                "refunded": 0, "status": "open", "payer": payer});
             s.invoices.insert(id, invoice.clone());
             (StatusCode::OK, invoice)
         }
@@ -652,6 +710,15 @@ fn invoices(
         }
         ("POST", ["invoices", id, "pay"]) => match s.invoices.get_mut(*id).filter(|i| mine(i)) {
             Some(i) if i["status"] == "open" => {
+                let due = i["amount"].as_i64().unwrap_or(0);
+                if let Some(p) = i["payer"].as_str().and_then(|p| s.payers.get_mut(p)) {
+                    let balance = p["balance"].as_i64().unwrap_or(0);
+                    if balance < due {
+                        return refuse(StatusCode::PAYMENT_REQUIRED);
+                    }
+                    p["balance"] = json!(balance - due);
+                }
+                let i = s.invoices.get_mut(*id).expect("checked above");
                 i["status"] = json!("paid");
                 (StatusCode::OK, i.clone())
             }
