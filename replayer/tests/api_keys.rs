@@ -188,3 +188,43 @@ async fn a_retried_create_that_makes_a_second_payer_breaks_idempotency() {
     let quiet = findings_as(&learned, "idempotency-retry", &[], &users).await;
     assert!(quiet.is_empty(), "{:#?}", summary(&quiet));
 }
+
+/// Each user makes a payer and deletes it, reads it (`{"deleted": true}`),
+/// and is refused an invoice naming it; with `between`, another payer is
+/// made between the delete and the refusal.
+async fn payers_deleted(base: String, between: bool) {
+    for (n, user) in ["alice", "bob"].into_iter().enumerate() {
+        let v = Visit::keyed(&base, &format!("gone-{n}"), user);
+        let (_, payer) = v.form("/payers", &[("balance", "100")]).await;
+        let payer = payer["id"].as_str().expect("a payer").to_string();
+        v.send("DELETE", &format!("/payers/{payer}"), None).await;
+        v.send("GET", &format!("/payers/{payer}"), None).await;
+        if between {
+            v.form("/payers", &[("balance", "200")]).await;
+        }
+        let (status, _) = v.form("/invoices", &[("payer", &payer), ("amount", "50")]).await;
+        assert_eq!(status, 400, "the payer is deleted");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_for_a_deleted_payer_refused_in_the_recording_and_accepted_now_is_found() {
+    let learned = record(|base| payers_deleted(base, false)).await;
+    let users = key_users(&learned.model.auth.key.as_ref().expect("keys").keys[0]);
+    let found = findings_as(&learned, "as-other-user", &["invoice-deleted-payer"], &users).await;
+    let gone = found.iter().find(|f| f.oracle == OracleKind::AfterDelete);
+    let gone = gone.unwrap_or_else(|| panic!("the deleted payer: {:#?}", summary(&found)));
+    assert_eq!(gone.actions.last().map(String::as_str), Some("POST /invoices"));
+    assert!(gone.summary.contains("naming a payer the journey had deleted"), "{}", gone.summary);
+    assert!(gone.evidence.iter().any(|e| e.contains("body field payer")), "{:#?}", gone.evidence);
+
+    let quiet = findings_as(&learned, "as-other-user", &[], &users).await;
+    assert!(quiet.is_empty(), "{:#?}", summary(&quiet));
+
+    // Another payer made between the delete and the refusal may be what
+    // the invoice was refused for: nothing to conclude.
+    let learned = record(|base| payers_deleted(base, true)).await;
+    let users = key_users(&learned.model.auth.key.as_ref().expect("keys").keys[0]);
+    let found = findings_as(&learned, "as-other-user", &["invoice-deleted-payer"], &users).await;
+    assert!(found.iter().all(|f| f.oracle != OracleKind::AfterDelete), "{:#?}", summary(&found));
+}

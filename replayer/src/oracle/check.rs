@@ -92,7 +92,7 @@ impl Oracles<'_> {
             _ => {}
         }
         if family.is_none() {
-            verdicts.extend(self.refused_again(seq, &trace));
+            verdicts.extend(self.refused_as_recorded(seq, &trace));
         }
         if family != Some(Mutation::Concurrent) {
             verdicts.extend(self.violations(&trace, broken, 0).into_iter().next().map(|(v, _)| v));
@@ -120,7 +120,7 @@ impl Oracles<'_> {
     /// invariant it breaks.
     pub fn check_plain(&self, seq: &Sequence, trace: &Trace) -> Option<Verdict> {
         let mut verdicts = self.server_errors(seq, trace);
-        verdicts.extend(self.refused_again(seq, trace));
+        verdicts.extend(self.refused_as_recorded(seq, trace));
         verdicts.extend(self.violations(trace, &HashSet::new(), 0).into_iter().map(|(v, _)| v));
         verdicts.into_iter().min_by_key(|v| (rank(v.oracle), v.step))
     }

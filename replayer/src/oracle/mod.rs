@@ -37,7 +37,7 @@ mod interleaved;
 pub(crate) mod invariant;
 mod lesser_role;
 mod race;
-mod refused_again;
+mod refused_as_recorded;
 mod server_error;
 mod stale_token;
 mod stale_write;

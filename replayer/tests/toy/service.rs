@@ -19,7 +19,9 @@
 //! (bug `refund-twice`), and read by its owner only (bug `invoice-leak`);
 //! an invoice may name a payer (`POST /payers`, an `Idempotency-Key`
 //! honoured: bug `payer-idempotency`) whose balance its pay debits (bug
-//! `pay-race`: checked, then debited a moment later).
+//! `pay-race`: checked, then debited a moment later); a deleted payer
+//! reads `{"id", "deleted": true}` (as Stripe answers) and an invoice
+//! naming it is refused `400` (bug `invoice-deleted-payer`).
 //!
 //! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
 //! order mark; `rate-limit`, every other request refused with `429` and
@@ -696,10 +698,27 @@ fn invoices(
             }
             (StatusCode::OK, payer)
         }
-        ("GET", ["payers", id]) => read(&s.payers, id, mine),
+        ("GET", ["payers", id]) => match s.payers.get(*id).filter(|p| mine(p)) {
+            Some(p) if p["deleted"] == true => (StatusCode::OK, json!({"id": id, "deleted": true})),
+            Some(p) => (StatusCode::OK, p.clone()),
+            None => refuse(StatusCode::NOT_FOUND),
+        },
+        ("DELETE", ["payers", id]) => match s.payers.get_mut(*id).filter(|p| mine(p)) {
+            Some(p) => {
+                p["deleted"] = json!(true);
+                (StatusCode::OK, json!({"id": id, "deleted": true}))
+            }
+            None => refuse(StatusCode::NOT_FOUND),
+        },
         ("POST", ["invoices"]) => {
             let id = s.fresh_id("inv");
-            let payer = c.body["payer"].as_str().filter(|p| s.payers.get(*p).is_some_and(mine));
+            let payer = c.body["payer"].as_str();
+            let usable = |p: &Value| {
+                mine(p) && (p["deleted"] != true || bugs.contains("invoice-deleted-payer"))
+            };
+            if payer.is_some_and(|p| !s.payers.get(p).is_some_and(usable)) {
+                return refuse(StatusCode::BAD_REQUEST);
+            }
             let invoice = json!({"id": id, "owner": user, "amount": amount(&c.body["amount"]),
                 "refunded": 0, "status": "open", "payer": payer});
             s.invoices.insert(id, invoice.clone());
