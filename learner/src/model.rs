@@ -397,8 +397,9 @@ pub struct State {
     pub accepted: BTreeMap<String, u64>,
     /// Actions the owner saw answered 4xx in this state, with counts.
     pub rejected: BTreeMap<String, u64>,
-    /// Of those, the ones answered `409 Conflict` or `423 Locked`: refused
-    /// because of the state.
+    /// Of those, the ones answered `409 Conflict` or `423 Locked`, or `400`
+    /// or `422` to a request with no body and no query (nothing but the
+    /// state to refuse): refused because of the state.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub conflicts: BTreeMap<String, u64>,
 }

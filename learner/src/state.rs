@@ -187,7 +187,7 @@ impl ResourceMachines {
                     *m.accepted.entry((s, e.action)).or_default() += 1;
                 } else if (400..500).contains(&e.status) && !foreign {
                     *m.rejected.entry((s, e.action)).or_default() += 1;
-                    if is_conflict(e.status) {
+                    if is_conflict(e.status) || e.bodiless && matches!(e.status, 400 | 422) {
                         *m.conflicts.entry((s, e.action)).or_default() += 1;
                     }
                 }
@@ -384,6 +384,9 @@ pub(crate) struct Event<'a> {
     /// The response described another instance (a child it created): the
     /// action's effect on this one's fields is unknown, not hidden.
     pub another: bool,
+    /// The request sent no body and no query: a refusal of it cannot be
+    /// about values it sent.
+    pub bodiless: bool,
     pub span: Span,
 }
 
@@ -498,6 +501,9 @@ fn best_stamp(fields: &[(String, Machine)]) -> Option<&(String, Machine)> {
 }
 
 /// A refusal that names the instance's state as its reason.
+/// (A bodiless command refused `400` or `422`, `POST /invoices/{id}/void`
+/// on a paid invoice as Stripe answers it, is counted with these: with no
+/// values of its own, the state is what it was refused for.)
 fn is_conflict(status: u16) -> bool {
     matches!(status, 409 | 423)
 }

@@ -157,3 +157,45 @@ fn a_post_that_answered_200_or_ids_in_a_list_made_nothing() {
     assert_eq!(items.create, None, "{items:#?}");
     assert_eq!(items.ownership.created, 0);
 }
+
+#[test]
+fn a_bodiless_command_refused_400_names_the_state_and_one_with_values_does_not() {
+    // Stripe-like: state errors answer 400. `void` sends nothing, so its
+    // 400 in `paid` is the state's; `refund {"amount": 900}` sends a value
+    // its 400 may be about.
+    let mut t = Traffic::new();
+    for (n, user) in ["alice", "bob"].iter().enumerate() {
+        let s = format!("cookie:{user}");
+        let id = token_id("in", n as u64);
+        let path = format!("/v1/invoices/{id}");
+        let invoice = |status: &str| json!({"id": id, "status": status, "amount": 900});
+        t.push(
+            call(&s, "POST", "/v1/invoices").json(json!({"amount": 900})).reply(invoice("open")),
+        );
+        t.push(call(&s, "POST", &format!("{path}/pay")).reply(invoice("paid")));
+        t.push(
+            call(&s, "POST", &format!("{path}/void")).status(400).reply(json!({"error": "paid"})),
+        );
+        t.push(
+            call(&s, "POST", &format!("{path}/refund"))
+                .json(json!({"amount": 900}))
+                .status(400)
+                .reply(json!({"error": "too much"})),
+        );
+        let other = token_id("in", 10 + n as u64);
+        let other_invoice = |status: &str| json!({"id": other, "status": status, "amount": 5});
+        t.push(
+            call(&s, "POST", "/v1/invoices")
+                .json(json!({"amount": 5}))
+                .reply(other_invoice("open")),
+        );
+        t.push(
+            call(&s, "POST", &format!("/v1/invoices/{other}/void")).reply(other_invoice("void")),
+        );
+    }
+    let model = t.learn().model;
+    let machine = model.machines.iter().find(|m| m.resource == "invoices").expect("a machine");
+    let paid = machine.states.iter().find(|s| s.name == "paid").expect("paid");
+    assert!(paid.rejected.contains_key("POST /v1/invoices/{invoice_id}/refund"));
+    assert_eq!(paid.conflicts.keys().collect::<Vec<_>>(), ["POST /v1/invoices/{invoice_id}/void"]);
+}

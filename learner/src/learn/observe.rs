@@ -360,6 +360,7 @@ impl<'t> Observer<'t> {
             request: None,
             listed: false,
             another: false,
+            bodiless: false,
             span,
         });
         self.access.touch(&Touch {
@@ -444,6 +445,7 @@ impl<'t> Observer<'t> {
             request: parsed.request.json().and_then(Value::as_object),
             listed: false,
             another,
+            bodiless: matches!(parsed.request, ParsedBody::Empty) && parsed.query.is_empty(),
             span,
         });
         self.access.touch(&Touch {
@@ -504,6 +506,7 @@ impl<'t> Observer<'t> {
                 request: None,
                 listed: true,
                 another: false,
+                bodiless: false,
                 span,
             });
             self.access.touch(&Touch {

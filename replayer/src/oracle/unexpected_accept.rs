@@ -58,7 +58,7 @@ impl Oracles<'_> {
             ];
             if refused {
                 evidence.push(format!(
-                    "the recording saw it refused in `{state}` as a conflict (409 or 423)"
+                    "the recording saw it refused in `{state}` for the state (409, 423, or 400 or 422 to a request that sent nothing)"
                 ));
             }
             return Some(Verdict {
