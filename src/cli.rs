@@ -123,7 +123,7 @@ pub struct SessionArgs {
     #[arg(
         long,
         value_name = "RULES",
-        default_value = "header:x-session,header:authorization,cookie:*,client"
+        default_value = "header:x-session,header:authorization,cookie:*,header:x-api-key,client"
     )]
     pub session_by: String,
 

@@ -14,6 +14,12 @@
 //!   every member's loans) says nothing about the owner's peers. When every
 //!   such read showed the instance in a state (`status: published`), it is
 //!   public in those states only (`public_in`): a draft may still be private.
+//!   Likewise, when every such read showed a visibility-like member
+//!   (`visibility: public`, `is_public: true`) with values other instances
+//!   did not all have, it is public by that member only (`public_by`): a
+//!   private repository among public ones is not. A user the owner named
+//!   in a write before (`PUT /orgs/acme/members/bob`, `{"share_with":
+//!   "bob"}`) was let in by name: their reads say nothing of the public.
 //! - **Roles**: a role-like field (`role`, `is_admin`, ...) at the top of, or
 //!   one level into, a user's own answers (a login, a path without
 //!   parameters such as `/me`); then the actions only that role's sessions
@@ -85,6 +91,17 @@ const READ_STATES_KEPT: usize = 16;
 /// of them says in which state another user was let read the instance.
 const STATE_MEMBERS: [&str; 4] = ["status", "state", "phase", "stage"];
 
+/// Members that say who may see an instance; a read showing one says what
+/// it was when another user was let read it.
+const VISIBILITY_MEMBERS: [&str; 8] =
+    ["visibility", "privacy", "access", "audience", "public", "is_public", "private", "is_private"];
+
+/// Values of a visibility member remembered per resource.
+const VISIBILITY_VALUES_KEPT: usize = 8;
+
+/// Values a session named in its accepted writes, remembered per session.
+const NAMED_KEPT: usize = 256;
+
 /// Ownership, visibility and roles in progress.
 #[derive(Debug, Default)]
 pub(crate) struct AccessAcc {
@@ -98,6 +115,24 @@ pub(crate) struct AccessAcc {
     performed: HashSet<(u32, u32)>,
     /// `(session, action)` pairs answered `403 Forbidden`.
     forbidden: HashSet<(u32, u32)>,
+    /// Per resource, each visibility member's values seen in any answer.
+    visibility_values: Vec<BTreeMap<&'static str, BTreeSet<Box<str>>>>,
+    /// Per session, the values its accepted writes named (path segments,
+    /// body strings): the users it let in by name.
+    named: HashMap<u32, HashSet<Box<str>>>,
+}
+
+/// What the recording shows of a resource's owners and readers.
+#[derive(Debug, Default)]
+pub(crate) struct Readers {
+    /// How owners are known, with instance counts.
+    pub owners: BTreeMap<String, u64>,
+    /// `public`, `private`, or unknown.
+    pub visibility: Option<String>,
+    /// The states others read it in, when each read showed one.
+    pub public_in: Vec<String>,
+    /// A visibility member and the values others read it with.
+    pub public_by: BTreeMap<String, Vec<String>>,
 }
 
 /// What one exchange showed about one instance.
@@ -120,7 +155,17 @@ impl AccessAcc {
     pub(crate) fn new(resources: usize) -> AccessAcc {
         AccessAcc {
             instances: (0..resources).map(|_| HashMap::new()).collect(),
+            visibility_values: (0..resources).map(|_| BTreeMap::new()).collect(),
             ..AccessAcc::default()
+        }
+    }
+
+    /// Remembers a value an accepted write of `session` named: whom it may
+    /// have let in (`bob` of `PUT /orgs/acme/members/bob`).
+    pub(crate) fn named(&mut self, session: u32, value: &str) {
+        let named = self.named.entry(session).or_default();
+        if named.len() < NAMED_KEPT && !value.is_empty() && !named.contains(value) {
+            named.insert(value.into());
         }
     }
 
@@ -150,6 +195,16 @@ impl AccessAcc {
             instances.insert(t.instance.into(), InstanceAccess::default());
         }
         let Some(entry) = instances.get_mut(t.instance) else { return };
+        if let (Some(object), true) = (t.object, (200..300).contains(&t.status)) {
+            let seen = &mut self.visibility_values[t.resource];
+            for member in VISIBILITY_MEMBERS {
+                let Some(value) = object.get(member).and_then(visibility_value) else { continue };
+                let values = seen.entry(member).or_default();
+                if values.len() < VISIBILITY_VALUES_KEPT && !values.contains(value.as_str()) {
+                    values.insert(value.into());
+                }
+            }
+        }
         if t.created && (200..300).contains(&t.status) {
             entry.creator = Some(t.session);
         }
@@ -165,10 +220,12 @@ impl AccessAcc {
                 &mut entry.listed_by
             }
             (false, true) => {
-                for member in STATE_MEMBERS {
-                    let Some(value) = t.object.and_then(|o| o.get(member)?.as_str()) else {
+                for member in STATE_MEMBERS.into_iter().chain(VISIBILITY_MEMBERS) {
+                    let Some(value) = t.object.and_then(|o| visibility_value(o.get(member)?))
+                    else {
                         continue;
                     };
+                    let value = value.as_str();
                     let seen = |(s, m, v): &(u32, &str, Box<str>)| {
                         *s == t.session && *m == member && **v == *value
                     };
@@ -193,7 +250,7 @@ impl AccessAcc {
         resource: usize,
         accounts: &HashMap<u32, String>,
         state_field: Option<&str>,
-    ) -> (BTreeMap<String, u64>, Option<String>, Vec<String>) {
+    ) -> Readers {
         let user = |s: u32| user_of(accounts, s);
         let shared = self.shared_lists(&user);
         let sizes = self.role_sizes(accounts);
@@ -207,6 +264,17 @@ impl AccessAcc {
         // The states others' reads saw (`published`); any read of another
         // user's that showed no state makes the instance public in all.
         let (mut public_in, mut public_anywhere) = (BTreeSet::new(), false);
+        // The visibility members others' reads showed, with their values;
+        // a read that showed none of a member rules that member out.
+        let mut public_by: BTreeMap<&str, BTreeSet<String>> =
+            VISIBILITY_MEMBERS.iter().map(|m| (*m, BTreeSet::new())).collect();
+        // Whom the owner named in a write: let in by name, not public.
+        let granted = |owner: Option<u32>, reader: u32| {
+            let (Some(owner), Some(account)) = (owner, accounts.get(&reader)) else {
+                return false;
+            };
+            self.named.get(&owner).is_some_and(|named| named.contains(account.as_str()))
+        };
         for access in self.instances.get(resource).into_iter().flat_map(HashMap::values) {
             let owner = self.owner_of(access, &shared);
             if let Some((basis, _)) = &owner {
@@ -220,6 +288,7 @@ impl AccessAcc {
             // reading the books staff added) show it is.
             let peers = access.readers.iter().chain(&access.listed_by).filter(|s| {
                 owner_session.is_none_or(|o| !self.other_roles(o, **s) || larger(**s, o))
+                    && !granted(owner_session, **s)
             });
             let peers: Vec<u32> = peers.copied().collect();
             let mut seen = peers.iter().map(|s| user(*s));
@@ -249,6 +318,27 @@ impl AccessAcc {
                         .any(|s| states(*s).next().is_none());
                 public_in
                     .extend(access.readers.iter().filter(|s| another(s)).flat_map(|s| states(*s)));
+                let listed_by_another = access.listed_by.iter().any(another);
+                for (member, values) in &mut public_by {
+                    for reader in access.readers.iter().filter(|s| another(s)) {
+                        let shown: Vec<String> = access
+                            .reader_states
+                            .iter()
+                            .filter(|(r, m, _)| r == reader && m == member)
+                            .map(|(_, _, v)| v.to_string())
+                            .collect();
+                        if shown.is_empty() {
+                            // A read that did not show it: the member rules
+                            // nothing out (marked by an empty value).
+                            values.insert(String::new());
+                        }
+                        values.extend(shown);
+                    }
+                    // A list's items are not remembered by value.
+                    if listed_by_another {
+                        values.insert(String::new());
+                    }
+                }
             }
             refused |= access.refused.iter().any(|s| Some(user(*s)) != owner_user);
         }
@@ -261,7 +351,22 @@ impl AccessAcc {
         };
         let public_in =
             if public && !public_anywhere { public_in.into_iter().collect() } else { Vec::new() };
-        (owners, visibility.map(str::to_string), public_in)
+        // A member every other user's read showed, with values some other
+        // instance did not have: what made those instances readable.
+        let seen = &self.visibility_values[resource];
+        let public_by = public_by
+            .into_iter()
+            .filter(|(member, values)| {
+                public
+                    && !values.is_empty()
+                    && !values.contains("")
+                    && seen
+                        .get(member)
+                        .is_some_and(|all| all.iter().any(|v| !values.contains(&**v)))
+            })
+            .map(|(member, values)| (member.to_string(), values.into_iter().collect()))
+            .collect();
+        Readers { owners, visibility: visibility.map(str::to_string), public_in, public_by }
     }
 
     /// How many users act in each role.
@@ -443,6 +548,15 @@ fn user_of(accounts: &HashMap<u32, String>, session: u32) -> User<'_> {
 fn remember(sessions: &mut Vec<u32>, session: u32) {
     if sessions.len() < MAX_SESSIONS && !sessions.contains(&session) {
         sessions.push(session);
+    }
+}
+
+/// A state or visibility member's value as text: a string, or a boolean.
+fn visibility_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
     }
 }
 

@@ -243,6 +243,11 @@ pub struct Ownership {
     /// public in any state.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub public_in: Vec<String>,
+    /// When `public`, a visibility member every such read showed and the
+    /// values they showed (`visibility: ["public"]`), which other instances
+    /// did not all have: it is public with those values only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub public_by: BTreeMap<String, Vec<String>>,
 }
 
 /// A role users act in, from a role-like field of their own login answer or

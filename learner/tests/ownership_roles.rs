@@ -339,3 +339,78 @@ fn public_only_in_the_states_others_read_it_in_by_the_machines_own_field() {
     assert_eq!(other.visibility.as_deref(), Some("public"));
     assert!(other.public_in.is_empty(), "{other:?}");
 }
+
+/// Ann makes a private repository and a public one; with `named`, she adds
+/// bo to the private one by name (`PUT …/members/bo`) before bo reads it;
+/// bo reads both, cy (an outsider) the public one only. With
+/// `all_public`, both are public.
+fn repositories(named: bool, all_public: bool) -> Traffic {
+    let mut t = Traffic::new();
+    let (ann, ann_token) = plain_login(&mut t, "ann");
+    let (bo, bo_token) = plain_login(&mut t, "bo");
+    let (cy, cy_token) = plain_login(&mut t, "cy");
+    let repo = |id: &str, visibility: &str| json!({"id": id, "visibility": visibility, "stars": 0});
+    let (private, public) = (token_id("repo", 1), token_id("repo", 2));
+    let hidden = if all_public { "public" } else { "private" };
+    t.push(
+        call(&ann, "POST", "/repos")
+            .bearer(&ann_token)
+            .json(json!({"visibility": hidden}))
+            .status(201)
+            .reply(repo(&private, hidden)),
+    );
+    t.push(
+        call(&ann, "POST", "/repos")
+            .bearer(&ann_token)
+            .json(json!({"visibility": "public"}))
+            .status(201)
+            .reply(repo(&public, "public")),
+    );
+    if named {
+        t.push(
+            call(&ann, "PUT", &format!("/repos/{private}/members/bo"))
+                .bearer(&ann_token)
+                .json(json!({"role": "reader"}))
+                .reply(json!({"repo": private, "member": "bo"})),
+        );
+    }
+    for id in [&private, &public] {
+        t.push(
+            call(&bo, "GET", &format!("/repos/{id}"))
+                .bearer(&bo_token)
+                .reply(repo(id, if *id == private { hidden } else { "public" })),
+        );
+    }
+    t.push(
+        call(&cy, "GET", &format!("/repos/{public}"))
+            .bearer(&cy_token)
+            .reply(repo(&public, "public")),
+    );
+    t
+}
+
+#[test]
+fn a_visibility_field_others_read_by_says_which_instances_are_public() {
+    let model = repositories(true, false).learn().model;
+    let ownership = &model.resource("repos").expect("repos").ownership;
+    assert_eq!(ownership.visibility.as_deref(), Some("public"));
+    let by: Vec<(&str, Vec<&str>)> = ownership
+        .public_by
+        .iter()
+        .map(|(m, v)| (m.as_str(), v.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(by, [("visibility", vec!["public"])], "bo was let in by name: {ownership:?}");
+}
+
+#[test]
+fn a_reader_not_named_or_no_other_value_leaves_visibility_by_field_unknown() {
+    // Bo read the private one without being named: anyone may, it seems.
+    let unnamed = repositories(false, false).learn().model;
+    let ownership = &unnamed.resource("repos").expect("repos").ownership;
+    assert_eq!(ownership.visibility.as_deref(), Some("public"));
+    assert!(ownership.public_by.is_empty(), "{ownership:?}");
+    // Every repository public: the field tells no instance apart.
+    let all_public = repositories(true, true).learn().model;
+    let ownership = &all_public.resource("repos").expect("repos").ownership;
+    assert!(ownership.public_by.is_empty(), "{ownership:?}");
+}

@@ -30,7 +30,8 @@ use crate::redact::{credential, is_secret_header, trim};
 use crate::{Error, Exchange, Headers, Redactor};
 
 /// The rules used when none are given.
-pub const DEFAULT_SESSION_RULES: &str = "header:x-session,header:authorization,cookie:*,client";
+pub const DEFAULT_SESSION_RULES: &str =
+    "header:x-session,header:authorization,cookie:*,header:x-api-key,client";
 
 /// How long a key may stay quiet before its next exchange starts a new session.
 pub const DEFAULT_IDLE_GAP: Duration = Duration::from_secs(30 * 60);

@@ -150,8 +150,11 @@ fn ownership(
     let state_field = found
         .filter(|(_, m, _)| m.basis == StateBasis::Field)
         .and_then(|(_, m, _)| m.field.as_deref());
-    (ownership.owners, ownership.visibility, ownership.public_in) =
-        o.access.finish_ownership(r, &o.logins.accounts, state_field);
+    let readers = o.access.finish_ownership(r, &o.logins.accounts, state_field);
+    ownership.owners = readers.owners;
+    ownership.visibility = readers.visibility;
+    ownership.public_in = readers.public_in;
+    ownership.public_by = readers.public_by;
     ownership
 }
 

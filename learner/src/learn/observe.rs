@@ -26,9 +26,9 @@ use crate::resource::{
 use crate::shape::{parse_query, ParsedBody};
 use crate::state::{Event, Span, StateAcc};
 use crate::template::{ActionShape, Resolved, Segment, Templater};
-use crate::value::is_id_name;
+use crate::value::{is_id_name, walk_leaves};
 use crate::volatile::VolatileAcc;
-use crate::wire::sent_keys;
+use crate::wire::{form_pairs, sent_keys};
 
 use super::LearnOptions;
 
@@ -396,6 +396,25 @@ impl<'t> Observer<'t> {
                 && self.templater.actions[action].method == "GET");
         if own && (200..300).contains(&response.status) {
             self.access.profile(session, answer.json());
+        }
+        let method = exchange.request.method.as_str();
+        if (200..300).contains(&response.status) && !matches!(method, "GET" | "HEAD" | "OPTIONS") {
+            // Whom a write may have let in by name: its path words, its
+            // body's strings (a member to add, a user to share with).
+            let access = &mut self.access;
+            for word in exchange.request.path().split('/') {
+                access.named(session, word);
+            }
+            if let Some(json) = request.json() {
+                walk_leaves(json, &mut |_, leaf| {
+                    if let Value::String(s) = leaf {
+                        access.named(session, s);
+                    }
+                });
+            }
+            for (_, value) in form_pairs(&exchange.request) {
+                access.named(session, &value);
+            }
         }
         self.access.performed(session, id, response.status);
     }

@@ -9,6 +9,7 @@ use crate::mutate::journey::{is_special, Journey};
 use crate::mutate::mutation::Mutation;
 use crate::mutate::relevance::{inst_key, InstKey};
 use crate::run::sequence::{Bind, Call, SeqStep, Sequence};
+use crate::setup::plan::names_any;
 
 /// The fewest copies of a create `concurrent` sends at once.
 const CREATE_BURST: u32 = 4;
@@ -212,7 +213,18 @@ impl Journey<'_> {
         r: usize,
     ) -> Option<(Vec<SeqStep>, u32, usize)> {
         let owner = s.call.user?;
-        let other = self.plan.other_user(owner)?;
+        // Not a user the journey let in by name before (a member it added).
+        let steps = &self.steps()[..end];
+        let let_in = |u: usize| {
+            let accounts = self.plan.accounts_of(u);
+            steps.iter().filter(|st| !st.call.is_read() && !st.call.login).any(|st| {
+                let draft = st.call.template.draft();
+                let path = draft.path(&st.call.template);
+                let body = draft.body_bytes().map(|b| String::from_utf8_lossy(&b).into_owned());
+                names_any(&path, &accounts) || body.is_some_and(|b| names_any(&b, &accounts))
+            })
+        };
+        let other = self.plan.other_user_except(owner, let_in)?;
         if self.plan.shared_by_role(r, owner, other) {
             return None;
         }

@@ -117,7 +117,14 @@ fn keyed_cases(
         };
         let clean = calibrated_cleanly(&seq, unexpected);
         let case = Case { family, seq, full, clean };
-        let k = k.unwrap_or_else(|| key(family, &case.seq));
+        // Public by a field (`visibility: public`): which value the focus's
+        // instance shows is part of the test, like its state.
+        let focus_origin = case.seq.focus().map(|f| case.seq.steps[f].origin);
+        let shown = focus_origin
+            .filter(|o| *o < INSERTED)
+            .map(|o| g.visibility_after(o as usize))
+            .unwrap_or_default();
+        let k = format!("{}{shown}", k.unwrap_or_else(|| key(family, &case.seq)));
         out.push((k, case));
     }
     out

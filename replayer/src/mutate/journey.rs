@@ -79,6 +79,29 @@ impl Journey<'_> {
         snap.state(&self.plan.resources[self.baseline.trace.instances[k].resource])
     }
 
+    /// `|visibility=private` when the instance step `i` acted on has a
+    /// visibility member others' reads are told apart by, as calibration's
+    /// read-back after the step (or the last before it) showed it; else
+    /// nothing.
+    pub(super) fn visibility_after(&self, i: usize) -> String {
+        let Some(k) = self.baseline.trace.steps.get(i).and_then(|e| e.instance) else {
+            return String::new();
+        };
+        let resource = &self.plan.resources[self.baseline.trace.instances[k].resource];
+        let trace = &self.baseline.trace;
+        let seen = trace.after(i, k).or_else(|| trace.before(i, k));
+        let answer = seen.and_then(|s| s.json.as_ref());
+        let object = answer.and_then(|a| venomqa_learner::instance_object(a, &resource.name));
+        resource
+            .public_by
+            .iter()
+            .map(|(member, _)| {
+                let value = object.and_then(|o| o.get(member)).map(|v| v.to_string());
+                format!("|{member}={}", value.unwrap_or_default())
+            })
+            .collect()
+    }
+
     /// The identity of a case that appends to a journey's prefix: the state
     /// its instance was in (as calibration saw it), whose it is, and the
     /// mutation's own steps. Two prefixes that leave the instance in the same

@@ -12,6 +12,7 @@ use crate::oracle::finding::{Confidence, OracleKind};
 use crate::oracle::invariant::singular;
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::{snippet, Trace};
+use crate::setup::plan::names_any;
 
 impl Oracles<'_> {
     /// As another user: a read that returns the victim's resource (and a
@@ -32,7 +33,7 @@ impl Oracles<'_> {
         let Some(owner_index) = inst.owner else { return Ok(None) };
         let actor = sent.user.clone().unwrap_or_default();
         let owner = self.plan.users.get(owner_index).map(|u| u.name.clone()).unwrap_or_default();
-        if !reply.ok() || actor == owner {
+        if !reply.ok() || actor == owner || self.let_in_by_name(trace, f) {
             return Ok(None);
         }
         let resource = &self.plan.resources[inst.resource];
@@ -40,9 +41,11 @@ impl Oracles<'_> {
         if sent.method == "GET" {
             // Public, in the state it is in (a published page; a draft one
             // may still be its author's alone).
-            let state = trace.before(f, k).and_then(|b| b.state(resource));
-            let public_now = resource.public_in.is_empty()
-                || state.is_none_or(|s| resource.public_in.contains(&s));
+            let before = trace.before(f, k);
+            let state = before.and_then(|b| b.state(resource));
+            let public_now = (resource.public_in.is_empty()
+                || state.is_none_or(|s| resource.public_in.contains(&s)))
+                && resource.public_as_shown(before.and_then(|b| b.json.as_ref()));
             if resource.public && public_now {
                 return Ok(None);
             }
@@ -64,6 +67,31 @@ impl Oracles<'_> {
             ],
             check: None,
         }))
+    }
+
+    /// Whether a write accepted before step `f` named its sender's account
+    /// (`PUT /orgs/acme/members/bob`, `{"share_with": "bob"}`): let in by
+    /// name, their access is the owner's doing, not a leak.
+    fn let_in_by_name(&self, trace: &Trace, f: usize) -> bool {
+        let Some(actor) = trace.steps[f].sent.first().and_then(|s| s.user.as_deref()) else {
+            return false;
+        };
+        let Some(user) = self.plan.users.iter().position(|u| u.name == actor) else {
+            return false;
+        };
+        let accounts = self.plan.accounts_of(user);
+        // A login or sign-up names its own user: no one let them in.
+        let auth = &self.plan.auth;
+        let own = |action: &str| {
+            auth.login.as_deref() == Some(action) || auth.sign_up.as_deref() == Some(action)
+        };
+        trace.steps[..f].iter().flat_map(|e| e.sent.iter().zip(&e.replies)).any(|(sent, reply)| {
+            let named = |text: &str| names_any(text, &accounts);
+            sent.method != "GET"
+                && !own(&sent.action)
+                && reply.ok()
+                && (named(&sent.url) || sent.body.as_deref().is_some_and(named))
+        })
     }
 
     /// A read as `actor` that answered the instance, while the same request

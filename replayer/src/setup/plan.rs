@@ -63,6 +63,9 @@ pub(crate) struct ResourceInfo {
     /// When public, the states others may read it in (`published`); empty:
     /// any state.
     pub public_in: HashSet<String>,
+    /// When public, a visibility member and the values others may read it
+    /// with (`visibility`: `public`); empty: whatever it shows.
+    pub public_by: Vec<(String, HashSet<String>)>,
     /// Its list reads, one per recorded query string: where an instance its
     /// read no longer shows (a soft delete) may still be seen.
     pub lists: Vec<Arc<RequestTemplate>>,
@@ -74,6 +77,21 @@ pub(crate) struct ResourceInfo {
 }
 
 impl ResourceInfo {
+    /// Whether an answer about an instance shows it readable by others: a
+    /// visibility member with a value others were seen reading it with
+    /// (`visibility: public`), or no such member learned or shown.
+    pub fn public_as_shown(&self, answer: Option<&serde_json::Value>) -> bool {
+        let object = answer.and_then(|a| venomqa_learner::instance_object(a, &self.name));
+        self.public_by.iter().all(|(member, values)| {
+            let shown = object.and_then(|o| o.get(member)).and_then(|v| match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            });
+            shown.is_none_or(|v| values.contains(&v))
+        })
+    }
+
     /// The learned state an answer about an instance shows: its state
     /// field's value, or what its state timestamp says (`frozen`,
     /// `not-frozen`), at the top level or in a wrapper (`{"data": {...}}`).
@@ -107,6 +125,7 @@ impl ResourceInfo {
             owner_fields: Vec::new(),
             public: false,
             public_in: HashSet::new(),
+            public_by: Vec::new(),
             lists: Vec::new(),
             read_through: None,
             singleton: actions,
@@ -261,16 +280,36 @@ impl Plan {
     /// the same role when the model knows both roles), a configured user
     /// first, else an identity a journey makes whose sign-up replay can
     /// send first (`sign_ups`).
+    #[cfg(test)]
     pub fn other_user(&self, owner: usize) -> Option<usize> {
+        self.other_user_except(owner, |_| false)
+    }
+
+    /// [`Plan::other_user`], never one of the users `let_in` says the owner
+    /// let in by name (a member the owner added).
+    pub fn other_user_except(&self, owner: usize, let_in: impl Fn(usize) -> bool) -> Option<usize> {
         let n = self.users.len();
         let peers = |u: usize| match (&self.roles.get(owner), &self.roles.get(u)) {
             (Some(Some(a)), Some(Some(b))) => a == b,
             _ => true,
         };
-        let others = || (1..n).map(|k| (owner + k) % n).filter(|&u| peers(u));
+        let others = || (1..n).map(|k| (owner + k) % n).filter(|&u| peers(u) && !let_in(u));
         others()
             .find(|&u| !self.users[u].generated)
             .or_else(|| others().find(|&u| self.sign_up(u).is_some()))
+    }
+
+    /// The accounts `user` is known by in requests: its fields that are
+    /// not secrets (`bob`, `bob@example.com`), or a made identity's account.
+    pub fn accounts_of(&self, user: usize) -> Vec<&str> {
+        let Some(u) = self.users.get(user) else { return Vec::new() };
+        u.fields
+            .iter()
+            .filter(|(field, _)| !venomqa_traffic::is_secret_name(field.as_bytes()))
+            .map(|(_, value)| value.as_str())
+            .chain(u.generated.then_some(u.name.as_str()))
+            .filter(|v| v.len() > 1)
+            .collect()
     }
 
     /// Whether `resource`'s instances belong to a role rather than a user
@@ -416,6 +455,12 @@ fn add_evidence(
         info.owner_fields = found.owner_fields;
         info.public = found.public;
         info.public_in = resource.ownership.public_in.iter().cloned().collect();
+        info.public_by = resource
+            .ownership
+            .public_by
+            .iter()
+            .map(|(member, values)| (member.clone(), values.iter().cloned().collect()))
+            .collect();
         info.lists = found.lists;
         info.read_through = found.read_through;
     }
@@ -512,12 +557,20 @@ fn resources(model: &Model) -> Vec<ResourceInfo> {
                 owner_fields: Vec::new(),
                 public: false,
                 public_in: HashSet::new(),
+                public_by: Vec::new(),
                 lists: Vec::new(),
                 read_through: None,
                 singleton: Vec::new(),
             }
         })
         .collect()
+}
+
+/// Whether `text` (a URL, a body) holds one of `accounts` as a word of its
+/// own (`/members/bob`, `"share_with":"bob"`; not `bobcat`).
+pub(crate) fn names_any(text: &str, accounts: &[&str]) -> bool {
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '@' | '.' | '_' | '-' | '+');
+    text.split(|c: char| !word(c)).any(|w| accounts.contains(&w))
 }
 
 #[cfg(test)]

@@ -21,7 +21,10 @@
 //! honoured: bug `payer-idempotency`) whose balance its pay debits (bug
 //! `pay-race`: checked, then debited a moment later); a deleted payer
 //! reads `{"id", "deleted": true}` (as Stripe answers) and an invoice
-//! naming it is refused `400` (bug `invoice-deleted-payer`).
+//! naming it is refused `400` (bug `invoice-deleted-payer`). Boxes are
+//! `private` or `public` (`visibility`); a private one is read by its
+//! owner and the users it was shared with (`PUT /boxes/{id}/shares/{user}`)
+//! only (bug `box-read-any`).
 //!
 //! Shapes on request too: `bom`, every JSON answer behind a UTF-8 byte
 //! order mark; `rate-limit`, every other request refused with `429` and
@@ -75,6 +78,7 @@ struct State {
     prefs: HashMap<String, Value>,
     invoices: BTreeMap<String, Value>,
     payers: BTreeMap<String, Value>,
+    boxes: BTreeMap<String, Value>,
     /// (user, Idempotency-Key) → the payer it made.
     payer_keys: HashMap<(String, String), String>,
 }
@@ -293,6 +297,7 @@ fn authenticated(
         (_, ["playlists", ..]) => playlists(s, bugs, c, user, seg),
         (_, ["me", ..] | ["accounts", ..]) => accounts(s, bugs, c, user, seg),
         (_, ["invoices" | "refunds" | "payers", ..]) => invoices(s, bugs, c, user, seg),
+        (_, ["boxes", ..]) => boxes(s, bugs, c, user, seg),
         _ => refuse(StatusCode::NOT_FOUND),
     }
 }
@@ -767,6 +772,43 @@ fn invoices(
             i["refunded"] = json!(i["refunded"].as_i64().unwrap_or(0) + wanted);
             let refund = s.fresh_id("re");
             (StatusCode::OK, json!({"id": refund, "invoice": id, "amount": wanted}))
+        }
+        _ => refuse(StatusCode::NOT_FOUND),
+    }
+}
+
+/// Boxes, private or public, shared by name (`box-read-any`).
+fn boxes(
+    s: &mut State,
+    bugs: &HashSet<&'static str>,
+    c: &Call,
+    user: &str,
+    seg: &[&str],
+) -> Answer {
+    match (c.method.as_str(), seg) {
+        ("POST", ["boxes"]) => {
+            let id = s.fresh_id("box");
+            let visibility = c.body["visibility"].as_str().unwrap_or("private");
+            let made = json!({"id": id, "owner": user, "visibility": visibility, "shared": []});
+            s.boxes.insert(id, made.clone());
+            (StatusCode::CREATED, made)
+        }
+        ("GET", ["boxes", id]) => read(&s.boxes, id, |b| {
+            b["owner"] == user
+                || b["visibility"] == "public"
+                || b["shared"].as_array().is_some_and(|s| s.iter().any(|u| u == user))
+                || bugs.contains("box-read-any")
+        }),
+        ("PUT", ["boxes", id, "shares", who]) => {
+            match s.boxes.get_mut(*id).filter(|b| b["owner"] == user) {
+                Some(b) => {
+                    if let Some(shared) = b["shared"].as_array_mut() {
+                        shared.push(json!(who));
+                    }
+                    (StatusCode::OK, json!({"box": id, "user": who}))
+                }
+                None => refuse(StatusCode::NOT_FOUND),
+            }
         }
         _ => refuse(StatusCode::NOT_FOUND),
     }
