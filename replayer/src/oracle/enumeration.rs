@@ -10,8 +10,8 @@ use crate::oracle::diff::differing;
 use crate::oracle::finding::{Check, Confidence, OracleKind, SentRequest};
 use crate::oracle::{Oracles, Verdict};
 use crate::run::execute::{snippet, Trace};
+use crate::run::request::form_decode;
 use crate::run::request::Reply;
-use crate::setup::identities::form_decode;
 
 impl Oracles<'_> {
     /// The known account's failed login (step `f`) against the unknown

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use crate::setup::identities::form_decode;
 use reqwest::Method;
 use serde_json::Value;
 use venomqa_learner::{Action, Location};
@@ -641,6 +640,31 @@ fn set_pointer(json: &mut Value, pointer: &str, value: Value) -> bool {
         },
         _ => false,
     }
+}
+
+/// A form or query value decoded: `+` is a space, `%XX` a byte.
+pub(crate) fn form_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use serde_json::Value;
 use venomqa_learner::{Auth, Location, Model};
 use venomqa_traffic::{is_pseudonym, is_secret_name, strip_bom, Exchange, PSEUDONYM_PREFIX};
 
-use crate::run::request::{encode, BodyTemplate, RequestTemplate, Segment};
+use crate::run::request::{encode, form_decode, BodyTemplate, RequestTemplate, Segment};
 use crate::setup::recorded::Recorded;
 
 /// An account made by a recorded request of a journey.
@@ -306,31 +306,6 @@ pub(crate) fn rewrite_account(template: &mut RequestTemplate, account: &str, fre
             }
         }
     }
-}
-
-/// A form or query value decoded: `+` is a space, `%XX` a byte.
-pub(crate) fn form_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use venomqa_traffic::{is_pseudonym, is_secret_header, is_secret_name};
 
 use crate::mutate::mutation::Mutation;
 use crate::oracle::invariant::singular;
-use crate::run::request::{BodyTemplate, RequestTemplate};
+use crate::run::request::{form_decode, BodyTemplate, RequestTemplate};
 use crate::setup::auth::learned_auth;
 use crate::setup::config::{env_var, Reset};
-use crate::setup::identities::{form_decode, login_account, recorded_login_failed, Identities};
+use crate::setup::identities::{login_account, recorded_login_failed, Identities};
 use crate::setup::keys::{KEY_FIELD, RECORDED_KEY};
 use crate::setup::recorded::Recorded;
 

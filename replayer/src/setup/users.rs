@@ -10,9 +10,9 @@ use venomqa_learner::Model;
 use venomqa_traffic::{is_pseudonym, is_secret_name};
 
 use crate::error::Error;
-use crate::run::request::{BodyTemplate, RequestTemplate};
+use crate::run::request::{form_decode, BodyTemplate, RequestTemplate};
 use crate::setup::config::{env_var, Config, User};
-use crate::setup::identities::{form_decode, Identities};
+use crate::setup::identities::Identities;
 
 /// The configured users, then one generated user for each made identity,
 /// named by its recorded account. A generated user has no fields: its
