@@ -103,6 +103,9 @@ impl Default for SessionRules {
             SessionRule::Header("x-session".into()),
             SessionRule::Header("authorization".into()),
             SessionRule::SessionCookie,
+            // A key of the user's own, after cookies: a browser app may send
+            // one key for all its users beside each user's session cookie.
+            SessionRule::Header("x-api-key".into()),
             SessionRule::Client,
         ])
     }

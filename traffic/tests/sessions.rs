@@ -173,6 +173,31 @@ fn by_default_a_cookie_session_keys_its_journey_after_any_token() {
 }
 
 #[test]
+fn by_default_a_key_of_the_users_own_keys_its_journey_but_never_before_a_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = |e: venomqa_traffic::Exchange| e.client(Some("127.0.0.1:50001"));
+    let sent = vec![
+        // Two API clients on one machine, each with a key of its own.
+        from(exchange("POST", "/v1/invoices", t(1))).req_header("X-Api-Key", "key-ann-7f3a"),
+        from(exchange("POST", "/v1/invoices", t(2))).req_header("X-Api-Key", "key-bo-2c9e"),
+        // A browser app sending one key for all its users beside each
+        // user's session cookie: the cookie keys the journey.
+        from(exchange("GET", "/me", t(3)))
+            .req_header("X-Api-Key", "app-key-shared")
+            .req_header("Cookie", "sid=c3"),
+    ];
+    let (store, _) = record_all(dir.path(), RecordOptions::default(), sent);
+    let r = store.redactor();
+    let key = |k: &[u8]| format!("x-api-key:{}", r.pseudonym(k));
+    let cookie = format!("cookie:sid={}", r.pseudonym(b"c3"));
+    assert_eq!(
+        session_keys(&store),
+        [key(b"key-ann-7f3a").as_str(), &key(b"key-bo-2c9e"), &cookie],
+        "each key a journey; a cookie before the key"
+    );
+}
+
+#[test]
 fn the_client_rule_keys_by_ip_without_the_port() {
     let dir = tempfile::tempdir().unwrap();
     let sent = vec![
