@@ -35,7 +35,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::evidence::hash_of;
 use crate::model::UserRole;
+use crate::value::classify;
 
 /// Fields whose value names an instance's owner.
 const OWNER_FIELDS: [&str; 10] = [
@@ -99,8 +101,8 @@ const VISIBILITY_MEMBERS: [&str; 8] =
 /// Values of a visibility member remembered per resource.
 const VISIBILITY_VALUES_KEPT: usize = 8;
 
-/// Values a session named in its accepted writes, remembered per session.
-const NAMED_KEPT: usize = 256;
+/// (session, value) pairs remembered of what accepted writes named.
+const NAMED_KEPT: usize = 1 << 20;
 
 /// Ownership, visibility and roles in progress.
 #[derive(Debug, Default)]
@@ -117,9 +119,9 @@ pub(crate) struct AccessAcc {
     forbidden: HashSet<(u32, u32)>,
     /// Per resource, each visibility member's values seen in any answer.
     visibility_values: Vec<BTreeMap<&'static str, BTreeSet<Box<str>>>>,
-    /// Per session, the values its accepted writes named (path segments,
-    /// body strings): the users it let in by name.
-    named: HashMap<u32, HashSet<Box<str>>>,
+    /// (session, hash of a value) its accepted writes named (path words,
+    /// body strings; never ids): the users it let in by name.
+    named: HashSet<(u32, u64)>,
 }
 
 /// What the recording shows of a resource's owners and readers.
@@ -163,9 +165,14 @@ impl AccessAcc {
     /// Remembers a value an accepted write of `session` named: whom it may
     /// have let in (`bob` of `PUT /orgs/acme/members/bob`).
     pub(crate) fn named(&mut self, session: u32, value: &str) {
-        let named = self.named.entry(session).or_default();
-        if named.len() < NAMED_KEPT && !value.is_empty() && !named.contains(value) {
-            named.insert(value.into());
+        // An account is a name or an email, not an id (ids hold digits,
+        // asked first: every write's every word passes here) or a sentence.
+        let fits = (2..=254).contains(&value.len())
+            && (!value.bytes().any(|b| b.is_ascii_digit())
+                || value.contains('@')
+                || !classify(value).is_id_like());
+        if fits && self.named.len() < NAMED_KEPT {
+            self.named.insert((session, hash_of(value)));
         }
     }
 
@@ -195,12 +202,13 @@ impl AccessAcc {
             instances.insert(t.instance.into(), InstanceAccess::default());
         }
         let Some(entry) = instances.get_mut(t.instance) else { return };
-        if let (Some(object), true) = (t.object, (200..300).contains(&t.status)) {
+        // A list's items are many and say what its own reads say too.
+        if let (Some(object), true, false) = (t.object, (200..300).contains(&t.status), t.listed) {
             let seen = &mut self.visibility_values[t.resource];
             for member in VISIBILITY_MEMBERS {
-                let Some(value) = object.get(member).and_then(visibility_value) else { continue };
+                let Some(value) = object.get(member).and_then(member_text) else { continue };
                 let values = seen.entry(member).or_default();
-                if values.len() < VISIBILITY_VALUES_KEPT && !values.contains(value.as_str()) {
+                if values.len() < VISIBILITY_VALUES_KEPT && !values.contains(value) {
                     values.insert(value.into());
                 }
             }
@@ -221,11 +229,9 @@ impl AccessAcc {
             }
             (false, true) => {
                 for member in STATE_MEMBERS.into_iter().chain(VISIBILITY_MEMBERS) {
-                    let Some(value) = t.object.and_then(|o| visibility_value(o.get(member)?))
-                    else {
+                    let Some(value) = t.object.and_then(|o| member_text(o.get(member)?)) else {
                         continue;
                     };
-                    let value = value.as_str();
                     let seen = |(s, m, v): &(u32, &str, Box<str>)| {
                         *s == t.session && *m == member && **v == *value
                     };
@@ -273,7 +279,7 @@ impl AccessAcc {
             let (Some(owner), Some(account)) = (owner, accounts.get(&reader)) else {
                 return false;
             };
-            self.named.get(&owner).is_some_and(|named| named.contains(account.as_str()))
+            self.named.contains(&(owner, hash_of(account)))
         };
         for access in self.instances.get(resource).into_iter().flat_map(HashMap::values) {
             let owner = self.owner_of(access, &shared);
@@ -552,10 +558,11 @@ fn remember(sessions: &mut Vec<u32>, session: u32) {
 }
 
 /// A state or visibility member's value as text: a string, or a boolean.
-fn visibility_value(value: &Value) -> Option<String> {
+fn member_text(value: &Value) -> Option<&str> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(s),
+        Value::Bool(true) => Some("true"),
+        Value::Bool(false) => Some("false"),
         _ => None,
     }
 }

@@ -207,7 +207,7 @@ impl FlowAcc {
                 self.look(&mut out, &ctx, &w);
             });
         }
-        if values.body.json().is_none() {
+        if matches!(values.body, ParsedBody::NonJson(_)) {
             // A form's fields are the flat body a JSON request would send
             // (`customer=cus_9f3a&amount=1200`), each at `/{key}`.
             for (key, value) in form_pairs(values.request) {

@@ -29,18 +29,32 @@ struct SentKeys {
     keys: Vec<String>,
 }
 
+/// `Authorization`, or a header named for a key or a token that the
+/// redactor hides (`X-Api-Key`, `X-Auth-Token`); not the idempotency key,
+/// nor cookies. Asked of every header of every request: the cheap tests
+/// come first.
+fn is_key_header(name: &str) -> bool {
+    let has = |word: &[u8]| {
+        name.len() >= word.len()
+            && name.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if name.eq_ignore_ascii_case("authorization") {
+        return true;
+    }
+    (has(b"key") || has(b"token"))
+        && !name.eq_ignore_ascii_case("idempotency-key")
+        && is_secret_header(name)
+}
+
 impl KeyAcc {
     /// Looks at one request's credential headers: `Authorization` (its
     /// token, whatever the scheme; not `Basic`, a user and a password) and
-    /// any header named like a secret or like auth, cookies aside.
+    /// any header named for a key or a token ([`is_key_header`]).
     pub(crate) fn observe(&mut self, request: &Request) {
         self.requests += 1;
         for header in request.headers.iter() {
             let name = header.name.as_str();
-            if name.eq_ignore_ascii_case("cookie")
-                || name.eq_ignore_ascii_case("proxy-authorization")
-                || !is_secret_header(name)
-            {
+            if !is_key_header(name) {
                 continue;
             }
             let Ok(value) = std::str::from_utf8(&header.value) else { continue };

@@ -412,8 +412,10 @@ impl<'t> Observer<'t> {
                     }
                 });
             }
-            for (_, value) in form_pairs(&exchange.request) {
-                access.named(session, &value);
+            if matches!(request, ParsedBody::NonJson(_)) {
+                for (_, value) in form_pairs(&exchange.request) {
+                    access.named(session, &value);
+                }
             }
         }
         self.access.performed(session, id, response.status);
