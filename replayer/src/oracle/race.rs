@@ -128,17 +128,10 @@ impl Oracles<'_> {
                     compact(a)
                 ));
             }
-            return Ok((
-                Some(Verdict {
-                    oracle: OracleKind::Race,
-                    confidence: Confidence::Medium,
-                    step: f,
-                    summary: format!(
-                        "{label}: {accepted} accepted at once where one after the other allows {most}"
-                    ),
-                    evidence, check: None, }),
-                runs,
-            ));
+            let summary = format!(
+                "{label}: {accepted} accepted at once where one after the other allows {most}"
+            );
+            return Ok((Some(race_verdict(f, summary, evidence)), runs));
         }
         if accepted > most && st.partner.is_none() {
             let (verdict, n) = self.race_elsewhere(seq, f, most, &statuses).await?;
@@ -148,20 +141,12 @@ impl Oracles<'_> {
             }
         }
         if let Some(name) = broken_at_once.iter().find(|n| !broken_in_order.contains(*n)) {
-            return Ok((
-                Some(Verdict {
-                    oracle: OracleKind::Race,
-                    confidence: Confidence::Medium,
-                    step: f,
-                    summary: format!("{label}: invariant \"{name}\" breaks only when sent at once"),
-                    evidence: vec![
-                        format!("sent at once: {}", at_once_statuses.join(", ")),
-                        format!("one after the other: {}", statuses.join("; in the other order: ")),
-                    ],
-                    check: None,
-                }),
-                runs,
-            ));
+            let summary = format!("{label}: invariant \"{name}\" breaks only when sent at once");
+            let evidence = vec![
+                format!("sent at once: {}", at_once_statuses.join(", ")),
+                format!("one after the other: {}", statuses.join("; in the other order: ")),
+            ];
+            return Ok((Some(race_verdict(f, summary, evidence)), runs));
         }
         Ok((None, runs))
     }
@@ -229,24 +214,16 @@ impl Oracles<'_> {
             let at_once_statuses: Vec<String> =
                 at_once.steps[f].replies.iter().map(|r| r.status.to_string()).collect();
             let label = st.label();
-            return Ok((
-                Some(Verdict {
-                    oracle: OracleKind::Race,
-                    confidence: Confidence::Medium,
-                    step: f,
-                    summary: format!(
-                        "{label}: {accepted} accepted at once where one after the other allows \
-                         {most}, and the {noun} it touched reads otherwise"
-                    ),
-                    evidence: vec![
-                        format!("sent at once: {}", at_once_statuses.join(", ")),
-                        format!("one after the other: {}", statuses.join("; in the other order: ")),
-                        format!("the {noun}'s read-back after them: {}", changed.join("; ")),
-                    ],
-                    check: None,
-                }),
-                2,
-            ));
+            let summary = format!(
+                "{label}: {accepted} accepted at once where one after the other allows \
+                 {most}, and the {noun} it touched reads otherwise"
+            );
+            let evidence = vec![
+                format!("sent at once: {}", at_once_statuses.join(", ")),
+                format!("one after the other: {}", statuses.join("; in the other order: ")),
+                format!("the {noun}'s read-back after them: {}", changed.join("; ")),
+            ];
+            return Ok((Some(race_verdict(f, summary, evidence)), 2));
         }
         Ok((None, 2))
     }
@@ -332,6 +309,18 @@ impl Oracles<'_> {
             traces.push(t);
         }
         Ok((traces, runs))
+    }
+}
+
+/// A race found at step `f`: medium, since it depends on timing.
+fn race_verdict(f: usize, summary: String, evidence: Vec<String>) -> Verdict {
+    Verdict {
+        oracle: OracleKind::Race,
+        confidence: Confidence::Medium,
+        step: f,
+        summary,
+        evidence,
+        check: None,
     }
 }
 
